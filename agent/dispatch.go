@@ -1,0 +1,203 @@
+package agent
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/agentproto"
+)
+
+// dispatcher executes claimed operations: one queue per phone, drained by
+// one goroutine while it is not empty, with a shared bound on how many
+// operations execute at once.
+type dispatcher struct {
+	ctx context.Context
+	a   *Agent
+	sem chan struct{} // one token per executing operation
+	wg  sync.WaitGroup
+
+	mu     sync.Mutex
+	queues map[string][]*task // by queue key; the head is in progress
+	tasks  map[string]*task   // by operation ID, until its result is settled
+}
+
+// task is one operation held by the agent.
+type task struct {
+	op   cph.Operation
+	sess *session // the session that last delivered op; guarded by dispatcher.mu
+}
+
+// newDispatcher returns a dispatcher whose operations run under ctx.
+func newDispatcher(ctx context.Context, a *Agent) *dispatcher {
+	return &dispatcher{
+		ctx:    ctx,
+		a:      a,
+		sem:    make(chan struct{}, a.concurrency),
+		queues: make(map[string][]*task),
+		tasks:  make(map[string]*task),
+	}
+}
+
+// wait waits for every queue to drain.
+func (d *dispatcher) wait() { d.wg.Wait() }
+
+// submit queues op, delivered by sess. An operation the agent already
+// holds (delivered again after a session change) is not queued twice: its
+// result is reported under the newer session instead.
+func (d *dispatcher) submit(sess *session, op cph.Operation) {
+	log := d.a.log.With("op", op.ID, "kind", op.Kind, "phone", op.PhoneID)
+	if op.ID == "" {
+		log.Error("ignoring operation without operation_id", "job", op.JobID)
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t, ok := d.tasks[op.ID]; ok {
+		t.sess = sess
+		log.Debug("operation delivered again while in progress", "session", sess.id)
+		return
+	}
+	t := &task{op: op, sess: sess}
+	d.tasks[op.ID] = t
+	key := op.PhoneID
+	if key == "" {
+		key = "operation:" + op.ID
+	}
+	q := d.queues[key]
+	d.queues[key] = append(q, t)
+	log.Debug("operation queued", "job", op.JobID, "attempt", op.Attempt, "queued", len(q))
+	if len(q) == 0 {
+		d.wg.Go(func() { d.drain(key) })
+	}
+}
+
+// drain runs the operations of one queue in order until it is empty.
+func (d *dispatcher) drain(key string) {
+	for {
+		d.mu.Lock()
+		t := d.queues[key][0]
+		d.mu.Unlock()
+
+		d.run(t)
+
+		d.mu.Lock()
+		q := d.queues[key][1:]
+		if len(q) == 0 {
+			delete(d.queues, key)
+			d.mu.Unlock()
+			return
+		}
+		d.queues[key] = q
+		d.mu.Unlock()
+	}
+}
+
+// run executes one operation and reports its result.
+func (d *dispatcher) run(t *task) {
+	ctx := d.ctx
+	log := d.a.log.With("op", t.op.ID, "kind", t.op.Kind, "phone", t.op.PhoneID)
+	select {
+	case d.sem <- struct{}{}:
+	case <-ctx.Done():
+		d.forget(t)
+		return
+	}
+	start := time.Now()
+	res := d.a.execute(ctx, t.op)
+	<-d.sem
+	if ctx.Err() != nil {
+		log.Info("operation abandoned: agent stopping; it will be delivered again")
+		d.forget(t)
+		return
+	}
+	if res.Success {
+		log.Info("operation succeeded", "duration", time.Since(start))
+	} else {
+		log.Warn("operation failed", "duration", time.Since(start), "error_code", res.ErrorCode, "error_msg", res.ErrorMsg)
+	}
+	d.report(ctx, t, res)
+}
+
+// forget drops t from the operations the agent holds.
+func (d *dispatcher) forget(t *task) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.tasks[t.op.ID] == t {
+		delete(d.tasks, t.op.ID)
+	}
+}
+
+// settle forgets t unless it was delivered again by a session other than
+// sess since the attempt that used sess. It reports whether t was
+// forgotten.
+func (d *dispatcher) settle(t *task, sess *session) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t.sess != sess {
+		return false
+	}
+	if d.tasks[t.op.ID] == t {
+		delete(d.tasks, t.op.ID)
+	}
+	return true
+}
+
+// report posts res for t, retrying while the control plane is unreachable,
+// failing or rejecting the credential, until it is accepted, refused for
+// good, or ctx is done.
+func (d *dispatcher) report(ctx context.Context, t *task, res agentproto.Result) {
+	a := d.a
+	log := a.log.With("op", t.op.ID, "kind", t.op.Kind, "phone", t.op.PhoneID)
+	bo := a.newBackoff()
+	for {
+		d.mu.Lock()
+		sess := t.sess
+		d.mu.Unlock()
+		res.SessionID = sess.id
+		err := a.call(ctx, agentproto.ResultPath(t.op.ID), a.requestTimeout, res, nil)
+		switch {
+		case err == nil:
+			d.settle(t, sess)
+			log.Debug("result reported", "session", sess.id)
+			return
+		case ctx.Err() != nil:
+			d.forget(t)
+			return
+		case isSessionGone(err):
+			if a.session.Load() == sess {
+				sess.end(err)
+			}
+			if d.settle(t, sess) {
+				log.Warn("result dropped: its session has ended; the operation will be delivered again", "session", sess.id)
+				return
+			}
+			continue // delivered again under a newer session: report there
+		case isNotClaimed(err):
+			if d.settle(t, sess) {
+				log.Warn("result dropped: operation no longer claimed by this agent", "session", sess.id, "err", err)
+				return
+			}
+			continue
+		case isUnauthorized(err):
+			wait := max(bo.next(), a.unauthorizedBackoff)
+			log.Error("control plane rejected the agent credential while reporting a result", "err", err, "retry_in", wait)
+			if !sleep(ctx, wait) {
+				d.forget(t)
+				return
+			}
+		case isRetryable(err):
+			wait := bo.next()
+			log.Warn("cannot report result", "err", err, "retry_in", wait)
+			if !sleep(ctx, wait) {
+				d.forget(t)
+				return
+			}
+		default:
+			d.forget(t)
+			log.Error("result refused by the control plane; dropped", "err", err)
+			return
+		}
+	}
+}

@@ -1,0 +1,109 @@
+// Package agentproto defines the wire protocol between cphd and the agents
+// that run phone servers: paths, request and response bodies.
+//
+// The protocol is plain HTTP with JSON bodies, pulled by the agent:
+//
+//  1. POST SessionPath starts a session. The agent learns its server and the
+//     phones it must run. Starting a session hands operations that an
+//     earlier session of the same server had claimed but not finished back
+//     to the queue, so a restarted agent re-runs them.
+//  2. POST PollPath is a long-poll: it returns at once with the operations
+//     the agent has claimed, or after up to WaitMillis with none. Every poll
+//     is also the agent's heartbeat.
+//  3. POST ResultPath(id) reports the outcome of one operation.
+//
+// Every request carries "Authorization: Bearer <credential>", the agent
+// credential of one server. The database behind cphd is the source of
+// truth: any cphd replica can serve any of these calls.
+package agentproto
+
+import (
+	"net/url"
+
+	"github.com/opencph/opencph"
+)
+
+// Paths of the agent protocol.
+const (
+	SessionPath = "/agent/v1/session"
+	PollPath    = "/agent/v1/poll"
+)
+
+// ResultPath is the path to report the result of operation id.
+func ResultPath(id string) string {
+	return "/agent/v1/operations/" + url.PathEscape(id) + "/result"
+}
+
+// SessionRequest starts an agent session.
+type SessionRequest struct {
+	// Version is the agent's software version, for logs.
+	Version string `json:"version,omitempty"`
+}
+
+// SessionResponse describes the server an agent runs and its phones.
+type SessionResponse struct {
+	SessionID string  `json:"session_id"`
+	ServerID  string  `json:"server_id"`
+	Phones    []Phone `json:"phones"`
+	// PollWaitMillis is how long a poll may be held open by cphd.
+	PollWaitMillis int64 `json:"poll_wait_ms"`
+}
+
+// Phone is a phone the agent must run, in the state the control plane
+// records for it. A phone recorded as running (or in a transient state of an
+// operation that will be re-delivered) should exist and run; a stopped phone
+// should exist and be stopped.
+type Phone struct {
+	ID       string            `json:"phone_id"`
+	Name     string            `json:"phone_name"`
+	Index    int               `json:"index"`
+	Status   cph.PhoneStatus   `json:"status"`
+	ImageID  string            `json:"image_id"`
+	Property map[string]string `json:"property,omitempty"`
+}
+
+// PollRequest asks for operations.
+type PollRequest struct {
+	SessionID string `json:"session_id"`
+	// WaitMillis is how long the agent is willing to wait for work; cphd
+	// caps it at SessionResponse.PollWaitMillis.
+	WaitMillis int64 `json:"wait_ms"`
+	// Max is the most operations the agent takes in one answer (default 100).
+	Max int `json:"max,omitempty"`
+}
+
+// PollResponse carries the operations the agent has now claimed.
+type PollResponse struct {
+	Operations []cph.Operation `json:"operations"`
+}
+
+// Result is the outcome of one operation.
+type Result struct {
+	SessionID string `json:"session_id"`
+	Success   bool   `json:"success"`
+	// ErrorCode and ErrorMsg describe a failure; ErrorCode defaults to
+	// cph.CodeJobFailed.
+	ErrorCode string `json:"error_code,omitempty"`
+	ErrorMsg  string `json:"error_msg,omitempty"`
+	// ExecuteMsg is command output (at most 1024 bytes are kept).
+	ExecuteMsg string `json:"execute_msg,omitempty"`
+}
+
+// Error is the body of every non-2xx answer of the agent protocol.
+type Error struct {
+	Code    string `json:"error_code"`
+	Message string `json:"error_msg"`
+}
+
+// Codes of agent protocol errors (HTTP status in brackets).
+const (
+	// CodeUnauthorized: the credential is missing or unknown (401).
+	CodeUnauthorized = "AGENT.0401"
+	// CodeSessionGone: a newer session of the same server replaced this one
+	// (409); the agent must start a new session.
+	CodeSessionGone = "AGENT.0409"
+	// CodeNotClaimed: the operation is not claimed by this session (409),
+	// typically because it timed out and was failed or re-queued. The agent
+	// drops the result.
+	CodeNotClaimed = "AGENT.0410"
+)

@@ -1,0 +1,123 @@
+package controlplane_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/opencph/opencph/controlplane"
+)
+
+// testPassword is the bootstrap password of test control planes.
+const testPassword = "s3cret-Passw0rd"
+
+// startServer starts a real control plane on a random loopback port with a
+// temporary data dir, short timers and a small simulated fleet.
+func startServer(t *testing.T, mutate func(*controlplane.Config)) *controlplane.Server {
+	t.Helper()
+	cfg := controlplane.Config{
+		Listen:             "127.0.0.1:0",
+		DataDir:            t.TempDir(),
+		SimServers:         2,
+		SimPhonesPerServer: 3,
+		SimBootTime:        50 * time.Millisecond,
+		PollWait:           2 * time.Second,
+		Bootstrap:          controlplane.Bootstrap{Domain: "acme", Password: testPassword},
+	}
+	cfg.Engine.SweepInterval = 100 * time.Millisecond
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	srv, err := controlplane.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+// response is a decoded HTTP answer.
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    []byte
+}
+
+// do sends a request with an optional JSON body and token.
+func do(t *testing.T, method, url, token string, body any) *response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(b)
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("X-Auth-Token", token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &response{status: resp.StatusCode, header: resp.Header, raw: raw}
+	if len(raw) > 0 && method != http.MethodHead {
+		if err := json.Unmarshal(raw, &r.body); err != nil {
+			t.Fatalf("%s %s: body is not a JSON object: %v\n%s", method, url, err, raw)
+		}
+	}
+	return r
+}
+
+// login gets a project-scoped token for the bootstrap user.
+func login(t *testing.T, srv *controlplane.Server, password string) (string, *response) {
+	t.Helper()
+	r := do(t, "POST", srv.URL()+"/v3/auth/tokens", "", map[string]any{"auth": map[string]any{
+		"identity": map[string]any{"methods": []string{"password"}, "password": map[string]any{
+			"user": map[string]any{"name": "acme", "password": password, "domain": map[string]any{"name": "acme"}}}},
+		"scope": map[string]any{"project": map[string]any{"name": "cn-north-4"}},
+	}})
+	return r.header.Get("X-Subject-Token"), r
+}
+
+// mustLogin returns a token and the project id, failing the test if login fails.
+func mustLogin(t *testing.T, srv *controlplane.Server) (token, projectID string) {
+	t.Helper()
+	token, r := login(t, srv, testPassword)
+	if r.status != http.StatusCreated || token == "" {
+		t.Fatalf("login: %d %s", r.status, r.raw)
+	}
+	return token, r.body["token"].(map[string]any)["project"].(map[string]any)["id"].(string)
+}
+
+// waitFor polls cond every 20 ms until it is true or 20 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,542 @@
+// Package engine runs OpenCPH's asynchronous jobs: it accepts batch
+// operations on phones, queues one operation per phone for the agent of the
+// phone's server, hands operations to agents through long-polls, applies
+// their results, and sweeps operations whose agent went silent so that no
+// phone stays in a transient status forever.
+//
+// The database is the source of truth. Accepting a batch writes, in one
+// transaction, each phone's transient status, one job and one queued
+// operation per phone. Applying a result writes, in one transaction, the
+// job's final status and the phone's new status. In-memory wake-ups only
+// shorten the wait of a long-poll; a lost wake-up costs at most
+// Config.PollRecheck of latency.
+//
+// Failure handling (see docs/architecture.md):
+//   - An agent that starts a new session gets the operations its previous
+//     session had claimed again (the runtime operations are idempotent).
+//   - A claimed operation whose lease (Config.Lease) runs out is queued
+//     again, up to Config.MaxAttempts claims; after that its job fails
+//     with CPS.9004 and the phone takes the operation's failure status.
+//   - An operation that no agent claims within Config.PendingTimeout fails
+//     the same way.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/sqlstore"
+)
+
+// Config tunes the engine. Zero fields take the defaults shown.
+type Config struct {
+	Lease          time.Duration // how long an agent may hold an operation: 2m
+	MaxAttempts    int           // claims before an operation fails: 3
+	PendingTimeout time.Duration // how long an operation may wait for an agent: 5m
+	SweepInterval  time.Duration // how often Run sweeps: 2s
+	PollRecheck    time.Duration // how often a long-poll re-reads the queue: 2s
+	MaxBatch       int           // most phones in one batch request: 100
+	Logger         *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Lease <= 0 {
+		c.Lease = 2 * time.Minute
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 3
+	}
+	if c.PendingTimeout <= 0 {
+		c.PendingTimeout = 5 * time.Minute
+	}
+	if c.SweepInterval <= 0 {
+		c.SweepInterval = 2 * time.Second
+	}
+	if c.PollRecheck <= 0 {
+		c.PollRecheck = 2 * time.Second
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 100
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Engine accepts, dispatches and completes jobs.
+type Engine struct {
+	db  *sqlstore.DB
+	cfg Config
+	log *slog.Logger
+	hub hub
+}
+
+// New returns an engine over db.
+func New(db *sqlstore.DB, cfg Config) *Engine {
+	cfg.setDefaults()
+	return &Engine{db: db, cfg: cfg, log: cfg.Logger, hub: hub{waiters: map[string]chan struct{}{}}}
+}
+
+// Config returns the engine's effective configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+// opRule describes how one kind of phone operation moves a phone's status.
+type opRule struct {
+	from    []cph.PhoneStatus
+	during  cph.PhoneStatus
+	success cph.PhoneStatus
+	failure cph.PhoneStatus
+	verb    string // for failure messages
+}
+
+// rules returns the state machine of phone operations (spec §2.8).
+func rules(kind cph.OpKind) (opRule, bool) {
+	switch kind {
+	case cph.OpRestartPhone:
+		return opRule{
+			from:   []cph.PhoneStatus{cph.PhoneRunning, cph.PhoneStopped, cph.PhoneResetFailed, cph.PhoneRestartFailed, cph.PhoneStopFailed},
+			during: cph.PhoneRestarting, success: cph.PhoneRunning, failure: cph.PhoneRestartFailed, verb: "restart",
+		}, true
+	case cph.OpResetPhone:
+		return opRule{
+			from:   []cph.PhoneStatus{cph.PhoneRunning, cph.PhoneStopped, cph.PhoneResetFailed, cph.PhoneRestartFailed, cph.PhoneAbnormal, cph.PhoneStopFailed},
+			during: cph.PhoneResetting, success: cph.PhoneRunning, failure: cph.PhoneResetFailed, verb: "reset",
+		}, true
+	case cph.OpStopPhone:
+		return opRule{
+			from:   []cph.PhoneStatus{cph.PhoneRunning, cph.PhoneStopFailed},
+			during: cph.PhoneStopping, success: cph.PhoneStopped, failure: cph.PhoneStopFailed, verb: "stop",
+		}, true
+	}
+	return opRule{}, false
+}
+
+// PhoneBatch is a batch operation on phones.
+type PhoneBatch struct {
+	ProjectID string
+	Kind      cph.OpKind
+	ImageID   string         // optional: image to boot (restart, reset)
+	Phones    []cph.PhoneRef // targets, in request order
+}
+
+// Accepted is the answer to an accepted batch: its request id and one entry
+// per distinct phone, in request order.
+type Accepted struct {
+	RequestID string
+	Jobs      []cph.PhoneJob
+}
+
+// SubmitPhones validates a batch and, in one transaction, moves each
+// acceptable phone to its transient status, creates its job and queues its
+// operation. Phones that cannot take the operation get a per-item error
+// (CPS.0004 malformed id, CPS.0005 unknown phone, CPS.9011 bad property,
+// CPS.9001 status does not allow it) and nothing changes for them.
+// Whole-request errors: CPS.0009 empty list, CPS.9010 too many phones,
+// CPS.0030 unusable image.
+func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, error) {
+	rule, ok := rules(b.Kind)
+	if !ok {
+		return nil, fmt.Errorf("engine: unknown operation kind %q", b.Kind)
+	}
+	if len(b.Phones) == 0 {
+		return nil, cph.ErrEmptyPhoneList()
+	}
+	if len(b.Phones) > e.cfg.MaxBatch {
+		return nil, cph.ErrTooManyItems("phones", e.cfg.MaxBatch)
+	}
+	acc := &Accepted{RequestID: cph.NewID()}
+	var woken []string
+	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		acc.Jobs = acc.Jobs[:0]
+		woken = woken[:0]
+		if b.ImageID != "" {
+			if _, err := tx.UsableImage(ctx, b.ProjectID, b.ImageID); err != nil {
+				if errors.Is(err, sqlstore.ErrNotFound) {
+					return cph.ErrInvalidImage()
+				}
+				return err
+			}
+		}
+		seen := map[string]bool{}
+		position := 0
+		for _, ref := range b.Phones {
+			if seen[ref.PhoneID] {
+				continue // spec O-6: one answer per distinct phone
+			}
+			seen[ref.PhoneID] = true
+			item := cph.PhoneJob{PhoneID: ref.PhoneID}
+			refuse := func(code, msg string) { item.ErrorCode, item.ErrorMsg = code, msg }
+			if !cph.ValidID(ref.PhoneID) {
+				refuse(cph.CodeInvalidPhoneID, "Parameter: phone_id is invalid.")
+				acc.Jobs = append(acc.Jobs, item)
+				continue
+			}
+			props, perr := cph.ParseProperty(ref.Property)
+			if perr != nil {
+				refuse(cph.CodeInvalidParameter, "Parameter: property is invalid: "+perr.Error()+".")
+				acc.Jobs = append(acc.Jobs, item)
+				continue
+			}
+			phone, err := tx.PhoneByID(ctx, b.ProjectID, ref.PhoneID)
+			if errors.Is(err, sqlstore.ErrNotFound) {
+				refuse(cph.CodePhoneNotFound, "Phone not found.")
+				acc.Jobs = append(acc.Jobs, item)
+				continue
+			} else if err != nil {
+				return err
+			}
+			changed, err := tx.SetPhoneStatus(ctx, phone.ID, rule.from, rule.during)
+			if err != nil {
+				return err
+			}
+			if !changed {
+				refuse(cph.CodeStatusNotAllowed, fmt.Sprintf("Resource status does not allow this operation (phone status %d).", phone.Status))
+				acc.Jobs = append(acc.Jobs, item)
+				continue
+			}
+			job := &cph.Job{
+				ID: cph.NewID(), RequestID: acc.RequestID, ProjectID: b.ProjectID, Kind: b.Kind, Position: position,
+				PhoneID: phone.ID, ServerID: phone.ServerID, Status: cph.JobRunning, BeginTime: cph.NewTime(tx.Now()),
+			}
+			position++
+			if err := tx.CreateJob(ctx, job); err != nil {
+				return err
+			}
+			args, err := json.Marshal(cph.RestartArgs{ImageID: b.ImageID, Property: props})
+			if err != nil {
+				return fmt.Errorf("engine: encode operation args: %w", err)
+			}
+			op := &cph.Operation{ID: cph.NewID(), JobID: job.ID, ServerID: phone.ServerID, PhoneID: phone.ID, Kind: b.Kind, Args: args}
+			if err := tx.CreateOperation(ctx, op); err != nil {
+				return err
+			}
+			item.JobID = job.ID
+			acc.Jobs = append(acc.Jobs, item)
+			woken = append(woken, phone.ServerID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range woken {
+		e.hub.wake(s)
+	}
+	return acc, nil
+}
+
+// ErrSessionGone is returned to an agent whose session was replaced.
+var ErrSessionGone = errors.New("engine: agent session replaced by a newer one")
+
+// ErrNotClaimed is returned for a result of an operation the session does
+// not hold (any more).
+var ErrNotClaimed = errors.New("engine: operation not claimed by this session")
+
+// StartSession starts a new agent session for serverID: operations claimed
+// by earlier sessions go back to the queue. It returns the session id.
+func (e *Engine) StartSession(ctx context.Context, serverID string) (string, error) {
+	session := cph.NewID()
+	var requeued int64
+	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		n, err := tx.StartAgentSession(ctx, serverID, session)
+		requeued = n
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if requeued > 0 {
+		e.log.Info("agent session started; re-queued operations of the previous session", "server_id", serverID, "requeued", requeued)
+	}
+	e.hub.wake(serverID)
+	return session, nil
+}
+
+// Poll is an agent's long-poll: it records the agent's heartbeat, then
+// claims up to max pending operations of serverID, waiting up to wait for
+// some to arrive. It returns no operations (and no error) when the wait
+// ends empty or ctx ends.
+func (e *Engine) Poll(ctx context.Context, serverID, sessionID string, wait time.Duration, max int) ([]*sqlstore.OperationRecord, error) {
+	if max <= 0 || max > 100 {
+		max = 100
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		ok, err := e.db.TouchAgent(ctx, serverID, sessionID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, ErrSessionGone
+		}
+		woke := e.hub.wait(serverID)
+		ops, err := e.db.ClaimOperations(ctx, serverID, sessionID, e.db.Now().Add(e.cfg.Lease), max)
+		if err != nil {
+			return nil, err
+		}
+		if len(ops) > 0 {
+			return ops, nil
+		}
+		remaining := time.Until(deadline)
+		if remaining <= 0 {
+			return nil, nil
+		}
+		t := time.NewTimer(min(remaining, e.cfg.PollRecheck))
+		select {
+		case <-woke:
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil
+		}
+		t.Stop()
+	}
+}
+
+// Release hands operations claimed by a poll whose answer never reached
+// the agent back to the queue of serverID.
+func (e *Engine) Release(ctx context.Context, serverID, sessionID string, ops []*sqlstore.OperationRecord) error {
+	ids := make([]string, len(ops))
+	for i, op := range ops {
+		ids[i] = op.ID
+	}
+	if err := e.db.ReleaseOperations(ctx, sessionID, ids); err != nil {
+		return err
+	}
+	e.hub.wake(serverID)
+	return nil
+}
+
+// Result is an agent's report on one operation.
+type Result struct {
+	Success    bool
+	ErrorCode  string
+	ErrorMsg   string
+	ExecuteMsg string
+}
+
+// maxExecuteMsg is the most bytes of command output a job keeps.
+const maxExecuteMsg = 1024
+
+// ApplyResult records the outcome of operation opID reported by session
+// sessionID of serverID: in one transaction the operation is done, its job
+// final and its phone in the operation's success or failure status. It
+// returns ErrNotClaimed if the session does not hold the operation.
+func (e *Engine) ApplyResult(ctx context.Context, serverID, sessionID, opID string, r Result) error {
+	return e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		op, err := tx.OperationByID(ctx, opID)
+		if errors.Is(err, sqlstore.ErrNotFound) {
+			return ErrNotClaimed
+		} else if err != nil {
+			return err
+		}
+		if op.ServerID != serverID {
+			return ErrNotClaimed
+		}
+		done, err := tx.CompleteOperation(ctx, opID, sqlstore.OpClaimed, sessionID)
+		if err != nil {
+			return err
+		}
+		if !done {
+			return ErrNotClaimed
+		}
+		return e.finish(ctx, tx, op, r)
+	})
+}
+
+// finish writes the final status of op's job and phone.
+func (e *Engine) finish(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationRecord, r Result) error {
+	rule, ok := rules(op.Kind)
+	if !ok {
+		return fmt.Errorf("engine: operation %s has unknown kind %q", op.ID, op.Kind)
+	}
+	var execMsg *string
+	if r.ExecuteMsg != "" {
+		m := truncate(r.ExecuteMsg, maxExecuteMsg)
+		execMsg = &m
+	}
+	if r.Success {
+		if _, err := tx.FinishJob(ctx, op.JobID, cph.JobSucceeded, nil, nil, execMsg); err != nil {
+			return err
+		}
+		changed, err := tx.SetPhoneStatus(ctx, op.PhoneID, []cph.PhoneStatus{rule.during}, rule.success)
+		if err != nil {
+			return err
+		}
+		if changed && (op.Kind == cph.OpRestartPhone || op.Kind == cph.OpResetPhone) {
+			return e.applyBootArgs(ctx, tx, op)
+		}
+		return nil
+	}
+	code, msg := r.ErrorCode, r.ErrorMsg
+	if code == "" {
+		code = cph.CodeJobFailed
+	}
+	if msg == "" {
+		msg = "Job execution failed: phone " + rule.verb + " failed."
+	}
+	if _, err := tx.FinishJob(ctx, op.JobID, cph.JobFailed, &code, &msg, execMsg); err != nil {
+		return err
+	}
+	_, err := tx.SetPhoneStatus(ctx, op.PhoneID, []cph.PhoneStatus{rule.during}, rule.failure)
+	return err
+}
+
+// applyBootArgs records the image and properties a successful restart or
+// reset booted the phone with.
+func (e *Engine) applyBootArgs(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationRecord) error {
+	var args cph.RestartArgs
+	if len(op.Args) > 0 {
+		if err := json.Unmarshal(op.Args, &args); err != nil {
+			return fmt.Errorf("engine: decode operation args: %w", err)
+		}
+	}
+	if args.ImageID == "" && len(args.Property) == 0 {
+		return nil
+	}
+	phone, err := tx.PhoneByID(ctx, "", op.PhoneID)
+	if err != nil {
+		return err
+	}
+	imageID, version := phone.ImageID, phone.ImageVersion
+	if args.ImageID != "" {
+		im, err := tx.UsableImage(ctx, phone.ProjectID, args.ImageID)
+		if err != nil {
+			return fmt.Errorf("engine: image of operation %s: %w", op.ID, err)
+		}
+		imageID, version = im.ID, im.Version
+	}
+	props, err := cph.ParseProperty(phone.Property)
+	if err != nil {
+		props = map[string]string{}
+	}
+	for k, v := range args.Property {
+		props[k] = v
+	}
+	return tx.SetPhoneImageAndProperty(ctx, phone.ID, imageID, version, cph.FormatProperty(props))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut at a rune boundary.
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// Run sweeps every Config.SweepInterval until ctx ends.
+func (e *Engine) Run(ctx context.Context) {
+	t := time.NewTicker(e.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		if err := e.Sweep(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("sweep failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Sweep re-queues or fails operations whose lease ran out, and fails
+// operations that waited too long for an agent. Each step is a conditional
+// update, so concurrent sweeps (several replicas) are safe.
+func (e *Engine) Sweep(ctx context.Context) error {
+	now := e.db.Now()
+	expired, err := e.db.ExpiredLeases(ctx, now, 500)
+	if err != nil {
+		return err
+	}
+	for _, op := range expired {
+		if op.Attempt < e.cfg.MaxAttempts {
+			var requeued bool
+			err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+				var err error
+				requeued, err = tx.RequeueOperation(ctx, op.ID)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if requeued {
+				e.log.Warn("operation lease expired; re-queued", "operation_id", op.ID, "server_id", op.ServerID, "attempt", op.Attempt)
+				e.hub.wake(op.ServerID)
+			}
+			continue
+		}
+		if err := e.fail(ctx, op, sqlstore.OpClaimed, "Job execution failed: the server's agent did not report a result in time."); err != nil {
+			return err
+		}
+	}
+	stale, err := e.db.StalePending(ctx, now.Add(-e.cfg.PendingTimeout), 500)
+	if err != nil {
+		return err
+	}
+	for _, op := range stale {
+		if err := e.fail(ctx, op, sqlstore.OpPending, "Job execution failed: the server's agent is unavailable."); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fail ends op (if it is still in state from) with a failed job.
+func (e *Engine) fail(ctx context.Context, op *sqlstore.OperationRecord, from, msg string) error {
+	return e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		if from == sqlstore.OpClaimed {
+			// Only if the lease is still expired: a re-claim renews it.
+			cur, err := tx.OperationByID(ctx, op.ID)
+			if err != nil {
+				return err
+			}
+			if cur.State != sqlstore.OpClaimed || cur.LeaseUntil.After(tx.Now()) {
+				return nil
+			}
+		}
+		done, err := tx.CompleteOperation(ctx, op.ID, from, "")
+		if err != nil || !done {
+			return err
+		}
+		e.log.Warn("operation failed by the control plane", "operation_id", op.ID, "server_id", op.ServerID, "reason", msg)
+		return e.finish(ctx, tx, op, Result{ErrorCode: cph.CodeJobFailed, ErrorMsg: msg})
+	})
+}
+
+// hub wakes long-polls of a server when operations are queued for it.
+type hub struct {
+	mu      sync.Mutex
+	waiters map[string]chan struct{}
+}
+
+// wait returns a channel that is closed at the next wake of serverID.
+func (h *hub) wait(serverID string) <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ch, ok := h.waiters[serverID]
+	if !ok {
+		ch = make(chan struct{})
+		h.waiters[serverID] = ch
+	}
+	return ch
+}
+
+// wake closes the current wait channel of serverID.
+func (h *hub) wake(serverID string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ch, ok := h.waiters[serverID]; ok {
+		close(ch)
+		delete(h.waiters, serverID)
+	}
+}

@@ -1,0 +1,362 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/engine"
+	"github.com/opencph/opencph/sqlstore"
+)
+
+// clock is a settable time source for the store.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type env struct {
+	db      *sqlstore.DB
+	eng     *engine.Engine
+	clock   *clock
+	project string
+	server  string
+	phones  []string
+}
+
+func newEnv(t *testing.T, cfg engine.Config) *env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "cph.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	c := &clock{now: time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)}
+	db.Now = c.Now
+	e := &env{db: db, clock: c, eng: engine.New(db, cfg)}
+	err = db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		d := &cph.Domain{ID: cph.NewID(), Name: "acme", Enabled: true}
+		p := &cph.Project{ID: cph.NewID(), DomainID: d.ID, Name: "cn-north-4", Enabled: true}
+		s := &cph.Server{ID: cph.NewID(), ProjectID: p.ID, Name: "s1", Status: cph.ServerNormal}
+		e.project, e.server = p.ID, s.ID
+		if err := tx.CreateDomain(ctx, d); err != nil {
+			return err
+		}
+		if err := tx.CreateProject(ctx, p); err != nil {
+			return err
+		}
+		if err := tx.CreateServer(ctx, s); err != nil {
+			return err
+		}
+		if err := tx.CreateImage(ctx, &sqlstore.Image{ID: "img2", Name: "A12", Version: "AOSP 12.0", IsPublic: true}); err != nil {
+			return err
+		}
+		for i, st := range []cph.PhoneStatus{cph.PhoneRunning, cph.PhoneRunning, cph.PhoneStopped, cph.PhoneCreating} {
+			ph := &cph.Phone{ID: cph.NewID(), ProjectID: p.ID, ServerID: s.ID, Index: i + 1, Name: "p" + string(rune('a'+i)),
+				Status: st, VNCEnable: "false", Property: "{}", ImageID: "img1", ImageVersion: "AOSP 11.0"}
+			if err := tx.CreatePhone(ctx, ph); err != nil {
+				return err
+			}
+			e.phones = append(e.phones, ph.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *env) phone(t *testing.T, id string) *cph.Phone {
+	t.Helper()
+	p, err := e.db.PhoneByID(context.Background(), e.project, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (e *env) job(t *testing.T, id string) *cph.Job {
+	t.Helper()
+	j, err := e.db.JobByID(context.Background(), e.project, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func (e *env) session(t *testing.T) string {
+	t.Helper()
+	s, err := e.eng.StartSession(context.Background(), e.server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func refs(ids ...string) []cph.PhoneRef {
+	var out []cph.PhoneRef
+	for _, id := range ids {
+		out = append(out, cph.PhoneRef{PhoneID: id})
+	}
+	return out
+}
+
+func TestSubmitMovesPhonesAndRefusesPerItem(t *testing.T) {
+	e := newEnv(t, engine.Config{})
+	ctx := context.Background()
+	acc, err := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone,
+		Phones: append(refs(e.phones[0], e.phones[2], e.phones[3], "ffffffffffffffffffffffffffffffff", "not valid!", e.phones[0]),
+			cph.PhoneRef{PhoneID: e.phones[1], Property: `{"no.such.key":1}`})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCodes := []string{"", "", cph.CodeStatusNotAllowed, cph.CodePhoneNotFound, cph.CodeInvalidPhoneID, cph.CodeInvalidParameter}
+	if len(acc.Jobs) != len(wantCodes) {
+		t.Fatalf("got %d entries, want %d (duplicates answered once): %+v", len(acc.Jobs), len(wantCodes), acc.Jobs)
+	}
+	for i, want := range wantCodes {
+		j := acc.Jobs[i]
+		if j.ErrorCode != want || (want == "") != (j.JobID != "") {
+			t.Errorf("entry %d = %+v, want error code %q", i, j, want)
+		}
+	}
+	if st := e.phone(t, e.phones[0]).Status; st != cph.PhoneRestarting {
+		t.Errorf("running phone status %d, want 4", st)
+	}
+	if st := e.phone(t, e.phones[2]).Status; st != cph.PhoneRestarting {
+		t.Errorf("stopped phone status %d, want 4 (restart starts it)", st)
+	}
+	if st := e.phone(t, e.phones[3]).Status; st != cph.PhoneCreating {
+		t.Errorf("refused phone status changed to %d", st)
+	}
+	if st := e.phone(t, e.phones[1]).Status; st != cph.PhoneRunning {
+		t.Errorf("phone with a bad property changed to %d", st)
+	}
+	jobs, _ := e.db.ListJobs(ctx, e.project, []string{acc.RequestID}, 0, 100)
+	if len(jobs) != 2 {
+		t.Errorf("request has %d jobs, want 2 (refused items have none)", len(jobs))
+	}
+	// A busy phone is refused, without a job.
+	again, err := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone, Phones: refs(e.phones[0])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Jobs[0].ErrorCode != cph.CodeStatusNotAllowed || again.Jobs[0].JobID != "" {
+		t.Errorf("busy phone entry = %+v", again.Jobs[0])
+	}
+}
+
+func TestWholeRequestErrors(t *testing.T) {
+	e := newEnv(t, engine.Config{MaxBatch: 2})
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		b    engine.PhoneBatch
+		code string
+	}{
+		{"empty", engine.PhoneBatch{Kind: cph.OpRestartPhone}, cph.CodeEmptyPhoneList},
+		{"too many", engine.PhoneBatch{Kind: cph.OpRestartPhone, Phones: refs("a", "b", "c")}, cph.CodeTooManyItems},
+		{"bad image", engine.PhoneBatch{Kind: cph.OpRestartPhone, ImageID: "nope", Phones: refs(e.phones[0])}, cph.CodeInvalidImageID},
+	}
+	for _, c := range cases {
+		c.b.ProjectID = e.project
+		_, err := e.eng.SubmitPhones(ctx, c.b)
+		if got := cph.ErrorCode(err); got != c.code {
+			t.Errorf("%s: error code %q, want %q", c.name, got, c.code)
+		}
+	}
+	if st := e.phone(t, e.phones[0]).Status; st != cph.PhoneRunning {
+		t.Errorf("refused request changed a phone to %d", st)
+	}
+}
+
+func TestResultSuccessAndFailure(t *testing.T) {
+	e := newEnv(t, engine.Config{})
+	ctx := context.Background()
+	acc, err := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone, ImageID: "img2",
+		Phones: []cph.PhoneRef{{PhoneID: e.phones[0], Property: `{"sys.prop.writewifissid":"lab_wifi","com.cph.mainkeys":1}`}, {PhoneID: e.phones[1]}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	session := e.session(t)
+	ops, err := e.eng.Poll(ctx, e.server, session, 0, 10)
+	if err != nil || len(ops) != 2 {
+		t.Fatalf("Poll = %d ops, %v", len(ops), err)
+	}
+	byPhone := map[string]string{}
+	for _, op := range ops {
+		byPhone[op.PhoneID] = op.ID
+	}
+	if err := e.eng.ApplyResult(ctx, e.server, session, byPhone[e.phones[0]], engine.Result{Success: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.eng.ApplyResult(ctx, e.server, session, byPhone[e.phones[1]], engine.Result{ErrorMsg: "boot loop"}); err != nil {
+		t.Fatal(err)
+	}
+	// A second report of the same operation is refused.
+	if err := e.eng.ApplyResult(ctx, e.server, session, byPhone[e.phones[1]], engine.Result{Success: true}); !errors.Is(err, engine.ErrNotClaimed) {
+		t.Errorf("duplicate result: err = %v, want ErrNotClaimed", err)
+	}
+	p0, p1 := e.phone(t, e.phones[0]), e.phone(t, e.phones[1])
+	if p0.Status != cph.PhoneRunning || p0.ImageID != "img2" || p0.ImageVersion != "AOSP 12.0" {
+		t.Errorf("restarted phone = status %d image %s %s", p0.Status, p0.ImageID, p0.ImageVersion)
+	}
+	if p0.Property != `{"com.cph.mainkeys":1,"sys.prop.writewifissid":"lab_wifi"}` {
+		t.Errorf("restarted phone property = %s", p0.Property)
+	}
+	if p1.Status != cph.PhoneRestartFailed || p1.ImageID != "img1" {
+		t.Errorf("failed phone = status %d image %s, want -6 img1", p1.Status, p1.ImageID)
+	}
+	j0, j1 := e.job(t, acc.Jobs[0].JobID), e.job(t, acc.Jobs[1].JobID)
+	if j0.Status != cph.JobSucceeded || j0.EndTime.IsZero() || j0.ErrorCode != nil {
+		t.Errorf("succeeded job = %+v", j0)
+	}
+	if j1.Status != cph.JobFailed || j1.ErrorCode == nil || *j1.ErrorCode != cph.CodeJobFailed || *j1.ErrorMsg != "boot loop" {
+		t.Errorf("failed job = %+v", j1)
+	}
+}
+
+func TestStopThenRestart(t *testing.T) {
+	e := newEnv(t, engine.Config{})
+	ctx := context.Background()
+	session := e.session(t)
+	run := func(kind cph.OpKind, ok bool) {
+		t.Helper()
+		if _, err := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: kind, Phones: refs(e.phones[0])}); err != nil {
+			t.Fatal(err)
+		}
+		ops, err := e.eng.Poll(ctx, e.server, session, 0, 10)
+		if err != nil || len(ops) != 1 {
+			t.Fatalf("Poll = %d, %v", len(ops), err)
+		}
+		if err := e.eng.ApplyResult(ctx, e.server, session, ops[0].ID, engine.Result{Success: ok}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(cph.OpStopPhone, true)
+	if st := e.phone(t, e.phones[0]).Status; st != cph.PhoneStopped {
+		t.Fatalf("after stop: %d, want 8", st)
+	}
+	acc, _ := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpStopPhone, Phones: refs(e.phones[0])})
+	if acc.Jobs[0].ErrorCode != cph.CodeStatusNotAllowed {
+		t.Errorf("stopping a stopped phone: %+v", acc.Jobs[0])
+	}
+	run(cph.OpRestartPhone, true)
+	if st := e.phone(t, e.phones[0]).Status; st != cph.PhoneRunning {
+		t.Fatalf("after restart of a stopped phone: %d, want 2", st)
+	}
+	run(cph.OpResetPhone, false)
+	if st := e.phone(t, e.phones[0]).Status; st != cph.PhoneResetFailed {
+		t.Fatalf("after failed reset: %d, want -5", st)
+	}
+}
+
+func TestNewSessionRedeliversClaimedOperations(t *testing.T) {
+	e := newEnv(t, engine.Config{})
+	ctx := context.Background()
+	acc, _ := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone, Phones: refs(e.phones[0])})
+	old := e.session(t)
+	ops, _ := e.eng.Poll(ctx, e.server, old, 0, 10)
+	if len(ops) != 1 {
+		t.Fatal("no operation")
+	}
+	// The agent restarts: its new session gets the operation again.
+	fresh := e.session(t)
+	if _, err := e.eng.Poll(ctx, e.server, old, 0, 10); !errors.Is(err, engine.ErrSessionGone) {
+		t.Errorf("poll of the replaced session: err = %v, want ErrSessionGone", err)
+	}
+	again, err := e.eng.Poll(ctx, e.server, fresh, 0, 10)
+	if err != nil || len(again) != 1 || again[0].ID != ops[0].ID {
+		t.Fatalf("re-delivery = %v, %v", again, err)
+	}
+	if err := e.eng.ApplyResult(ctx, e.server, old, ops[0].ID, engine.Result{Success: true}); !errors.Is(err, engine.ErrNotClaimed) {
+		t.Errorf("result from the old session: %v, want ErrNotClaimed", err)
+	}
+	if err := e.eng.ApplyResult(ctx, e.server, fresh, ops[0].ID, engine.Result{Success: true}); err != nil {
+		t.Fatal(err)
+	}
+	if j := e.job(t, acc.Jobs[0].JobID); j.Status != cph.JobSucceeded {
+		t.Errorf("job status %d", j.Status)
+	}
+}
+
+func TestExpiredLeasesRequeueThenFail(t *testing.T) {
+	e := newEnv(t, engine.Config{Lease: time.Minute, MaxAttempts: 2})
+	ctx := context.Background()
+	acc, _ := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone, Phones: refs(e.phones[0])})
+	session := e.session(t)
+	for attempt := 1; attempt <= 2; attempt++ {
+		ops, err := e.eng.Poll(ctx, e.server, session, 0, 10)
+		if err != nil || len(ops) != 1 || ops[0].Attempt != attempt {
+			t.Fatalf("attempt %d: ops %+v, %v", attempt, ops, err)
+		}
+		// The agent goes silent past the lease.
+		e.clock.Add(2 * time.Minute)
+		if err := e.eng.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j := e.job(t, acc.Jobs[0].JobID)
+	if j.Status != cph.JobFailed || j.ErrorCode == nil || *j.ErrorCode != cph.CodeJobFailed {
+		t.Fatalf("job after %d silent attempts = %+v", 2, j)
+	}
+	if st := e.phone(t, e.phones[0]).Status; st != cph.PhoneRestartFailed {
+		t.Errorf("phone status %d, want -6 (never left in 4)", st)
+	}
+	if ops, _ := e.eng.Poll(ctx, e.server, session, 0, 10); len(ops) != 0 {
+		t.Errorf("failed operation handed out again: %v", ops)
+	}
+}
+
+func TestPendingTimeoutFailsJob(t *testing.T) {
+	e := newEnv(t, engine.Config{PendingTimeout: time.Minute})
+	ctx := context.Background()
+	acc, _ := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpStopPhone, Phones: refs(e.phones[0])})
+	if err := e.eng.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if j := e.job(t, acc.Jobs[0].JobID); j.Status != cph.JobRunning {
+		t.Fatalf("job failed before the timeout: %+v", j)
+	}
+	e.clock.Add(2 * time.Minute)
+	if err := e.eng.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if j := e.job(t, acc.Jobs[0].JobID); j.Status != cph.JobFailed {
+		t.Fatalf("job not failed after the pending timeout: %+v", j)
+	}
+	if st := e.phone(t, e.phones[0]).Status; st != cph.PhoneStopFailed {
+		t.Errorf("phone status %d, want -9", st)
+	}
+}
+
+func TestPollWakesOnSubmit(t *testing.T) {
+	e := newEnv(t, engine.Config{PollRecheck: time.Hour})
+	ctx := context.Background()
+	session := e.session(t)
+	got := make(chan int, 1)
+	go func() {
+		ops, _ := e.eng.Poll(ctx, e.server, session, time.Hour, 10)
+		got <- len(ops)
+	}()
+	if _, err := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone, Phones: refs(e.phones[0])}); err != nil {
+		t.Fatal(err)
+	}
+	// With an hour of wait and recheck, only the wake-up can end the poll.
+	if n := <-got; n != 1 {
+		t.Errorf("woken poll returned %d operations, want 1", n)
+	}
+}

@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/agentproto"
+	"github.com/opencph/opencph/engine"
+	"github.com/opencph/opencph/iam"
+	"github.com/opencph/opencph/sqlstore"
+)
+
+func timeFromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+type agentCaller struct {
+	server  *cph.Server
+	session string
+}
+
+// withAgent authenticates an agent by its bearer credential.
+func (s *Server) withAgent(h func(w http.ResponseWriter, r *http.Request, a *agentCaller) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		auth := r.Header.Get("Authorization")
+		token, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok || token == "" {
+			return cph.Errorf(http.StatusUnauthorized, agentproto.CodeUnauthorized, "Missing agent credential.")
+		}
+		srv, session, err := s.db.ServerByAgentTokenHash(r.Context(), iam.HashToken(token))
+		if errors.Is(err, sqlstore.ErrNotFound) {
+			return cph.Errorf(http.StatusUnauthorized, agentproto.CodeUnauthorized, "Unknown agent credential.")
+		} else if err != nil {
+			return err
+		}
+		return h(w, r, &agentCaller{server: srv, session: session})
+	}
+}
+
+// agentSession is POST /agent/v1/session.
+func (s *Server) agentSession(w http.ResponseWriter, r *http.Request, a *agentCaller) error {
+	var req agentproto.SessionRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	session, err := s.engine.StartSession(r.Context(), a.server.ID)
+	if err != nil {
+		return err
+	}
+	phones, err := s.db.PhonesByServer(r.Context(), a.server.ID)
+	if err != nil {
+		return err
+	}
+	resp := agentproto.SessionResponse{SessionID: session, ServerID: a.server.ID, PollWaitMillis: s.cfg.PollWait.Milliseconds(),
+		Phones: make([]agentproto.Phone, 0, len(phones))}
+	for _, p := range phones {
+		props, err := cph.ParseProperty(p.Property)
+		if err != nil {
+			props = nil
+		}
+		resp.Phones = append(resp.Phones, agentproto.Phone{ID: p.ID, Name: p.Name, Index: p.Index, Status: p.Status, ImageID: p.ImageID, Property: props})
+	}
+	s.log.Info("agent session started", "server_id", a.server.ID, "server_name", a.server.Name, "session_id", session, "agent_version", req.Version)
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func sessionGone() error {
+	return cph.Errorf(http.StatusConflict, agentproto.CodeSessionGone, "The agent session was replaced by a newer one.")
+}
+
+// agentPoll is POST /agent/v1/poll, a long-poll.
+func (s *Server) agentPoll(w http.ResponseWriter, r *http.Request, a *agentCaller) error {
+	var req agentproto.PollRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if req.SessionID != a.session {
+		return sessionGone()
+	}
+	wait := min(time.Duration(req.WaitMillis)*time.Millisecond, s.cfg.PollWait)
+	ops, err := s.engine.Poll(r.Context(), a.server.ID, req.SessionID, wait, req.Max)
+	if errors.Is(err, engine.ErrSessionGone) {
+		return sessionGone()
+	} else if err != nil {
+		return err
+	}
+	resp := agentproto.PollResponse{Operations: make([]cph.Operation, 0, len(ops))}
+	for _, op := range ops {
+		resp.Operations = append(resp.Operations, op.Operation)
+	}
+	if r.Context().Err() != nil && len(ops) > 0 {
+		// The agent hung up after we claimed: hand the work back at once
+		// rather than waiting for the lease to run out.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+		defer cancel()
+		if err := s.engine.Release(ctx, a.server.ID, req.SessionID, ops); err != nil {
+			s.log.Warn("could not re-queue operations of a vanished poll", "server_id", a.server.ID, "err", err)
+		}
+		return nil
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// agentResult is POST /agent/v1/operations/{operation_id}/result.
+func (s *Server) agentResult(w http.ResponseWriter, r *http.Request, a *agentCaller) error {
+	var req agentproto.Result
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	err := s.engine.ApplyResult(r.Context(), a.server.ID, req.SessionID, r.PathValue("operation_id"), engine.Result{
+		Success: req.Success, ErrorCode: req.ErrorCode, ErrorMsg: req.ErrorMsg, ExecuteMsg: req.ExecuteMsg,
+	})
+	if errors.Is(err, engine.ErrNotClaimed) {
+		return cph.Errorf(http.StatusConflict, agentproto.CodeNotClaimed, "The operation is not claimed by this session.")
+	} else if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,351 @@
+package httpapi
+
+import (
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/iam"
+)
+
+// iamTimeLayout is the time format of IAM bodies.
+const iamTimeLayout = "2006-01-02T15:04:05.000000Z"
+
+type idName struct {
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+type authRequest struct {
+	Auth *struct {
+		Identity *struct {
+			Methods  []string `json:"methods"`
+			Password *struct {
+				User *struct {
+					ID       string  `json:"id"`
+					Name     string  `json:"name"`
+					Password string  `json:"password"`
+					Domain   *idName `json:"domain"`
+				} `json:"user"`
+			} `json:"password"`
+		} `json:"identity"`
+		Scope *struct {
+			Project *struct {
+				ID     string  `json:"id"`
+				Name   string  `json:"name"`
+				Domain *idName `json:"domain"`
+			} `json:"project"`
+			Domain *idName `json:"domain"`
+		} `json:"scope"`
+	} `json:"auth"`
+}
+
+func badRequest(msg string) error {
+	return cph.Errorf(http.StatusBadRequest, "IAM.0400", "%s", msg)
+}
+
+// createToken is POST /v3/auth/tokens (iam-auth §3).
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return cph.Errorf(http.StatusUnsupportedMediaType, "IAM.0415", "Content-Type must be application/json.")
+		}
+	}
+	var req authRequest
+	if err := decodeBody(r, &req); err != nil {
+		return badRequest("The request body is not valid JSON.")
+	}
+	a := req.Auth
+	if a == nil || a.Identity == nil {
+		return badRequest("Missing auth.identity.")
+	}
+	if len(a.Identity.Methods) != 1 || a.Identity.Methods[0] != "password" {
+		return badRequest("Only the password method is supported.")
+	}
+	if a.Identity.Password == nil || a.Identity.Password.User == nil {
+		return badRequest("Missing auth.identity.password.user.")
+	}
+	u := a.Identity.Password.User
+	login := iam.PasswordLogin{UserID: u.ID, UserName: u.Name, Password: u.Password, ClientAddr: clientAddr(r)}
+	if u.Domain != nil {
+		login.DomainID, login.DomainName = u.Domain.ID, u.Domain.Name
+	}
+	if login.UserID == "" && (login.UserName == "" || (login.DomainID == "" && login.DomainName == "")) {
+		return badRequest("The user needs an id, or a name and a domain.")
+	}
+	if a.Scope != nil {
+		if a.Scope.Project != nil && a.Scope.Domain != nil {
+			return badRequest("Scope to a project or a domain, not both.")
+		}
+		if p := a.Scope.Project; p != nil {
+			if p.ID == "" && p.Name == "" {
+				return badRequest("The project scope needs an id or a name.")
+			}
+			login.ProjectID, login.ProjectName = p.ID, p.Name
+			if p.Domain != nil {
+				if (p.Domain.ID != "" && login.DomainID != "" && p.Domain.ID != login.DomainID) ||
+					(p.Domain.Name != "" && login.DomainName != "" && p.Domain.Name != login.DomainName) {
+					return cph.Errorf(http.StatusUnauthorized, "IAM.0401", "The request you have made requires authentication.")
+				}
+			}
+		}
+		if d := a.Scope.Domain; d != nil {
+			if d.ID == "" && d.Name == "" {
+				return badRequest("The domain scope needs an id or a name.")
+			}
+			login.ScopeDomainID, login.ScopeDomainName = d.ID, d.Name
+		}
+	}
+	token, info, err := s.iam.Login(r.Context(), login)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("X-Subject-Token", token)
+	writeJSON(w, http.StatusCreated, tokenBody(r, info))
+	return nil
+}
+
+type tokenUser struct {
+	ID                string `json:"id"`
+	Name              string `json:"name"`
+	Domain            idName `json:"domain"`
+	PasswordExpiresAt string `json:"password_expires_at"`
+}
+
+type tokenProject struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Domain idName `json:"domain"`
+}
+
+type catalogEndpoint struct {
+	ID        string `json:"id"`
+	Interface string `json:"interface"`
+	Region    string `json:"region"`
+	RegionID  string `json:"region_id"`
+	URL       string `json:"url"`
+}
+
+type catalogEntry struct {
+	Type      string            `json:"type"`
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	Endpoints []catalogEndpoint `json:"endpoints"`
+}
+
+type tokenDoc struct {
+	ExpiresAt string         `json:"expires_at"`
+	IssuedAt  string         `json:"issued_at"`
+	Methods   []string       `json:"methods"`
+	User      tokenUser      `json:"user"`
+	Project   *tokenProject  `json:"project,omitempty"`
+	Domain    *idName        `json:"domain,omitempty"`
+	Roles     []idName       `json:"roles"`
+	Catalog   []catalogEntry `json:"catalog,omitempty"`
+}
+
+func tokenBody(r *http.Request, info *iam.TokenInfo) map[string]tokenDoc {
+	d := idName{ID: info.Domain.ID, Name: info.Domain.Name}
+	role := "te_admin"
+	if !info.User.IsAdmin {
+		role = "readonly"
+	}
+	doc := tokenDoc{
+		ExpiresAt: info.ExpiresAt.UTC().Format(iamTimeLayout),
+		IssuedAt:  info.IssuedAt.UTC().Format(iamTimeLayout),
+		Methods:   []string{"password"},
+		User:      tokenUser{ID: info.User.ID, Name: info.User.Name, Domain: d},
+		Roles:     []idName{{ID: "0", Name: role}},
+	}
+	base := baseURL(r)
+	if info.Project != nil {
+		doc.Project = &tokenProject{ID: info.Project.ID, Name: info.Project.Name, Domain: d}
+	} else if info.ScopeDomain != nil {
+		doc.Domain = &idName{ID: info.ScopeDomain.ID, Name: info.ScopeDomain.Name}
+	}
+	if r.URL.Query().Get("nocatalog") == "" {
+		doc.Catalog = []catalogEntry{{
+			Type: "iam", ID: "iam", Name: "iam",
+			Endpoints: []catalogEndpoint{{ID: "iam-public", Interface: "public", Region: "*", RegionID: "*", URL: base + "/v3"}},
+		}}
+		if info.Project != nil {
+			doc.Catalog = append(doc.Catalog, catalogEntry{
+				Type: "cph", ID: "cph", Name: "cph",
+				Endpoints: []catalogEndpoint{{ID: "cph-public", Interface: "public", Region: info.Project.Name, RegionID: info.Project.Name,
+					URL: base + "/v1/" + info.Project.ID}},
+			})
+		}
+	}
+	return map[string]tokenDoc{"token": doc}
+}
+
+// keystoneUnauthorized is the 401 of IAM token endpoints.
+func keystoneUnauthorized() error {
+	return cph.Errorf(http.StatusUnauthorized, "IAM.0401", "The request you have made requires authentication.")
+}
+
+// subjectToken authenticates the caller (X-Auth-Token) and resolves the
+// examined token (X-Subject-Token) for the GET/HEAD/DELETE token calls.
+func (s *Server) subjectToken(r *http.Request) (string, *iam.TokenInfo, error) {
+	caller, _, state, err := s.iam.Lookup(r.Context(), r.Header.Get("X-Auth-Token"))
+	if err != nil {
+		return "", nil, err
+	}
+	if state != iam.TokenValid {
+		return "", nil, keystoneUnauthorized()
+	}
+	subject := r.Header.Get("X-Subject-Token")
+	if subject == "" {
+		return "", nil, badRequest("Missing X-Subject-Token.")
+	}
+	sp, info, state, err := s.iam.Lookup(r.Context(), subject)
+	if err != nil {
+		return "", nil, err
+	}
+	if state != iam.TokenValid {
+		return "", nil, cph.Errorf(http.StatusNotFound, "IAM.0404", "The token could not be found.")
+	}
+	if sp.User.ID != caller.User.ID && !(caller.User.IsAdmin && caller.Domain.ID == sp.Domain.ID) {
+		return "", nil, cph.Errorf(http.StatusForbidden, "IAM.0403", "You are not authorized to perform the requested action.")
+	}
+	return subject, info, nil
+}
+
+// showToken is GET /v3/auth/tokens.
+func (s *Server) showToken(w http.ResponseWriter, r *http.Request) error {
+	subject, info, err := s.subjectToken(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("X-Subject-Token", subject)
+	writeJSON(w, http.StatusOK, tokenBody(r, info))
+	return nil
+}
+
+// checkToken is HEAD /v3/auth/tokens.
+func (s *Server) checkToken(w http.ResponseWriter, r *http.Request) error {
+	if _, _, err := s.subjectToken(r); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// revokeToken is DELETE /v3/auth/tokens.
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	subject, _, err := s.subjectToken(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.iam.Revoke(r.Context(), subject); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type projectDoc struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	DomainID    string            `json:"domain_id"`
+	ParentID    string            `json:"parent_id"`
+	Enabled     bool              `json:"enabled"`
+	IsDomain    bool              `json:"is_domain"`
+	Description string            `json:"description"`
+	Links       map[string]string `json:"links"`
+}
+
+func projectBody(r *http.Request, p *cph.Project) projectDoc {
+	return projectDoc{ID: p.ID, Name: p.Name, DomainID: p.DomainID, ParentID: p.DomainID, Enabled: p.Enabled,
+		Description: p.Description, Links: map[string]string{"self": baseURL(r) + "/v3/projects/" + p.ID}}
+}
+
+// listProjects is GET /v3/projects (iam-auth §6.1), limited to the caller's domain.
+func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) error {
+	pr, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	projects, err := s.db.ListProjects(r.Context(), pr.Domain.ID, q.Get("name"))
+	if err != nil {
+		return err
+	}
+	out := []projectDoc{}
+	for _, p := range projects {
+		if v := q.Get("domain_id"); v != "" && v != p.DomainID {
+			continue
+		}
+		if v := q.Get("parent_id"); v != "" && v != p.DomainID {
+			continue
+		}
+		if v := q.Get("enabled"); v != "" && (v == "true") != p.Enabled {
+			continue
+		}
+		if v := q.Get("is_domain"); v == "true" {
+			continue
+		}
+		out = append(out, projectBody(r, p))
+	}
+	self := baseURL(r) + "/v3/projects"
+	if r.URL.RawQuery != "" {
+		self += "?" + r.URL.RawQuery
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"links":    map[string]any{"self": self, "previous": nil, "next": nil},
+		"projects": out,
+	})
+	return nil
+}
+
+// showProject is GET /v3/projects/{project_id}.
+func (s *Server) showProject(w http.ResponseWriter, r *http.Request) error {
+	pr, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	p, err := s.db.ProjectByID(r.Context(), r.PathValue("project_id"))
+	if err != nil || p.DomainID != pr.Domain.ID {
+		return cph.Errorf(http.StatusNotFound, "IAM.0404", "Could not find project: %s.", r.PathValue("project_id"))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"project": projectBody(r, p)})
+	return nil
+}
+
+// authenticate resolves the caller of a CPH or IAM management call from its
+// X-Auth-Token. Failures are gateway-shaped 401s (iam-auth §5).
+func (s *Server) authenticate(r *http.Request) (*cph.Principal, error) {
+	token := r.Header.Get("X-Auth-Token")
+	if token == "" {
+		return nil, authError{err: cph.Errorf(http.StatusUnauthorized, cph.CodeUnauthorized, "Incorrect IAM authentication information: x-auth-token not found")}
+	}
+	p, info, state, err := s.iam.Lookup(r.Context(), token)
+	if err != nil {
+		return nil, err
+	}
+	switch state {
+	case iam.TokenExpired:
+		return nil, authError{err: cph.Errorf(http.StatusUnauthorized, cph.CodeUnauthorized,
+			"Incorrect IAM authentication information: token expires, expires_at: %s", info.ExpiresAt.UTC().Format(time.RFC3339))}
+	case iam.TokenUnknown:
+		return nil, authError{err: cph.Errorf(http.StatusUnauthorized, cph.CodeUnauthorized, "Incorrect IAM authentication information: decrypt token fail")}
+	}
+	return p, nil
+}
+
+// withProject authenticates a CPH call and checks that the token is scoped
+// to the project in the path.
+func (s *Server) withProject(h func(w http.ResponseWriter, r *http.Request, p *cph.Principal) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p, err := s.authenticate(r)
+		if err != nil {
+			return err
+		}
+		if p.ProjectID == "" || p.ProjectID != r.PathValue("project_id") {
+			return authError{err: cph.Errorf(http.StatusForbidden, cph.CodeNotAuthorized, "The IAM user is not authorized to access the API.")}
+		}
+		return h(w, r, p)
+	}
+}

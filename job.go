@@ -1,0 +1,82 @@
+package cph
+
+import "encoding/json"
+
+// JobStatus is a job's status code (spec §2.4).
+type JobStatus int32
+
+// Job statuses.
+const (
+	JobRunning   JobStatus = 1
+	JobSucceeded JobStatus = 2
+	JobFailed    JobStatus = -1
+)
+
+// Final reports whether s is a final status.
+func (s JobStatus) Final() bool { return s == JobSucceeded || s == JobFailed }
+
+// String returns a short English name of the status.
+func (s JobStatus) String() string {
+	switch s {
+	case JobRunning:
+		return "running"
+	case JobSucceeded:
+		return "succeeded"
+	case JobFailed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// OpKind names what an operation asks an agent to do.
+type OpKind string
+
+// Operation kinds.
+const (
+	OpRestartPhone OpKind = "restart_phone"
+	OpStopPhone    OpKind = "stop_phone"
+	OpResetPhone   OpKind = "reset_phone"
+)
+
+// Job is the record of one asynchronous operation on one target, as
+// returned by ListJobs and ShowJob (spec §4.1). Unset optional fields encode
+// as null, as in Huawei's examples.
+type Job struct {
+	PhoneID    string    `json:"phone_id,omitempty"`
+	ServerID   string    `json:"server_id,omitempty"`
+	ID         string    `json:"job_id"`
+	BeginTime  Time      `json:"begin_time"`
+	EndTime    Time      `json:"end_time"`
+	Status     JobStatus `json:"status"`
+	ErrorCode  *string   `json:"error_code"`
+	ErrorMsg   *string   `json:"error_msg"`
+	ExecuteMsg *string   `json:"execute_msg"`
+
+	// RequestID is the asynchronous request that created the job.
+	RequestID string `json:"-"`
+	// ProjectID is the project the job belongs to.
+	ProjectID string `json:"-"`
+	// Kind is the operation the job runs.
+	Kind OpKind `json:"-"`
+	// Position is the job's index in its request.
+	Position int `json:"-"`
+}
+
+// Operation is a unit of work for the agent of one server: the execution
+// side of a job. The database is its source of truth; an agent claims it,
+// runs it through its runtime driver and reports the result.
+type Operation struct {
+	ID       string          `json:"operation_id"`
+	JobID    string          `json:"job_id"`
+	ServerID string          `json:"server_id"`
+	PhoneID  string          `json:"phone_id,omitempty"`
+	Kind     OpKind          `json:"kind"`
+	Args     json.RawMessage `json:"args,omitempty"`
+	Attempt  int             `json:"attempt"`
+}
+
+// RestartArgs are the arguments of an OpRestartPhone operation.
+type RestartArgs struct {
+	ImageID  string            `json:"image_id,omitempty"`
+	Property map[string]string `json:"property,omitempty"`
+}

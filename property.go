@@ -1,0 +1,156 @@
+package cph
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+)
+
+// propertyRule validates the value of one phone property key (spec §10).
+type propertyRule struct {
+	isInt bool
+	ok    func(string) bool
+}
+
+var (
+	reWifi    = regexp.MustCompile(`^[0-9A-Za-z\-_@#.:/ ]{1,64}$`)
+	reCamPath = regexp.MustCompile(`^[0-9A-Za-z\-_@#.:/ \p{Han}]{1,90}$`)
+	reLocale  = regexp.MustCompile(`^[0-9A-Za-z\-]{1,64}$`)
+	reDigits  = regexp.MustCompile(`^[0-9]+$`)
+)
+
+func oneOf(vals ...string) func(string) bool {
+	return func(s string) bool {
+		for _, v := range vals {
+			if s == v {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func maxDigits(n int) func(string) bool {
+	return func(s string) bool { return len(s) >= 1 && len(s) <= n && reDigits.MatchString(s) }
+}
+
+func nonEmpty(max int) func(string) bool {
+	return func(s string) bool { return len(s) >= 1 && len(s) <= max }
+}
+
+// propertyRules returns the rules of every supported property key.
+func propertyRules() map[string]propertyRule {
+	bit := propertyRule{isInt: true, ok: oneOf("0", "1")}
+	return map[string]propertyRule{
+		"com.cph.mainkeys":                bit,
+		"qemu.hw.mainkeys":                bit,
+		"disable.status.bar":              bit,
+		"ro.permission.changed":           bit,
+		"ro.install.auto":                 bit,
+		"ro.com.cph.non_root":             bit,
+		"ro.com.cph.notification_disable": bit,
+		"com.cph.disable_fb_permission":   bit,
+		"ro.com.cph.toast_enable":         bit,
+		"com.cph.bandwidth_limit": {ok: func(s string) bool {
+			if s == "-1" {
+				return true
+			}
+			n, err := strconv.Atoi(s)
+			return err == nil && n >= 1 && n <= 99999999
+		}},
+		"com.cph.cam_local_pic_path":   {ok: reCamPath.MatchString},
+		"persist.sys.locale":           {ok: reLocale.MatchString},
+		"sys.prop.writeimsi":           {ok: maxDigits(15)},
+		"sys.prop.writephonenum":       {ok: maxDigits(20)},
+		"sys.prop.writewifissid":       {ok: reWifi.MatchString},
+		"gsm.sim.operator.iso-country": {ok: nonEmpty(8)},
+		"ro.build.product":             {ok: nonEmpty(64)},
+		"ro.board.platform":            {ok: nonEmpty(64)},
+		"ro.hardware.gpurenderer":      {ok: nonEmpty(64)},
+	}
+}
+
+// legacyPropertyKeys maps the property keys of old Huawei examples to the
+// current ones.
+var legacyPropertyKeys = map[string]string{
+	"phone_num": "sys.prop.writephonenum",
+	"imsi":      "sys.prop.writeimsi",
+	"wifi_name": "sys.prop.writewifissid",
+}
+
+// MaxPropertyLen is the longest property JSON string a phone keeps.
+const MaxPropertyLen = 2048
+
+// ParseProperty parses and validates a phone property string: a JSON object
+// whose keys are supported property keys (spec §10) and whose values are
+// strings or numbers that satisfy the key's rule. Legacy keys (phone_num,
+// imsi, wifi_name) are mapped to their sys.prop.* names. The empty string
+// is an empty set. Values are returned in their string form.
+func ParseProperty(s string) (map[string]string, error) {
+	out := map[string]string{}
+	if s == "" {
+		return out, nil
+	}
+	if len(s) > MaxPropertyLen {
+		return nil, fmt.Errorf("property is longer than %d bytes", MaxPropertyLen)
+	}
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("property is not a JSON object: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("property has trailing data")
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("property is not a JSON object")
+	}
+	rules := propertyRules()
+	for k, v := range raw {
+		if mapped, ok := legacyPropertyKeys[k]; ok {
+			k = mapped
+		}
+		rule, ok := rules[k]
+		if !ok {
+			return nil, fmt.Errorf("property key %q is not supported", k)
+		}
+		var str string
+		switch v := v.(type) {
+		case string:
+			if rule.isInt {
+				return nil, fmt.Errorf("property %q must be an integer", k)
+			}
+			str = v
+		case json.Number:
+			str = v.String()
+		default:
+			return nil, fmt.Errorf("property %q must be a string or a number", k)
+		}
+		if !rule.ok(str) {
+			return nil, fmt.Errorf("property %q has an invalid value %q", k, str)
+		}
+		out[k] = str
+	}
+	return out, nil
+}
+
+// FormatProperty encodes a property set as the JSON object string the API
+// reports, with integer-typed keys as numbers and keys in sorted order.
+func FormatProperty(props map[string]string) string {
+	rules := propertyRules()
+	obj := make(map[string]any, len(props))
+	for k, v := range props {
+		if rules[k].isInt {
+			if n, err := strconv.Atoi(v); err == nil {
+				obj[k] = n
+				continue
+			}
+		}
+		obj[k] = v
+	}
+	b, _ := json.Marshal(obj) // a map of strings and ints always encodes
+	return string(b)
+}

@@ -1,0 +1,119 @@
+package cph
+
+// ServerStatus is a phone server's status code (spec §2.3).
+type ServerStatus int32
+
+// Server statuses.
+const (
+	ServerCreating     ServerStatus = 0
+	ServerCreating1    ServerStatus = 1
+	ServerAbnormal     ServerStatus = 2
+	ServerCreating3    ServerStatus = 3
+	ServerCreating4    ServerStatus = 4
+	ServerNormal       ServerStatus = 5
+	ServerDeleting     ServerStatus = 6
+	ServerFrozen       ServerStatus = 8
+	ServerShutDown     ServerStatus = 10
+	ServerShuttingDown ServerStatus = 11
+	ServerShutdownFail ServerStatus = 12
+	ServerStarting     ServerStatus = 13
+)
+
+// Valid reports whether s is a documented server status.
+func (s ServerStatus) Valid() bool {
+	switch s {
+	case 0, 1, 2, 3, 4, 5, 6, 8, 10, 11, 12, 13:
+		return true
+	}
+	return false
+}
+
+// Address is one address of a server (spec §4.3).
+type Address struct {
+	IntranetIP string `json:"intranet_ip"`
+	AccessIP   string `json:"access_ip"`
+	ServerIP   string `json:"server_ip"`
+	PublicIP   string `json:"public_ip"`
+}
+
+// ServerMetadata is a server's order information.
+type ServerMetadata struct {
+	ProductID    string `json:"product_id"`
+	OrderID      string `json:"order_id"`
+	ChargingMode int32  `json:"charging_mode"`
+}
+
+// Server is a cloud phone server (spec §4.3).
+type Server struct {
+	Name                string         `json:"server_name"`
+	AvailabilityZone    string         `json:"availability_zone"`
+	ID                  string         `json:"server_id"`
+	ModelName           string         `json:"server_model_name"`
+	PhoneModelName      string         `json:"phone_model_name"`
+	KeypairName         string         `json:"keypair_name"`
+	Status              ServerStatus   `json:"status"`
+	VPCID               string         `json:"vpc_id"`
+	CIDR                string         `json:"cidr"`
+	VPCCIDR             string         `json:"vpc_cidr"`
+	SubnetID            string         `json:"subnet_id"`
+	SubnetCIDR          string         `json:"subnet_cidr"`
+	Addresses           []Address      `json:"addresses"`
+	ResourceProjectID   string         `json:"resource_project_id"`
+	Metadata            ServerMetadata `json:"metadata"`
+	NetworkVersion      string         `json:"network_version"`
+	EnterpriseProjectID string         `json:"enterprise_project_id"`
+	CreateTime          Time           `json:"create_time"`
+	UpdateTime          Time           `json:"update_time"`
+
+	// ProjectID is the tenant project that owns the server.
+	ProjectID string `json:"-"`
+	// BuiltinIndex is the 1-based number of a server of cphd's own
+	// simulated fleet, and 0 for every other server.
+	BuiltinIndex int `json:"-"`
+	// LastSeen is when the server's agent last polled; zero if never.
+	LastSeen Time `json:"-"`
+}
+
+// Bandwidth is a bandwidth attached to a server (spec §4.3).
+type Bandwidth struct {
+	Name       string `json:"band_width_name"`
+	ID         string `json:"band_width_id"`
+	Size       int32  `json:"band_width_size"`
+	ChargeMode int32  `json:"band_width_charge_mode"`
+	ShareType  int32  `json:"band_width_share_type"`
+	CreateTime Time   `json:"create_time"`
+	UpdateTime Time   `json:"update_time"`
+}
+
+// Volume is a disk of a server (spec §4.3).
+type Volume struct {
+	Name       string `json:"volume_name"`
+	ID         string `json:"volume_id"`
+	Size       int32  `json:"volume_size"`
+	Type       string `json:"volume_type"`
+	CreateTime Time   `json:"create_time"`
+	UpdateTime Time   `json:"update_time"`
+}
+
+// ServerDetail is the body of ShowCloudPhoneServerDetail (spec §7.2).
+type ServerDetail struct {
+	RequestID string `json:"request_id,omitempty"`
+	Server
+	Bandwidths     []Bandwidth `json:"band_widths"`
+	Volumes        []Volume    `json:"volumes"`
+	SecurityGroups []string    `json:"security_groups"`
+}
+
+// ServerFilter selects servers in ListCloudPhoneServers. Nil fields do not filter.
+type ServerFilter struct {
+	ProjectID      string // required
+	NameLike       *string
+	ServerID       *string
+	NetworkVersion *string
+	PhoneModelName *string
+	CreateSince    *Time
+	CreateUntil    *Time
+	Status         *ServerStatus
+	Offset         int
+	Limit          int
+}

@@ -1,0 +1,378 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/opencph/opencph"
+)
+
+// Image is a phone image.
+type Image struct {
+	ID        string
+	ProjectID string // empty for public images
+	Name      string
+	OSType    string
+	OSName    string
+	Label     string
+	Version   string
+	IsPublic  bool
+}
+
+// CreateImage inserts an image unless one with the same id exists.
+func (tx *Tx) CreateImage(ctx context.Context, im *Image) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO images (id, project_id, name, os_type, os_name, image_label, image_version, is_public, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+		im.ID, im.ProjectID, im.Name, im.OSType, im.OSName, im.Label, im.Version, im.IsPublic, micros(tx.now))
+	if err != nil {
+		return fmt.Errorf("sqlstore: create image %s: %w", im.ID, err)
+	}
+	return nil
+}
+
+// UsableImage returns the image with that id if projectID may use it (a
+// public image or one of the project's own), or ErrNotFound.
+func (tx *Tx) UsableImage(ctx context.Context, projectID, id string) (*Image, error) {
+	var im Image
+	err := tx.tx.QueryRowContext(ctx, `SELECT id, project_id, name, os_type, os_name, image_label, image_version, is_public
+		FROM images WHERE id = $1 AND (is_public = $2 OR project_id = $3)`, id, true, projectID).
+		Scan(&im.ID, &im.ProjectID, &im.Name, &im.OSType, &im.OSName, &im.Label, &im.Version, &im.IsPublic)
+	if err != nil {
+		return nil, notFound(err, "image "+id)
+	}
+	return &im, nil
+}
+
+const serverCols = `id, project_id, name, availability_zone, model_name, phone_model_name, keypair_name, status,
+	vpc_id, cidr, subnet_id, subnet_cidr, server_ip, public_ip, order_id, product_id, network_version,
+	builtin_index, last_seen, created_at, updated_at`
+
+func scanServer(row interface{ Scan(...any) error }) (*cph.Server, error) {
+	var s cph.Server
+	var serverIP, publicIP string
+	var lastSeen, created, updated int64
+	err := row.Scan(&s.ID, &s.ProjectID, &s.Name, &s.AvailabilityZone, &s.ModelName, &s.PhoneModelName, &s.KeypairName, &s.Status,
+		&s.VPCID, &s.CIDR, &s.SubnetID, &s.SubnetCIDR, &serverIP, &publicIP, &s.Metadata.OrderID, &s.Metadata.ProductID, &s.NetworkVersion,
+		&s.BuiltinIndex, &lastSeen, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	s.VPCCIDR = s.CIDR
+	s.Addresses = []cph.Address{{IntranetIP: serverIP, AccessIP: publicIP, ServerIP: serverIP, PublicIP: publicIP}}
+	s.Metadata.ChargingMode = 1
+	s.LastSeen = cph.NewTime(fromMicros(lastSeen))
+	s.CreateTime = cph.NewTime(fromMicros(created))
+	s.UpdateTime = cph.NewTime(fromMicros(updated))
+	return &s, nil
+}
+
+// CreateServer inserts a server. Its agent has no credential yet.
+func (tx *Tx) CreateServer(ctx context.Context, s *cph.Server) error {
+	var serverIP, publicIP string
+	if len(s.Addresses) > 0 {
+		serverIP, publicIP = s.Addresses[0].ServerIP, s.Addresses[0].PublicIP
+	}
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO servers (id, project_id, name, availability_zone, model_name, phone_model_name, keypair_name, status,
+		vpc_id, cidr, subnet_id, subnet_cidr, server_ip, public_ip, order_id, product_id, network_version,
+		builtin_index, agent_token_hash, agent_session, last_seen, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, NULL, '', 0, $19, $19)`,
+		s.ID, s.ProjectID, s.Name, s.AvailabilityZone, s.ModelName, s.PhoneModelName, s.KeypairName, s.Status,
+		s.VPCID, s.CIDR, s.SubnetID, s.SubnetCIDR, serverIP, publicIP, s.Metadata.OrderID, s.Metadata.ProductID, s.NetworkVersion,
+		s.BuiltinIndex, micros(tx.now))
+	if err != nil {
+		return fmt.Errorf("sqlstore: create server %q: %w", s.Name, err)
+	}
+	s.CreateTime, s.UpdateTime = cph.NewTime(tx.now), cph.NewTime(tx.now)
+	return nil
+}
+
+// BuiltinServers returns the servers of cphd's simulated fleet, by index.
+func (db *DB) BuiltinServers(ctx context.Context) ([]*cph.Server, error) {
+	return db.queryServers(ctx, `SELECT `+serverCols+` FROM servers WHERE builtin_index > 0 ORDER BY builtin_index`)
+}
+
+// BuiltinServersTx is BuiltinServers inside a transaction.
+func (tx *Tx) BuiltinServers(ctx context.Context) ([]*cph.Server, error) {
+	return queryServers(ctx, tx.tx, `SELECT `+serverCols+` FROM servers WHERE builtin_index > 0 ORDER BY builtin_index`)
+}
+
+func (db *DB) queryServers(ctx context.Context, q string, args ...any) ([]*cph.Server, error) {
+	return queryServers(ctx, db.db, q, args...)
+}
+
+func queryServers(ctx context.Context, qr querier, q string, args ...any) ([]*cph.Server, error) {
+	rows, err := qr.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: query servers: %w", err)
+	}
+	defer rows.Close()
+	var out []*cph.Server
+	for rows.Next() {
+		s, err := scanServer(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: scan server: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// SetAgentTokenHash replaces the hash of the credential of a server's agent.
+func (db *DB) SetAgentTokenHash(ctx context.Context, serverID, hash string) error {
+	res, err := db.db.ExecContext(ctx, `UPDATE servers SET agent_token_hash = $1 WHERE id = $2`, hash, serverID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: set agent credential: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("server %s: %w", serverID, ErrNotFound)
+	}
+	return nil
+}
+
+// ServerByAgentTokenHash returns the server whose agent credential hashes
+// to hash, and the agent's current session id, or ErrNotFound.
+func (db *DB) ServerByAgentTokenHash(ctx context.Context, hash string) (*cph.Server, string, error) {
+	var session string
+	row := db.db.QueryRowContext(ctx, `SELECT `+serverCols+`, agent_session FROM servers WHERE agent_token_hash = $1`, hash)
+	var s cph.Server
+	var serverIP, publicIP string
+	var lastSeen, created, updated int64
+	err := row.Scan(&s.ID, &s.ProjectID, &s.Name, &s.AvailabilityZone, &s.ModelName, &s.PhoneModelName, &s.KeypairName, &s.Status,
+		&s.VPCID, &s.CIDR, &s.SubnetID, &s.SubnetCIDR, &serverIP, &publicIP, &s.Metadata.OrderID, &s.Metadata.ProductID, &s.NetworkVersion,
+		&s.BuiltinIndex, &lastSeen, &created, &updated, &session)
+	if err != nil {
+		return nil, "", notFound(err, "agent credential")
+	}
+	s.LastSeen = cph.NewTime(fromMicros(lastSeen))
+	return &s, session, nil
+}
+
+// StartAgentSession records sessionID as the current session of the agent
+// of serverID and hands every operation claimed by an earlier session back
+// to the queue. It returns how many operations were re-queued.
+func (tx *Tx) StartAgentSession(ctx context.Context, serverID, sessionID string) (int64, error) {
+	if _, err := tx.tx.ExecContext(ctx, `UPDATE servers SET agent_session = $1, last_seen = $2 WHERE id = $3`,
+		sessionID, micros(tx.now), serverID); err != nil {
+		return 0, fmt.Errorf("sqlstore: start agent session: %w", err)
+	}
+	res, err := tx.tx.ExecContext(ctx, `UPDATE operations SET state = 'pending', session_id = '', lease_until = 0
+		WHERE server_id = $1 AND state = 'claimed' AND session_id <> $2`, serverID, sessionID)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: requeue operations: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// TouchAgent records that the agent session of serverID is alive. It
+// reports false when sessionID is no longer the server's current session.
+func (db *DB) TouchAgent(ctx context.Context, serverID, sessionID string) (bool, error) {
+	res, err := db.db.ExecContext(ctx, `UPDATE servers SET last_seen = $1 WHERE id = $2 AND agent_session = $3`,
+		micros(db.Now()), serverID, sessionID)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: touch agent: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// ServerByID returns the server of projectID with that id, or ErrNotFound.
+func (db *DB) ServerByID(ctx context.Context, projectID, id string) (*cph.Server, error) {
+	s, err := scanServer(db.db.QueryRowContext(ctx, `SELECT `+serverCols+` FROM servers WHERE id = $1 AND project_id = $2`, id, projectID))
+	if err != nil {
+		return nil, notFound(err, "server "+id)
+	}
+	return s, nil
+}
+
+// ListServers returns one page of the servers matching f, newest first,
+// and the total number of matches.
+func (db *DB) ListServers(ctx context.Context, f cph.ServerFilter) ([]*cph.Server, int, error) {
+	where := []string{"project_id = $1"}
+	args := []any{f.ProjectID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.NameLike != nil {
+		add("LOWER(name) LIKE LOWER($%d) ESCAPE '\\'", "%"+escapeLike(*f.NameLike)+"%")
+	}
+	if f.ServerID != nil {
+		add("id = $%d", *f.ServerID)
+	}
+	if f.NetworkVersion != nil {
+		add("network_version = $%d", *f.NetworkVersion)
+	}
+	if f.PhoneModelName != nil {
+		add("phone_model_name = $%d", *f.PhoneModelName)
+	}
+	if f.CreateSince != nil {
+		add("created_at >= $%d", micros(f.CreateSince.Time))
+	}
+	if f.CreateUntil != nil {
+		add("created_at <= $%d", micros(f.CreateUntil.Time))
+	}
+	if f.Status != nil {
+		add("status = $%d", int32(*f.Status))
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM servers WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: count servers: %w", err)
+	}
+	n := len(args)
+	args = append(args, f.Limit, f.Offset)
+	servers, err := db.queryServers(ctx, fmt.Sprintf(`SELECT `+serverCols+` FROM servers WHERE `+cond+
+		` ORDER BY created_at DESC, name LIMIT $%d OFFSET $%d`, n+1, n+2), args...)
+	return servers, total, err
+}
+
+// escapeLike escapes the LIKE wildcards of s with a backslash.
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+const phoneCols = `id, project_id, server_id, idx, name, model_name, image_id, image_version, vnc_enable, status, type, imei,
+	traffic_type, volume_mode, availability_zone, order_id, product_id, has_encrypt, property, ip,
+	data_volume_type, data_volume_size, created_at, updated_at`
+
+func scanPhone(row interface{ Scan(...any) error }) (*cph.Phone, error) {
+	var p cph.Phone
+	var vnc bool
+	var created, updated int64
+	err := row.Scan(&p.ID, &p.ProjectID, &p.ServerID, &p.Index, &p.Name, &p.ModelName, &p.ImageID, &p.ImageVersion, &vnc, &p.Status, &p.Type, &p.IMEI,
+		&p.TrafficType, &p.VolumeMode, &p.AvailabilityZone, &p.Metadata.OrderID, &p.Metadata.ProductID, &p.HasEncrypt, &p.Property, &p.IP,
+		&p.DataVolumeType, &p.DataVolumeSize, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	p.VNCEnable = "false"
+	if vnc {
+		p.VNCEnable = "true"
+	}
+	p.CreateTime = cph.NewTime(fromMicros(created))
+	p.UpdateTime = cph.NewTime(fromMicros(updated))
+	return &p, nil
+}
+
+// CreatePhone inserts a phone.
+func (tx *Tx) CreatePhone(ctx context.Context, p *cph.Phone) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO phones (`+phoneCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23)`,
+		p.ID, p.ProjectID, p.ServerID, p.Index, p.Name, p.ModelName, p.ImageID, p.ImageVersion, p.VNCEnable == "true", p.Status, p.Type, p.IMEI,
+		p.TrafficType, p.VolumeMode, p.AvailabilityZone, p.Metadata.OrderID, p.Metadata.ProductID, p.HasEncrypt, p.Property, p.IP,
+		p.DataVolumeType, p.DataVolumeSize, micros(tx.now))
+	if err != nil {
+		return fmt.Errorf("sqlstore: create phone %q: %w", p.Name, err)
+	}
+	p.CreateTime, p.UpdateTime = cph.NewTime(tx.now), cph.NewTime(tx.now)
+	return nil
+}
+
+func queryPhones(ctx context.Context, qr querier, q string, args ...any) ([]*cph.Phone, error) {
+	rows, err := qr.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: query phones: %w", err)
+	}
+	defer rows.Close()
+	var out []*cph.Phone
+	for rows.Next() {
+		p, err := scanPhone(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: scan phone: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// ListPhones returns one page of the phones matching f, newest first (ties
+// by name), and the total number of matches.
+func (db *DB) ListPhones(ctx context.Context, f cph.PhoneFilter) ([]*cph.Phone, int, error) {
+	where := []string{"project_id = $1"}
+	args := []any{f.ProjectID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.NameLike != nil {
+		add("LOWER(name) LIKE LOWER($%d) ESCAPE '\\'", "%"+escapeLike(*f.NameLike)+"%")
+	}
+	if f.ServerID != nil {
+		add("server_id = $%d", *f.ServerID)
+	}
+	if f.Status != nil {
+		add("status = $%d", int32(*f.Status))
+	}
+	if f.Type != nil {
+		add("type = $%d", *f.Type)
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM phones WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: count phones: %w", err)
+	}
+	n := len(args)
+	args = append(args, f.Limit, f.Offset)
+	phones, err := queryPhones(ctx, db.db, fmt.Sprintf(`SELECT `+phoneCols+` FROM phones WHERE `+cond+
+		` ORDER BY created_at DESC, name LIMIT $%d OFFSET $%d`, n+1, n+2), args...)
+	return phones, total, err
+}
+
+// PhoneByID returns the phone of projectID with that id, or ErrNotFound.
+func (db *DB) PhoneByID(ctx context.Context, projectID, id string) (*cph.Phone, error) {
+	p, err := scanPhone(db.db.QueryRowContext(ctx, `SELECT `+phoneCols+` FROM phones WHERE id = $1 AND project_id = $2`, id, projectID))
+	if err != nil {
+		return nil, notFound(err, "phone "+id)
+	}
+	return p, nil
+}
+
+// PhoneByID returns the phone with that id, or ErrNotFound. An empty
+// projectID matches any project.
+func (tx *Tx) PhoneByID(ctx context.Context, projectID, id string) (*cph.Phone, error) {
+	q := `SELECT ` + phoneCols + ` FROM phones WHERE id = $1`
+	args := []any{id}
+	if projectID != "" {
+		q += ` AND project_id = $2`
+		args = append(args, projectID)
+	}
+	p, err := scanPhone(tx.tx.QueryRowContext(ctx, q, args...))
+	if err != nil {
+		return nil, notFound(err, "phone "+id)
+	}
+	return p, nil
+}
+
+// PhonesByServer returns the phones of a server, by index.
+func (db *DB) PhonesByServer(ctx context.Context, serverID string) ([]*cph.Phone, error) {
+	return queryPhones(ctx, db.db, `SELECT `+phoneCols+` FROM phones WHERE server_id = $1 ORDER BY idx`, serverID)
+}
+
+// SetPhoneStatus changes the status of phone id to `to`, but only if its
+// current status is one of from. It reports whether the phone changed.
+func (tx *Tx) SetPhoneStatus(ctx context.Context, id string, from []cph.PhoneStatus, to cph.PhoneStatus) (bool, error) {
+	args := []any{int32(to), micros(tx.now), id}
+	for _, s := range from {
+		args = append(args, int32(s))
+	}
+	res, err := tx.tx.ExecContext(ctx, `UPDATE phones SET status = $1, updated_at = $2 WHERE id = $3 AND status IN (`+
+		placeholders(4, len(from))+`)`, args...)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: set phone status: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// SetPhoneImageAndProperty records the image and property set a phone runs
+// with after a restart or reset.
+func (tx *Tx) SetPhoneImageAndProperty(ctx context.Context, id, imageID, imageVersion, property string) error {
+	_, err := tx.tx.ExecContext(ctx, `UPDATE phones SET image_id = $1, image_version = $2, property = $3, updated_at = $4 WHERE id = $5`,
+		imageID, imageVersion, property, micros(tx.now), id)
+	if err != nil {
+		return fmt.Errorf("sqlstore: set phone image: %w", err)
+	}
+	return nil
+}

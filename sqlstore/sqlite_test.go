@@ -1,0 +1,50 @@
+package sqlstore_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/opencph/opencph/sqlstore"
+	"github.com/opencph/opencph/sqlstore/storetest"
+)
+
+func openSQLite(t *testing.T) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cph.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestSQLite(t *testing.T) {
+	storetest.Run(t, openSQLite)
+}
+
+func TestSQLiteReopenKeepsData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cph.db")
+	db, err := sqlstore.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		_, err := tx.SetMetaIfAbsent(ctx, "k", "v")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	// Reopening runs the migrations again, which must be a no-op.
+	db, err = sqlstore.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, err := db.Meta(ctx, "k"); err != nil || v != "v" {
+		t.Errorf("after reopen Meta = %q, %v", v, err)
+	}
+}

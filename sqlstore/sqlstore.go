@@ -1,0 +1,231 @@
+// Package sqlstore keeps OpenCPH's state in a SQL database: identities,
+// tokens, servers, phones, jobs and the operations queued for agents.
+//
+// One implementation serves two engines through database/sql: SQLite
+// (modernc.org/sqlite, pure Go, the embedded default) and PostgreSQL. The
+// schema and queries are written in the SQL both accept ($n placeholders,
+// RETURNING, BIGINT Unix-microsecond times). Every method that changes more
+// than one row runs in one transaction; DB.Tx lets callers compose several
+// changes in one transaction.
+//
+// Known limits: SQLite serialises writers (each transaction begins
+// IMMEDIATE and waits up to the busy timeout for the write lock), so write
+// throughput is bounded by one writer at a time.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// ErrNotFound is returned (wrapped) when a looked-up row does not exist.
+var ErrNotFound = errors.New("sqlstore: not found")
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Engine names a database engine.
+type Engine string
+
+// Supported engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// DB is a handle to the store. It is safe for concurrent use.
+type DB struct {
+	db     *sql.DB
+	engine Engine
+
+	// Now returns the current time; tests may replace it before use.
+	Now func() time.Time
+}
+
+// OpenSQLite opens (creating if needed) the SQLite database file at path,
+// in WAL mode, and migrates it to the current schema.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlstore: create data dir: %w", err)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + path + "?" + q.Encode()
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	sqldb.SetMaxOpenConns(8)
+	sqldb.SetMaxIdleConns(8)
+	db := &DB{db: sqldb, engine: SQLite, Now: time.Now}
+	if err := db.migrate(ctx); err != nil {
+		sqldb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Engine reports which database engine db uses.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Close closes the database.
+func (db *DB) Close() error { return db.db.Close() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.db.PingContext(ctx) }
+
+// Tx is a transaction. Its methods compose changes that commit together.
+type Tx struct {
+	tx  *sql.Tx
+	now time.Time
+}
+
+// Now is the time at which the transaction started, as seen by DB.Now.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Tx runs fn in one transaction and commits it if fn returns nil; any error
+// rolls it back.
+func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
+	sqltx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	tx := &Tx{tx: sqltx, now: db.Now().UTC()}
+	if err := fn(tx); err != nil {
+		_ = sqltx.Rollback()
+		return err
+	}
+	if err := sqltx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	return nil
+}
+
+// migrate applies the embedded migrations that are not applied yet, each in
+// its own transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlstore: create migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("sqlstore: list migrations: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := filepath.Base(name)
+		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("sqlstore: migration %s: bad name: %w", base, err)
+		}
+		body, err := migrationFS.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("sqlstore: read migration %s: %w", base, err)
+		}
+		err = db.Tx(ctx, func(tx *Tx) error {
+			var n int
+			if err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			for _, stmt := range splitStatements(string(body)) {
+				if _, err := tx.tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("%w\n%s", err, stmt)
+				}
+			}
+			_, err := tx.tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, version, micros(tx.now))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sqlstore: apply migration %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+// splitStatements splits a migration file on semicolons that end a line,
+// dropping comment-only lines.
+func splitStatements(src string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(src, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "--") || trimmed == "" {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteString("\n")
+		if strings.HasSuffix(trimmed, ";") {
+			out = append(out, strings.TrimSpace(cur.String()))
+			cur.Reset()
+		}
+	}
+	if s := strings.TrimSpace(cur.String()); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+// micros converts t to Unix microseconds; the zero time is 0.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros converts Unix microseconds to a UTC time; 0 is the zero time.
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// notFound turns sql.ErrNoRows into ErrNotFound with context.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("sqlstore: %s: %w", what, err)
+}
+
+// placeholders returns "$start, $start+1, ..." for n values.
+func placeholders(start, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$")
+		b.WriteString(strconv.Itoa(start + i))
+	}
+	return b.String()
+}
