@@ -151,7 +151,10 @@ func (s *Service) Login(ctx context.Context, req PasswordLogin) (string, *TokenI
 	now := s.db.Now()
 	userKey := "user:" + strings.ToLower(req.UserID+"/"+req.DomainID+"/"+req.DomainName+"/"+req.UserName)
 	clientKey := "addr:" + req.ClientAddr
-	if blocked, after := s.clients.blocked(now, clientKey, userKey); blocked {
+	if blocked, after := s.users.blocked(now, userKey); blocked {
+		return "", nil, &ThrottledError{RetryAfter: after}
+	}
+	if blocked, after := s.clients.blocked(now, clientKey); blocked {
 		return "", nil, &ThrottledError{RetryAfter: after}
 	}
 	user, domain, err := s.findUser(ctx, req)

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// When the test binary runs with CPHD_RUN_MAIN=1 it is cphd itself, so
+// the crash tests can start and kill -9 the real program.
+func TestMain(m *testing.M) {
+	if os.Getenv("CPHD_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// process is a running cphd.
+type process struct {
+	cmd *exec.Cmd
+	url string
+}
+
+var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+
+// startCPHD starts cphd on a random port with the given data dir.
+func startCPHD(t *testing.T, dataDir string, extra ...string) *process {
+	t.Helper()
+	args := append([]string{"--listen", "127.0.0.1:0", "--data-dir", dataDir, "--sim-servers", "2",
+		"--sim-phones-per-server", "4", "--sim-boot-time", "1s", "--log-level", "warn"}, extra...)
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "CPHD_RUN_MAIN=1", "CPH_BOOTSTRAP_DOMAIN=acme", "CPH_BOOTSTRAP_PASSWORD=crash-test-pw")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd}
+	t.Cleanup(func() { p.kill() })
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case p.url = <-found:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("cphd did not start; stderr:\n%s", stderr.String())
+	}
+	return p
+}
+
+// kill sends SIGKILL: no shutdown code runs.
+func (p *process) kill() {
+	if p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		_ = p.cmd.Wait()
+	}
+}
+
+func call(t *testing.T, method, url, token, body string, out any) (int, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("X-Auth-Token", token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("%s %s: %v", method, url, err)
+		}
+	}
+	return resp.StatusCode, resp.Header
+}
+
+type phoneList struct {
+	Count  int `json:"count"`
+	Phones []struct {
+		ID     string `json:"phone_id"`
+		Status int    `json:"status"`
+	} `json:"phones"`
+}
+
+type jobList struct {
+	Jobs []struct {
+		ID        string  `json:"job_id"`
+		PhoneID   string  `json:"phone_id"`
+		Status    int     `json:"status"`
+		ErrorCode *string `json:"error_code"`
+	} `json:"jobs"`
+}
+
+// TestKillDuringRestartLosesNoJob kills cphd with SIGKILL while a batch
+// restart is in flight, at several moments, restarts it on the same data
+// dir, and checks that every accepted job reaches a final status and no
+// phone is left restarting.
+func TestKillDuringRestartLosesNoJob(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills real processes")
+	}
+	dataDir := t.TempDir()
+	p := startCPHD(t, dataDir)
+	var tok struct {
+		Token struct {
+			Project struct{ ID string } `json:"project"`
+		} `json:"token"`
+	}
+	status, hdr := call(t, "POST", p.url+"/v3/auth/tokens", "", `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"acme","password":"crash-test-pw","domain":{"name":"acme"}}}},"scope":{"project":{"name":"cn-north-4"}}}}`, &tok)
+	if status != 201 {
+		t.Fatalf("login: %d", status)
+	}
+	token := hdr.Get("X-Subject-Token")
+	pid := tok.Token.Project.ID
+
+	for round, delay := range []time.Duration{0, 300 * time.Millisecond, 900 * time.Millisecond} {
+		api := p.url + "/v1/" + pid + "/cloud-phone"
+		var phones phoneList
+		call(t, "GET", api+"/phones", token, "", &phones)
+		if phones.Count != 8 {
+			t.Fatalf("round %d: %d phones, want 8", round, phones.Count)
+		}
+		var refs []string
+		for _, ph := range phones.Phones {
+			refs = append(refs, fmt.Sprintf(`{"phone_id":%q}`, ph.ID))
+		}
+		var accepted struct {
+			RequestID string `json:"request_id"`
+			Jobs      []struct {
+				JobID     string `json:"job_id"`
+				ErrorCode string `json:"error_code"`
+			} `json:"jobs"`
+		}
+		if status, _ := call(t, "POST", api+"/phones/batch-restart", token, `{"phones":[`+strings.Join(refs, ",")+`]}`, &accepted); status != 200 {
+			t.Fatalf("round %d: restart: %d", round, status)
+		}
+		for _, j := range accepted.Jobs {
+			if j.JobID == "" {
+				t.Fatalf("round %d: phone refused: %+v", round, j)
+			}
+		}
+		time.Sleep(delay)
+		p.kill()
+
+		p = startCPHD(t, dataDir)
+		api = p.url + "/v1/" + pid + "/cloud-phone"
+		deadline := time.Now().Add(30 * time.Second)
+		var jobs jobList
+		for {
+			jobs = jobList{}
+			if status, _ := call(t, "GET", api+"/jobs?request_id="+accepted.RequestID, token, "", &jobs); status != 200 {
+				t.Fatalf("round %d: list jobs after restart: %d (token must survive restarts)", round, status)
+			}
+			running := 0
+			for _, j := range jobs.Jobs {
+				if j.Status == 1 {
+					running++
+				}
+			}
+			if running == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: %d jobs still running 30 s after the restart", round, running)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if len(jobs.Jobs) != 8 {
+			t.Fatalf("round %d: %d jobs after restart, want all 8 accepted jobs", round, len(jobs.Jobs))
+		}
+		for _, j := range jobs.Jobs {
+			if j.Status != 2 {
+				t.Errorf("round %d: job %s ended %d (%v); a re-delivered restart should succeed", round, j.ID, j.Status, j.ErrorCode)
+			}
+		}
+		var after phoneList
+		call(t, "GET", api+"/phones", token, "", &after)
+		for _, ph := range after.Phones {
+			if ph.Status != 2 {
+				t.Errorf("round %d: phone %s status %d after recovery, want 2", round, ph.ID, ph.Status)
+			}
+		}
+	}
+}
+
+func TestConfigFromFlagsAndEnv(t *testing.T) {
+	env := map[string]string{"CPH_LISTEN": "127.0.0.1:9999", "CPH_SIM_SERVERS": "4", "CPH_SIM_BOOT_TIME": "250ms"}
+	getenv := func(k string) string { return env[k] }
+	cfg, _, err := parseConfig([]string{"--sim-servers", "1"}, getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:9999" || cfg.SimServers != 1 || cfg.SimBootTime != 250*time.Millisecond || cfg.SimPhonesPerServer != 5 || cfg.DataDir != "./cph-data" {
+		t.Errorf("config = %+v", cfg)
+	}
+	for _, bad := range [][]string{{"--sim-servers", "-1"}, {"--sim-failure-rate", "2"}, {"extra"}} {
+		if _, _, err := parseConfig(bad, getenv, io.Discard); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	env["CPH_SIM_BOOT_TIME"] = "soon"
+	if _, _, err := parseConfig(nil, getenv, io.Discard); err == nil {
+		t.Error("bad CPH_SIM_BOOT_TIME accepted")
+	}
+}
+

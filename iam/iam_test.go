@@ -1,0 +1,62 @@
+package iam
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPasswordHash(t *testing.T) {
+	h, err := HashPassword("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Errorf("hash %q is not an argon2id PHC string", h)
+	}
+	if ok, err := VerifyPassword(h, "correct horse"); err != nil || !ok {
+		t.Errorf("right password: %v, %v", ok, err)
+	}
+	if ok, _ := VerifyPassword(h, "correct horsE"); ok {
+		t.Error("wrong password accepted")
+	}
+	h2, _ := HashPassword("correct horse")
+	if h2 == h {
+		t.Error("two hashes of one password are equal (no salt?)")
+	}
+	if _, err := VerifyPassword("$2a$10$notargon", "x"); err == nil {
+		t.Error("non-argon2id hash accepted")
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	th := newThrottle(time.Minute, 2)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 2; i++ {
+		if blocked, _ := th.blocked(now, "u"); blocked {
+			t.Fatalf("blocked after %d failures", i)
+		}
+		th.failed(now, "u")
+	}
+	blocked, after := th.blocked(now, "u")
+	if !blocked || after != time.Minute {
+		t.Errorf("after 2 failures: blocked=%v retry after %v, want true, 1m", blocked, after)
+	}
+	if blocked, _ := th.blocked(now, "other"); blocked {
+		t.Error("another key is blocked")
+	}
+	if blocked, _ := th.blocked(now.Add(time.Minute), "u"); blocked {
+		t.Error("still blocked after the refill interval")
+	}
+}
+
+func TestTokensAreRandomAndHashed(t *testing.T) {
+	a, ha, err := newToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, _ := newToken()
+	if a == b || len(a) != 43 || ha != HashToken(a) || len(ha) != 64 || strings.Contains(ha, a) {
+		t.Errorf("token %q hash %q", a, ha)
+	}
+}
