@@ -269,7 +269,7 @@ func (a *Agent) runSession(ctx context.Context, d *dispatcher, bo *backoff) erro
 	sess.ctx, sess.end = context.WithCancelCause(ctx)
 	defer sess.end(errors.New("session replaced"))
 	a.session.Store(sess)
-	log := a.log.With("session", sess.id, "server", sess.serverID)
+	log := a.log.With("session", sess.id, "server_id", sess.serverID)
 	log.Info("session started", "phones", len(resp.Phones), "poll_wait", sess.pollWait)
 
 	a.ensurePhones(ctx, log, resp.Phones)

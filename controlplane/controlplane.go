@@ -171,12 +171,12 @@ func (s *Server) startFleet(ctx context.Context, servers []fleetServer) error {
 			return err
 		}
 		drv := sim.New(sim.Config{BootTime: s.cfg.SimBootTime, FailureRate: s.cfg.SimFailureRate,
-			Logger: s.log.With("component", "sim", "server", fs.name)})
+			Logger: s.log.With("component", "sim", "server_name", fs.name)})
 		ag, err := agent.New(agent.Config{
 			ControlPlane: []string{s.URL()},
 			Credential:   secret,
 			Driver:       drv,
-			Logger:       s.log.With("component", "agent", "server", fs.name),
+			Logger:       s.log.With("component", "agent", "server_name", fs.name),
 			PollWait:     s.cfg.PollWait,
 			Version:      "builtin",
 		})

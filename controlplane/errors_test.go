@@ -245,4 +245,6 @@ func TestNoAgentFailsJobInsteadOfHanging(t *testing.T) {
 	_ = http.StatusOK
 }
 
-func api2(srv *controlplane.Server, pid string) string { return srv.URL() + "/v1/" + pid + "/cloud-phone" }
+func api2(srv *controlplane.Server, pid string) string {
+	return srv.URL() + "/v1/" + pid + "/cloud-phone"
+}

@@ -2,7 +2,6 @@ package controlplane_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,34 +9,16 @@ import (
 	"time"
 
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/controlplane/cptest"
 )
 
 // testPassword is the bootstrap password of test control planes.
-const testPassword = "s3cret-Passw0rd"
+const testPassword = cptest.Password
 
-// startServer starts a real control plane on a random loopback port with a
-// temporary data dir, short timers and a small simulated fleet.
+// startServer starts a real control plane (see cptest.Start).
 func startServer(t *testing.T, mutate func(*controlplane.Config)) *controlplane.Server {
 	t.Helper()
-	cfg := controlplane.Config{
-		Listen:             "127.0.0.1:0",
-		DataDir:            t.TempDir(),
-		SimServers:         2,
-		SimPhonesPerServer: 3,
-		SimBootTime:        50 * time.Millisecond,
-		PollWait:           2 * time.Second,
-		Bootstrap:          controlplane.Bootstrap{Domain: "acme", Password: testPassword},
-	}
-	cfg.Engine.SweepInterval = 100 * time.Millisecond
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	srv, err := controlplane.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv
+	return cptest.Start(t, mutate)
 }
 
 // response is a decoded HTTP answer.

@@ -230,4 +230,3 @@ func TestConfigFromFlagsAndEnv(t *testing.T) {
 		t.Error("bad CPH_SIM_BOOT_TIME accepted")
 	}
 }
-

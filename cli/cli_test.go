@@ -1,0 +1,447 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph/client"
+)
+
+// result is the outcome of one run of Main.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run runs Main with args, stdin and the environment env.
+func run(t *testing.T, env map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errOut, func(k string) string { return env[k] })
+	return result{code, out.String(), errOut.String()}
+}
+
+// testEnv returns an environment for f with a fresh cache directory.
+func testEnv(t *testing.T, f *fakeServer) map[string]string {
+	return map[string]string{
+		EnvEndpoint: f.URL,
+		EnvDomain:   "acme",
+		EnvUser:     "alice",
+		EnvCacheDir: t.TempDir(),
+	}
+}
+
+// login logs in through the command and fails the test otherwise.
+func login(t *testing.T, env map[string]string) {
+	t.Helper()
+	if r := run(t, env, "", "login", "--password", testPassword); r.code != 0 {
+		t.Fatalf("login: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestSettingsPrecedence(t *testing.T) {
+	resolve := func(env map[string]string, args ...string) settings {
+		t.Helper()
+		a := &app{getenv: func(k string) string { return env[k] }}
+		root := a.rootCommand()
+		cmd, rest, err := root.Find(append([]string{"phones", "list"}, args...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.ParseFlags(rest); err != nil {
+			t.Fatal(err)
+		}
+		s, err := a.settings(cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	env := map[string]string{
+		EnvEndpoint: "http://env:1", EnvDomain: "envdom", EnvUser: "envuser",
+		EnvPassword: "envpw", EnvProject: "envproj", EnvCacheDir: "/env/cache", "HOME": "/home/u",
+	}
+
+	got := resolve(map[string]string{"HOME": "/home/u"})
+	want := settings{Endpoint: DefaultEndpoint, Project: DefaultProject, Output: "table", CacheDir: "/home/u/.cache/opencph"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("defaults (-want +got):\n%s", d)
+	}
+	got = resolve(map[string]string{"HOME": "/home/u", EnvDomain: "acme"})
+	if got.CacheDir != filepath.Join("/home/u", ".cache", "opencph") || got.User != "acme" {
+		t.Errorf("cache dir %q, user %q: want ~/.cache/opencph and the domain", got.CacheDir, got.User)
+	}
+	got = resolve(map[string]string{"HOME": "/home/u", "XDG_CACHE_HOME": "/xdg"})
+	if got.CacheDir != filepath.Join("/xdg", "opencph") {
+		t.Errorf("cache dir = %q, want /xdg/opencph", got.CacheDir)
+	}
+
+	got = resolve(env)
+	want = settings{Endpoint: "http://env:1", Domain: "envdom", User: "envuser", Password: "envpw",
+		Project: "envproj", CacheDir: "/env/cache", Output: "table"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("environment (-want +got):\n%s", d)
+	}
+
+	got = resolve(env, "--endpoint", "http://flag:2", "--domain", "flagdom", "--user", "flaguser",
+		"--password", "flagpw", "--project", "flagproj", "--cache-dir", "/flag/cache", "-o", "json")
+	want = settings{Endpoint: "http://flag:2", Domain: "flagdom", User: "flaguser", Password: "flagpw",
+		Project: "flagproj", CacheDir: "/flag/cache", Output: "json"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("flags (-want +got):\n%s", d)
+	}
+
+	// The user defaults to the domain of the flag, and an explicitly empty
+	// --password overrides the environment.
+	got = resolve(env, "--domain", "flagdom", "--password", "")
+	if got.User != "envuser" || got.Password != "" {
+		t.Errorf("user %q password %q", got.User, got.Password)
+	}
+	delete(env, EnvUser)
+	if got = resolve(env, "--domain", "flagdom"); got.User != "flagdom" {
+		t.Errorf("user = %q, want the domain flagdom", got.User)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	env := map[string]string{EnvDomain: "acme", EnvCacheDir: t.TempDir(), EnvEndpoint: "http://127.0.0.1:1"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"nope"}, `unknown command "nope" for "cph"`},
+		{[]string{"phones", "nope"}, `unknown command "nope" for "cph phones"`},
+		{[]string{"phones", "list", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"phones", "list", "--limit", "x"}, `invalid argument "x"`},
+		{[]string{"phones", "list", "-o", "yaml"}, `invalid --output "yaml"`},
+		{[]string{"phones", "list", "--status", "sleeping"}, `invalid --status "sleeping"`},
+		{[]string{"phones", "list", "--all", "--limit", "5"}, "--all cannot be combined"},
+		{[]string{"phones", "show"}, "accepts 1 arg(s), received 0"},
+		{[]string{"phones", "restart"}, "requires at least 1 arg(s)"},
+		{[]string{"phones", "restart", "p1", "--property", "[1]"}, "invalid --property"},
+		{[]string{"phones", "stop", "p1", "--wait", "--interval", "0s"}, "invalid --interval"},
+		{[]string{"phones", "stop", "p1", "--image", "x"}, "unknown flag: --image"},
+		{[]string{"jobs", "list"}, "--request-id or --request-ids is required"},
+		{[]string{"jobs", "wait"}, "accepts 1 arg(s), received 0"},
+		{[]string{"phones", "list", "--domain", ""}, "no account: set --domain or CPH_DOMAIN"},
+		{[]string{"phones", "list", "--endpoint", "localhost:8080"}, "invalid endpoint"},
+		{[]string{"login"}, "no password: use --password, CPH_PASSWORD or --password-stdin"},
+		{[]string{"login", "--password", "x", "--password-stdin"}, "mutually exclusive"},
+	} {
+		r := run(t, env, "", tc.args...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.args, r.code, r.stdout, r.stderr, tc.want)
+		}
+	}
+	for _, args := range [][]string{{}, {"--help"}, {"phones"}, {"phones", "restart", "--help"}} {
+		r := run(t, env, "", args...)
+		if r.code != ExitOK || !strings.Contains(r.stdout, "Usage:") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want help", args, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestLoginThenCachedToken(t *testing.T) {
+	f := newFakeServer(t, 3)
+	env := testEnv(t, f)
+	r := run(t, env, "", "login", "--password", testPassword)
+	if r.code != 0 || !strings.Contains(r.stdout, testProjectID) || !strings.Contains(r.stdout, "expires_at") {
+		t.Fatalf("login: %+v", r)
+	}
+	files, _ := filepath.Glob(filepath.Join(env[EnvCacheDir], "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("cache files = %v", files)
+	}
+	if st, err := os.Stat(files[0]); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("cache file: %v, %v; want mode 0600", st.Mode(), err)
+	}
+	if strings.Contains(r.stdout, "token-1") {
+		t.Error("login printed the token")
+	}
+
+	// No password: the cached token is used.
+	r = run(t, env, "", "phones", "list")
+	if r.code != 0 {
+		t.Fatalf("phones list: %+v", r)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "PHONE_ID") || !strings.Contains(lines[1], "2 running") {
+		t.Errorf("phones list output:\n%s", r.stdout)
+	}
+	r = run(t, env, "", "phones", "list", "-o", "json", "--limit", "2")
+	var list client.PhoneList
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || list.Count != 3 || len(list.Phones) != 2 {
+		t.Errorf("json list: %v, %+v, stdout %s", err, list, r.stdout)
+	}
+	if r.stderr != "" {
+		t.Errorf("json list stderr = %q, want nothing", r.stderr)
+	}
+	r = run(t, env, "", "phones", "list", "--offset", "1", "--limit", "1")
+	if r.code != 0 || r.stderr != "showing phones 2-2 of 3; use --offset and --limit, or --all\n" {
+		t.Errorf("paged list: %+v", r)
+	}
+	if n := f.loginCount(); n != 1 {
+		t.Errorf("logins = %d, want 1", n)
+	}
+
+	// Logout deletes the token; then the command needs a password.
+	if r = run(t, env, "", "logout"); r.code != 0 || !strings.Contains(r.stdout, "Logged out") {
+		t.Fatalf("logout: %+v", r)
+	}
+	if files, _ = filepath.Glob(filepath.Join(env[EnvCacheDir], "*.json")); len(files) != 0 {
+		t.Errorf("cache files after logout = %v", files)
+	}
+	r = run(t, env, "", "phones", "list")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "not logged in") || !strings.Contains(r.stderr, "cph login") {
+		t.Errorf("after logout: %+v", r)
+	}
+}
+
+func TestLoginPasswordStdinAndWrongPassword(t *testing.T) {
+	f := newFakeServer(t, 0)
+	env := testEnv(t, f)
+	if r := run(t, env, testPassword+"\n", "login", "--password-stdin", "-o", "json"); r.code != 0 {
+		t.Fatalf("login: %+v", r)
+	} else {
+		var info loginInfo
+		if err := json.Unmarshal([]byte(r.stdout), &info); err != nil || info.ProjectID != testProjectID || info.UserName != "alice" {
+			t.Errorf("login json: %v %+v", err, info)
+		}
+	}
+	r := run(t, env, "", "login", "--password", "wrong")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "error: HTTP 401: The username or password is wrong. (request ") {
+		t.Errorf("wrong password: %+v", r)
+	}
+}
+
+func TestAPIErrorOutput(t *testing.T) {
+	f := newFakeServer(t, 1)
+	env := testEnv(t, f)
+	login(t, env)
+	r := run(t, env, "", "phones", "show", "ffffffffffffffffffffffffffffffff")
+	want := "error: CPS.0005: Phone is not found. (request "
+	if r.code != ExitFailure || !strings.HasPrefix(r.stderr, want) || r.stdout != "" {
+		t.Errorf("show unknown phone: %+v; want exit 1 and %q", r, want)
+	}
+	r = run(t, env, "", "phones", "list", "--limit", "500")
+	if r.code != ExitFailure || !strings.HasPrefix(r.stderr, "error: CPS.0002: ") {
+		t.Errorf("bad limit: %+v", r)
+	}
+	env[EnvEndpoint] = "http://127.0.0.1:1"
+	env[EnvPassword] = "x"
+	r = run(t, env, "", "phones", "list")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "connection refused") {
+		t.Errorf("network error: %+v", r)
+	}
+}
+
+func TestPhoneShow(t *testing.T) {
+	f := newFakeServer(t, 1)
+	env := testEnv(t, f)
+	login(t, env)
+	r := run(t, env, "", "phones", "show", testPhoneID(1))
+	if r.code != 0 || !strings.Contains(r.stdout, "phone_name         farm-0001\n") ||
+		!strings.Contains(r.stdout, "ACCESS  PHONE_IP  LISTEN_PORT") {
+		t.Errorf("show: %+v", r)
+	}
+}
+
+func TestBatchWithoutWait(t *testing.T) {
+	f := newFakeServer(t, 2)
+	env := testEnv(t, f)
+	login(t, env)
+	r := run(t, env, "", "phones", "stop", testPhoneID(1), testPhoneID(2))
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "request_id: ") || strings.Count(r.stdout, "\n") != 4 || r.stderr != "" {
+		t.Errorf("stop: %+v", r)
+	}
+	r = run(t, env, "", "phones", "restart", testPhoneID(1), "ffff", "--image", "img2", "--property", `{"persist.sys.locale":"en-US"}`)
+	if r.code != ExitFailure || !strings.Contains(r.stdout, "ffff") ||
+		!strings.Contains(r.stderr, "failed: ffff: CPS.0005: Phone not found.\n") ||
+		!strings.Contains(r.stderr, "error: 1 of 2 phones refused") {
+		t.Errorf("restart with unknown phone: %+v", r)
+	}
+}
+
+func TestBatchWait(t *testing.T) {
+	f := newFakeServer(t, 3)
+	env := testEnv(t, f)
+	login(t, env)
+
+	r := run(t, env, "", "phones", "restart", testPhoneID(1), testPhoneID(2), "--wait", "--interval", "1ms")
+	if r.code != 0 {
+		t.Fatalf("restart --wait: %+v", r)
+	}
+	if want := "waiting: 0/2 done, 0 failed\nwaiting: 2/2 done, 0 failed\n"; r.stderr != want {
+		t.Errorf("progress = %q, want %q", r.stderr, want)
+	}
+	if !strings.Contains(r.stdout, "JOB_ID") || strings.Count(r.stdout, "2 succeeded") != 2 {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+
+	f.mu.Lock()
+	f.failPhones[testPhoneID(2)] = true
+	f.mu.Unlock()
+	r = run(t, env, "", "phones", "reset", testPhoneID(1), testPhoneID(2), "nope", "--wait", "--interval", "1ms", "-o", "json")
+	if r.code != ExitFailure {
+		t.Fatalf("reset --wait: %+v", r)
+	}
+	var out waitOutput
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out.Jobs) != 3 || len(out.Results) != 2 {
+		t.Fatalf("json: %v, %+v\n%s", err, out, r.stdout)
+	}
+	for _, want := range []string{
+		"failed: nope: CPS.0005: Phone not found.\n",
+		"failed: " + testPhoneID(2) + " (job " + out.Results[1].ID + "): CPS.9004: Job execution failed: phone restart failed.\n",
+		"error: 2 of 3 phones failed\n",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+
+	// jobs wait and jobs list on a finished request.
+	r = run(t, env, "", "jobs", "wait", out.RequestID, "--interval", "1ms")
+	if r.code != ExitFailure || strings.Count(r.stdout, "\n") != 3 || !strings.Contains(r.stderr, "error: 1 of 2 jobs failed") {
+		t.Errorf("jobs wait: %+v", r)
+	}
+	r = run(t, env, "", "jobs", "list", "--request-id", out.RequestID, "-o", "json")
+	var jl client.JobList
+	if err := json.Unmarshal([]byte(r.stdout), &jl); r.code != 0 || err != nil || len(jl.Jobs) != 2 {
+		t.Errorf("jobs list: %+v %v", r, err)
+	}
+}
+
+func TestServersAndProjects(t *testing.T) {
+	f := newFakeServer(t, 0)
+	env := testEnv(t, f)
+	login(t, env)
+	r := run(t, env, "", "servers", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "5 normal") || !strings.HasPrefix(r.stdout, "SERVER_ID") {
+		t.Errorf("servers list: %+v", r)
+	}
+	r = run(t, env, "", "projects", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, testProjectID+"  cn-north-4  true") {
+		t.Errorf("projects list: %+v", r)
+	}
+}
+
+func TestTables(t *testing.T) {
+	var b bytes.Buffer
+	created := cph.NewTime(mustTime(t, "2025-03-14T09:10:02Z"))
+	ended := cph.NewTime(mustTime(t, "2025-03-14T09:10:49Z"))
+	phones := []cph.Phone{
+		{ID: "8c1e4b7a", Name: "farm-a-0001", ServerID: "5f0c2a9e", Status: cph.PhoneRunning, ImageID: "6b8d0f2a"},
+		{ID: "3d7f9a1c", Name: "farm\ta\n2", ServerID: "5f0c2a9e", Status: cph.PhoneRestartFailed},
+	}
+	if err := phonesTable(phones).write(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"PHONE_ID  NAME         SERVER    STATUS             IMAGE\n" +
+		"8c1e4b7a  farm-a-0001  5f0c2a9e  2 running          6b8d0f2a\n" +
+		"3d7f9a1c  farm a 2     5f0c2a9e  -6 restart-failed  -\n"
+	if d := cmp.Diff(want, b.String()); d != "" {
+		t.Errorf("phones table (-want +got):\n%s", d)
+	}
+
+	b.Reset()
+	jobs := []cph.Job{
+		{ID: "71b3", PhoneID: "8c1e", Status: cph.JobSucceeded, BeginTime: created, EndTime: ended},
+		{ID: "9c2e", ServerID: "5f0c", Status: cph.JobFailed, BeginTime: created, EndTime: ended,
+			ErrorCode: new("CPS.9004"), ErrorMsg: new("Job execution failed.")},
+		{ID: "0d2f", PhoneID: "3d7f", Status: cph.JobRunning, BeginTime: created},
+	}
+	if err := jobsTable(jobs).write(&b); err != nil {
+		t.Fatal(err)
+	}
+	want = "" +
+		"JOB_ID  TARGET  STATUS       ERROR_CODE  ERROR_MSG              BEGIN                 END\n" +
+		"71b3    8c1e    2 succeeded  -           -                      2025-03-14T09:10:02Z  2025-03-14T09:10:49Z\n" +
+		"9c2e    5f0c    -1 failed    CPS.9004    Job execution failed.  2025-03-14T09:10:02Z  2025-03-14T09:10:49Z\n" +
+		"0d2f    3d7f    1 running    -           -                      2025-03-14T09:10:02Z  -\n"
+	if d := cmp.Diff(want, b.String()); d != "" {
+		t.Errorf("jobs table (-want +got):\n%s", d)
+	}
+
+	b.Reset()
+	if err := batchTable([]cph.PhoneJob{{PhoneID: "p1", JobID: "j1"}, {PhoneID: "p2", ErrorCode: "CPS.0005", ErrorMsg: "Phone not found."}}).write(&b); err != nil {
+		t.Fatal(err)
+	}
+	want = "" +
+		"PHONE_ID  JOB_ID  ERROR_CODE  ERROR_MSG\n" +
+		"p1        j1      -           -\n" +
+		"p2        -       CPS.0005    Phone not found.\n"
+	if d := cmp.Diff(want, b.String()); d != "" {
+		t.Errorf("batch table (-want +got):\n%s", d)
+	}
+
+	if got := serverStatus(cph.ServerShuttingDown); got != "11 shutting-down" {
+		t.Errorf("serverStatus = %q", got)
+	}
+	if got := progressLine(jobs); got != "waiting: 2/3 done, 1 failed" {
+		t.Errorf("progressLine = %q", got)
+	}
+}
+
+func TestParsePhoneStatus(t *testing.T) {
+	for in, want := range map[string]cph.PhoneStatus{"2": 2, "-6": -6, "99": 99, "Running": 2, "stop-failed": -9} {
+		if got, err := parsePhoneStatus(in); err != nil || got != want {
+			t.Errorf("parsePhoneStatus(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := parsePhoneStatus("x"); err == nil {
+		t.Error("parsePhoneStatus(x) succeeded")
+	}
+}
+
+func TestInterrupted(t *testing.T) {
+	f := newFakeServer(t, 1)
+	env := testEnv(t, f)
+	login(t, env)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errOut bytes.Buffer
+	code := Main(ctx, []string{"phones", "list"}, strings.NewReader(""), &out, &errOut, func(k string) string { return env[k] })
+	if code != ExitInterrupted || !strings.Contains(errOut.String(), "interrupted") {
+		t.Errorf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestWaitWithoutJobs(t *testing.T) {
+	f := newFakeServer(t, 1)
+	env := testEnv(t, f)
+	login(t, env)
+	r := run(t, env, "", "phones", "restart", "ffff", "--wait")
+	if r.code != ExitFailure || strings.Contains(r.stderr, "waiting:") ||
+		!strings.Contains(r.stderr, "failed: ffff: CPS.0005: Phone not found.") {
+		t.Errorf("restart --wait of an unknown phone: %+v", r)
+	}
+	f.mu.Lock()
+	for _, p := range f.paths {
+		if strings.Contains(p, "/jobs") {
+			t.Errorf("jobs polled: %s", p)
+		}
+	}
+	f.mu.Unlock()
+	r = run(t, env, "", "jobs", "wait", "00000000000000000000000000000000")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "has no jobs") {
+		t.Errorf("jobs wait of an unknown request: %+v", r)
+	}
+}

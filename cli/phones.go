@@ -1,0 +1,393 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph/client"
+)
+
+func (a *app) phonesCommand() *cobra.Command {
+	return group("phones", "List, show, restart, stop and reset cloud phones",
+		a.phonesListCommand(),
+		a.phonesShowCommand(),
+		a.batchCommand(restartKind()),
+		a.batchCommand(stopKind()),
+		a.batchCommand(resetKind()),
+	)
+}
+
+// pageFlags are the paging flags of the list commands.
+type pageFlags struct {
+	offset, limit int
+	all           bool
+}
+
+// add registers the flags on cmd.
+func (p *pageFlags) add(cmd *cobra.Command, what string, maxLimit int) {
+	cmd.Flags().IntVar(&p.offset, "offset", 0, "number of "+what+" to skip")
+	cmd.Flags().IntVar(&p.limit, "limit", 0, fmt.Sprintf("page size, 1 to %d (default: the server's, 100)", maxLimit))
+	cmd.Flags().BoolVar(&p.all, "all", false, "list every "+strings.TrimSuffix(what, "s")+", page by page")
+}
+
+// values returns the offset and limit to send: nil unless set on the
+// command line. It fails when --all is combined with them.
+func (p *pageFlags) values(cmd *cobra.Command) (offset, limit *int, err error) {
+	changed := cmd.Flags().Changed
+	if p.all && (changed("offset") || changed("limit")) {
+		return nil, nil, usagef("--all cannot be combined with --offset or --limit")
+	}
+	if changed("offset") {
+		offset = new(p.offset)
+	}
+	if changed("limit") {
+		limit = new(p.limit)
+	}
+	return offset, limit, nil
+}
+
+// morePages tells on stderr that a page is not the whole list.
+func (a *app) morePages(what string, offset *int, n, count int) {
+	first := 0
+	if offset != nil {
+		first = *offset
+	}
+	if n > 0 && first+n < count {
+		fmt.Fprintf(a.stderr, "showing %s %d-%d of %d; use --offset and --limit, or --all\n", what, first+1, first+n, count)
+	}
+}
+
+// parsePhoneStatus parses a phone status given as a code (any integer, so
+// that the server judges it) or as a name such as "running".
+func parsePhoneStatus(s string) (cph.PhoneStatus, error) {
+	if n, err := strconv.ParseInt(s, 10, 32); err == nil {
+		return cph.PhoneStatus(n), nil
+	}
+	var names []string
+	for _, st := range cph.PhoneStatuses() {
+		if strings.EqualFold(s, st.String()) {
+			return st, nil
+		}
+		names = append(names, st.String())
+	}
+	return 0, usagef("invalid --status %q: want a status code or one of %s", s, strings.Join(names, ", "))
+}
+
+func (a *app) phonesListCommand() *cobra.Command {
+	var (
+		page                 pageFlags
+		name, server, status string
+		typ                  int32
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the project's phones, newest first",
+		Example: `  cph phones list --status running
+  cph phones list --server 5f0c2a9e7d4b4c1e8a3f6b2d9c0e1a47 --all -o json`,
+		Args: cobra.NoArgs,
+	}
+	page.add(cmd, "phones", client.MaxPhonePageSize)
+	cmd.Flags().StringVar(&name, "name", "", "keep the phones whose name contains this text")
+	cmd.Flags().StringVar(&server, "server", "", "keep the phones of this server id")
+	cmd.Flags().StringVar(&status, "status", "", "keep the phones in this status (code, e.g. 2, or name, e.g. running)")
+	cmd.Flags().Int32Var(&typ, "type", 0, "keep the phones of this type (0 ordinary, 1 trial)")
+	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
+		opts := client.ListPhonesOptions{Name: name, ServerID: server}
+		var err error
+		if opts.Offset, opts.Limit, err = page.values(cmd); err != nil {
+			return err
+		}
+		if cmd.Flags().Changed("status") {
+			st, err := parsePhoneStatus(status)
+			if err != nil {
+				return err
+			}
+			opts.Status = &st
+		}
+		if cmd.Flags().Changed("type") {
+			opts.Type = new(typ)
+		}
+		c, err := a.newClient(s)
+		if err != nil {
+			return err
+		}
+		var list *client.PhoneList
+		if page.all {
+			list, err = c.ListAllPhones(cmd.Context(), opts)
+		} else {
+			list, err = c.ListPhones(cmd.Context(), opts)
+		}
+		if err != nil {
+			return err
+		}
+		if s.Output == "json" {
+			return writeJSON(a.stdout, list)
+		}
+		if err := phonesTable(list.Phones).write(a.stdout); err != nil {
+			return err
+		}
+		if !page.all {
+			a.morePages("phones", opts.Offset, len(list.Phones), list.Count)
+		}
+		return nil
+	})
+	return cmd
+}
+
+func (a *app) phonesShowCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "show PHONE_ID",
+		Short: "Show the details of a phone",
+		Args:  cobra.ExactArgs(1),
+	}
+	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
+		c, err := a.newClient(s)
+		if err != nil {
+			return err
+		}
+		p, err := c.ShowPhone(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		if s.Output == "json" {
+			return writeJSON(a.stdout, p)
+		}
+		err = writeFields(a.stdout,
+			"phone_id", p.ID,
+			"phone_name", p.Name,
+			"status", phoneStatus(p.Status),
+			"server_id", p.ServerID,
+			"image_id", p.ImageID,
+			"image_version", p.ImageVersion,
+			"phone_model_name", p.ModelName,
+			"type", strconv.Itoa(int(p.Type)),
+			"imei", p.IMEI,
+			"traffic_type", p.TrafficType,
+			"volume_mode", strconv.Itoa(int(p.VolumeMode)),
+			"availability_zone", p.AvailabilityZone,
+			"has_encrypt", strconv.FormatBool(p.HasEncrypt),
+			"phone_data_volume", dataVolume(p.DataVolume),
+			"property", p.Property,
+			"create_time", fmtTime(p.CreateTime),
+			"update_time", fmtTime(p.UpdateTime),
+		)
+		if err != nil || len(p.AccessInfos) == 0 {
+			return err
+		}
+		fmt.Fprintln(a.stdout)
+		t := &table{header: []string{"ACCESS", "PHONE_IP", "LISTEN_PORT", "SERVER_IP", "PUBLIC_IP", "ACCESS_PORT"}}
+		for _, ai := range p.AccessInfos {
+			t.add(ai.Type, ai.PhoneIP, strconv.Itoa(int(ai.ListenPort)), ai.ServerIP, ai.PublicIP, strconv.Itoa(int(ai.AccessPort)))
+		}
+		return t.write(a.stdout)
+	})
+	return cmd
+}
+
+// dataVolume formats a phone's data disk, e.g. "SSD 64 GiB".
+func dataVolume(v cph.PhoneDataVolume) string {
+	if v.VolumeType == "" && v.VolumeSize == 0 {
+		return ""
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s %d GiB", v.VolumeType, v.VolumeSize))
+}
+
+// batchKind is one of the asynchronous phone operations.
+type batchKind struct {
+	use, short, long string
+	withImage        bool // takes --image and --property
+	send             func(ctx context.Context, c *client.Client, ids []string, image, property string) (*client.BatchResult, error)
+}
+
+// restartKind is RestartCloudPhone.
+func restartKind() batchKind {
+	return batchKind{
+		use:   "restart PHONE_ID...",
+		short: "Restart phones (and start stopped ones)",
+		long: `Restart running phones and start stopped ones, optionally with another image
+and properties (RestartCloudPhone). Prints the request id and one line per
+phone: its job id, or why it was refused.`,
+		withImage: true,
+		send: func(ctx context.Context, c *client.Client, ids []string, image, property string) (*client.BatchResult, error) {
+			return c.RestartPhones(ctx, client.RestartPhonesRequest{ImageID: image, Phones: phoneRefs(ids, property)})
+		},
+	}
+}
+
+// resetKind is ResetCloudPhone.
+func resetKind() batchKind {
+	return batchKind{
+		use:   "reset PHONE_ID...",
+		short: "Reset phones to their factory state",
+		long: `Reset phones to their factory state, wiping their data, optionally with
+another image and properties (ResetCloudPhone). Prints the request id and one
+line per phone: its job id, or why it was refused.`,
+		withImage: true,
+		send: func(ctx context.Context, c *client.Client, ids []string, image, property string) (*client.BatchResult, error) {
+			return c.ResetPhones(ctx, client.ResetPhonesRequest{ImageID: image, Phones: phoneRefs(ids, property)})
+		},
+	}
+}
+
+// stopKind is StopCloudPhone.
+func stopKind() batchKind {
+	return batchKind{
+		use:   "stop PHONE_ID...",
+		short: "Power phones off",
+		long: `Power phones off (StopCloudPhone); "cph phones restart" starts them again.
+Prints the request id and one line per phone: its job id, or why it was
+refused.`,
+		send: func(ctx context.Context, c *client.Client, ids []string, _, _ string) (*client.BatchResult, error) {
+			return c.StopPhones(ctx, ids)
+		},
+	}
+}
+
+// phoneRefs returns the batch entries of ids, each with property.
+func phoneRefs(ids []string, property string) []cph.PhoneRef {
+	refs := make([]cph.PhoneRef, len(ids))
+	for i, id := range ids {
+		refs[i] = cph.PhoneRef{PhoneID: id, Property: property}
+	}
+	return refs
+}
+
+// batchCommand builds the command of an asynchronous phone operation.
+func (a *app) batchCommand(k batchKind) *cobra.Command {
+	var (
+		image, property string
+		wf              waitFlags
+	)
+	cmd := &cobra.Command{
+		Use:   k.use,
+		Short: k.short,
+		Long: k.long + `
+
+With --wait, polls the jobs (progress on stderr) until all have finished and
+prints them; the exit code is 0 only if no phone was refused and every job
+succeeded. Without --wait, the exit code is 1 if any phone was refused.`,
+		Args: cobra.MinimumNArgs(1),
+	}
+	if k.withImage {
+		cmd.Flags().StringVar(&image, "image", "", "image id to boot the phones with")
+		cmd.Flags().StringVar(&property, "property", "", `phone properties to apply, a JSON object, e.g. '{"sys.prop.writewifissid":"lab"}'`)
+	}
+	wf.add(cmd, true)
+	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
+		if err := wf.check(); err != nil {
+			return err
+		}
+		if property != "" {
+			var obj map[string]any
+			if err := json.Unmarshal([]byte(property), &obj); err != nil || obj == nil {
+				return usagef("invalid --property: want a JSON object")
+			}
+		}
+		c, err := a.newClient(s)
+		if err != nil {
+			return err
+		}
+		res, err := k.send(cmd.Context(), c, args, image, property)
+		if err != nil {
+			return err
+		}
+		return a.batchResult(cmd.Context(), s, c, res, wf)
+	})
+	return cmd
+}
+
+// waitOutput is the JSON output of a batch command with --wait: the
+// operation's answer plus the final state of its jobs.
+type waitOutput struct {
+	RequestID string         `json:"request_id"`
+	Jobs      []cph.PhoneJob `json:"jobs"`
+	Results   []cph.Job      `json:"results"`
+}
+
+// batchResult prints the answer of an asynchronous operation and, with
+// --wait, waits for its jobs and prints them.
+func (a *app) batchResult(ctx context.Context, s settings, c *client.Client, res *client.BatchResult, wf waitFlags) error {
+	var refused []cph.PhoneJob
+	for _, j := range res.Jobs {
+		if j.ErrorCode != "" || j.JobID == "" {
+			refused = append(refused, j)
+		}
+	}
+	if s.Output != "json" || !wf.wait {
+		if err := a.printBatch(s, res); err != nil {
+			return err
+		}
+	}
+	if !wf.wait {
+		for _, j := range refused {
+			a.printFailure(j.PhoneID, "", j.ErrorCode, j.ErrorMsg)
+		}
+		if len(refused) > 0 {
+			return &exitError{code: ExitFailure, err: fmt.Errorf("%d of %d phones refused", len(refused), len(res.Jobs))}
+		}
+		return nil
+	}
+	jobs := []cph.Job{}
+	if len(refused) < len(res.Jobs) {
+		var err error
+		if jobs, err = a.waitJobs(ctx, c, res.RequestID, wf); err != nil {
+			return err
+		}
+	}
+	if s.Output == "json" {
+		if err := writeJSON(a.stdout, waitOutput{RequestID: res.RequestID, Jobs: res.Jobs, Results: jobs}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(a.stdout)
+		if err := jobsTable(jobs).write(a.stdout); err != nil {
+			return err
+		}
+	}
+	failed := len(refused)
+	for _, j := range refused {
+		a.printFailure(j.PhoneID, "", j.ErrorCode, j.ErrorMsg)
+	}
+	listed := map[string]bool{}
+	for _, j := range jobs {
+		listed[j.ID] = true
+		if j.Status != cph.JobSucceeded {
+			failed++
+			a.printFailure(jobTarget(j), j.ID, deref(j.ErrorCode), deref(j.ErrorMsg))
+		}
+	}
+	for _, j := range res.Jobs {
+		if j.JobID != "" && j.ErrorCode == "" && !listed[j.JobID] {
+			failed++
+			a.printFailure(j.PhoneID, j.JobID, "", "the job is not listed by ListJobs")
+		}
+	}
+	if failed > 0 {
+		return &exitError{code: ExitFailure, err: fmt.Errorf("%d of %d phones failed", failed, len(res.Jobs))}
+	}
+	return nil
+}
+
+// printBatch prints the answer of an asynchronous operation.
+func (a *app) printBatch(s settings, res *client.BatchResult) error {
+	if s.Output == "json" {
+		return writeJSON(a.stdout, res)
+	}
+	fmt.Fprintf(a.stdout, "request_id: %s\n", res.RequestID)
+	return batchTable(res.Jobs).write(a.stdout)
+}
+
+// printFailure reports one refused item or failed job on stderr.
+func (a *app) printFailure(target, jobID, code, msg string) {
+	job := ""
+	if jobID != "" {
+		job = " (job " + jobID + ")"
+	}
+	fmt.Fprintf(a.stderr, "failed: %s%s: %s: %s\n", cell(target), job, cell(code), cell(msg))
+}

@@ -1,0 +1,46 @@
+// Package cptest starts real control planes for tests: a cphd on a random
+// loopback port with a temporary data dir, short timers and a small
+// simulated fleet, stopped when the test ends.
+package cptest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/opencph/opencph/controlplane"
+)
+
+// Account names of test control planes.
+const (
+	Domain   = "acme"
+	User     = "acme"
+	Project  = "cn-north-4"
+	Password = "s3cret-Passw0rd"
+)
+
+// Start starts a control plane with 2 simulated servers of 3 phones each,
+// 50 ms boot time and the account Domain/User/Password/Project. mutate, if
+// not nil, adjusts the configuration first.
+func Start(t testing.TB, mutate func(*controlplane.Config)) *controlplane.Server {
+	t.Helper()
+	cfg := controlplane.Config{
+		Listen:             "127.0.0.1:0",
+		DataDir:            t.TempDir(),
+		SimServers:         2,
+		SimPhonesPerServer: 3,
+		SimBootTime:        50 * time.Millisecond,
+		PollWait:           2 * time.Second,
+		Bootstrap:          controlplane.Bootstrap{Domain: Domain, User: User, Password: Password, Project: Project},
+	}
+	cfg.Engine.SweepInterval = 100 * time.Millisecond
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	srv, err := controlplane.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("start control plane: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
