@@ -370,6 +370,12 @@ func (a *Agent) execute(ctx context.Context, op cph.Operation) agentproto.Result
 		}
 		err = a.driver.Stop(ctx, op.PhoneID)
 	default:
+		if h, ok := a.phoneHandlers()[op.Kind]; ok {
+			return h(ctx, op)
+		}
+		if h, ok := a.serverHandlers()[op.Kind]; ok {
+			return h(ctx, op)
+		}
 		return failed(fmt.Sprintf("Job execution failed: unsupported operation kind %q.", op.Kind))
 	}
 	if err != nil {

@@ -230,6 +230,7 @@ defaults.`,
 		a.serversCommand(),
 		a.projectsCommand(),
 	)
+	root.AddCommand(a.areaCommands()...)
 	return root
 }
 

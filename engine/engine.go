@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -87,16 +88,24 @@ func New(db *sqlstore.DB, cfg Config) *Engine {
 func (e *Engine) Config() Config { return e.cfg }
 
 // opRule describes how one kind of phone operation moves a phone's status.
+// A zero during status means the operation leaves the phone's status as it
+// is (it is only accepted while the phone is in one of from).
 type opRule struct {
 	from    []cph.PhoneStatus
 	during  cph.PhoneStatus
 	success cph.PhoneStatus
 	failure cph.PhoneStatus
 	verb    string // for failure messages
+	// onSuccess, if set, records what a successful operation changed, in
+	// the result's transaction.
+	onSuccess func(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationRecord, r Result) error
 }
 
 // rules returns the state machine of phone operations (spec §2.8).
 func rules(kind cph.OpKind) (opRule, bool) {
+	if r, ok := phoneOpRules()[kind]; ok {
+		return r, true
+	}
 	switch kind {
 	case cph.OpRestartPhone:
 		return opRule{
@@ -123,6 +132,10 @@ type PhoneBatch struct {
 	Kind      cph.OpKind
 	ImageID   string         // optional: image to boot (restart, reset)
 	Phones    []cph.PhoneRef // targets, in request order
+	// Args, if set, are the arguments of every operation of the batch;
+	// otherwise each operation gets cph.RestartArgs with the batch's image
+	// and the phone's property.
+	Args json.RawMessage
 }
 
 // Accepted is the answer to an accepted batch: its request id and one entry
@@ -191,9 +204,11 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 			} else if err != nil {
 				return err
 			}
-			changed, err := tx.SetPhoneStatus(ctx, phone.ID, rule.from, rule.during)
-			if err != nil {
-				return err
+			changed := slices.Contains(rule.from, phone.Status)
+			if changed && rule.during != 0 {
+				if changed, err = tx.SetPhoneStatus(ctx, phone.ID, rule.from, rule.during); err != nil {
+					return err
+				}
 			}
 			if !changed {
 				refuse(cph.CodeStatusNotAllowed, fmt.Sprintf("Resource status does not allow this operation (phone status %d).", phone.Status))
@@ -208,9 +223,11 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 			if err := tx.CreateJob(ctx, job); err != nil {
 				return err
 			}
-			args, err := json.Marshal(cph.RestartArgs{ImageID: b.ImageID, Property: props})
-			if err != nil {
-				return fmt.Errorf("engine: encode operation args: %w", err)
+			args := b.Args
+			if args == nil {
+				if args, err = json.Marshal(cph.RestartArgs{ImageID: b.ImageID, Property: props}); err != nil {
+					return fmt.Errorf("engine: encode operation args: %w", err)
+				}
 			}
 			op := &cph.Operation{ID: cph.NewID(), JobID: job.ID, ServerID: phone.ServerID, PhoneID: phone.ID, Kind: b.Kind, Args: args}
 			if err := tx.CreateOperation(ctx, op); err != nil {
@@ -365,12 +382,20 @@ func (e *Engine) finish(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.Opera
 		if _, err := tx.FinishJob(ctx, op.JobID, cph.JobSucceeded, nil, nil, execMsg); err != nil {
 			return err
 		}
-		changed, err := tx.SetPhoneStatus(ctx, op.PhoneID, []cph.PhoneStatus{rule.during}, rule.success)
-		if err != nil {
-			return err
+		changed := true
+		if rule.during != 0 {
+			var err error
+			if changed, err = tx.SetPhoneStatus(ctx, op.PhoneID, []cph.PhoneStatus{rule.during}, rule.success); err != nil {
+				return err
+			}
 		}
 		if changed && (op.Kind == cph.OpRestartPhone || op.Kind == cph.OpResetPhone) {
-			return e.applyBootArgs(ctx, tx, op)
+			if err := e.applyBootArgs(ctx, tx, op); err != nil {
+				return err
+			}
+		}
+		if changed && rule.onSuccess != nil {
+			return rule.onSuccess(ctx, tx, op, r)
 		}
 		return nil
 	}
@@ -383,6 +408,9 @@ func (e *Engine) finish(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.Opera
 	}
 	if _, err := tx.FinishJob(ctx, op.JobID, cph.JobFailed, &code, &msg, execMsg); err != nil {
 		return err
+	}
+	if rule.during == 0 {
+		return nil
 	}
 	_, err := tx.SetPhoneStatus(ctx, op.PhoneID, []cph.PhoneStatus{rule.during}, rule.failure)
 	return err

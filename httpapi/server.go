@@ -328,6 +328,9 @@ func (s *Server) routes() {
 	s.handle("GET "+p+"/jobs/{job_id}", familyCPH, s.withProject(s.showJob))
 	s.handle("GET "+p+"/servers", familyCPH, s.withProject(s.listServers))
 	s.handle("GET "+p+"/servers/{server_id}", familyCPH, s.withProject(s.showServer))
+	s.phoneOpRoutes()
+	s.serverRoutes()
+	s.imageRoutes()
 
 	// Agents.
 	s.handle("POST /agent/v1/session", familyAgent, s.withAgent(s.agentSession))

@@ -1,0 +1,5 @@
+package httpapi
+
+// imageRoutes registers the image and image-sharing operations.
+func (s *Server) imageRoutes() {
+}
