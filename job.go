@@ -42,15 +42,17 @@ const (
 // returned by ListJobs and ShowJob (spec §4.1). Unset optional fields encode
 // as null, as in Huawei's examples.
 type Job struct {
-	PhoneID    string    `json:"phone_id,omitempty"`
-	ServerID   string    `json:"server_id,omitempty"`
-	ID         string    `json:"job_id"`
-	BeginTime  Time      `json:"begin_time"`
-	EndTime    Time      `json:"end_time"`
-	Status     JobStatus `json:"status"`
-	ErrorCode  *string   `json:"error_code"`
-	ErrorMsg   *string   `json:"error_msg"`
-	ExecuteMsg *string   `json:"execute_msg"`
+	PhoneID  string `json:"phone_id,omitempty"`
+	ServerID string `json:"server_id,omitempty"`
+	// EncodeServerID is the target of an encode-service job.
+	EncodeServerID string    `json:"encode_server_id,omitempty"`
+	ID             string    `json:"job_id"`
+	BeginTime      Time      `json:"begin_time"`
+	EndTime        Time      `json:"end_time"`
+	Status         JobStatus `json:"status"`
+	ErrorCode      *string   `json:"error_code"`
+	ErrorMsg       *string   `json:"error_msg"`
+	ExecuteMsg     *string   `json:"execute_msg"`
 
 	// RequestID is the asynchronous request that created the job.
 	RequestID string `json:"-"`

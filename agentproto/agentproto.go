@@ -87,6 +87,9 @@ type Result struct {
 	ErrorMsg  string `json:"error_msg,omitempty"`
 	// ExecuteMsg is command output (at most 1024 bytes are kept).
 	ExecuteMsg string `json:"execute_msg,omitempty"`
+	// FailedPhones lists, for a server operation that acts on the
+	// server's phones, the phones on which it failed.
+	FailedPhones []string `json:"failed_phone_ids,omitempty"`
 }
 
 // Error is the body of every non-2xx answer of the agent protocol.

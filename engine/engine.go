@@ -336,6 +336,9 @@ type Result struct {
 	ErrorCode  string
 	ErrorMsg   string
 	ExecuteMsg string
+	// FailedPhones lists, for a server operation that acts on the
+	// server's phones, the phones on which it failed.
+	FailedPhones []string
 }
 
 // maxExecuteMsg is the most bytes of command output a job keeps.
@@ -369,6 +372,9 @@ func (e *Engine) ApplyResult(ctx context.Context, serverID, sessionID, opID stri
 
 // finish writes the final status of op's job and phone.
 func (e *Engine) finish(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationRecord, r Result) error {
+	if sr, ok := serverRules()[op.Kind]; ok {
+		return e.finishServer(ctx, tx, op, sr, r)
+	}
 	rule, ok := rules(op.Kind)
 	if !ok {
 		return fmt.Errorf("engine: operation %s has unknown kind %q", op.ID, op.Kind)

@@ -113,6 +113,7 @@ func (s *Server) agentResult(w http.ResponseWriter, r *http.Request, a *agentCal
 	}
 	err := s.engine.ApplyResult(r.Context(), a.server.ID, req.SessionID, r.PathValue("operation_id"), engine.Result{
 		Success: req.Success, ErrorCode: req.ErrorCode, ErrorMsg: req.ErrorMsg, ExecuteMsg: req.ExecuteMsg,
+		FailedPhones: req.FailedPhones,
 	})
 	if errors.Is(err, engine.ErrNotClaimed) {
 		return cph.Errorf(http.StatusConflict, agentproto.CodeNotClaimed, "The operation is not claimed by this session.")

@@ -29,9 +29,9 @@ type OperationRecord struct {
 
 // CreateJob inserts a job.
 func (tx *Tx) CreateJob(ctx context.Context, j *cph.Job) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO jobs (id, request_id, project_id, position, kind, phone_id, server_id, status, begin_at, end_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)`,
-		j.ID, j.RequestID, j.ProjectID, j.Position, string(j.Kind), j.PhoneID, j.ServerID, int32(j.Status), micros(j.BeginTime.Time))
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO jobs (id, request_id, project_id, position, kind, phone_id, server_id, status, begin_at, end_at, encode_server_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10)`,
+		j.ID, j.RequestID, j.ProjectID, j.Position, string(j.Kind), j.PhoneID, j.ServerID, int32(j.Status), micros(j.BeginTime.Time), j.EncodeServerID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: create job: %w", err)
 	}
@@ -50,14 +50,14 @@ func (tx *Tx) CreateOperation(ctx context.Context, op *cph.Operation) error {
 	return nil
 }
 
-const jobCols = `id, request_id, project_id, position, kind, phone_id, server_id, status, begin_at, end_at, error_code, error_msg, execute_msg`
+const jobCols = `id, request_id, project_id, position, kind, phone_id, server_id, status, begin_at, end_at, error_code, error_msg, execute_msg, encode_server_id`
 
 func scanJob(row interface{ Scan(...any) error }) (*cph.Job, error) {
 	var j cph.Job
 	var kind string
 	var begin, end int64
 	var code, msg, exec sql.NullString
-	if err := row.Scan(&j.ID, &j.RequestID, &j.ProjectID, &j.Position, &kind, &j.PhoneID, &j.ServerID, &j.Status, &begin, &end, &code, &msg, &exec); err != nil {
+	if err := row.Scan(&j.ID, &j.RequestID, &j.ProjectID, &j.Position, &kind, &j.PhoneID, &j.ServerID, &j.Status, &begin, &end, &code, &msg, &exec, &j.EncodeServerID); err != nil {
 		return nil, err
 	}
 	j.Kind = cph.OpKind(kind)

@@ -126,6 +126,7 @@ type Driver struct {
 	mu     sync.Mutex // guards everything below and every phone's state
 	rand   *rand.Rand
 	phones map[string]*phone
+	shared sharedState // the server's shared storage; see shared.go
 }
 
 var _ runtime.Driver = (*Driver)(nil)

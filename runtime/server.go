@@ -1,0 +1,32 @@
+package runtime
+
+import "context"
+
+// PhoneRemover is implemented by drivers that can remove phones, for
+// server deletion and rebuild.
+type PhoneRemover interface {
+	// RemovePhone deletes a phone and all its data. Removing an unknown
+	// phone succeeds.
+	RemovePhone(ctx context.Context, phoneID string) error
+}
+
+// SharedStorage is implemented by drivers whose server has shared
+// storage: a file tree and an application area shared by the server's
+// phones (spec §8.1–§8.5).
+type SharedStorage interface {
+	// WriteSharedFile creates or replaces a file of the shared storage.
+	WriteSharedFile(ctx context.Context, name string, data []byte) error
+	// DeleteSharedFiles removes files, or directory trees, of the shared
+	// storage. Paths that do not exist are ignored.
+	DeleteSharedFiles(ctx context.Context, paths []string) error
+	// SharedFiles lists the files under dir, sorted.
+	SharedFiles(ctx context.Context, dir string) ([]string, error)
+	// InstallSharedApp stores an application package in the shared app
+	// area; with preinstall the phones of the server get it installed.
+	InstallSharedApp(ctx context.Context, pkg string, size int, preinstall bool) error
+	// DeleteSharedApp removes an application from the shared app area.
+	// Removing an unknown application succeeds.
+	DeleteSharedApp(ctx context.Context, pkg string) error
+	// SharedApps lists the applications of the shared app area, sorted.
+	SharedApps(ctx context.Context) ([]string, error)
+}
