@@ -35,10 +35,10 @@ func (a *Agent) serverHandlers() map[cph.OpKind]handler {
 // result: success when fn succeeded everywhere, else the failed phones.
 func eachPhone(ctx context.Context, phones []cph.ServerPhoneSpec, verb string, fn func(ctx context.Context, p cph.ServerPhoneSpec) error) agentproto.Result {
 	var (
-		mu     sync.Mutex
-		wg     sync.WaitGroup
+		mu        sync.Mutex
+		wg        sync.WaitGroup
 		failedIDs []string
-		msgs   []string
+		msgs      []string
 	)
 	for _, p := range phones {
 		wg.Go(func() {
@@ -58,7 +58,6 @@ func eachPhone(ctx context.Context, phones []cph.ServerPhoneSpec, verb string, f
 	r.FailedPhones = failedIDs
 	return r
 }
-
 
 func decodeArgs(op cph.Operation, v any) error {
 	if len(op.Args) == 0 {

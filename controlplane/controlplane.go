@@ -17,7 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/opencph/opencph/agent"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/httpapi"
 	"github.com/opencph/opencph/iam"
@@ -68,7 +67,8 @@ type Server struct {
 	boot   BootstrapResult
 
 	mu      sync.Mutex
-	drivers map[string]*sim.Driver // by server id
+	drivers map[string]*sim.Driver   // by server id
+	agents  map[string]*runningAgent // by server id
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -103,7 +103,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	cfg.Engine.Logger = cfg.Logger.With("component", "engine")
 	cfg.IAM.Logger = cfg.Logger.With("component", "iam")
-	s := &Server{cfg: cfg, log: cfg.Logger, drivers: map[string]*sim.Driver{}, errc: make(chan error, 1)}
+	s := &Server{cfg: cfg, log: cfg.Logger, drivers: map[string]*sim.Driver{}, agents: map[string]*runningAgent{}, errc: make(chan error, 1)}
 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("controlplane: create data dir: %w", err)
@@ -151,50 +151,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		defer s.wg.Done()
 		s.engine.Run(runCtx)
 	}()
-	if err := s.startFleet(runCtx, fleet); err != nil {
+	if err := s.syncFleet(runCtx); err != nil {
 		s.Close()
 		return nil, err
 	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.runFleet(runCtx)
+	}()
 	s.log.Info("control plane started", "url", s.URL(), "data_dir", cfg.DataDir, "sim_servers", len(fleet))
 	return s, nil
-}
-
-// startFleet gives each built-in server a fresh agent credential and runs
-// its agent, with a simulated runtime, against this server's own listener.
-func (s *Server) startFleet(ctx context.Context, servers []fleetServer) error {
-	for _, fs := range servers {
-		secret, hash, err := iam.NewSecret()
-		if err != nil {
-			return err
-		}
-		if err := s.db.SetAgentTokenHash(ctx, fs.id, hash); err != nil {
-			return err
-		}
-		drv := sim.New(sim.Config{BootTime: s.cfg.SimBootTime, FailureRate: s.cfg.SimFailureRate,
-			Logger: s.log.With("component", "sim", "server_name", fs.name)})
-		ag, err := agent.New(agent.Config{
-			ControlPlane: []string{s.URL()},
-			Credential:   secret,
-			Driver:       drv,
-			Logger:       s.log.With("component", "agent", "server_name", fs.name),
-			PollWait:     s.cfg.PollWait,
-			Version:      "builtin",
-		})
-		if err != nil {
-			return fmt.Errorf("controlplane: agent of %s: %w", fs.name, err)
-		}
-		s.mu.Lock()
-		s.drivers[fs.id] = drv
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			if err := ag.Run(ctx); err != nil {
-				s.log.Error("agent stopped", "server", fs.name, "err", err)
-			}
-		}()
-	}
-	return nil
 }
 
 // URL is the base URL of the API, e.g. http://127.0.0.1:8080.
@@ -203,7 +170,8 @@ func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
 // Bootstrap tells how to log in.
 func (s *Server) Bootstrap() BootstrapResult { return s.boot }
 
-// SimDriver returns the simulated runtime of a built-in server, or nil.
+// SimDriver returns the simulated runtime of a built-in or API-created
+// simulated server, or nil.
 func (s *Server) SimDriver(serverID string) *sim.Driver {
 	s.mu.Lock()
 	defer s.mu.Unlock()

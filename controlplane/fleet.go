@@ -1,0 +1,168 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/agent"
+	"github.com/opencph/opencph/iam"
+	"github.com/opencph/opencph/runtime/sim"
+	"github.com/opencph/opencph/sqlstore"
+)
+
+// fleetSyncInterval is how often cphd looks for simulated servers created
+// or deleted through the API.
+const fleetSyncInterval = 200 * time.Millisecond
+
+// runningAgent is an in-process agent of the simulated fleet.
+type runningAgent struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// syncFleet starts an agent, with a simulated runtime, for every built-in
+// or API-created simulated server that has none, and stops the agents of
+// servers that no longer exist. Built-in servers that lack a bandwidth or
+// an encode service get one.
+func (s *Server) syncFleet(ctx context.Context) error {
+	servers, err := s.db.FleetServers(ctx)
+	if err != nil {
+		return err
+	}
+	live := map[string]bool{}
+	for _, fs := range servers {
+		if !fs.SimManaged && fs.BuiltinIndex > s.cfg.SimServers {
+			continue // a built-in server this configuration does not run
+		}
+		live[fs.ID] = true
+		s.mu.Lock()
+		_, running := s.agents[fs.ID]
+		s.mu.Unlock()
+		if running {
+			continue
+		}
+		if fs.BuiltinIndex > 0 {
+			if err := ensureServerExtras(ctx, s.db, fs); err != nil {
+				return err
+			}
+		}
+		if err := s.startAgent(ctx, fs); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	var gone []*runningAgent
+	for id, ra := range s.agents {
+		if !live[id] {
+			gone = append(gone, ra)
+			delete(s.agents, id)
+			delete(s.drivers, id)
+			s.log.Info("server deleted; agent stopped", "server_id", id)
+		}
+	}
+	s.mu.Unlock()
+	for _, ra := range gone {
+		ra.cancel()
+		<-ra.done
+	}
+	return nil
+}
+
+// startAgent gives a server a fresh agent credential and runs its agent
+// against this control plane's own listener. A server still in its first
+// creating status moves on to the next one.
+func (s *Server) startAgent(ctx context.Context, fs sqlstore.FleetServer) error {
+	secret, hash, err := iam.NewSecret()
+	if err != nil {
+		return err
+	}
+	if err := s.db.SetAgentTokenHash(ctx, fs.ID, hash); err != nil {
+		return err
+	}
+	drv := sim.New(sim.Config{BootTime: s.cfg.SimBootTime, FailureRate: s.cfg.SimFailureRate,
+		Logger: s.log.With("component", "sim", "server_name", fs.Name)})
+	ag, err := agent.New(agent.Config{
+		ControlPlane: []string{s.URL()},
+		Credential:   secret,
+		Driver:       drv,
+		Logger:       s.log.With("component", "agent", "server_name", fs.Name),
+		PollWait:     s.cfg.PollWait,
+		Version:      "builtin",
+	})
+	if err != nil {
+		return fmt.Errorf("controlplane: agent of %s: %w", fs.Name, err)
+	}
+	if fs.Status == cph.ServerCreating {
+		err := s.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+			_, err := tx.SetServerStatus(ctx, fs.ID, []cph.ServerStatus{cph.ServerCreating}, cph.ServerCreating3)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	actx, cancel := context.WithCancel(ctx)
+	ra := &runningAgent{cancel: cancel, done: make(chan struct{})}
+	s.mu.Lock()
+	s.drivers[fs.ID] = drv
+	s.agents[fs.ID] = ra
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(ra.done)
+		if err := ag.Run(actx); err != nil && actx.Err() == nil {
+			s.log.Error("agent stopped", "server", fs.Name, "err", err)
+		}
+	}()
+	return nil
+}
+
+// runFleet keeps the agents in step with the simulated servers until ctx ends.
+func (s *Server) runFleet(ctx context.Context) {
+	t := time.NewTicker(fleetSyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.syncFleet(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("fleet sync failed", "err", err)
+		}
+	}
+}
+
+// ensureServerExtras gives a built-in server a dedicated bandwidth and an
+// encode service if it has none.
+func ensureServerExtras(ctx context.Context, db *sqlstore.DB, fs sqlstore.FleetServer) error {
+	return db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		n, err := tx.CountServerBandwidths(ctx, fs.ID)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			bw := &cph.Bandwidth{ID: dashedID(), Name: fs.Name + "-bandwidth", Size: 100, ChargeMode: 0, ShareType: 1}
+			if err := tx.CreateBandwidth(ctx, fs.ProjectID, bw); err != nil {
+				return err
+			}
+			if err := tx.AttachBandwidth(ctx, fs.ID, bw.ID); err != nil {
+				return err
+			}
+		}
+		if n, err = tx.CountEncodeServers(ctx, fs.ID); err != nil {
+			return err
+		}
+		if n == 0 {
+			es := &cph.EncodeServer{ID: cph.NewID(), ProjectID: fs.ProjectID, ServerID: fs.ID, Name: fs.Name + "-encode",
+				IP: fmt.Sprintf("172.16.%d.20", fs.BuiltinIndex%256), Type: 1, Status: cph.EncodeRunning}
+			if err := tx.CreateEncodeServer(ctx, es); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
