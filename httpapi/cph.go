@@ -329,22 +329,3 @@ func parseTimestamp(v string) (cph.Time, error) {
 	}
 	return cph.NewTime(timeFromMillis(n)), nil
 }
-
-// showServer is ShowCloudPhoneServerDetail (spec §7.2).
-func (s *Server) showServer(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
-	id := r.PathValue("server_id")
-	if !cph.ValidID(id) {
-		return cph.ErrServerNotFound()
-	}
-	srv, err := s.db.ServerByID(r.Context(), p.ProjectID, id)
-	if errors.Is(err, sqlstore.ErrNotFound) {
-		return cph.ErrServerNotFound()
-	} else if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, cph.ServerDetail{
-		RequestID: RequestID(r), Server: *srv,
-		Bandwidths: []cph.Bandwidth{}, Volumes: []cph.Volume{}, SecurityGroups: []string{},
-	})
-	return nil
-}

@@ -2,4 +2,31 @@ package httpapi
 
 // serverRoutes registers the server, bandwidth, encode-server, shared storage/app and tag operations.
 func (s *Server) serverRoutes() {
+	const p = "/v1/{project_id}/cloud-phone"
+	s.handle("GET "+p+"/servers/{server_id}", familyCPH, s.withProject(s.showServer))
+	s.handle("PUT "+p+"/servers/{server_id}", familyCPH, s.withProject(s.renameServer))
+	s.handle("POST "+p+"/servers/batch-restart", familyCPH, s.withProject(s.restartServers))
+	s.handle("GET "+p+"/server-models", familyCPH, s.withProject(s.listServerModels))
+	s.handle("GET "+p+"/phone-models", familyCPH, s.withProject(s.listPhoneModels))
+	s.handle("POST /v2/{project_id}/cloud-phone/servers", familyCPH, s.withProject(s.createServers))
+	s.handle("POST /v2.1/{project_id}/cloud-phone/servers", familyCPH, s.withProject(s.createSingleServers))
+	s.handle("DELETE /v2/{project_id}/cloud-phone/servers", familyCPH, s.withProject(s.deleteServers))
+	s.handle("POST /v2/{project_id}/cloud-phone/servers/{server_id}/change", familyCPH, s.withProject(s.changeServer))
+	s.handle("POST "+p+"/servers/change-server-model", familyCPH, s.withProject(s.changeServerModel))
+	s.handle("PUT "+p+"/servers/open-access", familyCPH, s.withProject(s.updateKeypair))
+	s.handle("GET "+p+"/bandwidths", familyCPH, s.withProject(s.listBandwidths))
+	s.handle("PUT "+p+"/bandwidths/{band_width_id}", familyCPH, s.withProject(s.updateBandwidth))
+	s.handle("GET "+p+"/encode-servers", familyCPH, s.withProject(s.listEncodeServers))
+	s.handle("POST "+p+"/encode-servers/batch-restart", familyCPH, s.withProject(s.restartEncodeServers))
+	s.handle("POST "+p+"/phones/share-files", familyCPH, s.withProject(s.shareFiles))
+	s.handle("GET "+p+"/servers/share-files", familyCPH, s.withProject(s.listShareFiles))
+	s.handle("POST "+p+"/phones/share-apps", familyCPH, s.withProject(s.pushShareApps))
+	s.handle("DELETE "+p+"/phones/share-apps", familyCPH, s.withProject(s.deleteShareApps))
+
+	// Tags: resource_type accepts exactly one value (spec §1.1).
+	const t = "/v1/{project_id}/cph-server"
+	s.handle("GET "+t+"/tags", familyCPH, s.withProject(s.listProjectTags))
+	s.handle("GET "+t+"/{resource_id}/tags", familyCPH, s.withProject(s.listResourceTags))
+	s.handle("POST "+t+"/{resource_id}/tags/action", familyCPH, s.withProject(s.tagAction))
+	s.handle("POST "+t+"/resource_instances/action", familyCPH, s.withProject(s.listResourceInstances))
 }

@@ -327,7 +327,6 @@ func (s *Server) routes() {
 	s.handle("GET "+p+"/jobs", familyCPH, s.withProject(s.listJobs))
 	s.handle("GET "+p+"/jobs/{job_id}", familyCPH, s.withProject(s.showJob))
 	s.handle("GET "+p+"/servers", familyCPH, s.withProject(s.listServers))
-	s.handle("GET "+p+"/servers/{server_id}", familyCPH, s.withProject(s.showServer))
 	s.phoneOpRoutes()
 	s.serverRoutes()
 	s.imageRoutes()
