@@ -102,6 +102,8 @@ type ServerDetail struct {
 	Bandwidths     []Bandwidth `json:"band_widths"`
 	Volumes        []Volume    `json:"volumes"`
 	SecurityGroups []string    `json:"security_groups"`
+	// ShareVolumeInfo is the server's shared storage, when its flavor has it.
+	ShareVolumeInfo *ShareVolumeInfo `json:"share_volume_info,omitempty"`
 }
 
 // ServerFilter selects servers in ListCloudPhoneServers. Nil fields do not filter.

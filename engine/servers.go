@@ -680,7 +680,7 @@ func (e *Engine) ChangeServer(ctx context.Context, serverID string, spec ServerS
 			return err
 		}
 		pm, ok := cph.LookupPhoneModel(spec.PhoneModel)
-		if !ok || pm.ServerModelName != srv.ModelName {
+		if !ok || pm.ServerModelName != srv.ModelName || pm.Status != 1 {
 			return cph.ErrInvalidPhoneModel()
 		}
 		img, err := tx.UsableImage(ctx, spec.ProjectID, spec.ImageID)
@@ -766,7 +766,7 @@ func (e *Engine) ChangeServerModel(ctx context.Context, projectID, serverID, ser
 			return cph.ErrInvalidServerModel()
 		}
 		pm, ok := cph.LookupPhoneModel(phoneModel)
-		if !ok || pm.ServerModelName != sm.ServerModelName {
+		if !ok || pm.ServerModelName != sm.ServerModelName || pm.Status != 1 {
 			return cph.ErrInvalidPhoneModel()
 		}
 		cur, ok := cph.LookupServerModel(srv.ModelName)

@@ -172,17 +172,9 @@ func (s *Server) showServer(w http.ResponseWriter, r *http.Request, p *cph.Princ
 		vols = append(vols, cph.Volume{Name: srv.Name + "-share", ID: derivedID(srv.ID, "share"), Size: share.Size,
 			Type: share.VolumeType, CreateTime: srv.CreateTime, UpdateTime: srv.UpdateTime})
 	}
-	writeJSON(w, http.StatusOK, serverDetail{
-		ServerDetail: cph.ServerDetail{RequestID: RequestID(r), Server: *srv, Bandwidths: bws, Volumes: vols, SecurityGroups: []string{}},
-		Share:        share,
-	})
+	writeJSON(w, http.StatusOK, cph.ServerDetail{RequestID: RequestID(r), Server: *srv, Bandwidths: bws, Volumes: vols,
+		SecurityGroups: []string{}, ShareVolumeInfo: share})
 	return nil
-}
-
-// serverDetail is the body of ShowCloudPhoneServerDetail.
-type serverDetail struct {
-	cph.ServerDetail
-	Share *cph.ShareVolumeInfo `json:"share_volume_info,omitempty"`
 }
 
 // derivedID returns a stable 32-hex ID for a part of a resource.

@@ -139,7 +139,7 @@ func checkFlavors(serverModel, phoneModel string) error {
 	if phoneModel == "" {
 		return cph.ErrEmptyPhoneModel()
 	}
-	if pm, ok := cph.LookupPhoneModel(phoneModel); !ok || pm.ServerModelName != serverModel {
+	if pm, ok := cph.LookupPhoneModel(phoneModel); !ok || pm.ServerModelName != serverModel || pm.Status != 1 {
 		return cph.ErrInvalidPhoneModel()
 	}
 	return nil
@@ -339,7 +339,6 @@ func (s *Server) deleteServers(w http.ResponseWriter, r *http.Request, p *cph.Pr
 	}{reqID, jobID})
 	return nil
 }
-
 
 // changeServer is ChangeCloudPhoneServer (spec §7.9).
 func (s *Server) changeServer(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
