@@ -12,9 +12,8 @@ import (
 )
 
 func (a *app) serversCommand() *cobra.Command {
-	return group("servers", "List and show cloud phone servers",
-		a.serversListCommand(),
-		a.serversShowCommand(),
+	return group("servers", "List, show and manage cloud phone servers",
+		append([]*cobra.Command{a.serversListCommand(), a.serversShowCommand()}, a.serverOpCommands()...)...,
 	)
 }
 
