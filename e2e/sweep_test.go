@@ -1,0 +1,45 @@
+package e2e_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/client"
+	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/controlplane/cptest"
+)
+
+// A server restart whose agent never answers fails instead of leaving the
+// phones restarting forever.
+func TestServerRestartWithoutAgentFails(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	first := cptest.Start(t, func(c *controlplane.Config) { c.DataDir = dir })
+	first.Close()
+	// Restart with one built-in server: sim-server-02 has no agent now.
+	srv := cptest.Start(t, func(c *controlplane.Config) {
+		c.DataDir = dir
+		c.SimServers = 1
+		c.Engine.PendingTimeout = 300 * time.Millisecond
+	})
+	c, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, User: cptest.User, Password: cptest.Password, Project: cptest.Project})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2 := servers(t, c)["sim-server-02"]
+	res, err := c.RestartServers(ctx, []string{s2.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := waitJob(t, c, res.Jobs[0].JobID)
+	if j.Status != cph.JobFailed || j.ErrorCode == nil || *j.ErrorCode != cph.CodeJobFailed {
+		t.Errorf("job = %+v", j)
+	}
+	for _, p := range phonesOf(t, c, s2.ID) {
+		if p.Status != cph.PhoneRestartFailed {
+			t.Errorf("phone %s status %d, want -6", p.Name, p.Status)
+		}
+	}
+}
