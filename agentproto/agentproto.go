@@ -19,6 +19,7 @@ package agentproto
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/opencph/opencph"
 )
@@ -106,4 +107,22 @@ const (
 	// typically because it timed out and was failed or re-queued. The agent
 	// drops the result.
 	CodeNotClaimed = "AGENT.0410"
+)
+
+// ObjectPath is the path of an object for agents: GET downloads it, PUT
+// uploads it (the body is the object's content). Agents use it to read
+// the OBS objects that operations name and to write data exports.
+func ObjectPath(bucket, key string) string {
+	segs := strings.Split(key, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return "/agent/v1/objects/" + url.PathEscape(bucket) + "/" + strings.Join(segs, "/")
+}
+
+// Codes of object errors (HTTP 404), as OBS names them.
+const (
+	CodeNoSuchBucket = "NoSuchBucket"
+	CodeNoSuchKey    = "NoSuchKey"
+	CodeInvalidName  = "InvalidObjectName"
 )

@@ -21,6 +21,7 @@ import (
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/httpapi"
 	"github.com/opencph/opencph/iam"
+	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/runtime/sim"
 	"github.com/opencph/opencph/sqlstore"
 )
@@ -58,17 +59,19 @@ const PasswordFile = "bootstrap-password"
 
 // Server is a running control plane.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	db     *sqlstore.DB
-	iam    *iam.Service
-	engine *engine.Engine
-	ln     net.Listener
-	http   *http.Server
-	boot   BootstrapResult
+	cfg     Config
+	log     *slog.Logger
+	db      *sqlstore.DB
+	iam     *iam.Service
+	engine  *engine.Engine
+	objects objstore.Store
+	ln      net.Listener
+	http    *http.Server
+	boot    BootstrapResult
 
 	mu      sync.Mutex
-	drivers map[string]*sim.Driver // by server id
+	drivers map[string]*sim.Driver  // by server id
+	agents  map[string]*agent.Agent // by server id
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -103,7 +106,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	cfg.Engine.Logger = cfg.Logger.With("component", "engine")
 	cfg.IAM.Logger = cfg.Logger.With("component", "iam")
-	s := &Server{cfg: cfg, log: cfg.Logger, drivers: map[string]*sim.Driver{}, errc: make(chan error, 1)}
+	s := &Server{cfg: cfg, log: cfg.Logger, drivers: map[string]*sim.Driver{}, agents: map[string]*agent.Agent{}, errc: make(chan error, 1)}
 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("controlplane: create data dir: %w", err)
@@ -133,7 +136,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("controlplane: listen on %s: %w", cfg.Listen, err)
 	}
-	api := httpapi.New(httpapi.Config{DB: db, IAM: s.iam, Engine: s.engine, Logger: cfg.Logger.With("component", "http"), PollWait: cfg.PollWait})
+	s.objects, err = objstore.NewDir(filepath.Join(cfg.DataDir, "objects"))
+	if err != nil {
+		s.ln.Close()
+		db.Close()
+		return nil, err
+	}
+	api := httpapi.New(httpapi.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
+		Logger: cfg.Logger.With("component", "http"), PollWait: cfg.PollWait})
 	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 
@@ -185,6 +195,7 @@ func (s *Server) startFleet(ctx context.Context, servers []fleetServer) error {
 		}
 		s.mu.Lock()
 		s.drivers[fs.id] = drv
+		s.agents[fs.id] = ag
 		s.mu.Unlock()
 		s.wg.Add(1)
 		go func() {
@@ -208,6 +219,16 @@ func (s *Server) SimDriver(serverID string) *sim.Driver {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.drivers[serverID]
+}
+
+// Objects returns the object store (the data dir's "objects" folder).
+func (s *Server) Objects() objstore.Store { return s.objects }
+
+// Agent returns the in-process agent of a built-in server, or nil.
+func (s *Server) Agent(serverID string) *agent.Agent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.agents[serverID]
 }
 
 // DB returns the store, for tests and administration.

@@ -24,6 +24,7 @@ import (
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/iam"
+	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -35,7 +36,9 @@ type Config struct {
 	DB     *sqlstore.DB
 	IAM    *iam.Service
 	Engine *engine.Engine
-	Logger *slog.Logger
+	// Objects is the object store behind the OBS buckets operations name.
+	Objects objstore.Store
+	Logger  *slog.Logger
 	// PollWait caps how long an agent's long-poll is held open (default 25s).
 	PollWait time.Duration
 	// Ready reports whether the server is ready to serve (for /healthz);
@@ -123,7 +126,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.accessLog(r, rec, start, reqID)
 	}()
-	if r.Body != nil {
+	if r.Body != nil && !(r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/agent/v1/objects/")) {
 		r.Body = http.MaxBytesReader(rec, r.Body, maxBodyBytes)
 	}
 	h, pattern := s.mux.Handler(r)
@@ -336,6 +339,8 @@ func (s *Server) routes() {
 	s.handle("POST /agent/v1/session", familyAgent, s.withAgent(s.agentSession))
 	s.handle("POST /agent/v1/poll", familyAgent, s.withAgent(s.agentPoll))
 	s.handle("POST /agent/v1/operations/{operation_id}/result", familyAgent, s.withAgent(s.agentResult))
+	s.handle("GET /agent/v1/objects/{bucket}/{key...}", familyAgent, s.withAgent(s.agentGetObject))
+	s.handle("PUT /agent/v1/objects/{bucket}/{key...}", familyAgent, s.withAgent(s.agentPutObject))
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
