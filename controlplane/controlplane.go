@@ -30,6 +30,9 @@ import (
 type Config struct {
 	Listen  string // address to listen on: 127.0.0.1:8080 (use :0 for a random port)
 	DataDir string // where the SQLite database and generated secrets live: ./cph-data
+	// DatabaseURL, if set (postgres://...), selects PostgreSQL instead of
+	// the SQLite file in DataDir.
+	DatabaseURL string
 
 	SimServers         int           // built-in simulated servers; 0 = none
 	SimPhonesPerServer int           // phones per built-in server
@@ -111,7 +114,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("controlplane: create data dir: %w", err)
 	}
-	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "cph.db"))
+	var db *sqlstore.DB
+	var err error
+	if cfg.DatabaseURL != "" {
+		db, err = sqlstore.OpenPostgres(ctx, cfg.DatabaseURL)
+	} else {
+		db, err = sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "cph.db"))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +174,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
-	s.log.Info("control plane started", "url", s.URL(), "data_dir", cfg.DataDir, "sim_servers", len(fleet))
+	s.log.Info("control plane started", "url", s.URL(), "data_dir", cfg.DataDir, "database", db.Engine(), "sim_servers", len(fleet))
 	return s, nil
 }
 

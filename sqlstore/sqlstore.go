@@ -74,13 +74,16 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	sqldb.SetMaxOpenConns(8)
 	sqldb.SetMaxIdleConns(8)
-	db := &DB{db: sqldb, engine: SQLite, Now: time.Now}
+	db := &DB{db: sqldb, engine: SQLite, Now: defaultNow}
 	if err := db.migrate(ctx); err != nil {
 		sqldb.Close()
 		return nil, err
 	}
 	return db, nil
 }
+
+// defaultNow is the store's clock: the current time in UTC.
+func defaultNow() time.Time { return time.Now().UTC() }
 
 // Engine reports which database engine db uses.
 func (db *DB) Engine() Engine { return db.engine }
