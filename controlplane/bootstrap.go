@@ -15,10 +15,12 @@ import (
 	"github.com/opencph/opencph/sqlstore"
 )
 
-// Public phone images every project can use.
-var publicImages = []sqlstore.Image{
-	{ID: "a1b2c3d4e5f60718293a4b5c6d7e8f11", Name: "Android 11 (AOSP)", OSType: "Android", OSName: "Android 11", Label: "cloud_phone", Version: "AOSP 11.0", IsPublic: true},
-	{ID: "a1b2c3d4e5f60718293a4b5c6d7e8f12", Name: "Android 12 (AOSP)", OSType: "Android", OSName: "Android 12", Label: "cloud_phone", Version: "AOSP 12.0", IsPublic: true},
+// publicImages returns the phone images every project can use.
+func publicImages() []sqlstore.Image {
+	return []sqlstore.Image{
+		{ID: "a1b2c3d4e5f60718293a4b5c6d7e8f11", Name: "Android 11 (AOSP)", OSType: "Android", OSName: "Android 11", Label: "cloud_phone", Version: "AOSP 11.0", IsPublic: true},
+		{ID: "a1b2c3d4e5f60718293a4b5c6d7e8f12", Name: "Android 12 (AOSP)", OSType: "Android", OSName: "Android 12", Label: "cloud_phone", Version: "AOSP 12.0", IsPublic: true},
+	}
 }
 
 // bootstrap creates the first account, user and project if the database
@@ -45,8 +47,8 @@ func bootstrap(ctx context.Context, db *sqlstore.DB, cfg Config) (BootstrapResul
 		return res, err
 	}
 	err = db.Tx(ctx, func(tx *sqlstore.Tx) error {
-		for i := range publicImages {
-			if err := tx.CreateImage(ctx, &publicImages[i]); err != nil {
+		for _, im := range publicImages() {
+			if err := tx.CreateImage(ctx, &im); err != nil {
 				return err
 			}
 		}
@@ -187,7 +189,7 @@ func createSimServer(ctx context.Context, tx *sqlstore.Tx, projectID string, i, 
 	if err := tx.CreateServer(ctx, s); err != nil {
 		return nil, err
 	}
-	img := publicImages[0]
+	img := publicImages()[0]
 	for j := 1; j <= n; j++ {
 		p := &cph.Phone{
 			ID: cph.NewID(), ProjectID: projectID, ServerID: s.ID, Index: j, Name: fmt.Sprintf("%s-%04d", s.Name, j),
