@@ -125,6 +125,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.db = db
+	if cfg.IAM.ServerKey == nil {
+		if cfg.IAM.ServerKey, err = loadServerKey(cfg.DataDir); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	if s.iam, err = iam.New(db, cfg.IAM); err != nil {
 		db.Close()
 		return nil, err

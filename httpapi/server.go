@@ -319,6 +319,12 @@ func (s *Server) routes() {
 	s.handle("DELETE /v3/auth/tokens", familyKeystone, s.revokeToken)
 	s.handle("GET /v3/projects", familyKeystone, s.listProjects)
 	s.handle("GET /v3/projects/{project_id}", familyKeystone, s.showProject)
+	const creds = "/v3.0/OS-CREDENTIAL/credentials"
+	s.handle("POST "+creds, familyKeystone, s.createCredential)
+	s.handle("GET "+creds, familyKeystone, s.listCredentials)
+	s.handle("GET "+creds+"/{access_key}", familyKeystone, s.showCredential)
+	s.handle("PUT "+creds+"/{access_key}", familyKeystone, s.updateCredential)
+	s.handle("DELETE "+creds+"/{access_key}", familyKeystone, s.deleteCredential)
 
 	// CPH.
 	const p = "/v1/{project_id}/cloud-phone"

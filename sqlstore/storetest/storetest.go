@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"LeasesExpireAndRequeue", testLeases},
 		{"StalePendingOperations", testStalePending},
 		{"MetaSetOnce", testMeta},
+		{"AccessKeys", testAccessKeys},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
