@@ -52,35 +52,43 @@ func bootstrap(ctx context.Context, db *sqlstore.DB, cfg Config) (BootstrapResul
 				return err
 			}
 		}
-		n, err := tx.CountDomains(ctx)
+		if _, err := tx.Meta(ctx, "bootstrap_domain"); err == nil {
+			return nil // bootstrapped before
+		} else if !errors.Is(err, sqlstore.ErrNotFound) {
+			return err
+		}
+		// Create the account, or adopt one of that name made earlier with
+		// "cphd admin", creating what it lacks.
+		d, err := tx.DomainByName(ctx, b.Domain)
+		if errors.Is(err, sqlstore.ErrNotFound) {
+			d = &cph.Domain{ID: cph.NewID(), Name: b.Domain, Enabled: true}
+			err = tx.CreateDomain(ctx, d)
+		}
 		if err != nil {
 			return err
 		}
-		if n > 0 {
-			return nil
+		u, err := tx.UserByName(ctx, d.ID, b.User)
+		if errors.Is(err, sqlstore.ErrNotFound) {
+			u = &cph.User{ID: cph.NewID(), DomainID: d.ID, Name: b.User, PasswordHash: hash, Enabled: true, IsAdmin: true}
+			err = tx.CreateUser(ctx, u)
+			res.Created = true
 		}
-		d := &cph.Domain{ID: cph.NewID(), Name: b.Domain, Enabled: true}
-		if err := tx.CreateDomain(ctx, d); err != nil {
+		if err != nil {
 			return err
 		}
-		u := &cph.User{ID: cph.NewID(), DomainID: d.ID, Name: b.User, PasswordHash: hash, Enabled: true, IsAdmin: true}
-		if err := tx.CreateUser(ctx, u); err != nil {
+		p, err := tx.ProjectByName(ctx, d.ID, b.Project)
+		if errors.Is(err, sqlstore.ErrNotFound) {
+			p = &cph.Project{ID: cph.NewID(), DomainID: d.ID, Name: b.Project, Enabled: true, Description: "created at bootstrap"}
+			err = tx.CreateProject(ctx, p)
+		}
+		if err != nil {
 			return err
 		}
-		if _, err := tx.SetMetaIfAbsent(ctx, "bootstrap_user", u.ID); err != nil {
-			return err
+		for k, v := range map[string]string{"bootstrap_domain": d.ID, "bootstrap_user": u.ID, "bootstrap_project": p.ID} {
+			if _, err := tx.SetMetaIfAbsent(ctx, k, v); err != nil {
+				return err
+			}
 		}
-		p := &cph.Project{ID: cph.NewID(), DomainID: d.ID, Name: b.Project, Enabled: true, Description: "created at bootstrap"}
-		if err := tx.CreateProject(ctx, p); err != nil {
-			return err
-		}
-		if _, err := tx.SetMetaIfAbsent(ctx, "bootstrap_domain", d.ID); err != nil {
-			return err
-		}
-		if _, err := tx.SetMetaIfAbsent(ctx, "bootstrap_project", p.ID); err != nil {
-			return err
-		}
-		res.Created = true
 		return nil
 	})
 	if err != nil {

@@ -319,6 +319,11 @@ func (s *Server) routes() {
 	s.handle("DELETE /v3/auth/tokens", familyKeystone, s.revokeToken)
 	s.handle("GET /v3/projects", familyKeystone, s.listProjects)
 	s.handle("GET /v3/projects/{project_id}", familyKeystone, s.showProject)
+	s.handle("POST /v3/projects", familyKeystone, s.createProject)
+	s.handle("POST /v3/domains", familyKeystone, s.createDomain)
+	s.handle("GET /v3/domains", familyKeystone, s.listDomains)
+	s.handle("POST /v3/users", familyKeystone, s.createUser)
+	s.handle("GET /v3/users", familyKeystone, s.listUsers)
 	const creds = "/v3.0/OS-CREDENTIAL/credentials"
 	s.handle("POST "+creds, familyKeystone, s.createCredential)
 	s.handle("GET "+creds, familyKeystone, s.listCredentials)

@@ -37,6 +37,9 @@ func main() {
 // run parses the configuration, starts the control plane and serves until
 // ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "admin" {
+		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
+	}
 	cfg, level, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
