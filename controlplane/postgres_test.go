@@ -1,52 +1,15 @@
 package controlplane_test
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
-	"net/url"
-	"os"
 	"testing"
 
-	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
-// postgresURL returns the URL of a new, empty PostgreSQL database (dropped
-// when the test ends) on the server named by CPH_TEST_DATABASE_URL. Without
-// the variable the test is skipped, except under CI, where it fails.
-func postgresURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("CPH_TEST_DATABASE_URL")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CPH_TEST_DATABASE_URL is not set: CI must run the PostgreSQL tests")
-		}
-		t.Skip("CPH_TEST_DATABASE_URL not set; skipping PostgreSQL tests")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := "cph_test_" + cph.NewID()[:16]
-	if _, err := admin.ExecContext(context.Background(), "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		a, err := sql.Open("pgx", base)
-		if err == nil {
-			a.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			a.Close()
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
+// postgresURL returns the URL of a new, empty PostgreSQL database.
+func postgresURL(t *testing.T) string { return storetest.PostgresURL(t) }
 
 // TestQuickStartOnPostgres runs the quick start against a cphd whose store
 // is PostgreSQL.

@@ -3,81 +3,26 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
-	"net/url"
-	"os"
 	"testing"
+	"time"
 
-	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/sqlstore"
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
-// openPostgres returns a store on a new, empty database of the PostgreSQL
-// server named by CPH_TEST_DATABASE_URL, dropped when the test ends. Without
-// the variable the test is skipped, except under CI, where it fails.
-func openPostgres(t *testing.T) *sqlstore.DB {
-	t.Helper()
-	base := os.Getenv("CPH_TEST_DATABASE_URL")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CPH_TEST_DATABASE_URL is not set: CI must run the PostgreSQL suite")
-		}
-		t.Skip("CPH_TEST_DATABASE_URL not set; skipping PostgreSQL tests")
-	}
-	ctx := context.Background()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := "cph_test_" + cph.NewID()[:16]
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		a, err := sql.Open("pgx", base)
-		if err != nil {
-			return
-		}
-		defer a.Close()
-		a.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	db, err := sqlstore.OpenPostgres(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 func TestPostgres(t *testing.T) {
-	storetest.Run(t, openPostgres)
+	storetest.Run(t, storetest.OpenPostgres)
 }
 
-// TestPostgresConcurrentMigrations opens one database from several
+// TestPostgresConcurrentMigrations opens one empty database from several
 // goroutines at once, as replicas starting together do.
 func TestPostgresConcurrentMigrations(t *testing.T) {
-	openPostgres(t) // skips or fails without a server, like the suite
-	base := os.Getenv("CPH_TEST_DATABASE_URL")
+	url := storetest.PostgresURL(t)
 	ctx := context.Background()
-	admin, _ := sql.Open("pgx", base)
-	defer admin.Close()
-	name := "cph_test_" + cph.NewID()[:16]
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	defer admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	u, _ := url.Parse(base)
-	u.Path = "/" + name
 	errs := make(chan error, 4)
 	for i := 0; i < 4; i++ {
 		go func() {
-			d, err := sqlstore.OpenPostgres(ctx, u.String())
+			d, err := sqlstore.OpenPostgres(ctx, url)
 			if err == nil {
 				d.Close()
 			}
@@ -89,10 +34,43 @@ func TestPostgresConcurrentMigrations(t *testing.T) {
 			t.Errorf("replica %d: %v", i, err)
 		}
 	}
-	var n int
-	check, _ := sql.Open("pgx", u.String())
+	check, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer check.Close()
-	if err := check.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n == 0 {
-		t.Errorf("migrations recorded: %d, %v", n, err)
+	var n, distinct int
+	if err := check.QueryRowContext(ctx, "SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations").Scan(&n, &distinct); err != nil || n == 0 || n != distinct {
+		t.Errorf("migrations recorded: %d (%d distinct), %v", n, distinct, err)
 	}
 }
+
+// TestPostgresNotifications delivers a wake-up sent in one transaction to
+// a listener on another connection, only after commit.
+func TestPostgresNotifications(t *testing.T) {
+	db := storetest.OpenPostgres(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan string, 4)
+	go db.Listen(ctx, nil, func(id string) { got <- id })
+	// Send until the listener (which connects asynchronously) hears one.
+	for i := 0; ; i++ {
+		err := db.Tx(ctx, func(tx *sqlstore.Tx) error { return tx.NotifyServer(ctx, "server-1") })
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case id := <-got:
+			if id != "server-1" {
+				t.Fatalf("woke %q", id)
+			}
+			return
+		case <-waitShort():
+		}
+		if i > 200 {
+			t.Fatal("no notification arrived")
+		}
+	}
+}
+
+func waitShort() <-chan time.Time { return time.After(50 * time.Millisecond) }
