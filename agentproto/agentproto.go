@@ -126,3 +126,40 @@ const (
 	CodeNoSuchKey    = "NoSuchKey"
 	CodeInvalidName  = "InvalidObjectName"
 )
+
+// EnrollPath is where a new agent trades the installation's enrollment
+// token for a server and the credential of that server.
+const EnrollPath = "/agent/v1/enroll"
+
+// EnrollRequest registers a new phone server.
+type EnrollRequest struct {
+	// Token is the enrollment token configured on cphd.
+	Token string `json:"enroll_token"`
+	// Project is the name or id of the project that owns the server.
+	Project string `json:"project"`
+	// Name is the server's name (letters, digits, '_' and '-').
+	Name string `json:"name"`
+	// Phones is how many phones the server runs.
+	Phones  int    `json:"phones"`
+	Version string `json:"version,omitempty"`
+}
+
+// EnrollResponse carries the new server's identity and credential. The
+// credential is shown only here; the agent keeps it.
+type EnrollResponse struct {
+	ServerID   string `json:"server_id"`
+	ServerName string `json:"server_name"`
+	ProjectID  string `json:"project_id"`
+	Credential string `json:"credential"`
+}
+
+// Codes of enrollment errors.
+const (
+	// CodeEnrollDisabled: cphd has no enrollment token configured (403).
+	CodeEnrollDisabled = "AGENT.0403"
+	// CodeEnrollRefused: wrong enrollment token (401 AGENT.0401 is CodeUnauthorized).
+	// CodeNoSuchProject: the project is unknown or ambiguous (404).
+	CodeNoSuchProject = "AGENT.0404"
+	// CodeBadEnrollment: the name or phone count is invalid (400).
+	CodeBadEnrollment = "AGENT.0400"
+)
