@@ -45,5 +45,6 @@ type Principal struct {
 	Domain    Domain
 	ProjectID string // the project the credential is scoped to, if any
 	TokenHash string // the token used, if token-authenticated
+	AccessKey string // the access key used, if the request was signed
 	ExpiresAt time.Time
 }

@@ -72,12 +72,18 @@ func propertyRules() map[string]propertyRule {
 	}
 }
 
-// legacyPropertyKeys maps the property keys of old Huawei examples to the
-// current ones.
-var legacyPropertyKeys = map[string]string{
-	"phone_num": "sys.prop.writephonenum",
-	"imsi":      "sys.prop.writeimsi",
-	"wifi_name": "sys.prop.writewifissid",
+// legacyPropertyKey maps a property key of old Huawei examples to the
+// current one.
+func legacyPropertyKey(k string) (string, bool) {
+	switch k {
+	case "phone_num":
+		return "sys.prop.writephonenum", true
+	case "imsi":
+		return "sys.prop.writeimsi", true
+	case "wifi_name":
+		return "sys.prop.writewifissid", true
+	}
+	return "", false
 }
 
 // MaxPropertyLen is the longest property JSON string a phone keeps.
@@ -110,7 +116,7 @@ func ParseProperty(s string) (map[string]string, error) {
 	}
 	rules := propertyRules()
 	for k, v := range raw {
-		if mapped, ok := legacyPropertyKeys[k]; ok {
+		if mapped, ok := legacyPropertyKey(k); ok {
 			k = mapped
 		}
 		rule, ok := rules[k]

@@ -19,6 +19,7 @@ package agentproto
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/opencph/opencph"
 )
@@ -109,4 +110,59 @@ const (
 	// typically because it timed out and was failed or re-queued. The agent
 	// drops the result.
 	CodeNotClaimed = "AGENT.0410"
+)
+
+// ObjectPath is the path of an object for agents: GET downloads it, PUT
+// uploads it (the body is the object's content). Agents use it to read
+// the OBS objects that operations name and to write data exports.
+func ObjectPath(bucket, key string) string {
+	segs := strings.Split(key, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return "/agent/v1/objects/" + url.PathEscape(bucket) + "/" + strings.Join(segs, "/")
+}
+
+// Codes of object errors (HTTP 404), as OBS names them.
+const (
+	CodeNoSuchBucket = "NoSuchBucket"
+	CodeNoSuchKey    = "NoSuchKey"
+	CodeInvalidName  = "InvalidObjectName"
+)
+
+// EnrollPath is where a new agent trades the installation's enrollment
+// token for a server and the credential of that server.
+const EnrollPath = "/agent/v1/enroll"
+
+// EnrollRequest registers a new phone server.
+type EnrollRequest struct {
+	// Token is the enrollment token configured on cphd.
+	Token string `json:"enroll_token"`
+	// Project is the name or id of the project that owns the server.
+	Project string `json:"project"`
+	// Name is the server's name (letters, digits, '_' and '-').
+	Name string `json:"name"`
+	// Phones is how many phones the server runs.
+	Phones  int    `json:"phones"`
+	Version string `json:"version,omitempty"`
+}
+
+// EnrollResponse carries the new server's identity and credential. The
+// credential is shown only here; the agent keeps it.
+type EnrollResponse struct {
+	ServerID   string `json:"server_id"`
+	ServerName string `json:"server_name"`
+	ProjectID  string `json:"project_id"`
+	Credential string `json:"credential"`
+}
+
+// Codes of enrollment errors.
+const (
+	// CodeEnrollDisabled: cphd has no enrollment token configured (403).
+	CodeEnrollDisabled = "AGENT.0403"
+	// CodeEnrollRefused: wrong enrollment token (401 AGENT.0401 is CodeUnauthorized).
+	// CodeNoSuchProject: the project is unknown or ambiguous (404).
+	CodeNoSuchProject = "AGENT.0404"
+	// CodeBadEnrollment: the name or phone count is invalid (400).
+	CodeBadEnrollment = "AGENT.0400"
 )

@@ -15,10 +15,12 @@ import (
 	"github.com/opencph/opencph/sqlstore"
 )
 
-// Public phone images every project can use.
-var publicImages = []sqlstore.Image{
-	{ID: "a1b2c3d4e5f60718293a4b5c6d7e8f11", Name: "Android 11 (AOSP)", OSType: "Android", OSName: "Android 11", Label: "cloud_phone", Version: "AOSP 11.0", IsPublic: true},
-	{ID: "a1b2c3d4e5f60718293a4b5c6d7e8f12", Name: "Android 12 (AOSP)", OSType: "Android", OSName: "Android 12", Label: "cloud_phone", Version: "AOSP 12.0", IsPublic: true},
+// publicImages returns the phone images every project can use.
+func publicImages() []sqlstore.Image {
+	return []sqlstore.Image{
+		{ID: "a1b2c3d4e5f60718293a4b5c6d7e8f11", Name: "Android 11 (AOSP)", OSType: "Android", OSName: "Android 11", Label: "cloud_phone", Version: "AOSP 11.0", IsPublic: true},
+		{ID: "a1b2c3d4e5f60718293a4b5c6d7e8f12", Name: "Android 12 (AOSP)", OSType: "Android", OSName: "Android 12", Label: "cloud_phone", Version: "AOSP 12.0", IsPublic: true},
+	}
 }
 
 // bootstrap creates the first account, user and project if the database
@@ -45,40 +47,48 @@ func bootstrap(ctx context.Context, db *sqlstore.DB, cfg Config) (BootstrapResul
 		return res, err
 	}
 	err = db.Tx(ctx, func(tx *sqlstore.Tx) error {
-		for i := range publicImages {
-			if err := tx.CreateImage(ctx, &publicImages[i]); err != nil {
+		for _, im := range publicImages() {
+			if err := tx.CreateImage(ctx, &im); err != nil {
 				return err
 			}
 		}
-		n, err := tx.CountDomains(ctx)
+		if _, err := tx.Meta(ctx, "bootstrap_domain"); err == nil {
+			return nil // bootstrapped before
+		} else if !errors.Is(err, sqlstore.ErrNotFound) {
+			return err
+		}
+		// Create the account, or adopt one of that name made earlier with
+		// "cphd admin", creating what it lacks.
+		d, err := tx.DomainByName(ctx, b.Domain)
+		if errors.Is(err, sqlstore.ErrNotFound) {
+			d = &cph.Domain{ID: cph.NewID(), Name: b.Domain, Enabled: true}
+			err = tx.CreateDomain(ctx, d)
+		}
 		if err != nil {
 			return err
 		}
-		if n > 0 {
-			return nil
+		u, err := tx.UserByName(ctx, d.ID, b.User)
+		if errors.Is(err, sqlstore.ErrNotFound) {
+			u = &cph.User{ID: cph.NewID(), DomainID: d.ID, Name: b.User, PasswordHash: hash, Enabled: true, IsAdmin: true}
+			err = tx.CreateUser(ctx, u)
+			res.Created = true
 		}
-		d := &cph.Domain{ID: cph.NewID(), Name: b.Domain, Enabled: true}
-		if err := tx.CreateDomain(ctx, d); err != nil {
+		if err != nil {
 			return err
 		}
-		u := &cph.User{ID: cph.NewID(), DomainID: d.ID, Name: b.User, PasswordHash: hash, Enabled: true, IsAdmin: true}
-		if err := tx.CreateUser(ctx, u); err != nil {
+		p, err := tx.ProjectByName(ctx, d.ID, b.Project)
+		if errors.Is(err, sqlstore.ErrNotFound) {
+			p = &cph.Project{ID: cph.NewID(), DomainID: d.ID, Name: b.Project, Enabled: true, Description: "created at bootstrap"}
+			err = tx.CreateProject(ctx, p)
+		}
+		if err != nil {
 			return err
 		}
-		if _, err := tx.SetMetaIfAbsent(ctx, "bootstrap_user", u.ID); err != nil {
-			return err
+		for k, v := range map[string]string{"bootstrap_domain": d.ID, "bootstrap_user": u.ID, "bootstrap_project": p.ID} {
+			if _, err := tx.SetMetaIfAbsent(ctx, k, v); err != nil {
+				return err
+			}
 		}
-		p := &cph.Project{ID: cph.NewID(), DomainID: d.ID, Name: b.Project, Enabled: true, Description: "created at bootstrap"}
-		if err := tx.CreateProject(ctx, p); err != nil {
-			return err
-		}
-		if _, err := tx.SetMetaIfAbsent(ctx, "bootstrap_domain", d.ID); err != nil {
-			return err
-		}
-		if _, err := tx.SetMetaIfAbsent(ctx, "bootstrap_project", p.ID); err != nil {
-			return err
-		}
-		res.Created = true
 		return nil
 	})
 	if err != nil {
@@ -187,7 +197,7 @@ func createSimServer(ctx context.Context, tx *sqlstore.Tx, projectID string, i, 
 	if err := tx.CreateServer(ctx, s); err != nil {
 		return nil, err
 	}
-	img := publicImages[0]
+	img := publicImages()[0]
 	for j := 1; j <= n; j++ {
 		p := &cph.Phone{
 			ID: cph.NewID(), ProjectID: projectID, ServerID: s.ID, Index: j, Name: fmt.Sprintf("%s-%04d", s.Name, j),

@@ -17,9 +17,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opencph/opencph/agent"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/httpapi"
 	"github.com/opencph/opencph/iam"
+	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/runtime/sim"
 	"github.com/opencph/opencph/sqlstore"
 )
@@ -28,6 +30,9 @@ import (
 type Config struct {
 	Listen  string // address to listen on: 127.0.0.1:8080 (use :0 for a random port)
 	DataDir string // where the SQLite database and generated secrets live: ./cph-data
+	// DatabaseURL, if set (postgres://...), selects PostgreSQL instead of
+	// the SQLite file in DataDir.
+	DatabaseURL string
 
 	SimServers         int           // built-in simulated servers; 0 = none
 	SimPhonesPerServer int           // phones per built-in server
@@ -57,14 +62,15 @@ const PasswordFile = "bootstrap-password"
 
 // Server is a running control plane.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	db     *sqlstore.DB
-	iam    *iam.Service
-	engine *engine.Engine
-	ln     net.Listener
-	http   *http.Server
-	boot   BootstrapResult
+	cfg     Config
+	log     *slog.Logger
+	db      *sqlstore.DB
+	iam     *iam.Service
+	engine  *engine.Engine
+	objects objstore.Store
+	ln      net.Listener
+	http    *http.Server
+	boot    BootstrapResult
 
 	mu      sync.Mutex
 	drivers map[string]*sim.Driver   // by server id
@@ -108,11 +114,23 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("controlplane: create data dir: %w", err)
 	}
-	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "cph.db"))
+	var db *sqlstore.DB
+	var err error
+	if cfg.DatabaseURL != "" {
+		db, err = sqlstore.OpenPostgres(ctx, cfg.DatabaseURL)
+	} else {
+		db, err = sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "cph.db"))
+	}
 	if err != nil {
 		return nil, err
 	}
 	s.db = db
+	if cfg.IAM.ServerKey == nil {
+		if cfg.IAM.ServerKey, err = loadServerKey(cfg.DataDir); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	if s.iam, err = iam.New(db, cfg.IAM); err != nil {
 		db.Close()
 		return nil, err
@@ -133,7 +151,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("controlplane: listen on %s: %w", cfg.Listen, err)
 	}
-	api := httpapi.New(httpapi.Config{DB: db, IAM: s.iam, Engine: s.engine, Logger: cfg.Logger.With("component", "http"), PollWait: cfg.PollWait})
+	s.objects, err = objstore.NewDir(filepath.Join(cfg.DataDir, "objects"))
+	if err != nil {
+		s.ln.Close()
+		db.Close()
+		return nil, err
+	}
+	api := httpapi.New(httpapi.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
+		Logger: cfg.Logger.With("component", "http"), PollWait: cfg.PollWait})
 	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 
@@ -160,7 +185,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		defer s.wg.Done()
 		s.runFleet(runCtx)
 	}()
-	s.log.Info("control plane started", "url", s.URL(), "data_dir", cfg.DataDir, "sim_servers", len(fleet))
+	s.log.Info("control plane started", "url", s.URL(), "data_dir", cfg.DataDir, "database", db.Engine(), "sim_servers", len(fleet))
 	return s, nil
 }
 
@@ -176,6 +201,20 @@ func (s *Server) SimDriver(serverID string) *sim.Driver {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.drivers[serverID]
+}
+
+// Objects returns the object store (the data dir's "objects" folder).
+func (s *Server) Objects() objstore.Store { return s.objects }
+
+// Agent returns the in-process agent of a built-in or API-created
+// simulated server, or nil.
+func (s *Server) Agent(serverID string) *agent.Agent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ra := s.agents[serverID]; ra != nil {
+		return ra.agent
+	}
+	return nil
 }
 
 // DB returns the store, for tests and administration.

@@ -18,6 +18,7 @@ const fleetSyncInterval = 200 * time.Millisecond
 
 // runningAgent is an in-process agent of the simulated fleet.
 type runningAgent struct {
+	agent  *agent.Agent
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -104,7 +105,7 @@ func (s *Server) startAgent(ctx context.Context, fs sqlstore.FleetServer) error 
 		}
 	}
 	actx, cancel := context.WithCancel(ctx)
-	ra := &runningAgent{cancel: cancel, done: make(chan struct{})}
+	ra := &runningAgent{agent: ag, cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
 	s.drivers[fs.ID] = drv
 	s.agents[fs.ID] = ra

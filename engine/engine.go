@@ -233,6 +233,9 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 			if err := tx.CreateOperation(ctx, op); err != nil {
 				return err
 			}
+			if err := tx.NotifyServer(ctx, phone.ServerID); err != nil {
+				return err
+			}
 			item.JobID = job.ID
 			acc.Jobs = append(acc.Jobs, item)
 			woken = append(woken, phone.ServerID)
@@ -467,8 +470,10 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// Run sweeps every Config.SweepInterval until ctx ends.
+// Run sweeps every Config.SweepInterval until ctx ends. On PostgreSQL it
+// also listens for the wake-ups of other replicas.
 func (e *Engine) Run(ctx context.Context) {
+	go e.db.Listen(ctx, e.log, e.hub.wake)
 	t := time.NewTicker(e.cfg.SweepInterval)
 	defer t.Stop()
 	for {
@@ -497,8 +502,10 @@ func (e *Engine) Sweep(ctx context.Context) error {
 			var requeued bool
 			err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
 				var err error
-				requeued, err = tx.RequeueOperation(ctx, op.ID)
-				return err
+				if requeued, err = tx.RequeueOperation(ctx, op.ID); err != nil || !requeued {
+					return err
+				}
+				return tx.NotifyServer(ctx, op.ServerID)
 			})
 			if err != nil {
 				return err

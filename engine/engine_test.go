@@ -11,6 +11,7 @@ import (
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/sqlstore"
+	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
 // clock is a settable time source for the store.
@@ -37,16 +38,22 @@ type env struct {
 
 func newEnv(t *testing.T, cfg engine.Config) *env {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "cph.db"))
+	db, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cph.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	c := &clock{now: time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)}
 	db.Now = c.Now
+	return newEnvOn(t, db, c, cfg)
+}
+
+// newEnvOn fills db with an account, a server and four phones.
+func newEnvOn(t *testing.T, db *sqlstore.DB, c *clock, cfg engine.Config) *env {
+	t.Helper()
+	ctx := context.Background()
 	e := &env{db: db, clock: c, eng: engine.New(db, cfg)}
-	err = db.Tx(ctx, func(tx *sqlstore.Tx) error {
+	err := db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		d := &cph.Domain{ID: cph.NewID(), Name: "acme", Enabled: true}
 		p := &cph.Project{ID: cph.NewID(), DomainID: d.ID, Name: "cn-north-4", Enabled: true}
 		s := &cph.Server{ID: cph.NewID(), ProjectID: p.ID, Name: "s1", Status: cph.ServerNormal}
@@ -359,4 +366,47 @@ func TestPollWakesOnSubmit(t *testing.T) {
 	if n := <-got; n != 1 {
 		t.Errorf("woken poll returned %d operations, want 1", n)
 	}
+}
+
+// TestWakeAcrossReplicas parks a long-poll on one engine and submits work
+// through another engine on the same PostgreSQL database: the database
+// notification must end the poll (the re-check interval is an hour).
+func TestWakeAcrossReplicas(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	open := func() *sqlstore.DB {
+		db, err := sqlstore.OpenPostgres(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	a := newEnvOn(t, open(), nil, engine.Config{PollRecheck: time.Hour, SweepInterval: time.Hour})
+	dbB := open()
+	b := engine.New(dbB, engine.Config{PollRecheck: time.Hour, SweepInterval: time.Hour})
+	go a.eng.Run(ctx)
+	session := a.session(t)
+	got := make(chan int, 1)
+	go func() {
+		ops, _ := a.eng.Poll(ctx, a.server, session, time.Hour, 10)
+		got <- len(ops)
+	}()
+	// Submit through replica B until replica A's listener is connected and
+	// the poll has returned; each submission targets another phone.
+	for _, phone := range a.phones[:2] {
+		if _, err := b.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: a.project, Kind: cph.OpRestartPhone, Phones: refs(phone)}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case n := <-got:
+			if n == 0 {
+				t.Fatal("poll ended without operations")
+			}
+			return
+		case <-time.After(2 * time.Second):
+		}
+	}
+	t.Fatal("the other replica's submission did not wake the poll")
 }

@@ -1,11 +1,16 @@
 package httpapi
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/aksk"
 	"github.com/opencph/opencph/iam"
 )
 
@@ -317,6 +322,26 @@ func (s *Server) showProject(w http.ResponseWriter, r *http.Request) error {
 // authenticate resolves the caller of a CPH or IAM management call from its
 // X-Auth-Token. Failures are gateway-shaped 401s (iam-auth §5).
 func (s *Server) authenticate(r *http.Request) (*cph.Principal, error) {
+	if authz := r.Header.Get("Authorization"); aksk.IsSigned(authz) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			var maxErr *http.MaxBytesError
+			if errors.As(err, &maxErr) {
+				return nil, err
+			}
+			return nil, cph.ErrMalformedBody()
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		p, err := s.iam.VerifySigned(r.Context(), r, body)
+		if err != nil {
+			var e *cph.Error
+			if errors.As(err, &e) {
+				return nil, authError{err: e}
+			}
+			return nil, err
+		}
+		return p, nil
+	}
 	token := r.Header.Get("X-Auth-Token")
 	if token == "" {
 		return nil, authError{err: cph.Errorf(http.StatusUnauthorized, cph.CodeUnauthorized, "Incorrect IAM authentication information: x-auth-token not found")}
@@ -343,9 +368,33 @@ func (s *Server) withProject(h func(w http.ResponseWriter, r *http.Request, p *c
 		if err != nil {
 			return err
 		}
-		if p.ProjectID == "" || p.ProjectID != r.PathValue("project_id") {
-			return authError{err: cph.Errorf(http.StatusForbidden, cph.CodeNotAuthorized, "The IAM user is not authorized to access the API.")}
+		denied := authError{err: cph.Errorf(http.StatusForbidden, cph.CodeNotAuthorized, "The IAM user is not authorized to access the API.")}
+		pathProject := r.PathValue("project_id")
+		if p.AccessKey != "" {
+			// A signed request may use any enabled project of the key's
+			// account; X-Project-Id, when sent, must name the same project.
+			if v := r.Header.Get("X-Project-Id"); v != "" && v != pathProject {
+				return denied
+			}
+			proj, err := s.db.ProjectByID(r.Context(), pathProject)
+			if err != nil || proj.DomainID != p.Domain.ID || !proj.Enabled {
+				return denied
+			}
+			p.ProjectID = proj.ID
+		}
+		if p.ProjectID == "" || p.ProjectID != pathProject {
+			return denied
+		}
+		if !p.User.IsAdmin && r.Method != http.MethodGet && r.Method != http.MethodHead && !readOnlyAllowed(r) {
+			return cph.ErrForbidden()
 		}
 		return h(w, r, p)
 	}
+}
+
+// readOnlyAllowed reports whether a read-only user may make this
+// non-GET call: POST operations that only read (listing resources by tag,
+// connection information).
+func readOnlyAllowed(r *http.Request) bool {
+	return strings.HasSuffix(r.URL.Path, "/resource_instances/action")
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/iam"
+	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -35,7 +36,9 @@ type Config struct {
 	DB     *sqlstore.DB
 	IAM    *iam.Service
 	Engine *engine.Engine
-	Logger *slog.Logger
+	// Objects is the object store behind the OBS buckets operations name.
+	Objects objstore.Store
+	Logger  *slog.Logger
 	// PollWait caps how long an agent's long-poll is held open (default 25s).
 	PollWait time.Duration
 	// Ready reports whether the server is ready to serve (for /healthz);
@@ -123,7 +126,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.accessLog(r, rec, start, reqID)
 	}()
-	if r.Body != nil {
+	if r.Body != nil && !(r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/agent/v1/objects/")) {
 		r.Body = http.MaxBytesReader(rec, r.Body, maxBodyBytes)
 	}
 	h, pattern := s.mux.Handler(r)
@@ -316,6 +319,17 @@ func (s *Server) routes() {
 	s.handle("DELETE /v3/auth/tokens", familyKeystone, s.revokeToken)
 	s.handle("GET /v3/projects", familyKeystone, s.listProjects)
 	s.handle("GET /v3/projects/{project_id}", familyKeystone, s.showProject)
+	s.handle("POST /v3/projects", familyKeystone, s.createProject)
+	s.handle("POST /v3/domains", familyKeystone, s.createDomain)
+	s.handle("GET /v3/domains", familyKeystone, s.listDomains)
+	s.handle("POST /v3/users", familyKeystone, s.createUser)
+	s.handle("GET /v3/users", familyKeystone, s.listUsers)
+	const creds = "/v3.0/OS-CREDENTIAL/credentials"
+	s.handle("POST "+creds, familyKeystone, s.createCredential)
+	s.handle("GET "+creds, familyKeystone, s.listCredentials)
+	s.handle("GET "+creds+"/{access_key}", familyKeystone, s.showCredential)
+	s.handle("PUT "+creds+"/{access_key}", familyKeystone, s.updateCredential)
+	s.handle("DELETE "+creds+"/{access_key}", familyKeystone, s.deleteCredential)
 
 	// CPH.
 	const p = "/v1/{project_id}/cloud-phone"
@@ -335,6 +349,8 @@ func (s *Server) routes() {
 	s.handle("POST /agent/v1/session", familyAgent, s.withAgent(s.agentSession))
 	s.handle("POST /agent/v1/poll", familyAgent, s.withAgent(s.agentPoll))
 	s.handle("POST /agent/v1/operations/{operation_id}/result", familyAgent, s.withAgent(s.agentResult))
+	s.handle("GET /agent/v1/objects/{bucket}/{key...}", familyAgent, s.withAgent(s.agentGetObject))
+	s.handle("PUT /agent/v1/objects/{bucket}/{key...}", familyAgent, s.withAgent(s.agentPutObject))
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {

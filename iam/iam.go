@@ -41,7 +41,12 @@ type Config struct {
 	// MaxConcurrentHashes bounds concurrent password checks (each takes
 	// about 19 MiB of memory). Default 4.
 	MaxConcurrentHashes int
-	Logger              *slog.Logger
+	// ServerKey (32 bytes) encrypts access-key secrets at rest. Without it
+	// access keys cannot be created or verified.
+	ServerKey []byte
+	// MaxKeysPerUser is the most access keys a user may have (default 2).
+	MaxKeysPerUser int
+	Logger         *slog.Logger
 }
 
 // Service issues and checks tokens.
@@ -53,6 +58,7 @@ type Service struct {
 	clients   *throttle
 	hashSlots chan struct{}
 	dummyHash string
+	sealer    *sealer
 }
 
 // New returns the identity service over db.
@@ -78,12 +84,23 @@ func New(db *sqlstore.DB, cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.MaxKeysPerUser <= 0 {
+		cfg.MaxKeysPerUser = 2
+	}
+	var sl *sealer
+	if cfg.ServerKey != nil {
+		var err error
+		if sl, err = newSealer(cfg.ServerKey); err != nil {
+			return nil, err
+		}
+	}
 	dummy, err := HashPassword(GeneratePassword())
 	if err != nil {
 		return nil, err
 	}
 	return &Service{
-		db: db, cfg: cfg, log: cfg.Logger,
+		sealer: sl,
+		db:     db, cfg: cfg, log: cfg.Logger,
 		users:     newThrottle(cfg.UserRefill, cfg.UserFailures),
 		clients:   newThrottle(cfg.ClientRefill, cfg.ClientFailures),
 		hashSlots: make(chan struct{}, cfg.MaxConcurrentHashes),

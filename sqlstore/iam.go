@@ -40,15 +40,6 @@ func (tx *Tx) CreateProject(ctx context.Context, p *cph.Project) error {
 	return nil
 }
 
-// CountDomains returns how many domains exist.
-func (tx *Tx) CountDomains(ctx context.Context) (int, error) {
-	var n int
-	if err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM domains`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("sqlstore: count domains: %w", err)
-	}
-	return n, nil
-}
-
 const domainCols = `id, name, enabled`
 
 func scanDomain(row interface{ Scan(...any) error }) (*cph.Domain, error) {
@@ -219,4 +210,58 @@ func (tx *Tx) ProjectNameByID(ctx context.Context, id string) (string, error) {
 		return "", notFound(err, "project "+id)
 	}
 	return name, nil
+}
+
+// ListUsers returns the users of domainID, by name.
+func (db *DB) ListUsers(ctx context.Context, domainID string) ([]*cph.User, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE domain_id = $1 ORDER BY name`, domainID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list users: %w", err)
+	}
+	defer rows.Close()
+	var out []*cph.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: scan user: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// ListDomains returns every domain, by name.
+func (db *DB) ListDomains(ctx context.Context) ([]*cph.Domain, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+domainCols+` FROM domains ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list domains: %w", err)
+	}
+	defer rows.Close()
+	var out []*cph.Domain
+	for rows.Next() {
+		d, err := scanDomain(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: scan domain: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DomainByNameTx is DomainByName inside a transaction.
+func (tx *Tx) DomainByName(ctx context.Context, name string) (*cph.Domain, error) {
+	d, err := scanDomain(tx.tx.QueryRowContext(ctx, `SELECT `+domainCols+` FROM domains WHERE name = $1`, name))
+	if err != nil {
+		return nil, notFound(err, "domain "+name)
+	}
+	return d, nil
+}
+
+// UserByNameTx is UserByName inside a transaction.
+func (tx *Tx) UserByName(ctx context.Context, domainID, name string) (*cph.User, error) {
+	u, err := scanUser(tx.tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE domain_id = $1 AND name = $2`, domainID, name))
+	if err != nil {
+		return nil, notFound(err, "user "+name)
+	}
+	return u, nil
 }

@@ -27,3 +27,13 @@ func (tx *Tx) SetMetaIfAbsent(ctx context.Context, key, value string) (string, e
 	}
 	return v, nil
 }
+
+// Meta returns the value stored under key inside the transaction, or ErrNotFound.
+func (tx *Tx) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := tx.tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = $1`, key).Scan(&v)
+	if err != nil {
+		return "", notFound(err, "meta "+key)
+	}
+	return v, nil
+}

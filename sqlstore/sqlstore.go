@@ -50,6 +50,7 @@ const (
 type DB struct {
 	db     *sql.DB
 	engine Engine
+	url    string // PostgreSQL connection string, for LISTEN
 
 	// Now returns the current time; tests may replace it before use.
 	Now func() time.Time
@@ -74,13 +75,16 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	sqldb.SetMaxOpenConns(8)
 	sqldb.SetMaxIdleConns(8)
-	db := &DB{db: sqldb, engine: SQLite, Now: time.Now}
+	db := &DB{db: sqldb, engine: SQLite, Now: defaultNow}
 	if err := db.migrate(ctx); err != nil {
 		sqldb.Close()
 		return nil, err
 	}
 	return db, nil
 }
+
+// defaultNow is the store's clock: the current time in UTC.
+func defaultNow() time.Time { return time.Now().UTC() }
 
 // Engine reports which database engine db uses.
 func (db *DB) Engine() Engine { return db.engine }
@@ -93,8 +97,9 @@ func (db *DB) Ping(ctx context.Context) error { return db.db.PingContext(ctx) }
 
 // Tx is a transaction. Its methods compose changes that commit together.
 type Tx struct {
-	tx  *sql.Tx
-	now time.Time
+	tx     *sql.Tx
+	now    time.Time
+	engine Engine
 }
 
 // Now is the time at which the transaction started, as seen by DB.Now.
@@ -107,7 +112,7 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
-	tx := &Tx{tx: sqltx, now: db.Now().UTC()}
+	tx := &Tx{tx: sqltx, now: db.Now().UTC(), engine: db.engine}
 	if err := fn(tx); err != nil {
 		_ = sqltx.Rollback()
 		return err

@@ -37,6 +37,9 @@ func main() {
 // run parses the configuration, starts the control plane and serves until
 // ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "admin" {
+		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
+	}
 	cfg, level, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -96,12 +99,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	fs.StringVar(&cfg.Listen, "listen", env("CPH_LISTEN", "127.0.0.1:8080"), "address to listen on [CPH_LISTEN]")
 	fs.StringVar(&cfg.DataDir, "data-dir", env("CPH_DATA_DIR", "./cph-data"), "directory of the database and generated secrets [CPH_DATA_DIR]")
+	fs.StringVar(&cfg.DatabaseURL, "database", env("CPH_DATABASE_URL", ""), "PostgreSQL URL (postgres://...); empty = SQLite in the data dir [CPH_DATABASE_URL]")
 	fs.IntVar(&cfg.SimServers, "sim-servers", envInt("CPH_SIM_SERVERS", 2), "built-in simulated phone servers; 0 = no built-in fleet [CPH_SIM_SERVERS]")
 	fs.IntVar(&cfg.SimPhonesPerServer, "sim-phones-per-server", envInt("CPH_SIM_PHONES_PER_SERVER", 5), "phones per built-in server, set when the server is created [CPH_SIM_PHONES_PER_SERVER]")
 	fs.DurationVar(&cfg.SimBootTime, "sim-boot-time", envDur("CPH_SIM_BOOT_TIME", 3*time.Second), "boot time of a simulated phone [CPH_SIM_BOOT_TIME]")
 	fs.Float64Var(&cfg.SimFailureRate, "sim-failure-rate", 0, "probability (0..1) that a simulated phone operation fails")
 	fs.DurationVar(&cfg.Engine.Lease, "op-lease", envDur("CPH_OP_LEASE", 2*time.Minute), "how long an agent may run an operation before it is handed out again [CPH_OP_LEASE]")
 	fs.DurationVar(&cfg.Engine.PendingTimeout, "op-pending-timeout", envDur("CPH_OP_PENDING_TIMEOUT", 5*time.Minute), "how long an operation may wait for its server's agent before its job fails [CPH_OP_PENDING_TIMEOUT]")
+	serverKey := fs.String("server-key", env("CPH_SERVER_KEY", ""), "64 hex characters: the key that encrypts access-key secrets; default: generated into the data dir (replicas on one database must share it) [CPH_SERVER_KEY]")
 	logLevel := fs.String("log-level", env("CPH_LOG_LEVEL", "info"), "debug, info, warn or error [CPH_LOG_LEVEL]")
 	cfg.Bootstrap = controlplane.Bootstrap{
 		Domain:   getenv("CPH_BOOTSTRAP_DOMAIN"),
@@ -117,6 +122,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if len(errs) > 0 {
 		return cfg, 0, errors.Join(errs...)
+	}
+	if *serverKey != "" {
+		key, err := controlplane.ParseServerKey(*serverKey)
+		if err != nil {
+			return cfg, 0, fmt.Errorf("--server-key: %w", err)
+		}
+		cfg.IAM.ServerKey = key
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {

@@ -230,3 +230,36 @@ func TestConfigFromFlagsAndEnv(t *testing.T) {
 		t.Error("bad CPH_SIM_BOOT_TIME accepted")
 	}
 }
+
+func TestAdminCommands(t *testing.T) {
+	dir := t.TempDir()
+	env := func(string) string { return "" }
+	var out bytes.Buffer
+	ctx := t.Context()
+	runOK := func(args ...string) string {
+		t.Helper()
+		out.Reset()
+		if err := run(ctx, append([]string{"admin"}, args...), env, &out, io.Discard); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return out.String()
+	}
+	runOK("create-account", "--data-dir", dir, "--domain", "bravo", "--password", "bravo-password", "--project", "cn-south-1")
+	runOK("create-user", "--data-dir", dir, "--domain", "bravo", "--user", "viewer", "--password", "viewer-password")
+	runOK("create-project", "--data-dir", dir, "--domain", "bravo", "--project", "cn-east-3")
+	if got := runOK("list-accounts", "--data-dir", dir); !strings.Contains(got, "bravo  users=2 projects=cn-east-3,cn-south-1") {
+		t.Errorf("list-accounts = %q", got)
+	}
+	if err := run(ctx, []string{"admin", "create-account", "--data-dir", dir, "--domain", "bravo", "--password", "long-enough"}, env, io.Discard, io.Discard); err == nil {
+		t.Error("duplicate account accepted")
+	}
+	if err := run(ctx, []string{"admin", "create-user", "--data-dir", dir, "--domain", "nope", "--user", "u", "--password", "long-enough"}, env, io.Discard, io.Discard); err == nil {
+		t.Error("user in a missing account accepted")
+	}
+	// The account works against a cphd on that data dir.
+	p := startCPHD(t, dir)
+	status, _ := call(t, "POST", p.url+"/v3/auth/tokens", "", `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"viewer","password":"viewer-password","domain":{"name":"bravo"}}}},"scope":{"project":{"name":"cn-east-3"}}}}`, nil)
+	if status != 201 {
+		t.Errorf("login as the created user: %d", status)
+	}
+}

@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"LeasesExpireAndRequeue", testLeases},
 		{"StalePendingOperations", testStalePending},
 		{"MetaSetOnce", testMeta},
+		{"AccessKeys", testAccessKeys},
 		{"ServerStatusAndDelete", testServerStatusAndDelete},
 		{"ServerTags", testServerTags},
 		{"EncodeServerStatus", testEncodeServerStatus},

@@ -1,0 +1,144 @@
+// Command cph-agent runs on a phone server: it enrolls the server with an
+// OpenCPH control plane once, keeps the server's credential in its state
+// dir, and then runs the server's phones through a runtime driver,
+// long-polling any of the given cphd replicas for operations.
+//
+// Every flag can also be set through the environment variable named in
+// its help text; a flag given on the command line wins.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/opencph/opencph/agent"
+	"github.com/opencph/opencph/agentproto"
+	"github.com/opencph/opencph/runtime/sim"
+)
+
+// version is reported to the control plane.
+const version = "opencph-agent/1"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "cph-agent:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	controlPlane []string
+	enrollToken  string
+	project      string
+	name         string
+	stateDir     string
+	runtime      string
+	simPhones    int
+	simBootTime  time.Duration
+	level        slog.Level
+}
+
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("cph-agent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	host, _ := os.Hostname()
+	var c config
+	controlPlane := fs.String("control-plane", env("CPH_CONTROL_PLANE", ""), "cphd URL(s), comma-separated; the agent fails over between them [CPH_CONTROL_PLANE]")
+	fs.StringVar(&c.enrollToken, "enroll-token", env("CPH_ENROLL_TOKEN", ""), "enrollment token of the control plane, needed on first start only [CPH_ENROLL_TOKEN]")
+	fs.StringVar(&c.project, "project", env("CPH_PROJECT", ""), "name or id of the project that owns this server (first start) [CPH_PROJECT]")
+	fs.StringVar(&c.name, "name", env("CPH_AGENT_NAME", host), "server name (first start) [CPH_AGENT_NAME]")
+	fs.StringVar(&c.stateDir, "state-dir", env("CPH_STATE_DIR", "./cph-agent-state"), "where the agent keeps its identity [CPH_STATE_DIR]")
+	fs.StringVar(&c.runtime, "runtime", env("CPH_RUNTIME", "sim"), "phone runtime driver: sim [CPH_RUNTIME]")
+	simPhones := fs.String("sim-phones", env("CPH_SIM_PHONES", "5"), "phones of the simulated runtime (first start) [CPH_SIM_PHONES]")
+	simBoot := fs.String("sim-boot-time", env("CPH_SIM_BOOT_TIME", "3s"), "boot time of a simulated phone [CPH_SIM_BOOT_TIME]")
+	logLevel := fs.String("log-level", env("CPH_LOG_LEVEL", "info"), "debug, info, warn or error [CPH_LOG_LEVEL]")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for _, u := range strings.Split(*controlPlane, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.controlPlane = append(c.controlPlane, u)
+		}
+	}
+	var err error
+	if c.simPhones, err = strconv.Atoi(*simPhones); err != nil || c.simPhones < 0 {
+		return nil, fmt.Errorf("--sim-phones %q: not a number of phones", *simPhones)
+	}
+	if c.simBootTime, err = time.ParseDuration(*simBoot); err != nil || c.simBootTime < 0 {
+		return nil, fmt.Errorf("--sim-boot-time %q: not a duration", *simBoot)
+	}
+	if err := c.level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	if c.runtime != "sim" {
+		return nil, fmt.Errorf("--runtime %q: only the sim runtime is available", c.runtime)
+	}
+	return &c, nil
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	c, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.level}))
+	id, err := agent.LoadIdentity(c.stateDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if len(c.controlPlane) == 0 || c.enrollToken == "" || c.project == "" {
+			return errors.New("first start: --control-plane, --enroll-token and --project are required to enroll")
+		}
+		log.Info("enrolling", "control_plane", c.controlPlane, "project", c.project, "name", c.name, "phones", c.simPhones)
+		id, err = agent.Enroll(ctx, nil, c.controlPlane, agentproto.EnrollRequest{
+			Token: c.enrollToken, Project: c.project, Name: c.name, Phones: c.simPhones, Version: version})
+		if err != nil {
+			return err
+		}
+		if err := agent.SaveIdentity(c.stateDir, id); err != nil {
+			return err
+		}
+		log.Info("enrolled", "server_id", id.ServerID, "server_name", id.ServerName, "project_id", id.ProjectID)
+	case err != nil:
+		return err
+	}
+	urls := c.controlPlane
+	if len(urls) == 0 {
+		urls = id.ControlPlane
+	}
+	if len(urls) == 0 {
+		return errors.New("--control-plane is required")
+	}
+	drv := sim.New(sim.Config{BootTime: c.simBootTime, Logger: log.With("component", "sim")})
+	ag, err := agent.New(agent.Config{ControlPlane: urls, Credential: id.Credential, Driver: drv,
+		Logger: log.With("component", "agent", "server_name", id.ServerName), Version: version})
+	if err != nil {
+		return err
+	}
+	log.Info("agent running", "server_id", id.ServerID, "control_plane", urls)
+	return ag.Run(ctx)
+}

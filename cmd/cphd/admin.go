@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/opencph/opencph/iam"
+	"github.com/opencph/opencph/sqlstore"
+)
+
+const adminUsage = `usage: cphd admin COMMAND [flags]
+
+Commands work on the database directly (stop nothing; cphd may be running):
+  create-account  --domain NAME --password PW [--user NAME] [--project REGION]
+  create-user     --domain NAME --user NAME --password PW [--admin]
+  create-project  --domain NAME --project REGION
+  list-accounts
+
+Every command takes --data-dir (CPH_DATA_DIR) or --database (CPH_DATABASE_URL).
+`
+
+// runAdmin runs a "cphd admin" command.
+func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, adminUsage)
+		if len(args) == 0 {
+			return errors.New("admin: a command is required")
+		}
+		return nil
+	}
+	cmd := args[0]
+	fs := flag.NewFlagSet("cphd admin "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	dataDir := fs.String("data-dir", env("CPH_DATA_DIR", "./cph-data"), "data directory of the SQLite database [CPH_DATA_DIR]")
+	database := fs.String("database", env("CPH_DATABASE_URL", ""), "PostgreSQL URL [CPH_DATABASE_URL]")
+	domain := fs.String("domain", "", "account (domain) name")
+	user := fs.String("user", "", "user name")
+	password := fs.String("password", "", "password (at least 8 characters)")
+	project := fs.String("project", "", "project name: a region id such as cn-north-4")
+	admin := fs.Bool("admin", false, "create-user: give the user the admin role (default: read-only)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	var db *sqlstore.DB
+	var err error
+	if *database != "" {
+		db, err = sqlstore.OpenPostgres(ctx, *database)
+	} else {
+		db, err = sqlstore.OpenSQLite(ctx, filepath.Join(*dataDir, "cph.db"))
+	}
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc, err := iam.New(db, iam.Config{})
+	if err != nil {
+		return err
+	}
+	need := func(name, v string) error {
+		if v == "" {
+			return fmt.Errorf("admin %s: --%s is required", cmd, name)
+		}
+		return nil
+	}
+	switch cmd {
+	case "create-account":
+		if err := errors.Join(need("domain", *domain), need("password", *password)); err != nil {
+			return err
+		}
+		d, u, p, err := svc.CreateAccount(ctx, nil, iam.NewAccount{Domain: *domain, User: *user, Password: *password, Project: *project})
+		if err != nil {
+			return fmt.Errorf("admin create-account: %w", err)
+		}
+		fmt.Fprintf(stdout, "account %s (%s), admin user %s (%s)\n", d.Name, d.ID, u.Name, u.ID)
+		if p != nil {
+			fmt.Fprintf(stdout, "project %s (%s)\n", p.Name, p.ID)
+		}
+	case "create-user":
+		if err := errors.Join(need("domain", *domain), need("user", *user), need("password", *password)); err != nil {
+			return err
+		}
+		d, err := db.DomainByName(ctx, *domain)
+		if err != nil {
+			return fmt.Errorf("admin create-user: account %q: %w", *domain, err)
+		}
+		u, err := svc.CreateUser(ctx, nil, d.ID, *user, *password, *admin)
+		if err != nil {
+			return fmt.Errorf("admin create-user: %w", err)
+		}
+		role := "read-only"
+		if u.IsAdmin {
+			role = "admin"
+		}
+		fmt.Fprintf(stdout, "user %s (%s), %s, in account %s\n", u.Name, u.ID, role, d.Name)
+	case "create-project":
+		if err := errors.Join(need("domain", *domain), need("project", *project)); err != nil {
+			return err
+		}
+		d, err := db.DomainByName(ctx, *domain)
+		if err != nil {
+			return fmt.Errorf("admin create-project: account %q: %w", *domain, err)
+		}
+		p, err := svc.CreateProject(ctx, nil, d.ID, *project, "")
+		if err != nil {
+			return fmt.Errorf("admin create-project: %w", err)
+		}
+		fmt.Fprintf(stdout, "project %s (%s) in account %s\n", p.Name, p.ID, d.Name)
+	case "list-accounts":
+		domains, err := db.ListDomains(ctx)
+		if err != nil {
+			return err
+		}
+		for _, d := range domains {
+			users, err := db.ListUsers(ctx, d.ID)
+			if err != nil {
+				return err
+			}
+			projects, err := db.ListProjects(ctx, d.ID, "")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s  %s  users=%d projects=", d.ID, d.Name, len(users))
+			for i, p := range projects {
+				if i > 0 {
+					fmt.Fprint(stdout, ",")
+				}
+				fmt.Fprint(stdout, p.Name)
+			}
+			fmt.Fprintln(stdout)
+		}
+	default:
+		fmt.Fprint(stderr, adminUsage)
+		return fmt.Errorf("admin: unknown command %q", cmd)
+	}
+	return nil
+}

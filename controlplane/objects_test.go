@@ -1,0 +1,59 @@
+package controlplane_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/opencph/opencph/objstore"
+)
+
+// TestAgentObjectTransfer moves objects between the control plane's object
+// store and an agent over the agent protocol, as installs, pushes and data
+// exports do.
+func TestAgentObjectTransfer(t *testing.T) {
+	srv := startServer(t, nil)
+	ctx := t.Context()
+	servers, err := srv.DB().BuiltinServers(ctx)
+	if err != nil || len(servers) == 0 {
+		t.Fatal(servers, err)
+	}
+	ag := srv.Agent(servers[0].ID)
+	store := srv.Objects()
+	if err := store.CreateBucket(ctx, "apps"); err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte("0123456789"), 300_000) // 3 MB: over the 1 MiB API body limit
+	if _, err := store.Put(ctx, "apps", "dir/app.apk", bytes.NewReader(big)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ag.FetchObject(ctx, "apps", "dir/app.apk")
+	if err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("FetchObject: %d bytes, %v", len(got), err)
+	}
+	if _, err := ag.FetchObject(ctx, "apps", "missing.apk"); !errors.Is(err, objstore.ErrNoSuchObject) {
+		t.Errorf("missing object: %v", err)
+	}
+	if _, err := ag.FetchObject(ctx, "nobucket", "a.apk"); !errors.Is(err, objstore.ErrNoSuchBucket) {
+		t.Errorf("missing bucket: %v", err)
+	}
+	if err := ag.PutObject(ctx, "apps", "export/phone.tar", big); err != nil {
+		t.Fatal(err)
+	}
+	rc, _, err := store.Get(ctx, "apps", "export/phone.tar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(back, big) {
+		t.Errorf("uploaded object differs: %d bytes", len(back))
+	}
+	if err := ag.PutObject(ctx, "nobucket", "x", []byte("x")); !errors.Is(err, objstore.ErrNoSuchBucket) {
+		t.Errorf("upload to a missing bucket: %v", err)
+	}
+	if err := ag.PutObject(ctx, "apps", "../x", []byte("x")); err == nil {
+		t.Errorf("upload with a bad key accepted")
+	}
+}

@@ -1,0 +1,187 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/iam"
+)
+
+// Account administration. These follow Keystone v3's shapes; the "role"
+// of a user ("admin" or "readonly") and the account's first user and
+// project in POST /v3/domains are OpenCPH extensions.
+
+type userDoc struct {
+	ID                string            `json:"id"`
+	Name              string            `json:"name"`
+	DomainID          string            `json:"domain_id"`
+	Enabled           bool              `json:"enabled"`
+	Role              string            `json:"role"`
+	PasswordExpiresAt *string           `json:"password_expires_at"`
+	Links             map[string]string `json:"links"`
+}
+
+func userBody(r *http.Request, u *cph.User) userDoc {
+	role := "readonly"
+	if u.IsAdmin {
+		role = "admin"
+	}
+	return userDoc{ID: u.ID, Name: u.Name, DomainID: u.DomainID, Enabled: u.Enabled, Role: role,
+		Links: map[string]string{"self": baseURL(r) + "/v3/users/" + u.ID}}
+}
+
+type domainDoc struct {
+	ID      string            `json:"id"`
+	Name    string            `json:"name"`
+	Enabled bool              `json:"enabled"`
+	Links   map[string]string `json:"links"`
+}
+
+func domainBody(r *http.Request, d *cph.Domain) domainDoc {
+	return domainDoc{ID: d.ID, Name: d.Name, Enabled: d.Enabled, Links: map[string]string{"self": baseURL(r) + "/v3/domains/" + d.ID}}
+}
+
+// createDomain is POST /v3/domains: an operator creates an account with
+// its first admin user and, optionally, a project.
+func (s *Server) createDomain(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Domain  *struct{ Name string } `json:"domain"`
+		User    *struct{ Name, Password string }
+		Project *struct{ Name string }
+	}
+	if err := decodeBody(r, &req); err != nil || req.Domain == nil || req.User == nil {
+		return badRequest("The body needs domain.name and user.password (user.name defaults to the domain name).")
+	}
+	a := iam.NewAccount{Domain: req.Domain.Name, User: req.User.Name, Password: req.User.Password}
+	if req.Project != nil {
+		a.Project = req.Project.Name
+	}
+	d, u, proj, err := s.iam.CreateAccount(r.Context(), p, a)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"domain": domainBody(r, d), "user": userBody(r, u)}
+	if proj != nil {
+		out["project"] = projectBody(r, proj)
+	}
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+// listDomains is GET /v3/domains: every account for an operator, the
+// caller's own otherwise.
+func (s *Server) listDomains(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	domains := []*cph.Domain{&p.Domain}
+	if s.iam.IsOperator(r.Context(), p) {
+		if domains, err = s.db.ListDomains(r.Context()); err != nil {
+			return err
+		}
+	}
+	out := []domainDoc{}
+	for _, d := range domains {
+		if name := r.URL.Query().Get("name"); name != "" && name != d.Name {
+			continue
+		}
+		out = append(out, domainBody(r, d))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"domains": out})
+	return nil
+}
+
+// createUser is POST /v3/users.
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		User *struct {
+			Name     string `json:"name"`
+			Password string `json:"password"`
+			DomainID string `json:"domain_id"`
+			Role     string `json:"role"`
+		} `json:"user"`
+	}
+	if err := decodeBody(r, &req); err != nil || req.User == nil {
+		return badRequest("The body needs a user object.")
+	}
+	domainID := req.User.DomainID
+	if domainID == "" {
+		domainID = p.Domain.ID
+	}
+	var admin bool
+	switch req.User.Role {
+	case "", "readonly":
+	case "admin":
+		admin = true
+	default:
+		return badRequest("user.role must be admin or readonly.")
+	}
+	u, err := s.iam.CreateUser(r.Context(), p, domainID, req.User.Name, req.User.Password, admin)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"user": userBody(r, u)})
+	return nil
+}
+
+// listUsers is GET /v3/users[?domain_id=].
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	domainID := r.URL.Query().Get("domain_id")
+	if domainID == "" {
+		domainID = p.Domain.ID
+	}
+	users, err := s.iam.ListUsers(r.Context(), p, domainID)
+	if err != nil {
+		return err
+	}
+	out := []userDoc{}
+	for _, u := range users {
+		if name := r.URL.Query().Get("name"); name != "" && name != u.Name {
+			continue
+		}
+		out = append(out, userBody(r, u))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": out})
+	return nil
+}
+
+// createProject is POST /v3/projects.
+func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Project *struct {
+			Name        string `json:"name"`
+			DomainID    string `json:"domain_id"`
+			Description string `json:"description"`
+		} `json:"project"`
+	}
+	if err := decodeBody(r, &req); err != nil || req.Project == nil {
+		return badRequest("The body needs a project object.")
+	}
+	domainID := req.Project.DomainID
+	if domainID == "" {
+		domainID = p.Domain.ID
+	}
+	proj, err := s.iam.CreateProject(r.Context(), p, domainID, req.Project.Name, req.Project.Description)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"project": projectBody(r, proj)})
+	return nil
+}

@@ -1,0 +1,262 @@
+package iam
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/aksk"
+	"github.com/opencph/opencph/sqlstore"
+)
+
+// Access key statuses.
+const (
+	KeyActive   = "active"
+	KeyInactive = "inactive"
+)
+
+// errAuth is an AK/SK authentication failure (401 APIGW.0301).
+func errAuth(detail string) error {
+	return cph.Errorf(http.StatusUnauthorized, cph.CodeUnauthorized, "Incorrect IAM authentication information: %s", detail)
+}
+
+// ErrTooManyKeys is returned when a user already has the maximum number
+// of access keys.
+var ErrTooManyKeys = errors.New("iam: akSkNumExceed")
+
+// sealer encrypts access-key secrets at rest with AES-256-GCM.
+type sealer struct{ aead cipher.AEAD }
+
+func newSealer(key []byte) (*sealer, error) {
+	if len(key) != 32 {
+		return nil, fmt.Errorf("iam: the server key must be 32 bytes, not %d", len(key))
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("iam: server key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("iam: server key: %w", err)
+	}
+	return &sealer{aead: aead}, nil
+}
+
+// seal encrypts plaintext, binding it to the access key id.
+func (s *sealer) seal(plaintext, access string) string {
+	nonce := make([]byte, s.aead.NonceSize())
+	_, _ = rand.Read(nonce)
+	out := s.aead.Seal(nonce, nonce, []byte(plaintext), []byte(access))
+	return base64.StdEncoding.EncodeToString(out)
+}
+
+// open decrypts what seal produced for the same access key id.
+func (s *sealer) open(sealed, access string) (string, error) {
+	raw, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil || len(raw) < s.aead.NonceSize() {
+		return "", errors.New("iam: corrupt sealed secret")
+	}
+	n := s.aead.NonceSize()
+	pt, err := s.aead.Open(nil, raw[:n], raw[n:], []byte(access))
+	if err != nil {
+		return "", fmt.Errorf("iam: open sealed secret (wrong server key?): %w", err)
+	}
+	return string(pt), nil
+}
+
+const (
+	akAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	skAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+)
+
+// randomString returns n characters drawn uniformly from alphabet.
+func randomString(n int, alphabet string) string {
+	b := make([]byte, n)
+	limit := byte(256 - 256%len(alphabet))
+	buf := make([]byte, 1)
+	for i := 0; i < n; {
+		_, _ = rand.Read(buf)
+		if buf[0] >= limit {
+			continue
+		}
+		b[i] = alphabet[int(buf[0])%len(alphabet)]
+		i++
+	}
+	return string(b)
+}
+
+// mayManage reports whether caller may manage the access keys of user.
+func mayManage(caller *cph.Principal, user *cph.User) bool {
+	return caller.User.ID == user.ID || (caller.User.IsAdmin && caller.Domain.ID == user.DomainID)
+}
+
+// CreatedKey is a new access key with its secret, shown once.
+type CreatedKey struct {
+	sqlstore.AccessKey
+	Secret string
+}
+
+// CreateAccessKey creates an access key for userID (the caller's own, or,
+// for an admin, any user of the same account).
+func (s *Service) CreateAccessKey(ctx context.Context, caller *cph.Principal, userID, description string) (*CreatedKey, error) {
+	if s.sealer == nil {
+		return nil, errors.New("iam: no server key configured for access keys")
+	}
+	user, err := s.db.UserByID(ctx, userID)
+	if errors.Is(err, sqlstore.ErrNotFound) || (err == nil && !mayManage(caller, user) && caller.Domain.ID != user.DomainID) {
+		return nil, cph.Errorf(http.StatusNotFound, "IAM.0404", "Could not find user: %s.", userID)
+	} else if err != nil {
+		return nil, err
+	}
+	if !mayManage(caller, user) {
+		return nil, cph.Errorf(http.StatusForbidden, "IAM.0403", "You are not authorized to manage the access keys of this user.")
+	}
+	if len(description) > 255 {
+		return nil, cph.Errorf(http.StatusBadRequest, "IAM.0400", "The description is longer than 255 characters.")
+	}
+	k := &CreatedKey{Secret: randomString(40, skAlphabet)}
+	k.Access = randomString(20, akAlphabet)
+	k.UserID, k.DomainID, k.Status, k.Description = user.ID, user.DomainID, KeyActive, description
+	k.SecretEnc = s.sealer.seal(k.Secret, k.Access)
+	err = s.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		n, err := tx.CountAccessKeys(ctx, user.ID)
+		if err != nil {
+			return err
+		}
+		if n >= s.cfg.MaxKeysPerUser {
+			return ErrTooManyKeys
+		}
+		return tx.CreateAccessKey(ctx, &k.AccessKey)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// ListAccessKeys lists the keys of userID (empty: the caller's own).
+func (s *Service) ListAccessKeys(ctx context.Context, caller *cph.Principal, userID string) ([]*sqlstore.AccessKey, error) {
+	if userID == "" {
+		userID = caller.User.ID
+	}
+	user, err := s.db.UserByID(ctx, userID)
+	if errors.Is(err, sqlstore.ErrNotFound) || (err == nil && caller.Domain.ID != user.DomainID) {
+		return nil, cph.Errorf(http.StatusNotFound, "IAM.0404", "Could not find user: %s.", userID)
+	} else if err != nil {
+		return nil, err
+	}
+	if !mayManage(caller, user) {
+		return nil, cph.Errorf(http.StatusForbidden, "IAM.0403", "You are not authorized to manage the access keys of this user.")
+	}
+	return s.db.ListAccessKeys(ctx, userID)
+}
+
+// AccessKey returns one key the caller may manage.
+func (s *Service) AccessKey(ctx context.Context, caller *cph.Principal, access string) (*sqlstore.AccessKey, error) {
+	k, err := s.db.AccessKeyByID(ctx, access)
+	if errors.Is(err, sqlstore.ErrNotFound) || (err == nil && k.DomainID != caller.Domain.ID) {
+		return nil, cph.Errorf(http.StatusNotFound, "IAM.0404", "Could not find access key: %s.", access)
+	} else if err != nil {
+		return nil, err
+	}
+	if k.UserID != caller.User.ID && !caller.User.IsAdmin {
+		return nil, cph.Errorf(http.StatusForbidden, "IAM.0403", "You are not authorized to manage this access key.")
+	}
+	return k, nil
+}
+
+// UpdateAccessKey changes the status and/or description of a key; nil
+// arguments keep the current value. It returns the updated key.
+func (s *Service) UpdateAccessKey(ctx context.Context, caller *cph.Principal, access string, status, description *string) (*sqlstore.AccessKey, error) {
+	k, err := s.AccessKey(ctx, caller, access)
+	if err != nil {
+		return nil, err
+	}
+	if status != nil {
+		if *status != KeyActive && *status != KeyInactive {
+			return nil, cph.Errorf(http.StatusBadRequest, "IAM.0400", "The status must be active or inactive.")
+		}
+		k.Status = *status
+	}
+	if description != nil {
+		if len(*description) > 255 {
+			return nil, cph.Errorf(http.StatusBadRequest, "IAM.0400", "The description is longer than 255 characters.")
+		}
+		k.Description = *description
+	}
+	if err := s.db.UpdateAccessKey(ctx, access, k.Status, k.Description); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// DeleteAccessKey deletes a key; signatures made with it stop verifying at once.
+func (s *Service) DeleteAccessKey(ctx context.Context, caller *cph.Principal, access string) error {
+	if _, err := s.AccessKey(ctx, caller, access); err != nil {
+		return err
+	}
+	return s.db.DeleteAccessKey(ctx, access)
+}
+
+// VerifySigned authenticates a request signed with an access key
+// (SDK-HMAC-SHA256). body is the request's exact body. Failures are 401
+// APIGW.0301 with Huawei's messages.
+func (s *Service) VerifySigned(ctx context.Context, r *http.Request, body []byte) (*cph.Principal, error) {
+	auth, err := aksk.ParseAuthorization(r.Header.Get("Authorization"))
+	if errors.Is(err, aksk.ErrAlgorithm) {
+		return nil, errAuth("unsupported signing algorithm")
+	} else if err != nil {
+		return nil, errAuth("authorization header is malformed")
+	}
+	if s.sealer == nil {
+		return nil, errAuth("ak " + auth.Access + " not exist")
+	}
+	k, err := s.db.AccessKeyByID(ctx, auth.Access)
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		return nil, errAuth("ak " + auth.Access + " not exist")
+	} else if err != nil {
+		return nil, err
+	}
+	if k.Status != KeyActive {
+		return nil, errAuth("ak " + auth.Access + " not exist")
+	}
+	secret, err := s.sealer.open(k.SecretEnc, k.Access)
+	if err != nil {
+		return nil, err
+	}
+	now := s.db.Now()
+	if err := aksk.Verify(r, body, auth, secret, now); err != nil {
+		switch {
+		case errors.Is(err, aksk.ErrExpired):
+			return nil, errAuth("calc ak sk signature fail:" + strings.TrimPrefix(err.Error(), "aksk: "))
+		case errors.Is(err, aksk.ErrTemporaryAK):
+			return nil, errAuth("security token is not supported")
+		case errors.Is(err, aksk.ErrDate):
+			return nil, errAuth("x-sdk-date is missing, not signed or malformed")
+		}
+		return nil, errAuth("verify aksk signature fail")
+	}
+	user, err := s.db.UserByID(ctx, k.UserID)
+	if err != nil {
+		return nil, err
+	}
+	domain, err := s.db.DomainByID(ctx, k.DomainID)
+	if err != nil {
+		return nil, err
+	}
+	if !user.Enabled || !domain.Enabled {
+		return nil, errAuth("ak " + auth.Access + " not exist")
+	}
+	if err := s.db.TouchAccessKey(ctx, k.Access, now); err != nil {
+		s.log.Warn("could not record access key use", "access", k.Access, "err", err)
+	}
+	return &cph.Principal{User: *user, Domain: *domain, AccessKey: k.Access, ExpiresAt: time.Time{}}, nil
+}

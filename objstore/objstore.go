@@ -1,0 +1,284 @@
+// Package objstore is OpenCPH's object storage, the stand-in for Huawei
+// OBS buckets that CPH operations name (APK installs, file pushes, data
+// export and import, shared files and apps).
+//
+// Store is the interface; Dir, the embedded default, keeps each bucket as
+// a folder and each object as a file under a root directory. Bucket names
+// follow OBS rules (3–63 characters of lowercase letters, digits, '-' and
+// '.', starting and ending with a letter or digit). Object keys are
+// relative slash-separated paths without empty, "." or ".." segments.
+//
+// Known limits: Dir keeps no per-object metadata beyond size and
+// modification time, and has no access control of its own: callers decide
+// who may reach which bucket.
+package objstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Errors returned (wrapped) by stores.
+var (
+	ErrNoSuchBucket = errors.New("objstore: no such bucket")
+	ErrNoSuchObject = errors.New("objstore: no such object")
+	ErrInvalidName  = errors.New("objstore: invalid bucket name or object key")
+	ErrBucketExists = errors.New("objstore: bucket already exists")
+)
+
+// Object describes a stored object.
+type Object struct {
+	Bucket  string
+	Key     string
+	Size    int64
+	ModTime time.Time
+}
+
+// Store is an object store with named buckets.
+type Store interface {
+	// CreateBucket creates a bucket; ErrBucketExists if it exists.
+	CreateBucket(ctx context.Context, bucket string) error
+	// BucketExists reports whether the bucket exists.
+	BucketExists(ctx context.Context, bucket string) (bool, error)
+	// Put stores the object, replacing any object with the same key.
+	// ErrNoSuchBucket if the bucket does not exist.
+	Put(ctx context.Context, bucket, key string, r io.Reader) (Object, error)
+	// Get opens the object for reading; the caller closes it.
+	// ErrNoSuchBucket or ErrNoSuchObject.
+	Get(ctx context.Context, bucket, key string) (io.ReadCloser, Object, error)
+	// List returns the objects whose key starts with prefix, by key.
+	List(ctx context.Context, bucket, prefix string) ([]Object, error)
+	// Delete removes the object; ErrNoSuchObject if there is none.
+	Delete(ctx context.Context, bucket, key string) error
+}
+
+var bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+// ValidBucket reports whether name is an acceptable bucket name.
+func ValidBucket(name string) bool {
+	return bucketRE.MatchString(name) && !strings.Contains(name, "..")
+}
+
+// ValidKey reports whether key is an acceptable object key.
+func ValidKey(key string) bool {
+	if key == "" || len(key) > 1024 || strings.ContainsRune(key, 0) || strings.Contains(key, `\`) {
+		return false
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseURL splits an "obs://bucket/key" reference into bucket and key.
+func ParseURL(u string) (bucket, key string, err error) {
+	rest, ok := strings.CutPrefix(u, "obs://")
+	if !ok {
+		return "", "", fmt.Errorf("%w: %q is not an obs:// URL", ErrInvalidName, u)
+	}
+	bucket, key, _ = strings.Cut(rest, "/")
+	if !ValidBucket(bucket) || !ValidKey(key) {
+		return "", "", fmt.Errorf("%w: %q", ErrInvalidName, u)
+	}
+	return bucket, key, nil
+}
+
+// Dir is a Store that keeps buckets as folders under a root directory.
+type Dir struct {
+	root string
+}
+
+// NewDir returns a Dir rooted at root, creating root if needed.
+func NewDir(root string) (*Dir, error) {
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("objstore: create %s: %w", root, err)
+	}
+	return &Dir{root: root}, nil
+}
+
+func (d *Dir) bucketPath(bucket string) (string, error) {
+	if !ValidBucket(bucket) {
+		return "", fmt.Errorf("%w: bucket %q", ErrInvalidName, bucket)
+	}
+	return filepath.Join(d.root, bucket), nil
+}
+
+func (d *Dir) objectPath(bucket, key string) (string, string, error) {
+	bp, err := d.bucketPath(bucket)
+	if err != nil {
+		return "", "", err
+	}
+	if !ValidKey(key) {
+		return "", "", fmt.Errorf("%w: key %q", ErrInvalidName, key)
+	}
+	info, err := os.Stat(bp)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && !info.IsDir()) {
+		return "", "", fmt.Errorf("%w: %s", ErrNoSuchBucket, bucket)
+	} else if err != nil {
+		return "", "", fmt.Errorf("objstore: stat bucket %s: %w", bucket, err)
+	}
+	return bp, filepath.Join(bp, filepath.FromSlash(key)), nil
+}
+
+// CreateBucket implements Store.
+func (d *Dir) CreateBucket(ctx context.Context, bucket string) error {
+	bp, err := d.bucketPath(bucket)
+	if err != nil {
+		return err
+	}
+	if err := os.Mkdir(bp, 0o700); errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w: %s", ErrBucketExists, bucket)
+	} else if err != nil {
+		return fmt.Errorf("objstore: create bucket %s: %w", bucket, err)
+	}
+	return nil
+}
+
+// BucketExists implements Store.
+func (d *Dir) BucketExists(ctx context.Context, bucket string) (bool, error) {
+	bp, err := d.bucketPath(bucket)
+	if err != nil {
+		return false, nil
+	}
+	info, err := os.Stat(bp)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("objstore: stat bucket %s: %w", bucket, err)
+	}
+	return info.IsDir(), nil
+}
+
+// Put implements Store. The object appears atomically.
+func (d *Dir) Put(ctx context.Context, bucket, key string, r io.Reader) (Object, error) {
+	bp, path, err := d.objectPath(bucket, key)
+	if err != nil {
+		return Object{}, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return Object{}, fmt.Errorf("objstore: put %s/%s: %w", bucket, key, err)
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := filepath.Join(bp, ".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return Object{}, fmt.Errorf("objstore: put %s/%s: %w", bucket, key, err)
+	}
+	n, err := io.Copy(f, ctxReader{ctx, r})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return Object{}, fmt.Errorf("objstore: put %s/%s: %w", bucket, key, err)
+	}
+	return Object{Bucket: bucket, Key: key, Size: n, ModTime: time.Now().UTC()}, nil
+}
+
+// Get implements Store.
+func (d *Dir) Get(ctx context.Context, bucket, key string) (io.ReadCloser, Object, error) {
+	_, path, err := d.objectPath(bucket, key)
+	if err != nil {
+		return nil, Object{}, err
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, Object{}, fmt.Errorf("%w: %s/%s", ErrNoSuchObject, bucket, key)
+	} else if err != nil {
+		return nil, Object{}, fmt.Errorf("objstore: get %s/%s: %w", bucket, key, err)
+	}
+	info, err := f.Stat()
+	if err != nil || info.IsDir() {
+		f.Close()
+		return nil, Object{}, fmt.Errorf("%w: %s/%s", ErrNoSuchObject, bucket, key)
+	}
+	return f, Object{Bucket: bucket, Key: key, Size: info.Size(), ModTime: info.ModTime().UTC()}, nil
+}
+
+// List implements Store.
+func (d *Dir) List(ctx context.Context, bucket, prefix string) ([]Object, error) {
+	bp, err := d.bucketPath(bucket)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := d.BucketExists(ctx, bucket); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchBucket, bucket)
+	}
+	var out []Object
+	err = filepath.WalkDir(bp, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".tmp-") {
+			return nil
+		}
+		rel, err := filepath.Rel(bp, path)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		out = append(out, Object{Bucket: bucket, Key: key, Size: info.Size(), ModTime: info.ModTime().UTC()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("objstore: list %s: %w", bucket, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// Delete implements Store.
+func (d *Dir) Delete(ctx context.Context, bucket, key string) error {
+	_, path, err := d.objectPath(bucket, key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s/%s", ErrNoSuchObject, bucket, key)
+	} else if err != nil {
+		return fmt.Errorf("objstore: delete %s/%s: %w", bucket, key, err)
+	}
+	return nil
+}
+
+// ctxReader stops a copy when its context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

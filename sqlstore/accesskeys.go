@@ -1,0 +1,114 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// AccessKey is a stored permanent access key.
+type AccessKey struct {
+	Access      string
+	UserID      string
+	DomainID    string
+	SecretEnc   string // the encrypted secret key
+	Status      string // "active" or "inactive"
+	Description string
+	CreatedAt   time.Time
+	LastUsedAt  time.Time // zero if never used
+}
+
+const accessKeyCols = `access, user_id, domain_id, secret_enc, status, description, created_at, last_used_at`
+
+func scanAccessKey(row interface{ Scan(...any) error }) (*AccessKey, error) {
+	var k AccessKey
+	var created, used int64
+	if err := row.Scan(&k.Access, &k.UserID, &k.DomainID, &k.SecretEnc, &k.Status, &k.Description, &created, &used); err != nil {
+		return nil, err
+	}
+	k.CreatedAt, k.LastUsedAt = fromMicros(created), fromMicros(used)
+	return &k, nil
+}
+
+// CountAccessKeys returns how many access keys userID has.
+func (tx *Tx) CountAccessKeys(ctx context.Context, userID string) (int, error) {
+	var n int
+	if err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM access_keys WHERE user_id = $1`, userID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlstore: count access keys: %w", err)
+	}
+	return n, nil
+}
+
+// CreateAccessKey inserts an access key; its creation time is the
+// transaction's time.
+func (tx *Tx) CreateAccessKey(ctx context.Context, k *AccessKey) error {
+	k.CreatedAt = tx.now
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO access_keys (`+accessKeyCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)`,
+		k.Access, k.UserID, k.DomainID, k.SecretEnc, k.Status, k.Description, micros(tx.now))
+	if err != nil {
+		return fmt.Errorf("sqlstore: create access key: %w", err)
+	}
+	return nil
+}
+
+// AccessKeyByID returns the access key, or ErrNotFound.
+func (db *DB) AccessKeyByID(ctx context.Context, access string) (*AccessKey, error) {
+	k, err := scanAccessKey(db.db.QueryRowContext(ctx, `SELECT `+accessKeyCols+` FROM access_keys WHERE access = $1`, access))
+	if err != nil {
+		return nil, notFound(err, "access key "+access)
+	}
+	return k, nil
+}
+
+// ListAccessKeys returns the access keys of userID, oldest first.
+func (db *DB) ListAccessKeys(ctx context.Context, userID string) ([]*AccessKey, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+accessKeyCols+` FROM access_keys WHERE user_id = $1 ORDER BY created_at, access`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list access keys: %w", err)
+	}
+	defer rows.Close()
+	var out []*AccessKey
+	for rows.Next() {
+		k, err := scanAccessKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: scan access key: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// UpdateAccessKey sets the status and description of an access key.
+func (db *DB) UpdateAccessKey(ctx context.Context, access, status, description string) error {
+	res, err := db.db.ExecContext(ctx, `UPDATE access_keys SET status = $1, description = $2 WHERE access = $3`, status, description, access)
+	if err != nil {
+		return fmt.Errorf("sqlstore: update access key: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("access key %s: %w", access, ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteAccessKey removes an access key.
+func (db *DB) DeleteAccessKey(ctx context.Context, access string) error {
+	res, err := db.db.ExecContext(ctx, `DELETE FROM access_keys WHERE access = $1`, access)
+	if err != nil {
+		return fmt.Errorf("sqlstore: delete access key: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("access key %s: %w", access, ErrNotFound)
+	}
+	return nil
+}
+
+// TouchAccessKey records a use of the key at t if the recorded last use is
+// older than a minute (uses are recorded coarsely to spare writes).
+func (db *DB) TouchAccessKey(ctx context.Context, access string, t time.Time) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE access_keys SET last_used_at = $1 WHERE access = $2 AND last_used_at < $3`,
+		micros(t), access, micros(t.Add(-time.Minute)))
+	if err != nil {
+		return fmt.Errorf("sqlstore: touch access key: %w", err)
+	}
+	return nil
+}

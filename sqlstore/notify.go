@@ -1,0 +1,72 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// notifyChannel is the PostgreSQL channel that carries wake-ups: the id
+// of a server that has new operations queued.
+const notifyChannel = "cph_ops"
+
+// NotifyServer tells every cphd replica listening on the database that
+// serverID has new work. On PostgreSQL the notification is sent when the
+// transaction commits (and not at all if it rolls back); on SQLite, where
+// one process owns the database, it does nothing.
+func (tx *Tx) NotifyServer(ctx context.Context, serverID string) error {
+	if tx.engine != Postgres {
+		return nil
+	}
+	if _, err := tx.tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, serverID); err != nil {
+		return fmt.Errorf("sqlstore: notify: %w", err)
+	}
+	return nil
+}
+
+// Listen calls wake with the server id of every notification sent by
+// NotifyServer, from any replica, until ctx ends. It reconnects after
+// errors. On SQLite it returns at once.
+func (db *DB) Listen(ctx context.Context, log *slog.Logger, wake func(serverID string)) {
+	if db.engine != Postgres {
+		return
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := db.listenOnce(ctx, wake)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("database notifications interrupted; reconnecting", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+func (db *DB) listenOnce(ctx context.Context, wake func(string)) error {
+	conn, err := pgx.Connect(ctx, db.url)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		wake(n.Payload)
+	}
+}

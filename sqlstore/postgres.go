@@ -1,0 +1,52 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+)
+
+// migrationLockID is the PostgreSQL advisory lock that serialises
+// migrations when several cphd replicas start at once.
+const migrationLockID = 0x6f70656e637068 // "opencph"
+
+// OpenPostgres connects to the PostgreSQL database at url (a postgres://
+// URL or a key=value connection string) and migrates it to the current
+// schema. Concurrent callers (several replicas starting at once) migrate
+// one after the other under an advisory lock.
+func OpenPostgres(ctx context.Context, url string) (*DB, error) {
+	sqldb, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
+	}
+	sqldb.SetMaxOpenConns(20)
+	sqldb.SetMaxIdleConns(10)
+	if err := sqldb.PingContext(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("sqlstore: connect to postgres: %w", err)
+	}
+	db := &DB{db: sqldb, engine: Postgres, url: url}
+	db.Now = defaultNow
+	if err := db.migrateLocked(ctx); err != nil {
+		sqldb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// migrateLocked runs migrate while holding the migration advisory lock on
+// one dedicated connection.
+func (db *DB) migrateLocked(ctx context.Context) error {
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migration connection: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLockID)); err != nil {
+		return fmt.Errorf("sqlstore: take migration lock: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrationLockID))
+	return db.migrate(ctx)
+}
