@@ -139,22 +139,61 @@ func (a *Agent) shared() (runtime.SharedStorage, *agentproto.Result) {
 	return ss, nil
 }
 
-// pushShareFiles is the push of a tar from object storage into the
-// shared storage. Object storage is not available to agents yet.
+// pushShareFiles extracts a tar from object storage into the shared
+// storage, keeping its directory layout; only /data and /cache are valid
+// targets. Nothing is written unless the whole archive is usable.
 func (a *Agent) pushShareFiles(ctx context.Context, op cph.Operation) agentproto.Result {
-	if _, r := a.shared(); r != nil {
+	ss, r := a.shared()
+	if r != nil {
 		return *r
 	}
-	return failed("Job execution failed: object storage is not available to this agent.")
+	var args cph.SharedFilesArgs
+	if err := decodeArgs(op, &args); err != nil {
+		return failed("Job execution failed: invalid arguments.")
+	}
+	data, err := a.FetchObject(ctx, args.BucketName, args.ObjectPath)
+	if err != nil {
+		return failed(objectFailure(args.BucketName, args.ObjectPath, err))
+	}
+	files, err := tarFiles(data, sharedTargets)
+	if err != nil {
+		return failed(fmt.Sprintf("Job execution failed: %v", err))
+	}
+	for name, b := range files {
+		if err := ss.WriteSharedFile(ctx, name, b); err != nil {
+			return failed(fmt.Sprintf("Job execution failed: %v", err))
+		}
+	}
+	return agentproto.Result{Success: true, ExecuteMsg: fmt.Sprintf("%d files pushed", len(files))}
 }
 
-// pushShareApps is the push of an application tar from object storage
-// into the shared app area. Object storage is not available to agents yet.
+// pushShareApps stores an application tar from object storage in the
+// shared app area and, if asked, installs it into the server's phones.
 func (a *Agent) pushShareApps(ctx context.Context, op cph.Operation) agentproto.Result {
-	if _, r := a.shared(); r != nil {
+	ss, r := a.shared()
+	if r != nil {
 		return *r
 	}
-	return failed("Job execution failed: object storage is not available to this agent.")
+	var args cph.SharedFilesArgs
+	if err := decodeArgs(op, &args); err != nil {
+		return failed("Job execution failed: invalid arguments.")
+	}
+	data, err := a.FetchObject(ctx, args.BucketName, args.ObjectPath)
+	if err != nil {
+		return failed(objectFailure(args.BucketName, args.ObjectPath, err))
+	}
+	files, err := tarFiles(data, nil)
+	if err != nil {
+		return failed(fmt.Sprintf("Job execution failed: %v", err))
+	}
+	size := 0
+	for _, b := range files {
+		size += len(b)
+	}
+	if err := ss.InstallSharedApp(ctx, args.PackageName, size, args.PreInstallApp == 1); err != nil {
+		return failed(fmt.Sprintf("Job execution failed: %v", err))
+	}
+	return agentproto.Result{Success: true}
 }
 
 // deleteShareFiles removes files of the shared storage.

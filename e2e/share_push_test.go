@@ -1,0 +1,116 @@
+package e2e_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/opencph/opencph"
+)
+
+// makeTar returns a tar archive with the given files.
+func makeTar(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, body := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestPushShareFilesAndApps(t *testing.T) {
+	ctx := context.Background()
+	srv, c := start(t, nil)
+	order, err := c.CreateServers(ctx, createRequest("shared", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := order.ServerIDs[0]
+	waitFor(t, "server to be normal", func() bool {
+		d, err := c.ShowServer(ctx, id)
+		return err == nil && d.Status == cph.ServerNormal
+	})
+	store := srv.Objects()
+	if err := store.CreateBucket(ctx, "media"); err != nil {
+		t.Fatal(err)
+	}
+	put := func(key string, data []byte) {
+		t.Helper()
+		if _, err := store.Put(ctx, "media", key, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("share/files.tar", makeTar(t, map[string]string{"data/media/a.mp4": "aa", "cache/b.bin": "b"}))
+	put("share/bad.tar", makeTar(t, map[string]string{"etc/passwd": "x"}))
+	put("apps/game.tar", makeTar(t, map[string]string{"com.example.game/base.apk": "apk"}))
+
+	run := func(jobID string) *cph.Job { return waitJob(t, c, jobID) }
+
+	res, err := c.PushShareFiles(ctx, "media", "share/files.tar", []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := run(res.Jobs[0].JobID); j.Status != cph.JobSucceeded {
+		t.Fatalf("push job = %+v", j)
+	}
+	files, _ := srv.SimDriver(id).SharedFiles(ctx, "/")
+	if strings.Join(files, ",") != "/cache/b.bin,/data/media/a.mp4" {
+		t.Errorf("shared files = %v", files)
+	}
+	for _, tc := range []struct{ bucket, key, msg string }{
+		{"media", "share/missing.tar", "does not exist"},
+		{"nobucket", "share/files.tar", "bucket"},
+		{"media", "share/bad.tar", "outside /data and /cache"},
+	} {
+		res, err := c.PushShareFiles(ctx, tc.bucket, tc.key, []string{id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := run(res.Jobs[0].JobID)
+		if j.Status != cph.JobFailed || j.ErrorCode == nil || *j.ErrorCode != cph.CodeJobFailed || !strings.Contains(*j.ErrorMsg, tc.msg) {
+			t.Errorf("push %s/%s: job = %+v (%s)", tc.bucket, tc.key, j, deref(j.ErrorMsg))
+		}
+	}
+	if files, _ := srv.SimDriver(id).SharedFiles(ctx, "/"); len(files) != 2 {
+		t.Errorf("failed pushes changed the shared storage: %v", files)
+	}
+
+	res, err = c.PushShareApps(ctx, "com.example.game", "media", "apps/game.tar", true, []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := run(res.Jobs[0].JobID); j.Status != cph.JobSucceeded {
+		t.Fatalf("push app job = %+v", j)
+	}
+	drv := srv.SimDriver(id)
+	if apps, _ := drv.SharedApps(ctx); len(apps) != 1 || apps[0] != "com.example.game" {
+		t.Errorf("shared apps = %v", apps)
+	}
+	phone := phonesOf(t, c, id)[0]
+	pkgs, _ := drv.Packages(ctx, phone.ID)
+	found := false
+	for _, p := range pkgs {
+		found = found || p.Name == "com.example.game"
+	}
+	if !found {
+		t.Errorf("pre-installed app missing on phone %s", phone.Name)
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
