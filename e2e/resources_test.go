@@ -8,11 +8,15 @@ import (
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/client"
+	"github.com/opencph/opencph/controlplane"
 )
 
-func TestTags(t *testing.T) {
+func TestTags(t *testing.T) { testTags(t, nil) }
+
+// testTags exercises the tag operations on a control plane adjusted by mutate.
+func testTags(t *testing.T, mutate func(*controlplane.Config)) {
 	ctx := context.Background()
-	_, c := start(t, nil)
+	_, c := start(t, mutate)
 	all := servers(t, c)
 	s1, s2 := all["sim-server-01"], all["sim-server-02"]
 	if err := c.AddServerTags(ctx, s1.ID, []cph.Tag{{Key: "env", Value: "prod"}, {Key: "team", Value: "qa"}}); err != nil {

@@ -146,9 +146,13 @@ func createRequest(name string, count int) client.CreateServersRequest {
 	}
 }
 
-func TestCreateServerThenRestartThenDelete(t *testing.T) {
+func TestCreateServerThenRestartThenDelete(t *testing.T) { testLifecycle(t, nil) }
+
+// testLifecycle creates servers, restarts one and deletes it, on a control
+// plane adjusted by mutate.
+func testLifecycle(t *testing.T, mutate func(*controlplane.Config)) {
 	ctx := context.Background()
-	srv, c := start(t, nil)
+	srv, c := start(t, mutate)
 	order, err := c.CreateServers(ctx, createRequest("lab", 2))
 	if err != nil {
 		t.Fatal(err)
