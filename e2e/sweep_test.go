@@ -43,3 +43,40 @@ func TestServerRestartWithoutAgentFails(t *testing.T) {
 		}
 	}
 }
+
+// A server created through the API gets its agent again when cphd restarts.
+func TestCreatedServerSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	first, c := start(t, func(c *controlplane.Config) { c.DataDir = dir })
+	order, err := c.CreateServers(ctx, createRequest("durable", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := order.ServerIDs[0]
+	waitFor(t, "server to be normal", func() bool {
+		d, err := c.ShowServer(ctx, id)
+		return err == nil && d.Status == cph.ServerNormal
+	})
+	first.Close()
+	srv := cptest.Start(t, func(c *controlplane.Config) { c.DataDir = dir })
+	if srv.SimDriver(id) == nil {
+		t.Fatal("no agent for the created server after a restart")
+	}
+	c2, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, User: cptest.User, Password: cptest.Password, Project: cptest.Project})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c2.RestartServers(ctx, []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := waitJob(t, c2, res.Jobs[0].JobID); j.Status != cph.JobSucceeded {
+		t.Errorf("restart after cphd restart: %+v", j)
+	}
+	for _, p := range phonesOf(t, c2, id) {
+		if p.Status != cph.PhoneRunning {
+			t.Errorf("phone %s status %d", p.Name, p.Status)
+		}
+	}
+}

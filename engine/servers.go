@@ -203,6 +203,10 @@ func (e *Engine) queueServerOp(ctx context.Context, tx *sqlstore.Tx, projectID, 
 	if err := tx.CreateOperation(ctx, op); err != nil {
 		return "", err
 	}
+	// Wake the agent's long-poll on whichever replica holds it.
+	if err := tx.NotifyServer(ctx, agentServerID); err != nil {
+		return "", err
+	}
 	return job.ID, nil
 }
 
@@ -471,6 +475,9 @@ func (e *Engine) DeleteServers(ctx context.Context, projectID string, ids []stri
 			}
 			op := &cph.Operation{ID: cph.NewID(), JobID: job.ID, ServerID: srv.ID, Kind: cph.OpDeleteServer, Args: json.RawMessage(`{}`)}
 			if err := tx.CreateOperation(ctx, op); err != nil {
+				return err
+			}
+			if err := tx.NotifyServer(ctx, srv.ID); err != nil {
 				return err
 			}
 			woken = append(woken, srv.ID)
