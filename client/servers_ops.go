@@ -190,6 +190,35 @@ func (c *Client) CreateServers(ctx context.Context, req CreateServersRequest) (*
 	return &out, nil
 }
 
+// CreateBareServersRequest is the body of CreateCloudPhoneSingleServer.
+type CreateBareServersRequest struct {
+	ServerName      string      `json:"server_name"`
+	ServerModelName string      `json:"server_model_name"`
+	Count           int         `json:"count"`
+	OrderParam      ExtendParam `json:"order_param"`
+	Nics            []Nic       `json:"nics"`
+	PublicIP        struct {
+		Bandwidth Bandwidth `json:"band_width"`
+	} `json:"public_ip"`
+	AZ          string `json:"availability_zone,omitempty"`
+	KeypairName string `json:"keypair_name"`
+	ImageID     string `json:"image_id,omitempty"`
+}
+
+// CreateBareServers buys servers without phones
+// (CreateCloudPhoneSingleServer, POST /v2.1/{project_id}/cloud-phone/servers).
+func (c *Client) CreateBareServers(ctx context.Context, req CreateBareServersRequest) (*Order, error) {
+	var out Order
+	reqID, err := c.Do(ctx, http.MethodPost, "/v2.1/{project_id}/cloud-phone/servers", nil, req, &out)
+	if err != nil {
+		return nil, fmt.Errorf("create bare servers: %w", err)
+	}
+	if out.RequestID == "" {
+		out.RequestID = reqID
+	}
+	return &out, nil
+}
+
 // SingleJob is the answer of DeleteCloudPhoneServer and ChangeCloudPhoneServer.
 type SingleJob struct {
 	RequestID string `json:"request_id"`

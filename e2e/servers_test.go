@@ -404,3 +404,81 @@ func TestUpdateKeypair(t *testing.T) {
 	_, err = c.UpdateKeypairs(ctx, nil)
 	wantCode(t, err, http.StatusBadRequest, cph.CodeInvalidParameter)
 }
+
+// Server names need not be unique; the phones of two servers with the same
+// name still get distinct names.
+func TestSameServerNameTwice(t *testing.T) {
+	ctx := context.Background()
+	_, c := start(t, nil)
+	var ids []string
+	for range 2 {
+		o, err := c.CreateServers(ctx, createRequest("twin", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, o.ServerIDs[0])
+	}
+	names := map[string]bool{}
+	for _, id := range ids {
+		ps := phonesOf(t, c, id)
+		if len(ps) != 3 {
+			t.Fatalf("server %s has %d phones", id, len(ps))
+		}
+		for _, p := range ps {
+			if names[p.Name] {
+				t.Errorf("phone name %s used twice", p.Name)
+			}
+			names[p.Name] = true
+		}
+	}
+}
+
+func TestCreateBareServer(t *testing.T) {
+	ctx := context.Background()
+	_, c := start(t, nil)
+	size := int32(5)
+	req := client.CreateBareServersRequest{ServerName: "bare", ServerModelName: "physical.rx1.bare", Count: 1,
+		OrderParam: client.ExtendParam{PeriodType: 3, PeriodNum: 1}, Nics: []client.Nic{{SubnetID: "3b8f4c5d-2e3f-4a6b-9c0d-1e2f3a4b5c6d"}},
+		KeypairName: "admin"}
+	req.PublicIP.Bandwidth = client.Bandwidth{Size: &size}
+	o, err := c.CreateBareServers(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := o.ServerIDs[0]
+	waitFor(t, "bare server to be normal", func() bool {
+		d, err := c.ShowServer(ctx, id)
+		return err == nil && d.Status == cph.ServerNormal
+	})
+	if ps := phonesOf(t, c, id); len(ps) != 0 {
+		t.Errorf("bare server has %d phones", len(ps))
+	}
+	req.KeypairName = ""
+	_, err = c.CreateBareServers(ctx, req)
+	wantCode(t, err, http.StatusBadRequest, cph.CodeInvalidParameter)
+	req.KeypairName, req.Count = "admin", 11
+	_, err = c.CreateBareServers(ctx, req)
+	wantCode(t, err, http.StatusBadRequest, cph.CodeInvalidCount)
+	req.Count, req.ServerModelName = 1, "physical.none"
+	_, err = c.CreateBareServers(ctx, req)
+	wantCode(t, err, http.StatusBadRequest, cph.CodeInvalidServerModel)
+}
+
+func TestChangeServerRefusesBusyServer(t *testing.T) {
+	ctx := context.Background()
+	_, c := start(t, slowBoot)
+	s1 := servers(t, c)["sim-server-01"]
+	if _, err := c.RestartServers(ctx, []string{s1.ID}); err != nil {
+		t.Fatal(err)
+	}
+	req := client.ChangeServerRequest{PhoneModelName: "rx1.cp.c15.d46.e1v1", ImageID: image12,
+		TenantVPCID: "2a7e3b4c-1d2e-4f5a-8b9c-0d1e2f3a4b5c", Nics: []client.Nic{{SubnetID: "3b8f4c5d-2e3f-4a6b-9c0d-1e2f3a4b5c6d"}},
+		Bandwidth: client.Bandwidth{ID: "x", ShareType: 1}}
+	_, err := c.ChangeServer(ctx, s1.ID, req)
+	wantCode(t, err, http.StatusBadRequest, cph.CodeStatusNotAllowed)
+	_, err = c.ChangeServerModel(ctx, s1.ID, "physical.rx2.xlarge", "rx2.cp.c6.d64.e2v1")
+	wantCode(t, err, http.StatusBadRequest, cph.CodeStatusNotAllowed)
+	if d, _ := c.ShowServer(ctx, s1.ID); d.PhoneModelName != "rx1.cp.c15.d46.e1v1" || d.Status != cph.ServerNormal {
+		t.Errorf("refused changes altered the server: %+v", d)
+	}
+}

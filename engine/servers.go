@@ -649,9 +649,23 @@ func createPhones(ctx context.Context, tx *sqlstore.Tx, srv *cph.Server, spec Se
 			volType, volSize = "SSD", 16
 		}
 		prop := cph.FormatProperty(spec.Property)
+		// Phones are named <server_name>-<index> (O-31). Server names need
+		// not be unique, phone names must: a clash adds the start of the
+		// server ID.
+		prefix := srv.Name
+		for j := 1; j <= int(pm.PhoneCapacity); j++ {
+			taken, err := tx.PhoneNameTaken(ctx, srv.ProjectID, fmt.Sprintf("%s-%04d", prefix, j))
+			if err != nil {
+				return nil, err
+			}
+			if taken {
+				prefix = srv.Name + "-" + srv.ID[:6]
+				break
+			}
+		}
 		for j := 1; j <= int(pm.PhoneCapacity); j++ {
 			p := &cph.Phone{
-				ID: cph.NewID(), ProjectID: srv.ProjectID, ServerID: srv.ID, Index: j, Name: fmt.Sprintf("%s-%04d", srv.Name, j),
+				ID: cph.NewID(), ProjectID: srv.ProjectID, ServerID: srv.ID, Index: j, Name: fmt.Sprintf("%s-%04d", prefix, j),
 				ModelName: pm.PhoneModelName, ImageID: img.ID, ImageVersion: img.Version, VNCEnable: "false",
 				Status: cph.PhoneCreating, IMEI: newIMEI(), TrafficType: "direct", AvailabilityZone: srv.AvailabilityZone,
 				VolumeMode: pm.VolumeMode, Metadata: cph.PhoneMetadata{OrderID: srv.Metadata.OrderID, ProductID: srv.Metadata.ProductID},

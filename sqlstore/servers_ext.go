@@ -577,3 +577,13 @@ func resourceMatches(r cph.TagResource, f cph.ResourceFilter) bool {
 	}
 	return true
 }
+
+// PhoneNameTaken reports whether projectID has a phone with that name.
+func (tx *Tx) PhoneNameTaken(ctx context.Context, projectID, name string) (bool, error) {
+	var n int
+	err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM phones WHERE project_id = $1 AND name = $2`, projectID, name).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: look up phone name: %w", err)
+	}
+	return n > 0, nil
+}
