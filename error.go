@@ -25,6 +25,10 @@ const (
 	CodeJobFailed        = "CPS.9004"
 	CodeTooManyItems     = "CPS.9010"
 	CodeInvalidParameter = "CPS.9011"
+	// CodeServerUnavailable refuses an item whose server's agent is offline.
+	CodeServerUnavailable = "CPS.9012"
+	// CodeAgentOffline fails a job whose server's agent went offline.
+	CodeAgentOffline = "CPS.9013"
 
 	CodeNoSuchAPI     = "APIGW.0101"
 	CodeBadRequest    = "APIGW.0201"

@@ -254,8 +254,13 @@ func (a *Agent) Run(ctx context.Context) error {
 // saying why it stopped. bo is reset once a poll succeeds.
 func (a *Agent) runSession(ctx context.Context, d *dispatcher, bo *backoff) error {
 	var resp agentproto.SessionResponse
-	err := a.call(ctx, agentproto.SessionPath, a.requestTimeout,
-		agentproto.SessionRequest{Version: a.version}, &resp)
+	req := agentproto.SessionRequest{Version: a.version}
+	if phones, err := a.driver.Phones(ctx); err == nil {
+		for _, p := range phones {
+			req.Phones = append(req.Phones, agentproto.PhoneState{ID: p.ID, State: string(p.State)})
+		}
+	}
+	err := a.call(ctx, agentproto.SessionPath, a.requestTimeout, req, &resp)
 	if err != nil {
 		return fmt.Errorf("agent: start session: %w", err)
 	}

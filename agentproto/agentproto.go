@@ -39,6 +39,17 @@ func ResultPath(id string) string {
 type SessionRequest struct {
 	// Version is the agent's software version, for logs.
 	Version string `json:"version,omitempty"`
+	// Phones are the phones the agent's runtime has now, with their state,
+	// so that a server that was marked down shows its phones' true state
+	// when its agent returns. A fresh runtime reports none.
+	Phones []PhoneState `json:"phones,omitempty"`
+}
+
+// PhoneState is a phone as the agent's runtime sees it.
+type PhoneState struct {
+	ID string `json:"phone_id"`
+	// State is one of "running", "stopped", "booting", "stopping", "failed".
+	State string `json:"state"`
 }
 
 // SessionResponse describes the server an agent runs and its phones.

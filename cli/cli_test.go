@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +16,21 @@ import (
 	"github.com/google/go-cmp/cmp"
 	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/client"
+	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/runtime"
 )
+
+// The tests below run the command against a real control plane (cphd
+// started in process by cptest.Start): 2 simulated servers of 3 phones
+// each, account cptest.Domain / cptest.User / cptest.Password, project
+// cptest.Project.
+
+// android12 is the id of a public image of every control plane.
+const android12 = "a1b2c3d4e5f60718293a4b5c6d7e8f12"
+
+// unknownPhone is a well-formed phone id that no phone has.
+const unknownPhone = "ffffffffffffffffffffffffffffffff"
 
 // result is the outcome of one run of Main.
 type result struct {
@@ -29,12 +46,18 @@ func run(t *testing.T, env map[string]string, stdin string, args ...string) resu
 	return result{code, out.String(), errOut.String()}
 }
 
-// testEnv returns an environment for f with a fresh cache directory.
-func testEnv(t *testing.T, f *fakeServer) map[string]string {
+// testEnv returns an environment for srv's account with a fresh cache
+// directory.
+func testEnv(t *testing.T, srv *controlplane.Server) map[string]string {
+	// Close the command's connections before the server shuts down: a
+	// connection dialled but never used would hold up the shutdown.
+	if tr, ok := http.DefaultTransport.(*http.Transport); ok {
+		t.Cleanup(tr.CloseIdleConnections)
+	}
 	return map[string]string{
-		EnvEndpoint: f.URL,
-		EnvDomain:   "acme",
-		EnvUser:     "alice",
+		EnvEndpoint: srv.URL(),
+		EnvDomain:   cptest.Domain,
+		EnvUser:     cptest.User,
 		EnvCacheDir: t.TempDir(),
 	}
 }
@@ -42,8 +65,89 @@ func testEnv(t *testing.T, f *fakeServer) map[string]string {
 // login logs in through the command and fails the test otherwise.
 func login(t *testing.T, env map[string]string) {
 	t.Helper()
-	if r := run(t, env, "", "login", "--password", testPassword); r.code != 0 {
+	if r := run(t, env, "", "login", "--password", cptest.Password); r.code != 0 {
 		t.Fatalf("login: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// cachedToken returns the value of the one token in the cache directory.
+func cachedToken(t *testing.T, env map[string]string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(env[EnvCacheDir], "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("cache files = %v, want 1", files)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok client.Token
+	if err := json.Unmarshal(data, &tok); err != nil || tok.Value == "" {
+		t.Fatalf("cache file %s: %v", data, err)
+	}
+	return tok.Value
+}
+
+// listPhones returns the project's 6 phones, listed by the command.
+func listPhones(t *testing.T, env map[string]string) []cph.Phone {
+	t.Helper()
+	r := run(t, env, "", "phones", "list", "--all", "-o", "json")
+	var list client.PhoneList
+	if err := json.Unmarshal([]byte(r.stdout), &list); r.code != 0 || err != nil {
+		t.Fatalf("phones list: %+v, %v", r, err)
+	}
+	if len(list.Phones) != 6 {
+		t.Fatalf("%d phones, want 6", len(list.Phones))
+	}
+	return list.Phones
+}
+
+// showPhone returns a phone's details, shown by the command.
+func showPhone(t *testing.T, env map[string]string, id string) cph.PhoneDetail {
+	t.Helper()
+	r := run(t, env, "", "phones", "show", id, "-o", "json")
+	var d cph.PhoneDetail
+	if err := json.Unmarshal([]byte(r.stdout), &d); r.code != 0 || err != nil {
+		t.Fatalf("phones show %s: %+v, %v", id, r, err)
+	}
+	return d
+}
+
+// waitPhone polls a phone (up to 20 s) until cond holds for its details.
+func waitPhone(t *testing.T, env map[string]string, id, what string, cond func(cph.PhoneDetail) bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		d := showPhone(t, env, id)
+		if cond(d) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for phone %s to be %s: %+v", id, what, d)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// injectFailure makes the next restart of phone p fail with msg. The
+// simulated runtime learns its phones when the server's agent connects, so
+// it retries until the runtime knows the phone.
+func injectFailure(t *testing.T, srv *controlplane.Server, p cph.Phone, msg string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		drv := srv.SimDriver(p.ServerID)
+		if drv == nil {
+			t.Fatalf("no simulated runtime for server %s", p.ServerID)
+		}
+		err := drv.InjectFailure(p.ID, "restart", msg)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, runtime.ErrNoSuchPhone) || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -112,7 +216,8 @@ func TestSettingsPrecedence(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	env := map[string]string{EnvDomain: "acme", EnvCacheDir: t.TempDir(), EnvEndpoint: "http://127.0.0.1:1"}
+	srv := cptest.Start(t, nil)
+	env := testEnv(t, srv)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -147,13 +252,18 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want help", args, r.code, r.stdout, r.stderr)
 		}
 	}
+	// No usage error logged in or cached anything.
+	if files, _ := filepath.Glob(filepath.Join(env[EnvCacheDir], "*")); len(files) != 0 {
+		t.Errorf("cache files = %v", files)
+	}
 }
 
 func TestLoginThenCachedToken(t *testing.T) {
-	f := newFakeServer(t, 3)
-	env := testEnv(t, f)
-	r := run(t, env, "", "login", "--password", testPassword)
-	if r.code != 0 || !strings.Contains(r.stdout, testProjectID) || !strings.Contains(r.stdout, "expires_at") {
+	srv := cptest.Start(t, nil)
+	env := testEnv(t, srv)
+	pid := srv.Bootstrap().ProjectID
+	r := run(t, env, "", "login", "--password", cptest.Password)
+	if r.code != 0 || !strings.Contains(r.stdout, pid) || !strings.Contains(r.stdout, "expires_at") {
 		t.Fatalf("login: %+v", r)
 	}
 	files, _ := filepath.Glob(filepath.Join(env[EnvCacheDir], "*.json"))
@@ -163,7 +273,8 @@ func TestLoginThenCachedToken(t *testing.T) {
 	if st, err := os.Stat(files[0]); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("cache file: %v, %v; want mode 0600", st.Mode(), err)
 	}
-	if strings.Contains(r.stdout, "token-1") {
+	tok := cachedToken(t, env)
+	if strings.Contains(r.stdout, tok) {
 		t.Error("login printed the token")
 	}
 
@@ -173,23 +284,24 @@ func TestLoginThenCachedToken(t *testing.T) {
 		t.Fatalf("phones list: %+v", r)
 	}
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "PHONE_ID") || !strings.Contains(lines[1], "2 running") {
+	if len(lines) != 7 || !strings.HasPrefix(lines[0], "PHONE_ID") || !strings.Contains(lines[1], "2 running") {
 		t.Errorf("phones list output:\n%s", r.stdout)
 	}
 	r = run(t, env, "", "phones", "list", "-o", "json", "--limit", "2")
 	var list client.PhoneList
-	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || list.Count != 3 || len(list.Phones) != 2 {
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || list.Count != 6 || len(list.Phones) != 2 {
 		t.Errorf("json list: %v, %+v, stdout %s", err, list, r.stdout)
 	}
 	if r.stderr != "" {
 		t.Errorf("json list stderr = %q, want nothing", r.stderr)
 	}
 	r = run(t, env, "", "phones", "list", "--offset", "1", "--limit", "1")
-	if r.code != 0 || r.stderr != "showing phones 2-2 of 3; use --offset and --limit, or --all\n" {
+	if r.code != 0 || r.stderr != "showing phones 2-2 of 6; use --offset and --limit, or --all\n" {
 		t.Errorf("paged list: %+v", r)
 	}
-	if n := f.loginCount(); n != 1 {
-		t.Errorf("logins = %d, want 1", n)
+	// Still the token of the login: no other login happened.
+	if got := cachedToken(t, env); got != tok {
+		t.Errorf("cached token changed from %q to %q", tok, got)
 	}
 
 	// Logout deletes the token; then the command needs a password.
@@ -199,20 +311,30 @@ func TestLoginThenCachedToken(t *testing.T) {
 	if files, _ = filepath.Glob(filepath.Join(env[EnvCacheDir], "*.json")); len(files) != 0 {
 		t.Errorf("cache files after logout = %v", files)
 	}
+	if r = run(t, env, "", "logout"); r.code != 0 || !strings.Contains(r.stdout, "No cached token") {
+		t.Errorf("second logout: %+v", r)
+	}
 	r = run(t, env, "", "phones", "list")
 	if r.code != ExitFailure || !strings.Contains(r.stderr, "not logged in") || !strings.Contains(r.stderr, "cph login") {
 		t.Errorf("after logout: %+v", r)
 	}
+	// A password in the environment is enough.
+	env[EnvPassword] = cptest.Password
+	if r = run(t, env, "", "phones", "list"); r.code != 0 {
+		t.Errorf("phones list with CPH_PASSWORD: %+v", r)
+	}
 }
 
 func TestLoginPasswordStdinAndWrongPassword(t *testing.T) {
-	f := newFakeServer(t, 0)
-	env := testEnv(t, f)
-	if r := run(t, env, testPassword+"\n", "login", "--password-stdin", "-o", "json"); r.code != 0 {
+	srv := cptest.Start(t, nil)
+	env := testEnv(t, srv)
+	if r := run(t, env, cptest.Password+"\n", "login", "--password-stdin", "-o", "json"); r.code != 0 {
 		t.Fatalf("login: %+v", r)
 	} else {
 		var info loginInfo
-		if err := json.Unmarshal([]byte(r.stdout), &info); err != nil || info.ProjectID != testProjectID || info.UserName != "alice" {
+		if err := json.Unmarshal([]byte(r.stdout), &info); err != nil || info.ProjectID != srv.Bootstrap().ProjectID ||
+			info.ProjectName != cptest.Project || info.UserName != cptest.User || info.DomainName != cptest.Domain ||
+			info.Endpoint != srv.URL() || info.ExpiresAt.Sub(info.IssuedAt) != 24*time.Hour {
 			t.Errorf("login json: %v %+v", err, info)
 		}
 	}
@@ -223,16 +345,16 @@ func TestLoginPasswordStdinAndWrongPassword(t *testing.T) {
 }
 
 func TestAPIErrorOutput(t *testing.T) {
-	f := newFakeServer(t, 1)
-	env := testEnv(t, f)
+	srv := cptest.Start(t, nil)
+	env := testEnv(t, srv)
 	login(t, env)
-	r := run(t, env, "", "phones", "show", "ffffffffffffffffffffffffffffffff")
+	r := run(t, env, "", "phones", "show", unknownPhone)
 	want := "error: CPS.0005: Phone is not found. (request "
 	if r.code != ExitFailure || !strings.HasPrefix(r.stderr, want) || r.stdout != "" {
 		t.Errorf("show unknown phone: %+v; want exit 1 and %q", r, want)
 	}
 	r = run(t, env, "", "phones", "list", "--limit", "500")
-	if r.code != ExitFailure || !strings.HasPrefix(r.stderr, "error: CPS.0002: ") {
+	if r.code != ExitFailure || !strings.HasPrefix(r.stderr, "error: CPS.0002: Parameter: offset or limit is invalid. (request ") {
 		t.Errorf("bad limit: %+v", r)
 	}
 	env[EnvEndpoint] = "http://127.0.0.1:1"
@@ -244,72 +366,125 @@ func TestAPIErrorOutput(t *testing.T) {
 }
 
 func TestPhoneShow(t *testing.T) {
-	f := newFakeServer(t, 1)
-	env := testEnv(t, f)
+	srv := cptest.Start(t, nil)
+	env := testEnv(t, srv)
 	login(t, env)
-	r := run(t, env, "", "phones", "show", testPhoneID(1))
-	if r.code != 0 || !strings.Contains(r.stdout, "phone_name         farm-0001\n") ||
+	var id string
+	for _, p := range listPhones(t, env) {
+		if p.Name == "sim-server-01-0001" {
+			id = p.ID
+		}
+	}
+	if id == "" {
+		t.Fatal("no phone sim-server-01-0001")
+	}
+	r := run(t, env, "", "phones", "show", id)
+	if r.code != 0 || !strings.Contains(r.stdout, "phone_id           "+id+"\n") ||
+		!strings.Contains(r.stdout, "phone_name         sim-server-01-0001\n") ||
+		!strings.Contains(r.stdout, "status             2 running\n") ||
 		!strings.Contains(r.stdout, "ACCESS  PHONE_IP  LISTEN_PORT") {
 		t.Errorf("show: %+v", r)
 	}
 }
 
 func TestBatchWithoutWait(t *testing.T) {
-	f := newFakeServer(t, 2)
-	env := testEnv(t, f)
+	srv := cptest.Start(t, nil)
+	env := testEnv(t, srv)
 	login(t, env)
-	r := run(t, env, "", "phones", "stop", testPhoneID(1), testPhoneID(2))
+	phones := listPhones(t, env)
+	p1, p2, p3 := phones[0].ID, phones[1].ID, phones[2].ID
+
+	r := run(t, env, "", "phones", "stop", p1, p2)
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "request_id: ") || strings.Count(r.stdout, "\n") != 4 || r.stderr != "" {
 		t.Errorf("stop: %+v", r)
 	}
-	r = run(t, env, "", "phones", "restart", testPhoneID(1), "ffff", "--image", "img2", "--property", `{"persist.sys.locale":"en-US"}`)
+	for _, id := range []string{p1, p2} {
+		waitPhone(t, env, id, "stopped", func(d cph.PhoneDetail) bool { return d.Status == cph.PhoneStopped })
+	}
+
+	r = run(t, env, "", "phones", "restart", p3, "ffff", "--image", android12, "--property", `{"persist.sys.locale":"en-US"}`)
 	if r.code != ExitFailure || !strings.Contains(r.stdout, "ffff") ||
 		!strings.Contains(r.stderr, "failed: ffff: CPS.0005: Phone not found.\n") ||
 		!strings.Contains(r.stderr, "error: 1 of 2 phones refused") {
 		t.Errorf("restart with unknown phone: %+v", r)
 	}
+	// The known phone was restarted with the image and the property.
+	waitPhone(t, env, p3, "restarted with the image", func(d cph.PhoneDetail) bool {
+		return d.Status == cph.PhoneRunning && d.ImageID == android12
+	})
+	if d := showPhone(t, env, p3); d.Property != `{"persist.sys.locale":"en-US"}` {
+		t.Errorf("property after restart = %q", d.Property)
+	}
+
+	// Restart starts a stopped phone.
+	if r = run(t, env, "", "phones", "restart", p1); r.code != 0 || r.stderr != "" {
+		t.Errorf("restart of a stopped phone: %+v", r)
+	}
+	waitPhone(t, env, p1, "running", func(d cph.PhoneDetail) bool { return d.Status == cph.PhoneRunning })
 }
 
 func TestBatchWait(t *testing.T) {
-	f := newFakeServer(t, 3)
-	env := testEnv(t, f)
+	srv := cptest.Start(t, nil)
+	env := testEnv(t, srv)
 	login(t, env)
+	phones := listPhones(t, env)
+	p1, p2 := phones[0].ID, phones[1].ID
 
-	r := run(t, env, "", "phones", "restart", testPhoneID(1), testPhoneID(2), "--wait", "--interval", "1ms")
+	r := run(t, env, "", "phones", "restart", p1, p2, "--wait", "--interval", "10ms")
 	if r.code != 0 {
 		t.Fatalf("restart --wait: %+v", r)
 	}
-	if want := "waiting: 0/2 done, 0 failed\nwaiting: 2/2 done, 0 failed\n"; r.stderr != want {
-		t.Errorf("progress = %q, want %q", r.stderr, want)
+	progress := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	reProgress := regexp.MustCompile(`^waiting: [0-2]/2 done, 0 failed$`)
+	for _, line := range progress {
+		if !reProgress.MatchString(line) {
+			t.Errorf("progress line %q", line)
+		}
 	}
-	if !strings.Contains(r.stdout, "JOB_ID") || strings.Count(r.stdout, "2 succeeded") != 2 {
+	if last := progress[len(progress)-1]; last != "waiting: 2/2 done, 0 failed" {
+		t.Errorf("last progress line = %q, want all done", last)
+	}
+	if !strings.HasPrefix(r.stdout, "request_id: ") || !strings.Contains(r.stdout, "JOB_ID") || strings.Count(r.stdout, "2 succeeded") != 2 {
 		t.Errorf("stdout:\n%s", r.stdout)
 	}
+	for _, id := range []string{p1, p2} {
+		if d := showPhone(t, env, id); d.Status != cph.PhoneRunning {
+			t.Errorf("phone %s status %v after restart --wait", id, d.Status)
+		}
+	}
 
-	f.mu.Lock()
-	f.failPhones[testPhoneID(2)] = true
-	f.mu.Unlock()
-	r = run(t, env, "", "phones", "reset", testPhoneID(1), testPhoneID(2), "nope", "--wait", "--interval", "1ms", "-o", "json")
+	// The next restart of p2 fails in the runtime.
+	injectFailure(t, srv, phones[1], "kernel panic")
+	r = run(t, env, "", "phones", "restart", p1, p2, "nope", "--wait", "--interval", "10ms", "-o", "json")
 	if r.code != ExitFailure {
-		t.Fatalf("reset --wait: %+v", r)
+		t.Fatalf("restart --wait: %+v", r)
 	}
 	var out waitOutput
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out.Jobs) != 3 || len(out.Results) != 2 {
 		t.Fatalf("json: %v, %+v\n%s", err, out, r.stdout)
 	}
+	if out.Results[0].PhoneID != p1 || out.Results[0].Status != cph.JobSucceeded ||
+		out.Results[1].PhoneID != p2 || out.Results[1].Status != cph.JobFailed {
+		t.Errorf("results = %+v", out.Results)
+	}
 	for _, want := range []string{
 		"failed: nope: CPS.0005: Phone not found.\n",
-		"failed: " + testPhoneID(2) + " (job " + out.Results[1].ID + "): CPS.9004: Job execution failed: phone restart failed.\n",
+		"failed: " + p2 + " (job " + out.Results[1].ID + "): CPS.9004: Job execution failed: phone restart failed: ",
+		"kernel panic",
 		"error: 2 of 3 phones failed\n",
 	} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
 	}
+	if d := showPhone(t, env, p2); d.Status != cph.PhoneRestartFailed {
+		t.Errorf("phone status after failed restart = %v, want %v", d.Status, cph.PhoneRestartFailed)
+	}
 
-	// jobs wait and jobs list on a finished request.
-	r = run(t, env, "", "jobs", "wait", out.RequestID, "--interval", "1ms")
-	if r.code != ExitFailure || strings.Count(r.stdout, "\n") != 3 || !strings.Contains(r.stderr, "error: 1 of 2 jobs failed") {
+	// jobs wait, list and show on a finished request.
+	r = run(t, env, "", "jobs", "wait", out.RequestID, "--interval", "10ms")
+	if r.code != ExitFailure || strings.Count(r.stdout, "\n") != 3 || !strings.Contains(r.stderr, "error: 1 of 2 jobs failed") ||
+		!strings.Contains(r.stderr, "failed: "+p2+" (job "+out.Results[1].ID+"): CPS.9004: ") {
 		t.Errorf("jobs wait: %+v", r)
 	}
 	r = run(t, env, "", "jobs", "list", "--request-id", out.RequestID, "-o", "json")
@@ -317,18 +492,24 @@ func TestBatchWait(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &jl); r.code != 0 || err != nil || len(jl.Jobs) != 2 {
 		t.Errorf("jobs list: %+v %v", r, err)
 	}
+	r = run(t, env, "", "jobs", "show", out.Results[1].ID)
+	if r.code != 0 || !strings.Contains(r.stdout, "-1 failed") || !strings.Contains(r.stdout, "CPS.9004") || !strings.Contains(r.stdout, p2) {
+		t.Errorf("jobs show: %+v", r)
+	}
 }
 
 func TestServersAndProjects(t *testing.T) {
-	f := newFakeServer(t, 0)
-	env := testEnv(t, f)
+	srv := cptest.Start(t, nil)
+	env := testEnv(t, srv)
 	login(t, env)
 	r := run(t, env, "", "servers", "list")
-	if r.code != 0 || !strings.Contains(r.stdout, "5 normal") || !strings.HasPrefix(r.stdout, "SERVER_ID") {
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "SERVER_ID") ||
+		strings.Count(r.stdout, "5 normal") != 2 || !strings.Contains(r.stdout, "sim-server-01") {
 		t.Errorf("servers list: %+v", r)
 	}
 	r = run(t, env, "", "projects", "list")
-	if r.code != 0 || !strings.Contains(r.stdout, testProjectID+"  cn-north-4  true") {
+	if r.code != 0 || !strings.Contains(r.stdout, srv.Bootstrap().ProjectID+"  cn-north-4  true") {
 		t.Errorf("projects list: %+v", r)
 	}
 }
@@ -403,8 +584,8 @@ func TestParsePhoneStatus(t *testing.T) {
 }
 
 func TestInterrupted(t *testing.T) {
-	f := newFakeServer(t, 1)
-	env := testEnv(t, f)
+	srv := cptest.Start(t, nil)
+	env := testEnv(t, srv)
 	login(t, env)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -425,21 +606,16 @@ func mustTime(t *testing.T, s string) time.Time {
 }
 
 func TestWaitWithoutJobs(t *testing.T) {
-	f := newFakeServer(t, 1)
-	env := testEnv(t, f)
+	srv := cptest.Start(t, nil)
+	env := testEnv(t, srv)
 	login(t, env)
+	// Every phone is refused: nothing to wait for. The jobs are never
+	// polled, since the first poll would print a progress line.
 	r := run(t, env, "", "phones", "restart", "ffff", "--wait")
 	if r.code != ExitFailure || strings.Contains(r.stderr, "waiting:") ||
 		!strings.Contains(r.stderr, "failed: ffff: CPS.0005: Phone not found.") {
 		t.Errorf("restart --wait of an unknown phone: %+v", r)
 	}
-	f.mu.Lock()
-	for _, p := range f.paths {
-		if strings.Contains(p, "/jobs") {
-			t.Errorf("jobs polled: %s", p)
-		}
-	}
-	f.mu.Unlock()
 	r = run(t, env, "", "jobs", "wait", "00000000000000000000000000000000")
 	if r.code != ExitFailure || !strings.Contains(r.stderr, "has no jobs") {
 		t.Errorf("jobs wait of an unknown request: %+v", r)

@@ -6,34 +6,155 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/runtime"
 )
 
-// newTestClient returns a client of f with a file cache in a temporary
-// directory, and that directory.
-func newTestClient(tb testing.TB, f *fakeServer, password string, dir string) *Client {
+// The tests below run against a real control plane (cphd started in
+// process by cptest.Start): 2 simulated servers of 3 phones each, account
+// cptest.Domain / cptest.User / cptest.Password, project cptest.Project.
+
+// android12 is the id of a public image of every control plane.
+const android12 = "a1b2c3d4e5f60718293a4b5c6d7e8f12"
+
+// unknownPhone is a well-formed phone id that no phone has.
+const unknownPhone = "ffffffffffffffffffffffffffffffff"
+
+var hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// loginCounter is a FileTokenCache that counts the tokens stored in it:
+// the client stores every token it obtains by logging in, so the count is
+// the number of logins the client made.
+type loginCounter struct {
+	FileTokenCache
+	stores atomic.Int32
+}
+
+func (lc *loginCounter) Store(key string, t *Token) error {
+	lc.stores.Add(1)
+	return lc.FileTokenCache.Store(key, t)
+}
+
+func (lc *loginCounter) logins() int { return int(lc.stores.Load()) }
+
+// newTestClient returns a client of srv for the bootstrap account, with
+// cache as its token cache.
+func newTestClient(tb testing.TB, srv *controlplane.Server, password string, cache TokenCache) *Client {
 	tb.Helper()
 	c, err := New(Config{
-		Endpoint:   f.URL + "/",
-		Domain:     testDomain,
-		User:       testUser,
+		Endpoint:   srv.URL() + "/",
+		Domain:     cptest.Domain,
+		User:       cptest.User,
 		Password:   password,
-		Project:    "cn-north-4",
-		TokenCache: FileTokenCache{Dir: dir},
+		Project:    cptest.Project,
+		TokenCache: cache,
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// Close the client's connections before the server shuts down: a
+	// connection dialled but never used would hold up the shutdown.
+	tb.Cleanup(c.http.CloseIdleConnections)
 	return c
+}
+
+// revoke revokes token on srv (DELETE /v3/auth/tokens, the token revoking
+// itself).
+func revoke(t *testing.T, srv *controlplane.Server, token string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodDelete, srv.URL()+"/v3/auth/tokens", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Auth-Token", token)
+	req.Header.Set("X-Subject-Token", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("revoke token: HTTP %d, want 204", resp.StatusCode)
+	}
+}
+
+// allPhones returns the phones of the project, failing the test if there
+// are not the 6 of a test control plane.
+func allPhones(t *testing.T, c *Client) []cph.Phone {
+	t.Helper()
+	list, err := c.ListAllPhones(context.Background(), ListPhonesOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Phones) != 6 {
+		t.Fatalf("%d phones, want 6", len(list.Phones))
+	}
+	return list.Phones
+}
+
+// phoneIDs returns the ids of phones.
+func phoneIDs(phones []cph.Phone) []string {
+	var ids []string
+	for _, p := range phones {
+		ids = append(ids, p.ID)
+	}
+	return ids
+}
+
+// injectFailure makes the next restart of phone p fail with msg. The
+// simulated runtime learns its phones when the server's agent connects, so
+// it retries until the runtime knows the phone.
+func injectFailure(t *testing.T, srv *controlplane.Server, p cph.Phone, msg string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		drv := srv.SimDriver(p.ServerID)
+		if drv == nil {
+			t.Fatalf("no simulated runtime for server %s", p.ServerID)
+		}
+		err := drv.InjectFailure(p.ID, "restart", msg)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, runtime.ErrNoSuchPhone) || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitJobs waits (up to 20 s) for the jobs of requestID.
+func waitJobs(t *testing.T, c *Client, requestID string) []cph.Job {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	jobs, err := c.WaitJobs(ctx, requestID, WaitOptions{Interval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jobs
+}
+
+// phoneStatus returns the status of a phone.
+func phoneStatus(t *testing.T, c *Client, id string) cph.PhoneStatus {
+	t.Helper()
+	d, err := c.ShowPhone(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Status
 }
 
 func TestNewValidates(t *testing.T) {
@@ -62,32 +183,23 @@ func TestNewValidates(t *testing.T) {
 }
 
 func TestLoginRequestAndCache(t *testing.T) {
-	f := newFakeServer(t, 1)
+	srv := cptest.Start(t, nil)
 	dir := filepath.Join(t.TempDir(), "cache")
-	c := newTestClient(t, f, testPassword, dir)
+	c := newTestClient(t, srv, cptest.Password, FileTokenCache{Dir: dir})
 	tok, err := c.Login(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok.Value != "tok-1" || tok.ProjectID != testProjectID || tok.ProjectName != "cn-north-4" ||
-		tok.UserName != testUser || tok.DomainName != testDomain || tok.UserID != "u1" || tok.DomainID != "d1" {
+	if tok.Value == "" || tok.ProjectID != srv.Bootstrap().ProjectID || tok.ProjectName != cptest.Project ||
+		tok.UserName != cptest.User || tok.DomainName != cptest.Domain ||
+		!hex32.MatchString(tok.UserID) || !hex32.MatchString(tok.DomainID) {
 		t.Errorf("token = %+v", tok)
 	}
 	if d := tok.ExpiresAt.Sub(tok.IssuedAt); d != 24*time.Hour {
 		t.Errorf("validity = %v, want 24h", d)
 	}
-
-	r := f.reqs()[0]
-	if r.Path != "/v3/auth/tokens" || r.Query != "nocatalog=true" || r.CT != "application/json" {
-		t.Errorf("login request = %+v", r)
-	}
-	want := map[string]any{"auth": map[string]any{
-		"identity": map[string]any{"methods": []any{"password"}, "password": map[string]any{"user": map[string]any{
-			"name": testUser, "password": testPassword, "domain": map[string]any{"name": testDomain}}}},
-		"scope": map[string]any{"project": map[string]any{"name": "cn-north-4"}},
-	}}
-	if d := cmp.Diff(want, f.lastLogin); d != "" {
-		t.Errorf("login body (-want +got):\n%s", d)
+	if d := time.Since(tok.IssuedAt); d < -time.Minute || d > time.Minute {
+		t.Errorf("issued_at = %v, not now", tok.IssuedAt)
 	}
 
 	// The cache file and directory are private.
@@ -113,79 +225,89 @@ func TestLoginRequestAndCache(t *testing.T) {
 	if !ok || !cached.ExpiresAt.Equal(tok.ExpiresAt) || cached.Value != tok.Value {
 		t.Errorf("cached token = %+v, %v; want %+v", cached, ok, tok)
 	}
+	// The server accepts the token.
+	if _, err := c.ListPhones(context.Background(), ListPhonesOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestLoginScopesByProjectID(t *testing.T) {
-	f := newFakeServer(t, 0)
-	c, err := New(Config{Endpoint: f.URL, Domain: testDomain, Password: testPassword, Project: testProjectID})
+	srv := cptest.Start(t, nil)
+	pid := srv.Bootstrap().ProjectID
+	// No user: the domain's name is the user's.
+	c, err := New(Config{Endpoint: srv.URL(), Domain: cptest.Domain, Password: cptest.Password, Project: pid})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Login(context.Background()); err != nil {
+	tok, err := c.Login(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	scope := f.lastLogin["auth"].(map[string]any)["scope"]
-	if d := cmp.Diff(map[string]any{"project": map[string]any{"id": testProjectID}}, scope); d != "" {
-		t.Errorf("scope (-want +got):\n%s", d)
+	if tok.ProjectID != pid || tok.ProjectName != cptest.Project || tok.UserName != cptest.Domain {
+		t.Errorf("token = %+v", tok)
 	}
-	user := f.lastLogin["auth"].(map[string]any)["identity"].(map[string]any)["password"].(map[string]any)["user"].(map[string]any)
-	if user["name"] != testDomain {
-		t.Errorf("user name = %v, want the domain %q", user["name"], testDomain)
+	// An id no project has is refused, so the id was really the scope.
+	c, err = New(Config{Endpoint: srv.URL(), Domain: cptest.Domain, Password: cptest.Password, Project: unknownPhone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var apiErr *APIError
+	if _, err := c.Login(context.Background()); !errors.As(err, &apiErr) || apiErr.StatusCode != 401 {
+		t.Errorf("login scoped to an unknown project id: %v", err)
 	}
 }
 
 func TestLoginWrongPassword(t *testing.T) {
-	f := newFakeServer(t, 0)
-	c := newTestClient(t, f, "wrong", t.TempDir())
+	srv := cptest.Start(t, nil)
+	c := newTestClient(t, srv, "wrong", FileTokenCache{Dir: t.TempDir()})
 	_, err := c.Login(context.Background())
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Code != "" ||
-		apiErr.Message != "The username or password is wrong." || apiErr.RequestID == "" {
+		apiErr.Message != "The username or password is wrong." || !hex32.MatchString(apiErr.RequestID) {
 		t.Fatalf("Login error = %#v", err)
+	}
+	if _, ok := c.CachedToken(); ok {
+		t.Error("a token was cached")
 	}
 }
 
 func TestCachedTokenIsReusedWithoutPassword(t *testing.T) {
-	f := newFakeServer(t, 3)
-	dir := t.TempDir()
+	srv := cptest.Start(t, nil)
+	cache := &loginCounter{FileTokenCache: FileTokenCache{Dir: t.TempDir()}}
 	ctx := context.Background()
-	if _, err := newTestClient(t, f, testPassword, dir).Login(ctx); err != nil {
+	tok, err := newTestClient(t, srv, cptest.Password, cache).Login(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	c := newTestClient(t, f, "", dir)
+	c := newTestClient(t, srv, "", cache)
 	list, err := c.ListPhones(ctx, ListPhonesOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if list.Count != 3 || len(list.Phones) != 3 || list.RequestID == "" {
+	if list.Count != 6 || len(list.Phones) != 6 || !hex32.MatchString(list.RequestID) {
 		t.Errorf("list = %+v", list)
 	}
 	if _, err := c.ListPhones(ctx, ListPhonesOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.loginCount(); n != 1 {
-		t.Errorf("logins = %d, want 1", n)
+	if got, err := c.Token(ctx); err != nil || got.Value != tok.Value {
+		t.Errorf("token of the second client = %+v, %v; want the cached %q", got, err, tok.Value)
 	}
-	for _, r := range f.reqs()[1:] {
-		if r.Token != "tok-1" || r.CT != "application/json" ||
-			r.Path != "/v1/"+testProjectID+"/cloud-phone/phones" {
-			t.Errorf("request = %+v", r)
-		}
+	if n := cache.logins(); n != 1 {
+		t.Errorf("logins = %d, want 1", n)
 	}
 }
 
 func TestNotLoggedIn(t *testing.T) {
-	f := newFakeServer(t, 0)
-	c := newTestClient(t, f, "", t.TempDir())
+	srv := cptest.Start(t, nil)
+	c := newTestClient(t, srv, "", FileTokenCache{Dir: t.TempDir()})
 	_, err := c.ListPhones(context.Background(), ListPhonesOptions{})
-	if !errors.Is(err, ErrNotLoggedIn) {
-		t.Fatalf("error = %v, want ErrNotLoggedIn", err)
+	var apiErr *APIError
+	if !errors.Is(err, ErrNotLoggedIn) || errors.As(err, &apiErr) {
+		t.Fatalf("error = %v, want ErrNotLoggedIn without a server answer", err)
 	}
-	if _, err := c.Login(context.Background()); !errors.Is(err, ErrNotLoggedIn) {
-		t.Fatalf("Login error = %v, want ErrNotLoggedIn", err)
-	}
-	if n := len(f.reqs()); n != 0 {
-		t.Errorf("%d requests sent, want none", n)
+	if _, err := c.Login(context.Background()); !errors.Is(err, ErrNotLoggedIn) || errors.As(err, &apiErr) {
+		t.Fatalf("Login error = %v, want ErrNotLoggedIn without a server answer", err)
 	}
 }
 
@@ -212,80 +334,102 @@ func TestTokenValidAtMargin(t *testing.T) {
 }
 
 func TestTokenRenewedNearExpiry(t *testing.T) {
-	f := newFakeServer(t, 1)
+	// Tokens live 6 minutes: a new one is reused for its first minute.
+	srv := cptest.Start(t, func(c *controlplane.Config) { c.IAM.TokenTTL = 6 * time.Minute })
 	dir := t.TempDir()
-	c := newTestClient(t, f, testPassword, dir)
-	now := time.Now()
-	c.now = func() time.Time { return now }
+	cache := &loginCounter{FileTokenCache: FileTokenCache{Dir: dir}}
+	c := newTestClient(t, srv, cptest.Password, cache)
 	ctx := context.Background()
+	tok1, err := c.Login(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := tok1.ExpiresAt.Sub(tok1.IssuedAt); d != 6*time.Minute {
+		t.Fatalf("validity = %v, want the server's 6m", d)
+	}
+	// More than 5 minutes left: reused.
 	if _, err := c.ListPhones(ctx, ListPhonesOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	// 23h54m later: more than 5 minutes left, reused.
-	now = now.Add(24*time.Hour - ExpiryMargin - time.Minute)
-	if _, err := c.ListPhones(ctx, ListPhonesOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if n := f.loginCount(); n != 1 {
+	if n := cache.logins(); n != 1 {
 		t.Fatalf("logins = %d, want 1", n)
 	}
-	// Within the margin: renewed, and the cache holds the new token.
-	now = now.Add(2 * time.Minute)
+	// Two minutes later (on the client's clock) the token is within the
+	// margin: renewed, and the cache holds the new token, which the server
+	// accepts.
+	later := time.Now().Add(2 * time.Minute)
+	c.now = func() time.Time { return later }
 	if _, err := c.ListPhones(ctx, ListPhonesOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.loginCount(); n != 2 {
+	if n := cache.logins(); n != 2 {
 		t.Fatalf("logins = %d, want 2", n)
 	}
-	if tok, ok := c.CachedToken(); !ok || tok.Value != "tok-2" {
-		t.Errorf("cached token = %+v", tok)
+	tok2, ok := c.CachedToken()
+	if !ok || tok2.Value == tok1.Value || !tok2.ExpiresAt.After(tok1.ExpiresAt) {
+		t.Errorf("cached token = %+v, want a new one", tok2)
 	}
 	// A client without password and with a near-expiry cached token is
 	// not logged in.
-	c2 := newTestClient(t, f, "", dir)
-	c2.now = func() time.Time { return now.Add(24*time.Hour - time.Minute) }
+	c2 := newTestClient(t, srv, "", cache)
+	c2.now = func() time.Time { return tok2.ExpiresAt.Add(-time.Minute) }
 	if _, err := c2.ProjectID(ctx); !errors.Is(err, ErrNotLoggedIn) {
 		t.Errorf("error = %v, want ErrNotLoggedIn", err)
 	}
 }
 
-func TestRefusedCachedTokenIsRenewedOnce(t *testing.T) {
-	f := newFakeServer(t, 2)
-	dir := t.TempDir()
+func TestShortLivedTokenRenewedAtOnce(t *testing.T) {
+	// Tokens live 4 minutes, less than the margin: every call needs a new
+	// one.
+	srv := cptest.Start(t, func(c *controlplane.Config) { c.IAM.TokenTTL = 4 * time.Minute })
+	cache := &loginCounter{FileTokenCache: FileTokenCache{Dir: t.TempDir()}}
+	c := newTestClient(t, srv, cptest.Password, cache)
 	ctx := context.Background()
-	c := newTestClient(t, f, testPassword, dir)
-	if _, err := c.Login(ctx); err != nil {
+	tok1, err := c.Login(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	f.revokeAll()
+	if _, err := c.ListPhones(ctx, ListPhonesOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tok2, ok := c.CachedToken()
+	if !ok || tok2.Value == tok1.Value || cache.logins() != 2 {
+		t.Errorf("cached token %+v after %d logins; want a second token", tok2, cache.logins())
+	}
+}
+
+func TestRefusedCachedTokenIsRenewedOnce(t *testing.T) {
+	srv := cptest.Start(t, nil)
+	cache := &loginCounter{FileTokenCache: FileTokenCache{Dir: t.TempDir()}}
+	ctx := context.Background()
+	c := newTestClient(t, srv, cptest.Password, cache)
+	tok1, err := c.Login(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoke(t, srv, tok1.Value)
 	list, err := c.ListPhones(ctx, ListPhonesOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Phones) != 2 {
-		t.Errorf("phones = %d, want 2", len(list.Phones))
+	if len(list.Phones) != 6 {
+		t.Errorf("phones = %d, want 6", len(list.Phones))
 	}
-	var paths []string
-	for _, r := range f.reqs() {
-		paths = append(paths, r.Method+" "+r.Path+" "+r.Token)
+	tok2, ok := c.CachedToken()
+	if !ok || tok2.Value == tok1.Value {
+		t.Errorf("cached token = %+v, want a new one", tok2)
 	}
-	want := []string{
-		"POST /v3/auth/tokens ",
-		"GET /v1/" + testProjectID + "/cloud-phone/phones tok-1",
-		"POST /v3/auth/tokens ",
-		"GET /v1/" + testProjectID + "/cloud-phone/phones tok-2",
-	}
-	if d := cmp.Diff(want, paths); d != "" {
-		t.Errorf("requests (-want +got):\n%s", d)
+	if n := cache.logins(); n != 2 {
+		t.Errorf("logins = %d, want 2", n)
 	}
 
 	// Without a password the refused token is dropped and the error
 	// matches both ErrNotLoggedIn and the *APIError.
-	f.revokeAll()
-	c2 := newTestClient(t, f, "", dir)
+	revoke(t, srv, tok2.Value)
+	c2 := newTestClient(t, srv, "", cache)
 	_, err = c2.ListPhones(ctx, ListPhonesOptions{})
 	var apiErr *APIError
-	if !errors.Is(err, ErrNotLoggedIn) || !errors.As(err, &apiErr) || apiErr.Code != "APIGW.0301" {
+	if !errors.Is(err, ErrNotLoggedIn) || !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Code != "APIGW.0301" {
 		t.Fatalf("error = %v", err)
 	}
 	if cph.ErrorCode(err) != "APIGW.0301" {
@@ -294,33 +438,84 @@ func TestRefusedCachedTokenIsRenewedOnce(t *testing.T) {
 	if _, ok := c2.CachedToken(); ok {
 		t.Error("refused token is still cached")
 	}
+	if n := cache.logins(); n != 2 {
+		t.Errorf("logins = %d, want 2", n)
+	}
 }
 
 func TestFreshTokenRefusedIsNotRetried(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/v3/auth/tokens" {
-			w.Header().Set("X-Subject-Token", "t")
-			w.WriteHeader(201)
-			_, _ = w.Write([]byte(`{"token":{"expires_at":"2999-01-01T00:00:00.000000Z","project":{"id":"p1"}}}`))
-			return
-		}
-		w.Header().Set("X-Request-Id", "r1")
-		w.WriteHeader(401)
-		_, _ = w.Write([]byte(`{"error_code":"APIGW.0301","error_msg":"nope","request_id":"r1"}`))
-	}))
-	defer srv.Close()
-	c, err := New(Config{Endpoint: srv.URL, Domain: "d", Password: "p", Project: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.ShowPhone(context.Background(), "abc")
+	// Tokens expire as soon as they are issued, so the server refuses even
+	// a token the client has just obtained.
+	srv := cptest.Start(t, func(c *controlplane.Config) { c.IAM.TokenTTL = time.Nanosecond })
+	cache := &loginCounter{FileTokenCache: FileTokenCache{Dir: t.TempDir()}}
+	c := newTestClient(t, srv, cptest.Password, cache)
+	_, err := c.ShowPhone(context.Background(), unknownPhone)
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || errors.Is(err, ErrNotLoggedIn) {
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Code != "APIGW.0301" ||
+		!strings.Contains(apiErr.Message, "token expires") || errors.Is(err, ErrNotLoggedIn) {
 		t.Fatalf("error = %v", err)
+	}
+	if n := cache.logins(); n != 1 {
+		t.Errorf("logins = %d, want 1 (no retry)", n)
 	}
 }
 
 func TestAPIErrorShapes(t *testing.T) {
+	srv := cptest.Start(t, nil)
+	c := newTestClient(t, srv, cptest.Password, nil)
+	ctx := context.Background()
+	check := func(name string, err error, status int, code, msg string) *APIError {
+		t.Helper()
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) {
+			t.Errorf("%s: error %v is not an *APIError", name, err)
+			return nil
+		}
+		if apiErr.StatusCode != status || apiErr.Code != code || apiErr.Message != msg || !hex32.MatchString(apiErr.RequestID) {
+			t.Errorf("%s: got %+v, want HTTP %d %q %q and a request id", name, *apiErr, status, code, msg)
+		}
+		var ce *cph.Error
+		if !errors.As(err, &ce) || ce.Status != status || ce.Code != code {
+			t.Errorf("%s: unwrapped = %+v", name, ce)
+		}
+		return apiErr
+	}
+
+	// CPH envelope.
+	_, err := c.ListPhones(ctx, ListPhonesOptions{Limit: new(0)})
+	check("limit 0", err, 400, cph.CodeInvalidPaging, "Parameter: offset or limit is invalid.")
+	_, err = c.ListPhones(ctx, ListPhonesOptions{Status: new(cph.PhoneStatus(99))})
+	check("bad status", err, 400, cph.CodeInvalidStatus, "Parameter: status is invalid.")
+	_, err = c.ShowPhone(ctx, unknownPhone)
+	e := check("unknown phone", err, 404, cph.CodePhoneNotFound, "Phone is not found.")
+	if e != nil {
+		if got, want := e.Error(), "CPS.0005: Phone is not found. (request "+e.RequestID+")"; got != want {
+			t.Errorf("Error() = %q, want %q", got, want)
+		}
+	}
+	if cph.ErrorCode(err) != cph.CodePhoneNotFound {
+		t.Errorf("cph.ErrorCode = %q", cph.ErrorCode(err))
+	}
+	_, err = c.ShowPhone(ctx, "nope")
+	check("unknown short phone id", err, 404, cph.CodePhoneNotFound, "Phone is not found.")
+	_, err = c.ShowPhone(ctx, "bad_id")
+	check("malformed phone id", err, 400, cph.CodeInvalidPhoneID, "Invalid phone id.")
+	_, err = c.ShowJob(ctx, unknownPhone)
+	check("unknown job", err, 404, cph.CodeJobNotFound, "Job is not found.")
+
+	// Keystone shape of IAM: no code.
+	_, err = newTestClient(t, srv, "wrong", nil).Login(ctx)
+	e = check("wrong password", err, 401, "", "The username or password is wrong.")
+	if e != nil {
+		if got, want := e.Error(), "HTTP 401: The username or password is wrong. (request "+e.RequestID+")"; got != want {
+			t.Errorf("Error() = %q, want %q", got, want)
+		}
+	}
+}
+
+func TestParseAPIErrorFallbacks(t *testing.T) {
+	// Shapes a proxy in front of the server may answer: a pure unit test
+	// of the parser.
 	for _, tc := range []struct {
 		name   string
 		status int
@@ -328,12 +523,8 @@ func TestAPIErrorShapes(t *testing.T) {
 		body   string
 		want   APIError
 	}{
-		{"cph", 404, "h1", `{"error_code":"CPS.0005","error_msg":"Phone is not found.","request_id":"b1"}`,
-			APIError{404, "h1", "CPS.0005", "Phone is not found."}},
 		{"cph without header", 400, "", `{"error_code":"CPS.0002","error_msg":"bad","request_id":"b1"}`,
 			APIError{400, "b1", "CPS.0002", "bad"}},
-		{"keystone", 401, "h2", `{"error":{"code":401,"message":"The username or password is wrong.","title":"Unauthorized"}}`,
-			APIError{401, "h2", "", "The username or password is wrong."}},
 		{"code message", 403, "h3", `{"code":"X.1","message":"m"}`, APIError{403, "h3", "X.1", "m"}},
 		{"text", 502, "", "bad gateway\n", APIError{502, "", "", "bad gateway"}},
 		{"empty", 503, "", "", APIError{503, "", "", "Service Unavailable"}},
@@ -349,120 +540,215 @@ func TestAPIErrorShapes(t *testing.T) {
 			}
 		})
 	}
-	e := &APIError{StatusCode: 404, RequestID: "r", Code: "CPS.0005", Message: "Phone is not found."}
-	if got, want := e.Error(), "CPS.0005: Phone is not found. (request r)"; got != want {
-		t.Errorf("Error() = %q, want %q", got, want)
-	}
-	var ce *cph.Error
-	if !errors.As(error(e), &ce) || ce.Status != 404 || ce.Code != "CPS.0005" {
-		t.Errorf("unwrapped = %+v", ce)
-	}
 }
 
-func TestShowPhoneNotFound(t *testing.T) {
-	f := newFakeServer(t, 1)
-	c := newTestClient(t, f, testPassword, t.TempDir())
-	ctx := context.Background()
-	d, err := c.ShowPhone(ctx, f.phones[0].ID)
-	if err != nil || d.ID != f.phones[0].ID || d.RequestID == "" {
-		t.Fatalf("ShowPhone = %+v, %v", d, err)
+func TestShowPhone(t *testing.T) {
+	srv := cptest.Start(t, nil)
+	c := newTestClient(t, srv, cptest.Password, nil)
+	p := allPhones(t, c)[0]
+	d, err := c.ShowPhone(context.Background(), p.ID)
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err = c.ShowPhone(ctx, "nope")
-	if cph.ErrorCode(err) != cph.CodePhoneNotFound {
-		t.Fatalf("error = %v", err)
+	if d.ID != p.ID || d.Name != p.Name || d.ServerID != p.ServerID || d.Status != cph.PhoneRunning ||
+		!hex32.MatchString(d.RequestID) || len(d.AccessInfos) == 0 {
+		t.Errorf("ShowPhone = %+v", d)
 	}
 }
 
 func TestListPhonesQuery(t *testing.T) {
-	f := newFakeServer(t, 0)
-	c := newTestClient(t, f, testPassword, t.TempDir())
-	st := cph.PhoneStopped
-	_, err := c.ListPhones(context.Background(), ListPhonesOptions{
-		Offset: new(0), Limit: new(5), Name: "a b", ServerID: "s1", Status: &st, Type: new(int32(0)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := f.reqs()[1].Query
-	if want := "limit=5&offset=0&phone_name=a+b&server_id=s1&status=8&type=0"; got != want {
-		t.Errorf("query = %q, want %q", got, want)
+	srv := cptest.Start(t, nil)
+	c := newTestClient(t, srv, cptest.Password, nil)
+	ctx := context.Background()
+	all := allPhones(t, c)
+	server0 := all[0].ServerID
+	running, stopped := cph.PhoneRunning, cph.PhoneStopped
+	for _, tc := range []struct {
+		name        string
+		opts        ListPhonesOptions
+		count, page int
+	}{
+		{"none", ListPhonesOptions{}, 6, 6},
+		{"offset and limit", ListPhonesOptions{Offset: new(0), Limit: new(5)}, 6, 5},
+		{"last page", ListPhonesOptions{Offset: new(5), Limit: new(5)}, 6, 1},
+		{"name", ListPhonesOptions{Name: "0002"}, 2, 2},
+		{"name with a space", ListPhonesOptions{Name: "a b"}, 0, 0},
+		{"server", ListPhonesOptions{ServerID: server0}, 3, 3},
+		{"running", ListPhonesOptions{Status: &running}, 6, 6},
+		{"stopped", ListPhonesOptions{Status: &stopped}, 0, 0},
+		{"type", ListPhonesOptions{Type: new(int32(0))}, 6, 6},
+		{"all filters", ListPhonesOptions{Offset: new(0), Limit: new(5), Name: "0001", ServerID: server0, Status: &running, Type: new(int32(0))}, 1, 1},
+	} {
+		list, err := c.ListPhones(ctx, tc.opts)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if list.Count != tc.count || len(list.Phones) != tc.page {
+			t.Errorf("%s: count %d, %d phones; want %d, %d", tc.name, list.Count, len(list.Phones), tc.count, tc.page)
+		}
+		for _, p := range list.Phones {
+			if tc.opts.ServerID != "" && p.ServerID != tc.opts.ServerID || !strings.Contains(p.Name, tc.opts.Name) {
+				t.Errorf("%s: phone %+v does not match", tc.name, p)
+			}
+		}
 	}
 }
 
 func TestListAllPhonesPages(t *testing.T) {
-	f := newFakeServer(t, 450)
-	c := newTestClient(t, f, testPassword, t.TempDir())
-	list, err := c.ListAllPhones(context.Background(), ListPhonesOptions{Limit: new(3)})
+	srv := cptest.Start(t, nil)
+	c := newTestClient(t, srv, cptest.Password, nil)
+	ctx := context.Background()
+	// Pages of 2 walk through the 6 phones in list order.
+	var paged []string
+	for offset := 0; offset < 8; offset += 2 {
+		page, err := c.ListPhones(ctx, ListPhonesOptions{Offset: new(offset), Limit: new(2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Count != 6 || len(page.Phones) != min(2, max(0, 6-offset)) {
+			t.Errorf("offset %d: count %d, %d phones", offset, page.Count, len(page.Phones))
+		}
+		paged = append(paged, phoneIDs(page.Phones)...)
+	}
+	// ListAllPhones ignores the limit and returns every phone once.
+	list, err := c.ListAllPhones(ctx, ListPhonesOptions{Limit: new(2)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if list.Count != 450 || len(list.Phones) != 450 || list.Phones[449].ID != f.phones[449].ID {
-		t.Errorf("got %d phones, count %d", len(list.Phones), list.Count)
+	if list.Count != 6 || len(list.Phones) != 6 || !hex32.MatchString(list.RequestID) {
+		t.Errorf("got %d phones, count %d, request %q", len(list.Phones), list.Count, list.RequestID)
 	}
-	var queries []string
-	for _, r := range f.reqs()[1:] {
-		queries = append(queries, r.Query)
+	if d := cmp.Diff(paged, phoneIDs(list.Phones)); d != "" {
+		t.Errorf("ListAllPhones ids (-pages +all):\n%s", d)
 	}
-	want := []string{"limit=200&offset=0", "limit=200&offset=200", "limit=200&offset=400"}
-	if d := cmp.Diff(want, queries); d != "" {
-		t.Errorf("queries (-want +got):\n%s", d)
+	seen := map[string]bool{}
+	for _, id := range paged {
+		if seen[id] {
+			t.Errorf("phone %s listed twice", id)
+		}
+		seen[id] = true
+	}
+}
+
+func TestListAllPhonesManyPages(t *testing.T) {
+	// 202 phones: two pages of MaxPhonePageSize.
+	srv := cptest.Start(t, func(c *controlplane.Config) { c.SimPhonesPerServer = 101 })
+	c := newTestClient(t, srv, cptest.Password, nil)
+	ctx := context.Background()
+	list, err := c.ListAllPhones(ctx, ListPhonesOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list.Count != 202 || len(list.Phones) != 202 {
+		t.Fatalf("got %d phones, count %d; want 202", len(list.Phones), list.Count)
+	}
+	seen := map[string]bool{}
+	for _, p := range list.Phones {
+		if seen[p.ID] {
+			t.Errorf("phone %s listed twice", p.ID)
+		}
+		seen[p.ID] = true
+	}
+	// The second page is the server's, in the same order.
+	last, err := c.ListPhones(ctx, ListPhonesOptions{Offset: new(200), Limit: new(200)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(phoneIDs(last.Phones), phoneIDs(list.Phones[200:])); d != "" {
+		t.Errorf("last page (-server +ListAllPhones):\n%s", d)
 	}
 }
 
 func TestBatchBodies(t *testing.T) {
-	f := newFakeServer(t, 2)
-	c := newTestClient(t, f, testPassword, t.TempDir())
+	srv := cptest.Start(t, nil)
+	c := newTestClient(t, srv, cptest.Password, nil)
 	ctx := context.Background()
-	p0, p1 := f.phones[0].ID, f.phones[1].ID
+	phones := allPhones(t, c)
+	p0, p1 := phones[0].ID, phones[1].ID
 
-	res, err := c.StopPhones(ctx, []string{p0, "ffff"})
+	// Stop: the phone stops; the unknown one is refused.
+	res, err := c.StopPhones(ctx, []string{p0, unknownPhone})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(res.Jobs) != 2 {
+		t.Fatalf("stop result = %+v", res)
+	}
 	want := []cph.PhoneJob{
 		{PhoneID: p0, JobID: res.Jobs[0].JobID},
-		{PhoneID: "ffff", ErrorCode: cph.CodePhoneNotFound, ErrorMsg: "Phone not found."},
+		{PhoneID: unknownPhone, ErrorCode: cph.CodePhoneNotFound, ErrorMsg: "Phone not found."},
 	}
-	if d := cmp.Diff(want, res.Jobs); d != "" || res.RequestID == "" || res.Jobs[0].JobID == "" {
-		t.Errorf("stop result (-want +got):\n%s", d)
+	if d := cmp.Diff(want, res.Jobs); d != "" || !hex32.MatchString(res.RequestID) || !hex32.MatchString(res.Jobs[0].JobID) {
+		t.Errorf("stop result %+v (-want +got):\n%s", res, d)
 	}
-	if _, err := c.RestartPhones(ctx, RestartPhonesRequest{ImageID: "img", Phones: []cph.PhoneRef{{PhoneID: p0, Property: `{"a":1}`}}}); err != nil {
-		t.Fatal(err)
+	if jobs := waitJobs(t, c, res.RequestID); len(jobs) != 1 || jobs[0].Status != cph.JobSucceeded || jobs[0].PhoneID != p0 {
+		t.Errorf("stop jobs = %+v", jobs)
 	}
-	if _, err := c.ResetPhones(ctx, ResetPhonesRequest{Phones: []cph.PhoneRef{{PhoneID: p1}}}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.StopPhones(ctx, nil)
-	if cph.ErrorCode(err) != cph.CodeEmptyPhoneList {
-		t.Errorf("empty stop error = %v", err)
+	if st := phoneStatus(t, c, p0); st != cph.PhoneStopped {
+		t.Errorf("status after stop = %v, want %v", st, cph.PhoneStopped)
 	}
 
-	var got []string
-	for _, r := range f.reqs()[1:] {
-		got = append(got, r.Method+" "+strings.TrimPrefix(r.Path, "/v1/"+testProjectID)+" "+r.Body)
+	// Restart with an image and a property: the phone runs again with
+	// both.
+	res, err = c.RestartPhones(ctx, RestartPhonesRequest{ImageID: android12,
+		Phones: []cph.PhoneRef{{PhoneID: p0, Property: `{"sys.prop.writewifissid":"lab_wifi"}`}}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	wantReqs := []string{
-		`POST /cloud-phone/phones/batch-stop {"phone_ids":["` + p0 + `","ffff"]}`,
-		`POST /cloud-phone/phones/batch-restart {"image_id":"img","phones":[{"phone_id":"` + p0 + `","property":"{\"a\":1}"}]}`,
-		`POST /cloud-phone/phones/batch-reset {"phones":[{"phone_id":"` + p1 + `"}]}`,
-		`POST /cloud-phone/phones/batch-stop {"phone_ids":[]}`,
+	if jobs := waitJobs(t, c, res.RequestID); len(jobs) != 1 || jobs[0].Status != cph.JobSucceeded {
+		t.Errorf("restart jobs = %+v", jobs)
 	}
-	if d := cmp.Diff(wantReqs, got); d != "" {
-		t.Errorf("requests (-want +got):\n%s", d)
+	d, err := c.ShowPhone(ctx, p0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != cph.PhoneRunning || d.ImageID != android12 || d.Property != `{"sys.prop.writewifissid":"lab_wifi"}` {
+		t.Errorf("after restart: status %v, image %q, property %q", d.Status, d.ImageID, d.Property)
+	}
+
+	// Reset: the phone resets, then runs.
+	res, err = c.ResetPhones(ctx, ResetPhonesRequest{Phones: []cph.PhoneRef{{PhoneID: p1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Jobs) != 1 || res.Jobs[0].PhoneID != p1 || res.Jobs[0].JobID == "" {
+		t.Fatalf("reset result = %+v", res)
+	}
+	if st := phoneStatus(t, c, p1); st != cph.PhoneResetting && st != cph.PhoneRunning {
+		t.Errorf("status right after reset = %v", st)
+	}
+	if jobs := waitJobs(t, c, res.RequestID); len(jobs) != 1 || jobs[0].Status != cph.JobSucceeded {
+		t.Errorf("reset jobs = %+v", jobs)
+	}
+	if st := phoneStatus(t, c, p1); st != cph.PhoneRunning {
+		t.Errorf("status after reset = %v, want %v", st, cph.PhoneRunning)
+	}
+
+	// Whole-request errors.
+	if _, err = c.StopPhones(ctx, nil); cph.ErrorCode(err) != cph.CodeEmptyPhoneList {
+		t.Errorf("empty stop error = %v", err)
+	}
+	if _, err = c.ResetPhones(ctx, ResetPhonesRequest{ImageID: unknownPhone, Phones: []cph.PhoneRef{{PhoneID: p1}}}); cph.ErrorCode(err) != cph.CodeInvalidImageID {
+		t.Errorf("unknown image error = %v", err)
 	}
 }
 
 func TestWaitJobs(t *testing.T) {
-	f := newFakeServer(t, 2)
-	c := newTestClient(t, f, testPassword, t.TempDir())
+	srv := cptest.Start(t, nil)
+	c := newTestClient(t, srv, cptest.Password, nil)
 	ctx := context.Background()
-	res, err := c.RestartPhones(ctx, RestartPhonesRequest{Phones: []cph.PhoneRef{{PhoneID: f.phones[0].ID}, {PhoneID: f.phones[1].ID}}})
+	phones := allPhones(t, c)
+	ids := phoneIDs(phones[:2])
+	res, err := c.RestartPhones(ctx, RestartPhonesRequest{Phones: []cph.PhoneRef{{PhoneID: ids[0]}, {PhoneID: ids[1]}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
-	var progress []int
-	jobs, err := c.WaitJobs(ctx, res.RequestID, WaitOptions{Interval: time.Millisecond, Progress: func(js []cph.Job) {
+	var progress []int // final jobs at each poll
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	jobs, err := c.WaitJobs(wctx, res.RequestID, WaitOptions{Interval: 10 * time.Millisecond, Progress: func(js []cph.Job) {
 		mu.Lock()
 		defer mu.Unlock()
 		n := 0
@@ -471,40 +757,82 @@ func TestWaitJobs(t *testing.T) {
 				n++
 			}
 		}
+		if len(js) != 2 {
+			t.Errorf("progress with %d jobs, want 2", len(js))
+		}
 		progress = append(progress, n)
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(jobs) != 2 || jobs[0].Status != cph.JobSucceeded || jobs[1].Status != cph.JobSucceeded || jobs[0].EndTime.IsZero() {
-		t.Errorf("jobs = %+v", jobs)
+	if len(jobs) != 2 {
+		t.Fatalf("jobs = %+v", jobs)
 	}
-	if d := cmp.Diff([]int{0, 0, 2}, progress); d != "" {
-		t.Errorf("progress (-want +got):\n%s", d)
+	for i, j := range jobs {
+		if j.PhoneID != ids[i] || j.ID != res.Jobs[i].JobID || j.Status != cph.JobSucceeded || j.EndTime.IsZero() {
+			t.Errorf("job %d = %+v", i, j)
+		}
+		if st := phoneStatus(t, c, j.PhoneID); st != cph.PhoneRunning {
+			t.Errorf("phone %s status %v after restart", j.PhoneID, st)
+		}
 	}
-	if q := f.reqs()[2].Query; q != "limit=100&offset=0&request_id="+res.RequestID {
-		t.Errorf("ListJobs query = %q", q)
+	mu.Lock()
+	if len(progress) == 0 || progress[len(progress)-1] != 2 {
+		t.Errorf("progress = %v, want it to end with 2 final jobs", progress)
 	}
+	for i := 1; i < len(progress); i++ {
+		if progress[i] < progress[i-1] {
+			t.Errorf("progress = %v, goes backwards", progress)
+		}
+	}
+	mu.Unlock()
 
-	// A context that ends first stops the wait.
-	res, err = c.StopPhones(ctx, []string{f.phones[0].ID})
+	// A failed job: the next restart of phone 2 fails in the runtime.
+	injectFailure(t, srv, phones[2], "kernel panic")
+	res, err = c.RestartPhones(ctx, RestartPhonesRequest{Phones: []cph.PhoneRef{{PhoneID: phones[2].ID}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.mu.Lock()
-	f.finishAt = 1 << 30
-	f.mu.Unlock()
-	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-	defer cancel()
-	jobs, err = c.WaitJobs(cctx, res.RequestID, WaitOptions{Interval: time.Millisecond})
-	if !errors.Is(err, context.DeadlineExceeded) || len(jobs) != 1 {
-		t.Errorf("WaitJobs = %v, %v; want 1 job and DeadlineExceeded", jobs, err)
+	jobs = waitJobs(t, c, res.RequestID)
+	if len(jobs) != 1 || jobs[0].Status != cph.JobFailed || jobs[0].ErrorCode == nil || *jobs[0].ErrorCode != cph.CodeJobFailed ||
+		jobs[0].ErrorMsg == nil || !strings.Contains(*jobs[0].ErrorMsg, "kernel panic") || jobs[0].EndTime.IsZero() {
+		t.Errorf("failed job = %+v", jobs)
+	}
+	if st := phoneStatus(t, c, phones[2].ID); st != cph.PhoneRestartFailed {
+		t.Errorf("phone status after failed restart = %v, want %v", st, cph.PhoneRestartFailed)
 	}
 
 	// A request without jobs is done at once.
 	jobs, err = c.WaitJobs(ctx, "unknown", WaitOptions{})
 	if err != nil || len(jobs) != 0 {
 		t.Errorf("WaitJobs(unknown) = %v, %v", jobs, err)
+	}
+	res, err = c.StopPhones(ctx, []string{unknownPhone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err = c.WaitJobs(ctx, res.RequestID, WaitOptions{})
+	if err != nil || len(jobs) != 0 {
+		t.Errorf("WaitJobs(every phone refused) = %v, %v", jobs, err)
+	}
+}
+
+func TestWaitJobsContextEnds(t *testing.T) {
+	// Phones take an hour to boot: the job stays running.
+	srv := cptest.Start(t, func(c *controlplane.Config) { c.SimBootTime = time.Hour })
+	c := newTestClient(t, srv, cptest.Password, nil)
+	ctx := context.Background()
+	p := allPhones(t, c)[0]
+	res, err := c.RestartPhones(ctx, RestartPhonesRequest{Phones: []cph.PhoneRef{{PhoneID: p.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The context ends after the first poll.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs, err := c.WaitJobs(cctx, res.RequestID, WaitOptions{Interval: time.Millisecond, Progress: func([]cph.Job) { cancel() }})
+	if !errors.Is(err, context.Canceled) || len(jobs) != 1 || jobs[0].Status != cph.JobRunning {
+		t.Errorf("WaitJobs = %+v, %v; want 1 running job and context.Canceled", jobs, err)
 	}
 }
 
@@ -522,31 +850,71 @@ func TestListJobsNeedsRequestID(t *testing.T) {
 	}
 }
 
+func TestListJobsOfRequests(t *testing.T) {
+	srv := cptest.Start(t, nil)
+	c := newTestClient(t, srv, cptest.Password, nil)
+	ctx := context.Background()
+	ids := phoneIDs(allPhones(t, c))
+	r1, err := c.RestartPhones(ctx, RestartPhonesRequest{Phones: []cph.PhoneRef{{PhoneID: ids[0]}, {PhoneID: ids[1]}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := c.RestartPhones(ctx, RestartPhonesRequest{Phones: []cph.PhoneRef{{PhoneID: ids[2]}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.ListJobs(ctx, ListJobsOptions{RequestIDs: []string{r1.RequestID, r2.RequestID}})
+	if err != nil || len(list.Jobs) != 3 || !hex32.MatchString(list.RequestID) {
+		t.Fatalf("ListJobs(two requests) = %+v, %v", list, err)
+	}
+	list, err = c.ListJobs(ctx, ListJobsOptions{RequestID: r1.RequestID, Offset: new(1), Limit: new(1)})
+	if err != nil || len(list.Jobs) != 1 || list.Jobs[0].ID != r1.Jobs[1].JobID {
+		t.Errorf("ListJobs(second page of one) = %+v, %v", list, err)
+	}
+	j, err := c.ShowJob(ctx, r2.Jobs[0].JobID)
+	if err != nil || j.ID != r2.Jobs[0].JobID || j.PhoneID != ids[2] {
+		t.Errorf("ShowJob = %+v, %v", j, err)
+	}
+	_, err = c.ListJobs(ctx, ListJobsOptions{RequestID: r1.RequestID, Limit: new(101)})
+	if cph.ErrorCode(err) != cph.CodeInvalidPaging {
+		t.Errorf("limit 101: %v", err)
+	}
+}
+
 func TestDoSubstitutesProjectAndDecodes(t *testing.T) {
-	f := newFakeServer(t, 0)
-	c := newTestClient(t, f, testPassword, t.TempDir())
+	srv := cptest.Start(t, nil)
+	c := newTestClient(t, srv, cptest.Password, nil)
+	ctx := context.Background()
+	pid := srv.Bootstrap().ProjectID
 	var out struct {
 		Projects []Project `json:"projects"`
 	}
-	if _, err := c.Do(context.Background(), http.MethodGet, "/v3/projects", nil, nil, &out); err != nil {
+	if _, err := c.Do(ctx, http.MethodGet, "/v3/projects", nil, nil, &out); err != nil {
 		t.Fatal(err)
 	}
-	ps, err := c.ListProjects(context.Background(), "cn-north-4")
-	if err != nil || len(ps) != 1 || ps[0].ID != testProjectID {
+	if len(out.Projects) != 1 || out.Projects[0].ID != pid {
+		t.Errorf("projects = %+v", out.Projects)
+	}
+	ps, err := c.ListProjects(ctx, cptest.Project)
+	if err != nil || len(ps) != 1 || ps[0].ID != pid || ps[0].Name != cptest.Project || !ps[0].Enabled {
 		t.Fatalf("ListProjects = %+v, %v", ps, err)
 	}
-	if q := f.reqs()[2].Query; q != "name=cn-north-4" {
-		t.Errorf("query = %q", q)
+	if ps, err := c.ListProjects(ctx, "cn-south-1"); err != nil || len(ps) != 0 {
+		t.Errorf("ListProjects(other name) = %+v, %v", ps, err)
 	}
-	_, err = c.Do(context.Background(), http.MethodGet, "/v1/{project_id}/cloud-phone/nothing", nil, nil, nil)
+	// {project_id} is the token's project.
+	var list PhoneList
+	reqID, err := c.Do(ctx, http.MethodGet, "/v1/{project_id}/cloud-phone/phones", nil, nil, &list)
+	if err != nil || list.Count != 6 || reqID != list.RequestID {
+		t.Errorf("Do(phones) = %q, %+v, %v", reqID, list, err)
+	}
+	_, err = c.Do(ctx, http.MethodGet, "/v1/{project_id}/cloud-phone/nothing", nil, nil, nil)
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Message != "404 page not found" {
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Code != cph.CodeNoSuchAPI ||
+		apiErr.Message != "The API does not exist or has not been published in the environment." {
 		t.Errorf("error = %#v", err)
 	}
-	if p := f.reqs()[3].Path; p != "/v1/"+testProjectID+"/cloud-phone/nothing" {
-		t.Errorf("path = %q", p)
-	}
-	if _, err := c.Do(context.Background(), http.MethodGet, "v1/x", nil, nil, nil); err == nil {
+	if _, err := c.Do(ctx, http.MethodGet, "v1/x", nil, nil, nil); err == nil {
 		t.Error("relative path accepted")
 	}
 }
@@ -613,18 +981,32 @@ func TestDefaultCacheDir(t *testing.T) {
 }
 
 func TestConcurrentCallsLogInOnce(t *testing.T) {
-	f := newFakeServer(t, 1)
-	c := newTestClient(t, f, testPassword, t.TempDir())
+	srv := cptest.Start(t, nil)
+	cache := &loginCounter{FileTokenCache: FileTokenCache{Dir: t.TempDir()}}
+	c := newTestClient(t, srv, cptest.Password, cache)
 	var wg sync.WaitGroup
-	for range 8 {
+	tokens := make([]string, 8)
+	for i := range tokens {
 		wg.Go(func() {
 			if _, err := c.ListPhones(context.Background(), ListPhonesOptions{}); err != nil {
 				t.Error(err)
+				return
 			}
+			tok, err := c.Token(context.Background())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			tokens[i] = tok.Value
 		})
 	}
 	wg.Wait()
-	if n := f.loginCount(); n != 1 {
+	for i, v := range tokens {
+		if v == "" || v != tokens[0] {
+			t.Errorf("caller %d has token %q, caller 0 %q; want one token for all", i, v, tokens[0])
+		}
+	}
+	if n := cache.logins(); n != 1 {
 		t.Errorf("logins = %d, want 1", n)
 	}
 }

@@ -43,7 +43,11 @@ type Config struct {
 	SweepInterval  time.Duration // how often Run sweeps: 2s
 	PollRecheck    time.Duration // how often a long-poll re-reads the queue: 2s
 	MaxBatch       int           // most phones in one batch request: 100
-	Logger         *slog.Logger
+	// AgentTTL is how long a server's agent may stay silent before the
+	// server is marked abnormal (2), its phones abnormal (-7) and its
+	// operations failed: 30s.
+	AgentTTL time.Duration
+	Logger   *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -64,6 +68,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 100
+	}
+	if c.AgentTTL <= 0 {
+		c.AgentTTL = 30 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -177,6 +184,7 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 			}
 		}
 		seen := map[string]bool{}
+		serverUp := map[string]bool{}
 		position := 0
 		for _, ref := range b.Phones {
 			if seen[ref.PhoneID] {
@@ -203,6 +211,20 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 				continue
 			} else if err != nil {
 				return err
+			}
+			up, ok := serverUp[phone.ServerID]
+			if !ok {
+				st, err := tx.ServerStatus(ctx, phone.ServerID)
+				if err != nil {
+					return err
+				}
+				up = st == cph.ServerNormal
+				serverUp[phone.ServerID] = up
+			}
+			if !up {
+				refuse(cph.CodeServerUnavailable, "The phone's server is unavailable.")
+				acc.Jobs = append(acc.Jobs, item)
+				continue
 			}
 			changed := slices.Contains(rule.from, phone.Status)
 			if changed && rule.during != 0 {
@@ -259,17 +281,28 @@ var ErrSessionGone = errors.New("engine: agent session replaced by a newer one")
 var ErrNotClaimed = errors.New("engine: operation not claimed by this session")
 
 // StartSession starts a new agent session for serverID: operations claimed
-// by earlier sessions go back to the queue. It returns the session id.
-func (e *Engine) StartSession(ctx context.Context, serverID string) (string, error) {
+// by earlier sessions go back to the queue, and a server marked down
+// comes back with its phones in the state the agent reports (reported,
+// by phone id; phones it does not report get their status from before
+// the outage). It returns the session id.
+func (e *Engine) StartSession(ctx context.Context, serverID string, reported map[string]cph.PhoneStatus) (string, error) {
 	session := cph.NewID()
 	var requeued int64
+	var restored int
 	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		n, err := tx.StartAgentSession(ctx, serverID, session)
+		if err != nil {
+			return err
+		}
 		requeued = n
+		restored, err = tx.MarkServerUp(ctx, serverID, reported)
 		return err
 	})
 	if err != nil {
 		return "", err
+	}
+	if restored > 0 {
+		e.log.Info("server's agent is back; server normal again", "server_id", serverID, "phones_restored", restored)
 	}
 	if requeued > 0 {
 		e.log.Info("agent session started; re-queued operations of the previous session", "server_id", serverID, "requeued", requeued)
@@ -520,6 +553,15 @@ func (e *Engine) Sweep(ctx context.Context) error {
 			return err
 		}
 	}
+	silent, err := e.db.SilentServers(ctx, now.Add(-e.cfg.AgentTTL))
+	if err != nil {
+		return err
+	}
+	for _, id := range silent {
+		if err := e.markDown(ctx, id, now.Add(-e.cfg.AgentTTL)); err != nil {
+			return err
+		}
+	}
 	stale, err := e.db.StalePending(ctx, now.Add(-e.cfg.PendingTimeout), 500)
 	if err != nil {
 		return err
@@ -530,6 +572,43 @@ func (e *Engine) Sweep(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// markDown handles a server whose agent went silent: in one transaction
+// the server becomes abnormal, every open operation of it fails (so its
+// phone leaves its transient status) and every phone becomes abnormal.
+func (e *Engine) markDown(ctx context.Context, serverID string, cutoff time.Time) error {
+	var failed int
+	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		failed = 0
+		marked, err := tx.MarkServerDown(ctx, serverID, cutoff)
+		if err != nil || !marked {
+			return err
+		}
+		ops, err := tx.OpenOperations(ctx, serverID)
+		if err != nil {
+			return err
+		}
+		for _, op := range ops {
+			done, err := tx.CompleteOperation(ctx, op.ID, op.State, "")
+			if err != nil {
+				return err
+			}
+			if !done {
+				continue
+			}
+			failed++
+			if err := e.finish(ctx, tx, op, Result{ErrorCode: cph.CodeAgentOffline,
+				ErrorMsg: "Job execution failed: the server's agent went offline."}); err != nil {
+				return err
+			}
+		}
+		return tx.MarkPhonesDown(ctx, serverID)
+	})
+	if err == nil {
+		e.log.Warn("server's agent is silent; server and phones marked abnormal", "server_id", serverID, "failed_operations", failed)
+	}
+	return err
 }
 
 // fail ends op (if it is still in state from) with a failed job.

@@ -106,7 +106,7 @@ func (e *env) job(t *testing.T, id string) *cph.Job {
 
 func (e *env) session(t *testing.T) string {
 	t.Helper()
-	s, err := e.eng.StartSession(context.Background(), e.server)
+	s, err := e.eng.StartSession(context.Background(), e.server, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestNewSessionRedeliversClaimedOperations(t *testing.T) {
 }
 
 func TestExpiredLeasesRequeueThenFail(t *testing.T) {
-	e := newEnv(t, engine.Config{Lease: time.Minute, MaxAttempts: 2})
+	e := newEnv(t, engine.Config{Lease: time.Minute, MaxAttempts: 2, AgentTTL: time.Hour})
 	ctx := context.Background()
 	acc, _ := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone, Phones: refs(e.phones[0])})
 	session := e.session(t)
@@ -329,7 +329,7 @@ func TestExpiredLeasesRequeueThenFail(t *testing.T) {
 }
 
 func TestPendingTimeoutFailsJob(t *testing.T) {
-	e := newEnv(t, engine.Config{PendingTimeout: time.Minute})
+	e := newEnv(t, engine.Config{PendingTimeout: time.Minute, AgentTTL: time.Hour})
 	ctx := context.Background()
 	acc, _ := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpStopPhone, Phones: refs(e.phones[0])})
 	if err := e.eng.Sweep(ctx); err != nil {
@@ -409,4 +409,64 @@ func TestWakeAcrossReplicas(t *testing.T) {
 		}
 	}
 	t.Fatal("the other replica's submission did not wake the poll")
+}
+
+// TestSilentAgentMarksServerDown checks node liveness: a server whose agent
+// stays silent past the TTL becomes abnormal with abnormal phones and
+// failed jobs; new work for it is refused per item; when the agent starts
+// a new session the server and phones come back.
+func TestSilentAgentMarksServerDown(t *testing.T) {
+	e := newEnv(t, engine.Config{AgentTTL: 30 * time.Second, Lease: time.Hour})
+	ctx := context.Background()
+	session := e.session(t)
+	acc, _ := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone, Phones: refs(e.phones[0])})
+	if ops, _ := e.eng.Poll(ctx, e.server, session, 0, 10); len(ops) != 1 {
+		t.Fatal("no operation claimed")
+	}
+	e.clock.Add(20 * time.Second)
+	if err := e.eng.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.phone(t, e.phones[1]).Status; st != cph.PhoneRunning {
+		t.Fatalf("server marked down before the TTL (phone %d)", st)
+	}
+	e.clock.Add(20 * time.Second) // 40 s of silence
+	if err := e.eng.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	j := e.job(t, acc.Jobs[0].JobID)
+	if j.Status != cph.JobFailed || j.ErrorCode == nil || *j.ErrorCode != cph.CodeAgentOffline {
+		t.Errorf("in-flight job = %+v, want failed with %s", j, cph.CodeAgentOffline)
+	}
+	for i, id := range e.phones {
+		if st := e.phone(t, id).Status; st != cph.PhoneAbnormal {
+			t.Errorf("phone %d status %d, want -7", i, st)
+		}
+	}
+	srv, err := e.db.ServerByID(ctx, e.project, e.server)
+	if err != nil || srv.Status != cph.ServerAbnormal {
+		t.Fatalf("server = %+v, %v", srv, err)
+	}
+	refused, _ := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpResetPhone, Phones: refs(e.phones[1])})
+	if refused.Jobs[0].ErrorCode != cph.CodeServerUnavailable {
+		t.Errorf("work for a down server: %+v", refused.Jobs[0])
+	}
+	// The agent returns; its runtime says phone 1 is stopped and knows
+	// nothing of the others.
+	if _, err := e.eng.StartSession(ctx, e.server, map[string]cph.PhoneStatus{e.phones[1]: cph.PhoneStopped}); err != nil {
+		t.Fatal(err)
+	}
+	want := []cph.PhoneStatus{cph.PhoneRestartFailed, cph.PhoneStopped, cph.PhoneStopped, cph.PhoneCreating}
+	for i, id := range e.phones {
+		if st := e.phone(t, id).Status; st != want[i] {
+			t.Errorf("phone %d after recovery: %d, want %d", i, st, want[i])
+		}
+	}
+	if srv, _ := e.db.ServerByID(ctx, e.project, e.server); srv.Status != cph.ServerNormal {
+		t.Errorf("server after recovery: %d", srv.Status)
+	}
+	again, _ := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone, Phones: refs(e.phones[0])})
+	if again.Jobs[0].JobID == "" {
+		t.Errorf("work after recovery refused: %+v", again.Jobs[0])
+	}
 }

@@ -45,7 +45,18 @@ func (s *Server) agentSession(w http.ResponseWriter, r *http.Request, a *agentCa
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	session, err := s.engine.StartSession(r.Context(), a.server.ID)
+	reported := map[string]cph.PhoneStatus{}
+	for _, p := range req.Phones {
+		switch p.State {
+		case "running", "booting":
+			reported[p.ID] = cph.PhoneRunning
+		case "stopped", "stopping":
+			reported[p.ID] = cph.PhoneStopped
+		case "failed":
+			reported[p.ID] = cph.PhoneAbnormal
+		}
+	}
+	session, err := s.engine.StartSession(r.Context(), a.server.ID, reported)
 	if err != nil {
 		return err
 	}
