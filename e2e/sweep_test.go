@@ -80,3 +80,39 @@ func TestCreatedServerSurvivesRestart(t *testing.T) {
 		}
 	}
 }
+
+// A server whose agent went silent is refused per item with CPS.9012.
+func TestRestartOfSilentServerRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	first, c := start(t, func(c *controlplane.Config) { c.DataDir = dir })
+	id := servers(t, c)["sim-server-02"].ID
+	waitFor(t, "the agent of sim-server-02 to start", func() bool {
+		ps, err := first.SimDriver(id).Phones(ctx)
+		return err == nil && len(ps) == 3
+	})
+	first.Close()
+	// Restart with one built-in server: sim-server-02's agent is gone.
+	srv := cptest.Start(t, func(c *controlplane.Config) {
+		c.DataDir = dir
+		c.SimServers = 1
+		c.PollWait = 100 * time.Millisecond
+		c.Engine.PollRecheck = 50 * time.Millisecond
+		c.Engine.AgentTTL = time.Second
+	})
+	c, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, User: cptest.User, Password: cptest.Password, Project: cptest.Project})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "server to be abnormal", func() bool {
+		d, err := c.ShowServer(ctx, id)
+		return err == nil && d.Status == cph.ServerAbnormal
+	})
+	res, err := c.RestartServers(ctx, []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Jobs[0].ErrorCode != cph.CodeServerUnavailable || res.Jobs[0].JobID != "" {
+		t.Errorf("entry = %+v", res.Jobs[0])
+	}
+}

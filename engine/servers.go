@@ -123,6 +123,10 @@ func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*ServersAcce
 			} else if err != nil {
 				return err
 			}
+			if srv.Status == cph.ServerAbnormal {
+				refuse(cph.CodeServerUnavailable, "The server is unavailable.")
+				continue
+			}
 			if !slices.Contains(rule.from, srv.Status) {
 				refuse(cph.CodeStatusNotAllowed, fmt.Sprintf("Resource status does not allow this operation (server status %d).", srv.Status))
 				continue
