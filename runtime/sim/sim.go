@@ -143,6 +143,7 @@ type phone struct {
 	imageID   string
 	defaults  map[string]string // properties a reset returns to
 	property  map[string]string
+	pending   map[string]string // property changes applied at the next boot
 	packages  map[string]Package
 	files     map[string][]byte
 	bootCount int
@@ -318,6 +319,8 @@ func (d *Driver) boot(ctx context.Context, op Op, id string, opts runtime.Restar
 	if opts.ImageID != "" {
 		p.imageID = opts.ImageID
 	}
+	maps.Copy(p.property, p.pending)
+	clear(p.pending)
 	maps.Copy(p.property, opts.Property)
 	p.state = runtime.StateRunning
 	p.bootCount++

@@ -39,6 +39,8 @@ func Run(t *testing.T, open Opener) {
 		{"LeasesExpireAndRequeue", testLeases},
 		{"StalePendingOperations", testStalePending},
 		{"MetaSetOnce", testMeta},
+		{"RenamePhoneKeepsNamesUnique", testRenamePhone},
+		{"PhoneAttributes", testPhoneAttributes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
