@@ -3,6 +3,7 @@ package cph
 import (
 	"net/http"
 	"regexp"
+	"strings"
 )
 
 // Error codes of the phone-instance, ADB-command and data operations
@@ -216,4 +217,16 @@ func ValidClientType(t string) bool {
 		}
 	}
 	return false
+}
+
+// CommandObjects returns the obs:// references of an install or
+// install-multiple content, in order, skipping flags such as -t or -r.
+func CommandObjects(content string) []string {
+	var out []string
+	for _, f := range strings.Fields(content) {
+		if strings.HasPrefix(f, "obs://") {
+			out = append(out, f)
+		}
+	}
+	return out
 }

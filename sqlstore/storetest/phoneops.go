@@ -60,3 +60,36 @@ func testPhoneAttributes(t *testing.T, db *sqlstore.DB) {
 		t.Errorf("phone = property %q, volume %d, traffic %q", p.Property, p.DataVolumeSize, p.TrafficType)
 	}
 }
+
+func testBuckets(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	a := newFixture(t, db, "acme", 0)
+	b := newFixture(t, db, "bravo", 0)
+	claim := func(name, projectID string) string {
+		t.Helper()
+		var owner string
+		mustTx(t, db, func(tx *sqlstore.Tx) (err error) {
+			owner, err = tx.ClaimBucket(ctx, name, projectID)
+			return err
+		})
+		return owner
+	}
+	if _, err := db.BucketOwner(ctx, "apps"); !errors.Is(err, sqlstore.ErrNotFound) {
+		t.Errorf("owner of an unclaimed bucket: err = %v, want ErrNotFound", err)
+	}
+	if got := claim("apps", a.project.ID); got != a.project.ID {
+		t.Errorf("first claim: owner = %s, want %s", got, a.project.ID)
+	}
+	if got := claim("apps", b.project.ID); got != a.project.ID {
+		t.Errorf("second claim by another project: owner = %s, want the first owner %s", got, a.project.ID)
+	}
+	claim("backups", a.project.ID)
+	claim("media", b.project.ID)
+	if owner, err := db.BucketOwner(ctx, "media"); err != nil || owner != b.project.ID {
+		t.Errorf("BucketOwner(media) = %s, %v", owner, err)
+	}
+	list, err := db.ListBuckets(ctx, a.project.ID)
+	if err != nil || len(list) != 2 || list[0].Name != "apps" || list[1].Name != "backups" {
+		t.Errorf("ListBuckets = %+v, %v; want apps, backups", list, err)
+	}
+}

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"MetaSetOnce", testMeta},
 		{"RenamePhoneKeepsNamesUnique", testRenamePhone},
 		{"PhoneAttributes", testPhoneAttributes},
+		{"BucketsHaveOneOwner", testBuckets},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
