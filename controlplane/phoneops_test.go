@@ -312,7 +312,12 @@ func TestExportResetImport(t *testing.T) {
 		t.Fatalf("exported objects = %+v, %v", objs, err)
 	}
 
-	mustSucceed(t, waitOne(t, c, must(c.ResetPhones(ctx, client.ResetPhonesRequest{Phones: []cph.PhoneRef{{PhoneID: id}}}))))
+	mustSucceed(t, waitOne(t, c, must(c.ResetPhones(ctx, client.ResetPhonesRequest{
+		Phones: []cph.PhoneRef{{PhoneID: id, Property: `{"sys.prop.writewifissid":"lab-wifi"}`}},
+	}))))
+	if got := shell(t, c, id, "getprop sys.prop.writewifissid"); got != "lab-wifi\n" {
+		t.Errorf("property given with the reset = %q, want lab-wifi", got)
+	}
 	if got := shell(t, c, id, "pm list packages -3"); got != "" {
 		t.Errorf("user packages after reset = %q, want none", got)
 	}
