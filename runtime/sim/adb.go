@@ -56,8 +56,9 @@ func (d *Driver) UpdateProperty(ctx context.Context, phoneID string, props map[s
 const appDir = "/data/app/"
 
 // Install implements runtime.ADB. The package name and version come from
-// the AndroidManifest.xml entry of the APK (a zip file) when it is plain
-// XML; otherwise the file name, such as "com.example.app.apk", names the
+// the AndroidManifest.xml entry of the APK (a zip file), in Android's
+// binary XML (as aapt builds it) or in plain XML; without a readable
+// manifest the file name, such as "com.example.app.apk", names the
 // package. The APKs are kept under /data/app/<package>/.
 func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK) (string, error) {
 	if err := ctx.Err(); err != nil {
@@ -134,7 +135,10 @@ func parseAPK(apk runtime.APK) (name, version string, err error) {
 			if xml.Unmarshal(data, &m) == nil && rePackage.MatchString(m.Package) {
 				return m.Package, m.Version, nil
 			}
-			// Binary XML (as built by aapt) is not parsed: fall back on
+			if pkg, version, err := parseBinaryManifest(data); err == nil && rePackage.MatchString(pkg) {
+				return pkg, version, nil
+			}
+			// Neither plain nor binary XML with a package: fall back on
 			// the file name.
 		}
 	}
