@@ -10,6 +10,8 @@ import (
 	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/sqlstore"
 )
 
 func TestRenamePhone(t *testing.T) {
@@ -668,5 +670,46 @@ func TestBuckets(t *testing.T) {
 	}
 	if objs, err := c.ListObjects(ctx, "media", ""); err != nil || len(objs) != 0 {
 		t.Errorf("objects after delete = %+v, %v", objs, err)
+	}
+}
+
+func TestBucketsBelongToOneProject(t *testing.T) {
+	srv := startServer(t, nil)
+	ctx := testCtx(t)
+	owner := newClient(t, srv)
+	if err := owner.PutObject(ctx, "private", "app.apk", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	d, err := srv.DB().DomainByName(ctx, cptest.Domain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = srv.DB().Tx(ctx, func(tx *sqlstore.Tx) error {
+		return tx.CreateProject(ctx, &cph.Project{ID: cph.NewID(), DomainID: d.ID, Name: "cn-south-1", Enabled: true})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, Password: cptest.Password, Project: "cn-south-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bs, err := other.ListBuckets(ctx); err != nil || len(bs) != 0 {
+		t.Errorf("other project's buckets = %+v, %v; want none", bs, err)
+	}
+	_, err = other.ListObjects(ctx, "private", "")
+	wantAPIError(t, "list another project's bucket", err, 404, cph.CodeNoSuchBucket)
+	_, err = other.GetObject(ctx, "private", "app.apk")
+	wantAPIError(t, "get from another project's bucket", err, 404, cph.CodeNoSuchBucket)
+	wantAPIError(t, "put into another project's bucket", other.PutObject(ctx, "private", "evil.apk", []byte("y")), 403, cph.CodeForbidden)
+	wantAPIError(t, "create another project's bucket", other.CreateBucket(ctx, "private"), 403, cph.CodeForbidden)
+	if objs, _ := owner.ListObjects(ctx, "private", ""); len(objs) != 1 {
+		t.Errorf("owner's objects = %+v, want only app.apk", objs)
+	}
+	// A phone operation naming another project's bucket is refused for
+	// that phone.
+	res, err := other.ImportPhoneData(ctx, []cph.RestoreInfo{{PhoneID: cph.NewID(), BucketName: "private", ObjectPath: "app.apk"}})
+	if err != nil || res.Jobs[0].ErrorCode != cph.CodeNoSuchBucket {
+		t.Errorf("import from another project's bucket: %+v, %v", res, err)
 	}
 }
