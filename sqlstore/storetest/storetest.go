@@ -40,6 +40,9 @@ func Run(t *testing.T, open Opener) {
 		{"StalePendingOperations", testStalePending},
 		{"MetaSetOnce", testMeta},
 		{"AccessKeys", testAccessKeys},
+		{"RenamePhoneKeepsNamesUnique", testRenamePhone},
+		{"PhoneAttributes", testPhoneAttributes},
+		{"BucketsHaveOneOwner", testBuckets},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
