@@ -2,9 +2,16 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/agentproto"
+	"github.com/opencph/opencph/objstore"
+	"github.com/opencph/opencph/runtime"
 )
 
 // handler executes one kind of operation and returns its result.
@@ -13,5 +20,202 @@ type handler func(ctx context.Context, op cph.Operation) agentproto.Result
 // phoneHandlers returns the executors of phone operations beyond restart,
 // reset and stop: ADB commands, data export and import, and the like.
 func (a *Agent) phoneHandlers() map[cph.OpKind]handler {
-	return map[cph.OpKind]handler{}
+	return map[cph.OpKind]handler{
+		cph.OpUpdateProperty: a.updateProperty,
+		cph.OpExpandVolume:   a.expandVolume,
+		cph.OpImportTraffic:  a.importTraffic,
+		cph.OpExportData:     a.exportData,
+		cph.OpImportData:     a.importData,
+		cph.OpADBCommand:     a.adbCommand,
+	}
+}
+
+// updateProperty records new properties in the runtime: some apply at
+// once, the others at the phone's next boot.
+func (a *Agent) updateProperty(ctx context.Context, op cph.Operation) agentproto.Result {
+	pu, ok := a.driver.(runtime.PropertyUpdater)
+	if !ok {
+		return failed("Job execution failed: the runtime cannot update properties.")
+	}
+	args, err := decodeRestartArgs(op.Args)
+	if err != nil {
+		return failed(fmt.Sprintf("Job execution failed: invalid property arguments: %v", err))
+	}
+	if err := pu.UpdateProperty(ctx, op.PhoneID, args.Property, cph.PropertyTakesEffectNow); err != nil {
+		return failed(fmt.Sprintf("Job execution failed: property update failed: %v", err))
+	}
+	return agentproto.Result{Success: true}
+}
+
+// expandVolume grows the phone's data volume. Simulated volumes have no
+// size of their own, so only the phone must exist.
+func (a *Agent) expandVolume(ctx context.Context, op cph.Operation) agentproto.Result {
+	if _, err := a.driver.Phone(ctx, op.PhoneID); err != nil {
+		return failed(fmt.Sprintf("Job execution failed: volume expansion failed: %v", err))
+	}
+	return agentproto.Result{Success: true}
+}
+
+// importTraffic switches the phone's traffic route. The route is a
+// network setting of the server; the runtime only needs the phone.
+func (a *Agent) importTraffic(ctx context.Context, op cph.Operation) agentproto.Result {
+	if _, err := a.driver.Phone(ctx, op.PhoneID); err != nil {
+		return failed(fmt.Sprintf("Job execution failed: traffic import failed: %v", err))
+	}
+	return agentproto.Result{Success: true}
+}
+
+// objectFailure turns an object transfer error into a job failure with a
+// dedicated code for a missing bucket or object.
+func objectFailure(bucket, key string, err error) agentproto.Result {
+	switch {
+	case errors.Is(err, objstore.ErrNoSuchBucket):
+		return agentproto.Result{ErrorCode: cph.CodeNoSuchBucket, ErrorMsg: fmt.Sprintf("The specified bucket does not exist: %s.", bucket)}
+	case errors.Is(err, objstore.ErrNoSuchObject):
+		return agentproto.Result{ErrorCode: cph.CodeNoSuchObject, ErrorMsg: fmt.Sprintf("The specified object does not exist: obs://%s/%s.", bucket, key)}
+	}
+	return failed(fmt.Sprintf("Job execution failed: object obs://%s/%s: %v", bucket, key, err))
+}
+
+// exportData packs the phone's data and uploads it.
+func (a *Agent) exportData(ctx context.Context, op cph.Operation) agentproto.Result {
+	ar, ok := a.driver.(runtime.DataArchiver)
+	if !ok {
+		return failed("Job execution failed: the runtime cannot export data.")
+	}
+	var args cph.ExportArgs
+	if err := json.Unmarshal(op.Args, &args); err != nil {
+		return failed(fmt.Sprintf("Job execution failed: invalid export arguments: %v", err))
+	}
+	info, ok := args.Phones[op.PhoneID]
+	if !ok {
+		return failed("Job execution failed: no storage information for this phone.")
+	}
+	data, err := ar.ExportData(ctx, op.PhoneID, info.IncludeFiles, info.ExcludeFiles)
+	if err != nil {
+		return failed(fmt.Sprintf("Job execution failed: data export failed: %v", err))
+	}
+	if err := a.PutObject(ctx, info.BucketName, info.ObjectPath, data); err != nil {
+		return objectFailure(info.BucketName, info.ObjectPath, err)
+	}
+	return agentproto.Result{Success: true, ExecuteMsg: fmt.Sprintf("exported %d bytes to obs://%s/%s", len(data), info.BucketName, info.ObjectPath)}
+}
+
+// importData downloads an export and restores it into the phone.
+func (a *Agent) importData(ctx context.Context, op cph.Operation) agentproto.Result {
+	ar, ok := a.driver.(runtime.DataArchiver)
+	if !ok {
+		return failed("Job execution failed: the runtime cannot import data.")
+	}
+	var args cph.ImportArgs
+	if err := json.Unmarshal(op.Args, &args); err != nil {
+		return failed(fmt.Sprintf("Job execution failed: invalid import arguments: %v", err))
+	}
+	info, ok := args.Phones[op.PhoneID]
+	if !ok {
+		return failed("Job execution failed: no restore information for this phone.")
+	}
+	data, err := a.FetchObject(ctx, info.BucketName, info.ObjectPath)
+	if err != nil {
+		return objectFailure(info.BucketName, info.ObjectPath, err)
+	}
+	if err := ar.ImportData(ctx, op.PhoneID, data); err != nil {
+		return failed(fmt.Sprintf("Job execution failed: data import failed: %v", err))
+	}
+	return agentproto.Result{Success: true, ExecuteMsg: fmt.Sprintf("restored %d bytes from obs://%s/%s", len(data), info.BucketName, info.ObjectPath)}
+}
+
+// adbCommand runs an install, install-multiple, uninstall, push or shell
+// command. The output goes to execute_msg, on success and on failure.
+func (a *Agent) adbCommand(ctx context.Context, op cph.Operation) agentproto.Result {
+	adb, ok := a.driver.(runtime.ADB)
+	if !ok {
+		return failed("Job execution failed: the runtime does not run ADB commands.")
+	}
+	var args cph.CommandArgs
+	if err := json.Unmarshal(op.Args, &args); err != nil {
+		return failed(fmt.Sprintf("Job execution failed: invalid command arguments: %v", err))
+	}
+	if args.TimeoutMillis > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(args.TimeoutMillis)*time.Millisecond)
+		defer cancel()
+	}
+	res := a.runCommand(ctx, adb, op.PhoneID, args)
+	if !res.Success && ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		res.ErrorCode = cph.CodeJobFailed
+		res.ErrorMsg = "Job execution failed: the command timed out."
+	}
+	return res
+}
+
+func (a *Agent) runCommand(ctx context.Context, adb runtime.ADB, phoneID string, args cph.CommandArgs) agentproto.Result {
+	fail := func(output string, format string, v ...any) agentproto.Result {
+		r := failed(fmt.Sprintf(format, v...))
+		r.ExecuteMsg = output
+		return r
+	}
+	switch args.Command {
+	case cph.CommandShell:
+		res, err := adb.Shell(ctx, phoneID, args.Content)
+		if err != nil {
+			return fail("", "Job execution failed: shell command failed: %v", err)
+		}
+		if res.ExitCode != 0 {
+			return fail(res.Output, "Job execution failed: the command exited with status %d.", res.ExitCode)
+		}
+		return agentproto.Result{Success: true, ExecuteMsg: res.Output}
+	case cph.CommandInstall, cph.CommandInstallMultiple:
+		urls := cph.CommandObjects(args.Content)
+		if args.Command == cph.CommandInstall && len(urls) > 1 {
+			urls = urls[:1] // spec §8.7: only the first APK is installed
+		}
+		apks := make([]runtime.APK, 0, len(urls))
+		for _, u := range urls {
+			bucket, key, err := objstore.ParseURL(u)
+			if err != nil {
+				return fail("Failure [INSTALL_FAILED_INVALID_URI]\n", "Job execution failed: %v", err)
+			}
+			data, err := a.FetchObject(ctx, bucket, key)
+			if err != nil {
+				r := objectFailure(bucket, key, err)
+				r.ExecuteMsg = "Failure [INSTALL_FAILED_INVALID_URI]\n"
+				return r
+			}
+			apks = append(apks, runtime.APK{Name: key[strings.LastIndex(key, "/")+1:], Data: data})
+		}
+		pkg, err := adb.Install(ctx, phoneID, apks)
+		if err != nil {
+			reason := "INSTALL_FAILED_INTERNAL_ERROR"
+			if errors.Is(err, runtime.ErrBadPackage) {
+				reason = "INSTALL_PARSE_FAILED_NOT_APK"
+			} else if errors.Is(err, runtime.ErrSystemPackage) {
+				reason = "INSTALL_FAILED_UPDATE_INCOMPATIBLE"
+			}
+			return fail("Failure ["+reason+"]\n", "Job execution failed: install failed: %v", err)
+		}
+		return agentproto.Result{Success: true, ExecuteMsg: "Success\n" + "package:" + pkg + "\n"}
+	case cph.CommandUninstall:
+		fields := strings.Fields(args.Content)
+		pkg := fields[len(fields)-1] // flags such as -k may precede the package
+		if err := adb.Uninstall(ctx, phoneID, pkg); err != nil {
+			return fail("Failure [DELETE_FAILED_INTERNAL_ERROR]\n", "Job execution failed: uninstall failed: %v", err)
+		}
+		return agentproto.Result{Success: true, ExecuteMsg: "Success\n"}
+	case cph.CommandPush:
+		bucket, key, err := objstore.ParseURL(strings.TrimSpace(args.Content))
+		if err != nil {
+			return fail("", "Job execution failed: %v", err)
+		}
+		data, err := a.FetchObject(ctx, bucket, key)
+		if err != nil {
+			return objectFailure(bucket, key, err)
+		}
+		n, err := adb.Push(ctx, phoneID, data)
+		if err != nil {
+			return fail("", "Job execution failed: push failed: %v", err)
+		}
+		return agentproto.Result{Success: true, ExecuteMsg: fmt.Sprintf("%d files pushed from obs://%s/%s\n", n, bucket, key)}
+	}
+	return failed(fmt.Sprintf("Job execution failed: unknown command %q.", args.Command))
 }

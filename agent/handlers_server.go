@@ -153,7 +153,7 @@ func (a *Agent) pushShareFiles(ctx context.Context, op cph.Operation) agentproto
 	}
 	data, err := a.FetchObject(ctx, args.BucketName, args.ObjectPath)
 	if err != nil {
-		return failed(objectFailure(args.BucketName, args.ObjectPath, err))
+		return objectFailure(args.BucketName, args.ObjectPath, err)
 	}
 	files, err := tarFiles(data, sharedTargets)
 	if err != nil {
@@ -180,7 +180,7 @@ func (a *Agent) pushShareApps(ctx context.Context, op cph.Operation) agentproto.
 	}
 	data, err := a.FetchObject(ctx, args.BucketName, args.ObjectPath)
 	if err != nil {
-		return failed(objectFailure(args.BucketName, args.ObjectPath, err))
+		return objectFailure(args.BucketName, args.ObjectPath, err)
 	}
 	files, err := tarFiles(data, nil)
 	if err != nil {

@@ -8,8 +8,6 @@ import (
 	"io"
 	"path"
 	"strings"
-
-	"github.com/opencph/opencph/objstore"
 )
 
 // sharedTargets are the directories a shared-storage tar may write to
@@ -56,15 +54,4 @@ func underAny(name string, dirs []string) bool {
 		}
 	}
 	return false
-}
-
-// objectFailure describes a failed object download for a job's error message.
-func objectFailure(bucket, key string, err error) string {
-	switch {
-	case errors.Is(err, objstore.ErrNoSuchBucket):
-		return fmt.Sprintf("Job execution failed: bucket %q does not exist.", bucket)
-	case errors.Is(err, objstore.ErrNoSuchObject):
-		return fmt.Sprintf("Job execution failed: object %q does not exist in bucket %q.", key, bucket)
-	}
-	return fmt.Sprintf("Job execution failed: cannot download obs://%s/%s: %v", bucket, key, err)
 }

@@ -15,11 +15,13 @@ import (
 
 func (a *app) phonesCommand() *cobra.Command {
 	return group("phones", "List, show, restart, stop and reset cloud phones",
-		a.phonesListCommand(),
-		a.phonesShowCommand(),
-		a.batchCommand(restartKind()),
-		a.batchCommand(stopKind()),
-		a.batchCommand(resetKind()),
+		append([]*cobra.Command{
+			a.phonesListCommand(),
+			a.phonesShowCommand(),
+			a.batchCommand(restartKind()),
+			a.batchCommand(stopKind()),
+			a.batchCommand(resetKind()),
+		}, a.phoneOpCommands()...)...,
 	)
 }
 

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/http"
 	"testing"
 
 	"github.com/opencph/opencph/objstore"
+	"github.com/opencph/opencph/sqlstore"
 )
 
 // TestAgentObjectTransfer moves objects between the control plane's object
@@ -23,6 +25,22 @@ func TestAgentObjectTransfer(t *testing.T) {
 	store := srv.Objects()
 	if err := store.CreateBucket(ctx, "apps"); err != nil {
 		t.Fatal(err)
+	}
+	// The bucket belongs to the project of the agent's server.
+	if err := srv.DB().Tx(ctx, func(tx *sqlstore.Tx) error {
+		_, err := tx.ClaimBucket(ctx, "apps", servers[0].ProjectID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CreateBucket(ctx, "foreign"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Put(ctx, "foreign", "x", bytes.NewReader([]byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.FetchObject(ctx, "foreign", "x"); !errors.Is(err, objstore.ErrNoSuchBucket) {
+		t.Errorf("a bucket of no project of the agent's: %v", err)
 	}
 	big := bytes.Repeat([]byte("0123456789"), 300_000) // 3 MB: over the 1 MiB API body limit
 	if _, err := store.Put(ctx, "apps", "dir/app.apk", bytes.NewReader(big)); err != nil {
@@ -56,4 +74,27 @@ func TestAgentObjectTransfer(t *testing.T) {
 	if err := ag.PutObject(ctx, "apps", "../x", []byte("x")); err == nil {
 		t.Errorf("upload with a bad key accepted")
 	}
+}
+
+// TestLargeUserUpload puts an object over the 1 MiB limit of API bodies
+// through the bucket endpoints.
+func TestLargeUserUpload(t *testing.T) {
+	srv := startServer(t, nil)
+	token, pid := mustLogin(t, srv)
+	big := bytes.Repeat([]byte("apk-bytes "), 300_000)
+	req, _ := http.NewRequest("PUT", srv.URL()+"/opencph/v1/"+pid+"/buckets/big-apps/objects/app.apk", bytes.NewReader(big))
+	req.Header.Set("X-Auth-Token", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("upload of %d bytes: %d", len(big), resp.StatusCode)
+	}
+	rc, obj, err := srv.Objects().Get(t.Context(), "big-apps", "app.apk")
+	if err != nil || obj.Size != int64(len(big)) {
+		t.Fatalf("stored object: %+v, %v", obj, err)
+	}
+	rc.Close()
 }

@@ -41,13 +41,12 @@ func TestPushShareFilesAndApps(t *testing.T) {
 		d, err := c.ShowServer(ctx, id)
 		return err == nil && d.Status == cph.ServerNormal
 	})
-	store := srv.Objects()
-	if err := store.CreateBucket(ctx, "media"); err != nil {
+	if err := c.CreateBucket(ctx, "media"); err != nil {
 		t.Fatal(err)
 	}
 	put := func(key string, data []byte) {
 		t.Helper()
-		if _, err := store.Put(ctx, "media", key, bytes.NewReader(data)); err != nil {
+		if err := c.PutObject(ctx, "media", key, data); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -68,17 +67,17 @@ func TestPushShareFilesAndApps(t *testing.T) {
 	if strings.Join(files, ",") != "/cache/b.bin,/data/media/a.mp4" {
 		t.Errorf("shared files = %v", files)
 	}
-	for _, tc := range []struct{ bucket, key, msg string }{
-		{"media", "share/missing.tar", "does not exist"},
-		{"nobucket", "share/files.tar", "bucket"},
-		{"media", "share/bad.tar", "outside /data and /cache"},
+	for _, tc := range []struct{ bucket, key, code, msg string }{
+		{"media", "share/missing.tar", cph.CodeNoSuchObject, "does not exist"},
+		{"nobucket", "share/files.tar", cph.CodeNoSuchBucket, "bucket"},
+		{"media", "share/bad.tar", cph.CodeJobFailed, "outside /data and /cache"},
 	} {
 		res, err := c.PushShareFiles(ctx, tc.bucket, tc.key, []string{id})
 		if err != nil {
 			t.Fatal(err)
 		}
 		j := run(res.Jobs[0].JobID)
-		if j.Status != cph.JobFailed || j.ErrorCode == nil || *j.ErrorCode != cph.CodeJobFailed || !strings.Contains(*j.ErrorMsg, tc.msg) {
+		if j.Status != cph.JobFailed || j.ErrorCode == nil || *j.ErrorCode != tc.code || !strings.Contains(*j.ErrorMsg, tc.msg) {
 			t.Errorf("push %s/%s: job = %+v (%s)", tc.bucket, tc.key, j, deref(j.ErrorMsg))
 		}
 	}

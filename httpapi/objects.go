@@ -9,6 +9,7 @@ import (
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/agentproto"
 	"github.com/opencph/opencph/objstore"
+	"github.com/opencph/opencph/sqlstore"
 )
 
 // maxObjectBytes is the largest object an agent may upload.
@@ -27,8 +28,21 @@ func objectError(err error) error {
 	return err
 }
 
+// agentBucket checks that the bucket belongs to the project of the
+// agent's server; any other bucket looks missing.
+func (s *Server) agentBucket(r *http.Request, a *agentCaller) error {
+	owner, err := s.db.BucketOwner(r.Context(), r.PathValue("bucket"))
+	if errors.Is(err, sqlstore.ErrNotFound) || (err == nil && owner != a.server.ProjectID) {
+		return objectError(objstore.ErrNoSuchBucket)
+	}
+	return err
+}
+
 // agentGetObject is GET /agent/v1/objects/{bucket}/{key...}.
 func (s *Server) agentGetObject(w http.ResponseWriter, r *http.Request, a *agentCaller) error {
+	if err := s.agentBucket(r, a); err != nil {
+		return err
+	}
 	rc, obj, err := s.cfg.Objects.Get(r.Context(), r.PathValue("bucket"), r.PathValue("key"))
 	if err != nil {
 		return objectError(err)
@@ -43,8 +57,10 @@ func (s *Server) agentGetObject(w http.ResponseWriter, r *http.Request, a *agent
 
 // agentPutObject is PUT /agent/v1/objects/{bucket}/{key...}.
 func (s *Server) agentPutObject(w http.ResponseWriter, r *http.Request, a *agentCaller) error {
-	body := http.MaxBytesReader(w, r.Body, maxObjectBytes)
-	if _, err := s.cfg.Objects.Put(r.Context(), r.PathValue("bucket"), r.PathValue("key"), body); err != nil {
+	if err := s.agentBucket(r, a); err != nil {
+		return err
+	}
+	if _, err := s.cfg.Objects.Put(r.Context(), r.PathValue("bucket"), r.PathValue("key"), r.Body); err != nil {
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) {
 			return err

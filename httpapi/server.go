@@ -126,8 +126,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.accessLog(r, rec, start, reqID)
 	}()
-	if r.Body != nil && !(r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/agent/v1/objects/")) {
-		r.Body = http.MaxBytesReader(rec, r.Body, maxBodyBytes)
+	if r.Body != nil {
+		limit := int64(maxBodyBytes)
+		if r.Method == http.MethodPut && isObjectUpload(r.URL.Path) {
+			limit = maxObjectBytes
+		}
+		r.Body = http.MaxBytesReader(rec, r.Body, limit)
 	}
 	h, pattern := s.mux.Handler(r)
 	if pattern == "" {
@@ -362,4 +366,15 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
+}
+
+// isObjectUpload reports whether path is an object upload, which may be
+// larger than other request bodies: an agent's data export or a user's
+// PUT into a bucket.
+func isObjectUpload(path string) bool {
+	if strings.HasPrefix(path, "/agent/v1/objects/") {
+		return true
+	}
+	rest, ok := strings.CutPrefix(path, "/opencph/v1/")
+	return ok && strings.Contains(rest, "/buckets/") && strings.Contains(rest, "/objects/")
 }

@@ -20,9 +20,10 @@
 // Restart and Reset boot a phone from any state; a boot either ends in
 // StateRunning or in StateFailed.
 //
-// Known limits: phones are only ever added (there is no RemovePhone yet),
-// and the interface covers power and reset operations only; ADB-style
-// operations (packages, files, shell commands) are driver specific for now.
+// Known limits: phones are only ever added (there is no RemovePhone yet).
+// Driver covers power and reset operations only; ADB-style commands,
+// property updates and data export/import are optional capabilities
+// (ADB, PropertyUpdater, DataArchiver in adb.go) that a driver may lack.
 package runtime
 
 import (

@@ -30,11 +30,17 @@
 //     Stopping a stopped phone succeeds at once.
 //   - Operations on one phone never interleave: a second operation waits
 //     for the first (or for its own context). Phones are independent.
+//   - Property updates (UpdateProperty) become the phone's defaults; keys
+//     that apply at once change a running phone, the others wait for the
+//     next successful boot.
+//   - Shell (see adb.go and shell.go) is a small shell over the phone's
+//     properties, packages and files; user applications live under
+//     /data/app/<package>/ and /data/data/<package>/.
 //
-// Known limits: nothing persists across a restart of the process; there is
-// no shell, no networking and no per-phone resource accounting; packages
-// and files are names and bytes with no behaviour; and phones cannot be
-// removed.
+// Known limits: nothing persists across a restart of the process; the
+// shell has no quoting, pipes or redirection; there is no networking and
+// no per-phone resource accounting; packages and files are names and
+// bytes with no behaviour; and phones cannot be removed.
 package sim
 
 import (
@@ -144,6 +150,7 @@ type phone struct {
 	imageID   string
 	defaults  map[string]string // properties a reset returns to
 	property  map[string]string
+	pending   map[string]string // property changes applied at the next boot
 	packages  map[string]Package
 	files     map[string][]byte
 	bootCount int
@@ -319,6 +326,8 @@ func (d *Driver) boot(ctx context.Context, op Op, id string, opts runtime.Restar
 	if opts.ImageID != "" {
 		p.imageID = opts.ImageID
 	}
+	maps.Copy(p.property, p.pending)
+	clear(p.pending)
 	maps.Copy(p.property, opts.Property)
 	p.state = runtime.StateRunning
 	p.bootCount++

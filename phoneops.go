@@ -1,0 +1,232 @@
+package cph
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+)
+
+// Error codes of the phone-instance, ADB-command and data operations
+// (spec §6, §8.6–§8.11, §11). CPS.92xx are OpenCPH's own extensions for
+// object-storage failures of a job, for which Huawei documents no code.
+const (
+	CodeTicketInvalid        = "CPS.0021"
+	CodePhoneNotAvailable    = "CPS.0022"
+	CodePhoneNameInvalid     = "CPS.0025"
+	CodePhoneNameConflict    = "CPS.0026"
+	CodeCommandServerInvalid = "CPS.0097"
+	CodeInvalidCommand       = "CPS.0117"
+	CodeInvalidContent       = "CPS.0118"
+	CodeTooManyRequests      = "CPS.9009"
+	CodeNoSuchBucket         = "CPS.9201"
+	CodeNoSuchObject         = "CPS.9202"
+)
+
+// Operation kinds of the phone-instance, ADB-command and data operations.
+const (
+	OpUpdateProperty OpKind = "update_property"
+	OpExpandVolume   OpKind = "expand_volume"
+	OpImportTraffic  OpKind = "import_traffic"
+	OpExportData     OpKind = "export_data"
+	OpImportData     OpKind = "import_data"
+	OpADBCommand     OpKind = "adb_command"
+)
+
+// ADB commands of POST /phones/commands (spec §8.6).
+const (
+	CommandInstall         = "install"
+	CommandInstallMultiple = "install-multiple"
+	CommandUninstall       = "uninstall"
+	CommandPush            = "push"
+	CommandShell           = "shell"
+)
+
+// Traffic types of ImportTraffic (spec §2.7).
+const (
+	TrafficDirect  = "direct"
+	TrafficRouting = "routing"
+)
+
+// ErrPhoneNameInvalid reports a phone name that breaks the naming rule
+// (HTTP 400, CPS.0025).
+func ErrPhoneNameInvalid() *Error {
+	return Errorf(http.StatusBadRequest, CodePhoneNameInvalid, "Parameter: phone_name is invalid.")
+}
+
+// ErrPhoneNameConflict reports a phone name already used in the project
+// (HTTP 400, CPS.0026).
+func ErrPhoneNameConflict() *Error {
+	return Errorf(http.StatusBadRequest, CodePhoneNameConflict, "Phone name already exists.")
+}
+
+// ErrInvalidCommand reports an unknown ADB command (HTTP 400, CPS.0117).
+func ErrInvalidCommand() *Error {
+	return Errorf(http.StatusBadRequest, CodeInvalidCommand, "Parameter: command is invalid.")
+}
+
+// ErrInvalidContent reports ADB command content that breaks its rules
+// (HTTP 400, CPS.0118).
+func ErrInvalidContent() *Error {
+	return Errorf(http.StatusBadRequest, CodeInvalidContent, "Parameter: content is invalid.")
+}
+
+// ErrTooManyRequests reports a caller over a rate limit (HTTP 429, CPS.9009).
+func ErrTooManyRequests() *Error {
+	return Errorf(http.StatusTooManyRequests, CodeTooManyRequests, "Too many requests.")
+}
+
+var rePhoneName = regexp.MustCompile(`^[a-zA-Z0-9\-_\p{Han}]{1,60}$`)
+
+// ValidPhoneName reports whether name satisfies the phone naming rule of
+// UpdatePhoneName (spec §6.2): 1 to 60 characters of letters, digits,
+// Chinese characters, '-' and '_'.
+func ValidPhoneName(name string) bool { return rePhoneName.MatchString(name) }
+
+// PropertyTakesEffectNow reports whether a change of the property key
+// applies to a running phone at once; every other key applies when the
+// phone next boots (spec §10, "effect").
+func PropertyTakesEffectNow(key string) bool {
+	switch key {
+	case "ro.permission.changed", "ro.install.auto":
+		return true
+	}
+	return false
+}
+
+// StorageInfo is one phone of a BatchExportCloudPhoneData request
+// (spec §6.11).
+type StorageInfo struct {
+	PhoneID      string   `json:"phone_id"`
+	IncludeFiles []string `json:"include_files"`
+	ExcludeFiles []string `json:"exclude_files,omitempty"`
+	BucketName   string   `json:"bucket_name"`
+	ObjectPath   string   `json:"object_path"`
+}
+
+// RestoreInfo is one phone of a BatchImportCloudPhoneData request
+// (spec §6.12).
+type RestoreInfo struct {
+	PhoneID    string `json:"phone_id"`
+	BucketName string `json:"bucket_name"`
+	ObjectPath string `json:"object_path"`
+}
+
+// PhoneDataVolumeSize is one phone of an ExpandPhoneDataVolumeSize
+// request (spec §6.9).
+type PhoneDataVolumeSize struct {
+	PhoneID string `json:"phone_id"`
+	NewSize int32  `json:"new_size"`
+}
+
+// ExportArgs are the arguments of OpExportData operations: the storage
+// information of every phone of the batch, by phone ID.
+type ExportArgs struct {
+	Phones map[string]StorageInfo `json:"phones"`
+}
+
+// ImportArgs are the arguments of OpImportData operations: the restore
+// information of every phone of the batch, by phone ID.
+type ImportArgs struct {
+	Phones map[string]RestoreInfo `json:"phones"`
+}
+
+// VolumeArgs are the arguments of OpExpandVolume operations: the new data
+// volume size in GiB of every phone of the batch, by phone ID.
+type VolumeArgs struct {
+	Sizes map[string]int32 `json:"sizes"`
+}
+
+// TrafficArgs are the arguments of OpImportTraffic operations.
+type TrafficArgs struct {
+	TrafficType string `json:"traffic_type"`
+}
+
+// CommandArgs are the arguments of OpADBCommand operations.
+type CommandArgs struct {
+	Command string `json:"command"`
+	Content string `json:"content"`
+	// TimeoutMillis, when positive, bounds the command's run time
+	// (RunSyncCommand gives each phone 2 s).
+	TimeoutMillis int64 `json:"timeout_ms,omitempty"`
+}
+
+// CommandJob is one entry of a /phones/commands answer: a phone's job, a
+// phone refused per item, or a server of server_ids that is unknown
+// (spec §8.6, O-25).
+type CommandJob struct {
+	PhoneID   string `json:"phone_id,omitempty"`
+	ServerID  string `json:"server_id,omitempty"`
+	JobID     string `json:"job_id,omitempty"`
+	ErrorCode string `json:"error_code,omitempty"`
+	ErrorMsg  string `json:"error_msg,omitempty"`
+}
+
+// SyncCommandJob is one entry of a RunSyncCommand answer (spec §4.1
+// RunSyncCommandJob). Refused items have status -1 and no job ID.
+type SyncCommandJob struct {
+	PhoneID    string    `json:"phone_id,omitempty"`
+	ServerID   string    `json:"server_id,omitempty"`
+	JobID      string    `json:"job_id,omitempty"`
+	Status     JobStatus `json:"status"`
+	ErrorCode  *string   `json:"error_code"`
+	ErrorMsg   *string   `json:"error_msg"`
+	ExecuteMsg *string   `json:"execute_msg"`
+}
+
+// ConnectAccessInfo is the access information of one phone in a
+// BatchShowPhoneConnectInfos answer (spec §6.8).
+type ConnectAccessInfo struct {
+	AccessIP   string `json:"access_ip"`
+	IntranetIP string `json:"intranet_ip"`
+	AccessIPv6 string `json:"access_ipv6"`
+	AccessPort int32  `json:"access_port"`
+	SessionID  string `json:"session_id"`
+	Timestamp  string `json:"timestamp"`
+	Ticket     string `json:"ticket"`
+}
+
+// ConnectInfo is the connection information of one phone (spec §6.8).
+type ConnectInfo struct {
+	PhoneID    string            `json:"phone_id"`
+	AccessInfo ConnectAccessInfo `json:"access_info"`
+}
+
+// ConnectErrorInfo is a phone that could not be connected (spec §6.8).
+type ConnectErrorInfo struct {
+	PhoneID   string `json:"phone_id"`
+	ErrorCode string `json:"error_code"`
+	ErrorMsg  string `json:"error_msg"`
+}
+
+// ConnectInfos is the body of a BatchShowPhoneConnectInfos answer.
+type ConnectInfos struct {
+	RequestID    string             `json:"request_id"`
+	ConnectInfos []ConnectInfo      `json:"connect_infos"`
+	Errors       []ConnectErrorInfo `json:"errors"`
+}
+
+// Client types of BatchShowPhoneConnectInfos (spec §2.7).
+var connectClientTypes = []string{"ANDROID", "WINDOWS", "H5_MOBILE", "H5_PC", "IOS"}
+
+// ValidClientType reports whether t is a client_type of
+// BatchShowPhoneConnectInfos.
+func ValidClientType(t string) bool {
+	for _, v := range connectClientTypes {
+		if t == v {
+			return true
+		}
+	}
+	return false
+}
+
+// CommandObjects returns the obs:// references of an install or
+// install-multiple content, in order, skipping flags such as -t or -r.
+func CommandObjects(content string) []string {
+	var out []string
+	for _, f := range strings.Fields(content) {
+		if strings.HasPrefix(f, "obs://") {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,445 @@
+package sim
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/opencph/opencph/runtime"
+)
+
+var (
+	_ runtime.ADB             = (*Driver)(nil)
+	_ runtime.PropertyUpdater = (*Driver)(nil)
+	_ runtime.DataArchiver    = (*Driver)(nil)
+)
+
+// UpdateProperty implements runtime.PropertyUpdater.
+func (d *Driver) UpdateProperty(ctx context.Context, phoneID string, props map[string]string, immediate func(string) bool) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sim: update property of phone %s: %w", phoneID, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p := d.phones[phoneID]
+	if p == nil {
+		return fmt.Errorf("sim: update property of phone %s: %w", phoneID, runtime.ErrNoSuchPhone)
+	}
+	if p.pending == nil {
+		p.pending = make(map[string]string)
+	}
+	for k, v := range props {
+		p.defaults[k] = v
+		if p.state == runtime.StateRunning && immediate != nil && immediate(k) {
+			p.property[k] = v
+			delete(p.pending, k)
+			continue
+		}
+		p.pending[k] = v
+	}
+	return nil
+}
+
+// appDir is where user applications live on a phone.
+const appDir = "/data/app/"
+
+// Install implements runtime.ADB. The package name and version come from
+// the AndroidManifest.xml entry of the APK (a zip file), in Android's
+// binary XML (as aapt builds it) or in plain XML; without a readable
+// manifest the file name, such as "com.example.app.apk", names the
+// package. The APKs are kept under /data/app/<package>/.
+func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("sim: install on phone %s: %w", phoneID, err)
+	}
+	if len(apks) == 0 {
+		return "", fmt.Errorf("sim: install on phone %s: %w: no APK", phoneID, runtime.ErrBadPackage)
+	}
+	var name, version string
+	for _, apk := range apks {
+		n, v, err := parseAPK(apk)
+		if err != nil {
+			return "", fmt.Errorf("sim: install %s on phone %s: %w", apk.Name, phoneID, err)
+		}
+		if name != "" && n != name {
+			return "", fmt.Errorf("sim: install on phone %s: %w: split APKs of different packages %s and %s", phoneID, runtime.ErrBadPackage, name, n)
+		}
+		if name == "" {
+			name = n
+		}
+		if version == "" {
+			version = v
+		}
+	}
+	if version == "" {
+		version = "1.0"
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p, err := d.running(phoneID)
+	if err != nil {
+		return "", fmt.Errorf("sim: install %s on phone %s: %w", name, phoneID, err)
+	}
+	if old, ok := p.packages[name]; ok && old.System {
+		return "", fmt.Errorf("sim: install %s on phone %s: %w", name, phoneID, runtime.ErrSystemPackage)
+	}
+	p.removeTree(appDir + name)
+	for i, apk := range apks {
+		file := "base.apk"
+		if i > 0 {
+			file = fmt.Sprintf("split_%d.apk", i)
+		}
+		p.files[appDir+name+"/"+file] = slices.Clone(apk.Data)
+	}
+	if !p.exists("/data/data/" + name) {
+		p.files["/data/data/"+name+"/"] = nil
+	}
+	p.packages[name] = Package{Name: name, Version: version}
+	return name, nil
+}
+
+var rePackage = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$`)
+
+// parseAPK returns the package name and version of an APK.
+func parseAPK(apk runtime.APK) (name, version string, err error) {
+	if zr, zerr := zip.NewReader(bytes.NewReader(apk.Data), int64(len(apk.Data))); zerr == nil {
+		for _, f := range zr.File {
+			if f.Name != "AndroidManifest.xml" {
+				continue
+			}
+			rc, err := f.Open()
+			if err != nil {
+				return "", "", fmt.Errorf("%w: %v", runtime.ErrBadPackage, err)
+			}
+			data, err := io.ReadAll(io.LimitReader(rc, 1<<20))
+			rc.Close()
+			if err != nil {
+				return "", "", fmt.Errorf("%w: %v", runtime.ErrBadPackage, err)
+			}
+			var m struct {
+				Package string `xml:"package,attr"`
+				Version string `xml:"versionName,attr"`
+			}
+			if xml.Unmarshal(data, &m) == nil && rePackage.MatchString(m.Package) {
+				return m.Package, m.Version, nil
+			}
+			if pkg, version, err := parseBinaryManifest(data); err == nil && rePackage.MatchString(pkg) {
+				return pkg, version, nil
+			}
+			// Neither plain nor binary XML with a package: fall back on
+			// the file name.
+		}
+	}
+	base := strings.TrimSuffix(path.Base(apk.Name), ".apk")
+	if rePackage.MatchString(base) {
+		return base, "", nil
+	}
+	return "", "", fmt.Errorf("%w: no package name in the manifest, and the file name %q is not a package name", runtime.ErrBadPackage, apk.Name)
+}
+
+// Uninstall implements runtime.ADB.
+func (d *Driver) Uninstall(ctx context.Context, phoneID, pkg string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sim: uninstall on phone %s: %w", phoneID, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p, err := d.running(phoneID)
+	if err != nil {
+		return fmt.Errorf("sim: uninstall %s on phone %s: %w", pkg, phoneID, err)
+	}
+	return p.uninstall(pkg)
+}
+
+// uninstall removes a user package and its files. The caller holds
+// Driver.mu.
+func (p *phone) uninstall(pkg string) error {
+	old, ok := p.packages[pkg]
+	if !ok {
+		return fmt.Errorf("sim: uninstall %s on phone %s: %w", pkg, p.id, runtime.ErrNoSuchPackage)
+	}
+	if old.System {
+		return fmt.Errorf("sim: uninstall %s on phone %s: %w", pkg, p.id, runtime.ErrSystemPackage)
+	}
+	delete(p.packages, pkg)
+	p.removeTree(appDir + pkg)
+	p.removeTree("/data/data/" + pkg)
+	return nil
+}
+
+// Push implements runtime.ADB. Regular files and directories of the
+// archive are written relative to the root; other entries are skipped.
+// Nothing can be written below /system, /proc or /sys (a read-only file
+// system).
+func (d *Driver) Push(ctx context.Context, phoneID string, archive []byte) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("sim: push to phone %s: %w", phoneID, err)
+	}
+	entries, err := readTar(archive)
+	if err != nil {
+		return 0, fmt.Errorf("sim: push to phone %s: %w", phoneID, err)
+	}
+	for _, e := range entries {
+		if under(e.path, "/system") || under(e.path, "/proc") || under(e.path, "/sys") {
+			return 0, fmt.Errorf("sim: push %s to phone %s: %w: read-only file system", e.path, phoneID, runtime.ErrBadArchive)
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p, err := d.running(phoneID)
+	if err != nil {
+		return 0, fmt.Errorf("sim: push to phone %s: %w", phoneID, err)
+	}
+	n := 0
+	for _, e := range entries {
+		if p.write(e) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// tarEntry is a file or directory of an archive, with its absolute path.
+type tarEntry struct {
+	path string
+	dir  bool
+	data []byte
+}
+
+// readTar reads the regular files and directories of a tar archive.
+func readTar(archive []byte) ([]tarEntry, error) {
+	tr := tar.NewReader(bytes.NewReader(archive))
+	var out []tarEntry
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", runtime.ErrBadArchive, err)
+		}
+		name := path.Clean("/" + h.Name)
+		switch h.Typeflag {
+		case tar.TypeDir:
+			out = append(out, tarEntry{path: name, dir: true})
+		case tar.TypeReg:
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", runtime.ErrBadArchive, err)
+			}
+			out = append(out, tarEntry{path: name, data: data})
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no files", runtime.ErrBadArchive)
+	}
+	return out, nil
+}
+
+// write stores one archive entry; it reports whether it was a file. The
+// caller holds Driver.mu.
+func (p *phone) write(e tarEntry) bool {
+	if e.path == "/" {
+		return false
+	}
+	if e.dir {
+		if !p.exists(e.path) {
+			p.files[e.path+"/"] = nil
+		}
+		return false
+	}
+	delete(p.files, e.path+"/")
+	p.files[e.path] = slices.Clone(e.data)
+	return true
+}
+
+// under reports whether name is dir or lies below it.
+func under(name, dir string) bool {
+	return name == dir || strings.HasPrefix(name, strings.TrimSuffix(dir, "/")+"/")
+}
+
+// exists reports whether name is a file or a directory. The caller holds
+// Driver.mu.
+func (p *phone) exists(name string) bool {
+	if name == "/" {
+		return true
+	}
+	if _, ok := p.files[name]; ok {
+		return true
+	}
+	return p.isDir(name)
+}
+
+// isDir reports whether name is a directory: an empty directory marker
+// (a key ending in '/') or the parent of a file. The caller holds
+// Driver.mu.
+func (p *phone) isDir(name string) bool {
+	if name == "/" {
+		return true
+	}
+	prefix := strings.TrimSuffix(name, "/") + "/"
+	for k := range p.files {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// removeTree removes name and everything below it. The caller holds
+// Driver.mu.
+func (p *phone) removeTree(name string) {
+	delete(p.files, name)
+	prefix := strings.TrimSuffix(name, "/") + "/"
+	for k := range p.files {
+		if strings.HasPrefix(k, prefix) {
+			delete(p.files, k)
+		}
+	}
+}
+
+// manifestName is the archive entry that holds a phone's properties and
+// user applications in a data export.
+const manifestName = "opencph-export.json"
+
+// exportManifest is the content of manifestName.
+type exportManifest struct {
+	Version    int               `json:"version"`
+	PhoneID    string            `json:"phone_id"`
+	ImageID    string            `json:"image_id"`
+	Properties map[string]string `json:"properties"`
+	Packages   []Package         `json:"packages"`
+}
+
+// matches reports whether name is selected by one of patterns.
+func matches(name string, patterns []string) bool {
+	for _, pat := range patterns {
+		if prefix, ok := strings.CutSuffix(pat, "*"); ok {
+			if strings.HasPrefix(name, prefix) {
+				return true
+			}
+		} else if under(strings.TrimSuffix(name, "/"), path.Clean(pat)) {
+			return true
+		}
+	}
+	return false
+}
+
+// ExportData implements runtime.DataArchiver. The archive holds the
+// selected files (paths relative to the root) and the manifest entry
+// opencph-export.json with the phone's properties and user applications.
+func (d *Driver) ExportData(ctx context.Context, phoneID string, include, exclude []string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sim: export phone %s: %w", phoneID, err)
+	}
+	d.mu.Lock()
+	p, err := d.running(phoneID)
+	if err != nil {
+		d.mu.Unlock()
+		return nil, fmt.Errorf("sim: export phone %s: %w", phoneID, err)
+	}
+	files := make(map[string][]byte)
+	for k, v := range p.files {
+		if matches(k, include) && !matches(k, exclude) {
+			files[k] = slices.Clone(v)
+		}
+	}
+	m := exportManifest{Version: 1, PhoneID: p.id, ImageID: p.imageID, Properties: maps.Clone(p.property)}
+	for _, pkg := range p.packages {
+		if !pkg.System {
+			m.Packages = append(m.Packages, pkg)
+		}
+	}
+	d.mu.Unlock()
+	sort.Slice(m.Packages, func(i, j int) bool { return m.Packages[i].Name < m.Packages[j].Name })
+
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	meta, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("sim: export phone %s: %w", phoneID, err)
+	}
+	if err := writeTarFile(tw, manifestName, meta); err != nil {
+		return nil, fmt.Errorf("sim: export phone %s: %w", phoneID, err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		rel := strings.TrimPrefix(name, "/")
+		if strings.HasSuffix(name, "/") {
+			err = tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: rel, Mode: 0o771})
+		} else {
+			err = writeTarFile(tw, rel, files[name])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sim: export phone %s: %w", phoneID, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, fmt.Errorf("sim: export phone %s: %w", phoneID, err)
+	}
+	return buf.Bytes(), nil
+}
+
+func writeTarFile(tw *tar.Writer, name string, data []byte) error {
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o660, Size: int64(len(data))}); err != nil {
+		return err
+	}
+	_, err := tw.Write(data)
+	return err
+}
+
+// ImportData implements runtime.DataArchiver. Files below /data and
+// /cache are written; the manifest's user applications are registered
+// again and its properties restored. Entries elsewhere are skipped.
+func (d *Driver) ImportData(ctx context.Context, phoneID string, archive []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sim: import into phone %s: %w", phoneID, err)
+	}
+	entries, err := readTar(archive)
+	if err != nil {
+		return fmt.Errorf("sim: import into phone %s: %w", phoneID, err)
+	}
+	var m *exportManifest
+	for _, e := range entries {
+		if e.path == "/"+manifestName && !e.dir {
+			m = new(exportManifest)
+			if err := json.Unmarshal(e.data, m); err != nil {
+				return fmt.Errorf("sim: import into phone %s: %w: bad %s: %v", phoneID, runtime.ErrBadArchive, manifestName, err)
+			}
+		}
+	}
+	if m == nil {
+		return fmt.Errorf("sim: import into phone %s: %w: no %s (not a data export)", phoneID, runtime.ErrBadArchive, manifestName)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p, err := d.running(phoneID)
+	if err != nil {
+		return fmt.Errorf("sim: import into phone %s: %w", phoneID, err)
+	}
+	for _, e := range entries {
+		if under(e.path, "/data") || under(e.path, "/cache") {
+			p.write(e)
+		}
+	}
+	for _, pkg := range m.Packages {
+		if old, ok := p.packages[pkg.Name]; ok && old.System {
+			continue
+		}
+		pkg.System = false
+		p.packages[pkg.Name] = pkg
+	}
+	maps.Copy(p.property, m.Properties)
+	return nil
+}

@@ -1,0 +1,209 @@
+package sim_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/opencph/opencph/runtime"
+	"github.com/opencph/opencph/runtime/sim"
+)
+
+// runningPhone returns a driver with one running phone "p1".
+func runningPhone(t *testing.T) *sim.Driver {
+	t.Helper()
+	d := sim.New(sim.Config{})
+	mustEnsure(t, d, runtime.PhoneSpec{ID: "p1", Index: 1, Running: true})
+	return d
+}
+
+// sh runs a shell command on p1 and returns its output and exit code.
+func sh(t *testing.T, d *sim.Driver, cmd string) (string, int) {
+	t.Helper()
+	res, err := d.Shell(context.Background(), "p1", cmd)
+	if err != nil {
+		t.Fatalf("shell %q: %v", cmd, err)
+	}
+	return res.Output, res.ExitCode
+}
+
+func TestShell(t *testing.T) {
+	d := runningPhone(t)
+	for _, tc := range []struct {
+		cmd, out string
+		code     int
+	}{
+		{"echo hello world", "hello world\n", 0},
+		{"getprop ro.build.version.sdk", "30\n", 0},
+		{"getprop no.such.prop", "\n", 0},
+		{"setprop debug.x 1", "", 0},
+		{"getprop debug.x", "1\n", 0},
+		{"setprop ro.build.version.sdk 99", "setprop: failed to set property 'ro.build.version.sdk' to '99'\n", 1},
+		{"ls /system", "build.prop\netc\n", 0},
+		{"ls /nowhere", "ls: /nowhere: No such file or directory\n", 1},
+		{"cat /system", "cat: /system: Is a directory\n", 1},
+		{"mkdir /data/x", "", 0},
+		{"mkdir /data/x", "mkdir: '/data/x': File exists\n", 1},
+		{"ls /data", "x\n", 0},
+		{"touch /data/x/f", "", 0},
+		{"rm /data/x", "rm: /data/x: is a directory\n", 1},
+		{"rm -r /data/x", "", 0},
+		{"ls /data", "ls: /data: No such file or directory\n", 1},
+		{"rm /system/build.prop", "rm: /system/build.prop: Read-only file system\n", 1},
+		{"rm -f /data/none", "", 0},
+		{"whoami", "shell\n", 0},
+		{"pm list packages -s launcher", "package:com.android.launcher3\n", 0},
+		{"pm path com.android.settings", "package:/system/app/com.android.settings/com.android.settings.apk\n", 0},
+		{"pm path com.none", "", 1},
+		{"reboot", "/system/bin/sh: reboot: not found\n", 127},
+		{"", "", 0},
+	} {
+		out, code := sh(t, d, tc.cmd)
+		if out != tc.out || code != tc.code {
+			t.Errorf("%q = %q exit %d, want %q exit %d", tc.cmd, out, code, tc.out, tc.code)
+		}
+	}
+	if err := d.Stop(context.Background(), "p1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Shell(context.Background(), "p1", "id"); !errors.Is(err, runtime.ErrNotRunning) {
+		t.Errorf("shell on a stopped phone: err = %v, want ErrNotRunning", err)
+	}
+}
+
+func TestUpdatePropertyPendingUntilBoot(t *testing.T) {
+	d := runningPhone(t)
+	ctx := context.Background()
+	now := func(k string) bool { return k == "ro.install.auto" }
+	if err := d.UpdateProperty(ctx, "p1", map[string]string{"ro.install.auto": "1", "com.cph.mainkeys": "1"}, now); err != nil {
+		t.Fatal(err)
+	}
+	p := mustPhone(t, d, "p1")
+	if p.Property["ro.install.auto"] != "1" || p.Property["com.cph.mainkeys"] != "0" {
+		t.Errorf("before boot: install.auto %q, mainkeys %q; want 1 and the old 0", p.Property["ro.install.auto"], p.Property["com.cph.mainkeys"])
+	}
+	if err := d.Restart(ctx, "p1", runtime.RestartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustPhone(t, d, "p1").Property["com.cph.mainkeys"]; got != "1" {
+		t.Errorf("after restart: mainkeys %q, want 1", got)
+	}
+	// Updated properties are defaults: a reset keeps them.
+	if err := d.Reset(ctx, "p1", runtime.RestartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustPhone(t, d, "p1").Property["com.cph.mainkeys"]; got != "1" {
+		t.Errorf("after reset: mainkeys %q, want 1", got)
+	}
+	if err := d.UpdateProperty(ctx, "none", nil, now); !errors.Is(err, runtime.ErrNoSuchPhone) {
+		t.Errorf("unknown phone: err = %v", err)
+	}
+}
+
+func TestInstallUninstallPush(t *testing.T) {
+	d := runningPhone(t)
+	ctx := context.Background()
+	pkg, err := d.Install(ctx, "p1", []runtime.APK{{Name: "com.example.one.apk", Data: []byte("x")}})
+	if err != nil || pkg != "com.example.one" {
+		t.Fatalf("install = %q, %v", pkg, err)
+	}
+	if _, err := d.Install(ctx, "p1", []runtime.APK{{Name: "app.apk", Data: []byte("x")}}); !errors.Is(err, runtime.ErrBadPackage) {
+		t.Errorf("install without a package name: err = %v", err)
+	}
+	if out, _ := sh(t, d, "pm list packages -3"); out != "package:com.example.one\n" {
+		t.Errorf("user packages = %q", out)
+	}
+	if err := d.Uninstall(ctx, "p1", "com.android.settings"); !errors.Is(err, runtime.ErrSystemPackage) {
+		t.Errorf("uninstall of a system package: err = %v", err)
+	}
+	if err := d.Uninstall(ctx, "p1", "com.example.one"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Uninstall(ctx, "p1", "com.example.one"); !errors.Is(err, runtime.ErrNoSuchPackage) {
+		t.Errorf("second uninstall: err = %v", err)
+	}
+	if out, _ := sh(t, d, "ls /data/app"); out != "ls: /data/app: No such file or directory\n" {
+		t.Errorf("/data/app after uninstall: %q", out)
+	}
+
+	n, err := d.Push(ctx, "p1", tarOf(t, map[string]string{"data/a/b.txt": "b", "./cache/c": "c"}))
+	if err != nil || n != 2 {
+		t.Fatalf("push = %d, %v", n, err)
+	}
+	if out, _ := sh(t, d, "cat /data/a/b.txt /cache/c"); out != "bc" {
+		t.Errorf("pushed files = %q", out)
+	}
+	if _, err := d.Push(ctx, "p1", tarOf(t, map[string]string{"system/x": "x"})); !errors.Is(err, runtime.ErrBadArchive) {
+		t.Errorf("push into /system: err = %v", err)
+	}
+	if _, err := d.Push(ctx, "p1", []byte("not a tar")); !errors.Is(err, runtime.ErrBadArchive) {
+		t.Errorf("push of garbage: err = %v", err)
+	}
+}
+
+func TestExportImportRoundTrip(t *testing.T) {
+	d := runningPhone(t)
+	ctx := context.Background()
+	if _, err := d.Push(ctx, "p1", tarOf(t, map[string]string{"data/keep.txt": "k", "data/tmp/drop.txt": "d", "cache/c": "c"})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Install(ctx, "p1", []runtime.APK{{Name: "com.example.kept.apk", Data: []byte("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	sh(t, d, "setprop persist.kept yes")
+	archive, err := d.ExportData(ctx, "p1", []string{"/data"}, []string{"/data/tmp*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	tr := tar.NewReader(bytes.NewReader(archive))
+	for h, err := tr.Next(); err == nil; h, err = tr.Next() {
+		names = append(names, h.Name)
+	}
+	if got := strings.Join(names, ","); got != "opencph-export.json,data/app/com.example.kept/base.apk,data/data/com.example.kept/,data/keep.txt" {
+		t.Errorf("archive entries = %s", got)
+	}
+	if err := d.Reset(ctx, "p1", runtime.RestartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.ImportData(ctx, "p1", archive); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := sh(t, d, "cat /data/keep.txt"); out != "k" {
+		t.Errorf("restored file = %q", out)
+	}
+	if _, code := sh(t, d, "cat /data/tmp/drop.txt"); code == 0 {
+		t.Error("excluded file restored")
+	}
+	if out, _ := sh(t, d, "pm list packages -3"); out != "package:com.example.kept\n" {
+		t.Errorf("restored packages = %q", out)
+	}
+	if out, _ := sh(t, d, "getprop persist.kept"); out != "yes\n" {
+		t.Errorf("restored property = %q", out)
+	}
+	if err := d.ImportData(ctx, "p1", tarOf(t, map[string]string{"data/x": "x"})); !errors.Is(err, runtime.ErrBadArchive) {
+		t.Errorf("import of a tar without manifest: err = %v", err)
+	}
+}
+
+// tarOf returns a tar archive of the files, by name.
+func tarOf(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, body := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
