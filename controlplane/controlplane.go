@@ -75,6 +75,9 @@ type Server struct {
 	mu      sync.Mutex
 	drivers map[string]*sim.Driver   // by server id
 	agents  map[string]*runningAgent // by server id
+	// fleetLease is held while this replica runs the simulated fleet; only
+	// the fleet goroutine (and Shutdown, after it ends) touch it.
+	fleetLease *sqlstore.Lease
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -136,11 +139,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.engine = engine.New(db, cfg.Engine)
-	if s.boot, err = bootstrap(ctx, db, cfg); err != nil {
-		db.Close()
-		return nil, err
-	}
-	fleet, err := ensureFleet(ctx, db, cfg, s.boot.ProjectID)
+	// Replicas that start together on one database take turns here.
+	var fleet []fleetServer
+	err = db.WithLock(ctx, sqlstore.LockBootstrap, func() error {
+		if s.boot, err = bootstrap(ctx, db, cfg); err != nil {
+			return err
+		}
+		fleet, err = ensureFleet(ctx, db, cfg, s.boot.ProjectID)
+		return err
+	})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -176,7 +183,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		defer s.wg.Done()
 		s.engine.Run(runCtx)
 	}()
-	if err := s.syncFleet(runCtx); err != nil {
+	if err := s.fleetTick(runCtx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -232,6 +239,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.http.Close()
 	}
 	s.wg.Wait()
+	if s.fleetLease != nil {
+		s.fleetLease.Release(context.WithoutCancel(ctx))
+	}
 	if cerr := s.db.Close(); err == nil {
 		err = cerr
 	}

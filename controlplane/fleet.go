@@ -121,6 +121,45 @@ func (s *Server) startAgent(ctx context.Context, fs sqlstore.FleetServer) error 
 	return nil
 }
 
+// fleetTick runs the simulated fleet if this replica holds (or can take)
+// the fleet lease: on several replicas sharing a database exactly one runs
+// the in-process agents, and another takes over when it dies.
+func (s *Server) fleetTick(ctx context.Context) error {
+	if s.fleetLease == nil {
+		l, ok, err := s.db.TryLease(ctx, sqlstore.LockFleet)
+		if err != nil || !ok {
+			return err // another replica runs the simulated fleet
+		}
+		s.fleetLease = l
+		if s.db.Engine() == sqlstore.Postgres {
+			s.log.Info("this replica now runs the simulated fleet's agents")
+		}
+	} else if !s.fleetLease.Alive(ctx) {
+		s.fleetLease.Release(ctx)
+		s.fleetLease = nil
+		s.log.Warn("lost the simulated fleet's lease; stopping its agents")
+		s.stopAgents()
+		return nil
+	}
+	return s.syncFleet(ctx)
+}
+
+// stopAgents stops every in-process agent.
+func (s *Server) stopAgents() {
+	s.mu.Lock()
+	var all []*runningAgent
+	for id, ra := range s.agents {
+		all = append(all, ra)
+		delete(s.agents, id)
+		delete(s.drivers, id)
+	}
+	s.mu.Unlock()
+	for _, ra := range all {
+		ra.cancel()
+		<-ra.done
+	}
+}
+
 // runFleet keeps the agents in step with the simulated servers until ctx ends.
 func (s *Server) runFleet(ctx context.Context) {
 	t := time.NewTicker(fleetSyncInterval)
@@ -131,7 +170,7 @@ func (s *Server) runFleet(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if err := s.syncFleet(ctx); err != nil && ctx.Err() == nil {
+		if err := s.fleetTick(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("fleet sync failed", "err", err)
 		}
 	}
