@@ -44,7 +44,10 @@ type Config struct {
 	Engine   engine.Config
 	IAM      iam.Config
 	PollWait time.Duration // longest agent long-poll: 25s
-	Logger   *slog.Logger
+	// AgentEnrollToken, if set, lets cph-agent processes enroll new
+	// servers; without it enrollment is off.
+	AgentEnrollToken string
+	Logger           *slog.Logger
 }
 
 // Bootstrap names the first account. Empty fields take defaults: domain
@@ -164,7 +167,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	api := httpapi.New(httpapi.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
+	api := httpapi.New(httpapi.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects, EnrollToken: cfg.AgentEnrollToken,
 		Logger: cfg.Logger.With("component", "http"), PollWait: cfg.PollWait})
 	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}

@@ -41,6 +41,8 @@ type Config struct {
 	Logger  *slog.Logger
 	// PollWait caps how long an agent's long-poll is held open (default 25s).
 	PollWait time.Duration
+	// EnrollToken, if set, lets agents enroll new servers with it.
+	EnrollToken string
 	// Ready reports whether the server is ready to serve (for /healthz);
 	// nil means always ready.
 	Ready func() bool
@@ -350,6 +352,7 @@ func (s *Server) routes() {
 	s.imageRoutes()
 
 	// Agents.
+	s.handle("POST /agent/v1/enroll", familyAgent, s.agentEnroll)
 	s.handle("POST /agent/v1/session", familyAgent, s.withAgent(s.agentSession))
 	s.handle("POST /agent/v1/poll", familyAgent, s.withAgent(s.agentPoll))
 	s.handle("POST /agent/v1/operations/{operation_id}/result", familyAgent, s.withAgent(s.agentResult))

@@ -265,3 +265,21 @@ func (tx *Tx) UserByName(ctx context.Context, domainID, name string) (*cph.User,
 	}
 	return u, nil
 }
+
+// ProjectsNamed returns the projects of every domain with that name.
+func (db *DB) ProjectsNamed(ctx context.Context, name string) ([]*cph.Project, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+projectCols+` FROM projects WHERE name = $1 ORDER BY id`, name)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: projects named %s: %w", name, err)
+	}
+	defer rows.Close()
+	var out []*cph.Project
+	for rows.Next() {
+		p, err := scanProject(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,365 @@
+// Package cluster_test runs OpenCPH as a real deployment: several cphd
+// replicas on one PostgreSQL database and cph-agent processes, all built
+// from this repository, started and killed as separate processes.
+package cluster_test
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/opencph/opencph/sqlstore/storetest"
+)
+
+// bin holds the cphd and cph-agent binaries built for the tests.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "opencph-cluster-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	for _, cmd := range []string{"cphd", "cph-agent"} {
+		build := exec.Command(goTool, "build", "-o", filepath.Join(dir, cmd), "github.com/opencph/opencph/cmd/"+cmd)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build", cmd, err)
+			os.Exit(1)
+		}
+	}
+	bin = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is a started process.
+type proc struct {
+	name   string
+	cmd    *exec.Cmd
+	url    string
+	mu     sync.Mutex
+	output bytes.Buffer
+}
+
+func (p *proc) log() string { p.mu.Lock(); defer p.mu.Unlock(); return p.output.String() }
+
+type lockedWriter struct{ p *proc }
+
+func (w lockedWriter) Write(b []byte) (int, error) {
+	w.p.mu.Lock()
+	defer w.p.mu.Unlock()
+	return w.p.output.Write(b)
+}
+
+// kill sends SIGKILL and waits for the process to end.
+func (p *proc) kill() {
+	if p.cmd.ProcessState == nil {
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		p.cmd.Wait()
+	}
+}
+
+var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+
+// start runs a binary; for cphd it waits until it listens and records its URL.
+func start(t *testing.T, name, binary string, env []string, args ...string) *proc {
+	t.Helper()
+	p := &proc{name: name, cmd: exec.Command(filepath.Join(bin, binary), args...)}
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stderr = lockedWriter{p}
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("--- output of %s:\n%s", p.name, p.log())
+		}
+	})
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lockedWriter{p}.Write([]byte(sc.Text() + "\n"))
+			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+				urls <- m[1]
+			}
+		}
+	}()
+	if binary == "cphd" {
+		select {
+		case p.url = <-urls:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("%s did not start:\n%s", name, p.log())
+		}
+	}
+	return p
+}
+
+// api is a tiny JSON-over-HTTP helper.
+func api(t *testing.T, method, url, token, body string, out any) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("X-Auth-Token", token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0 // the replica may be down; callers decide
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && len(b) > 0 {
+		json.Unmarshal(b, out)
+	}
+	return resp.StatusCode
+}
+
+type phone struct {
+	ID       string `json:"phone_id"`
+	ServerID string `json:"server_id"`
+	Status   int    `json:"status"`
+}
+
+type job struct {
+	ID        string  `json:"job_id"`
+	PhoneID   string  `json:"phone_id"`
+	Status    int     `json:"status"`
+	ErrorCode *string `json:"error_code"`
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestReplicasAndAgents runs two cphd replicas on one PostgreSQL database
+// with two cph-agent processes attached to different replicas. It checks
+// that batches span agents of both replicas, that killing a replica
+// mid-batch loses no job, and that killing an agent makes its server and
+// phones abnormal and fails its jobs, until the restarted agent (same
+// identity) brings them back.
+func TestReplicasAndAgents(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills real processes")
+	}
+	dbURL := storetest.PostgresURL(t)
+	key := make([]byte, 32)
+	rand.Read(key)
+	cphdEnv := []string{"CPH_BOOTSTRAP_DOMAIN=acme", "CPH_BOOTSTRAP_PASSWORD=cluster-password",
+		"CPH_DATABASE_URL=" + dbURL, "CPH_SERVER_KEY=" + hex.EncodeToString(key), "CPH_AGENT_ENROLL_TOKEN=enroll-secret"}
+	replica := func(name string) *proc {
+		return start(t, name, "cphd", cphdEnv, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(),
+			"--sim-servers", "0", "--agent-ttl", "2s", "--log-level", "warn")
+	}
+	// Both replicas start at once on the empty database.
+	var a, b *proc
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); a = replica("replica-a") }()
+	go func() { defer wg.Done(); b = replica("replica-b") }()
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+
+	agentDir1, agentDir2 := t.TempDir(), t.TempDir()
+	agent := func(name, dir string, urls ...string) *proc {
+		return start(t, name, "cph-agent", nil, "--control-plane", strings.Join(urls, ","), "--enroll-token", "enroll-secret",
+			"--project", "cn-north-4", "--name", name, "--state-dir", dir, "--sim-phones", "3", "--sim-boot-time", "300ms", "--log-level", "warn")
+	}
+	agent1 := agent("node1", agentDir1, a.url, b.url)
+	agent2 := agent("node2", agentDir2, b.url, a.url)
+
+	var tok struct {
+		Token struct {
+			Project struct{ ID string } `json:"project"`
+		} `json:"token"`
+	}
+	req, _ := http.NewRequest("POST", a.url+"/v3/auth/tokens", strings.NewReader(`{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"acme","password":"cluster-password","domain":{"name":"acme"}}}},"scope":{"project":{"name":"cn-north-4"}}}}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("login: %v %v", resp, err)
+	}
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	token := resp.Header.Get("X-Subject-Token")
+	pid := tok.Token.Project.ID
+	path := "/v1/" + pid + "/cloud-phone"
+
+	phones := func(base string) []phone {
+		var l struct{ Phones []phone }
+		api(t, "GET", base+path+"/phones", token, "", &l)
+		return l.Phones
+	}
+	// The token issued by replica A works on replica B; both agents enroll.
+	waitFor(t, "both agents to enroll their phones", 30*time.Second, func() bool { return len(phones(b.url)) == 6 })
+	servers := map[string][]string{} // server id -> phone ids
+	for _, ph := range phones(b.url) {
+		servers[ph.ServerID] = append(servers[ph.ServerID], ph.ID)
+	}
+	if len(servers) != 2 {
+		t.Fatalf("phones on %d servers, want 2", len(servers))
+	}
+
+	restartAll := func(base string, ids []string) string {
+		t.Helper()
+		var refs []string
+		for _, id := range ids {
+			refs = append(refs, fmt.Sprintf(`{"phone_id":%q}`, id))
+		}
+		var acc struct {
+			RequestID string `json:"request_id"`
+			Jobs      []job  `json:"jobs"`
+		}
+		waitFor(t, "the restart to be accepted", 20*time.Second, func() bool {
+			acc.RequestID = ""
+			return api(t, "POST", base+path+"/phones/batch-restart", token, `{"phones":[`+strings.Join(refs, ",")+`]}`, &acc) == 200
+		})
+		for _, j := range acc.Jobs {
+			if j.ID == "" {
+				t.Fatalf("phone refused: %+v", acc.Jobs)
+			}
+		}
+		return acc.RequestID
+	}
+	finalJobs := func(base, requestID string, n int) []job {
+		t.Helper()
+		var jobs []job
+		waitFor(t, "jobs of "+requestID+" to be final", 30*time.Second, func() bool {
+			var l struct{ Jobs []job }
+			if api(t, "GET", base+path+"/jobs?request_id="+requestID, token, "", &l) != 200 || len(l.Jobs) != n {
+				return false
+			}
+			for _, j := range l.Jobs {
+				if j.Status == 1 {
+					return false
+				}
+			}
+			jobs = l.Jobs
+			return true
+		})
+		return jobs
+	}
+	var all []string
+	for _, ids := range servers {
+		all = append(all, ids...)
+	}
+
+	// 1. A batch accepted by replica A spans both agents (one attached to B).
+	for _, j := range finalJobs(b.url, restartAll(a.url, all), 6) {
+		if j.Status != 2 {
+			t.Errorf("job %s ended %d", j.ID, j.Status)
+		}
+	}
+
+	// 2. Replica A is killed right after accepting a batch: nothing is lost.
+	reqID := restartAll(a.url, all)
+	a.kill()
+	for _, j := range finalJobs(b.url, reqID, 6) {
+		if j.Status != 2 {
+			t.Errorf("after replica A died, job %s ended %d (%v)", j.ID, j.Status, j.ErrorCode)
+		}
+	}
+
+	// 3. An agent is killed during a restart of its phones.
+	var node1 string
+	for sid, ids := range servers {
+		var detail struct {
+			Name string `json:"server_name"`
+		}
+		api(t, "GET", b.url+path+"/servers/"+sid, token, "", &detail)
+		if detail.Name == "node1" {
+			node1 = sid
+			_ = ids
+		}
+	}
+	if node1 == "" {
+		t.Fatal("no server named node1")
+	}
+	reqID = restartAll(b.url, servers[node1])
+	agent1.kill()
+	for _, j := range finalJobs(b.url, reqID, 3) {
+		if j.Status != -1 || j.ErrorCode == nil || *j.ErrorCode != "CPS.9013" {
+			t.Errorf("job of the dead agent: %+v", j)
+		}
+	}
+	waitFor(t, "node1's phones to be abnormal", 20*time.Second, func() bool {
+		for _, ph := range phones(b.url) {
+			if ph.ServerID == node1 && ph.Status != -7 {
+				return false
+			}
+		}
+		return true
+	})
+	var srv struct{ Status int }
+	api(t, "GET", b.url+path+"/servers/"+node1, token, "", &srv)
+	if srv.Status != 2 {
+		t.Errorf("node1 server status %d, want 2 (abnormal)", srv.Status)
+	}
+	for _, ph := range phones(b.url) {
+		if ph.ServerID != node1 && ph.Status != 2 {
+			t.Errorf("node2's phone %s status %d: a dead agent must not affect others", ph.ID, ph.Status)
+		}
+	}
+	// Work for the dead agent's phones is refused per item, not queued.
+	var refused struct{ Jobs []job }
+	api(t, "POST", b.url+path+"/phones/batch-reset", token, fmt.Sprintf(`{"phones":[{"phone_id":%q}]}`, servers[node1][0]), &refused)
+	if len(refused.Jobs) != 1 || refused.Jobs[0].ID != "" {
+		t.Errorf("work for a down server: %+v", refused.Jobs)
+	}
+
+	// 4. The agent comes back with the same identity (no enrollment token).
+	start(t, "node1-again", "cph-agent", nil, "--control-plane", b.url, "--state-dir", agentDir1, "--sim-boot-time", "300ms", "--log-level", "warn")
+	waitFor(t, "node1 to be normal again", 20*time.Second, func() bool {
+		api(t, "GET", b.url+path+"/servers/"+node1, token, "", &srv)
+		return srv.Status == 5
+	})
+	for _, j := range finalJobs(b.url, restartAll(b.url, servers[node1]), 3) {
+		if j.Status != 2 {
+			t.Errorf("restart after recovery: job %s ended %d", j.ID, j.Status)
+		}
+	}
+	var count struct{ Count int }
+	api(t, "GET", b.url+path+"/servers", token, "", &count)
+	if count.Count != 2 {
+		t.Errorf("%d servers: the restarted agent must keep its identity", count.Count)
+	}
+	_ = agent2
+}

@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/sqlstore"
+)
+
+// EnrollSpec describes a phone server whose agent enrolls itself.
+type EnrollSpec struct {
+	ProjectID string
+	Name      string
+	Phones    int
+	// ImageID is the image the phones run.
+	ImageID string
+}
+
+// MaxEnrolledPhones is the most phones an enrolling server may declare.
+const MaxEnrolledPhones = 1000
+
+// EnrollServer records a server run by its own agent (cph-agent): a
+// normal server with Phones running phones, in one transaction. The
+// server's agent credential is set separately.
+func (e *Engine) EnrollServer(ctx context.Context, spec EnrollSpec) (*cph.Server, error) {
+	if spec.Phones < 0 || spec.Phones > MaxEnrolledPhones {
+		return nil, fmt.Errorf("engine: enroll: %d phones (0 to %d)", spec.Phones, MaxEnrolledPhones)
+	}
+	var srv *cph.Server
+	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		img, err := tx.UsableImage(ctx, spec.ProjectID, spec.ImageID)
+		if err != nil {
+			return fmt.Errorf("engine: enroll: image: %w", err)
+		}
+		proj, err := tx.ProjectNameByID(ctx, spec.ProjectID)
+		if err != nil {
+			return err
+		}
+		pm := cph.PhoneModels()[0]
+		srv = &cph.Server{
+			ID: cph.NewID(), ProjectID: spec.ProjectID, Name: spec.Name, AvailabilityZone: proj + "a",
+			ModelName: pm.ServerModelName, PhoneModelName: pm.PhoneModelName, Status: cph.ServerNormal,
+			VPCID: dashedID(), CIDR: "172.16.0.0/12", SubnetID: dashedID(), SubnetCIDR: "172.16.0.0/24",
+			Addresses:      []cph.Address{{ServerIP: randomIP("172.16")}},
+			Metadata:       cph.ServerMetadata{OrderID: "CS" + strings.ToUpper(cph.NewID()[:14]), ProductID: "00301-232211-0--0"},
+			NetworkVersion: "v1",
+		}
+		if err := tx.CreateServer(ctx, srv); err != nil {
+			return err
+		}
+		prefix := srv.Name
+		if taken, err := tx.PhoneNameTaken(ctx, srv.ProjectID, fmt.Sprintf("%s-%04d", prefix, 1)); err != nil {
+			return err
+		} else if taken {
+			prefix = srv.Name + "-" + srv.ID[:6]
+		}
+		for j := 1; j <= spec.Phones; j++ {
+			p := &cph.Phone{
+				ID: cph.NewID(), ProjectID: srv.ProjectID, ServerID: srv.ID, Index: j, Name: fmt.Sprintf("%s-%04d", prefix, j),
+				ModelName: pm.PhoneModelName, ImageID: img.ID, ImageVersion: img.Version, VNCEnable: "false",
+				Status: cph.PhoneRunning, IMEI: newIMEI(), TrafficType: "direct", AvailabilityZone: srv.AvailabilityZone,
+				Metadata: cph.PhoneMetadata{OrderID: srv.Metadata.OrderID, ProductID: srv.Metadata.ProductID},
+				Property: "{}", IP: randomIP("10.0"), DataVolumeType: "SSD", DataVolumeSize: 16,
+			}
+			if err := tx.CreatePhone(ctx, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
