@@ -33,6 +33,9 @@ type Config struct {
 	// DatabaseURL, if set (postgres://...), selects PostgreSQL instead of
 	// the SQLite file in DataDir.
 	DatabaseURL string
+	// ObjectsDir is where the object store keeps buckets: DataDir/objects.
+	// Replicas sharing a database must share it too.
+	ObjectsDir string
 
 	SimServers         int           // built-in simulated servers; 0 = none
 	SimPhonesPerServer int           // phones per built-in server
@@ -161,7 +164,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("controlplane: listen on %s: %w", cfg.Listen, err)
 	}
-	s.objects, err = objstore.NewDir(filepath.Join(cfg.DataDir, "objects"))
+	objectsDir := cfg.ObjectsDir
+	if objectsDir == "" {
+		objectsDir = filepath.Join(cfg.DataDir, "objects")
+	}
+	s.objects, err = objstore.NewDir(objectsDir)
 	if err != nil {
 		s.ln.Close()
 		db.Close()
