@@ -296,6 +296,12 @@ func (a *Agent) runSession(ctx context.Context, d *dispatcher, bo *backoff) erro
 			// A request the control plane refuses for this session will
 			// not succeed by repeating it: start afresh.
 			return fmt.Errorf("agent: poll: %w", err)
+		case !isProtocolError(err):
+			// The connection broke during the poll (a replica died, the
+			// network failed): the control plane may have claimed
+			// operations whose answer never arrived. A new session hands
+			// them out again at once instead of after their lease.
+			return fmt.Errorf("agent: poll interrupted: %w", err)
 		default:
 			wait := pollBo.next()
 			log.Warn("poll failed", "err", err, "retry_in", wait)

@@ -45,6 +45,13 @@ func asProtocolError(err error) (*ProtocolError, bool) {
 	return pe, ok
 }
 
+// isProtocolError reports whether err is an answer of the control plane
+// (as opposed to a transport failure).
+func isProtocolError(err error) bool {
+	_, ok := asProtocolError(err)
+	return ok
+}
+
 // isSessionGone reports whether err says the session was replaced.
 func isSessionGone(err error) bool {
 	pe, ok := asProtocolError(err)

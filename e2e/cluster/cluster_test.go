@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencph/opencph/aksk"
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
@@ -280,6 +281,33 @@ func TestReplicasAndAgents(t *testing.T) {
 	var all []string
 	for _, ids := range servers {
 		all = append(all, ids...)
+	}
+
+	// An access key created on replica A signs requests that replica B accepts.
+	var me struct {
+		Token struct {
+			User struct{ ID string } `json:"user"`
+		} `json:"token"`
+	}
+	req, _ = http.NewRequest("GET", a.url+"/v3/auth/tokens", nil)
+	req.Header.Set("X-Auth-Token", token)
+	req.Header.Set("X-Subject-Token", token)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		json.NewDecoder(resp.Body).Decode(&me)
+		resp.Body.Close()
+	}
+	var cred struct {
+		Credential struct{ Access, Secret string } `json:"credential"`
+	}
+	if st := api(t, "POST", a.url+"/v3.0/OS-CREDENTIAL/credentials", token, `{"credential":{"user_id":"`+me.Token.User.ID+`"}}`, &cred); st != 201 {
+		t.Fatalf("create access key on A: %d", st)
+	}
+	signed, _ := http.NewRequest("GET", b.url+path+"/phones", nil)
+	aksk.Sign(signed, nil, cred.Credential.Access, cred.Credential.Secret, time.Now())
+	if resp, err := http.DefaultClient.Do(signed); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("signed request on replica B: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 
 	// 1. A batch accepted by replica A spans both agents (one attached to B).
