@@ -29,8 +29,8 @@ func schemas() M {
 	return M{
 		"Error": obj("error_code string!; error_msg string!; request_id hex32!",
 			"error_code", with(typ("string"), "minLength", 1), "error_msg", with(typ("string"), "minLength", 1)),
-		"KeystoneError": obj("error object!", "error", obj("code int32!; message string!; title string!")),
-		"RequestID":     obj("request_id hex32!"),
+		"KeystoneError":      obj("error object!", "error", obj("code int32!; message string!; title string!")),
+		"RequestID":          obj("request_id hex32!"),
 		"RequestIDWithError": obj("request_id hex32!; error_code string; error_msg string"),
 
 		"PhoneStatus":  phoneStatus,
@@ -44,7 +44,7 @@ func schemas() M {
 		"EncodeServerJob": jobElem("encode_server_id"),
 		"RunSyncCommandJob": obj("phone_id string!; job_id hex32!; status @JobStatus!; error_code ?string; error_msg ?string; execute_msg ?string",
 			"execute_msg", with(typ("?string"), "maxLength", 1024)),
-		"Job": obj("phone_id string; server_id string; node_id string; encode_server_id string; job_id hex32!; begin_time time!; end_time ?time!; status @JobStatus!; error_code ?string!; error_msg ?string!; execute_msg ?string!"),
+		"Job":              obj("phone_id string; server_id string; node_id string; encode_server_id string; job_id hex32!; begin_time time!; end_time ?time!; status @JobStatus!; error_code ?string!; error_msg ?string!; execute_msg ?string!"),
 		"PhoneJobs":        obj("request_id hex32!; jobs []@PhoneJob!"),
 		"ServerJobs":       obj("request_id hex32!; jobs []@ServerJob!"),
 		"EncodeServerJobs": obj("request_id hex32!; jobs []@EncodeServerJob!"),
@@ -73,8 +73,8 @@ func schemas() M {
 			keypair_name string!; status @ServerStatus!; vpc_id string!; cidr string; vpc_cidr string; subnet_id string!; subnet_cidr string;
 			addresses []@Address!; resource_project_id string; metadata @ServerMetadata!; network_version string!; enterprise_project_id string;
 			create_time time!; update_time time!`, "network_version", enum("string", "v1", "v2")),
-		"Bandwidth": obj("band_width_name string; band_width_id string!; band_width_size int32!; band_width_charge_mode int32; band_width_share_type int32; create_time time; update_time time"),
-		"Volume":    obj("volume_name string; volume_id string!; volume_size int32!; volume_type string; create_time time; update_time time"),
+		"Bandwidth":       obj("band_width_name string; band_width_id string!; band_width_size int32!; band_width_charge_mode int32; band_width_share_type int32; create_time time; update_time time"),
+		"Volume":          obj("volume_name string; volume_id string!; volume_size int32!; volume_type string; create_time time; update_time time"),
 		"ShareVolumeInfo": obj("volume_type string; size int32; version int32", "version", enum("int32", 0, 1)),
 		"ServerDetail": allOf(ref("Server"),
 			obj("request_id hex32!; band_widths []@Bandwidth!; volumes []@Volume!; share_volume_info @ShareVolumeInfo; security_groups []string!")),
@@ -109,12 +109,12 @@ func schemas() M {
 		"Resource": obj("resource_id string!; resource_detail string; resource_name string; tags []@Tag!"),
 
 		// §4.7 network and purchase sub-objects.
-		"Port":              port,
-		"Nic":               nic,
+		"Port":               port,
+		"Nic":                nic,
 		"NicForSingleServer": obj("subnet_id string!; ipv6_enable bool; ipv6_band_width_id string"),
-		"BandWidth":         bandWidth,
-		"PublicIP":          publicIPNet2,
-		"DataVolume":        dataVolume,
+		"BandWidth":          bandWidth,
+		"PublicIP":           publicIPNet2,
+		"DataVolume":         dataVolume,
 
 		// §6.8 connection infos.
 		"ConnectInfo": obj("phone_id string!; access_info object!", "access_info",
@@ -135,6 +135,6 @@ func schemas() M {
 		"CatalogEntry": obj("type string!; id string!; name string!; endpoints []object!",
 			"endpoints", typ("[]@CatalogEndpoint")),
 		"CatalogEndpoint": obj("id string!; interface string!; region string!; region_id string; url string!"),
-		"Project": obj("id string!; name string!; domain_id string!; parent_id string; enabled bool!; is_domain bool; description string; links object"),
+		"Project":         obj("id string!; name string!; domain_id string!; parent_id string; enabled bool!; is_domain bool; description string; links object"),
 	}
 }
