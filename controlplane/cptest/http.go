@@ -3,15 +3,18 @@ package cptest
 import (
 	"net/http"
 	"testing"
-	"time"
+
+	"github.com/opencph/opencph/openapitest"
 )
 
 // HTTPClient returns an HTTP client for tests that does not follow
-// redirects.
+// redirects and checks every exchange against the API's OpenAPI document
+// (see package openapitest), failing t on any mismatch.
 func HTTPClient(t testing.TB) *http.Client {
 	t.Helper()
-	return &http.Client{
-		Timeout:       30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	v, err := openapitest.Shared()
+	if err != nil {
+		t.Fatalf("load the OpenAPI document: %v", err)
 	}
+	return v.Client(t)
 }
