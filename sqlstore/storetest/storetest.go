@@ -39,6 +39,9 @@ func Run(t *testing.T, open Opener) {
 		{"LeasesExpireAndRequeue", testLeases},
 		{"StalePendingOperations", testStalePending},
 		{"MetaSetOnce", testMeta},
+		{"ImageSharing", testImageSharing},
+		{"ListImagesFilters", testListImagesFilters},
+		{"ReassignServer", testReassignServer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
