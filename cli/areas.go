@@ -5,5 +5,5 @@ import "github.com/spf13/cobra"
 // areaCommands returns the top-level commands of the API areas beyond
 // phones, jobs, servers and projects (images, objects, ...).
 func (a *app) areaCommands() []*cobra.Command {
-	return nil
+	return []*cobra.Command{a.imagesCommand()}
 }
