@@ -101,7 +101,7 @@ func operations() []operation {
 			nil, obj("request_id hex32!; phone_images []@PhoneImage!")),
 		cph("POST", v1+"/phones/batch-connection", "BatchShowPhoneConnectInfos", "phones", "Issue streaming-access tickets for phones.",
 			nil, obj("phone_ids []string!; client_type string!", "client_type", enum("string", "ANDROID", "WINDOWS", "H5_MOBILE", "H5_PC", "IOS")),
-			obj("request_id hex32!; connect_infos []@ConnectInfo!; errors []@ConnectErrorInfo!")),
+			obj("request_id hex32!; connect_infos []@ConnectInfo!; errors []@ConnectErrorInfo")),
 		cph("POST", v1+"/phones/expand-volume", "ExpandPhoneDataVolumeSize", "phones", "Grow phone data disks.",
 			nil, obj("phones []object!", "phones", M{"type": "array", "items": obj("phone_id string!; new_size int32!")}), phoneJobs),
 		cph("POST", "/v1/{project_id}/cloud-phone/phones-traffic", "ImportTraffic", "phones", "Switch phones' traffic route.",

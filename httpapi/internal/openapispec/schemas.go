@@ -42,7 +42,7 @@ func schemas() M {
 		"PhoneJob":        jobElem("phone_id"),
 		"ServerJob":       jobElem("server_id"),
 		"EncodeServerJob": jobElem("encode_server_id"),
-		"RunSyncCommandJob": obj("phone_id string!; job_id hex32!; status @JobStatus!; error_code ?string; error_msg ?string; execute_msg ?string",
+		"RunSyncCommandJob": obj("phone_id string!; job_id hex32; status @JobStatus; error_code ?string; error_msg ?string; execute_msg ?string",
 			"execute_msg", with(typ("?string"), "maxLength", 1024)),
 		"Job":              obj("phone_id string; server_id string; node_id string; encode_server_id string; job_id hex32!; begin_time time!; end_time ?time!; status @JobStatus!; error_code ?string!; error_msg ?string!; execute_msg ?string!"),
 		"PhoneJobs":        obj("request_id hex32!; jobs []@PhoneJob!"),
