@@ -50,10 +50,10 @@ type twoAccounts struct {
 	bServer, aServer string
 }
 
-func startTwoAccounts(t *testing.T) *twoAccounts {
+func startTwoAccounts(t *testing.T, mutate func(*controlplane.Config)) *twoAccounts {
 	t.Helper()
 	ctx := context.Background()
-	srv := cptest.Start(t, nil)
+	srv := cptest.Start(t, mutate)
 	x := &twoAccounts{srv: srv, a: cptest.Client(t, srv)}
 	servers, err := x.a.ListServers(ctx, client.ListServersOptions{})
 	if err != nil || len(servers.Servers) != 2 {
@@ -246,7 +246,7 @@ func TestCreateAndListImages(t *testing.T) {
 
 func TestImageSharing(t *testing.T) {
 	ctx := context.Background()
-	x := startTwoAccounts(t)
+	x := startTwoAccounts(t, nil)
 	a, b := x.a, x.b
 	img, err := a.CreateImage(ctx, "shared-golden", x.aPhone)
 	if err != nil {
@@ -375,7 +375,7 @@ func TestImageSharing(t *testing.T) {
 
 func TestImageMemberLimitAndErrors(t *testing.T) {
 	ctx := context.Background()
-	x := startTwoAccounts(t)
+	x := startTwoAccounts(t, nil)
 	a, b := x.a, x.b
 	img, err := a.CreateImage(ctx, "popular", x.aPhone)
 	if err != nil {
@@ -475,5 +475,37 @@ func TestImageMemberLimitAndErrors(t *testing.T) {
 	}
 	if r := do(t, "GET", x.srv.URL()+"/v1/"+x.bProj+"/cloud-phone/images", token, nil); r.status != http.StatusForbidden {
 		t.Errorf("A lists B's images: %d %s", r.status, r.raw)
+	}
+}
+
+func TestImageKeptWhilePhonesBootWithIt(t *testing.T) {
+	ctx := context.Background()
+	x := startTwoAccounts(t, func(c *controlplane.Config) { c.SimBootTime = time.Hour })
+	a, b := x.a, x.b
+	img, err := a.CreateImage(ctx, "booting", x.aPhone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddImageMember(ctx, img, x.bProj); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.UpdateImageMember(ctx, img, "accepted"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.RestartPhones(ctx, client.RestartPhonesRequest{ImageID: img, Phones: []cph.PhoneRef{{PhoneID: x.bPhone}}})
+	if err != nil || res.Jobs[0].ErrorCode != "" {
+		t.Fatalf("restart: %+v %v", res, err)
+	}
+	// The phone boots for an hour: the image must stay usable until then.
+	wantAPIError(t, "delete while booting", a.DeleteImage(ctx, img), 400, "CPS.9008")
+	wantAPIError(t, "unshare while booting", a.DeleteImageMember(ctx, img, x.bProj), 400, "CPS.9008")
+	wantAPIError(t, "reject while booting", b.UpdateImageMember(ctx, img, "rejected"), 400, "CPS.9008")
+	if members, err := a.ListImageMembers(ctx, img); err != nil || len(members) != 1 || members[0].Status != "accepted" {
+		t.Errorf("members after refused calls = %+v %v", members, err)
+	}
+	// A's own phones are not booting with it: A may still share it elsewhere,
+	// and B may still accept again.
+	if err := b.UpdateImageMember(ctx, img, "accepted"); err != nil {
+		t.Errorf("accept again: %v", err)
 	}
 }

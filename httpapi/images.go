@@ -137,12 +137,30 @@ func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request, p *cph.Prin
 		if n > 0 {
 			return cph.ErrNotAllowed("the image is used by " + strconv.Itoa(n) + " phone(s).")
 		}
+		if err := refuseInFlight(r, tx, im.ID, ""); err != nil {
+			return err
+		}
 		return tx.DeleteCustomImage(r.Context(), im.ID)
 	})
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, requestIDResponse{RequestID: RequestID(r)})
+	return nil
+}
+
+// refuseInFlight refuses (CPS.9008) to make an image unusable while
+// restarts or resets that boot phones (of projectID, or of any project
+// when it is empty) with it are still running: their results record the
+// image on the phones.
+func refuseInFlight(r *http.Request, tx *sqlstore.Tx, imageID, projectID string) error {
+	n, err := tx.ImageOperationsInFlight(r.Context(), imageID, projectID)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return cph.ErrNotAllowed("phones are booting with the image; try again when their jobs have finished.")
+	}
 	return nil
 }
 
@@ -241,6 +259,11 @@ func (s *Server) updateImageMember(w http.ResponseWriter, r *http.Request, p *cp
 		return cph.ErrInvalidParameter("status")
 	}
 	err = s.db.Tx(r.Context(), func(tx *sqlstore.Tx) error {
+		if *req.Status == cph.MemberRejected {
+			if err := refuseInFlight(r, tx, id, p.ProjectID); err != nil {
+				return err
+			}
+		}
 		return tx.SetImageMemberStatus(r.Context(), id, p.ProjectID, *req.Status)
 	})
 	if errors.Is(err, sqlstore.ErrNotFound) {
@@ -259,7 +282,13 @@ func (s *Server) deleteImageMember(w http.ResponseWriter, r *http.Request, p *cp
 		if err != nil {
 			return err
 		}
-		err = tx.DeleteImageMember(r.Context(), im.ID, r.PathValue("member_id"))
+		member := r.PathValue("member_id")
+		if cph.ValidID(member) {
+			if err := refuseInFlight(r, tx, im.ID, member); err != nil {
+				return err
+			}
+		}
+		err = tx.DeleteImageMember(r.Context(), im.ID, member)
 		if errors.Is(err, sqlstore.ErrNotFound) {
 			return cph.ErrInvalidParameter("member_id")
 		}

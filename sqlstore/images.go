@@ -269,3 +269,22 @@ func (tx *Tx) ReassignServer(ctx context.Context, serverID, projectID string) er
 	}
 	return nil
 }
+
+// ImageOperationsInFlight returns how many unfinished operations boot a
+// phone with the image (restarts and resets given that image_id),
+// counting only phones of projectID unless it is empty. The image must
+// stay usable until they finish, since their results record it.
+func (tx *Tx) ImageOperationsInFlight(ctx context.Context, imageID, projectID string) (int, error) {
+	q := `SELECT COUNT(*) FROM operations o JOIN phones p ON p.id = o.phone_id
+		WHERE o.state <> $1 AND o.args LIKE $2 ESCAPE '\'`
+	args := []any{OpDone, "%" + escapeLike(`"image_id":"`+imageID+`"`) + "%"}
+	if projectID != "" {
+		q += ` AND p.project_id = $3`
+		args = append(args, projectID)
+	}
+	var n int
+	if err := tx.tx.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlstore: count operations using image %s: %w", imageID, err)
+	}
+	return n, nil
+}

@@ -152,6 +152,37 @@ func testImageSharing(t *testing.T, db *sqlstore.DB) {
 		return err
 	})
 
+	// Operations booting phones with the image.
+	inFlight := func(project string) int {
+		t.Helper()
+		var n int
+		mustTx(t, db, func(tx *sqlstore.Tx) error {
+			var err error
+			n, err = tx.ImageOperationsInFlight(ctx, im.ID, project)
+			return err
+		})
+		return n
+	}
+	if n := inFlight(""); n != 0 {
+		t.Errorf("operations in flight before any = %d", n)
+	}
+	job := &cph.Job{ID: cph.NewID(), RequestID: cph.NewID(), ProjectID: b.project.ID, Kind: cph.OpRestartPhone,
+		PhoneID: b.phones[0].ID, ServerID: b.server.ID, Status: cph.JobRunning}
+	op := &cph.Operation{ID: cph.NewID(), JobID: job.ID, ServerID: b.server.ID, PhoneID: b.phones[0].ID, Kind: cph.OpRestartPhone,
+		Args: []byte(`{"image_id":"` + im.ID + `"}`)}
+	mustTx(t, db, func(tx *sqlstore.Tx) error {
+		if err := tx.CreateJob(ctx, job); err != nil {
+			return err
+		}
+		return tx.CreateOperation(ctx, op)
+	})
+	if n := inFlight(""); n != 1 {
+		t.Errorf("operations in flight = %d, want 1", n)
+	}
+	if n, m := inFlight(b.project.ID), inFlight(a.project.ID); n != 1 || m != 0 {
+		t.Errorf("operations in flight for B, A = %d, %d; want 1, 0", n, m)
+	}
+
 	// Ownership and deletion.
 	err = db.Tx(ctx, func(tx *sqlstore.Tx) error { _, err := tx.OwnImage(ctx, b.project.ID, im.ID); return err })
 	if !errors.Is(err, sqlstore.ErrNotFound) {
