@@ -148,22 +148,30 @@ const sharedWith = `EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.i
 // project's own production images, and production images shared with it
 // and accepted. Public images come first, then by name.
 func (db *DB) PhoneImages(ctx context.Context, projectID, imageType string) ([]*cph.PhoneImage, error) {
-	own := fmt.Sprintf(`(i.is_public = $2 AND i.project_id = $1 AND i.status = %d)`, cph.ImageProduction)
-	shared := fmt.Sprintf(`(i.is_public = $2 AND i.project_id <> $1 AND i.status = %d AND `+sharedWith+`)`, cph.ImageProduction, 1)
-	public := `i.is_public = $3`
+	// Every placeholder is referenced, as PostgreSQL requires.
+	args := []any{true}
+	public := `i.is_public = $1`
+	var custom []string
+	if imageType != cph.ImageTypePublic {
+		args = append(args, projectID, false, int32(cph.ImageProduction))
+		if imageType != cph.ImageTypeShare {
+			custom = append(custom, `i.project_id = $2`)
+		}
+		if imageType != cph.ImageTypePrivate {
+			custom = append(custom, `(i.project_id <> $2 AND `+fmt.Sprintf(sharedWith, 2)+`)`)
+		}
+	}
 	var cond string
 	switch imageType {
 	case cph.ImageTypePublic:
 		cond = public
-	case cph.ImageTypePrivate:
-		cond = own
-	case cph.ImageTypeShare:
-		cond = shared
+	case cph.ImageTypePrivate, cph.ImageTypeShare:
+		cond = `i.is_public = $3 AND i.status = $4 AND ` + custom[0]
 	default:
-		cond = public + ` OR ` + own + ` OR ` + shared
+		cond = public + ` OR (i.is_public = $3 AND i.status = $4 AND (` + strings.Join(custom, " OR ") + `))`
 	}
 	rows, err := db.db.QueryContext(ctx, `SELECT i.id, i.name, i.os_type, i.os_name, i.image_label, i.is_public
-		FROM images i WHERE `+cond+` ORDER BY i.is_public DESC, i.name, i.id`, projectID, false, true)
+		FROM images i WHERE `+cond+` ORDER BY i.is_public DESC, i.name, i.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list phone images: %w", err)
 	}
@@ -171,12 +179,12 @@ func (db *DB) PhoneImages(ctx context.Context, projectID, imageType string) ([]*
 	out := []*cph.PhoneImage{}
 	for rows.Next() {
 		var im cph.PhoneImage
-		var public bool
-		if err := rows.Scan(&im.ID, &im.Name, &im.OSType, &im.OSName, &im.Label, &public); err != nil {
+		var isPublic bool
+		if err := rows.Scan(&im.ID, &im.Name, &im.OSType, &im.OSName, &im.Label, &isPublic); err != nil {
 			return nil, fmt.Errorf("sqlstore: scan phone image: %w", err)
 		}
 		im.IsPublic = 2
-		if public {
+		if isPublic {
 			im.IsPublic = 1
 		}
 		out = append(out, &im)
