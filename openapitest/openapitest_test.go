@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -90,6 +92,38 @@ func TestCheck(t *testing.T) {
 				t.Errorf("no mismatch reported, want one about %q", c.wantErr)
 			case c.wantErr != "" && !strings.Contains(err.Error(), c.wantErr):
 				t.Errorf("mismatch %v, want one about %q", err, c.wantErr)
+			}
+		})
+	}
+}
+
+// TestSpecificationExamples checks the JSON examples of the CPH
+// specification (§1.9, §5.1-§5.4, copied to testdata/spec) against the
+// document.
+func TestSpecificationExamples(t *testing.T) {
+	v1 := "/v1/" + project + "/cloud-phone"
+	cases := []struct {
+		file, method, path, body string
+		status                   int
+	}{
+		{"error-envelope", "GET", v1 + "/phones", "", 400},
+		{"error-paging", "GET", v1 + "/phones?limit=500", "", 400},
+		{"ListCloudPhones", "GET", v1 + "/phones?offset=0&limit=2&status=2", "", 200},
+		{"RestartCloudPhone", "POST", v1 + "/phones/batch-restart",
+			`{"image_id":"6b8d0f2a4c6e4b8a9d1f3a5c7e9b1d3f","phones":[{"phone_id":"8c1e4b7a2f9d4e3a9b6c0d5e7f1a2b3c","property":"{\"sys.prop.writephonenum\":\"13900000001\"}"},{"phone_id":"ffffffffffffffffffffffffffffffff"}]}`, 200},
+		{"ListJobs-running", "GET", v1 + "/jobs?request_id=b7e2d4f6a8c04e1b9d3f5a7c9e1b3d5f", "", 200},
+		{"ListJobs-finished", "GET", v1 + "/jobs?request_ids=b7e2d4f6a8c04e1b9d3f5a7c9e1b3d5f,c1d3e5f7a9b14c2e8f0a2b4d6e8f0a1c&offset=0&limit=50", "", 200},
+		{"ShowJob", "GET", v1 + "/jobs/71b3d5f7a9c14e2b8d6f0a2c4e6b8d1f", "", 200},
+		{"ShowJob-adb", "GET", v1 + "/jobs/0d2f4b6a8c1e4a3c5e7f9b1d3a5c7e9f", "", 200},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			answer, err := os.ReadFile(filepath.Join("testdata", "spec", c.file+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := exchange(t, c.method, c.path, c.body, c.status, string(answer)); err != nil {
+				t.Error(err)
 			}
 		})
 	}
