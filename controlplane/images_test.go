@@ -476,6 +476,17 @@ func TestImageMemberLimitAndErrors(t *testing.T) {
 	if r := do(t, "GET", x.srv.URL()+"/v1/"+x.bProj+"/cloud-phone/images", token, nil); r.status != http.StatusForbidden {
 		t.Errorf("A lists B's images: %d %s", r.status, r.raw)
 	}
+	for _, path := range []string{"/cloud-phone/images", "/cloud-phone/phone-images", "/cloud-phone/images/" + img + "/members"} {
+		if r := do(t, "GET", x.srv.URL()+"/v1/"+x.aProject+path, "", nil); r.status != http.StatusUnauthorized || r.body["error_code"] != "APIGW.0301" {
+			t.Errorf("GET %s without a token: %d %s", path, r.status, r.raw)
+		}
+	}
+	if r := do(t, "DELETE", x.srv.URL()+"/v1/"+x.aProject+"/cloud-phone/images/"+img, "", nil); r.status != http.StatusUnauthorized {
+		t.Errorf("DELETE without a token: %d %s", r.status, r.raw)
+	}
+	if got, _ := a.ListImages(ctx, client.ListImagesOptions{ImageID: img}); got == nil || got.Total != 1 {
+		t.Errorf("the image is gone after refused calls: %+v", got)
+	}
 }
 
 func TestImageKeptWhilePhonesBootWithIt(t *testing.T) {
