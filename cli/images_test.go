@@ -7,6 +7,7 @@ import (
 
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/controlplane/cptest/cpclient"
 )
 
 func TestImagesCommands(t *testing.T) {
@@ -17,7 +18,7 @@ func TestImagesCommands(t *testing.T) {
 	bProject := cptest.CreateAccount(t, srv, "globex", "globex", "globex-Passw0rd", cptest.Project)
 	bEnv := map[string]string{EnvEndpoint: srv.URL(), EnvDomain: "globex", EnvPassword: "globex-Passw0rd",
 		EnvProject: cptest.Project, EnvCacheDir: t.TempDir()}
-	phones, err := cptest.Client(t, srv).ListPhones(ctx, client.ListPhonesOptions{})
+	phones, err := cpclient.New(t, srv).ListPhones(ctx, client.ListPhonesOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,10 +12,11 @@ import (
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/controlplane/cptest/cpclient"
 )
 
 // wantAPIError fails the test unless err is an API error with that status and code.
-func wantAPIError(t *testing.T, what string, err error, status int, code string) {
+func wantImageError(t *testing.T, what string, err error, status int, code string) {
 	t.Helper()
 	var apiErr *client.APIError
 	if !errors.As(err, &apiErr) {
@@ -54,7 +55,7 @@ func startTwoAccounts(t *testing.T, mutate func(*controlplane.Config)) *twoAccou
 	t.Helper()
 	ctx := context.Background()
 	srv := cptest.Start(t, mutate)
-	x := &twoAccounts{srv: srv, a: cptest.Client(t, srv)}
+	x := &twoAccounts{srv: srv, a: cpclient.New(t, srv)}
 	servers, err := x.a.ListServers(ctx, client.ListServersOptions{})
 	if err != nil || len(servers.Servers) != 2 {
 		t.Fatalf("list servers: %v %v", servers, err)
@@ -62,7 +63,7 @@ func startTwoAccounts(t *testing.T, mutate func(*controlplane.Config)) *twoAccou
 	x.aServer, x.bServer = servers.Servers[0].ID, servers.Servers[1].ID
 	x.bProj = cptest.CreateAccount(t, srv, "globex", "globex", "globex-Passw0rd", cptest.Project)
 	cptest.GiveServer(t, srv, x.bServer, x.bProj)
-	x.b = cptest.ClientFor(t, srv, "globex", "globex", "globex-Passw0rd", cptest.Project)
+	x.b = cpclient.For(t, srv, "globex", "globex", "globex-Passw0rd", cptest.Project)
 	if x.aProject, err = x.a.ProjectID(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func restartWith(t *testing.T, c *client.Client, phoneID, imageID string) cph.Jo
 func TestListCloudPhoneImages(t *testing.T) {
 	ctx := context.Background()
 	srv := cptest.Start(t, nil)
-	c := cptest.Client(t, srv)
+	c := cpclient.New(t, srv)
 	public, err := c.ListPhoneImages(ctx, "public")
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +129,7 @@ func TestListCloudPhoneImages(t *testing.T) {
 		}
 	}
 	_, err = c.ListPhoneImages(ctx, "bogus")
-	wantAPIError(t, "image_type=bogus", err, 400, "CPS.9011")
+	wantImageError(t, "image_type=bogus", err, 400, "CPS.9011")
 
 	phones, err := c.ListPhones(ctx, client.ListPhonesOptions{})
 	if err != nil {
@@ -154,7 +155,7 @@ func TestListCloudPhoneImages(t *testing.T) {
 func TestCreateAndListImages(t *testing.T) {
 	ctx := context.Background()
 	srv := cptest.Start(t, nil)
-	c := cptest.Client(t, srv)
+	c := cpclient.New(t, srv)
 	pid, err := c.ProjectID(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -222,23 +223,23 @@ func TestCreateAndListImages(t *testing.T) {
 	// Errors.
 	zero, big := 0, 101
 	_, err = c.ListImages(ctx, client.ListImagesOptions{Limit: &zero})
-	wantAPIError(t, "limit=0", err, 400, "CPS.0002")
+	wantImageError(t, "limit=0", err, 400, "CPS.0002")
 	_, err = c.ListImages(ctx, client.ListImagesOptions{Limit: &big})
-	wantAPIError(t, "limit=101", err, 400, "CPS.0002")
+	wantImageError(t, "limit=101", err, 400, "CPS.0002")
 	bad := cph.ImageStatus(7)
 	_, err = c.ListImages(ctx, client.ListImagesOptions{Status: &bad})
-	wantAPIError(t, "status=7", err, 400, "CPS.0010")
+	wantImageError(t, "status=7", err, 400, "CPS.0010")
 	_, err = c.ListImages(ctx, client.ListImagesOptions{Type: "public"})
-	wantAPIError(t, "image_type=public", err, 400, "CPS.9011")
+	wantImageError(t, "image_type=public", err, 400, "CPS.9011")
 	neg := int64(-1)
 	_, err = c.ListImages(ctx, client.ListImagesOptions{CreateSince: &neg})
-	wantAPIError(t, "create_since=-1", err, 400, "CPS.9011")
+	wantImageError(t, "create_since=-1", err, 400, "CPS.9011")
 	_, err = c.CreateImage(ctx, "x", "ffffffffffffffffffffffffffffffff")
-	wantAPIError(t, "create from unknown phone", err, 404, "CPS.0005")
+	wantImageError(t, "create from unknown phone", err, 404, "CPS.0005")
 	_, err = c.CreateImage(ctx, "x", "not a phone id!")
-	wantAPIError(t, "create from malformed phone id", err, 400, "CPS.0004")
+	wantImageError(t, "create from malformed phone id", err, 400, "CPS.0004")
 	_, err = c.CreateImage(ctx, "", phones.Phones[0].ID)
-	wantAPIError(t, "create with empty name", err, 400, "CPS.9011")
+	wantImageError(t, "create with empty name", err, 400, "CPS.9011")
 	if got, err := c.ListImages(ctx, client.ListImagesOptions{}); err != nil || got.Total != 2 {
 		t.Errorf("refused creations changed the images: %+v %v", got, err)
 	}
@@ -270,7 +271,7 @@ func TestImageSharing(t *testing.T) {
 		t.Fatalf("B sees the image before sharing: %+v %v", list, pi)
 	}
 	_, err = b.RestartPhones(ctx, client.RestartPhonesRequest{ImageID: img, Phones: []cph.PhoneRef{{PhoneID: x.bPhone}}})
-	wantAPIError(t, "B restarts with an unshared image", err, 400, "CPS.0030")
+	wantImageError(t, "B restarts with an unshared image", err, 400, "CPS.0030")
 
 	// A shares: the member is pending, B still does not see it.
 	if err := a.AddImageMember(ctx, img, x.bProj); err != nil {
@@ -285,7 +286,7 @@ func TestImageSharing(t *testing.T) {
 		t.Fatalf("B sees the image before accepting: %+v %v", list, pi)
 	}
 	_, err = b.RestartPhones(ctx, client.RestartPhonesRequest{ImageID: img, Phones: []cph.PhoneRef{{PhoneID: x.bPhone}}})
-	wantAPIError(t, "B restarts with a pending image", err, 400, "CPS.0030")
+	wantImageError(t, "B restarts with a pending image", err, 400, "CPS.0030")
 
 	// B accepts: the image is listed as shared and boots B's phone.
 	if err := b.UpdateImageMember(ctx, img, "accepted"); err != nil {
@@ -316,7 +317,7 @@ func TestImageSharing(t *testing.T) {
 
 	// The image is in use by B's phone: A cannot delete it.
 	err = a.DeleteImage(ctx, img)
-	wantAPIError(t, "delete an image in use", err, 400, "CPS.9008")
+	wantImageError(t, "delete an image in use", err, 400, "CPS.9008")
 	if got, err := a.ListImages(ctx, client.ListImagesOptions{ImageID: img}); err != nil || got.Total != 1 {
 		t.Errorf("refused delete removed the image: %+v %v", got, err)
 	}
@@ -329,7 +330,7 @@ func TestImageSharing(t *testing.T) {
 		t.Errorf("B still sees the rejected image: %+v %v", list, pi)
 	}
 	_, err = b.ResetPhones(ctx, client.ResetPhonesRequest{ImageID: img, Phones: []cph.PhoneRef{{PhoneID: x.bPhone}}})
-	wantAPIError(t, "B resets with a rejected image", err, 400, "CPS.0030")
+	wantImageError(t, "B resets with a rejected image", err, 400, "CPS.0030")
 
 	// Accept again, then A revokes the membership.
 	if err := b.UpdateImageMember(ctx, img, "accepted"); err != nil {
@@ -348,9 +349,9 @@ func TestImageSharing(t *testing.T) {
 		t.Errorf("B still sees the unshared image: %+v %v", list, pi)
 	}
 	err = b.UpdateImageMember(ctx, img, "accepted")
-	wantAPIError(t, "B accepts an unshared image", err, 404, "CPS.0030")
+	wantImageError(t, "B accepts an unshared image", err, 404, "CPS.0030")
 	err = a.DeleteImageMember(ctx, img, x.bProj)
-	wantAPIError(t, "unshare twice", err, 400, "CPS.9011")
+	wantImageError(t, "unshare twice", err, 400, "CPS.9011")
 
 	// B's phone leaves the image; then A can delete it, with its members.
 	if job := restartWith(t, b, x.bPhone, "a1b2c3d4e5f60718293a4b5c6d7e8f12"); job.Status != cph.JobSucceeded {
@@ -366,11 +367,11 @@ func TestImageSharing(t *testing.T) {
 		t.Errorf("A's images after delete: %+v %v", got, err)
 	}
 	_, err = a.ListImageMembers(ctx, img)
-	wantAPIError(t, "members of a deleted image", err, 404, "CPS.0030")
+	wantImageError(t, "members of a deleted image", err, 404, "CPS.0030")
 	err = b.UpdateImageMember(ctx, img, "accepted")
-	wantAPIError(t, "accept a deleted image", err, 404, "CPS.0030")
+	wantImageError(t, "accept a deleted image", err, 404, "CPS.0030")
 	err = a.DeleteImage(ctx, img)
-	wantAPIError(t, "delete twice", err, 404, "CPS.0030")
+	wantImageError(t, "delete twice", err, 404, "CPS.0030")
 }
 
 func TestImageMemberLimitAndErrors(t *testing.T) {
@@ -392,7 +393,7 @@ func TestImageMemberLimitAndErrors(t *testing.T) {
 		}
 	}
 	err = a.AddImageMember(ctx, img, members[cph.MaxImageMembers])
-	wantAPIError(t, "11th member", err, 400, "CPS.9008")
+	wantImageError(t, "11th member", err, 400, "CPS.9008")
 	// Re-adding a member is not an 11th member.
 	if err := a.AddImageMember(ctx, img, x.bProj); err != nil {
 		t.Errorf("re-add member: %v", err)
@@ -446,10 +447,10 @@ func TestImageMemberLimitAndErrors(t *testing.T) {
 		{"delete member of another project's image", b.DeleteImageMember(ctx, img, x.bProj), 404, "CPS.0030"},
 	}
 	for _, c := range cases {
-		wantAPIError(t, c.what, c.err, c.status, c.code)
+		wantImageError(t, c.what, c.err, c.status, c.code)
 	}
 	_, err = b.ListImageMembers(ctx, img)
-	wantAPIError(t, "members of another project's image", err, 404, "CPS.0030")
+	wantImageError(t, "members of another project's image", err, 404, "CPS.0030")
 	if got, _ := a.ListImageMembers(ctx, img); len(got) != cph.MaxImageMembers {
 		t.Errorf("refused calls changed the members: %d", len(got))
 	}
@@ -508,9 +509,9 @@ func TestImageKeptWhilePhonesBootWithIt(t *testing.T) {
 		t.Fatalf("restart: %+v %v", res, err)
 	}
 	// The phone boots for an hour: the image must stay usable until then.
-	wantAPIError(t, "delete while booting", a.DeleteImage(ctx, img), 400, "CPS.9008")
-	wantAPIError(t, "unshare while booting", a.DeleteImageMember(ctx, img, x.bProj), 400, "CPS.9008")
-	wantAPIError(t, "reject while booting", b.UpdateImageMember(ctx, img, "rejected"), 400, "CPS.9008")
+	wantImageError(t, "delete while booting", a.DeleteImage(ctx, img), 400, "CPS.9008")
+	wantImageError(t, "unshare while booting", a.DeleteImageMember(ctx, img, x.bProj), 400, "CPS.9008")
+	wantImageError(t, "reject while booting", b.UpdateImageMember(ctx, img, "rejected"), 400, "CPS.9008")
 	if members, err := a.ListImageMembers(ctx, img); err != nil || len(members) != 1 || members[0].Status != "accepted" {
 		t.Errorf("members after refused calls = %+v %v", members, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/opencph/opencph"
-	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/iam"
 	"github.com/opencph/opencph/sqlstore"
@@ -50,22 +49,4 @@ func GiveServer(t testing.TB, srv *controlplane.Server, serverID, projectID stri
 	if err != nil {
 		t.Fatalf("give server %s to project %s: %v", serverID, projectID, err)
 	}
-}
-
-// ClientFor returns a client of srv that logs in as user of domain with
-// password, scoped to project.
-func ClientFor(t testing.TB, srv *controlplane.Server, domain, user, password, project string) *client.Client {
-	t.Helper()
-	c, err := client.New(client.Config{Endpoint: srv.URL(), Domain: domain, User: user, Password: password,
-		Project: project, HTTPClient: HTTPClient(t)})
-	if err != nil {
-		t.Fatalf("new client: %v", err)
-	}
-	return c
-}
-
-// Client returns a client of srv logged in as the bootstrap account.
-func Client(t testing.TB, srv *controlplane.Server) *client.Client {
-	t.Helper()
-	return ClientFor(t, srv, Domain, User, Password, Project)
 }
