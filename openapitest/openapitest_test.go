@@ -79,6 +79,13 @@ func TestCheck(t *testing.T) {
 		{"unknown route answered 404", "GET", "/v1/" + project + "/cloud-phone/nothing", "", 404,
 			`{"error_code":"APIGW.0101","error_msg":"The API does not exist.","request_id":"` + reqID + `"}`, ""},
 		{"undocumented success status", "DELETE", "/v1/" + project + "/cloud-phone/images/abc", "", 201, `{"request_id":"` + reqID + `"}`, "201"},
+		{"fault inside one batch element answered 200", "POST", "/v1/" + project + "/cloud-phone/phones/batch-storage",
+			`{"storage_infos":[{"phone_id":"p1","include_files":null,"bucket_name":"b","object_path":"o"}]}`, 200,
+			`{"request_id":"` + reqID + `","jobs":[{"phone_id":"p1","error_code":"CPS.9011","error_msg":"Parameter: include_files is invalid."}]}`, ""},
+		{"whole batch body refused answered 200", "POST", "/v1/" + project + "/cloud-phone/phones/batch-storage", `{"storage_infos":null}`, 200,
+			`{"request_id":"` + reqID + `","jobs":[]}`, "refuses the request"},
+		{"object key with slashes", "DELETE", "/opencph/v1/" + project + "/buckets/media/objects/a/b.txt", "", 200,
+			`{"request_id":"` + reqID + `"}`, ""},
 		{"literal segment wins over a parameter", "GET", "/v1/" + project + "/cloud-phone/servers/share-files?server_ids=a&path=/data", "", 200,
 			`{"request_id":"` + reqID + `","jobs":[{"server_id":"a","job_id":"71b3d5f7a9c14e2b8d6f0a2c4e6b8d1f"}]}`, ""},
 	}

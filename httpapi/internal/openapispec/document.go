@@ -109,6 +109,12 @@ func (op operation) doc() M {
 	if op.body != nil {
 		d["requestBody"] = M{"required": true, "content": M{"application/json": M{"schema": op.body}}}
 	}
+	if op.rawBody != "" {
+		d["description"] = "The request body is " + op.rawBody + ": raw bytes, whatever the Content-Type header says."
+	}
+	if op.restOfPath != "" {
+		d["x-opencph-rest-of-path"] = op.restOfPath
+	}
 	status := op.status
 	if status == 0 {
 		status = 200
@@ -118,7 +124,11 @@ func (op operation) doc() M {
 		success["headers"].(M)[k] = v
 	}
 	if op.resp != nil {
-		success["content"] = M{"application/json": M{"schema": op.resp}}
+		ct := op.respContent
+		if ct == "" {
+			ct = "application/json"
+		}
+		success["content"] = M{ct: M{"schema": op.resp}}
 	}
 	responses := M{strconv.Itoa(status): success}
 	errRef := M{"$ref": "#/components/responses/Error"}
@@ -127,7 +137,7 @@ func (op operation) doc() M {
 		d["security"] = []any{}
 		responses["default"] = errRef
 	case iamFamily:
-		if op.method == "POST" {
+		if op.method == "POST" && !op.authenticated {
 			d["security"] = []any{}
 		}
 		iamErr := M{"$ref": "#/components/responses/IAMError"}

@@ -26,12 +26,25 @@ type operation struct {
 	// respHeaders are headers of the success response besides X-Request-Id.
 	respHeaders M
 	extension   bool // an OpenCPH extension, not part of CPH
+	// authenticated marks a POST of the IAM family that needs a token
+	// (IAM POSTs are unauthenticated otherwise, like POST /v3/auth/tokens).
+	authenticated bool
+	// restOfPath names the last path parameter when it takes the rest of
+	// the path, slashes included (x-opencph-rest-of-path).
+	restOfPath string
+	// rawBody describes a request body of raw bytes in any content type;
+	// it is documented in the description, not as a requestBody.
+	rawBody string
+	// respContent is the media type of the success body (application/json when empty).
+	respContent string
 }
 
 const (
-	v1  = "/v1/{project_id}/cloud-phone"
-	v2  = "/v2/{project_id}/cloud-phone"
-	v21 = "/v2.1/{project_id}/cloud-phone"
+	objects     = "/opencph/v1/{project_id}/buckets"
+	credentials = "/v3.0/OS-CREDENTIAL/credentials"
+	v1          = "/v1/{project_id}/cloud-phone"
+	v2          = "/v2/{project_id}/cloud-phone"
+	v21         = "/v2.1/{project_id}/cloud-phone"
 )
 
 // cph returns a CPH operation named name.
@@ -242,6 +255,27 @@ func operations() []operation {
 			summary: "OpenCPH extension: capture a running or stopped phone of the project as a new private image (status 1 at once).",
 			body:    obj("image_name string!; phone_id string!", "image_name", with(typ("string"), "minLength", 1, "maxLength", 128)),
 			resp:    obj("request_id hex32!; image_id hex32!")},
+		{method: "GET", path: objects, id: "ListBuckets", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: the project's buckets (the object store behind obs:// references).",
+			resp:    obj("request_id hex32!; buckets []object!", "buckets", M{"type": "array", "items": obj("name string!; create_time time!")})},
+		{method: "PUT", path: objects + "/{bucket}", id: "CreateBucket", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: create a bucket (no-op if the project has it).",
+			params:  ps(path("bucket", "Bucket name: 3-63 of lowercase letters, digits, - and .")), resp: requestIDOnly},
+		{method: "GET", path: objects + "/{bucket}/objects", id: "ListObjects", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: the objects of a bucket.",
+			params:  ps(path("bucket", "Bucket name."), query("prefix", typ("string"), "Keep the keys that start with it.")),
+			resp:    obj("request_id hex32!; objects []object!", "objects", M{"type": "array", "items": obj("key string!; size int64!; last_modified time!")})},
+		{method: "PUT", path: objects + "/{bucket}/objects/{key}", id: "PutObject", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: store an object; the request body is its content (raw bytes, any Content-Type), creating the bucket if needed.",
+			params:  ps(path("bucket", "Bucket name."), path("key", "Object key; may contain slashes.")), restOfPath: "key", rawBody: "the object's content",
+			resp: obj("request_id hex32!; key string!; size int64!")},
+		{method: "GET", path: objects + "/{bucket}/objects/{key}", id: "GetObject", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: the content of an object.",
+			params:  ps(path("bucket", "Bucket name."), path("key", "Object key; may contain slashes.")), restOfPath: "key",
+			respContent: "application/octet-stream", resp: M{"type": "string", "format": "binary"}},
+		{method: "DELETE", path: objects + "/{bucket}/objects/{key}", id: "DeleteObject", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: remove an object.",
+			params:  ps(path("bucket", "Bucket name."), path("key", "Object key; may contain slashes.")), restOfPath: "key", resp: requestIDOnly},
 		{method: "GET", path: "/healthz", id: "Health", tag: "opencph", fam: publicFamily, extension: true,
 			summary: "Health check: 200 when the database answers.", resp: obj("status string!", "status", enum("string", "ok"))},
 		{method: "GET", path: "/openapi.json", id: "OpenAPIDocument", tag: "opencph", fam: publicFamily, extension: true,
@@ -268,6 +302,38 @@ func operations() []operation {
 			params: ps(query("name", typ("string"), "Exact project name."), query("domain_id", typ("string"), ""), query("parent_id", typ("string"), ""),
 				query("enabled", typ("string"), ""), query("is_domain", typ("string"), "")),
 			resp: obj("links object!; projects []@Project!", "links", obj("self string!; previous ?string; next ?string"))},
+		{method: "POST", path: "/v3/projects", id: "KeystoneCreateProject", tag: "iam", fam: iamFamily, authenticated: true,
+			summary: "Create a project in the caller's account (admins) or in any account (the operator).",
+			body:    obj("project object!", "project", obj("name string!; domain_id string; description string")),
+			status:  201, resp: obj("project @Project!")},
+		{method: "POST", path: "/v3/domains", id: "KeystoneCreateDomain", tag: "iam", fam: iamFamily, authenticated: true,
+			summary: "OpenCPH account administration: create an account with its admin user and, optionally, a project (the operator only).",
+			body: obj("domain object!; user object!; project object", "domain", obj("name string!"),
+				"user", obj("name string; password string!"), "project", obj("name string!")),
+			status: 201, resp: obj("domain @Domain!; user @User!; project @Project")},
+		{method: "GET", path: "/v3/domains", id: "KeystoneListDomains", tag: "iam", fam: iamFamily,
+			summary: "The caller's account (every account for the operator).",
+			params:  ps(query("name", typ("string"), "Exact account name.")), resp: obj("domains []@Domain!")},
+		{method: "POST", path: "/v3/users", id: "KeystoneCreateUser", tag: "iam", fam: iamFamily, authenticated: true,
+			summary: "Create a user (role admin or readonly, default readonly).",
+			body:    obj("user object!", "user", obj("name string!; password string!; domain_id string; role string")),
+			status:  201, resp: obj("user @User!")},
+		{method: "GET", path: "/v3/users", id: "KeystoneListUsers", tag: "iam", fam: iamFamily, summary: "Users of an account.",
+			params: ps(query("domain_id", typ("string"), "Account; the caller's by default."), query("name", typ("string"), "Exact user name.")),
+			resp:   obj("users []@User!")},
+		{method: "POST", path: credentials, id: "CreateCredential", tag: "iam", fam: iamFamily, authenticated: true,
+			summary: "Create an access key (AK/SK); the secret is shown only here.",
+			body:    obj("credential object!", "credential", obj("user_id string!; description string")),
+			status:  201, resp: obj("credential @Credential!")},
+		{method: "GET", path: credentials, id: "ListCredentials", tag: "iam", fam: iamFamily, summary: "Access keys of a user.",
+			params: ps(query("user_id", typ("string"), "The user; the caller by default.")), resp: obj("credentials []@Credential!")},
+		{method: "GET", path: credentials + "/{access_key}", id: "ShowCredential", tag: "iam", fam: iamFamily, summary: "One access key.",
+			params: ps(path("access_key", "Access key id.")), resp: obj("credential @Credential!")},
+		{method: "PUT", path: credentials + "/{access_key}", id: "UpdateCredential", tag: "iam", fam: iamFamily, summary: "Change an access key's status or description.",
+			params: ps(path("access_key", "Access key id.")), body: obj("credential object!", "credential", obj("status string; description string")),
+			resp: obj("credential @Credential!")},
+		{method: "DELETE", path: credentials + "/{access_key}", id: "DeleteCredential", tag: "iam", fam: iamFamily, summary: "Delete an access key.",
+			params: ps(path("access_key", "Access key id.")), status: 204},
 		{method: "GET", path: "/v3/projects/{project_id}", id: "KeystoneShowProject", tag: "iam", fam: iamFamily, summary: "One project of the caller's account.",
 			resp: obj("project @Project!")},
 	}

@@ -135,6 +135,9 @@ func schemas() M {
 		"CatalogEntry": obj("type string!; id string!; name string!; endpoints []object!",
 			"endpoints", typ("[]@CatalogEndpoint")),
 		"CatalogEndpoint": obj("id string!; interface string!; region string!; region_id string; url string!"),
+		"Domain":          obj("id string!; name string!; enabled bool!; links object"),
+		"User":            obj("id string!; name string!; domain_id string!; enabled bool!; role string!; password_expires_at ?string; links object", "role", enum("string", "admin", "readonly")),
+		"Credential":      obj("access string!; secret string; status string!; user_id string!; description string!; create_time itime!; last_use_time string"),
 		"Project":         obj("id string!; name string!; domain_id string!; parent_id string; enabled bool!; is_domain bool; description string; links object"),
 	}
 }
