@@ -92,9 +92,9 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request, p *cph.Princ
 	return nil
 }
 
-// requestIDResponse is the body of synchronous operations that return
+// imageRequestIDResponse is the body of synchronous operations that return
 // nothing but their request id.
-type requestIDResponse struct {
+type imageRequestIDResponse struct {
 	RequestID string `json:"request_id"`
 }
 
@@ -145,7 +145,7 @@ func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request, p *cph.Prin
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, requestIDResponse{RequestID: RequestID(r)})
+	writeJSON(w, http.StatusOK, imageRequestIDResponse{RequestID: RequestID(r)})
 	return nil
 }
 
@@ -212,7 +212,7 @@ func (s *Server) addImageMember(w http.ResponseWriter, r *http.Request, p *cph.P
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, requestIDResponse{RequestID: RequestID(r)})
+	writeJSON(w, http.StatusOK, imageRequestIDResponse{RequestID: RequestID(r)})
 	return nil
 }
 
@@ -271,7 +271,7 @@ func (s *Server) updateImageMember(w http.ResponseWriter, r *http.Request, p *cp
 	} else if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, requestIDResponse{RequestID: RequestID(r)})
+	writeJSON(w, http.StatusOK, imageRequestIDResponse{RequestID: RequestID(r)})
 	return nil
 }
 
@@ -297,7 +297,7 @@ func (s *Server) deleteImageMember(w http.ResponseWriter, r *http.Request, p *cp
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, requestIDResponse{RequestID: RequestID(r)})
+	writeJSON(w, http.StatusOK, imageRequestIDResponse{RequestID: RequestID(r)})
 	return nil
 }
 
