@@ -148,28 +148,30 @@ const sharedWith = `EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.i
 // project's own production images, and production images shared with it
 // and accepted. Public images come first, then by name.
 func (db *DB) PhoneImages(ctx context.Context, projectID, imageType string) ([]*cph.PhoneImage, error) {
-	// Every placeholder is referenced, as PostgreSQL requires.
-	args := []any{true}
-	public := `i.is_public = $1`
-	var custom []string
+	// Placeholders are numbered as they are used: PostgreSQL refuses
+	// parameters that the statement does not reference.
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	var conds []string
+	if imageType == cph.ImageTypePublic || imageType == cph.ImageTypeAll || imageType == "" {
+		conds = append(conds, `i.is_public = `+arg(true))
+	}
 	if imageType != cph.ImageTypePublic {
-		args = append(args, projectID, false, int32(cph.ImageProduction))
+		custom := `i.is_public = ` + arg(false) + ` AND i.status = ` + arg(int32(cph.ImageProduction))
+		project := arg(projectID)
+		var which []string
 		if imageType != cph.ImageTypeShare {
-			custom = append(custom, `i.project_id = $2`)
+			which = append(which, `i.project_id = `+project)
 		}
 		if imageType != cph.ImageTypePrivate {
-			custom = append(custom, `(i.project_id <> $2 AND `+fmt.Sprintf(sharedWith, 2)+`)`)
+			which = append(which, `(i.project_id <> `+project+` AND `+fmt.Sprintf(sharedWith, len(args))+`)`)
 		}
+		conds = append(conds, `(`+custom+` AND (`+strings.Join(which, " OR ")+`))`)
 	}
-	var cond string
-	switch imageType {
-	case cph.ImageTypePublic:
-		cond = public
-	case cph.ImageTypePrivate, cph.ImageTypeShare:
-		cond = `i.is_public = $3 AND i.status = $4 AND ` + custom[0]
-	default:
-		cond = public + ` OR (i.is_public = $3 AND i.status = $4 AND (` + strings.Join(custom, " OR ") + `))`
-	}
+	cond := strings.Join(conds, " OR ")
 	rows, err := db.db.QueryContext(ctx, `SELECT i.id, i.name, i.os_type, i.os_name, i.image_label, i.is_public
 		FROM images i WHERE `+cond+` ORDER BY i.is_public DESC, i.name, i.id`, args...)
 	if err != nil {
