@@ -52,7 +52,7 @@ func do(t *testing.T, method, url, token string, body any) *response {
 	if token != "" {
 		req.Header.Set("X-Auth-Token", token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := cptest.HTTPClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/controlplane/cptest"
 )
 
 func keystone(t *testing.T, r *response) (int, string) {
@@ -53,7 +54,7 @@ func TestLoginErrors(t *testing.T) {
 	}
 	req, _ := http.NewRequest("POST", url, strings.NewReader(`{}`))
 	req.Header.Set("Content-Type", "text/plain")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := cptest.HTTPClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func TestTokenCheckAndRevoke(t *testing.T) {
 		if subject != "" {
 			req.Header.Set("X-Subject-Token", subject)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := cptest.HTTPClient(t).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,11 +32,14 @@ func (tx *Tx) CreateImage(ctx context.Context, im *Image) error {
 }
 
 // UsableImage returns the image with that id if projectID may use it (a
-// public image or one of the project's own), or ErrNotFound.
+// public image, one of the project's own production images, or a
+// production image shared with the project and accepted by it), or
+// ErrNotFound.
 func (tx *Tx) UsableImage(ctx context.Context, projectID, id string) (*Image, error) {
 	var im Image
-	err := tx.tx.QueryRowContext(ctx, `SELECT id, project_id, name, os_type, os_name, image_label, image_version, is_public
-		FROM images WHERE id = $1 AND (is_public = $2 OR project_id = $3)`, id, true, projectID).
+	err := tx.tx.QueryRowContext(ctx, `SELECT i.id, i.project_id, i.name, i.os_type, i.os_name, i.image_label, i.image_version, i.is_public
+		FROM images i WHERE i.id = $1 AND (i.is_public = $2 OR (i.status = $4 AND (i.project_id = $3 OR `+fmt.Sprintf(sharedWith, 3)+`)))`,
+		id, true, projectID, int32(cph.ImageProduction)).
 		Scan(&im.ID, &im.ProjectID, &im.Name, &im.OSType, &im.OSName, &im.Label, &im.Version, &im.IsPublic)
 	if err != nil {
 		return nil, notFound(err, "image "+id)

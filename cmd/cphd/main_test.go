@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/opencph/opencph/controlplane/cptest"
 )
 
 // When the test binary runs with CPHD_RUN_MAIN=1 it is cphd itself, so
@@ -88,7 +90,7 @@ func call(t *testing.T, method, url, token, body string, out any) (int, http.Hea
 	if token != "" {
 		req.Header.Set("X-Auth-Token", token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := cptest.HTTPClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

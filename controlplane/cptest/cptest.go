@@ -21,7 +21,8 @@ const (
 
 // Start starts a control plane with 2 simulated servers of 3 phones each,
 // 50 ms boot time and the account Domain/User/Password/Project. mutate, if
-// not nil, adjusts the configuration first.
+// not nil, adjusts the configuration first. It returns once the agents of
+// the simulated servers have created their phones.
 func Start(t testing.TB, mutate func(*controlplane.Config)) *controlplane.Server {
 	t.Helper()
 	cfg := controlplane.Config{
@@ -42,5 +43,6 @@ func Start(t testing.TB, mutate func(*controlplane.Config)) *controlplane.Server
 		t.Fatalf("start control plane: %v", err)
 	}
 	t.Cleanup(func() { srv.Close() })
+	waitFleet(t, srv)
 	return srv
 }

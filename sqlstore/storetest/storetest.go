@@ -46,6 +46,9 @@ func Run(t *testing.T, open Opener) {
 		{"ServerStatusAndDelete", testServerStatusAndDelete},
 		{"ServerTags", testServerTags},
 		{"EncodeServerStatus", testEncodeServerStatus},
+		{"ImageSharing", testImageSharing},
+		{"ListImagesFilters", testListImagesFilters},
+		{"ReassignServer", testReassignServer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,42 @@
+package cptest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/opencph/opencph/controlplane"
+)
+
+// waitFleet waits until the agent of every built-in server has created
+// all the server's phones in its simulated runtime, so that tests can
+// inspect phones or inject failures into them at once.
+func waitFleet(t testing.TB, srv *controlplane.Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	servers, err := srv.DB().BuiltinServers(ctx)
+	if err != nil {
+		t.Fatalf("list built-in servers: %v", err)
+	}
+	for _, s := range servers {
+		phones, err := srv.DB().PhonesByServer(ctx, s.ID)
+		if err != nil {
+			t.Fatalf("list phones of %s: %v", s.Name, err)
+		}
+		drv := srv.SimDriver(s.ID)
+		if drv == nil {
+			continue
+		}
+		for {
+			have, err := drv.Phones(ctx)
+			if err == nil && len(have) >= len(phones) {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("the agent of %s did not create its %d phones in time", s.Name, len(phones))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package cph
+
+import "net/http"
+
+// Image types of ListCloudPhoneImages and ListImages (spec §2.7).
+const (
+	ImageTypePublic  = "public"
+	ImageTypePrivate = "private"
+	ImageTypeShare   = "share"
+	ImageTypeAll     = "all"
+)
+
+// ImageStatus is the status of a custom image (spec §2.7).
+type ImageStatus int32
+
+// Custom image statuses.
+const (
+	ImageCreating     ImageStatus = 0
+	ImageProduction   ImageStatus = 1
+	ImageCreateFailed ImageStatus = 2
+)
+
+// Valid reports whether s is one of the statuses of spec §2.7.
+func (s ImageStatus) Valid() bool { return s >= ImageCreating && s <= ImageCreateFailed }
+
+// Image member statuses: a new member is pending until the receiving
+// project accepts or rejects the image (spec §9.5).
+const (
+	MemberPending  = "pending"
+	MemberAccepted = "accepted"
+	MemberRejected = "rejected"
+)
+
+// MaxImageMembers is the most projects one image can be shared with (spec §9.3).
+const MaxImageMembers = 10
+
+// PhoneImage is an image usable for phones, as listed by
+// ListCloudPhoneImages (spec §4.4).
+type PhoneImage struct {
+	Name             string `json:"image_name"`
+	OSType           string `json:"os_type"`
+	IsPublic         int32  `json:"is_public"` // 1 public, 2 private (own or shared)
+	OSName           string `json:"os_name"`
+	Label            string `json:"image_label"`
+	ID               string `json:"image_id"`
+	IsSupportEncrypt bool   `json:"is_support_encrypt"`
+}
+
+// ImageView is a custom image as listed by ListImages (spec §4.4
+// ListImagesView). ProjectID is set for the caller's own (private) images,
+// SrcProjectID for images shared with the caller.
+type ImageView struct {
+	DomainID     string      `json:"domain_id"`
+	Name         string      `json:"image_name"`
+	UpdateTime   Time        `json:"update_time"`
+	CreateTime   Time        `json:"create_time"`
+	Size         int64       `json:"image_size"`
+	ProjectID    string      `json:"project_id,omitempty"`
+	ID           string      `json:"image_id"`
+	Version      string      `json:"image_version"`
+	Type         string      `json:"image_type"`
+	Status       ImageStatus `json:"status"`
+	SrcProjectID string      `json:"src_project_id,omitempty"`
+}
+
+// ImageMember is a project an image is shared with (spec §4.4
+// ListImageMembersView). Times are Unix milliseconds (spec O-8). Status
+// (pending, accepted, rejected) is an OpenCPH addition.
+type ImageMember struct {
+	CreateTime int64  `json:"create_time"`
+	UpdateTime int64  `json:"update_time"`
+	ImageID    string `json:"image_id"`
+	MemberID   string `json:"member_id"`
+	Status     string `json:"status"`
+}
+
+// ImageFilter selects custom images in ListImages. Nil fields do not filter.
+type ImageFilter struct {
+	ProjectID    string       // required: the caller's project
+	Type         string       // "private", "share" or "" for both
+	Status       *ImageStatus // exact
+	ImageID      *string      // exact
+	NameLike     *string      // case-insensitive substring of the name
+	CreateSince  *Time        // created at or after
+	CreateUntil  *Time        // created at or before
+	SrcProjectID *string      // owner project of shared images
+	Offset       int
+	Limit        int
+}
+
+// CodeNotAllowed is the local code for an operation the resource does not
+// allow (spec §11.2): an 11th image member, deleting an image in use.
+const CodeNotAllowed = "CPS.9008"
+
+// ErrImageNotFound reports an unknown image in a path (HTTP 404, CPS.0030, spec O-20).
+func ErrImageNotFound() *Error {
+	return Errorf(http.StatusNotFound, CodeInvalidImageID, "Image is not found.")
+}
+
+// ErrNotAllowed reports an operation the resource does not allow (HTTP 400, CPS.9008).
+func ErrNotAllowed(detail string) *Error {
+	return Errorf(http.StatusBadRequest, CodeNotAllowed, "Operation is not allowed for this resource: %s", detail)
+}
