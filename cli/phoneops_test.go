@@ -23,7 +23,7 @@ func realEnv(t *testing.T) (map[string]string, []string) {
 		EnvEndpoint: srv.URL(), EnvDomain: cptest.Domain, EnvUser: cptest.User,
 		EnvPassword: cptest.Password, EnvProject: cptest.Project, EnvCacheDir: t.TempDir(),
 	}
-	c, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, Password: cptest.Password, Project: cptest.Project})
+	c, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, Password: cptest.Password, Project: cptest.Project, HTTPClient: cptest.HTTPClient(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

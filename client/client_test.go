@@ -60,6 +60,7 @@ func newTestClient(tb testing.TB, srv *controlplane.Server, password string, cac
 		Password:   password,
 		Project:    cptest.Project,
 		TokenCache: cache,
+		HTTPClient: cptest.HTTPClient(tb),
 	})
 	if err != nil {
 		tb.Fatal(err)

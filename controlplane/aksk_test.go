@@ -3,6 +3,7 @@ package controlplane_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/opencph/opencph/controlplane/cptest"
 	"io"
 	"net/http"
 	"strings"
@@ -29,7 +30,7 @@ func signed(t *testing.T, method, url, ak, sk, projectID string, body string) *r
 		req.Header.Set("X-Project-Id", projectID)
 	}
 	aksk.Sign(req, b, ak, sk, time.Now())
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := cptest.HTTPClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestAccessKeysAndSignedRequests(t *testing.T) {
 	req, _ := http.NewRequest("GET", api+"/phones", nil)
 	req.Header.Set("X-Sdk-Date", time.Now().Add(-20*time.Minute).UTC().Format(aksk.DateLayout))
 	aksk.Sign(req, nil, ak, sk, time.Now())
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := cptest.HTTPClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

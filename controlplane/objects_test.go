@@ -3,6 +3,7 @@ package controlplane_test
 import (
 	"bytes"
 	"errors"
+	"github.com/opencph/opencph/controlplane/cptest"
 	"io"
 	"net/http"
 	"testing"
@@ -84,7 +85,7 @@ func TestLargeUserUpload(t *testing.T) {
 	big := bytes.Repeat([]byte("apk-bytes "), 300_000)
 	req, _ := http.NewRequest("PUT", srv.URL()+"/opencph/v1/"+pid+"/buckets/big-apps/objects/app.apk", bytes.NewReader(big))
 	req.Header.Set("X-Auth-Token", token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := cptest.HTTPClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

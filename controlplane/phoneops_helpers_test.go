@@ -21,6 +21,7 @@ func newClient(t *testing.T, srv *controlplane.Server) *client.Client {
 	t.Helper()
 	c, err := client.New(client.Config{
 		Endpoint: srv.URL(), Domain: cptest.Domain, User: cptest.User, Password: cptest.Password, Project: cptest.Project,
+		HTTPClient: cptest.HTTPClient(t),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -690,7 +690,7 @@ func TestBucketsBelongToOneProject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, Password: cptest.Password, Project: "cn-south-1"})
+	other, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, Password: cptest.Password, Project: "cn-south-1", HTTPClient: cptest.HTTPClient(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

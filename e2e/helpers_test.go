@@ -18,7 +18,7 @@ func start(t *testing.T, mutate func(*controlplane.Config)) (*controlplane.Serve
 	t.Helper()
 	srv := cptest.Start(t, mutate)
 	c, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, User: cptest.User,
-		Password: cptest.Password, Project: cptest.Project})
+		Password: cptest.Password, Project: cptest.Project, HTTPClient: cptest.HTTPClient(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func TestServerRestartWithoutAgentFails(t *testing.T) {
 		c.SimServers = 1
 		c.Engine.PendingTimeout = 300 * time.Millisecond
 	})
-	c, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, User: cptest.User, Password: cptest.Password, Project: cptest.Project})
+	c, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, User: cptest.User, Password: cptest.Password, Project: cptest.Project, HTTPClient: cptest.HTTPClient(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestCreatedServerSurvivesRestart(t *testing.T) {
 	if srv.SimDriver(id) == nil {
 		t.Fatal("no agent for the created server after a restart")
 	}
-	c2, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, User: cptest.User, Password: cptest.Password, Project: cptest.Project})
+	c2, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, User: cptest.User, Password: cptest.Password, Project: cptest.Project, HTTPClient: cptest.HTTPClient(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestRestartOfSilentServerRefused(t *testing.T) {
 		c.Engine.PollRecheck = 50 * time.Millisecond
 		c.Engine.AgentTTL = time.Second
 	})
-	c, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, User: cptest.User, Password: cptest.Password, Project: cptest.Project})
+	c, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, User: cptest.User, Password: cptest.Password, Project: cptest.Project, HTTPClient: cptest.HTTPClient(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

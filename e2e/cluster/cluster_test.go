@@ -202,7 +202,7 @@ func TestReplicasAndAgents(t *testing.T) {
 	agentDir1, agentDir2 := t.TempDir(), t.TempDir()
 	agent := func(name, dir string, urls ...string) *proc {
 		return start(t, name, "cph-agent", nil, "--control-plane", strings.Join(urls, ","), "--enroll-token", "enroll-secret",
-			"--project", "cn-north-4", "--name", name, "--state-dir", dir, "--sim-phones", "3", "--sim-boot-time", "300ms", "--log-level", "warn")
+			"--project", "cn-north-4", "--name", name, "--state-dir", dir, "--sim-phones", "3", "--sim-boot-time", "300ms", "--log-level", "info")
 	}
 	agent1 := agent("node1", agentDir1, a.url, b.url)
 	agent2 := agent("node2", agentDir2, b.url, a.url)
@@ -260,10 +260,10 @@ func TestReplicasAndAgents(t *testing.T) {
 		}
 		return acc.RequestID
 	}
-	finalJobs := func(base, requestID string, n int) []job {
+	finalJobs := func(step, base, requestID string, n int) []job {
 		t.Helper()
 		var jobs []job
-		waitFor(t, "jobs of "+requestID+" to be final", 30*time.Second, func() bool {
+		waitFor(t, step+": jobs of "+requestID+" to be final", 30*time.Second, func() bool {
 			var l struct{ Jobs []job }
 			if api(t, "GET", base+path+"/jobs?request_id="+requestID, token, "", &l) != 200 || len(l.Jobs) != n {
 				return false
@@ -311,7 +311,7 @@ func TestReplicasAndAgents(t *testing.T) {
 	}
 
 	// 1. A batch accepted by replica A spans both agents (one attached to B).
-	for _, j := range finalJobs(b.url, restartAll(a.url, all), 6) {
+	for _, j := range finalJobs("batch across replicas", b.url, restartAll(a.url, all), 6) {
 		if j.Status != 2 {
 			t.Errorf("job %s ended %d", j.ID, j.Status)
 		}
@@ -320,7 +320,7 @@ func TestReplicasAndAgents(t *testing.T) {
 	// 2. Replica A is killed right after accepting a batch: nothing is lost.
 	reqID := restartAll(a.url, all)
 	a.kill()
-	for _, j := range finalJobs(b.url, reqID, 6) {
+	for _, j := range finalJobs("replica A killed", b.url, reqID, 6) {
 		if j.Status != 2 {
 			t.Errorf("after replica A died, job %s ended %d (%v)", j.ID, j.Status, j.ErrorCode)
 		}
@@ -343,7 +343,7 @@ func TestReplicasAndAgents(t *testing.T) {
 	}
 	reqID = restartAll(b.url, servers[node1])
 	agent1.kill()
-	for _, j := range finalJobs(b.url, reqID, 3) {
+	for _, j := range finalJobs("agent killed", b.url, reqID, 3) {
 		if j.Status != -1 || j.ErrorCode == nil || *j.ErrorCode != "CPS.9013" {
 			t.Errorf("job of the dead agent: %+v", j)
 		}
@@ -379,7 +379,7 @@ func TestReplicasAndAgents(t *testing.T) {
 		api(t, "GET", b.url+path+"/servers/"+node1, token, "", &srv)
 		return srv.Status == 5
 	})
-	for _, j := range finalJobs(b.url, restartAll(b.url, servers[node1]), 3) {
+	for _, j := range finalJobs("agent back", b.url, restartAll(b.url, servers[node1]), 3) {
 		if j.Status != 2 {
 			t.Errorf("restart after recovery: job %s ended %d", j.ID, j.Status)
 		}
