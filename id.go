@@ -3,6 +3,8 @@ package cph
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"math/big"
 )
 
 // NewID returns a new random identifier in the CPH format: 32 lowercase
@@ -28,4 +30,41 @@ func ValidID(s string) bool {
 		}
 	}
 	return true
+}
+
+// NewUUID returns a random UUID in its dashed form, the format of VPC,
+// subnet and bandwidth identifiers.
+func NewUUID() string {
+	h := NewID()
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// NewIMEI returns a random 15-digit IMEI with a valid Luhn check digit
+// (spec O-31).
+func NewIMEI() string {
+	digits := make([]byte, 14)
+	for i := range digits {
+		n, _ := rand.Int(rand.Reader, big.NewInt(10))
+		digits[i] = byte('0' + n.Int64())
+	}
+	digits[0], digits[1] = '3', '5' // a common reporting-body prefix
+	sum := 0
+	for i := 0; i < 14; i++ {
+		d := int(digits[i] - '0')
+		if i%2 == 1 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return string(digits) + string(rune('0'+(10-sum%10)%10))
+}
+
+// RandomIP returns a random IPv4 address under a /16 prefix such as "10.0".
+func RandomIP(prefix string) string {
+	n, _ := rand.Int(rand.Reader, big.NewInt(254*254))
+	v := int(n.Int64())
+	return fmt.Sprintf("%s.%d.%d", prefix, v/254+1, v%254+1)
 }

@@ -80,7 +80,7 @@ var vectors = []struct {
 		raw: "GET /v3/projects?name=cn-east-3 HTTP/1.1\r\nHost: iam.cn-east-3.myhuaweicloud.com\r\nUser-Agent: Go-http-client/1.1\r\n" +
 			"X-Sdk-Date: 20240315T081530Z\r\nAccept-Encoding: gzip\r\n" +
 			"Authorization: SDK-HMAC-SHA256 Access=EXAMPLEAK0000000000A, SignedHeaders=x-sdk-date, Signature=0ba11210060e76a94a10111696a80c07d832d1745330113e44f251c8dc5625e4\r\n\r\n",
-		canonical: "GET\n/v3/projects/\nname=cn-east-3\nx-sdk-date:20240315T081530Z\n\nx-sdk-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		canonical:     "GET\n/v3/projects/\nname=cn-east-3\nx-sdk-date:20240315T081530Z\n\nx-sdk-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 		authorization: "SDK-HMAC-SHA256 Access=EXAMPLEAK0000000000A, SignedHeaders=x-sdk-date, Signature=0ba11210060e76a94a10111696a80c07d832d1745330113e44f251c8dc5625e4",
 	},
 }

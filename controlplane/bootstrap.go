@@ -2,10 +2,8 @@ package controlplane
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,7 +187,7 @@ func createSimServer(ctx context.Context, tx *sqlstore.Tx, projectID string, i, 
 	s := &cph.Server{
 		ID: cph.NewID(), ProjectID: projectID, Name: fmt.Sprintf("sim-server-%02d", i), AvailabilityZone: az,
 		ModelName: "physical.rx1.xlarge", PhoneModelName: "rx1.cp.c15.d46.e1v1", Status: cph.ServerNormal,
-		VPCID: dashedID(), CIDR: "172.16.0.0/12", SubnetID: dashedID(), SubnetCIDR: fmt.Sprintf("172.%d.%d.0/24", 16+i/256%16, i%256),
+		VPCID: cph.NewUUID(), CIDR: "172.16.0.0/12", SubnetID: cph.NewUUID(), SubnetCIDR: fmt.Sprintf("172.%d.%d.0/24", 16+i/256%16, i%256),
 		Addresses:      []cph.Address{{ServerIP: fmt.Sprintf("172.%d.%d.10", 16+i/256%16, i%256)}},
 		Metadata:       cph.ServerMetadata{OrderID: "CS" + strings.ToUpper(cph.NewID()[:14]), ProductID: "00301-232211-0--0"},
 		NetworkVersion: "v1", BuiltinIndex: i,
@@ -202,7 +200,7 @@ func createSimServer(ctx context.Context, tx *sqlstore.Tx, projectID string, i, 
 		p := &cph.Phone{
 			ID: cph.NewID(), ProjectID: projectID, ServerID: s.ID, Index: j, Name: fmt.Sprintf("%s-%04d", s.Name, j),
 			ModelName: s.PhoneModelName, ImageID: img.ID, ImageVersion: img.Version, VNCEnable: "false",
-			Status: cph.PhoneRunning, Type: 0, IMEI: newIMEI(), TrafficType: "direct", AvailabilityZone: az,
+			Status: cph.PhoneRunning, Type: 0, IMEI: cph.NewIMEI(), TrafficType: "direct", AvailabilityZone: az,
 			Metadata: cph.PhoneMetadata{OrderID: s.Metadata.OrderID, ProductID: s.Metadata.ProductID},
 			Property: "{}", IP: fmt.Sprintf("10.%d.%d.%d", i%256, j/250%256, j%250+2),
 			DataVolumeType: "SSD", DataVolumeSize: 16,
@@ -216,33 +214,4 @@ func createSimServer(ctx context.Context, tx *sqlstore.Tx, projectID string, i, 
 
 func projectName(ctx context.Context, tx *sqlstore.Tx, projectID string) (string, error) {
 	return tx.ProjectNameByID(ctx, projectID)
-}
-
-// dashedID returns a random UUID in its dashed form.
-func dashedID() string {
-	h := cph.NewID()
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
-
-// newIMEI returns a random 15-digit IMEI with a valid Luhn check digit.
-func newIMEI() string {
-	digits := make([]byte, 14)
-	for i := range digits {
-		n, _ := rand.Int(rand.Reader, big.NewInt(10))
-		digits[i] = byte('0' + n.Int64())
-	}
-	digits[0], digits[1] = '3', '5' // a common reporting-body prefix
-	sum := 0
-	for i := 0; i < 14; i++ {
-		d := int(digits[i] - '0')
-		if i%2 == 1 {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	check := (10 - sum%10) % 10
-	return string(digits) + string(rune('0'+check))
 }

@@ -185,7 +185,7 @@ func ensureServerExtras(ctx context.Context, db *sqlstore.DB, fs sqlstore.FleetS
 			return err
 		}
 		if n == 0 {
-			bw := &cph.Bandwidth{ID: dashedID(), Name: fs.Name + "-bandwidth", Size: 100, ChargeMode: 0, ShareType: 1}
+			bw := &cph.Bandwidth{ID: cph.NewUUID(), Name: fs.Name + "-bandwidth", Size: 100, ChargeMode: 0, ShareType: 1}
 			if err := tx.CreateBandwidth(ctx, fs.ProjectID, bw); err != nil {
 				return err
 			}

@@ -42,8 +42,8 @@ func (e *Engine) EnrollServer(ctx context.Context, spec EnrollSpec) (*cph.Server
 		srv = &cph.Server{
 			ID: cph.NewID(), ProjectID: spec.ProjectID, Name: spec.Name, AvailabilityZone: proj + "a",
 			ModelName: pm.ServerModelName, PhoneModelName: pm.PhoneModelName, Status: cph.ServerNormal,
-			VPCID: dashedID(), CIDR: "172.16.0.0/12", SubnetID: dashedID(), SubnetCIDR: "172.16.0.0/24",
-			Addresses:      []cph.Address{{ServerIP: randomIP("172.16")}},
+			VPCID: cph.NewUUID(), CIDR: "172.16.0.0/12", SubnetID: cph.NewUUID(), SubnetCIDR: "172.16.0.0/24",
+			Addresses:      []cph.Address{{ServerIP: cph.RandomIP("172.16")}},
 			Metadata:       cph.ServerMetadata{OrderID: "CS" + strings.ToUpper(cph.NewID()[:14]), ProductID: "00301-232211-0--0"},
 			NetworkVersion: "v1",
 		}
@@ -60,9 +60,9 @@ func (e *Engine) EnrollServer(ctx context.Context, spec EnrollSpec) (*cph.Server
 			p := &cph.Phone{
 				ID: cph.NewID(), ProjectID: srv.ProjectID, ServerID: srv.ID, Index: j, Name: fmt.Sprintf("%s-%04d", prefix, j),
 				ModelName: pm.PhoneModelName, ImageID: img.ID, ImageVersion: img.Version, VNCEnable: "false",
-				Status: cph.PhoneRunning, IMEI: newIMEI(), TrafficType: "direct", AvailabilityZone: srv.AvailabilityZone,
+				Status: cph.PhoneRunning, IMEI: cph.NewIMEI(), TrafficType: "direct", AvailabilityZone: srv.AvailabilityZone,
 				Metadata: cph.PhoneMetadata{OrderID: srv.Metadata.OrderID, ProductID: srv.Metadata.ProductID},
-				Property: "{}", IP: randomIP("10.0"), DataVolumeType: "SSD", DataVolumeSize: 16,
+				Property: "{}", IP: cph.RandomIP("10.0"), DataVolumeType: "SSD", DataVolumeSize: 16,
 			}
 			if err := tx.CreatePhone(ctx, p); err != nil {
 				return err

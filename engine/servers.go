@@ -2,11 +2,9 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"slices"
 	"strings"
 
@@ -582,15 +580,15 @@ func (e *Engine) CreateServers(ctx context.Context, spec ServerSpec) (*Order, er
 				ID: cph.NewID(), ProjectID: spec.ProjectID, Name: name, AvailabilityZone: az,
 				ModelName: spec.ServerModel, PhoneModelName: spec.PhoneModel, KeypairName: spec.KeypairName, Status: cph.ServerCreating,
 				VPCID: spec.VPCID, CIDR: "172.16.0.0/12", SubnetID: spec.SubnetID, SubnetCIDR: "172.31.0.0/16",
-				Addresses:      []cph.Address{{ServerIP: randomIP("172.31"), PublicIP: randomIP("100.64")}},
+				Addresses:      []cph.Address{{ServerIP: cph.RandomIP("172.31"), PublicIP: cph.RandomIP("100.64")}},
 				Metadata:       cph.ServerMetadata{OrderID: order.OrderID, ProductID: productID},
 				NetworkVersion: spec.NetworkVersion,
 			}
 			if srv.VPCID == "" {
-				srv.VPCID = dashedID()
+				srv.VPCID = cph.NewUUID()
 			}
 			if srv.SubnetID == "" {
-				srv.SubnetID = dashedID()
+				srv.SubnetID = cph.NewUUID()
 			}
 			if err := tx.CreateServer(ctx, srv); err != nil {
 				return err
@@ -602,7 +600,7 @@ func (e *Engine) CreateServers(ctx context.Context, spec ServerSpec) (*Order, er
 				return err
 			}
 			es := &cph.EncodeServer{ID: cph.NewID(), ProjectID: spec.ProjectID, ServerID: srv.ID, Name: srv.Name + "-encode",
-				IP: randomIP("172.31"), Type: 1, Status: cph.EncodeRunning, KeypairName: spec.KeypairName}
+				IP: cph.RandomIP("172.31"), Type: 1, Status: cph.EncodeRunning, KeypairName: spec.KeypairName}
 			if err := tx.CreateEncodeServer(ctx, es); err != nil {
 				return err
 			}
@@ -632,7 +630,7 @@ func attachBandwidth(ctx context.Context, tx *sqlstore.Tx, spec ServerSpec, srv 
 	case shared != nil:
 		return tx.AttachBandwidth(ctx, srv.ID, shared.ID)
 	case spec.Bandwidth != nil:
-		bw := &cph.Bandwidth{ID: dashedID(), Name: srv.Name + "-bandwidth", Size: spec.Bandwidth.Size,
+		bw := &cph.Bandwidth{ID: cph.NewUUID(), Name: srv.Name + "-bandwidth", Size: spec.Bandwidth.Size,
 			ChargeMode: spec.Bandwidth.ChargeMode, ShareType: 0}
 		if err := tx.CreateBandwidth(ctx, spec.ProjectID, bw); err != nil {
 			return err
@@ -671,9 +669,9 @@ func createPhones(ctx context.Context, tx *sqlstore.Tx, srv *cph.Server, spec Se
 			p := &cph.Phone{
 				ID: cph.NewID(), ProjectID: srv.ProjectID, ServerID: srv.ID, Index: j, Name: fmt.Sprintf("%s-%04d", prefix, j),
 				ModelName: pm.PhoneModelName, ImageID: img.ID, ImageVersion: img.Version, VNCEnable: "false",
-				Status: cph.PhoneCreating, IMEI: newIMEI(), TrafficType: "direct", AvailabilityZone: srv.AvailabilityZone,
+				Status: cph.PhoneCreating, IMEI: cph.NewIMEI(), TrafficType: "direct", AvailabilityZone: srv.AvailabilityZone,
 				VolumeMode: pm.VolumeMode, Metadata: cph.PhoneMetadata{OrderID: srv.Metadata.OrderID, ProductID: srv.Metadata.ProductID},
-				Property: prop, IP: randomIP("10.0"), DataVolumeType: volType, DataVolumeSize: volSize,
+				Property: prop, IP: cph.RandomIP("10.0"), DataVolumeType: volType, DataVolumeSize: volSize,
 			}
 			if err := tx.CreatePhone(ctx, p); err != nil {
 				return nil, err
@@ -817,40 +815,4 @@ func (e *Engine) ChangeServerModel(ctx context.Context, projectID, serverID, ser
 	}
 	e.hub.wake(serverID)
 	return order, nil
-}
-
-// dashedID returns a random UUID in its dashed form.
-func dashedID() string {
-	h := cph.NewID()
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
-
-// randomIP returns a random address under a /16 prefix such as "10.0".
-func randomIP(prefix string) string {
-	n, _ := rand.Int(rand.Reader, big.NewInt(254*254))
-	v := int(n.Int64())
-	return fmt.Sprintf("%s.%d.%d", prefix, v/254+1, v%254+1)
-}
-
-// newIMEI returns a random 15-digit IMEI with a valid Luhn check digit
-// (spec O-31).
-func newIMEI() string {
-	digits := make([]byte, 14)
-	for i := range digits {
-		n, _ := rand.Int(rand.Reader, big.NewInt(10))
-		digits[i] = byte('0' + n.Int64())
-	}
-	digits[0], digits[1] = '3', '5'
-	sum := 0
-	for i := 0; i < 14; i++ {
-		d := int(digits[i] - '0')
-		if i%2 == 1 {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return string(digits) + string(rune('0'+(10-sum%10)%10))
 }
