@@ -282,8 +282,19 @@ func (a *Agent) runSession(ctx context.Context, d *dispatcher, bo *backoff) erro
 	pollBo := a.newBackoff()
 	for {
 		var poll agentproto.PollResponse
+		before := a.endpoint.Load()
 		err := a.call(sess.ctx, agentproto.PollPath, sess.pollWait+a.requestTimeout,
 			agentproto.PollRequest{SessionID: sess.id, WaitMillis: sess.pollWait.Milliseconds()}, &poll)
+		if err == nil && a.endpoint.Load() != before {
+			// The poll failed over to another control plane: the one that
+			// failed may have claimed operations whose answer never
+			// arrived. Take what came, then start a new session, which
+			// hands those operations out again at once.
+			for _, op := range poll.Operations {
+				d.submit(sess, op)
+			}
+			return errors.New("agent: control plane changed during a poll")
+		}
 		switch {
 		case err == nil:
 		case ctx.Err() != nil:
