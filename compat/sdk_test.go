@@ -17,32 +17,56 @@ import (
 	"github.com/opencph/opencph/controlplane/cptest"
 )
 
-// env is a running cphd with an access key of its bootstrap user.
+// env is a running cphd with an access key of one user (the bootstrap
+// user unless made by account).
 type env struct {
-	srv       *controlplane.Server
+	srv *controlplane.Server
+	// url is the endpoint the SDK talks to: a proxy in front of cphd that
+	// checks every exchange against the API's OpenAPI document.
+	url       string
 	ak, sk    string
 	projectID string
+	domainID  string
+	// token is a project-scoped IAM token of the same user, for the
+	// OpenCPH extension endpoints (buckets, image creation).
+	token string
 }
 
 // setup starts cphd and creates an access key over the IAM API.
-func setup(t *testing.T) *env {
+func setup(t *testing.T) *env { return setupWith(t, nil) }
+
+// setupWith starts cphd with its configuration adjusted by mutate.
+func setupWith(t *testing.T, mutate func(*controlplane.Config)) *env {
 	t.Helper()
-	srv := cptest.Start(t, nil)
-	body := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"` + cptest.User + `","password":"` + cptest.Password +
-		`","domain":{"name":"` + cptest.Domain + `"}}}},"scope":{"project":{"name":"` + cptest.Project + `"}}}}`
+	srv := cptest.Start(t, mutate)
+	return login(t, srv, cptest.Domain, cptest.User, cptest.Password, cptest.Project)
+}
+
+// login logs a user in over the IAM API, creates an access key for it and
+// returns its env.
+func login(t *testing.T, srv *controlplane.Server, domain, user, password, project string) *env {
+	t.Helper()
+	body := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"` + user + `","password":"` + password +
+		`","domain":{"name":"` + domain + `"}}}},"scope":{"project":{"name":"` + project + `"}}}}`
 	resp, err := http.Post(srv.URL()+"/v3/auth/tokens", "application/json", bytes.NewBufferString(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var tok struct {
 		Token struct {
-			User    struct{ ID string } `json:"user"`
+			User struct {
+				ID     string
+				Domain struct{ ID string } `json:"domain"`
+			} `json:"user"`
 			Project struct{ ID string } `json:"project"`
 		} `json:"token"`
 	}
 	json.NewDecoder(resp.Body).Decode(&tok)
 	resp.Body.Close()
 	token := resp.Header.Get("X-Subject-Token")
+	if resp.StatusCode != http.StatusCreated || token == "" {
+		t.Fatalf("login %s/%s: %d", domain, user, resp.StatusCode)
+	}
 	req, _ := http.NewRequest("POST", srv.URL()+"/v3.0/OS-CREDENTIAL/credentials",
 		bytes.NewBufferString(`{"credential":{"user_id":"`+tok.Token.User.ID+`"}}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -58,18 +82,19 @@ func setup(t *testing.T) *env {
 	if err := json.NewDecoder(resp.Body).Decode(&cred); err != nil || resp.StatusCode != 201 {
 		t.Fatalf("create access key: %d %v", resp.StatusCode, err)
 	}
-	return &env{srv: srv, ak: cred.Credential.Access, sk: cred.Credential.Secret, projectID: tok.Token.Project.ID}
+	return &env{srv: srv, url: checkingProxy(t, srv.URL()), ak: cred.Credential.Access, sk: cred.Credential.Secret,
+		projectID: tok.Token.Project.ID, domainID: tok.Token.User.Domain.ID, token: token}
 }
 
 // regionClient is the SDK configured by region with no project id: it
 // looks the project id up through OpenCPH's IAM API.
 func (e *env) regionClient(t *testing.T) *cphsdk.CphClient {
 	t.Helper()
-	cred, err := basic.NewCredentialsBuilder().WithAk(e.ak).WithSk(e.sk).WithIamEndpointOverride(e.srv.URL()).SafeBuild()
+	cred, err := basic.NewCredentialsBuilder().WithAk(e.ak).WithSk(e.sk).WithIamEndpointOverride(e.url).SafeBuild()
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc, err := cphsdk.CphClientBuilder().WithRegion(region.NewRegion(cptest.Project, e.srv.URL())).WithCredential(cred).SafeBuild()
+	hc, err := cphsdk.CphClientBuilder().WithRegion(region.NewRegion(cptest.Project, e.url)).WithCredential(cred).SafeBuild()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +108,7 @@ func (e *env) endpointClient(t *testing.T, sk string) *cphsdk.CphClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc, err := cphsdk.CphClientBuilder().WithEndpoints([]string{e.srv.URL()}).WithCredential(cred).SafeBuild()
+	hc, err := cphsdk.CphClientBuilder().WithEndpoints([]string{e.url}).WithCredential(cred).SafeBuild()
 	if err != nil {
 		t.Fatal(err)
 	}
