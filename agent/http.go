@@ -114,6 +114,15 @@ func (a *Agent) call(ctx context.Context, path string, timeout time.Duration, in
 		if n > 1 {
 			a.log.Debug("control plane unavailable", "url", a.bases[idx], "err", err)
 		}
+		if path == agentproto.PollPath {
+			// A failed poll is not retried elsewhere within the same call:
+			// the failed control plane may have claimed operations for this
+			// session, so the caller starts a new session, on the next URL.
+			if n > 1 && a.endpoint.CompareAndSwap(first, (idx+1)%n) {
+				a.log.Info("switched control plane", "url", a.bases[(idx+1)%n])
+			}
+			return lastErr
+		}
 	}
 	return lastErr
 }

@@ -263,6 +263,13 @@ func TestReplicasAndAgents(t *testing.T) {
 	finalJobs := func(step, base, requestID string, n int) []job {
 		t.Helper()
 		var jobs []job
+		began := time.Now()
+		defer func() {
+			// Recovery must not wait for a long-poll or a lease to run out.
+			if took := time.Since(began); took > 15*time.Second {
+				t.Errorf("%s: jobs took %s to be final", step, took.Round(time.Second))
+			}
+		}()
 		waitFor(t, step+": jobs of "+requestID+" to be final", 30*time.Second, func() bool {
 			var l struct{ Jobs []job }
 			if api(t, "GET", base+path+"/jobs?request_id="+requestID, token, "", &l) != 200 || len(l.Jobs) != n {
