@@ -81,13 +81,27 @@ func TestErrorEnvelope(t *testing.T) {
 }
 
 func TestExpiredToken(t *testing.T) {
-	srv := startServer(t, func(c *controlplane.Config) { c.IAM.TokenTTL = 300 * time.Millisecond })
-	token, pid := mustLogin(t, srv)
-	if r := do(t, "GET", srv.URL()+"/v1/"+pid+"/cloud-phone/phones", token, nil); r.status != 200 {
-		t.Fatalf("fresh token: %d", r.status)
+	srv := startServer(t, func(c *controlplane.Config) { c.IAM.TokenTTL = 2 * time.Second })
+	token, r := login(t, srv, testPassword)
+	if r.status != 201 {
+		t.Fatalf("login: %d", r.status)
 	}
-	time.Sleep(400 * time.Millisecond)
-	r := do(t, "GET", srv.URL()+"/v1/"+pid+"/cloud-phone/phones", token, nil)
+	tok := r.body["token"].(map[string]any)
+	pid := tok["project"].(map[string]any)["id"].(string)
+	expires, err := time.Parse("2006-01-02T15:04:05.000000Z", tok["expires_at"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Used before its expires_at the token works; after it, it is refused
+	// with the gateway's "token expires" message.
+	if time.Now().Before(expires) {
+		r := do(t, "GET", srv.URL()+"/v1/"+pid+"/cloud-phone/phones", token, nil)
+		if time.Now().Before(expires) && r.status != 200 {
+			t.Fatalf("token before its expiry: %d", r.status)
+		}
+	}
+	time.Sleep(time.Until(expires) + 50*time.Millisecond)
+	r = do(t, "GET", srv.URL()+"/v1/"+pid+"/cloud-phone/phones", token, nil)
 	if r.status != 401 || r.body["error_code"] != "APIGW.0301" || !strings.Contains(r.body["error_msg"].(string), "token expires") {
 		t.Errorf("expired token: %d %s", r.status, r.raw)
 	}
