@@ -129,35 +129,49 @@ func (a *Agent) deleteServer(ctx context.Context, op cph.Operation) agentproto.R
 	return agentproto.Result{Success: true}
 }
 
-// shared returns the driver's shared storage, or a failure result.
-func (a *Agent) shared() (runtime.SharedStorage, *agentproto.Result) {
+// sharedOp returns the driver's shared storage and op's arguments, or a
+// failure result.
+func (a *Agent) sharedOp(op cph.Operation) (runtime.SharedStorage, cph.SharedFilesArgs, *agentproto.Result) {
+	var args cph.SharedFilesArgs
 	ss, ok := a.driver.(runtime.SharedStorage)
 	if !ok {
 		r := agentproto.Result{ErrorCode: cph.CodeOperationNotAllowed, ErrorMsg: "The server's runtime has no shared storage."}
+		return nil, args, &r
+	}
+	if err := decodeArgs(op, &args); err != nil {
+		r := failed("Job execution failed: invalid arguments.")
+		return nil, args, &r
+	}
+	return ss, args, nil
+}
+
+// sharedTar reads, with tarFiles and targets, the tar that args name in
+// object storage; or it returns a failure result.
+func (a *Agent) sharedTar(ctx context.Context, args cph.SharedFilesArgs, targets []string) (map[string][]byte, *agentproto.Result) {
+	data, err := a.FetchObject(ctx, args.BucketName, args.ObjectPath)
+	if err != nil {
+		r := objectFailure(args.BucketName, args.ObjectPath, err)
 		return nil, &r
 	}
-	return ss, nil
+	files, err := tarFiles(data, targets)
+	if err != nil {
+		r := failed(fmt.Sprintf("Job execution failed: %v", err))
+		return nil, &r
+	}
+	return files, nil
 }
 
 // pushShareFiles extracts a tar from object storage into the shared
 // storage, keeping its directory layout; only /data and /cache are valid
 // targets. Nothing is written unless the whole archive is usable.
 func (a *Agent) pushShareFiles(ctx context.Context, op cph.Operation) agentproto.Result {
-	ss, r := a.shared()
+	ss, args, r := a.sharedOp(op)
 	if r != nil {
 		return *r
 	}
-	var args cph.SharedFilesArgs
-	if err := decodeArgs(op, &args); err != nil {
-		return failed("Job execution failed: invalid arguments.")
-	}
-	data, err := a.FetchObject(ctx, args.BucketName, args.ObjectPath)
-	if err != nil {
-		return objectFailure(args.BucketName, args.ObjectPath, err)
-	}
-	files, err := tarFiles(data, sharedTargets)
-	if err != nil {
-		return failed(fmt.Sprintf("Job execution failed: %v", err))
+	files, r := a.sharedTar(ctx, args, sharedTargets)
+	if r != nil {
+		return *r
 	}
 	for name, b := range files {
 		if err := ss.WriteSharedFile(ctx, name, b); err != nil {
@@ -170,21 +184,13 @@ func (a *Agent) pushShareFiles(ctx context.Context, op cph.Operation) agentproto
 // pushShareApps stores an application tar from object storage in the
 // shared app area and, if asked, installs it into the server's phones.
 func (a *Agent) pushShareApps(ctx context.Context, op cph.Operation) agentproto.Result {
-	ss, r := a.shared()
+	ss, args, r := a.sharedOp(op)
 	if r != nil {
 		return *r
 	}
-	var args cph.SharedFilesArgs
-	if err := decodeArgs(op, &args); err != nil {
-		return failed("Job execution failed: invalid arguments.")
-	}
-	data, err := a.FetchObject(ctx, args.BucketName, args.ObjectPath)
-	if err != nil {
-		return objectFailure(args.BucketName, args.ObjectPath, err)
-	}
-	files, err := tarFiles(data, nil)
-	if err != nil {
-		return failed(fmt.Sprintf("Job execution failed: %v", err))
+	files, r := a.sharedTar(ctx, args, nil)
+	if r != nil {
+		return *r
 	}
 	size := 0
 	for _, b := range files {
@@ -198,13 +204,9 @@ func (a *Agent) pushShareApps(ctx context.Context, op cph.Operation) agentproto.
 
 // deleteShareFiles removes files of the shared storage.
 func (a *Agent) deleteShareFiles(ctx context.Context, op cph.Operation) agentproto.Result {
-	ss, r := a.shared()
+	ss, args, r := a.sharedOp(op)
 	if r != nil {
 		return *r
-	}
-	var args cph.SharedFilesArgs
-	if err := decodeArgs(op, &args); err != nil {
-		return failed("Job execution failed: invalid arguments.")
 	}
 	if err := ss.DeleteSharedFiles(ctx, args.FilePaths); err != nil {
 		return failed(fmt.Sprintf("Job execution failed: %v", err))
@@ -215,13 +217,9 @@ func (a *Agent) deleteShareFiles(ctx context.Context, op cph.Operation) agentpro
 // listShareFiles lists a directory of the shared storage into the job's
 // execute_msg, one path per line (spec O-24).
 func (a *Agent) listShareFiles(ctx context.Context, op cph.Operation) agentproto.Result {
-	ss, r := a.shared()
+	ss, args, r := a.sharedOp(op)
 	if r != nil {
 		return *r
-	}
-	var args cph.SharedFilesArgs
-	if err := decodeArgs(op, &args); err != nil {
-		return failed("Job execution failed: invalid arguments.")
 	}
 	files, err := ss.SharedFiles(ctx, args.Path)
 	if err != nil {
@@ -240,13 +238,9 @@ func (a *Agent) listShareFiles(ctx context.Context, op cph.Operation) agentproto
 
 // deleteShareApps removes an application from the shared app area.
 func (a *Agent) deleteShareApps(ctx context.Context, op cph.Operation) agentproto.Result {
-	ss, r := a.shared()
+	ss, args, r := a.sharedOp(op)
 	if r != nil {
 		return *r
-	}
-	var args cph.SharedFilesArgs
-	if err := decodeArgs(op, &args); err != nil {
-		return failed("Job execution failed: invalid arguments.")
 	}
 	if err := ss.DeleteSharedApp(ctx, args.PackageName); err != nil {
 		return failed(fmt.Sprintf("Job execution failed: %v", err))

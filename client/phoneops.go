@@ -80,18 +80,7 @@ func (c *Client) ImportTraffic(ctx context.Context, trafficType string, phoneIDs
 		TrafficType string   `json:"traffic_type"`
 		PhoneIDs    []string `json:"phone_ids"`
 	}{trafficType, phoneIDs}
-	var out BatchResult
-	reqID, err := c.Do(ctx, http.MethodPost, "/v1/{project_id}/cloud-phone/phones-traffic", nil, in, &out)
-	if err != nil {
-		return nil, fmt.Errorf("import traffic: %w", err)
-	}
-	if out.RequestID == "" {
-		out.RequestID = reqID
-	}
-	if out.Jobs == nil {
-		out.Jobs = []cph.PhoneJob{}
-	}
-	return &out, nil
+	return c.postBatch(ctx, "import traffic", "/v1/{project_id}/cloud-phone/phones-traffic", in)
 }
 
 // ExportPhoneData packs phone data into objects (BatchExportCloudPhoneData,

@@ -158,10 +158,16 @@ type BatchResult struct {
 
 // batch posts an asynchronous phone operation.
 func (c *Client) batch(ctx context.Context, op, action string, in any) (*BatchResult, error) {
+	return c.postBatch(ctx, op+" phones", phonesPath+"/"+action, in)
+}
+
+// postBatch posts an asynchronous phone operation to path; what names it in
+// errors.
+func (c *Client) postBatch(ctx context.Context, what, path string, in any) (*BatchResult, error) {
 	var out BatchResult
-	reqID, err := c.Do(ctx, http.MethodPost, phonesPath+"/"+action, nil, in, &out)
+	reqID, err := c.Do(ctx, http.MethodPost, path, nil, in, &out)
 	if err != nil {
-		return nil, fmt.Errorf("%s phones: %w", op, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if out.RequestID == "" {
 		out.RequestID = reqID

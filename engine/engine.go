@@ -267,9 +267,7 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range woken {
-		e.hub.wake(s)
-	}
+	e.hub.wakeAll(woken)
 	return acc, nil
 }
 
@@ -649,6 +647,13 @@ func (h *hub) wait(serverID string) <-chan struct{} {
 		h.waiters[serverID] = ch
 	}
 	return ch
+}
+
+// wakeAll wakes each of serverIDs.
+func (h *hub) wakeAll(serverIDs []string) {
+	for _, id := range serverIDs {
+		h.wake(id)
+	}
 }
 
 // wake closes the current wait channel of serverID.

@@ -181,9 +181,7 @@ func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*ServersAcce
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range woken {
-		e.hub.wake(s)
-	}
+	e.hub.wakeAll(woken)
 	return acc, nil
 }
 
@@ -432,9 +430,7 @@ func (e *Engine) RestartEncodeServers(ctx context.Context, projectID string, ids
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range woken {
-		e.hub.wake(s)
-	}
+	e.hub.wakeAll(woken)
 	return acc, nil
 }
 
@@ -489,9 +485,7 @@ func (e *Engine) DeleteServers(ctx context.Context, projectID string, ids []stri
 	if err != nil {
 		return "", "", err
 	}
-	for _, s := range woken {
-		e.hub.wake(s)
-	}
+	e.hub.wakeAll(woken)
 	return requestID, jobID, nil
 }
 
@@ -619,9 +613,7 @@ func (e *Engine) CreateServers(ctx context.Context, spec ServerSpec) (*Order, er
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range woken {
-		e.hub.wake(s)
-	}
+	e.hub.wakeAll(woken)
 	return order, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -136,12 +137,7 @@ func (s *Server) targets(ctx context.Context, projectID string, req *commandRequ
 	if len(req.ServerIDs) > maxCommandServers {
 		return nil, cph.ErrTooManyItems("server_ids", maxCommandServers)
 	}
-	seen := map[string]bool{}
-	for _, sid := range req.ServerIDs {
-		if seen[sid] {
-			continue
-		}
-		seen[sid] = true
+	for _, sid := range dedupe(slices.Clone(req.ServerIDs)) {
 		known := cph.ValidID(sid)
 		if known {
 			_, err := s.db.ServerByID(ctx, projectID, sid)
@@ -231,12 +227,7 @@ func (s *Server) runCommand(w http.ResponseWriter, r *http.Request, p *cph.Princ
 		return err
 	}
 	resp := commandResponse{RequestID: acc.RequestID, Jobs: []cph.CommandJob{}}
-	seen := map[string]bool{}
-	for _, key := range t.order {
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
+	for _, key := range dedupe(slices.Clone(t.order)) {
 		if ref, ok := t.refusals[key]; ok {
 			resp.Jobs = append(resp.Jobs, ref)
 		} else if j, ok := answers[key]; ok {
@@ -325,12 +316,7 @@ func (s *Server) syncCommand(lim *rateLimiter) func(w http.ResponseWriter, r *ht
 			return err
 		}
 		resp := syncCommandResponse{RequestID: acc.RequestID, Jobs: []cph.SyncCommandJob{}}
-		seen := map[string]bool{}
-		for _, key := range t.order {
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
+		for _, key := range dedupe(slices.Clone(t.order)) {
 			if ref, ok := t.refusals[key]; ok {
 				resp.Jobs = append(resp.Jobs, cph.SyncCommandJob{ServerID: ref.ServerID, Status: cph.JobFailed, ErrorCode: &ref.ErrorCode, ErrorMsg: &ref.ErrorMsg})
 				continue

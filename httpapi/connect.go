@@ -154,18 +154,14 @@ func (s *Server) batchConnection(w http.ResponseWriter, r *http.Request, p *cph.
 			refuse(id, cph.CodePhoneNotAvailable, fmt.Sprintf("Not available phone (phone status %d).", ph.Status))
 			continue
 		}
-		srv, err := s.db.ServerByID(r.Context(), p.ProjectID, ph.ServerID)
+		serverIP, publicIP, err := s.phoneServerIPs(r.Context(), p.ProjectID, ph)
 		if err != nil {
 			return err
-		}
-		var serverIP, publicIP string
-		if len(srv.Addresses) > 0 {
-			serverIP, publicIP = srv.Addresses[0].ServerIP, srv.Addresses[0].PublicIP
 		}
 		now := time.Now()
 		c := ticketClaims{
 			ProjectID: p.ProjectID, PhoneID: ph.ID, ServerID: ph.ServerID, SessionID: cph.NewID(),
-			ClientType: req.ClientType, AccessIP: publicIP, AccessPort: int32(20000 + ph.Index),
+			ClientType: req.ClientType, AccessIP: publicIP, AccessPort: phoneAccessPort(ph),
 			IssuedAt: now.UnixMilli(), ExpiresAt: now.Add(ticketTTL).UnixMilli(),
 		}
 		ticket, err := signTicket(key, c)

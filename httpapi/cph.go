@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -84,6 +85,24 @@ func (s *Server) listPhones(w http.ResponseWriter, r *http.Request, p *cph.Princ
 // adbListenPort is the port adbd listens on inside a phone.
 const adbListenPort = 5555
 
+// phoneServerIPs returns the server IP and the public IP of the server of
+// ph, in projectID; both are "" when the server has no address.
+func (s *Server) phoneServerIPs(ctx context.Context, projectID string, ph *cph.Phone) (serverIP, publicIP string, err error) {
+	srv, err := s.db.ServerByID(ctx, projectID, ph.ServerID)
+	if err != nil {
+		return "", "", err
+	}
+	if len(srv.Addresses) > 0 {
+		serverIP, publicIP = srv.Addresses[0].ServerIP, srv.Addresses[0].PublicIP
+	}
+	return serverIP, publicIP, nil
+}
+
+// phoneAccessPort is the port of the server's public IP that leads to ph.
+func phoneAccessPort(ph *cph.Phone) int32 {
+	return int32(20000 + ph.Index)
+}
+
 // showPhone is ShowCloudPhoneDetail (spec §6.1).
 func (s *Server) showPhone(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	id := r.PathValue("phone_id")
@@ -96,13 +115,9 @@ func (s *Server) showPhone(w http.ResponseWriter, r *http.Request, p *cph.Princi
 	} else if err != nil {
 		return err
 	}
-	srv, err := s.db.ServerByID(r.Context(), p.ProjectID, ph.ServerID)
+	serverIP, publicIP, err := s.phoneServerIPs(r.Context(), p.ProjectID, ph)
 	if err != nil {
 		return err
-	}
-	var serverIP, publicIP string
-	if len(srv.Addresses) > 0 {
-		serverIP, publicIP = srv.Addresses[0].ServerIP, srv.Addresses[0].PublicIP
 	}
 	property := ph.Property
 	if property == "" {
@@ -114,7 +129,7 @@ func (s *Server) showPhone(w http.ResponseWriter, r *http.Request, p *cph.Princi
 		AccessInfos: []cph.PhoneAccessInfo{{
 			Type: "adb", DeviceIP: ph.IP, PhoneIP: ph.IP, ListenPort: adbListenPort,
 			AccessIP: publicIP, PublicIP: publicIP, IntranetIP: serverIP, ServerIP: serverIP,
-			AccessPort: int32(20000 + ph.Index),
+			AccessPort: phoneAccessPort(ph),
 		}},
 		Property: property, Metadata: ph.Metadata,
 		DataVolume: cph.PhoneDataVolume{VolumeType: ph.DataVolumeType, VolumeSize: ph.DataVolumeSize},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/opencph/opencph"
@@ -145,12 +146,7 @@ func (s *Server) submitOrdered(ctx context.Context, b engine.PhoneBatch, order [
 		}
 	}
 	out := &engine.Accepted{RequestID: requestID}
-	seen := map[string]bool{}
-	for _, id := range order {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
+	for _, id := range dedupe(slices.Clone(order)) {
 		if j, ok := refused[id]; ok {
 			out.Jobs = append(out.Jobs, j)
 		} else if j, ok := answers[id]; ok {
@@ -289,41 +285,88 @@ func (s *Server) exportData(w http.ResponseWriter, r *http.Request, p *cph.Princ
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if len(req.StorageInfos) == 0 {
-		return cph.ErrEmptyPhoneList()
+	b, err := bucketItems(r.Context(), s, p.ProjectID, "storage_infos", req.StorageInfos, func(si *cph.StorageInfo) (string, string, string) {
+		return si.PhoneID, si.BucketName, checkStorageInfo(si)
+	})
+	if err != nil {
+		return err
 	}
-	var order []string
-	refused := map[string]cph.PhoneJob{}
-	args := cph.ExportArgs{Phones: map[string]cph.StorageInfo{}}
-	var refs []cph.PhoneRef
-	for _, si := range req.StorageInfos {
-		if si == nil {
-			return cph.ErrInvalidParameter("storage_infos")
-		}
-		order = append(order, si.PhoneID)
-		if _, dup := args.Phones[si.PhoneID]; dup {
-			continue
-		}
-		if msg := checkStorageInfo(si); msg != "" {
-			refuseOnce(refused, si.PhoneID, cph.CodeInvalidParameter, msg)
-			continue
-		}
-		msg, err := s.bucketRefusal(r.Context(), p.ProjectID, si.BucketName)
-		if err != nil {
-			return err
-		}
-		if msg != "" {
-			refuseOnce(refused, si.PhoneID, cph.CodeNoSuchBucket, msg)
-			continue
-		}
-		args.Phones[si.PhoneID] = *si
-		refs = append(refs, cph.PhoneRef{PhoneID: si.PhoneID})
-	}
-	raw, err := json.Marshal(args)
+	raw, err := json.Marshal(cph.ExportArgs{Phones: b.phones})
 	if err != nil {
 		return fmt.Errorf("encode export args: %w", err)
 	}
-	return s.submitItems(w, r, engine.PhoneBatch{ProjectID: p.ProjectID, Kind: cph.OpExportData, Phones: refs, Args: raw}, order, refused)
+	return s.submitItems(w, r, engine.PhoneBatch{ProjectID: p.ProjectID, Kind: cph.OpExportData, Phones: b.refs, Args: raw}, b.order, b.refused)
+}
+
+// importData is BatchImportCloudPhoneData (spec §6.12).
+func (s *Server) importData(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
+	var req struct {
+		RestoreInfos []*cph.RestoreInfo `json:"restore_infos"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	b, err := bucketItems(r.Context(), s, p.ProjectID, "restore_infos", req.RestoreInfos, func(ri *cph.RestoreInfo) (string, string, string) {
+		return ri.PhoneID, ri.BucketName, checkBucketObject(ri.BucketName, ri.ObjectPath)
+	})
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(cph.ImportArgs{Phones: b.phones})
+	if err != nil {
+		return fmt.Errorf("encode import args: %w", err)
+	}
+	return s.submitItems(w, r, engine.PhoneBatch{ProjectID: p.ProjectID, Kind: cph.OpImportData, Phones: b.refs, Args: raw}, b.order, b.refused)
+}
+
+// bucketBatch holds the items of a batch that moves data between phones
+// and buckets, read from a request: the phone of each item in request
+// order, the items refused before submission, and the accepted items by
+// phone with their references.
+type bucketBatch[T any] struct {
+	order   []string
+	refused map[string]cph.PhoneJob
+	phones  map[string]T
+	refs    []cph.PhoneRef
+}
+
+// bucketItems reads the items of a BatchExportCloudPhoneData or
+// BatchImportCloudPhoneData request, field being their list: item gives
+// an item's phone, bucket and why it is invalid (or ""). No item is
+// CPS.0009 and a null one a bad field; only the first item of a phone
+// counts, and an invalid one or one naming another project's bucket is
+// refused.
+func bucketItems[T any](ctx context.Context, s *Server, projectID, field string, items []*T,
+	item func(*T) (phoneID, bucket, invalid string)) (*bucketBatch[T], error) {
+	if len(items) == 0 {
+		return nil, cph.ErrEmptyPhoneList()
+	}
+	b := &bucketBatch[T]{refused: map[string]cph.PhoneJob{}, phones: map[string]T{}}
+	for _, it := range items {
+		if it == nil {
+			return nil, cph.ErrInvalidParameter(field)
+		}
+		phoneID, bucket, invalid := item(it)
+		b.order = append(b.order, phoneID)
+		if _, dup := b.phones[phoneID]; dup {
+			continue
+		}
+		if invalid != "" {
+			refuseOnce(b.refused, phoneID, cph.CodeInvalidParameter, invalid)
+			continue
+		}
+		msg, err := s.bucketRefusal(ctx, projectID, bucket)
+		if err != nil {
+			return nil, err
+		}
+		if msg != "" {
+			refuseOnce(b.refused, phoneID, cph.CodeNoSuchBucket, msg)
+			continue
+		}
+		b.phones[phoneID] = *it
+		b.refs = append(b.refs, cph.PhoneRef{PhoneID: phoneID})
+	}
+	return b, nil
 }
 
 // checkStorageInfo returns why si is invalid, or "".
@@ -341,60 +384,17 @@ func checkStorageInfo(si *cph.StorageInfo) string {
 			return fmt.Sprintf("Parameter: exclude_files is invalid: %q.", f)
 		}
 	}
-	if !objstore.ValidBucket(si.BucketName) {
+	return checkBucketObject(si.BucketName, si.ObjectPath)
+}
+
+// checkBucketObject returns why a bucket_name and object_path pair is
+// invalid, or "".
+func checkBucketObject(bucket, key string) string {
+	if !objstore.ValidBucket(bucket) {
 		return "Parameter: bucket_name is invalid."
 	}
-	if !validObject(si.BucketName, si.ObjectPath) {
+	if !validObject(bucket, key) {
 		return "Parameter: object_path is invalid."
 	}
 	return ""
-}
-
-// importData is BatchImportCloudPhoneData (spec §6.12).
-func (s *Server) importData(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
-	var req struct {
-		RestoreInfos []*cph.RestoreInfo `json:"restore_infos"`
-	}
-	if err := decodeBody(r, &req); err != nil {
-		return err
-	}
-	if len(req.RestoreInfos) == 0 {
-		return cph.ErrEmptyPhoneList()
-	}
-	var order []string
-	refused := map[string]cph.PhoneJob{}
-	args := cph.ImportArgs{Phones: map[string]cph.RestoreInfo{}}
-	var refs []cph.PhoneRef
-	for _, ri := range req.RestoreInfos {
-		if ri == nil {
-			return cph.ErrInvalidParameter("restore_infos")
-		}
-		order = append(order, ri.PhoneID)
-		if _, dup := args.Phones[ri.PhoneID]; dup {
-			continue
-		}
-		switch {
-		case !objstore.ValidBucket(ri.BucketName):
-			refuseOnce(refused, ri.PhoneID, cph.CodeInvalidParameter, "Parameter: bucket_name is invalid.")
-			continue
-		case !validObject(ri.BucketName, ri.ObjectPath):
-			refuseOnce(refused, ri.PhoneID, cph.CodeInvalidParameter, "Parameter: object_path is invalid.")
-			continue
-		}
-		msg, err := s.bucketRefusal(r.Context(), p.ProjectID, ri.BucketName)
-		if err != nil {
-			return err
-		}
-		if msg != "" {
-			refuseOnce(refused, ri.PhoneID, cph.CodeNoSuchBucket, msg)
-			continue
-		}
-		args.Phones[ri.PhoneID] = *ri
-		refs = append(refs, cph.PhoneRef{PhoneID: ri.PhoneID})
-	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return fmt.Errorf("encode import args: %w", err)
-	}
-	return s.submitItems(w, r, engine.PhoneBatch{ProjectID: p.ProjectID, Kind: cph.OpImportData, Phones: refs, Args: raw}, order, refused)
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -146,13 +147,8 @@ func (s *Server) listPhoneModels(w http.ResponseWriter, r *http.Request, p *cph.
 // showServer is ShowCloudPhoneServerDetail (spec §7.2).
 func (s *Server) showServer(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	id := r.PathValue("server_id")
-	if !cph.ValidID(id) {
-		return cph.ErrServerNotFound()
-	}
-	srv, err := s.db.ServerByID(r.Context(), p.ProjectID, id)
-	if errors.Is(err, sqlstore.ErrNotFound) {
-		return cph.ErrServerNotFound()
-	} else if err != nil {
+	srv, err := s.projectServer(r.Context(), p.ProjectID, id)
+	if err != nil {
 		return err
 	}
 	bws, err := s.db.BandwidthsOfServer(r.Context(), id)
@@ -175,6 +171,21 @@ func (s *Server) showServer(w http.ResponseWriter, r *http.Request, p *cph.Princ
 	writeJSON(w, http.StatusOK, cph.ServerDetail{RequestID: RequestID(r), Server: *srv, Bandwidths: bws, Volumes: vols,
 		SecurityGroups: []string{}, ShareVolumeInfo: share})
 	return nil
+}
+
+// projectServer returns the server of projectID with that id; a malformed
+// or unknown id is 404 CPS.0016.
+func (s *Server) projectServer(ctx context.Context, projectID, id string) (*cph.Server, error) {
+	if !cph.ValidID(id) {
+		return nil, cph.ErrServerNotFound()
+	}
+	srv, err := s.db.ServerByID(ctx, projectID, id)
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		return nil, cph.ErrServerNotFound()
+	} else if err != nil {
+		return nil, err
+	}
+	return srv, nil
 }
 
 // derivedID returns a stable 32-hex ID for a part of a resource.

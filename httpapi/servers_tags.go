@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -33,12 +32,7 @@ func (s *Server) listProjectTags(w http.ResponseWriter, r *http.Request, p *cph.
 // taggedServer checks that the path's server exists (404 CPS.0016).
 func (s *Server) taggedServer(r *http.Request, p *cph.Principal) (string, error) {
 	id := r.PathValue("resource_id")
-	if !cph.ValidID(id) {
-		return "", cph.ErrServerNotFound()
-	}
-	if _, err := s.db.ServerByID(r.Context(), p.ProjectID, id); errors.Is(err, sqlstore.ErrNotFound) {
-		return "", cph.ErrServerNotFound()
-	} else if err != nil {
+	if _, err := s.projectServer(r.Context(), p.ProjectID, id); err != nil {
 		return "", err
 	}
 	return id, nil

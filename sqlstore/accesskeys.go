@@ -62,20 +62,8 @@ func (db *DB) AccessKeyByID(ctx context.Context, access string) (*AccessKey, err
 
 // ListAccessKeys returns the access keys of userID, oldest first.
 func (db *DB) ListAccessKeys(ctx context.Context, userID string) ([]*AccessKey, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+accessKeyCols+` FROM access_keys WHERE user_id = $1 ORDER BY created_at, access`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: list access keys: %w", err)
-	}
-	defer rows.Close()
-	var out []*AccessKey
-	for rows.Next() {
-		k, err := scanAccessKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: scan access key: %w", err)
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.db, "list access keys", "access key", scanAccessKey,
+		`SELECT `+accessKeyCols+` FROM access_keys WHERE user_id = $1 ORDER BY created_at, access`, userID)
 }
 
 // UpdateAccessKey sets the status and description of an access key.

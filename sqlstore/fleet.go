@@ -105,20 +105,7 @@ func (db *DB) queryServers(ctx context.Context, q string, args ...any) ([]*cph.S
 }
 
 func queryServers(ctx context.Context, qr querier, q string, args ...any) ([]*cph.Server, error) {
-	rows, err := qr.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: query servers: %w", err)
-	}
-	defer rows.Close()
-	var out []*cph.Server
-	for rows.Next() {
-		s, err := scanServer(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: scan server: %w", err)
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, qr, "query servers", "server", scanServer, q, args...)
 }
 
 // SetAgentTokenHash replaces the hash of the credential of a server's agent.
@@ -191,43 +178,46 @@ func (db *DB) ServerByID(ctx context.Context, projectID, id string) (*cph.Server
 // ListServers returns one page of the servers matching f, newest first,
 // and the total number of matches.
 func (db *DB) ListServers(ctx context.Context, f cph.ServerFilter) ([]*cph.Server, int, error) {
-	where := []string{"project_id = $1"}
-	args := []any{f.ProjectID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
+	w := where{conds: []string{"project_id = $1"}, args: []any{f.ProjectID}}
 	if f.NameLike != nil {
-		add("LOWER(name) LIKE LOWER($%d) ESCAPE '\\'", "%"+escapeLike(*f.NameLike)+"%")
+		w.add("LOWER(name) LIKE LOWER($%d) ESCAPE '\\'", "%"+escapeLike(*f.NameLike)+"%")
 	}
 	if f.ServerID != nil {
-		add("id = $%d", *f.ServerID)
+		w.add("id = $%d", *f.ServerID)
 	}
 	if f.NetworkVersion != nil {
-		add("network_version = $%d", *f.NetworkVersion)
+		w.add("network_version = $%d", *f.NetworkVersion)
 	}
 	if f.PhoneModelName != nil {
-		add("phone_model_name = $%d", *f.PhoneModelName)
+		w.add("phone_model_name = $%d", *f.PhoneModelName)
 	}
 	if f.CreateSince != nil {
-		add("created_at >= $%d", micros(f.CreateSince.Time))
+		w.add("created_at >= $%d", micros(f.CreateSince.Time))
 	}
 	if f.CreateUntil != nil {
-		add("created_at <= $%d", micros(f.CreateUntil.Time))
+		w.add("created_at <= $%d", micros(f.CreateUntil.Time))
 	}
 	if f.Status != nil {
-		add("status = $%d", int32(*f.Status))
+		w.add("status = $%d", int32(*f.Status))
 	}
-	cond := strings.Join(where, " AND ")
+	return listPage(ctx, db.db, "servers", serverCols, w, f.Limit, f.Offset, queryServers)
+}
+
+// listPage counts the rows of table that match w and returns one page of
+// them, cols read by query, newest first (ties by name), with the number
+// of matches.
+func listPage[T any](ctx context.Context, qr querier, table, cols string, w where, limit, offset int,
+	query func(context.Context, querier, string, ...any) ([]T, error)) ([]T, int, error) {
+	cond := w.sql()
 	var total int
-	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM servers WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlstore: count servers: %w", err)
+	if err := qr.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE `+cond, w.args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: count %s: %w", table, err)
 	}
-	n := len(args)
-	args = append(args, f.Limit, f.Offset)
-	servers, err := db.queryServers(ctx, fmt.Sprintf(`SELECT `+serverCols+` FROM servers WHERE `+cond+
+	n := len(w.args)
+	args := append(w.args, limit, offset)
+	page, err := query(ctx, qr, fmt.Sprintf(`SELECT `+cols+` FROM `+table+` WHERE `+cond+
 		` ORDER BY created_at DESC, name LIMIT $%d OFFSET $%d`, n+1, n+2), args...)
-	return servers, total, err
+	return page, total, err
 }
 
 // escapeLike escapes the LIKE wildcards of s with a backslash.
@@ -274,53 +264,26 @@ func (tx *Tx) CreatePhone(ctx context.Context, p *cph.Phone) error {
 }
 
 func queryPhones(ctx context.Context, qr querier, q string, args ...any) ([]*cph.Phone, error) {
-	rows, err := qr.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: query phones: %w", err)
-	}
-	defer rows.Close()
-	var out []*cph.Phone
-	for rows.Next() {
-		p, err := scanPhone(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: scan phone: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, qr, "query phones", "phone", scanPhone, q, args...)
 }
 
 // ListPhones returns one page of the phones matching f, newest first (ties
 // by name), and the total number of matches.
 func (db *DB) ListPhones(ctx context.Context, f cph.PhoneFilter) ([]*cph.Phone, int, error) {
-	where := []string{"project_id = $1"}
-	args := []any{f.ProjectID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
+	w := where{conds: []string{"project_id = $1"}, args: []any{f.ProjectID}}
 	if f.NameLike != nil {
-		add("LOWER(name) LIKE LOWER($%d) ESCAPE '\\'", "%"+escapeLike(*f.NameLike)+"%")
+		w.add("LOWER(name) LIKE LOWER($%d) ESCAPE '\\'", "%"+escapeLike(*f.NameLike)+"%")
 	}
 	if f.ServerID != nil {
-		add("server_id = $%d", *f.ServerID)
+		w.add("server_id = $%d", *f.ServerID)
 	}
 	if f.Status != nil {
-		add("status = $%d", int32(*f.Status))
+		w.add("status = $%d", int32(*f.Status))
 	}
 	if f.Type != nil {
-		add("type = $%d", *f.Type)
+		w.add("type = $%d", *f.Type)
 	}
-	cond := strings.Join(where, " AND ")
-	var total int
-	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM phones WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlstore: count phones: %w", err)
-	}
-	n := len(args)
-	args = append(args, f.Limit, f.Offset)
-	phones, err := queryPhones(ctx, db.db, fmt.Sprintf(`SELECT `+phoneCols+` FROM phones WHERE `+cond+
-		` ORDER BY created_at DESC, name LIMIT $%d OFFSET $%d`, n+1, n+2), args...)
-	return phones, total, err
+	return listPage(ctx, db.db, "phones", phoneCols, w, f.Limit, f.Offset, queryPhones)
 }
 
 // PhoneByID returns the phone of projectID with that id, or ErrNotFound.

@@ -214,38 +214,13 @@ func (tx *Tx) ProjectNameByID(ctx context.Context, id string) (string, error) {
 
 // ListUsers returns the users of domainID, by name.
 func (db *DB) ListUsers(ctx context.Context, domainID string) ([]*cph.User, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE domain_id = $1 ORDER BY name`, domainID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: list users: %w", err)
-	}
-	defer rows.Close()
-	var out []*cph.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: scan user: %w", err)
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.db, "list users", "user", scanUser,
+		`SELECT `+userCols+` FROM users WHERE domain_id = $1 ORDER BY name`, domainID)
 }
 
 // ListDomains returns every domain, by name.
 func (db *DB) ListDomains(ctx context.Context) ([]*cph.Domain, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+domainCols+` FROM domains ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: list domains: %w", err)
-	}
-	defer rows.Close()
-	var out []*cph.Domain
-	for rows.Next() {
-		d, err := scanDomain(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: scan domain: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.db, "list domains", "domain", scanDomain, `SELECT `+domainCols+` FROM domains ORDER BY name`)
 }
 
 // DomainByNameTx is DomainByName inside a transaction.

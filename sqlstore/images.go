@@ -198,45 +198,40 @@ func (db *DB) PhoneImages(ctx context.Context, projectID, imageType string) ([]*
 // project's own and those shared with it and accepted), newest first, and
 // the total number of matches.
 func (db *DB) ListImages(ctx context.Context, f cph.ImageFilter) ([]*cph.ImageView, int, error) {
-	args := []any{f.ProjectID, false}
-	where := []string{"i.is_public = $2"}
+	w := where{conds: []string{"i.is_public = $2"}, args: []any{f.ProjectID, false}}
 	switch f.Type {
 	case cph.ImageTypePrivate:
-		where = append(where, "i.project_id = $1")
+		w.conds = append(w.conds, "i.project_id = $1")
 	case cph.ImageTypeShare:
-		where = append(where, "i.project_id <> $1 AND "+fmt.Sprintf(sharedWith, 1))
+		w.conds = append(w.conds, "i.project_id <> $1 AND "+fmt.Sprintf(sharedWith, 1))
 	default:
-		where = append(where, "(i.project_id = $1 OR "+fmt.Sprintf(sharedWith, 1)+")")
-	}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
+		w.conds = append(w.conds, "(i.project_id = $1 OR "+fmt.Sprintf(sharedWith, 1)+")")
 	}
 	if f.Status != nil {
-		add("i.status = $%d", int32(*f.Status))
+		w.add("i.status = $%d", int32(*f.Status))
 	}
 	if f.ImageID != nil {
-		add("i.id = $%d", *f.ImageID)
+		w.add("i.id = $%d", *f.ImageID)
 	}
 	if f.NameLike != nil {
-		add("LOWER(i.name) LIKE LOWER($%d) ESCAPE '\\'", "%"+escapeLike(*f.NameLike)+"%")
+		w.add("LOWER(i.name) LIKE LOWER($%d) ESCAPE '\\'", "%"+escapeLike(*f.NameLike)+"%")
 	}
 	if f.CreateSince != nil {
-		add("i.created_at >= $%d", micros(f.CreateSince.Time))
+		w.add("i.created_at >= $%d", micros(f.CreateSince.Time))
 	}
 	if f.CreateUntil != nil {
-		add("i.created_at <= $%d", micros(f.CreateUntil.Time))
+		w.add("i.created_at <= $%d", micros(f.CreateUntil.Time))
 	}
 	if f.SrcProjectID != nil {
-		add("i.project_id <> $1 AND i.project_id = $%d", *f.SrcProjectID)
+		w.add("i.project_id <> $1 AND i.project_id = $%d", *f.SrcProjectID)
 	}
-	cond := strings.Join(where, " AND ")
+	cond := w.sql()
 	var total int
-	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM images i WHERE `+cond, args...).Scan(&total); err != nil {
+	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM images i WHERE `+cond, w.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: count images: %w", err)
 	}
-	n := len(args)
-	args = append(args, f.Limit, f.Offset)
+	n := len(w.args)
+	args := append(w.args, f.Limit, f.Offset)
 	rows, err := db.db.QueryContext(ctx, fmt.Sprintf(`SELECT i.id, i.project_id, i.domain_id, i.name, i.image_version, i.image_size, i.status, i.created_at, i.updated_at
 		FROM images i WHERE `+cond+` ORDER BY i.created_at DESC, i.id LIMIT $%d OFFSET $%d`, n+1, n+2), args...)
 	if err != nil {

@@ -167,20 +167,7 @@ func scanOp(row interface{ Scan(...any) error }) (*OperationRecord, error) {
 }
 
 func queryOps(ctx context.Context, qr querier, q string, args ...any) ([]*OperationRecord, error) {
-	rows, err := qr.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: query operations: %w", err)
-	}
-	defer rows.Close()
-	var out []*OperationRecord
-	for rows.Next() {
-		o, err := scanOp(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: scan operation: %w", err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, qr, "query operations", "operation", scanOp, q, args...)
 }
 
 // ClaimOperations hands up to max pending operations of serverID, oldest

@@ -354,42 +354,33 @@ func (tx *Tx) CountEncodeServers(ctx context.Context, serverID string) (int, err
 const encodeCols = `id, project_id, server_id, name, ip, type, status, keypair_name`
 
 func queryEncodeServers(ctx context.Context, qr querier, q string, args ...any) ([]*cph.EncodeServer, error) {
-	rows, err := qr.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: query encode servers: %w", err)
+	return queryAll(ctx, qr, "query encode servers", "encode server", scanEncodeServer, q, args...)
+}
+
+// scanEncodeServer reads one row of encodeCols.
+func scanEncodeServer(row interface{ Scan(...any) error }) (*cph.EncodeServer, error) {
+	var e cph.EncodeServer
+	if err := row.Scan(&e.ID, &e.ProjectID, &e.ServerID, &e.Name, &e.IP, &e.Type, &e.Status, &e.KeypairName); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*cph.EncodeServer
-	for rows.Next() {
-		var e cph.EncodeServer
-		if err := rows.Scan(&e.ID, &e.ProjectID, &e.ServerID, &e.Name, &e.IP, &e.Type, &e.Status, &e.KeypairName); err != nil {
-			return nil, fmt.Errorf("sqlstore: scan encode server: %w", err)
-		}
-		out = append(out, &e)
-	}
-	return out, rows.Err()
+	return &e, nil
 }
 
 // ListEncodeServers returns one page of the encode services matching f, newest first.
 func (db *DB) ListEncodeServers(ctx context.Context, f cph.EncodeServerFilter) ([]*cph.EncodeServer, error) {
-	where := []string{"project_id = $1"}
-	args := []any{f.ProjectID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
+	w := where{conds: []string{"project_id = $1"}, args: []any{f.ProjectID}}
 	if f.Type != nil {
-		add("type = $%d", *f.Type)
+		w.add("type = $%d", *f.Type)
 	}
 	if f.Status != nil {
-		add("status = $%d", int32(*f.Status))
+		w.add("status = $%d", int32(*f.Status))
 	}
 	if f.ServerID != nil {
-		add("server_id = $%d", *f.ServerID)
+		w.add("server_id = $%d", *f.ServerID)
 	}
-	n := len(args)
-	args = append(args, f.Limit, f.Offset)
-	return queryEncodeServers(ctx, db.db, fmt.Sprintf(`SELECT `+encodeCols+` FROM encode_servers WHERE `+strings.Join(where, " AND ")+
+	n := len(w.args)
+	args := append(w.args, f.Limit, f.Offset)
+	return queryEncodeServers(ctx, db.db, fmt.Sprintf(`SELECT `+encodeCols+` FROM encode_servers WHERE `+w.sql()+
 		` ORDER BY created_at DESC, id LIMIT $%d OFFSET $%d`, n+1, n+2), args...)
 }
 

@@ -214,12 +214,51 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// queryAll runs q and returns every row it yields, read by scan; no row
+// gives a nil slice. In errors, op names the query ("list users") and what
+// one row ("user").
+func queryAll[T any](ctx context.Context, qr querier, op, what string, scan func(interface{ Scan(...any) error }) (T, error),
+	q string, args ...any) ([]T, error) {
+	rows, err := qr.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: %s: %w", op, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: scan %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // notFound turns sql.ErrNoRows into ErrNotFound with context.
 func notFound(err error, what string) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s: %w", what, ErrNotFound)
 	}
 	return fmt.Errorf("sqlstore: %s: %w", what, err)
+}
+
+// where is the WHERE clause of a list query being built: conditions that
+// must all hold, and the parameters they number.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// add appends a condition on v: the %d of cond becomes v's parameter number.
+func (w *where) add(cond string, v any) {
+	w.args = append(w.args, v)
+	w.conds = append(w.conds, fmt.Sprintf(cond, len(w.args)))
+}
+
+// sql returns the conditions joined by AND.
+func (w *where) sql() string {
+	return strings.Join(w.conds, " AND ")
 }
 
 // placeholders returns "$start, $start+1, ..." for n values.
