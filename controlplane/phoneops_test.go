@@ -156,19 +156,19 @@ func TestShellCommands(t *testing.T) {
 	if got := shell(t, c, id, "getprop persist.demo.flag"); got != "on\n" {
 		t.Errorf("getprop after setprop = %q", got)
 	}
-	shell(t, c, id, "mkdir -p /data/local/tmp/work")
-	shell(t, c, id, "touch /data/local/tmp/work/a.txt")
-	if got := shell(t, c, id, "ls /data/local/tmp/work"); got != "a.txt\n" {
+	shell(t, c, id, "mkdir -p /data/local/tmp/scratch")
+	shell(t, c, id, "touch /data/local/tmp/scratch/a.txt")
+	if got := shell(t, c, id, "ls /data/local/tmp/scratch"); got != "a.txt\n" {
 		t.Errorf("ls after mkdir and touch = %q", got)
 	}
-	shell(t, c, id, "rm -r /data/local/tmp/work")
+	shell(t, c, id, "rm -r /data/local/tmp/scratch")
 
 	// A command that fails ends its job with -1 and keeps the output.
 	j := command(t, c, id, cph.CommandShell, "foo --bar")
 	if j.Status != cph.JobFailed || str(j.ErrorCode) != cph.CodeJobFailed || str(j.ExecuteMsg) != "/system/bin/sh: foo: not found\n" {
 		t.Errorf("unknown command: status %d, code %s, output %q", j.Status, str(j.ErrorCode), str(j.ExecuteMsg))
 	}
-	j = command(t, c, id, cph.CommandShell, "ls /data/local/tmp/work")
+	j = command(t, c, id, cph.CommandShell, "ls /data/local/tmp/scratch")
 	if j.Status != cph.JobFailed || !strings.Contains(str(j.ExecuteMsg), "No such file or directory") {
 		t.Errorf("ls of a removed directory: status %d, output %q", j.Status, str(j.ExecuteMsg))
 	}
