@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigFromFlagsAndEnv(t *testing.T) {
+	env := map[string]string{"CPH_CONTROL_PLANE": "http://a:1, http://b:2", "CPH_PROJECT": "cn-north-4", "CPH_SIM_PHONES": "7"}
+	getenv := func(k string) string { return env[k] }
+	c, err := parseConfig([]string{"--sim-boot-time", "250ms", "--name", "node9"}, getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.controlPlane, " ") != "http://a:1 http://b:2" || c.project != "cn-north-4" || c.simPhones != 7 ||
+		c.simBootTime != 250*time.Millisecond || c.name != "node9" || c.runtime != "sim" || c.stateDir != "./cph-agent-state" {
+		t.Errorf("config = %+v", c)
+	}
+	for _, bad := range [][]string{{"--runtime", "docker"}, {"--sim-phones", "-1"}, {"--sim-boot-time", "soon"}, {"extra"}} {
+		if _, err := parseConfig(bad, getenv, io.Discard); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+func TestFirstStartNeedsEnrollment(t *testing.T) {
+	env := func(string) string { return "" }
+	err := run(context.Background(), []string{"--state-dir", t.TempDir(), "--control-plane", "http://127.0.0.1:1"}, env, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--enroll-token") {
+		t.Errorf("first start without a token: %v", err)
+	}
+}
