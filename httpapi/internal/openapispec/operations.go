@@ -73,7 +73,6 @@ var (
 	imageIDPath      = path("image_id", "Custom image id.")
 	resourceTypePath = param{in: "path", name: "resource_type", required: true, schema: enum("string", "cph-server"), desc: "Tagged resource type; only cph-server."}
 	resourceIDPath   = path("resource_id", "Server id.")
-	nonEmptyStrings  = with(typ("[]string"), "minItems", 1)
 )
 
 // orderResponse is the answer of the order-based operations (spec §7.6).
