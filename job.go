@@ -75,6 +75,10 @@ type Operation struct {
 	Kind     OpKind          `json:"kind"`
 	Args     json.RawMessage `json:"args,omitempty"`
 	Attempt  int             `json:"attempt"`
+	// QueuedAt is when the control plane accepted the operation, in
+	// microseconds since the Unix epoch; agents use it to measure dispatch
+	// latency.
+	QueuedAt int64 `json:"queued_at_us,omitempty"`
 }
 
 // RestartArgs are the arguments of an OpRestartPhone operation.

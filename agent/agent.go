@@ -107,6 +107,11 @@ type Config struct {
 	// RequestTimeout bounds each request other than the poll's wait
 	// (default 30s).
 	RequestTimeout time.Duration
+	// OnOperation, if set, is called with each operation a poll delivers
+	// and the time the poll's answer arrived, before the operation is
+	// queued for execution. It must not block; load tools use it to
+	// measure dispatch latency.
+	OnOperation func(op cph.Operation, received time.Time)
 }
 
 // Agent runs the phones of one server on behalf of the control plane.
@@ -125,6 +130,7 @@ type Agent struct {
 	backoffMax          time.Duration
 	unauthorizedBackoff time.Duration
 	requestTimeout      time.Duration
+	onOperation         func(cph.Operation, time.Time)
 
 	endpoint atomic.Int64            // index in bases of the URL to try first
 	session  atomic.Pointer[session] // the current session, nil before the first
@@ -151,6 +157,7 @@ func New(cfg Config) (*Agent, error) {
 		backoffMax:          orDefault(cfg.BackoffMax, DefaultBackoffMax),
 		unauthorizedBackoff: orDefault(cfg.UnauthorizedBackoff, DefaultUnauthorizedBackoff),
 		requestTimeout:      orDefault(cfg.RequestTimeout, DefaultRequestTimeout),
+		onOperation:         cfg.OnOperation,
 	}
 	for _, raw := range cfg.ControlPlane {
 		u, err := url.Parse(raw)
@@ -285,6 +292,12 @@ func (a *Agent) runSession(ctx context.Context, d *dispatcher, bo *backoff) erro
 		before := a.endpoint.Load()
 		err := a.call(sess.ctx, agentproto.PollPath, sess.pollWait+a.requestTimeout,
 			agentproto.PollRequest{SessionID: sess.id, WaitMillis: sess.pollWait.Milliseconds()}, &poll)
+		if err == nil && a.onOperation != nil {
+			received := time.Now()
+			for _, op := range poll.Operations {
+				a.onOperation(op, received)
+			}
+		}
 		if err == nil && a.endpoint.Load() != before {
 			// The poll failed over to another control plane: the one that
 			// failed may have claimed operations whose answer never

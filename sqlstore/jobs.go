@@ -163,6 +163,7 @@ func scanOp(row interface{ Scan(...any) error }) (*OperationRecord, error) {
 	}
 	o.LeaseUntil = fromMicros(lease)
 	o.CreatedAt = fromMicros(created)
+	o.QueuedAt = created
 	return &o, nil
 }
 
