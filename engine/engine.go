@@ -404,6 +404,53 @@ func (e *Engine) ApplyResult(ctx context.Context, serverID, sessionID, opID stri
 	})
 }
 
+// OpResult is the result of one operation, for ApplyResults.
+type OpResult struct {
+	OperationID string
+	Result
+}
+
+// ApplyResults records the results of several operations reported by
+// session sessionID of serverID, in one transaction. It returns one error
+// per result, in order: nil when it was applied, ErrNotClaimed when the
+// session does not hold the operation. A database failure fails the whole
+// batch and is returned as err.
+func (e *Engine) ApplyResults(ctx context.Context, serverID, sessionID string, results []OpResult) ([]error, error) {
+	errs := make([]error, len(results))
+	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		clear(errs)
+		for i, r := range results {
+			op, err := tx.OperationByID(ctx, r.OperationID)
+			if errors.Is(err, sqlstore.ErrNotFound) {
+				errs[i] = ErrNotClaimed
+				continue
+			} else if err != nil {
+				return err
+			}
+			if op.ServerID != serverID {
+				errs[i] = ErrNotClaimed
+				continue
+			}
+			done, err := tx.CompleteOperation(ctx, op.ID, sqlstore.OpClaimed, sessionID)
+			if err != nil {
+				return err
+			}
+			if !done {
+				errs[i] = ErrNotClaimed
+				continue
+			}
+			if err := e.finish(ctx, tx, op, r.Result); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
 // finish writes the final status of op's job and phone.
 func (e *Engine) finish(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationRecord, r Result) error {
 	if sr, ok := serverRules()[op.Kind]; ok {

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -259,6 +261,9 @@ func (tx *Tx) CreatePhone(ctx context.Context, p *cph.Phone) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: create phone %q: %w", p.Name, err)
 	}
+	if err := tx.addPhoneCount(ctx, p.ProjectID, 1); err != nil {
+		return err
+	}
 	p.CreateTime, p.UpdateTime = cph.NewTime(tx.now), cph.NewTime(tx.now)
 	return nil
 }
@@ -283,7 +288,36 @@ func (db *DB) ListPhones(ctx context.Context, f cph.PhoneFilter) ([]*cph.Phone, 
 	if f.Type != nil {
 		w.add("type = $%d", *f.Type)
 	}
-	return listPage(ctx, db.db, "phones", phoneCols, w, f.Limit, f.Offset, queryPhones)
+	var total int
+	if len(w.args) == 1 {
+		// Only the project: the count is kept in phone_counts.
+		err := db.db.QueryRowContext(ctx, `SELECT phones FROM phone_counts WHERE project_id = $1`, f.ProjectID).Scan(&total)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, 0, fmt.Errorf("sqlstore: count phones: %w", err)
+		}
+	} else if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM phones WHERE `+w.sql(), w.args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: count phones: %w", err)
+	}
+	if total == 0 || f.Offset >= total {
+		return []*cph.Phone{}, total, nil
+	}
+	// The page's ids come from the list index alone (a deep offset skips
+	// index entries, not rows); then its rows are read by id.
+	n := len(w.args)
+	page, err := queryPhones(ctx, db.db, fmt.Sprintf(`SELECT `+phoneCols+` FROM phones WHERE id IN (
+		SELECT id FROM phones WHERE `+w.sql()+` ORDER BY created_at DESC, name, id LIMIT $%d OFFSET $%d)
+		ORDER BY created_at DESC, name, id`, n+1, n+2), append(w.args, f.Limit, f.Offset)...)
+	return page, total, err
+}
+
+// addPhoneCount adds delta to the number of phones of projectID.
+func (tx *Tx) addPhoneCount(ctx context.Context, projectID string, delta int64) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO phone_counts (project_id, phones) VALUES ($1, $2)
+		ON CONFLICT (project_id) DO UPDATE SET phones = phone_counts.phones + excluded.phones`, projectID, delta)
+	if err != nil {
+		return fmt.Errorf("sqlstore: count phones of project %s: %w", projectID, err)
+	}
+	return nil
 }
 
 // PhoneByID returns the phone of projectID with that id, or ErrNotFound.

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -178,10 +179,28 @@ func (tx *Tx) PhonesByServer(ctx context.Context, serverID string) ([]*cph.Phone
 
 // DeletePhonesOfServer removes every phone of a server.
 func (tx *Tx) DeletePhonesOfServer(ctx context.Context, serverID string) error {
-	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM phones WHERE server_id = $1`, serverID); err != nil {
-		return fmt.Errorf("sqlstore: delete phones: %w", err)
+	return tx.deletePhonesOfServer(ctx, serverID)
+}
+
+// deletePhonesOfServer deletes the phones of a server and takes them off
+// the count of its project.
+func (tx *Tx) deletePhonesOfServer(ctx context.Context, serverID string) error {
+	var projectID string
+	err := tx.tx.QueryRowContext(ctx, `SELECT project_id FROM servers WHERE id = $1`, serverID).Scan(&projectID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("sqlstore: delete phones of server %s: %w", serverID, err)
 	}
-	return nil
+	res, err := tx.tx.ExecContext(ctx, `DELETE FROM phones WHERE server_id = $1`, serverID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: delete phones of server %s: %w", serverID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlstore: delete phones of server %s: %w", serverID, err)
+	}
+	return tx.addPhoneCount(ctx, projectID, -n)
 }
 
 // DeleteServer removes a server with its phones, tags, encode services and
@@ -190,11 +209,13 @@ func (tx *Tx) DeleteServer(ctx context.Context, id string) error {
 	for _, q := range []string{
 		`DELETE FROM server_tags WHERE server_id = $1`,
 		`DELETE FROM encode_servers WHERE server_id = $1`,
-		`DELETE FROM phones WHERE server_id = $1`,
 	} {
 		if _, err := tx.tx.ExecContext(ctx, q, id); err != nil {
 			return fmt.Errorf("sqlstore: delete server %s: %w", id, err)
 		}
+	}
+	if err := tx.deletePhonesOfServer(ctx, id); err != nil {
+		return err
 	}
 	bws, err := tx.tx.QueryContext(ctx, `SELECT bandwidth_id FROM server_bandwidths WHERE server_id = $1`, id)
 	if err != nil {

@@ -49,12 +49,15 @@ func PostgresURL(t testing.TB) string {
 }
 
 // OpenPostgres opens a store on a new database from PostgresURL.
-func OpenPostgres(t *testing.T) *sqlstore.DB {
-	t.Helper()
-	db, err := sqlstore.OpenPostgres(context.Background(), PostgresURL(t))
+func OpenPostgres(t *testing.T) *sqlstore.DB { return OpenPostgresTB(t) }
+
+// OpenPostgresTB is OpenPostgres for benchmarks and other testing.TB users.
+func OpenPostgresTB(tb testing.TB) *sqlstore.DB {
+	tb.Helper()
+	db, err := sqlstore.OpenPostgres(context.Background(), PostgresURL(tb))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	tb.Cleanup(func() { db.Close() })
 	return db
 }

@@ -240,6 +240,24 @@ func testListPhones(t *testing.T, db *sqlstore.DB) {
 	if err != nil || total != 1 || ss[0].ID != f.server.ID || ss[0].Addresses[0].ServerIP != "10.0.0.1" {
 		t.Errorf("ListServers = %+v, %d, %v", ss, total, err)
 	}
+	beyond := all
+	beyond.Offset = 5
+	if ps, total, err := db.ListPhones(ctx, beyond); err != nil || total != 5 || ps == nil || len(ps) != 0 {
+		t.Errorf("page past the end: %v (total %d), %v; want an empty list of 5", names(ps), total, err)
+	}
+
+	// The unfiltered count follows phones that come and go, per project.
+	g := newFixture(t, db, "bravo", 3)
+	if _, total, _ := db.ListPhones(ctx, cph.PhoneFilter{ProjectID: g.project.ID, Limit: 1}); total != 3 {
+		t.Errorf("second project: total %d, want 3", total)
+	}
+	mustTx(t, db, func(tx *sqlstore.Tx) error { return tx.DeleteServer(ctx, f.server.ID) })
+	if ps, total, err := db.ListPhones(ctx, all); err != nil || total != 0 || len(ps) != 0 {
+		t.Errorf("after deleting the server: %v (total %d), %v; want none", names(ps), total, err)
+	}
+	if _, total, _ := db.ListPhones(ctx, cph.PhoneFilter{ProjectID: g.project.ID, Limit: 1}); total != 3 {
+		t.Errorf("second project after deleting the first one's server: total %d, want 3", total)
+	}
 }
 
 func testPhoneScope(t *testing.T, db *sqlstore.DB) {
