@@ -52,6 +52,9 @@ type fakeCP struct {
 	failResults    int             // answer that many result posts with 503
 	notClaimed     map[string]bool // answer results of these operations with 409
 	goneResults    map[string]bool // answer the next result of these operations with 409 session gone
+	singleResults  bool            // no batch results path, as an older control plane
+	holdResults    chan struct{}   // if set, batch result posts wait until it is closed
+	batches        []int           // sizes of the result batches accepted
 }
 
 // result is a result accepted by the fake control plane.
@@ -75,6 +78,7 @@ func newFakeCP(t testing.TB, phones ...agentproto.Phone) *fakeCP {
 	mux.HandleFunc("POST "+agentproto.SessionPath, cp.handleSession)
 	mux.HandleFunc("POST "+agentproto.PollPath, cp.handlePoll)
 	mux.HandleFunc("POST /agent/v1/operations/{id}/result", cp.handleResult)
+	mux.HandleFunc("POST "+agentproto.ResultsPath, cp.handleResults)
 	cp.server = httptest.NewServer(cp.authenticate(mux))
 	t.Cleanup(cp.server.Close)
 	return cp
@@ -256,6 +260,63 @@ func (cp *fakeCP) handleResult(w http.ResponseWriter, r *http.Request) {
 		cp.results = append(cp.results, result{OpID: id, Result: res})
 		writeJSON(w, http.StatusOK, struct{}{})
 	}
+}
+
+// handleResults takes a batch of results with the same knobs as
+// handleResult: failures and session changes answer the whole request,
+// unclaimed operations are answered per result.
+func (cp *fakeCP) handleResults(w http.ResponseWriter, r *http.Request) {
+	var req agentproto.ResultsRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "AGENT.0400", err.Error())
+		return
+	}
+	cp.mu.Lock()
+	hold := cp.holdResults
+	cp.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if cp.singleResults {
+		http.NotFound(w, r)
+		return
+	}
+	for _, res := range req.Results {
+		cp.attempts[res.OperationID]++
+	}
+	if cp.failResults > 0 {
+		cp.failResults--
+		writeError(w, http.StatusServiceUnavailable, "CPS.0003", "database unavailable")
+		return
+	}
+	for _, res := range req.Results {
+		if cp.goneResults[res.OperationID] {
+			delete(cp.goneResults, res.OperationID)
+			writeError(w, http.StatusConflict, agentproto.CodeSessionGone, "session replaced")
+			return
+		}
+	}
+	if req.SessionID != cp.current {
+		writeError(w, http.StatusConflict, agentproto.CodeSessionGone, "session replaced")
+		return
+	}
+	var resp agentproto.ResultsResponse
+	for _, res := range req.Results {
+		id := res.OperationID
+		st := agentproto.ResultStatus{OperationID: id}
+		if cp.notClaimed[id] || cp.claimed[id] != req.SessionID {
+			st.ErrorCode, st.ErrorMsg = agentproto.CodeNotClaimed, "operation not claimed"
+		} else {
+			delete(cp.claimed, id)
+			res.SessionID = req.SessionID
+			cp.results = append(cp.results, result{OpID: id, Result: res})
+		}
+		resp.Results = append(resp.Results, st)
+	}
+	cp.batches = append(cp.batches, len(req.Results))
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // waitFor polls cond until it holds, failing the test after deadline.
@@ -616,6 +677,59 @@ func TestResultRetriedAfter503(t *testing.T) {
 	}
 	if got := phoneInfo(t, d, "p1").BootCount; got != 2 {
 		t.Errorf("boot count = %d, want 2: the operation must run once", got)
+	}
+}
+
+func TestResultsTravelInBatches(t *testing.T) {
+	var phones []agentproto.Phone
+	var ops []cph.Operation
+	for i := range 30 {
+		id := fmt.Sprintf("p%02d", i)
+		phones = append(phones, runningPhone(id, i+1))
+		ops = append(ops, restartOp("op-"+id, id, nil))
+	}
+	cp := newFakeCP(t, phones...)
+	release := make(chan struct{})
+	cp.holdResults = release
+	d := sim.New(sim.Config{})
+	startAgent(t, []string{cp.server.URL}, d, nil)
+	cp.enqueue(ops...)
+	// Every operation runs while the first result post is held.
+	waitFor(t, "all restarts", func() bool {
+		for _, p := range phones {
+			if info, err := d.Phone(context.Background(), p.ID); err != nil || info.BootCount < 2 {
+				return false
+			}
+		}
+		return true
+	})
+	close(release)
+	waitFor(t, "all results", func() bool { return len(cp.resultsSnapshot()) == len(ops) })
+	cp.mu.Lock()
+	batches := slices.Clone(cp.batches)
+	cp.mu.Unlock()
+	total := 0
+	for _, n := range batches {
+		total += n
+	}
+	if total != len(ops) || len(batches) > 2 {
+		t.Errorf("result batches %v, want %d results in at most 2 requests (the held one and the rest)", batches, len(ops))
+	}
+}
+
+func TestResultsToControlPlaneWithoutBatches(t *testing.T) {
+	cp := newFakeCP(t, runningPhone("p1", 1), runningPhone("p2", 2))
+	cp.singleResults = true
+	d := sim.New(sim.Config{})
+	startAgent(t, []string{cp.server.URL}, d, nil)
+	cp.enqueue(restartOp("op1", "p1", nil), stopOp("op2", "p2"))
+	for _, id := range []string{"op1", "op2"} {
+		if r := cp.waitResult(id); !r.Success {
+			t.Errorf("result of %s = %+v, want success", id, r.Result)
+		}
+	}
+	if got := phoneState(d, "p2"); got != runtime.StateStopped {
+		t.Errorf("p2 = %q, want stopped", got)
 	}
 }
 

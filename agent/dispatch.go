@@ -2,7 +2,10 @@ package agent
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opencph/opencph"
@@ -21,6 +24,19 @@ type dispatcher struct {
 	mu     sync.Mutex
 	queues map[string][]*task // by queue key; the head is in progress
 	tasks  map[string]*task   // by operation ID, until its result is settled
+
+	// results feeds the result sender, which posts results in batches.
+	results chan *pendingResult
+	// single is set once the control plane turned out not to know the
+	// batch results path: results then go one request each.
+	single atomic.Bool
+}
+
+// pendingResult is a result waiting for the result sender.
+type pendingResult struct {
+	sess *session
+	res  agentproto.Result
+	done chan error // receives the outcome of this result
 }
 
 // task is one operation held by the agent.
@@ -31,13 +47,16 @@ type task struct {
 
 // newDispatcher returns a dispatcher whose operations run under ctx.
 func newDispatcher(ctx context.Context, a *Agent) *dispatcher {
-	return &dispatcher{
-		ctx:    ctx,
-		a:      a,
-		sem:    make(chan struct{}, a.concurrency),
-		queues: make(map[string][]*task),
-		tasks:  make(map[string]*task),
+	d := &dispatcher{
+		ctx:     ctx,
+		a:       a,
+		sem:     make(chan struct{}, a.concurrency),
+		queues:  make(map[string][]*task),
+		tasks:   make(map[string]*task),
+		results: make(chan *pendingResult),
 	}
+	d.wg.Go(d.sendResults)
+	return d
 }
 
 // wait waits for every queue to drain.
@@ -155,8 +174,7 @@ func (d *dispatcher) report(ctx context.Context, t *task, res agentproto.Result)
 		d.mu.Lock()
 		sess := t.sess
 		d.mu.Unlock()
-		res.SessionID = sess.id
-		err := a.call(ctx, agentproto.ResultPath(t.op.ID), a.requestTimeout, res, nil)
+		err := d.post(ctx, sess, t.op.ID, res)
 		switch {
 		case err == nil:
 			d.settle(t, sess)
@@ -199,5 +217,106 @@ func (d *dispatcher) report(ctx context.Context, t *task, res agentproto.Result)
 			log.Error("result refused by the control plane; dropped", "err", err)
 			return
 		}
+	}
+}
+
+// post reports the result of operation opID under sess and returns its
+// outcome: nil once applied, or the error of the request or of this
+// result (a *ProtocolError with agentproto.CodeNotClaimed when the session
+// does not hold the operation).
+func (d *dispatcher) post(ctx context.Context, sess *session, opID string, res agentproto.Result) error {
+	res.OperationID = opID
+	if d.single.Load() {
+		res.SessionID = sess.id
+		return d.a.call(ctx, agentproto.ResultPath(opID), d.a.requestTimeout, res, nil)
+	}
+	p := &pendingResult{sess: sess, res: res, done: make(chan error, 1)}
+	select {
+	case d.results <- p:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// sendResults posts results until the dispatcher's context ends. It takes
+// every result that is waiting (up to agentproto.MaxResults) into one
+// request, so results that complete while a request is in flight travel
+// together in the next one.
+func (d *dispatcher) sendResults() {
+	for {
+		var batch []*pendingResult
+		select {
+		case p := <-d.results:
+			batch = append(batch, p)
+		case <-d.ctx.Done():
+			return
+		}
+	more:
+		for len(batch) < agentproto.MaxResults {
+			select {
+			case p := <-d.results:
+				batch = append(batch, p)
+			default:
+				break more
+			}
+		}
+		// One request per session, in the order the results came.
+		for len(batch) > 0 {
+			sess := batch[0].sess
+			var same, rest []*pendingResult
+			for _, p := range batch {
+				if p.sess == sess {
+					same = append(same, p)
+				} else {
+					rest = append(rest, p)
+				}
+			}
+			d.postBatch(sess, same)
+			batch = rest
+		}
+	}
+}
+
+// postBatch posts the results of one session in one request and hands
+// each its outcome.
+func (d *dispatcher) postBatch(sess *session, batch []*pendingResult) {
+	a := d.a
+	req := agentproto.ResultsRequest{SessionID: sess.id, Results: make([]agentproto.Result, len(batch))}
+	for i, p := range batch {
+		req.Results[i] = p.res
+	}
+	var resp agentproto.ResultsResponse
+	err := a.call(d.ctx, agentproto.ResultsPath, a.requestTimeout, req, &resp)
+	if pe, ok := asProtocolError(err); ok && (pe.Status == http.StatusNotFound || pe.Status == http.StatusMethodNotAllowed) && pe.Code != agentproto.CodeNotClaimed {
+		// A control plane without the batch path: report one by one.
+		a.log.Info("control plane takes one result per request", "err", err)
+		d.single.Store(true)
+		for _, p := range batch {
+			res := p.res
+			res.SessionID = sess.id
+			p.done <- a.call(d.ctx, agentproto.ResultPath(res.OperationID), a.requestTimeout, res, nil)
+		}
+		return
+	}
+	if err == nil && len(resp.Results) != len(batch) {
+		err = fmt.Errorf("agent: results: %d statuses for %d results", len(resp.Results), len(batch))
+	}
+	for i, p := range batch {
+		if err != nil {
+			p.done <- err
+			continue
+		}
+		st := resp.Results[i]
+		if st.ErrorCode == "" {
+			p.done <- nil
+			continue
+		}
+		p.done <- &ProtocolError{Status: http.StatusConflict, Code: st.ErrorCode, Message: st.ErrorMsg}
 	}
 }

@@ -10,7 +10,8 @@
 //  2. POST PollPath is a long-poll: it returns at once with the operations
 //     the agent has claimed, or after up to WaitMillis with none. Every poll
 //     is also the agent's heartbeat.
-//  3. POST ResultPath(id) reports the outcome of one operation.
+//  3. POST ResultsPath reports the outcomes of one or more operations
+//     (POST ResultPath(id) reports one; agents prefer the batch).
 //
 // Every request carries "Authorization: Bearer <credential>", the agent
 // credential of one server. The database behind cphd is the source of
@@ -89,9 +90,44 @@ type PollResponse struct {
 	Operations []cph.Operation `json:"operations"`
 }
 
+// ResultsPath is where an agent reports the results of several
+// operations in one request.
+const ResultsPath = "/agent/v1/results"
+
+// MaxResults is the most results one ResultsRequest may carry.
+const MaxResults = 100
+
+// ResultsRequest reports the results of up to MaxResults operations of
+// one session. They are applied in one transaction.
+type ResultsRequest struct {
+	SessionID string `json:"session_id"`
+	// Results carry their OperationID; their SessionID is ignored.
+	Results []Result `json:"results"`
+}
+
+// ResultsResponse answers a ResultsRequest with one status per result, in
+// the order of the request.
+type ResultsResponse struct {
+	Results []ResultStatus `json:"results"`
+}
+
+// ResultStatus tells whether one reported result was applied.
+type ResultStatus struct {
+	OperationID string `json:"operation_id"`
+	// ErrorCode is empty when the result was applied, and CodeNotClaimed
+	// when the session does not hold the operation (the agent drops it).
+	ErrorCode string `json:"error_code,omitempty"`
+	ErrorMsg  string `json:"error_msg,omitempty"`
+}
+
 // Result is the outcome of one operation.
 type Result struct {
-	SessionID string `json:"session_id"`
+	// SessionID is the session that ran the operation (in a
+	// ResultsRequest, the request's session is used instead).
+	SessionID string `json:"session_id,omitempty"`
+	// OperationID names the operation in a ResultsRequest (ResultPath
+	// names it in its path).
+	OperationID string `json:"operation_id,omitempty"`
 	Success   bool   `json:"success"`
 	// ErrorCode and ErrorMsg describe a failure; ErrorCode defaults to
 	// cph.CodeJobFailed.

@@ -183,84 +183,117 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 				return err
 			}
 		}
+		// First pass: per-item checks that need no database, in request
+		// order, one entry per distinct phone (spec O-6).
+		type candidate struct {
+			entry int // index in acc.Jobs
+			props map[string]string
+		}
 		seen := map[string]bool{}
-		serverUp := map[string]bool{}
-		position := 0
+		var cands []candidate
+		var ids []string
 		for _, ref := range b.Phones {
 			if seen[ref.PhoneID] {
-				continue // spec O-6: one answer per distinct phone
+				continue
 			}
 			seen[ref.PhoneID] = true
 			item := cph.PhoneJob{PhoneID: ref.PhoneID}
-			refuse := func(code, msg string) { item.ErrorCode, item.ErrorMsg = code, msg }
 			if !cph.ValidID(ref.PhoneID) {
-				refuse(cph.CodeInvalidPhoneID, "Parameter: phone_id is invalid.")
+				item.ErrorCode, item.ErrorMsg = cph.CodeInvalidPhoneID, "Parameter: phone_id is invalid."
 				acc.Jobs = append(acc.Jobs, item)
 				continue
 			}
 			props, perr := cph.ParseProperty(ref.Property)
 			if perr != nil {
-				refuse(cph.CodeInvalidParameter, "Parameter: property is invalid: "+perr.Error()+".")
+				item.ErrorCode, item.ErrorMsg = cph.CodeInvalidParameter, "Parameter: property is invalid: "+perr.Error()+"."
 				acc.Jobs = append(acc.Jobs, item)
 				continue
 			}
-			phone, err := tx.PhoneByID(ctx, b.ProjectID, ref.PhoneID)
-			if errors.Is(err, sqlstore.ErrNotFound) {
-				refuse(cph.CodePhoneNotFound, "Phone not found.")
-				acc.Jobs = append(acc.Jobs, item)
-				continue
-			} else if err != nil {
+			cands = append(cands, candidate{entry: len(acc.Jobs), props: props})
+			ids = append(ids, ref.PhoneID)
+			acc.Jobs = append(acc.Jobs, item)
+		}
+		// Second pass: the phones and their servers, read at once.
+		phones, err := tx.PhoneBriefs(ctx, b.ProjectID, ids)
+		if err != nil {
+			return err
+		}
+		var serverIDs []string
+		for _, p := range phones {
+			if !slices.Contains(serverIDs, p.ServerID) {
+				serverIDs = append(serverIDs, p.ServerID)
+			}
+		}
+		servers, err := tx.ServerStatuses(ctx, serverIDs)
+		if err != nil {
+			return err
+		}
+		var eligible []string
+		for _, c := range cands {
+			item := &acc.Jobs[c.entry]
+			p, ok := phones[item.PhoneID]
+			switch {
+			case !ok:
+				item.ErrorCode, item.ErrorMsg = cph.CodePhoneNotFound, "Phone not found."
+			case servers[p.ServerID] != cph.ServerNormal:
+				item.ErrorCode, item.ErrorMsg = cph.CodeServerUnavailable, "The phone's server is unavailable."
+			case slices.Contains(rule.from, p.Status):
+				eligible = append(eligible, p.ID)
+			}
+		}
+		// The transient status is set by one conditional update: a phone
+		// another request moved meanwhile is not changed, and refused.
+		changed := make(map[string]bool, len(eligible))
+		if rule.during != 0 {
+			if changed, err = tx.SetPhonesStatus(ctx, eligible, rule.from, rule.during); err != nil {
 				return err
 			}
-			up, ok := serverUp[phone.ServerID]
-			if !ok {
-				st, err := tx.ServerStatus(ctx, phone.ServerID)
-				if err != nil {
-					return err
-				}
-				up = st == cph.ServerNormal
-				serverUp[phone.ServerID] = up
+		} else {
+			for _, id := range eligible {
+				changed[id] = true
 			}
-			if !up {
-				refuse(cph.CodeServerUnavailable, "The phone's server is unavailable.")
-				acc.Jobs = append(acc.Jobs, item)
+		}
+		var jobs []*cph.Job
+		var ops []*cph.Operation
+		now := cph.NewTime(tx.Now())
+		for _, c := range cands {
+			item := &acc.Jobs[c.entry]
+			if item.ErrorCode != "" {
 				continue
 			}
-			changed := slices.Contains(rule.from, phone.Status)
-			if changed && rule.during != 0 {
-				if changed, err = tx.SetPhoneStatus(ctx, phone.ID, rule.from, rule.during); err != nil {
-					return err
-				}
-			}
-			if !changed {
-				refuse(cph.CodeStatusNotAllowed, fmt.Sprintf("Resource status does not allow this operation (phone status %d).", phone.Status))
-				acc.Jobs = append(acc.Jobs, item)
+			p := phones[item.PhoneID]
+			if !changed[p.ID] {
+				item.ErrorCode = cph.CodeStatusNotAllowed
+				item.ErrorMsg = fmt.Sprintf("Resource status does not allow this operation (phone status %d).", p.Status)
 				continue
 			}
 			job := &cph.Job{
-				ID: cph.NewID(), RequestID: acc.RequestID, ProjectID: b.ProjectID, Kind: b.Kind, Position: position,
-				PhoneID: phone.ID, ServerID: phone.ServerID, Status: cph.JobRunning, BeginTime: cph.NewTime(tx.Now()),
-			}
-			position++
-			if err := tx.CreateJob(ctx, job); err != nil {
-				return err
+				ID: cph.NewID(), RequestID: acc.RequestID, ProjectID: b.ProjectID, Kind: b.Kind, Position: len(jobs),
+				PhoneID: p.ID, ServerID: p.ServerID, Status: cph.JobRunning, BeginTime: now,
 			}
 			args := b.Args
 			if args == nil {
-				if args, err = json.Marshal(cph.RestartArgs{ImageID: b.ImageID, Property: props}); err != nil {
+				if args, err = json.Marshal(cph.RestartArgs{ImageID: b.ImageID, Property: c.props}); err != nil {
 					return fmt.Errorf("engine: encode operation args: %w", err)
 				}
 			}
-			op := &cph.Operation{ID: cph.NewID(), JobID: job.ID, ServerID: phone.ServerID, PhoneID: phone.ID, Kind: b.Kind, Args: args}
-			if err := tx.CreateOperation(ctx, op); err != nil {
-				return err
-			}
-			if err := tx.NotifyServer(ctx, phone.ServerID); err != nil {
-				return err
-			}
+			jobs = append(jobs, job)
+			ops = append(ops, &cph.Operation{ID: cph.NewID(), JobID: job.ID, ServerID: p.ServerID, PhoneID: p.ID, Kind: b.Kind, Args: args})
 			item.JobID = job.ID
-			acc.Jobs = append(acc.Jobs, item)
-			woken = append(woken, phone.ServerID)
+			if !slices.Contains(woken, p.ServerID) {
+				woken = append(woken, p.ServerID)
+			}
+		}
+		if err := tx.CreateJobs(ctx, jobs); err != nil {
+			return err
+		}
+		if err := tx.CreateOperations(ctx, ops); err != nil {
+			return err
+		}
+		for _, id := range woken {
+			if err := tx.NotifyServer(ctx, id); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -419,27 +452,52 @@ func (e *Engine) ApplyResults(ctx context.Context, serverID, sessionID string, r
 	errs := make([]error, len(results))
 	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		clear(errs)
+		ids := make([]string, 0, len(results))
+		for _, r := range results {
+			ids = append(ids, r.OperationID)
+		}
+		ops, err := tx.OperationsByIDs(ctx, ids)
+		if err != nil {
+			return err
+		}
+		var mine []string
+		for _, r := range results {
+			if op, ok := ops[r.OperationID]; ok && op.ServerID == serverID {
+				mine = append(mine, op.ID)
+			}
+		}
+		done, err := tx.CompleteOperations(ctx, mine, sessionID)
+		if err != nil {
+			return err
+		}
+		// Plain successes (a phone back from its transient status, nothing
+		// else to record) are written set by set; every other result goes
+		// through finish.
+		type fastKey struct{ from, to cph.PhoneStatus }
+		fastJobs := []string{}
+		fastPhones := map[fastKey][]string{}
 		for i, r := range results {
-			op, err := tx.OperationByID(ctx, r.OperationID)
-			if errors.Is(err, sqlstore.ErrNotFound) {
-				errs[i] = ErrNotClaimed
-				continue
-			} else if err != nil {
-				return err
-			}
-			if op.ServerID != serverID {
+			op := ops[r.OperationID]
+			if op == nil || !done[op.ID] {
 				errs[i] = ErrNotClaimed
 				continue
 			}
-			done, err := tx.CompleteOperation(ctx, op.ID, sqlstore.OpClaimed, sessionID)
-			if err != nil {
-				return err
-			}
-			if !done {
-				errs[i] = ErrNotClaimed
+			delete(done, op.ID) // a result repeated in the batch applies once
+			if rule, ok := fastRule(op, r.Result); ok {
+				fastJobs = append(fastJobs, op.JobID)
+				k := fastKey{rule.during, rule.success}
+				fastPhones[k] = append(fastPhones[k], op.PhoneID)
 				continue
 			}
 			if err := e.finish(ctx, tx, op, r.Result); err != nil {
+				return err
+			}
+		}
+		if err := tx.SucceedJobs(ctx, fastJobs); err != nil {
+			return err
+		}
+		for k, phones := range fastPhones {
+			if _, err := tx.SetPhonesStatus(ctx, phones, []cph.PhoneStatus{k.from}, k.to); err != nil {
 				return err
 			}
 		}
@@ -449,6 +507,29 @@ func (e *Engine) ApplyResults(ctx context.Context, serverID, sessionID string, r
 		return nil, err
 	}
 	return errs, nil
+}
+
+// fastRule returns the rule of op when its result r is a plain success:
+// a phone operation that moves the phone back from a transient status and
+// records nothing else (no command output, no image or property to keep,
+// no extra step on success).
+func fastRule(op *sqlstore.OperationRecord, r Result) (opRule, bool) {
+	if !r.Success || r.ExecuteMsg != "" || op.PhoneID == "" {
+		return opRule{}, false
+	}
+	if _, ok := serverRules()[op.Kind]; ok {
+		return opRule{}, false
+	}
+	rule, ok := rules(op.Kind)
+	if !ok || rule.during == 0 || rule.onSuccess != nil {
+		return opRule{}, false
+	}
+	if op.Kind == cph.OpRestartPhone || op.Kind == cph.OpResetPhone {
+		if a := string(op.Args); a != "" && a != "{}" && a != "null" {
+			return opRule{}, false
+		}
+	}
+	return rule, true
 }
 
 // finish writes the final status of op's job and phone.

@@ -116,6 +116,39 @@ func (s *Server) agentPoll(w http.ResponseWriter, r *http.Request, a *agentCalle
 	return nil
 }
 
+// agentResults is POST /agent/v1/results: the results of several
+// operations, applied in one transaction.
+func (s *Server) agentResults(w http.ResponseWriter, r *http.Request, a *agentCaller) error {
+	var req agentproto.ResultsRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if len(req.Results) == 0 || len(req.Results) > agentproto.MaxResults {
+		return cph.Errorf(http.StatusBadRequest, cph.CodeInvalidParameter, "results must hold 1 to %d results.", agentproto.MaxResults)
+	}
+	in := make([]engine.OpResult, len(req.Results))
+	for i, res := range req.Results {
+		in[i] = engine.OpResult{OperationID: res.OperationID, Result: engine.Result{
+			Success: res.Success, ErrorCode: res.ErrorCode, ErrorMsg: res.ErrorMsg, ExecuteMsg: res.ExecuteMsg,
+			FailedPhones: res.FailedPhones,
+		}}
+	}
+	errs, err := s.engine.ApplyResults(r.Context(), a.server.ID, req.SessionID, in)
+	if err != nil {
+		return err
+	}
+	resp := agentproto.ResultsResponse{Results: make([]agentproto.ResultStatus, len(in))}
+	for i, e := range errs {
+		resp.Results[i].OperationID = in[i].OperationID
+		if e != nil {
+			resp.Results[i].ErrorCode = agentproto.CodeNotClaimed
+			resp.Results[i].ErrorMsg = "The operation is not claimed by this session."
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
 // agentResult is POST /agent/v1/operations/{operation_id}/result.
 func (s *Server) agentResult(w http.ResponseWriter, r *http.Request, a *agentCaller) error {
 	var req agentproto.Result

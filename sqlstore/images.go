@@ -262,6 +262,10 @@ func (db *DB) ListImages(ctx context.Context, f cph.ImageFilter) ([]*cph.ImageVi
 // ReassignServer moves a server and its phones to another project. It
 // lets operators (and tests) hand simulated servers to further accounts.
 func (tx *Tx) ReassignServer(ctx context.Context, serverID, projectID string) error {
+	var from string
+	if err := tx.tx.QueryRowContext(ctx, `SELECT project_id FROM servers WHERE id = $1`, serverID).Scan(&from); err != nil {
+		return notFound(err, "server "+serverID)
+	}
 	res, err := tx.tx.ExecContext(ctx, `UPDATE servers SET project_id = $2, updated_at = $3 WHERE id = $1`, serverID, projectID, micros(tx.now))
 	if err != nil {
 		return fmt.Errorf("sqlstore: reassign server %s: %w", serverID, err)
@@ -269,10 +273,18 @@ func (tx *Tx) ReassignServer(ctx context.Context, serverID, projectID string) er
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("server %s: %w", serverID, ErrNotFound)
 	}
-	if _, err := tx.tx.ExecContext(ctx, `UPDATE phones SET project_id = $2, updated_at = $3 WHERE server_id = $1`, serverID, projectID, micros(tx.now)); err != nil {
+	res, err = tx.tx.ExecContext(ctx, `UPDATE phones SET project_id = $2, updated_at = $3 WHERE server_id = $1`, serverID, projectID, micros(tx.now))
+	if err != nil {
 		return fmt.Errorf("sqlstore: reassign phones of server %s: %w", serverID, err)
 	}
-	return nil
+	moved, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlstore: reassign phones of server %s: %w", serverID, err)
+	}
+	if err := tx.addPhoneCount(ctx, from, -moved); err != nil {
+		return err
+	}
+	return tx.addPhoneCount(ctx, projectID, moved)
 }
 
 // ImageOperationsInFlight returns how many unfinished operations boot a

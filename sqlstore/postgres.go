@@ -27,7 +27,7 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("sqlstore: connect to postgres: %w", err)
 	}
-	db := &DB{db: sqldb, engine: Postgres, url: url}
+	db := &DB{db: newSQLDB(sqldb, false), engine: Postgres, url: url}
 	db.Now = defaultNow
 	if err := db.migrateLocked(ctx); err != nil {
 		sqldb.Close()

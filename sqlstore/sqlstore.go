@@ -48,7 +48,7 @@ const (
 
 // DB is a handle to the store. It is safe for concurrent use.
 type DB struct {
-	db     *sql.DB
+	db     *sqlDB
 	engine Engine
 	url    string // PostgreSQL connection string, for LISTEN
 
@@ -75,7 +75,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	sqldb.SetMaxOpenConns(8)
 	sqldb.SetMaxIdleConns(8)
-	db := &DB{db: sqldb, engine: SQLite, Now: defaultNow}
+	db := &DB{db: newSQLDB(sqldb, true), engine: SQLite, Now: defaultNow}
 	if err := db.migrate(ctx); err != nil {
 		sqldb.Close()
 		return nil, err
@@ -97,7 +97,7 @@ func (db *DB) Ping(ctx context.Context) error { return db.db.PingContext(ctx) }
 
 // Tx is a transaction. Its methods compose changes that commit together.
 type Tx struct {
-	tx     *sql.Tx
+	tx     *sqlTx
 	now    time.Time
 	engine Engine
 }
@@ -112,7 +112,7 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
-	tx := &Tx{tx: sqltx, now: db.Now().UTC(), engine: db.engine}
+	tx := &Tx{tx: &sqlTx{Tx: sqltx, cache: db.db.cache}, now: db.Now().UTC(), engine: db.engine}
 	if err := fn(tx); err != nil {
 		_ = sqltx.Rollback()
 		return err

@@ -1,0 +1,235 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/opencph/opencph"
+)
+
+// This file holds the set-based statements of the job engine's hot paths:
+// accepting a batch of phone operations and applying a batch of results
+// each take a handful of statements, not a handful per phone.
+
+// PhoneBrief is what accepting an operation needs to know of a phone.
+type PhoneBrief struct {
+	ID       string
+	ServerID string
+	Status   cph.PhoneStatus
+}
+
+// PhoneBriefs returns, by id, the phones of projectID among ids (unknown
+// ids are absent).
+func (tx *Tx) PhoneBriefs(ctx context.Context, projectID string, ids []string) (map[string]PhoneBrief, error) {
+	out := make(map[string]PhoneBrief, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, projectID)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := tx.tx.QueryContext(ctx, `SELECT id, server_id, status FROM phones WHERE project_id = $1 AND id IN (`+
+		placeholders(2, len(ids))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: read phones: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p PhoneBrief
+		if err := rows.Scan(&p.ID, &p.ServerID, &p.Status); err != nil {
+			return nil, fmt.Errorf("sqlstore: read phones: %w", err)
+		}
+		out[p.ID] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: read phones: %w", err)
+	}
+	return out, nil
+}
+
+// ServerStatuses returns the status of each of the servers ids (unknown
+// ids are absent).
+func (tx *Tx) ServerStatuses(ctx context.Context, ids []string) (map[string]cph.ServerStatus, error) {
+	out := make(map[string]cph.ServerStatus, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := tx.tx.QueryContext(ctx, `SELECT id, status FROM servers WHERE id IN (`+placeholders(1, len(ids))+`)`, anys(ids)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: read server statuses: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var st cph.ServerStatus
+		if err := rows.Scan(&id, &st); err != nil {
+			return nil, fmt.Errorf("sqlstore: read server statuses: %w", err)
+		}
+		out[id] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: read server statuses: %w", err)
+	}
+	return out, nil
+}
+
+// SetPhonesStatus moves each of the phones ids whose status is one of
+// from to status to, and returns the ids it changed.
+func (tx *Tx) SetPhonesStatus(ctx context.Context, ids []string, from []cph.PhoneStatus, to cph.PhoneStatus) (map[string]bool, error) {
+	changed := make(map[string]bool, len(ids))
+	if len(ids) == 0 {
+		return changed, nil
+	}
+	args := []any{int32(to), micros(tx.now)}
+	for _, s := range from {
+		args = append(args, int32(s))
+	}
+	n := len(args)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := tx.tx.QueryContext(ctx, `UPDATE phones SET status = $1, updated_at = $2
+		WHERE status IN (`+placeholders(3, len(from))+`) AND id IN (`+placeholders(n+1, len(ids))+`) RETURNING id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: set phones' status: %w", err)
+	}
+	if err := collectIDs(rows, changed); err != nil {
+		return nil, fmt.Errorf("sqlstore: set phones' status: %w", err)
+	}
+	return changed, nil
+}
+
+// CreateJobs inserts jobs.
+func (tx *Tx) CreateJobs(ctx context.Context, jobs []*cph.Job) error {
+	const cols = 10
+	return insertRows(ctx, tx, `INSERT INTO jobs (id, request_id, project_id, position, kind, phone_id, server_id, status, begin_at, encode_server_id, end_at) VALUES `,
+		cols, ", 0)", len(jobs), func(i int, args []any) []any {
+			j := jobs[i]
+			return append(args, j.ID, j.RequestID, j.ProjectID, j.Position, string(j.Kind), j.PhoneID, j.ServerID, int32(j.Status),
+				micros(j.BeginTime.Time), j.EncodeServerID)
+		})
+}
+
+// CreateOperations queues operations, each for the agent of its server.
+func (tx *Tx) CreateOperations(ctx context.Context, ops []*cph.Operation) error {
+	const cols = 7
+	return insertRows(ctx, tx, `INSERT INTO operations (id, job_id, server_id, phone_id, kind, args, created_at, state, attempts, session_id, lease_until) VALUES `,
+		cols, ", 'pending', 0, '', 0)", len(ops), func(i int, args []any) []any {
+			op := ops[i]
+			return append(args, op.ID, op.JobID, op.ServerID, op.PhoneID, string(op.Kind), string(op.Args), micros(tx.now))
+		})
+}
+
+// insertRows inserts n rows with a multi-row INSERT: head, then for each
+// row "(" cols placeholders, then tail (the row's constant values and
+// the closing parenthesis); row appends the values of row i.
+func insertRows(ctx context.Context, tx *Tx, head string, cols int, tail string, n int, row func(i int, args []any) []any) error {
+	// Up to 100 rows a statement keeps the placeholders far below both
+	// engines' limits and the variety of cached statements small.
+	const chunk = 100
+	for start := 0; start < n; start += chunk {
+		end := min(start+chunk, n)
+		var b strings.Builder
+		b.WriteString(head)
+		args := make([]any, 0, (end-start)*cols)
+		for i := start; i < end; i++ {
+			if i > start {
+				b.WriteString(", ")
+			}
+			b.WriteString("(")
+			if tx.engine == SQLite {
+				// Anonymous parameters: modernc's sqlite binds each named
+				// one by a search through all of them.
+				b.WriteString(strings.Repeat("?, ", cols-1) + "?")
+			} else {
+				b.WriteString(placeholders(len(args)+1, cols))
+			}
+			b.WriteString(tail)
+			args = row(i, args)
+		}
+		if _, err := tx.tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("sqlstore: insert %d rows: %w", end-start, err)
+		}
+	}
+	return nil
+}
+
+// OperationsByIDs returns, by id, the operations among ids that exist.
+func (tx *Tx) OperationsByIDs(ctx context.Context, ids []string) (map[string]*OperationRecord, error) {
+	out := make(map[string]*OperationRecord, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ops, err := queryOps(ctx, tx.tx, `SELECT `+opCols+` FROM operations WHERE id IN (`+placeholders(1, len(ids))+`)`, anys(ids)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: read operations: %w", err)
+	}
+	for _, op := range ops {
+		out[op.ID] = op
+	}
+	return out, nil
+}
+
+// CompleteOperations marks done each of the operations ids that is
+// claimed by sessionID, and returns the ids it changed.
+func (tx *Tx) CompleteOperations(ctx context.Context, ids []string, sessionID string) (map[string]bool, error) {
+	done := make(map[string]bool, len(ids))
+	if len(ids) == 0 {
+		return done, nil
+	}
+	args := append([]any{sessionID}, anys(ids)...)
+	rows, err := tx.tx.QueryContext(ctx, `UPDATE operations SET state = 'done', lease_until = 0
+		WHERE state = 'claimed' AND session_id = $1 AND id IN (`+placeholders(2, len(ids))+`) RETURNING id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: complete operations: %w", err)
+	}
+	if err := collectIDs(rows, done); err != nil {
+		return nil, fmt.Errorf("sqlstore: complete operations: %w", err)
+	}
+	return done, nil
+}
+
+// SucceedJobs marks the running jobs among ids succeeded.
+func (tx *Tx) SucceedJobs(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := append([]any{int32(cph.JobSucceeded), micros(tx.now), int32(cph.JobRunning)}, anys(ids)...)
+	_, err := tx.tx.ExecContext(ctx, `UPDATE jobs SET status = $1, end_at = $2
+		WHERE status = $3 AND id IN (`+placeholders(4, len(ids))+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: finish jobs: %w", err)
+	}
+	return nil
+}
+
+// collectIDs reads rows of one id column into set and closes rows.
+func collectIDs(rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+	Close() error
+}, set map[string]bool) error {
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		set[id] = true
+	}
+	return rows.Err()
+}
+
+// anys returns ss as a slice of query arguments.
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+

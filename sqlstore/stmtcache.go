@@ -1,0 +1,136 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// maxCachedStatements bounds the statement cache. Queries are constant
+// strings or built from a bounded set of shapes (placeholder lists of up
+// to one batch), so the bound is only a guard; queries beyond it run
+// without caching.
+const maxCachedStatements = 2000
+
+// stmtCache keeps one prepared statement per query text. database/sql
+// prepares a cached statement once per connection and reuses it, so a
+// query is parsed once per connection instead of at every call; with
+// SQLite, parsing is a large part of a short statement's cost. PostgreSQL
+// needs no cache here: pgx keeps its own per-connection cache of prepared
+// statements.
+type stmtCache struct {
+	db *sql.DB
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// get returns the prepared statement of query, or nil when the statement
+// cannot be cached (the cache is full, or preparing failed: the caller
+// then runs the query directly and gets the error from there).
+func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.stmts[query]; ok {
+		return s
+	}
+	if len(c.stmts) >= maxCachedStatements {
+		return nil
+	}
+	s, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	c.stmts[query] = s
+	return s
+}
+
+// close closes every cached statement.
+func (c *stmtCache) close() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, s := range c.stmts {
+		s.Close()
+		delete(c.stmts, q)
+	}
+}
+
+// sqlDB is a *sql.DB whose queries go through the statement cache.
+type sqlDB struct {
+	*sql.DB
+	cache *stmtCache // nil: no caching
+}
+
+func newSQLDB(db *sql.DB, cache bool) *sqlDB {
+	d := &sqlDB{DB: db}
+	if cache {
+		d.cache = &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
+	}
+	return d
+}
+
+// ExecContext is sql.DB.ExecContext through the statement cache.
+func (d *sqlDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := d.cache.get(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return d.DB.ExecContext(ctx, query, args...)
+}
+
+// QueryContext is sql.DB.QueryContext through the statement cache.
+func (d *sqlDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := d.cache.get(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return d.DB.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext is sql.DB.QueryRowContext through the statement cache.
+func (d *sqlDB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := d.cache.get(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return d.DB.QueryRowContext(ctx, query, args...)
+}
+
+// Close closes the cached statements, then the database.
+func (d *sqlDB) Close() error {
+	d.cache.close()
+	return d.DB.Close()
+}
+
+// sqlTx is a *sql.Tx whose queries go through the statement cache.
+type sqlTx struct {
+	*sql.Tx
+	cache *stmtCache
+}
+
+// ExecContext is sql.Tx.ExecContext through the statement cache.
+func (t *sqlTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := t.cache.get(ctx, query); s != nil {
+		return t.StmtContext(ctx, s).ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext is sql.Tx.QueryContext through the statement cache.
+func (t *sqlTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := t.cache.get(ctx, query); s != nil {
+		return t.StmtContext(ctx, s).QueryContext(ctx, args...)
+	}
+	return t.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext is sql.Tx.QueryRowContext through the statement cache.
+func (t *sqlTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := t.cache.get(ctx, query); s != nil {
+		return t.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, query, args...)
+}
