@@ -128,7 +128,7 @@ type Result struct {
 	// OperationID names the operation in a ResultsRequest (ResultPath
 	// names it in its path).
 	OperationID string `json:"operation_id,omitempty"`
-	Success   bool   `json:"success"`
+	Success     bool   `json:"success"`
 	// ErrorCode and ErrorMsg describe a failure; ErrorCode defaults to
 	// cph.CodeJobFailed.
 	ErrorCode string `json:"error_code,omitempty"`

@@ -232,4 +232,3 @@ func anys(ss []string) []any {
 	}
 	return out
 }
-
