@@ -313,39 +313,24 @@ func (s *Service) Lookup(ctx context.Context, token string) (*cph.Principal, *To
 	if token == "" || len(token) > 512 {
 		return nil, nil, TokenUnknown, nil
 	}
-	t, err := s.db.TokenByHash(ctx, HashToken(token))
+	ti, err := s.db.TokenIdentityByHash(ctx, HashToken(token))
 	if errors.Is(err, sqlstore.ErrNotFound) {
 		return nil, nil, TokenUnknown, nil
 	} else if err != nil {
 		return nil, nil, TokenUnknown, err
 	}
+	t, user, domain := &ti.Token, &ti.User, &ti.Domain
 	if t.Revoked {
 		return nil, nil, TokenUnknown, nil
 	}
 	if !s.db.Now().Before(t.ExpiresAt) {
 		return nil, &TokenInfo{ExpiresAt: t.ExpiresAt}, TokenExpired, nil
 	}
-	user, err := s.db.UserByID(ctx, t.UserID)
-	if errors.Is(err, sqlstore.ErrNotFound) {
-		return nil, nil, TokenUnknown, nil
-	} else if err != nil {
-		return nil, nil, TokenUnknown, err
-	}
-	domain, err := s.db.DomainByID(ctx, t.DomainID)
-	if err != nil {
-		return nil, nil, TokenUnknown, err
-	}
 	if !user.Enabled || !domain.Enabled {
 		return nil, nil, TokenUnknown, nil
 	}
-	info := &TokenInfo{User: *user, Domain: *domain, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt}
-	if t.ProjectID != "" {
-		p, err := s.db.ProjectByID(ctx, t.ProjectID)
-		if err != nil {
-			return nil, nil, TokenUnknown, err
-		}
-		info.Project = p
-	} else {
+	info := &TokenInfo{User: *user, Domain: *domain, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt, Project: ti.Project}
+	if ti.Project == nil {
 		// Tokens are either project-scoped or domain-scoped/unscoped; both of
 		// the latter report the user's domain.
 		d := *domain

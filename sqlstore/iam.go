@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -180,6 +181,45 @@ func (db *DB) TokenByHash(ctx context.Context, hash string) (*cph.Token, error) 
 	}
 	t.IssuedAt, t.ExpiresAt = fromMicros(issued), fromMicros(expires)
 	return &t, nil
+}
+
+// TokenIdentity is a token with the user, account and (for a
+// project-scoped token) project it stands for.
+type TokenIdentity struct {
+	Token   cph.Token
+	User    cph.User
+	Domain  cph.Domain
+	Project *cph.Project // nil for tokens that are not project-scoped
+}
+
+// TokenIdentityByHash returns the token with that hash and its identity,
+// in one query, or ErrNotFound (also when its user, account or project no
+// longer exists).
+func (db *DB) TokenIdentityByHash(ctx context.Context, hash string) (*TokenIdentity, error) {
+	var ti TokenIdentity
+	var issued, expires int64
+	var pID, pDomain, pName, pDesc sql.NullString
+	var pEnabled sql.NullBool
+	t, u, d := &ti.Token, &ti.User, &ti.Domain
+	err := db.db.QueryRowContext(ctx, `SELECT t.hash, t.user_id, t.domain_id, t.project_id, t.issued_at, t.expires_at, t.revoked,
+		u.id, u.domain_id, u.name, u.password_hash, u.enabled, u.is_admin, d.id, d.name, d.enabled,
+		p.id, p.domain_id, p.name, p.enabled, p.description
+		FROM tokens t JOIN users u ON u.id = t.user_id JOIN domains d ON d.id = t.domain_id
+		LEFT JOIN projects p ON p.id = t.project_id
+		WHERE t.hash = $1`, hash).Scan(&t.Hash, &t.UserID, &t.DomainID, &t.ProjectID, &issued, &expires, &t.Revoked,
+		&u.ID, &u.DomainID, &u.Name, &u.PasswordHash, &u.Enabled, &u.IsAdmin, &d.ID, &d.Name, &d.Enabled,
+		&pID, &pDomain, &pName, &pEnabled, &pDesc)
+	if err != nil {
+		return nil, notFound(err, "token")
+	}
+	t.IssuedAt, t.ExpiresAt = fromMicros(issued), fromMicros(expires)
+	if t.ProjectID != "" {
+		if !pID.Valid {
+			return nil, fmt.Errorf("project %s of token: %w", t.ProjectID, ErrNotFound)
+		}
+		ti.Project = &cph.Project{ID: pID.String, DomainID: pDomain.String, Name: pName.String, Enabled: pEnabled.Bool, Description: pDesc.String}
+	}
+	return &ti, nil
 }
 
 // RevokeToken marks the token with that hash revoked. It reports whether a

@@ -156,6 +156,24 @@ func testIdentities(t *testing.T, db *sqlstore.DB) {
 	if diff := cmp.Diff(tok, got); diff != "" {
 		t.Errorf("TokenByHash mismatch (-want +got):\n%s", diff)
 	}
+	id, err := db.TokenIdentityByHash(ctx, "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(tok, &id.Token); diff != "" || id.User.ID != f.user.ID || id.Domain.ID != f.domain.ID ||
+		id.Project == nil || id.Project.ID != f.project.ID || id.Project.Name != f.project.Name {
+		t.Errorf("TokenIdentityByHash = %+v (token diff %s)", id, diff)
+	}
+	unscoped := &cph.Token{Hash: "h3", UserID: f.user.ID, DomainID: f.domain.ID, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := db.CreateToken(ctx, unscoped); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := db.TokenIdentityByHash(ctx, "h3"); err != nil || id.Project != nil || id.User.Name != f.user.Name {
+		t.Errorf("unscoped TokenIdentityByHash = %+v, %v; want the user and no project", id, err)
+	}
+	if _, err := db.TokenIdentityByHash(ctx, "nope"); !errors.Is(err, sqlstore.ErrNotFound) {
+		t.Errorf("unknown token: %v, want ErrNotFound", err)
+	}
 	if ok, err := db.RevokeToken(ctx, "h1"); err != nil || !ok {
 		t.Fatalf("RevokeToken = %v, %v", ok, err)
 	}
