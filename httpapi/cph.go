@@ -78,7 +78,7 @@ func (s *Server) listPhones(w http.ResponseWriter, r *http.Request, p *cph.Princ
 	if phones == nil {
 		phones = []*cph.Phone{}
 	}
-	writeJSON(w, http.StatusOK, listPhonesResponse{RequestID: RequestID(r), Count: total, Phones: phones})
+	writeListPhones(w, RequestID(r), total, phones)
 	return nil
 }
 

@@ -273,7 +273,8 @@ func queryPhones(ctx context.Context, qr querier, q string, args ...any) ([]*cph
 }
 
 // ListPhones returns one page of the phones matching f, newest first (ties
-// by name), and the total number of matches.
+// by name), and the total number of matches. The phones carry the fields
+// a list shows (those of cph.Phone's JSON, and ProjectID).
 func (db *DB) ListPhones(ctx context.Context, f cph.PhoneFilter) ([]*cph.Phone, int, error) {
 	w := where{conds: []string{"project_id = $1"}, args: []any{f.ProjectID}}
 	if f.NameLike != nil {
@@ -304,10 +305,35 @@ func (db *DB) ListPhones(ctx context.Context, f cph.PhoneFilter) ([]*cph.Phone, 
 	// The page's ids come from the list index alone (a deep offset skips
 	// index entries, not rows); then its rows are read by id.
 	n := len(w.args)
-	page, err := queryPhones(ctx, db.db, fmt.Sprintf(`SELECT `+phoneCols+` FROM phones WHERE id IN (
+	page, err := queryAll(ctx, db.db, "list phones", "phone", scanListedPhone, fmt.Sprintf(`SELECT `+listedPhoneCols+` FROM phones WHERE id IN (
 		SELECT id FROM phones WHERE `+w.sql()+` ORDER BY created_at DESC, name, id LIMIT $%d OFFSET $%d)
 		ORDER BY created_at DESC, name, id`, n+1, n+2), append(w.args, f.Limit, f.Offset)...)
 	return page, total, err
+}
+
+// listedPhoneCols are the columns a phone list shows (ListCloudPhones):
+// fewer than phoneCols, since each column read costs.
+const listedPhoneCols = `id, project_id, server_id, name, model_name, image_id, image_version, vnc_enable, status, type, imei,
+	traffic_type, volume_mode, availability_zone, order_id, product_id, has_encrypt, created_at, updated_at`
+
+// scanListedPhone reads the listedPhoneCols of a phone; the other fields
+// stay empty.
+func scanListedPhone(row interface{ Scan(...any) error }) (*cph.Phone, error) {
+	var p cph.Phone
+	var vnc bool
+	var created, updated int64
+	err := row.Scan(&p.ID, &p.ProjectID, &p.ServerID, &p.Name, &p.ModelName, &p.ImageID, &p.ImageVersion, &vnc, &p.Status, &p.Type, &p.IMEI,
+		&p.TrafficType, &p.VolumeMode, &p.AvailabilityZone, &p.Metadata.OrderID, &p.Metadata.ProductID, &p.HasEncrypt, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	p.VNCEnable = "false"
+	if vnc {
+		p.VNCEnable = "true"
+	}
+	p.CreateTime = cph.NewTime(fromMicros(created))
+	p.UpdateTime = cph.NewTime(fromMicros(updated))
+	return &p, nil
 }
 
 // addPhoneCount adds delta to the number of phones of projectID.
