@@ -175,10 +175,15 @@ func queryOps(ctx context.Context, qr querier, q string, args ...any) ([]*Operat
 // first, to the agent session sessionID, with a lease until leaseUntil. Each
 // claim counts as one attempt.
 func (db *DB) ClaimOperations(ctx context.Context, serverID, sessionID string, leaseUntil time.Time, max int) ([]*OperationRecord, error) {
-	ops, err := queryOps(ctx, db.db, `UPDATE operations SET state = 'claimed', session_id = $1, lease_until = $2, attempts = attempts + 1
+	var ops []*OperationRecord
+	err := db.Tx(ctx, func(tx *Tx) error {
+		var err error
+		ops, err = queryOps(ctx, tx.tx, `UPDATE operations SET state = 'claimed', session_id = $1, lease_until = $2, attempts = attempts + 1
 		WHERE state = 'pending' AND id IN (
 			SELECT id FROM operations WHERE server_id = $3 AND state = 'pending' ORDER BY created_at, id LIMIT $4)
 		RETURNING `+opCols, sessionID, micros(leaseUntil), serverID, max)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: claim operations: %w", err)
 	}

@@ -108,6 +108,7 @@ func (tx *Tx) Now() time.Time { return tx.now }
 // Tx runs fn in one transaction and commits it if fn returns nil; any error
 // rolls it back.
 func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
+	defer db.db.lockWrites()()
 	sqltx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)

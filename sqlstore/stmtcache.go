@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
 )
 
@@ -65,25 +66,61 @@ func (c *stmtCache) close() {
 type sqlDB struct {
 	*sql.DB
 	cache *stmtCache // nil: no caching
+	// writeMu, on SQLite, lets one writer at a time into the database.
+	// SQLite itself has one writer at a time too, but a writer that finds
+	// the database locked sleeps in steps of up to 100 ms before it tries
+	// again; waiting here instead hands the lock over at once, in order.
+	// SQLite serves one cphd process, so a process-wide lock covers every
+	// writer.
+	writeMu *sync.Mutex
 }
 
-func newSQLDB(db *sql.DB, cache bool) *sqlDB {
+func newSQLDB(db *sql.DB, sqlite bool) *sqlDB {
 	d := &sqlDB{DB: db}
-	if cache {
+	if sqlite {
 		d.cache = &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
+		d.writeMu = &sync.Mutex{}
 	}
 	return d
 }
 
-// ExecContext is sql.DB.ExecContext through the statement cache.
+// lockWrites takes the writer lock on SQLite; the returned function
+// releases it.
+func (d *sqlDB) lockWrites() func() {
+	if d.writeMu == nil {
+		return func() {}
+	}
+	d.writeMu.Lock()
+	return d.writeMu.Unlock
+}
+
+// isWrite reports whether query changes the database.
+func isWrite(query string) bool {
+	q := strings.TrimLeft(query, " \t\r\n(")
+	if len(q) < 6 {
+		return false
+	}
+	switch strings.ToUpper(q[:6]) {
+	case "INSERT", "UPDATE", "DELETE", "CREATE", "ALTER ", "REPLAC":
+		return true
+	}
+	return false
+}
+
+// ExecContext is sql.DB.ExecContext through the statement cache (and, for
+// a write on SQLite, the writer lock).
 func (d *sqlDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if d.writeMu != nil && isWrite(query) {
+		defer d.lockWrites()()
+	}
 	if s := d.cache.get(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
 	return d.DB.ExecContext(ctx, query, args...)
 }
 
-// QueryContext is sql.DB.QueryContext through the statement cache.
+// QueryContext is sql.DB.QueryContext through the statement cache. Writes
+// that return rows must run in a DB.Tx, which holds the writer lock.
 func (d *sqlDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if s := d.cache.get(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
