@@ -226,3 +226,45 @@ func TestGeneratedBootstrapPassword(t *testing.T) {
 		t.Errorf("login with the generated password: %d %s", r.status, r.raw)
 	}
 }
+
+// TestPhoneListsFollowChanges reads the same list pages again and again
+// around changes: every change shows in the next list (pages are cached
+// between changes).
+func TestPhoneListsFollowChanges(t *testing.T) {
+	srv := startServer(t, nil)
+	token, pid := mustLogin(t, srv)
+	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
+	statusOf := func(id string) float64 {
+		for _, p := range do(t, "GET", api+"/phones?limit=100", token, nil).body["phones"].([]any) {
+			if m := p.(map[string]any); m["phone_id"] == id {
+				return m["status"].(float64)
+			}
+		}
+		t.Fatalf("phone %s not listed", id)
+		return 0
+	}
+	first := do(t, "GET", api+"/phones?limit=1", token, nil).body["phones"].([]any)[0].(map[string]any)
+	id, name := first["phone_id"].(string), first["phone_name"].(string)
+	if statusOf(id) != 2 || statusOf(id) != 2 {
+		t.Fatal("phone not running")
+	}
+	r := do(t, "POST", api+"/phones/batch-stop", token, map[string]any{"phone_ids": []string{id}})
+	if r.status != 200 {
+		t.Fatalf("stop: %d %s", r.status, r.raw)
+	}
+	if st := statusOf(id); st != 7 && st != 8 {
+		t.Errorf("listed status right after the stop was accepted: %v, want 7 (stopping) or 8", st)
+	}
+	waitFor(t, "the phone stopped in the list", func() bool { return statusOf(id) == 8 })
+	r = do(t, "PUT", api+"/phones/"+id, token, map[string]any{"phone_name": "renamed-phone"})
+	if r.status != 200 {
+		t.Fatalf("rename: %d %s", r.status, r.raw)
+	}
+	page := do(t, "GET", api+"/phones?phone_name=renamed", token, nil)
+	if page.body["count"] != float64(1) {
+		t.Errorf("after renaming %s: list by the new name counts %v, want 1", name, page.body["count"])
+	}
+	if got := do(t, "GET", api+"/phones?phone_name="+name, token, nil).body["count"]; got != float64(0) {
+		t.Errorf("after renaming: list by the old name counts %v, want 0", got)
+	}
+}

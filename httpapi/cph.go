@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -40,6 +41,46 @@ type listPhonesResponse struct {
 	Phones    []*cph.Phone `json:"phones"`
 }
 
+// phonePage returns the page of phones f selects, from the cache while no
+// phone has changed since it was read (sqlstore.DB.PhonesVersion).
+func (s *Server) phonePage(ctx context.Context, f cph.PhoneFilter) (phonePage, error) {
+	key := phoneFilterKey(f)
+	version, ok := s.db.PhonesVersion()
+	if ok {
+		if page, hit := s.pages.Get(key, version); hit {
+			return page, nil
+		}
+	}
+	phones, total, err := s.db.ListPhones(ctx, f)
+	if err != nil {
+		return phonePage{}, err
+	}
+	page := phonePage{total: total, phones: appendPhones(nil, phones)}
+	if ok {
+		s.pages.Put(key, version, page)
+	}
+	return page, nil
+}
+
+// phoneFilterKey identifies a phone list query.
+func phoneFilterKey(f cph.PhoneFilter) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%d|%d", f.ProjectID, f.Offset, f.Limit)
+	if f.NameLike != nil {
+		fmt.Fprintf(&b, "|name=%q", *f.NameLike)
+	}
+	if f.ServerID != nil {
+		fmt.Fprintf(&b, "|server=%q", *f.ServerID)
+	}
+	if f.Status != nil {
+		fmt.Fprintf(&b, "|status=%d", *f.Status)
+	}
+	if f.Type != nil {
+		fmt.Fprintf(&b, "|type=%d", *f.Type)
+	}
+	return b.String()
+}
+
 // listPhones is ListCloudPhones (spec §5.1).
 func (s *Server) listPhones(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	f := cph.PhoneFilter{ProjectID: p.ProjectID}
@@ -71,14 +112,11 @@ func (s *Server) listPhones(w http.ResponseWriter, r *http.Request, p *cph.Princ
 	if v := q.Get("server_id"); v != "" {
 		f.ServerID = &v
 	}
-	phones, total, err := s.db.ListPhones(r.Context(), f)
+	page, err := s.phonePage(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	if phones == nil {
-		phones = []*cph.Phone{}
-	}
-	writeListPhones(w, RequestID(r), total, phones)
+	writeListPhones(w, RequestID(r), page)
 	return nil
 }
 

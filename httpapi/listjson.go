@@ -16,10 +16,17 @@ import (
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
+// phonePage is a page of a phone list: the number of matches and the
+// JSON array of the page's phones.
+type phonePage struct {
+	total  int
+	phones []byte
+}
+
 // writeListPhones writes the answer of ListCloudPhones.
-func writeListPhones(w http.ResponseWriter, requestID string, total int, phones []*cph.Phone) {
+func writeListPhones(w http.ResponseWriter, requestID string, page phonePage) {
 	bp := bufPool.Get().(*[]byte)
-	b := appendListPhones((*bp)[:0], requestID, total, phones)
+	b := appendListAnswer((*bp)[:0], requestID, page)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
@@ -33,18 +40,30 @@ func writeListPhones(w http.ResponseWriter, requestID string, total int, phones 
 // appendListPhones appends the JSON of a listPhonesResponse and a newline,
 // as json.Encoder writes it.
 func appendListPhones(b []byte, requestID string, total int, phones []*cph.Phone) []byte {
+	return appendListAnswer(b, requestID, phonePage{total: total, phones: appendPhones(nil, phones)})
+}
+
+// appendListAnswer appends the JSON of a listPhonesResponse for page.
+func appendListAnswer(b []byte, requestID string, page phonePage) []byte {
 	b = append(b, `{"request_id":`...)
 	b = appendString(b, requestID)
 	b = append(b, `,"count":`...)
-	b = strconv.AppendInt(b, int64(total), 10)
-	b = append(b, `,"phones":[`...)
+	b = strconv.AppendInt(b, int64(page.total), 10)
+	b = append(b, `,"phones":`...)
+	b = append(b, page.phones...)
+	return append(b, "}\n"...)
+}
+
+// appendPhones appends the JSON array of phones.
+func appendPhones(b []byte, phones []*cph.Phone) []byte {
+	b = append(b, '[')
 	for i, p := range phones {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = appendPhone(b, p)
 	}
-	return append(b, "]}\n"...)
+	return append(b, ']')
 }
 
 // appendPhone appends the JSON of p as encoding/json writes a cph.Phone.

@@ -24,6 +24,7 @@ import (
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/iam"
+	"github.com/opencph/opencph/internal/vcache"
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/sqlstore"
 )
@@ -56,7 +57,15 @@ type Server struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	cfg    Config
+	// pages caches phone list pages for one version of the phone data.
+	pages *vcache.Cache[string, phonePage]
 }
+
+// Phone list cache bounds: about 56 KiB a page of 100.
+const (
+	pageCacheEntries = 256
+	pageCacheTTL     = 10 * time.Second
+)
 
 // New returns a server with every route registered.
 func New(cfg Config) *Server {
@@ -66,7 +75,8 @@ func New(cfg Config) *Server {
 	if cfg.PollWait <= 0 {
 		cfg.PollWait = 25 * time.Second
 	}
-	s := &Server{db: cfg.DB, iam: cfg.IAM, engine: cfg.Engine, log: cfg.Logger, mux: http.NewServeMux(), cfg: cfg}
+	s := &Server{db: cfg.DB, iam: cfg.IAM, engine: cfg.Engine, log: cfg.Logger, mux: http.NewServeMux(), cfg: cfg,
+		pages: vcache.New[string, phonePage](pageCacheEntries, pageCacheTTL)}
 	s.routes()
 	return s
 }

@@ -16,7 +16,7 @@ import (
 
 // benchService is an identity service on a real SQLite database with one
 // account, its user and project.
-func benchService(b *testing.B) (*iam.Service, *cph.Principal, iam.PasswordLogin) {
+func benchService(b testing.TB) (*iam.Service, *cph.Principal, iam.PasswordLogin) {
 	b.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(b.TempDir(), "cph.db"))
@@ -101,5 +101,37 @@ func BenchmarkSignatureCheck(b *testing.B) {
 		if err != nil || p.User.ID != caller.User.ID {
 			b.Fatalf("verify: %+v %v", p, err)
 		}
+	}
+}
+
+// TestTokenChecksFollowChanges checks that cached token checks see a
+// revocation at the next check, and that revoking one token leaves the
+// others valid.
+func TestTokenChecksFollowChanges(t *testing.T) {
+	svc, _, login := benchService(t)
+	ctx := context.Background()
+	token, _, err := svc.Login(ctx, login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := svc.Login(ctx, login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // the later checks come from the cache
+		for _, tok := range []string{token, other} {
+			if p, _, state, err := svc.Lookup(ctx, tok); err != nil || state != iam.TokenValid || p.User.Name != "ops" {
+				t.Fatalf("fresh token: %+v %v, %v", p, state, err)
+			}
+		}
+	}
+	if ok, err := svc.Revoke(ctx, token); err != nil || !ok {
+		t.Fatalf("revoke: %v, %v", ok, err)
+	}
+	if _, _, state, _ := svc.Lookup(ctx, token); state != iam.TokenUnknown {
+		t.Errorf("revoked token checked %v, want unknown", state)
+	}
+	if _, _, state, _ := svc.Lookup(ctx, other); state != iam.TokenValid {
+		t.Errorf("the other token checked %v after a revocation, want valid", state)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/internal/vcache"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -59,7 +60,18 @@ type Service struct {
 	hashSlots chan struct{}
 	dummyHash string
 	sealer    *sealer
+	// tokens caches token checks; entries are valid for one version of
+	// the identity data (sqlstore.DB.AuthVersion), so a revocation, a
+	// disabled user or account, or any other identity change takes
+	// effect at the next request.
+	tokens *vcache.Cache[string, *sqlstore.TokenIdentity]
 }
+
+// Token cache bounds.
+const (
+	tokenCacheEntries = 10_000
+	tokenCacheTTL     = time.Minute
+)
 
 // New returns the identity service over db.
 func New(db *sqlstore.DB, cfg Config) (*Service, error) {
@@ -105,6 +117,7 @@ func New(db *sqlstore.DB, cfg Config) (*Service, error) {
 		clients:   newThrottle(cfg.ClientRefill, cfg.ClientFailures),
 		hashSlots: make(chan struct{}, cfg.MaxConcurrentHashes),
 		dummyHash: dummy,
+		tokens:    vcache.New[string, *sqlstore.TokenIdentity](tokenCacheEntries, tokenCacheTTL),
 	}, nil
 }
 
@@ -313,7 +326,7 @@ func (s *Service) Lookup(ctx context.Context, token string) (*cph.Principal, *To
 	if token == "" || len(token) > 512 {
 		return nil, nil, TokenUnknown, nil
 	}
-	ti, err := s.db.TokenIdentityByHash(ctx, HashToken(token))
+	ti, err := s.tokenIdentity(ctx, HashToken(token))
 	if errors.Is(err, sqlstore.ErrNotFound) {
 		return nil, nil, TokenUnknown, nil
 	} else if err != nil {
@@ -329,8 +342,11 @@ func (s *Service) Lookup(ctx context.Context, token string) (*cph.Principal, *To
 	if !user.Enabled || !domain.Enabled {
 		return nil, nil, TokenUnknown, nil
 	}
-	info := &TokenInfo{User: *user, Domain: *domain, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt, Project: ti.Project}
-	if ti.Project == nil {
+	info := &TokenInfo{User: *user, Domain: *domain, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt}
+	if ti.Project != nil {
+		p := *ti.Project
+		info.Project = &p
+	} else {
 		// Tokens are either project-scoped or domain-scoped/unscoped; both of
 		// the latter report the user's domain.
 		d := *domain
@@ -338,6 +354,26 @@ func (s *Service) Lookup(ctx context.Context, token string) (*cph.Principal, *To
 	}
 	p := &cph.Principal{User: *user, Domain: *domain, ProjectID: t.ProjectID, TokenHash: t.Hash, ExpiresAt: t.ExpiresAt}
 	return p, info, TokenValid, nil
+}
+
+// tokenIdentity returns the token with that hash and its identity, from
+// the cache while the identity data has not changed since it was read.
+// Unknown tokens are not cached.
+func (s *Service) tokenIdentity(ctx context.Context, hash string) (*sqlstore.TokenIdentity, error) {
+	version, ok := s.db.AuthVersion()
+	if ok {
+		if ti, hit := s.tokens.Get(hash, version); hit {
+			return ti, nil
+		}
+	}
+	ti, err := s.db.TokenIdentityByHash(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		s.tokens.Put(hash, version, ti)
+	}
+	return ti, nil
 }
 
 // Revoke revokes a token. It reports whether a live token was revoked.

@@ -28,7 +28,8 @@ func (tx *Tx) NotifyServer(ctx context.Context, serverID string) error {
 }
 
 // Listen calls wake with the server id of every notification sent by
-// NotifyServer, from any replica, until ctx ends. It reconnects after
+// NotifyServer, from any replica, until ctx ends, and follows the change
+// notifications of every replica (see changes.go). It reconnects after
 // errors. On SQLite it returns at once.
 func (db *DB) Listen(ctx context.Context, log *slog.Logger, wake func(serverID string)) {
 	if db.engine != Postgres {
@@ -62,10 +63,23 @@ func (db *DB) listenOnce(ctx context.Context, wake func(string)) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if _, err := conn.Exec(ctx, "LISTEN "+changeChannel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	// Changes made while nobody listened are unknown: start from new
+	// versions, and stop following them when listening stops.
+	ch := db.db.changes
+	ch.bump(groupPhones | groupAuth)
+	ch.live.Store(true)
+	defer ch.live.Store(false)
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
+		}
+		if n.Channel == changeChannel {
+			ch.changed(n.Payload)
+			continue
 		}
 		wake(n.Payload)
 	}

@@ -28,6 +28,11 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("sqlstore: connect to postgres: %w", err)
 	}
 	db := &DB{db: newSQLDB(sqldb, false), engine: Postgres, url: url}
+	db.db.notify = func(ctx context.Context, g changeGroup) {
+		// Best effort: a replica that misses it drops its caches at the
+		// latest when their entries expire.
+		_ = db.notifyChanges(context.WithoutCancel(ctx), db.db, g)
+	}
 	db.Now = defaultNow
 	if err := db.migrateLocked(ctx); err != nil {
 		sqldb.Close()

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/sqlstore"
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
@@ -74,3 +75,81 @@ func TestPostgresNotifications(t *testing.T) {
 }
 
 func waitShort() <-chan time.Time { return time.After(50 * time.Millisecond) }
+
+// TestPostgresChangesReachOtherReplicas checks that a phone change
+// committed by one replica moves the phones version of another, and that a
+// replica that does not listen reports that it cannot tell.
+func TestPostgresChangesReachOtherReplicas(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := sqlstore.OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := sqlstore.OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, ok := b.PhonesVersion(); ok {
+		t.Fatal("a replica that does not listen claims to follow changes")
+	}
+	go b.Listen(ctx, nil, func(string) {})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok := b.PhonesVersion(); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("replica b does not follow changes 10 s after Listen")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	before, _ := b.PhonesVersion()
+	beforeAuth, _ := b.AuthVersion()
+	d := &cph.Domain{ID: cph.NewID(), Name: "replicas", Enabled: true}
+	p := &cph.Project{ID: cph.NewID(), DomainID: d.ID, Name: "cn-north-4", Enabled: true}
+	s := &cph.Server{ID: cph.NewID(), ProjectID: p.ID, Name: "s1", Status: cph.ServerNormal}
+	err = a.Tx(ctx, func(tx *sqlstore.Tx) error {
+		if err := tx.CreateDomain(ctx, d); err != nil {
+			return err
+		}
+		if err := tx.CreateProject(ctx, p); err != nil {
+			return err
+		}
+		return tx.CreateServer(ctx, s)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if v, _ := b.AuthVersion(); v != beforeAuth {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("replica b's auth version did not move after replica a created an account")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if v, _ := b.PhonesVersion(); v != before {
+		t.Error("an account change moved replica b's phones version")
+	}
+	err = a.Tx(ctx, func(tx *sqlstore.Tx) error {
+		return tx.CreatePhone(ctx, &cph.Phone{ID: cph.NewID(), ProjectID: p.ID, ServerID: s.ID, Index: 1, Name: "p1",
+			Status: cph.PhoneRunning, VNCEnable: "false", Property: "{}"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if v, _ := b.PhonesVersion(); v != before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("replica b's phones version did not move after replica a's phone change")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}

@@ -118,9 +118,14 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
 		_ = sqltx.Rollback()
 		return err
 	}
+	if err := db.notifyChanges(ctx, tx.tx, tx.tx.touched); err != nil {
+		_ = sqltx.Rollback()
+		return err
+	}
 	if err := sqltx.Commit(); err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", err)
 	}
+	db.db.changes.bump(tx.tx.touched)
 	return nil
 }
 

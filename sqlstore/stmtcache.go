@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"strings"
 	"sync"
+
+	"github.com/opencph/opencph"
 )
 
 // maxCachedStatements bounds the statement cache. Queries are constant
@@ -73,10 +75,15 @@ type sqlDB struct {
 	// SQLite serves one cphd process, so a process-wide lock covers every
 	// writer.
 	writeMu *sync.Mutex
+	// changes follows writes (see changes.go); notify, on PostgreSQL, tells
+	// the other replicas about a write made outside a transaction.
+	changes *changes
+	notify  func(ctx context.Context, g changeGroup)
 }
 
 func newSQLDB(db *sql.DB, sqlite bool) *sqlDB {
-	d := &sqlDB{DB: db}
+	d := &sqlDB{DB: db, changes: &changes{origin: cph.NewID()}}
+	d.changes.live.Store(sqlite)
 	if sqlite {
 		d.cache = &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
 		d.writeMu = &sync.Mutex{}
@@ -110,9 +117,22 @@ func isWrite(query string) bool {
 // ExecContext is sql.DB.ExecContext through the statement cache (and, for
 // a write on SQLite, the writer lock).
 func (d *sqlDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if d.writeMu != nil && isWrite(query) {
-		defer d.lockWrites()()
+	if !isWrite(query) {
+		return d.exec(ctx, query, args...)
 	}
+	unlock := d.lockWrites()
+	res, err := d.exec(ctx, query, args...)
+	unlock()
+	if g := writtenGroup(query); err == nil && g != 0 {
+		d.changes.bump(g)
+		if d.notify != nil {
+			d.notify(ctx, g)
+		}
+	}
+	return res, err
+}
+
+func (d *sqlDB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if s := d.cache.get(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
@@ -145,11 +165,20 @@ func (d *sqlDB) Close() error {
 // sqlTx is a *sql.Tx whose queries go through the statement cache.
 type sqlTx struct {
 	*sql.Tx
-	cache *stmtCache
+	cache   *stmtCache
+	touched changeGroup // groups written so far
+}
+
+// track records the group a write statement changes.
+func (t *sqlTx) track(query string) {
+	if isWrite(query) {
+		t.touched |= writtenGroup(query)
+	}
 }
 
 // ExecContext is sql.Tx.ExecContext through the statement cache.
 func (t *sqlTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.track(query)
 	if s := t.cache.get(ctx, query); s != nil {
 		return t.StmtContext(ctx, s).ExecContext(ctx, args...)
 	}
@@ -158,6 +187,7 @@ func (t *sqlTx) ExecContext(ctx context.Context, query string, args ...any) (sql
 
 // QueryContext is sql.Tx.QueryContext through the statement cache.
 func (t *sqlTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	t.track(query)
 	if s := t.cache.get(ctx, query); s != nil {
 		return t.StmtContext(ctx, s).QueryContext(ctx, args...)
 	}
@@ -166,6 +196,7 @@ func (t *sqlTx) QueryContext(ctx context.Context, query string, args ...any) (*s
 
 // QueryRowContext is sql.Tx.QueryRowContext through the statement cache.
 func (t *sqlTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	t.track(query)
 	if s := t.cache.get(ctx, query); s != nil {
 		return t.StmtContext(ctx, s).QueryRowContext(ctx, args...)
 	}

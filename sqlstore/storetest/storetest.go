@@ -49,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 		{"ImageSharing", testImageSharing},
 		{"ListImagesFilters", testListImagesFilters},
 		{"ReassignServer", testReassignServer},
+		{"ChangesMoveVersions", testChangeVersions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,123 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+)
+
+// Change tracking lets callers cache what they read: every committed write
+// moves the version of the data it touched, and a cache entry read at
+// another version is stale.
+//
+// Writes are recognised by their statement (INSERT INTO t, UPDATE t,
+// DELETE FROM t) as they run, and the versions move once the transaction
+// commits. On PostgreSQL the committing replica also sends a notification
+// in the transaction, and every replica moves its versions when it
+// arrives; while a replica is not listening, its versions report
+// "unknown" and nothing may be cached.
+
+// changeGroup is a set of tables whose changes are tracked together.
+type changeGroup uint8
+
+const (
+	groupPhones changeGroup = 1 << iota // phones and their counts
+	groupAuth                           // tokens, users, accounts, projects
+)
+
+var tableGroups = map[string]changeGroup{
+	"phones": groupPhones, "phone_counts": groupPhones,
+	"tokens": groupAuth, "users": groupAuth, "domains": groupAuth, "projects": groupAuth,
+}
+
+// changeChannel is the PostgreSQL channel that carries change
+// notifications; the payload is "<mask>:<origin>": the changeGroup mask
+// in decimal and the id of the sending store, which ignores its own.
+const changeChannel = "cph_changes"
+
+// changes holds the versions of the tracked groups.
+type changes struct {
+	origin       string // this store's id in change notifications
+	phones, auth atomic.Uint64
+	// live reports whether the versions follow every change: always on
+	// SQLite (one process owns the database), while listening on
+	// PostgreSQL.
+	live atomic.Bool
+}
+
+// bump moves the versions of the groups in g.
+func (c *changes) bump(g changeGroup) {
+	if g&groupPhones != 0 {
+		c.phones.Add(1)
+	}
+	if g&groupAuth != 0 {
+		c.auth.Add(1)
+	}
+}
+
+// writtenGroup returns the group of the table a write statement changes,
+// or 0.
+func writtenGroup(query string) changeGroup {
+	f := strings.Fields(strings.TrimLeft(query, " \t\r\n("))
+	if len(f) < 2 {
+		return 0
+	}
+	var table string
+	switch strings.ToUpper(f[0]) {
+	case "UPDATE":
+		table = f[1]
+	case "INSERT", "DELETE":
+		if len(f) < 3 {
+			return 0
+		}
+		table = f[2] // INSERT INTO t, DELETE FROM t
+	default:
+		return 0
+	}
+	if i := strings.IndexByte(table, '('); i >= 0 {
+		table = table[:i]
+	}
+	return tableGroups[strings.ToLower(table)]
+}
+
+// PhonesVersion returns the version of the phone data (what phone lists
+// show). ok is false when changes cannot be followed right now; then
+// nothing read from phones may be cached.
+func (db *DB) PhonesVersion() (version uint64, ok bool) {
+	return db.db.changes.phones.Load(), db.db.changes.live.Load()
+}
+
+// AuthVersion returns the version of the identity data (tokens, users,
+// accounts, projects), like PhonesVersion.
+func (db *DB) AuthVersion() (version uint64, ok bool) {
+	return db.db.changes.auth.Load(), db.db.changes.live.Load()
+}
+
+// notifyChanges sends, on PostgreSQL, the change notification of the
+// groups g through q (in a transaction: when it commits).
+func (db *DB) notifyChanges(ctx context.Context, q querier, g changeGroup) error {
+	if db.engine != Postgres || g == 0 {
+		return nil
+	}
+	payload := strconv.Itoa(int(g)) + ":" + db.db.changes.origin
+	if _, err := q.ExecContext(ctx, `SELECT pg_notify($1, $2)`, changeChannel, payload); err != nil {
+		return fmt.Errorf("sqlstore: notify changes: %w", err)
+	}
+	return nil
+}
+
+// changed handles a change notification from the database.
+// Its own changes were counted when they committed.
+func (c *changes) changed(payload string) {
+	mask, origin, _ := strings.Cut(payload, ":")
+	if origin == c.origin {
+		return
+	}
+	n, err := strconv.Atoi(mask)
+	if err != nil {
+		n = int(groupPhones | groupAuth)
+	}
+	c.bump(changeGroup(n))
+}

@@ -1,0 +1,89 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/sqlstore"
+)
+
+// waitLive waits until db follows changes (on PostgreSQL, once Listen is
+// connected) and returns a function that stops listening.
+func waitLive(t *testing.T, db *sqlstore.DB) func() {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { db.Listen(ctx, nil, func(string) {}); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok := db.PhonesVersion(); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatal("the store does not follow changes 10 s after Listen started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return func() { cancel(); <-done }
+}
+
+// testChangeVersions checks that committed writes move the version of
+// what they touched, and nothing else does.
+func testChangeVersions(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	defer waitLive(t, db)()
+	f := newFixture(t, db, "versions", 2)
+	phones := func() uint64 { v, _ := db.PhonesVersion(); return v }
+	auth := func() uint64 { v, _ := db.AuthVersion(); return v }
+
+	p0, a0 := phones(), auth()
+	if _, _, err := db.ListPhones(ctx, cph.PhoneFilter{ProjectID: f.project.ID, Limit: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.TokenIdentityByHash(ctx, "none"); err == nil {
+		t.Fatal("unknown token found")
+	}
+	if phones() != p0 || auth() != a0 {
+		t.Errorf("reads moved the versions: phones %d -> %d, auth %d -> %d", p0, phones(), a0, auth())
+	}
+	mustTx(t, db, func(tx *sqlstore.Tx) error {
+		_, err := tx.SetPhoneStatus(ctx, f.phones[0].ID, []cph.PhoneStatus{cph.PhoneRunning}, cph.PhoneStopped)
+		return err
+	})
+	if phones() == p0 {
+		t.Error("a committed phone change did not move the phones version")
+	}
+	if auth() != a0 {
+		t.Error("a phone change moved the auth version")
+	}
+	p1 := phones()
+	failed := db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		if _, err := tx.SetPhoneStatus(ctx, f.phones[1].ID, []cph.PhoneStatus{cph.PhoneRunning}, cph.PhoneStopped); err != nil {
+			return err
+		}
+		return context.Canceled // roll back
+	})
+	if failed == nil {
+		t.Fatal("the transaction did not fail")
+	}
+	if phones() != p1 {
+		t.Error("a rolled-back phone change moved the phones version")
+	}
+	now := db.Now()
+	if err := db.CreateToken(ctx, &cph.Token{Hash: "v1", UserID: f.user.ID, DomainID: f.domain.ID, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if auth() == a0 {
+		t.Error("a new token did not move the auth version")
+	}
+	a1 := auth()
+	if _, err := db.RevokeToken(ctx, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if auth() == a1 {
+		t.Error("a revocation did not move the auth version")
+	}
+}
