@@ -149,7 +149,7 @@ func (tx *Tx) StartAgentSession(ctx context.Context, serverID, sessionID string)
 		return 0, fmt.Errorf("sqlstore: start agent session: %w", err)
 	}
 	res, err := tx.tx.ExecContext(ctx, `UPDATE operations SET state = 'pending', session_id = '', lease_until = 0
-		WHERE server_id = $1 AND state = 'claimed' AND session_id <> $2`, serverID, sessionID)
+		WHERE server_id = $1 AND state <> 'done' AND state = 'claimed' AND session_id <> $2`, serverID, sessionID)
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: requeue operations: %w", err)
 	}

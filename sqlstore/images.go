@@ -293,10 +293,10 @@ func (tx *Tx) ReassignServer(ctx context.Context, serverID, projectID string) er
 // stay usable until they finish, since their results record it.
 func (tx *Tx) ImageOperationsInFlight(ctx context.Context, imageID, projectID string) (int, error) {
 	q := `SELECT COUNT(*) FROM operations o JOIN phones p ON p.id = o.phone_id
-		WHERE o.state <> $1 AND o.args LIKE $2 ESCAPE '\'`
-	args := []any{OpDone, "%" + escapeLike(`"image_id":"`+imageID+`"`) + "%"}
+		WHERE o.state <> 'done' AND o.args LIKE $1 ESCAPE '\'`
+	args := []any{"%" + escapeLike(`"image_id":"`+imageID+`"`) + "%"}
 	if projectID != "" {
-		q += ` AND p.project_id = $3`
+		q += ` AND p.project_id = $2`
 		args = append(args, projectID)
 	}
 	var n int

@@ -180,7 +180,7 @@ func (db *DB) ClaimOperations(ctx context.Context, serverID, sessionID string, l
 		var err error
 		ops, err = queryOps(ctx, tx.tx, `UPDATE operations SET state = 'claimed', session_id = $1, lease_until = $2, attempts = attempts + 1
 		WHERE state = 'pending' AND id IN (
-			SELECT id FROM operations WHERE server_id = $3 AND state = 'pending' ORDER BY created_at, id LIMIT $4)
+			SELECT id FROM operations WHERE server_id = $3 AND state <> 'done' AND state = 'pending' ORDER BY created_at, id LIMIT $4)
 		RETURNING `+opCols, sessionID, micros(leaseUntil), serverID, max)
 		return err
 	})
@@ -199,7 +199,7 @@ func (db *DB) ClaimOperations(ctx context.Context, serverID, sessionID string, l
 // HasPendingOperations reports whether serverID has operations waiting.
 func (db *DB) HasPendingOperations(ctx context.Context, serverID string) (bool, error) {
 	var n int
-	err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM operations WHERE server_id = $1 AND state = 'pending'`, serverID).Scan(&n)
+	err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM operations WHERE server_id = $1 AND state <> 'done' AND state = 'pending'`, serverID).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: count pending operations: %w", err)
 	}
@@ -248,14 +248,14 @@ func (tx *Tx) RequeueOperation(ctx context.Context, id string) (bool, error) {
 
 // ExpiredLeases returns claimed operations whose lease ended before now.
 func (db *DB) ExpiredLeases(ctx context.Context, now time.Time, max int) ([]*OperationRecord, error) {
-	return queryOps(ctx, db.db, `SELECT `+opCols+` FROM operations WHERE state = 'claimed' AND lease_until < $1 ORDER BY lease_until LIMIT $2`,
+	return queryOps(ctx, db.db, `SELECT `+opCols+` FROM operations WHERE state <> 'done' AND state = 'claimed' AND lease_until < $1 ORDER BY lease_until LIMIT $2`,
 		micros(now), max)
 }
 
 // StalePending returns operations that have waited in the queue since
 // before cutoff.
 func (db *DB) StalePending(ctx context.Context, cutoff time.Time, max int) ([]*OperationRecord, error) {
-	return queryOps(ctx, db.db, `SELECT `+opCols+` FROM operations WHERE state = 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2`,
+	return queryOps(ctx, db.db, `SELECT `+opCols+` FROM operations WHERE state <> 'done' AND state = 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2`,
 		micros(cutoff), max)
 }
 

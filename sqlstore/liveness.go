@@ -54,7 +54,7 @@ func (tx *Tx) MarkPhonesDown(ctx context.Context, serverID string) error {
 
 // OpenOperations returns the pending and claimed operations of a server.
 func (tx *Tx) OpenOperations(ctx context.Context, serverID string) ([]*OperationRecord, error) {
-	return queryOps(ctx, tx.tx, `SELECT `+opCols+` FROM operations WHERE server_id = $1 AND state IN ('pending', 'claimed') ORDER BY created_at, id`, serverID)
+	return queryOps(ctx, tx.tx, `SELECT `+opCols+` FROM operations WHERE server_id = $1 AND state <> 'done' ORDER BY created_at, id`, serverID)
 }
 
 // MarkServerUp makes an abnormal server normal again when its agent
