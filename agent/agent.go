@@ -112,6 +112,10 @@ type Config struct {
 	// queued for execution. It must not block; load tools use it to
 	// measure dispatch latency.
 	OnOperation func(op cph.Operation, received time.Time)
+	// OnResult, if set, is called with each operation whose result the
+	// control plane has applied (its job is final from then on) and the
+	// time the acknowledgement arrived. It must not block.
+	OnResult func(op cph.Operation, applied time.Time)
 }
 
 // Agent runs the phones of one server on behalf of the control plane.
@@ -131,6 +135,7 @@ type Agent struct {
 	unauthorizedBackoff time.Duration
 	requestTimeout      time.Duration
 	onOperation         func(cph.Operation, time.Time)
+	onResult            func(cph.Operation, time.Time)
 
 	endpoint atomic.Int64            // index in bases of the URL to try first
 	session  atomic.Pointer[session] // the current session, nil before the first
@@ -158,6 +163,7 @@ func New(cfg Config) (*Agent, error) {
 		unauthorizedBackoff: orDefault(cfg.UnauthorizedBackoff, DefaultUnauthorizedBackoff),
 		requestTimeout:      orDefault(cfg.RequestTimeout, DefaultRequestTimeout),
 		onOperation:         cfg.OnOperation,
+		onResult:            cfg.OnResult,
 	}
 	for _, raw := range cfg.ControlPlane {
 		u, err := url.Parse(raw)

@@ -717,6 +717,30 @@ func TestResultsTravelInBatches(t *testing.T) {
 	}
 }
 
+func TestObserversSeeDeliveriesAndAppliedResults(t *testing.T) {
+	cp := newFakeCP(t, runningPhone("p1", 1), runningPhone("p2", 2))
+	cp.notClaimed["op2"] = true // refused: never applied
+	var mu sync.Mutex
+	delivered, applied := map[string]bool{}, map[string]bool{}
+	d := sim.New(sim.Config{})
+	startAgent(t, []string{cp.server.URL}, d, func(c *agent.Config) {
+		c.OnOperation = func(op cph.Operation, _ time.Time) { mu.Lock(); delivered[op.ID] = true; mu.Unlock() }
+		c.OnResult = func(op cph.Operation, _ time.Time) { mu.Lock(); applied[op.ID] = true; mu.Unlock() }
+	})
+	cp.enqueue(restartOp("op1", "p1", nil), restartOp("op2", "p2", nil))
+	cp.waitResult("op1")
+	waitFor(t, "op2 refused", func() bool { return cp.attemptsFor("op2") > 0 })
+	waitFor(t, "op1 seen applied", func() bool { mu.Lock(); defer mu.Unlock(); return applied["op1"] })
+	mu.Lock()
+	defer mu.Unlock()
+	if !delivered["op1"] || !delivered["op2"] {
+		t.Errorf("delivered = %v, want op1 and op2", delivered)
+	}
+	if applied["op2"] {
+		t.Error("a refused result was reported applied")
+	}
+}
+
 func TestResultsToControlPlaneWithoutBatches(t *testing.T) {
 	cp := newFakeCP(t, runningPhone("p1", 1), runningPhone("p2", 2))
 	cp.singleResults = true

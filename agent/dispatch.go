@@ -179,6 +179,9 @@ func (d *dispatcher) report(ctx context.Context, t *task, res agentproto.Result)
 		case err == nil:
 			d.settle(t, sess)
 			log.Debug("result reported", "session", sess.id)
+			if a.onResult != nil {
+				a.onResult(t.op, time.Now())
+			}
 			return
 		case ctx.Err() != nil:
 			d.forget(t)
