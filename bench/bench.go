@@ -16,10 +16,12 @@
 //     (another child process) that answers the first page's bytes;
 //   - cphd's resident memory, against its memory at start.
 //
-// Once, at the size FanoutAt (default: the largest), it sends batch
-// restarts of distinct phones spread over the servers and polls their jobs
-// until every one is final (fan-out), and after the last size it measures
-// token issue (password login) and token validation.
+// Once, at the size FanoutAt (default: the largest), right after the
+// fleet has grown to it and before the list load, it sends batch restarts
+// of distinct phones spread over the servers and polls their jobs until
+// every one is final (fan-out); after the last size it measures token
+// issue (password login) and token validation. After each size it counts
+// the phones cphd marked abnormal because it deemed their agent silent.
 //
 // Load is closed-loop: each worker sends one request after another and
 // reads every answer in full; latencies are recorded per request and
@@ -335,19 +337,23 @@ func (b *run) run(ctx context.Context) (err error) {
 		}
 		r := SizeResult{Phones: size, Servers: len(b.fleet.servers), EnrollSeconds: enroll.Seconds(), GrowSeconds: grow.Seconds()}
 		b.log.Info("fleet grown", "phones", size, "servers", r.Servers, "grow", grow.Round(time.Millisecond))
+		// The fan-out runs first, on the fleet just grown: the deep list
+		// load can keep cphd busy long enough for agents to be deemed
+		// silent, which would refuse some of its phones.
+		if size == cfg.FanoutAt && cfg.has(ScenarioFanout) {
+			if b.report.Fanout, err = b.fanoutScenario(ctx, size); err != nil {
+				return fmt.Errorf("bench: at %d phones: %w", size, err)
+			}
+		}
 		if cfg.has(ScenarioList) {
 			err = b.listScenario(ctx, &r)
 		} else {
 			b.measureMemory(&r)
 		}
+		b.countAbnormal(ctx, &r)
 		b.report.Sizes = append(b.report.Sizes, r)
 		if err != nil {
 			return fmt.Errorf("bench: at %d phones: %w", size, err)
-		}
-		if size == cfg.FanoutAt && cfg.has(ScenarioFanout) {
-			if b.report.Fanout, err = b.fanoutScenario(ctx, size); err != nil {
-				return fmt.Errorf("bench: at %d phones: %w", size, err)
-			}
 		}
 	}
 	if cfg.has(ScenarioToken) {

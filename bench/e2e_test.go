@@ -45,8 +45,8 @@ func TestWholeTool(t *testing.T) {
 		t.Fatalf("%d sizes in the report, want 1", len(r.Sizes))
 	}
 	s := r.Sizes[0]
-	if s.Phones != 200 || s.Servers != 2 || s.ListCount != 200 || s.DeepOffset != 100 {
-		t.Errorf("size: phones %d, servers %d, list count %d, deep offset %d", s.Phones, s.Servers, s.ListCount, s.DeepOffset)
+	if s.Phones != 200 || s.Servers != 2 || s.ListCount != 200 || s.DeepOffset != 100 || s.AbnormalPhones != 0 {
+		t.Errorf("size: phones %d, servers %d, list count %d, deep offset %d, abnormal %d", s.Phones, s.Servers, s.ListCount, s.DeepOffset, s.AbnormalPhones)
 	}
 	for name, l := range map[string]*bench.LoadResult{"list-first": s.ListFirst, "list-deep": s.ListDeep, "baseline": s.Baseline} {
 		if l == nil {

@@ -97,6 +97,10 @@ type SizeResult struct {
 	// phone.
 	CPHDRSSBytes      int64   `json:"cphd_rss_bytes,omitempty"`
 	CPHDBytesPerPhone float64 `json:"cphd_bytes_per_phone,omitempty"`
+	// AbnormalPhones is how many phones of the fleet were abnormal (-7,
+	// their server's agent deemed silent) after the measurements at this
+	// size; -1 if it could not be read.
+	AbnormalPhones int `json:"abnormal_phones"`
 	// BenchHeapBytes and BenchRSSBytes are cph-bench's own memory (live
 	// heap after a GC, resident set); BenchBytesPerSimPhone is the heap's
 	// growth per phone of the simulated fleet (sim phones, agents,
@@ -118,6 +122,8 @@ type FanoutResult struct {
 	Operations    int `json:"operations"`
 	Refused       int `json:"refused"`
 	RequestErrors int `json:"request_errors"`
+	// RefusedCodes counts the refused phones by error code.
+	RefusedCodes map[string]int `json:"refused_codes,omitempty"`
 	// Succeeded and Failed count the final jobs; FailedCodes the failed
 	// ones by error code; Unfinished the jobs not final at the timeout.
 	Succeeded   int            `json:"succeeded"`
@@ -177,7 +183,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	b.WriteString("Fleet growth and memory\n")
-	fmt.Fprintln(tw, "phones\tservers\tenroll s\tgrow s\tphones/s\tcphd RSS MiB\tcphd bytes/phone\tbench heap MiB\tbench bytes/sim phone\t")
+	fmt.Fprintln(tw, "phones\tservers\tenroll s\tgrow s\tphones/s\tcphd RSS MiB\tcphd bytes/phone\tbench heap MiB\tbench bytes/sim phone\tabnormal phones\t")
 	prev := 0
 	for _, s := range r.Sizes {
 		rate := 0.0
@@ -185,8 +191,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 			rate = float64(s.Phones-prev) / s.GrowSeconds
 		}
 		prev = s.Phones
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", s.Phones, s.Servers, num(s.EnrollSeconds, 2), num(s.GrowSeconds, 2),
-			num(rate, 0), mib(s.CPHDRSSBytes), num(s.CPHDBytesPerPhone, 0), mib(s.BenchHeapBytes), num(s.BenchBytesPerSimPhone, 0))
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", s.Phones, s.Servers, num(s.EnrollSeconds, 2), num(s.GrowSeconds, 2),
+			num(rate, 0), mib(s.CPHDRSSBytes), num(s.CPHDBytesPerPhone, 0), mib(s.BenchHeapBytes), num(s.BenchBytesPerSimPhone, 0), s.AbnormalPhones)
 	}
 	tw.Flush()
 	if r.CPHDBaseRSSBytes > 0 {
@@ -196,6 +202,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 
 	var errs []string
+	for _, s := range r.Sizes {
+		if s.AbnormalPhones != 0 {
+			errs = append(errs, fmt.Sprintf("at %d phones: %d phones abnormal (-7) after the measurements: cphd deemed their servers' agents silent (see the cphd log)",
+				s.Phones, s.AbnormalPhones))
+		}
+	}
 	addErrs := func(what string, l *LoadResult) {
 		if l != nil && l.Errors > 0 {
 			errs = append(errs, fmt.Sprintf("%s: %d errors of %d requests; statuses %s; transport errors %d; first: %s",
@@ -239,8 +251,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 			f.Seconds, f.OpsPerSecond, f.Accept.P50Ms, f.Accept.P99Ms, f.Dispatch.P50Ms, f.Dispatch.P99Ms, f.Dispatch.Count)
 		tw.Flush()
 		if f.Failed > 0 || f.Refused > 0 || f.Unfinished > 0 || f.RequestErrors > 0 || f.PollErrors > 0 || f.DispatchMissing > 0 {
-			errs = append(errs, fmt.Sprintf("fan-out: %d failed jobs (codes %v), %d refused phones, %d unfinished jobs, %d failed batch requests, %d failed polls, %d operations without queued_at; first: %s",
-				f.Failed, f.FailedCodes, f.Refused, f.Unfinished, f.RequestErrors, f.PollErrors, f.DispatchMissing, f.FirstError))
+			errs = append(errs, fmt.Sprintf("fan-out: %d failed jobs (codes %v), %d refused phones (codes %v), %d unfinished jobs, %d failed batch requests, %d failed polls, %d operations without queued_at; first: %s",
+				f.Failed, f.FailedCodes, f.Refused, f.RefusedCodes, f.Unfinished, f.RequestErrors, f.PollErrors, f.DispatchMissing, f.FirstError))
 		}
 	}
 

@@ -159,6 +159,30 @@ func (b *run) listScenario(ctx context.Context, r *SizeResult) error {
 	return nil
 }
 
+// countAbnormal records in r how many phones of the fleet are abnormal
+// (-7): their server's agent was deemed silent.
+func (b *run) countAbnormal(ctx context.Context, r *SizeResult) {
+	r.AbnormalPhones = -1
+	status, body, _, err := b.api.get(ctx, fmt.Sprintf("%s/v1/%s/cloud-phone/phones?status=%d&limit=1", b.api.base, b.api.projectID, cph.PhoneAbnormal))
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("HTTP %d: %.300s", status, body)
+	}
+	var page struct {
+		Count int `json:"count"`
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &page)
+	}
+	if err != nil {
+		b.log.Warn("cannot count abnormal phones", "err", err)
+		return
+	}
+	r.AbnormalPhones = page.Count
+	if page.Count > 0 {
+		b.log.Warn("phones abnormal: cphd deemed their servers' agents silent", "phones", r.Phones, "abnormal", page.Count)
+	}
+}
+
 // measureMemory records cphd's and this process's memory in r.
 func (b *run) measureMemory(r *SizeResult) {
 	if b.cphd != nil {
@@ -190,7 +214,7 @@ func (b *run) fanoutScenario(ctx context.Context, phones int) (*FanoutResult, er
 		b.note("fan-out: %d phones hold only %d distinct batches of %d, not %d", phones, requests, perRequest, cfg.FanoutRequests)
 	}
 	ids := b.fleet.spread(requests * perRequest)
-	res := &FanoutResult{Phones: phones, Requests: requests, PhonesPerRequest: perRequest, FailedCodes: map[string]int{}}
+	res := &FanoutResult{Phones: phones, Requests: requests, PhonesPerRequest: perRequest, FailedCodes: map[string]int{}, RefusedCodes: map[string]int{}}
 	bodies := make([][]byte, requests)
 	for i := range bodies {
 		var refs struct {
@@ -211,6 +235,7 @@ func (b *run) fanoutScenario(ctx context.Context, phones int) (*FanoutResult, er
 	type accepted struct {
 		requestID string
 		jobs      int
+		refused   map[string]int // by error code
 		latency   time.Duration
 		err       error
 	}
@@ -236,9 +261,15 @@ func (b *run) fanoutScenario(ctx context.Context, phones int) (*FanoutResult, er
 					continue
 				}
 				answers[i].requestID = ans.RequestID
+				answers[i].refused = map[string]int{}
 				for _, j := range ans.Jobs {
-					if j.ID != "" {
+					switch {
+					case j.ID != "":
 						answers[i].jobs++
+					case j.ErrorCode != nil:
+						answers[i].refused[*j.ErrorCode]++
+					default:
+						answers[i].refused["(none)"]++
 					}
 				}
 			}
@@ -264,6 +295,9 @@ func (b *run) fanoutScenario(ctx context.Context, phones int) (*FanoutResult, er
 		}
 		res.Operations += a.jobs
 		res.Refused += perRequest - a.jobs
+		for code, n := range a.refused {
+			res.RefusedCodes[code] += n
+		}
 		if a.jobs > 0 {
 			pending[a.requestID] = a.jobs
 			order = append(order, a.requestID)
