@@ -285,7 +285,10 @@ func (b *run) run(ctx context.Context) (err error) {
 	cfg := b.cfg
 	enrollToken := cfg.EnrollToken
 	base := cfg.Target
-	hc := &http.Client{Timeout: time.Minute}
+	// Single requests (login, batches, job polls, pages) go through their
+	// own pool, sized for the load's concurrency.
+	hc := NewLoadClient(cfg.Concurrency)
+	defer hc.CloseIdleConnections()
 	if cfg.Target == "" {
 		if enrollToken, err = b.startCPHD(ctx, hc); err != nil {
 			return err
