@@ -37,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -67,6 +68,10 @@ type Config struct {
 	Duration      time.Duration
 	Warmup        time.Duration
 	TokenDuration time.Duration
+	// IdleDuration is how long the fleet sits idle after each growth while
+	// the CPU cphd and the agents use is measured (default 3s; negative:
+	// not measured).
+	IdleDuration time.Duration
 	// Scenarios chooses what runs: "list", "fanout", "token"; nil means all.
 	Scenarios []string
 	// FanoutAt is the fleet size at which the fan-out runs; 0 means the
@@ -150,6 +155,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	cfg.Duration = orDur(cfg.Duration, 10*time.Second)
 	cfg.Warmup = orDur(cfg.Warmup, time.Second)
 	cfg.TokenDuration = orDur(cfg.TokenDuration, 5*time.Second)
+	if cfg.IdleDuration == 0 {
+		cfg.IdleDuration = 3 * time.Second
+	}
 	cfg.FanoutRequests = orInt(cfg.FanoutRequests, 20)
 	cfg.FanoutTimeout = orDur(cfg.FanoutTimeout, 10*time.Minute)
 	cfg.EnrollConcurrency = orInt(cfg.EnrollConcurrency, 4)
@@ -248,7 +256,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			GoVersion: goruntime.Version(), Database: "sqlite"},
 		Config: ReportConfig{Sizes: cfg.Sizes, PhonesPerServer: cfg.PhonesPerServer, BootTime: cfg.BootTime.String(),
 			Concurrency: cfg.Concurrency, Duration: cfg.Duration.String(), Warmup: cfg.Warmup.String(),
-			TokenDuration: cfg.TokenDuration.String(), Scenarios: cfg.Scenarios, FanoutAt: cfg.FanoutAt,
+			TokenDuration: cfg.TokenDuration.String(), IdleDuration: cfg.IdleDuration.String(), Scenarios: cfg.Scenarios, FanoutAt: cfg.FanoutAt,
 			FanoutRequests: cfg.FanoutRequests, EnrollConcurrency: cfg.EnrollConcurrency, Target: cfg.Target},
 	}
 	switch {
@@ -340,6 +348,9 @@ func (b *run) run(ctx context.Context) (err error) {
 		}
 		r := SizeResult{Phones: size, Servers: len(b.fleet.servers), EnrollSeconds: enroll.Seconds(), GrowSeconds: grow.Seconds()}
 		b.log.Info("fleet grown", "phones", size, "servers", r.Servers, "grow", grow.Round(time.Millisecond))
+		if err := b.measureIdle(ctx, &r); err != nil {
+			return err
+		}
 		// The fan-out runs first, on the fleet just grown: the deep list
 		// load can keep cphd busy long enough for agents to be deemed
 		// silent, which would refuse some of its phones.
@@ -467,6 +478,46 @@ func (b *run) measureBaseRSS(ctx context.Context) error {
 	}
 	b.report.CPHDBaseRSSBytes = last
 	b.log.Info("cphd base memory", "rss_mib", mib(last), "right_after_start_mib", mib(start))
+	return nil
+}
+
+// measureIdle records the CPU cphd and this process use while the fleet
+// sits idle for IdleDuration.
+func (b *run) measureIdle(ctx context.Context, r *SizeResult) error {
+	r.IdleCPHDCPUPercent, r.IdleBenchCPUPercent = -1, -1
+	d := b.cfg.IdleDuration
+	if d <= 0 {
+		return nil
+	}
+	cpu := func(pid int) time.Duration {
+		t, err := procCPU(pid)
+		if err != nil {
+			return -1
+		}
+		return t
+	}
+	cphdPID := 0
+	if b.cphd != nil {
+		cphdPID = b.cphd.pid()
+	}
+	c0, b0, t0 := cpu(cphdPID), cpu(os.Getpid()), time.Now()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("bench: idle measurement: %w", ctx.Err())
+	case <-time.After(d):
+	}
+	c1, b1, elapsed := cpu(cphdPID), cpu(os.Getpid()), time.Since(t0)
+	percent := func(from, to time.Duration) float64 {
+		if from < 0 || to < 0 {
+			return -1
+		}
+		return math.Round(1000*float64(to-from)/float64(elapsed)) / 10
+	}
+	if cphdPID != 0 {
+		r.IdleCPHDCPUPercent = percent(c0, c1)
+	}
+	r.IdleBenchCPUPercent = percent(b0, b1)
+	b.log.Info("fleet idle", "phones", r.Phones, "cphd_cpu_percent", r.IdleCPHDCPUPercent, "bench_cpu_percent", r.IdleBenchCPUPercent)
 	return nil
 }
 

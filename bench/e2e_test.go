@@ -28,7 +28,7 @@ func TestWholeTool(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	args := []string{"--sizes", "200", "--phones-per-server", "100", "--duration", "300ms", "--warmup", "100ms",
-		"--token-duration", "300ms", "--fanout-requests", "2", "--concurrency", "4", "--cphd-log-level", "warn", "-o", "json"}
+		"--token-duration", "300ms", "--idle-duration", "300ms", "--fanout-requests", "2", "--concurrency", "4", "--cphd-log-level", "warn", "-o", "json"}
 	getenv := func(string) string { return "" }
 	err := bench.Main(t.Context(), args, getenv, &stdout, &stderr)
 	if err != nil {
@@ -66,6 +66,9 @@ func TestWholeTool(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err == nil {
 		if s.CPHDRSSBytes <= 0 || r.CPHDBaseRSSBytes <= 0 || r.CPHDPeakRSSBytes <= 0 {
 			t.Errorf("memory: RSS %d, base %d, peak %d", s.CPHDRSSBytes, r.CPHDBaseRSSBytes, r.CPHDPeakRSSBytes)
+		}
+		if s.IdleCPHDCPUPercent < 0 || s.IdleBenchCPUPercent < 0 {
+			t.Errorf("idle CPU not measured: cphd %v, bench %v", s.IdleCPHDCPUPercent, s.IdleBenchCPUPercent)
 		}
 	}
 

@@ -47,6 +47,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "recorded duration of each list measurement")
 	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "unrecorded warm-up before each measurement")
 	fs.DurationVar(&cfg.TokenDuration, "token-duration", 5*time.Second, "recorded duration of each token measurement")
+	fs.DurationVar(&cfg.IdleDuration, "idle-duration", 3*time.Second, "how long the fleet sits idle after each growth while cphd's and the agents' CPU use is measured; negative = skip")
 	scenarios := fs.String("scenarios", "list,fanout,token", "what to measure: list, fanout, token (comma-separated)")
 	fs.IntVar(&cfg.FanoutAt, "fanout-at", 0, "fleet size (one of --sizes) at which the fan-out runs; 0 = the largest")
 	fs.IntVar(&cfg.FanoutRequests, "fanout-requests", 20, "batch-restart requests of the fan-out, 100 distinct phones each")

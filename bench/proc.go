@@ -207,6 +207,31 @@ func logTail(path string) string {
 	return string(b)
 }
 
+// procCPU returns the CPU time (user and system) process pid has used,
+// from /proc/<pid>/stat (in USER_HZ ticks, 100 per second on Linux).
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, fmt.Errorf("bench: read CPU time of process %d: %w", pid, err)
+	}
+	// The command name (field 2) may hold spaces: fields are counted from
+	// the last ')'; utime and stime are fields 14 and 15.
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("bench: /proc/%d/stat: unexpected format", pid)
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("bench: /proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * (time.Second / 100), nil
+}
+
 // procStatus returns a field of /proc/<pid>/status, such as "VmRSS", in
 // bytes. It returns an error where /proc is not available.
 func procStatus(pid int, field string) (int64, error) {

@@ -62,6 +62,7 @@ type ReportConfig struct {
 	Duration          string   `json:"duration"`
 	Warmup            string   `json:"warmup"`
 	TokenDuration     string   `json:"token_duration"`
+	IdleDuration      string   `json:"idle_duration"`
 	Scenarios         []string `json:"scenarios"`
 	FanoutAt          int      `json:"fanout_at"`
 	FanoutRequests    int      `json:"fanout_requests"`
@@ -97,6 +98,12 @@ type SizeResult struct {
 	// phone.
 	CPHDRSSBytes      int64   `json:"cphd_rss_bytes,omitempty"`
 	CPHDBytesPerPhone float64 `json:"cphd_bytes_per_phone,omitempty"`
+	// IdleCPHDCPUPercent and IdleBenchCPUPercent are the CPU used by cphd
+	// and by cph-bench (the agents) while the fleet was idle, just after
+	// it grew, in percent of one CPU: the fleet's background cost (agent
+	// long-polls and heartbeats). -1 where not measured.
+	IdleCPHDCPUPercent  float64 `json:"idle_cphd_cpu_percent"`
+	IdleBenchCPUPercent float64 `json:"idle_bench_cpu_percent"`
 	// AbnormalPhones is how many phones of the fleet were abnormal (-7,
 	// their server's agent deemed silent) after the measurements at this
 	// size; -1 if it could not be read.
@@ -154,6 +161,14 @@ func mib(b int64) string {
 	return strconv.FormatFloat(float64(b)/(1<<20), 'f', 1, 64)
 }
 
+// pct formats a CPU percentage, "-" when not measured.
+func pct(v float64) string {
+	if v < 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
 // num formats a float with d decimals, "-" for zero.
 func num(v float64, d int) string {
 	if v == 0 {
@@ -183,7 +198,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	b.WriteString("Fleet growth and memory\n")
-	fmt.Fprintln(tw, "phones\tservers\tenroll s\tgrow s\tphones/s\tcphd RSS MiB\tcphd bytes/phone\tbench heap MiB\tbench bytes/sim phone\tabnormal phones\t")
+	fmt.Fprintln(tw, "phones\tservers\tenroll s\tgrow s\tphones/s\tidle cphd CPU %\tidle bench CPU %\tcphd RSS MiB\tcphd bytes/phone\tbench heap MiB\tbench bytes/sim phone\tabnormal phones\t")
 	prev := 0
 	for _, s := range r.Sizes {
 		rate := 0.0
@@ -191,14 +206,18 @@ func (r *Report) WriteTable(w io.Writer) error {
 			rate = float64(s.Phones-prev) / s.GrowSeconds
 		}
 		prev = s.Phones
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", s.Phones, s.Servers, num(s.EnrollSeconds, 2), num(s.GrowSeconds, 2),
-			num(rate, 0), mib(s.CPHDRSSBytes), num(s.CPHDBytesPerPhone, 0), mib(s.BenchHeapBytes), num(s.BenchBytesPerSimPhone, 0), s.AbnormalPhones)
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", s.Phones, s.Servers, num(s.EnrollSeconds, 2), num(s.GrowSeconds, 2),
+			num(rate, 0), pct(s.IdleCPHDCPUPercent), pct(s.IdleBenchCPUPercent), mib(s.CPHDRSSBytes), num(s.CPHDBytesPerPhone, 0),
+			mib(s.BenchHeapBytes), num(s.BenchBytesPerSimPhone, 0), s.AbnormalPhones)
 	}
 	tw.Flush()
 	if r.CPHDBaseRSSBytes > 0 {
 		fmt.Fprintf(&b, "cphd RSS: %s MiB right after start, base %s MiB (no fleet, after 2 s of list requests and the GC), peak %s MiB (VmHWM at the end);\n",
 			mib(r.CPHDStartRSSBytes), mib(r.CPHDBaseRSSBytes), mib(r.CPHDPeakRSSBytes))
 		b.WriteString("cphd RSS at each size is read after the list load; bytes/phone = (RSS - base) / phones.\n")
+	}
+	if c.IdleDuration != "" {
+		fmt.Fprintf(&b, "idle CPU: %% of one CPU used while the fleet sat idle for %s after growing (agent long-polls and heartbeats).\n", c.IdleDuration)
 	}
 
 	var errs []string

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -108,5 +109,25 @@ func TestConfigChecks(t *testing.T) {
 	}
 	if cfg.FanoutAt != 1000 || cfg.PhonesPerServer != 1000 || cfg.Concurrency != 16 || len(cfg.Scenarios) != 3 {
 		t.Errorf("defaults = %+v", cfg)
+	}
+}
+
+func TestProcCPU(t *testing.T) {
+	if _, err := procStatus(os.Getpid(), "VmRSS"); err != nil {
+		t.Skip("no /proc")
+	}
+	start := time.Now()
+	for time.Since(start) < 50*time.Millisecond {
+	}
+	d, err := procCPU(os.Getpid())
+	if err != nil || d <= 0 {
+		t.Errorf("procCPU = %v, %v", d, err)
+	}
+	rss, err := procStatus(os.Getpid(), "VmRSS")
+	if err != nil || rss <= 0 {
+		t.Errorf("VmRSS = %v, %v", rss, err)
+	}
+	if _, err := procStatus(os.Getpid(), "NoSuchField"); err == nil {
+		t.Error("a missing field was found")
 	}
 }
