@@ -1,8 +1,8 @@
 // Package controlplane assembles cphd: it opens the store, creates the
 // first account and the built-in simulated fleet on first start, serves the
 // HTTP API, runs the job engine's sweeps, and runs one agent per built-in
-// server. cmd/cphd is a thin main around it, and end-to-end tests start the
-// real program through Start.
+// server. internal/cphdcmd (run by cmd/cphd) is a thin program around it,
+// and end-to-end tests start the real program through Start.
 package controlplane
 
 import (

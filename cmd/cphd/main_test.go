@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/cphdcmd"
 )
 
 // When the test binary runs with CPHD_RUN_MAIN=1 it is cphd itself, so
@@ -212,27 +213,6 @@ func TestKillDuringRestartLosesNoJob(t *testing.T) {
 	}
 }
 
-func TestConfigFromFlagsAndEnv(t *testing.T) {
-	env := map[string]string{"CPH_LISTEN": "127.0.0.1:9999", "CPH_SIM_SERVERS": "4", "CPH_SIM_BOOT_TIME": "250ms"}
-	getenv := func(k string) string { return env[k] }
-	cfg, _, err := parseConfig([]string{"--sim-servers", "1"}, getenv, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Listen != "127.0.0.1:9999" || cfg.SimServers != 1 || cfg.SimBootTime != 250*time.Millisecond || cfg.SimPhonesPerServer != 5 || cfg.DataDir != "./cph-data" {
-		t.Errorf("config = %+v", cfg)
-	}
-	for _, bad := range [][]string{{"--sim-servers", "-1"}, {"--sim-failure-rate", "2"}, {"extra"}} {
-		if _, _, err := parseConfig(bad, getenv, io.Discard); err == nil {
-			t.Errorf("%v accepted", bad)
-		}
-	}
-	env["CPH_SIM_BOOT_TIME"] = "soon"
-	if _, _, err := parseConfig(nil, getenv, io.Discard); err == nil {
-		t.Error("bad CPH_SIM_BOOT_TIME accepted")
-	}
-}
-
 func TestAdminCommands(t *testing.T) {
 	dir := t.TempDir()
 	env := func(string) string { return "" }
@@ -241,7 +221,7 @@ func TestAdminCommands(t *testing.T) {
 	runOK := func(args ...string) string {
 		t.Helper()
 		out.Reset()
-		if err := run(ctx, append([]string{"admin"}, args...), env, &out, io.Discard); err != nil {
+		if err := cphdcmd.Run(ctx, append([]string{"admin"}, args...), env, &out, io.Discard); err != nil {
 			t.Fatalf("%v: %v", args, err)
 		}
 		return out.String()
@@ -252,10 +232,10 @@ func TestAdminCommands(t *testing.T) {
 	if got := runOK("list-accounts", "--data-dir", dir); !strings.Contains(got, "bravo  users=2 projects=cn-east-3,cn-south-1") {
 		t.Errorf("list-accounts = %q", got)
 	}
-	if err := run(ctx, []string{"admin", "create-account", "--data-dir", dir, "--domain", "bravo", "--password", "long-enough"}, env, io.Discard, io.Discard); err == nil {
+	if err := cphdcmd.Run(ctx, []string{"admin", "create-account", "--data-dir", dir, "--domain", "bravo", "--password", "long-enough"}, env, io.Discard, io.Discard); err == nil {
 		t.Error("duplicate account accepted")
 	}
-	if err := run(ctx, []string{"admin", "create-user", "--data-dir", dir, "--domain", "nope", "--user", "u", "--password", "long-enough"}, env, io.Discard, io.Discard); err == nil {
+	if err := cphdcmd.Run(ctx, []string{"admin", "create-user", "--data-dir", dir, "--domain", "nope", "--user", "u", "--password", "long-enough"}, env, io.Discard, io.Discard); err == nil {
 		t.Error("user in a missing account accepted")
 	}
 	// The account works against a cphd on that data dir.

@@ -41,9 +41,9 @@ func (d *Driver) UpdateProperty(ctx context.Context, phoneID string, props map[s
 		p.pending = make(map[string]string)
 	}
 	for k, v := range props {
-		p.defaults[k] = v
+		p.defaults.set(k, v)
 		if p.state == runtime.StateRunning && immediate != nil && immediate(k) {
-			p.property[k] = v
+			p.property.set(k, v)
 			delete(p.pending, k)
 			continue
 		}
@@ -92,7 +92,7 @@ func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK
 	if err != nil {
 		return "", fmt.Errorf("sim: install %s on phone %s: %w", name, phoneID, err)
 	}
-	if old, ok := p.packages[name]; ok && old.System {
+	if old, ok := p.packages.m[name]; ok && old.System {
 		return "", fmt.Errorf("sim: install %s on phone %s: %w", name, phoneID, runtime.ErrSystemPackage)
 	}
 	p.removeTree(appDir + name)
@@ -101,12 +101,12 @@ func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK
 		if i > 0 {
 			file = fmt.Sprintf("split_%d.apk", i)
 		}
-		p.files[appDir+name+"/"+file] = slices.Clone(apk.Data)
+		p.files.set(appDir+name+"/"+file, slices.Clone(apk.Data))
 	}
 	if !p.exists("/data/data/" + name) {
-		p.files["/data/data/"+name+"/"] = nil
+		p.files.set("/data/data/"+name+"/", nil)
 	}
-	p.packages[name] = Package{Name: name, Version: version}
+	p.packages.set(name, Package{Name: name, Version: version})
 	return name, nil
 }
 
@@ -166,14 +166,14 @@ func (d *Driver) Uninstall(ctx context.Context, phoneID, pkg string) error {
 // uninstall removes a user package and its files. The caller holds
 // Driver.mu.
 func (p *phone) uninstall(pkg string) error {
-	old, ok := p.packages[pkg]
+	old, ok := p.packages.m[pkg]
 	if !ok {
 		return fmt.Errorf("sim: uninstall %s on phone %s: %w", pkg, p.id, runtime.ErrNoSuchPackage)
 	}
 	if old.System {
 		return fmt.Errorf("sim: uninstall %s on phone %s: %w", pkg, p.id, runtime.ErrSystemPackage)
 	}
-	delete(p.packages, pkg)
+	p.packages.del(pkg)
 	p.removeTree(appDir + pkg)
 	p.removeTree("/data/data/" + pkg)
 	return nil
@@ -256,12 +256,12 @@ func (p *phone) write(e tarEntry) bool {
 	}
 	if e.dir {
 		if !p.exists(e.path) {
-			p.files[e.path+"/"] = nil
+			p.files.set(e.path+"/", nil)
 		}
 		return false
 	}
-	delete(p.files, e.path+"/")
-	p.files[e.path] = slices.Clone(e.data)
+	p.files.del(e.path + "/")
+	p.files.set(e.path, slices.Clone(e.data))
 	return true
 }
 
@@ -276,7 +276,7 @@ func (p *phone) exists(name string) bool {
 	if name == "/" {
 		return true
 	}
-	if _, ok := p.files[name]; ok {
+	if _, ok := p.files.m[name]; ok {
 		return true
 	}
 	return p.isDir(name)
@@ -290,7 +290,7 @@ func (p *phone) isDir(name string) bool {
 		return true
 	}
 	prefix := strings.TrimSuffix(name, "/") + "/"
-	for k := range p.files {
+	for k := range p.files.m {
 		if strings.HasPrefix(k, prefix) {
 			return true
 		}
@@ -301,13 +301,10 @@ func (p *phone) isDir(name string) bool {
 // removeTree removes name and everything below it. The caller holds
 // Driver.mu.
 func (p *phone) removeTree(name string) {
-	delete(p.files, name)
 	prefix := strings.TrimSuffix(name, "/") + "/"
-	for k := range p.files {
-		if strings.HasPrefix(k, prefix) {
-			delete(p.files, k)
-		}
-	}
+	p.files.deleteFunc(func(k string, _ []byte) bool {
+		return k == name || strings.HasPrefix(k, prefix)
+	})
 }
 
 // manifestName is the archive entry that holds a phone's properties and
@@ -351,13 +348,13 @@ func (d *Driver) ExportData(ctx context.Context, phoneID string, include, exclud
 		return nil, fmt.Errorf("sim: export phone %s: %w", phoneID, err)
 	}
 	files := make(map[string][]byte)
-	for k, v := range p.files {
+	for k, v := range p.files.m {
 		if matches(k, include) && !matches(k, exclude) {
 			files[k] = slices.Clone(v)
 		}
 	}
-	m := exportManifest{Version: 1, PhoneID: p.id, ImageID: p.imageID, Properties: maps.Clone(p.property)}
-	for _, pkg := range p.packages {
+	m := exportManifest{Version: 1, PhoneID: p.id, ImageID: p.imageID, Properties: maps.Clone(p.property.m)}
+	for _, pkg := range p.packages.m {
 		if !pkg.System {
 			m.Packages = append(m.Packages, pkg)
 		}
@@ -434,12 +431,12 @@ func (d *Driver) ImportData(ctx context.Context, phoneID string, archive []byte)
 		}
 	}
 	for _, pkg := range m.Packages {
-		if old, ok := p.packages[pkg.Name]; ok && old.System {
+		if old, ok := p.packages.m[pkg.Name]; ok && old.System {
 			continue
 		}
 		pkg.System = false
-		p.packages[pkg.Name] = pkg
+		p.packages.set(pkg.Name, pkg)
 	}
-	maps.Copy(p.property, m.Properties)
+	p.property.copyFrom(m.Properties)
 	return nil
 }

@@ -45,23 +45,23 @@ func (p *phone) shell(out *strings.Builder, args []string) int {
 	switch name {
 	case "getprop":
 		if len(args) == 0 {
-			for _, k := range slices.Sorted(maps.Keys(p.property)) {
-				fmt.Fprintf(out, "[%s]: [%s]\n", k, p.property[k])
+			for _, k := range slices.Sorted(maps.Keys(p.property.m)) {
+				fmt.Fprintf(out, "[%s]: [%s]\n", k, p.property.m[k])
 			}
 			return 0
 		}
-		fmt.Fprintln(out, p.property[args[0]])
+		fmt.Fprintln(out, p.property.m[args[0]])
 		return 0
 	case "setprop":
 		if len(args) != 2 {
 			fmt.Fprintln(out, "usage: setprop NAME VALUE")
 			return 1
 		}
-		if _, ok := p.property[args[0]]; ok && strings.HasPrefix(args[0], "ro.") {
+		if _, ok := p.property.m[args[0]]; ok && strings.HasPrefix(args[0], "ro.") {
 			fmt.Fprintf(out, "setprop: failed to set property '%s' to '%s'\n", args[0], args[1])
 			return 1
 		}
-		p.property[args[0]] = args[1]
+		p.property.set(args[0], args[1])
 		return 0
 	case "pm":
 		return p.pm(out, args)
@@ -95,7 +95,7 @@ func (p *phone) shell(out *strings.Builder, args []string) int {
 		code := 0
 		for _, o := range operands {
 			name := abs(o)
-			if data, ok := p.files[name]; ok {
+			if data, ok := p.files.m[name]; ok {
 				out.Write(data)
 			} else if p.isDir(name) {
 				fmt.Fprintf(out, "cat: %s: Is a directory\n", o)
@@ -135,7 +135,7 @@ func (p *phone) shell(out *strings.Builder, args []string) int {
 		code := 0
 		for _, o := range operands {
 			name := abs(o)
-			if _, isFile := p.files[name]; isFile || (p.isDir(name) && !slices.Contains(flags, "p")) {
+			if _, isFile := p.files.m[name]; isFile || (p.isDir(name) && !slices.Contains(flags, "p")) {
 				fmt.Fprintf(out, "mkdir: '%s': File exists\n", o)
 				code = 1
 				continue
@@ -146,7 +146,7 @@ func (p *phone) shell(out *strings.Builder, args []string) int {
 				continue
 			}
 			if !p.isDir(name) {
-				p.files[name+"/"] = nil
+				p.files.set(name+"/", nil)
 			}
 		}
 		return code
@@ -160,19 +160,19 @@ func (p *phone) shell(out *strings.Builder, args []string) int {
 				continue
 			}
 			if !p.exists(name) {
-				p.files[name] = nil
+				p.files.set(name, nil)
 			}
 		}
 		return code
 	case "id":
-		if p.property["ro.com.cph.non_root"] == "0" {
+		if p.property.m["ro.com.cph.non_root"] == "0" {
 			fmt.Fprintln(out, "uid=0(root) gid=0(root) groups=0(root) context=u:r:su:s0")
 		} else {
 			fmt.Fprintln(out, "uid=2000(shell) gid=2000(shell) groups=2000(shell),1004(input),1007(log),3003(inet) context=u:r:shell:s0")
 		}
 		return 0
 	case "whoami":
-		if p.property["ro.com.cph.non_root"] == "0" {
+		if p.property.m["ro.com.cph.non_root"] == "0" {
 			fmt.Fprintln(out, "root")
 		} else {
 			fmt.Fprintln(out, "shell")
@@ -192,7 +192,7 @@ func (p *phone) shell(out *strings.Builder, args []string) int {
 		return 0
 	case "df":
 		var used int64
-		for k, v := range p.files {
+		for k, v := range p.files.m {
 			if under(k, "/data") {
 				used += int64(len(v))
 			}
@@ -223,8 +223,8 @@ func (p *phone) pm(out *strings.Builder, args []string) int {
 		if len(operands) > 0 {
 			filter = operands[0]
 		}
-		for _, name := range slices.Sorted(maps.Keys(p.packages)) {
-			pkg := p.packages[name]
+		for _, name := range slices.Sorted(maps.Keys(p.packages.m)) {
+			pkg := p.packages.m[name]
 			if slices.Contains(flags, "3") && pkg.System || slices.Contains(flags, "s") && !pkg.System {
 				continue
 			}
@@ -234,7 +234,7 @@ func (p *phone) pm(out *strings.Builder, args []string) int {
 		}
 		return 0
 	case args[0] == "path" && len(args) == 2:
-		pkg, ok := p.packages[args[1]]
+		pkg, ok := p.packages.m[args[1]]
 		if !ok {
 			return 1
 		}
@@ -242,7 +242,7 @@ func (p *phone) pm(out *strings.Builder, args []string) int {
 			fmt.Fprintf(out, "package:/system/app/%s/%s.apk\n", pkg.Name, pkg.Name)
 			return 0
 		}
-		for _, f := range slices.Sorted(maps.Keys(p.files)) {
+		for _, f := range slices.Sorted(maps.Keys(p.files.m)) {
 			if strings.HasPrefix(f, appDir+pkg.Name+"/") && strings.HasSuffix(f, ".apk") {
 				fmt.Fprintf(out, "package:%s\n", f)
 			}
@@ -265,7 +265,7 @@ func (p *phone) pm(out *strings.Builder, args []string) int {
 func (p *phone) children(dir string) []string {
 	prefix := strings.TrimSuffix(dir, "/") + "/"
 	seen := map[string]bool{}
-	for k := range p.files {
+	for k := range p.files.m {
 		rest, ok := strings.CutPrefix(k, prefix)
 		if !ok || rest == "" {
 			continue

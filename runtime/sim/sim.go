@@ -11,6 +11,11 @@
 // Timing is done with the time package only, so tests can run the driver
 // inside a testing/synctest bubble and observe a boot without sleeping.
 //
+// Phones share their driver's default properties, system packages and
+// image files until they change them (copy on write), so a phone nobody
+// touched costs a few hundred bytes: a load tool can run a million of them
+// in one process.
+//
 // Semantics worth knowing:
 //
 //   - Restart boots the phone for Config.BootTime in runtime.StateBooting.
@@ -133,14 +138,26 @@ type Driver struct {
 	rand   *rand.Rand
 	phones map[string]*phone
 	shared sharedState // the server's shared storage; see shared.go
+	image  image       // what every phone starts with; never written
+}
+
+// image is the content every new or wiped phone starts with. Phones share
+// these maps (see cowMap) until they change them.
+type image struct {
+	property map[string]string
+	packages map[string]Package
+	files    map[string][]byte
 }
 
 var _ runtime.Driver = (*Driver)(nil)
 
 // phone is the state of one simulated phone. The ops channel is the
-// phone's operation lock; every other field is guarded by Driver.mu.
+// phone's operation lock; every field, and the creation of ops, is guarded
+// by Driver.mu. The maps are shared with the driver's image and the other
+// phones until the phone changes them (see cowMap); pending and failNext
+// are nil until used.
 type phone struct {
-	ops chan struct{} // holds one token while an operation runs
+	ops chan struct{} // holds one token while an operation runs; made by the first acquire
 
 	id    string
 	name  string
@@ -148,11 +165,11 @@ type phone struct {
 
 	state     runtime.State
 	imageID   string
-	defaults  map[string]string // properties a reset returns to
-	property  map[string]string
+	defaults  cowMap[string, string] // properties a reset returns to
+	property  cowMap[string, string]
 	pending   map[string]string // property changes applied at the next boot
-	packages  map[string]Package
-	files     map[string][]byte
+	packages  cowMap[string, Package]
+	files     cowMap[string, []byte]
 	bootCount int
 	bootedAt  time.Time
 	lastError string
@@ -168,6 +185,7 @@ func New(cfg Config) *Driver {
 		log:         cfg.Logger,
 		rand:        cfg.Rand,
 		phones:      make(map[string]*phone),
+		image:       image{property: DefaultProperties(), packages: systemPackages(), files: imageFiles()},
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
@@ -252,21 +270,18 @@ func (d *Driver) EnsurePhone(ctx context.Context, spec runtime.PhoneSpec) error 
 	if _, ok := d.phones[spec.ID]; ok {
 		return nil
 	}
-	defaults := DefaultProperties()
-	maps.Copy(defaults, spec.Property)
 	p := &phone{
-		ops:      make(chan struct{}, 1),
 		id:       spec.ID,
 		name:     spec.Name,
 		index:    spec.Index,
 		state:    runtime.StateStopped,
 		imageID:  spec.ImageID,
-		defaults: defaults,
-		property: maps.Clone(defaults),
-		packages: systemPackages(),
-		files:    imageFiles(),
-		failNext: make(map[Op]string),
+		defaults: sharedMap(d.image.property),
+		packages: sharedMap(d.image.packages),
+		files:    sharedMap(d.image.files),
 	}
+	p.defaults.copyFrom(spec.Property)
+	p.property = p.defaults.share()
 	if spec.Running {
 		p.state = runtime.StateRunning
 		p.bootCount = 1
@@ -299,7 +314,7 @@ func (d *Driver) boot(ctx context.Context, op Op, id string, opts runtime.Restar
 
 	d.mu.Lock()
 	if op == OpReset {
-		p.wipe(opts.ImageID)
+		p.wipe(&d.image, opts.ImageID)
 	}
 	p.state = runtime.StateBooting
 	failure, injected := d.failure(p, op)
@@ -326,9 +341,9 @@ func (d *Driver) boot(ctx context.Context, op Op, id string, opts runtime.Restar
 	if opts.ImageID != "" {
 		p.imageID = opts.ImageID
 	}
-	maps.Copy(p.property, p.pending)
+	p.property.copyFrom(p.pending)
 	clear(p.pending)
-	maps.Copy(p.property, opts.Property)
+	p.property.copyFrom(opts.Property)
 	p.state = runtime.StateRunning
 	p.bootCount++
 	p.bootedAt = time.Now()
@@ -337,15 +352,15 @@ func (d *Driver) boot(ctx context.Context, op Op, id string, opts runtime.Restar
 	return nil
 }
 
-// wipe returns p to its image, switching to imageID if it is not empty.
-// The caller holds Driver.mu.
-func (p *phone) wipe(imageID string) {
+// wipe returns p to img, switching to imageID if it is not empty. The
+// caller holds Driver.mu.
+func (p *phone) wipe(img *image, imageID string) {
 	if imageID != "" {
 		p.imageID = imageID
 	}
-	p.property = maps.Clone(p.defaults)
-	p.packages = systemPackages()
-	p.files = imageFiles()
+	p.property = p.defaults.share()
+	p.packages = sharedMap(img.packages)
+	p.files = sharedMap(img.files)
 }
 
 // Stop implements runtime.Driver. Stopping a stopped phone succeeds at once
@@ -396,6 +411,9 @@ func (d *Driver) Stop(ctx context.Context, phoneID string) error {
 func (d *Driver) acquire(ctx context.Context, id string) (*phone, func(), error) {
 	d.mu.Lock()
 	p := d.phones[id]
+	if p != nil && p.ops == nil {
+		p.ops = make(chan struct{}, 1)
+	}
 	d.mu.Unlock()
 	if p == nil {
 		return nil, nil, runtime.ErrNoSuchPhone
@@ -460,6 +478,9 @@ func (d *Driver) InjectFailure(phoneID string, op Op, message string) error {
 	if p == nil {
 		return fmt.Errorf("sim: inject failure: phone %s: %w", phoneID, runtime.ErrNoSuchPhone)
 	}
+	if p.failNext == nil {
+		p.failNext = make(map[Op]string)
+	}
 	p.failNext[op] = message
 	return nil
 }
@@ -506,7 +527,7 @@ func (p *phone) info() runtime.PhoneInfo {
 		Index:     p.index,
 		State:     p.state,
 		ImageID:   p.imageID,
-		Property:  maps.Clone(p.property),
+		Property:  maps.Clone(p.property.m),
 		BootCount: p.bootCount,
 		BootedAt:  p.bootedAt,
 		LastError: p.lastError,
@@ -545,7 +566,7 @@ func (d *Driver) InstallPackage(ctx context.Context, phoneID string, pkg Package
 		return fmt.Errorf("sim: install package on phone %s: %w", phoneID, err)
 	}
 	pkg.System = false
-	p.packages[pkg.Name] = pkg
+	p.packages.set(pkg.Name, pkg)
 	return nil
 }
 
@@ -562,7 +583,7 @@ func (d *Driver) Packages(ctx context.Context, phoneID string) ([]Package, error
 	if p == nil {
 		return nil, fmt.Errorf("sim: packages of phone %s: %w", phoneID, runtime.ErrNoSuchPhone)
 	}
-	pkgs := slices.Collect(maps.Values(p.packages))
+	pkgs := slices.Collect(maps.Values(p.packages.m))
 	slices.SortFunc(pkgs, func(a, b Package) int { return strings.Compare(a.Name, b.Name) })
 	return pkgs, nil
 }
@@ -593,7 +614,7 @@ func (d *Driver) WriteFile(ctx context.Context, phoneID, name string, data []byt
 	if err != nil {
 		return fmt.Errorf("sim: write file %s on phone %s: %w", name, phoneID, err)
 	}
-	p.files[name] = slices.Clone(data)
+	p.files.set(name, slices.Clone(data))
 	return nil
 }
 
@@ -615,7 +636,7 @@ func (d *Driver) ReadFile(ctx context.Context, phoneID, name string) ([]byte, er
 	if err != nil {
 		return nil, fmt.Errorf("sim: read file %s on phone %s: %w", name, phoneID, err)
 	}
-	data, ok := p.files[name]
+	data, ok := p.files.m[name]
 	if !ok {
 		return nil, fmt.Errorf("sim: read file %s on phone %s: %w", name, phoneID, fs.ErrNotExist)
 	}
@@ -634,5 +655,5 @@ func (d *Driver) Files(ctx context.Context, phoneID string) ([]string, error) {
 	if p == nil {
 		return nil, fmt.Errorf("sim: files of phone %s: %w", phoneID, runtime.ErrNoSuchPhone)
 	}
-	return slices.Sorted(maps.Keys(p.files)), nil
+	return slices.Sorted(maps.Keys(p.files.m)), nil
 }

@@ -1,0 +1,182 @@
+// Package cphdcmd is the cphd program: configuration from flags and
+// environment, the control plane's start and shutdown, the welcome text and
+// the "cphd admin" commands. cmd/cphd is a thin main around Main; other
+// programs (cph-bench) run the same program in a child process through it.
+//
+// Every flag can also be set through the environment variable named in its
+// help text; a flag given on the command line wins.
+package cphdcmd
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/opencph/opencph/controlplane"
+)
+
+// Main runs cphd as a program's main function does, with the process's
+// environment and standard streams: it serves until SIGINT or SIGTERM and
+// returns the exit status (0 after a clean shutdown or --help, 1 after an
+// error, which it prints to stderr).
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Run(ctx, args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "cphd:", err)
+		return 1
+	}
+	return 0
+}
+
+// Run parses the configuration (args without the program name; getenv
+// supplies the environment), starts the control plane and serves until ctx
+// ends. "admin ..." arguments run an administration command instead.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "admin" {
+		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
+	}
+	cfg, level, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger = logger
+	srv, err := controlplane.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	printWelcome(stdout, srv)
+	select {
+	case <-ctx.Done():
+	case err := <-srv.Err():
+		srv.Close()
+		return err
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// parseConfig reads flags, with environment variables as defaults.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (controlplane.Config, slog.Level, error) {
+	var cfg controlplane.Config
+	fs := flag.NewFlagSet("cphd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	envInt := func(name string, def int) int {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: not an integer", name, v))
+		}
+		return n
+	}
+	envDur := func(name string, def time.Duration) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: not a duration", name, v))
+		}
+		return d
+	}
+	fs.StringVar(&cfg.Listen, "listen", env("CPH_LISTEN", "127.0.0.1:8080"), "address to listen on [CPH_LISTEN]")
+	fs.StringVar(&cfg.DataDir, "data-dir", env("CPH_DATA_DIR", "./cph-data"), "directory of the database and generated secrets [CPH_DATA_DIR]")
+	fs.StringVar(&cfg.ObjectsDir, "objects-dir", env("CPH_OBJECTS_DIR", ""), "where buckets and objects are kept; default <data-dir>/objects; replicas must share it [CPH_OBJECTS_DIR]")
+	fs.StringVar(&cfg.DatabaseURL, "database", env("CPH_DATABASE_URL", ""), "PostgreSQL URL (postgres://...); empty = SQLite in the data dir [CPH_DATABASE_URL]")
+	fs.IntVar(&cfg.SimServers, "sim-servers", envInt("CPH_SIM_SERVERS", 2), "built-in simulated phone servers; 0 = no built-in fleet [CPH_SIM_SERVERS]")
+	fs.IntVar(&cfg.SimPhonesPerServer, "sim-phones-per-server", envInt("CPH_SIM_PHONES_PER_SERVER", 5), "phones per built-in server, set when the server is created [CPH_SIM_PHONES_PER_SERVER]")
+	fs.DurationVar(&cfg.SimBootTime, "sim-boot-time", envDur("CPH_SIM_BOOT_TIME", 3*time.Second), "boot time of a simulated phone [CPH_SIM_BOOT_TIME]")
+	fs.Float64Var(&cfg.SimFailureRate, "sim-failure-rate", 0, "probability (0..1) that a simulated phone operation fails")
+	fs.DurationVar(&cfg.Engine.Lease, "op-lease", envDur("CPH_OP_LEASE", 2*time.Minute), "how long an agent may run an operation before it is handed out again [CPH_OP_LEASE]")
+	fs.DurationVar(&cfg.Engine.PendingTimeout, "op-pending-timeout", envDur("CPH_OP_PENDING_TIMEOUT", 5*time.Minute), "how long an operation may wait for its server's agent before its job fails [CPH_OP_PENDING_TIMEOUT]")
+	serverKey := fs.String("server-key", env("CPH_SERVER_KEY", ""), "64 hex characters: the key that encrypts access-key secrets; default: generated into the data dir (replicas on one database must share it) [CPH_SERVER_KEY]")
+	fs.StringVar(&cfg.AgentEnrollToken, "agent-enroll-token", env("CPH_AGENT_ENROLL_TOKEN", ""), "token with which cph-agent processes enroll new servers; empty = enrollment off [CPH_AGENT_ENROLL_TOKEN]")
+	fs.DurationVar(&cfg.Engine.AgentTTL, "agent-ttl", envDur("CPH_AGENT_TTL", 30*time.Second), "how long an agent may be silent before its server and phones are marked abnormal and its jobs fail [CPH_AGENT_TTL]")
+	logLevel := fs.String("log-level", env("CPH_LOG_LEVEL", "info"), "debug, info, warn or error [CPH_LOG_LEVEL]")
+	cfg.Bootstrap = controlplane.Bootstrap{
+		Domain:   getenv("CPH_BOOTSTRAP_DOMAIN"),
+		User:     getenv("CPH_BOOTSTRAP_USER"),
+		Password: getenv("CPH_BOOTSTRAP_PASSWORD"),
+		Project:  getenv("CPH_BOOTSTRAP_PROJECT"),
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, 0, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, 0, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if len(errs) > 0 {
+		return cfg, 0, errors.Join(errs...)
+	}
+	if *serverKey != "" {
+		key, err := controlplane.ParseServerKey(*serverKey)
+		if err != nil {
+			return cfg, 0, fmt.Errorf("--server-key: %w", err)
+		}
+		cfg.IAM.ServerKey = key
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return cfg, 0, fmt.Errorf("--log-level: %w", err)
+	}
+	switch {
+	case cfg.SimServers < 0:
+		return cfg, 0, errors.New("--sim-servers must not be negative")
+	case cfg.SimPhonesPerServer < 0:
+		return cfg, 0, errors.New("--sim-phones-per-server must not be negative")
+	case cfg.SimBootTime < 0:
+		return cfg, 0, errors.New("--sim-boot-time must not be negative")
+	case cfg.SimFailureRate < 0 || cfg.SimFailureRate > 1:
+		return cfg, 0, errors.New("--sim-failure-rate must be between 0 and 1")
+	}
+	return cfg, level, nil
+}
+
+func printWelcome(w io.Writer, srv *controlplane.Server) {
+	b := srv.Bootstrap()
+	fmt.Fprintf(w, "OpenCPH control plane listening on %s\n\n", srv.URL())
+	fmt.Fprintf(w, "  account (domain): %s\n  user:             %s\n  project:          %s (id %s)\n", b.Domain, b.User, b.Project, b.ProjectID)
+	switch {
+	case b.PasswordFile != "" && b.Created:
+		fmt.Fprintf(w, "  password:         %s   (generated; also saved in %s)\n", b.Password, b.PasswordFile)
+	case b.PasswordFile != "":
+		fmt.Fprintf(w, "  password:         see %s\n", b.PasswordFile)
+	case b.Created:
+		fmt.Fprintf(w, "  password:         the one given in CPH_BOOTSTRAP_PASSWORD\n")
+	default:
+		fmt.Fprintf(w, "  password:         the one set when the account was created\n")
+	}
+	fmt.Fprintf(w, "\nTry it with the CLI:\n")
+	fmt.Fprintf(w, "  export CPH_ENDPOINT=%s CPH_DOMAIN=%s CPH_USER=%s CPH_PROJECT=%s\n", srv.URL(), b.Domain, b.User, b.Project)
+	if b.PasswordFile != "" {
+		fmt.Fprintf(w, "  CPH_PASSWORD=\"$(cat %s)\" go run ./cmd/cph login\n", b.PasswordFile)
+	} else {
+		fmt.Fprintf(w, "  CPH_PASSWORD=... go run ./cmd/cph login\n")
+	}
+	fmt.Fprintf(w, "  go run ./cmd/cph phones list\n\n")
+}

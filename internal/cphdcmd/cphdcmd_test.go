@@ -1,0 +1,28 @@
+package cphdcmd
+
+import (
+	"io"
+	"testing"
+	"time"
+)
+
+func TestConfigFromFlagsAndEnv(t *testing.T) {
+	env := map[string]string{"CPH_LISTEN": "127.0.0.1:9999", "CPH_SIM_SERVERS": "4", "CPH_SIM_BOOT_TIME": "250ms"}
+	getenv := func(k string) string { return env[k] }
+	cfg, _, err := parseConfig([]string{"--sim-servers", "1"}, getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:9999" || cfg.SimServers != 1 || cfg.SimBootTime != 250*time.Millisecond || cfg.SimPhonesPerServer != 5 || cfg.DataDir != "./cph-data" {
+		t.Errorf("config = %+v", cfg)
+	}
+	for _, bad := range [][]string{{"--sim-servers", "-1"}, {"--sim-failure-rate", "2"}, {"extra"}} {
+		if _, _, err := parseConfig(bad, getenv, io.Discard); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	env["CPH_SIM_BOOT_TIME"] = "soon"
+	if _, _, err := parseConfig(nil, getenv, io.Discard); err == nil {
+		t.Error("bad CPH_SIM_BOOT_TIME accepted")
+	}
+}
