@@ -83,12 +83,15 @@ type Engine struct {
 	cfg Config
 	log *slog.Logger
 	hub hub
+
+	touchMu sync.Mutex
+	touched map[string]time.Time // by server/session: last heartbeat written
 }
 
 // New returns an engine over db.
 func New(db *sqlstore.DB, cfg Config) *Engine {
 	cfg.setDefaults()
-	return &Engine{db: db, cfg: cfg, log: cfg.Logger, hub: hub{waiters: map[string]chan struct{}{}}}
+	return &Engine{db: db, cfg: cfg, log: cfg.Logger, hub: hub{waiters: map[string]chan struct{}{}}, touched: map[string]time.Time{}}
 }
 
 // Config returns the engine's effective configuration.
@@ -352,7 +355,7 @@ func (e *Engine) Poll(ctx context.Context, serverID, sessionID string, wait time
 	}
 	deadline := time.Now().Add(wait)
 	for {
-		ok, err := e.db.TouchAgent(ctx, serverID, sessionID)
+		ok, err := e.touch(ctx, serverID, sessionID)
 		if err != nil {
 			return nil, err
 		}
@@ -360,12 +363,20 @@ func (e *Engine) Poll(ctx context.Context, serverID, sessionID string, wait time
 			return nil, ErrSessionGone
 		}
 		woke := e.hub.wait(serverID)
-		ops, err := e.db.ClaimOperations(ctx, serverID, sessionID, e.db.Now().Add(e.cfg.Lease), max)
+		// Look before claiming: the look is a read, which idle agents'
+		// rechecks cost instead of a write.
+		pending, err := e.db.HasPendingOperations(ctx, serverID)
 		if err != nil {
 			return nil, err
 		}
-		if len(ops) > 0 {
-			return ops, nil
+		if pending {
+			ops, err := e.db.ClaimOperations(ctx, serverID, sessionID, e.db.Now().Add(e.cfg.Lease), max)
+			if err != nil {
+				return nil, err
+			}
+			if len(ops) > 0 {
+				return ops, nil
+			}
 		}
 		remaining := time.Until(deadline)
 		if remaining <= 0 {
@@ -381,6 +392,40 @@ func (e *Engine) Poll(ctx context.Context, serverID, sessionID string, wait time
 		}
 		t.Stop()
 	}
+}
+
+// touch records the heartbeat of an agent session, or, when this replica
+// recorded one less than touchEvery ago, only checks that the session is
+// current. It reports false when the session was replaced.
+func (e *Engine) touch(ctx context.Context, serverID, sessionID string) (bool, error) {
+	key := serverID + "/" + sessionID
+	now := time.Now()
+	e.touchMu.Lock()
+	last, seen := e.touched[key]
+	e.touchMu.Unlock()
+	if seen && now.Sub(last) < e.touchEvery() {
+		return e.db.AgentSessionIs(ctx, serverID, sessionID)
+	}
+	ok, err := e.db.TouchAgent(ctx, serverID, sessionID)
+	if err != nil || !ok {
+		e.touchMu.Lock()
+		delete(e.touched, key)
+		e.touchMu.Unlock()
+		return ok, err
+	}
+	e.touchMu.Lock()
+	if len(e.touched) > 100_000 {
+		clear(e.touched) // a bound; entries of ended sessions go here too
+	}
+	e.touched[key] = now
+	e.touchMu.Unlock()
+	return true, nil
+}
+
+// touchEvery is how often a session's heartbeat is written: often enough
+// that a live agent is never taken for silent (AgentTTL).
+func (e *Engine) touchEvery() time.Duration {
+	return min(e.cfg.AgentTTL/6, 5*time.Second)
 }
 
 // Release hands operations claimed by a poll whose answer never reached
@@ -705,9 +750,11 @@ func (e *Engine) Sweep(ctx context.Context) error {
 // phone leaves its transient status) and every phone becomes abnormal.
 func (e *Engine) markDown(ctx context.Context, serverID string, cutoff time.Time) error {
 	var failed int
+	var marked bool
 	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		failed = 0
-		marked, err := tx.MarkServerDown(ctx, serverID, cutoff)
+		var err error
+		marked, err = tx.MarkServerDown(ctx, serverID, cutoff)
 		if err != nil || !marked {
 			return err
 		}
@@ -731,7 +778,7 @@ func (e *Engine) markDown(ctx context.Context, serverID string, cutoff time.Time
 		}
 		return tx.MarkPhonesDown(ctx, serverID)
 	})
-	if err == nil {
+	if err == nil && marked {
 		e.log.Warn("server's agent is silent; server and phones marked abnormal", "server_id", serverID, "failed_operations", failed)
 	}
 	return err

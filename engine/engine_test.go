@@ -451,6 +451,12 @@ func TestSilentAgentMarksServerDown(t *testing.T) {
 	if refused.Jobs[0].ErrorCode != cph.CodeServerUnavailable {
 		t.Errorf("work for a down server: %+v", refused.Jobs[0])
 	}
+	// An agent that was only slow polls again in its old session: the
+	// session is over, so that it starts a new one (and reports its
+	// phones) instead of polling a down server forever.
+	if _, err := e.eng.Poll(ctx, e.server, session, 0, 10); !errors.Is(err, engine.ErrSessionGone) {
+		t.Errorf("poll of the marked-down session: %v, want ErrSessionGone", err)
+	}
 	// The agent returns; its runtime says phone 1 is stopped and knows
 	// nothing of the others.
 	if _, err := e.eng.StartSession(ctx, e.server, map[string]cph.PhoneStatus{e.phones[1]: cph.PhoneStopped}); err != nil {

@@ -29,9 +29,12 @@ func (db *DB) SilentServers(ctx context.Context, cutoff time.Time) ([]string, er
 }
 
 // MarkServerDown makes a normal server whose agent is still silent since
-// cutoff abnormal (2). It reports whether the server was marked.
+// cutoff abnormal (2) and ends its agent's session: an agent that was only
+// slow finds its session gone at its next call, starts a new one, and so
+// brings the server back (MarkServerUp). It reports whether the server was
+// marked.
 func (tx *Tx) MarkServerDown(ctx context.Context, serverID string, cutoff time.Time) (bool, error) {
-	res, err := tx.tx.ExecContext(ctx, `UPDATE servers SET status = $1, updated_at = $2
+	res, err := tx.tx.ExecContext(ctx, `UPDATE servers SET status = $1, updated_at = $2, agent_session = ''
 		WHERE id = $3 AND status = $4 AND last_seen > 0 AND last_seen < $5`,
 		int32(cph.ServerAbnormal), micros(tx.now), serverID, int32(cph.ServerNormal), micros(cutoff))
 	if err != nil {
@@ -106,4 +109,15 @@ func (tx *Tx) ServerStatus(ctx context.Context, serverID string) (cph.ServerStat
 		return 0, notFound(err, "server "+serverID)
 	}
 	return st, nil
+}
+
+// AgentSessionIs reports whether sessionID is the current agent session of
+// serverID, without writing anything.
+func (db *DB) AgentSessionIs(ctx context.Context, serverID, sessionID string) (bool, error) {
+	var current string
+	err := db.db.QueryRowContext(ctx, `SELECT agent_session FROM servers WHERE id = $1`, serverID).Scan(&current)
+	if err != nil {
+		return false, notFound(err, "server "+serverID)
+	}
+	return current != "" && current == sessionID, nil
 }
