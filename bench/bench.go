@@ -101,6 +101,8 @@ type Config struct {
 	// CPHDLogLevel its level (default info, cphd's default).
 	CPHDLog      string
 	CPHDLogLevel string
+	// CPHDPprof, if set, is where cphd serves Go's profiler.
+	CPHDPprof string
 
 	// Target, if set, is the URL of an existing cphd to measure instead of
 	// a child; Domain, User, Password and Project log in to it and
@@ -417,6 +419,9 @@ func (b *run) startCPHD(ctx context.Context, hc *http.Client) (string, error) {
 
 	args := append(append([]string{ChildCPHD, "--listen", "127.0.0.1:0"}, store...),
 		"--sim-servers", "0", "--agent-enroll-token", enrollToken, "--log-level", cfg.CPHDLogLevel)
+	if cfg.CPHDPprof != "" {
+		args = append(args, "--pprof-listen", cfg.CPHDPprof)
+	}
 	b.log.Info("starting cphd", "data_dir", store[1], "database", b.report.Machine.Database, "log", logPath)
 	// On a new database cphd's bootstrap adopts the account as its first.
 	env := childEnv("CPH_BOOTSTRAP_DOMAIN="+b.domain, "CPH_BOOTSTRAP_PASSWORD="+b.password, "CPH_BOOTSTRAP_PROJECT="+b.project)

@@ -69,11 +69,33 @@ type simServer struct {
 // opRecorder collects the dispatch latency of every operation the agents
 // receive: the time from the control plane's acceptance (op.QueuedAt) to
 // the arrival of the poll answer that carried it.
+// It also counts the results the control plane applied, and when the last
+// one was acknowledged.
 type opRecorder struct {
 	missing atomic.Int64 // operations without QueuedAt
 
-	mu  sync.Mutex
-	lat []time.Duration
+	mu          sync.Mutex
+	lat         []time.Duration
+	applied     int
+	lastApplied time.Time
+}
+
+// result is the agents' Config.OnResult.
+func (r *opRecorder) result(_ cph.Operation, applied time.Time) {
+	r.mu.Lock()
+	r.applied++
+	if applied.After(r.lastApplied) {
+		r.lastApplied = applied
+	}
+	r.mu.Unlock()
+}
+
+// appliedSince returns how many results were applied since the last take,
+// and when the last of them was acknowledged.
+func (r *opRecorder) appliedSince() (int, time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.applied, r.lastApplied
 }
 
 // observe is the agents' Config.OnOperation.
@@ -92,6 +114,7 @@ func (r *opRecorder) observe(op cph.Operation, received time.Time) {
 func (r *opRecorder) take() (lat []time.Duration, missing int64) {
 	r.mu.Lock()
 	lat, r.lat = r.lat, nil
+	r.applied, r.lastApplied = 0, time.Time{}
 	r.mu.Unlock()
 	return lat, r.missing.Swap(0)
 }
@@ -274,6 +297,7 @@ func (f *fleet) enroll(ctx context.Context, i, phones int) (*simServer, error) {
 		Logger:       f.agentLog.With("server", name),
 		Version:      "cph-bench",
 		OnOperation:  f.rec.observe,
+		OnResult:     f.rec.result,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bench: agent of %s: %w", name, err)

@@ -57,6 +57,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory for cphd's data, its log and the baseline bodies; default a new temporary directory")
 	fs.BoolVar(&cfg.KeepData, "keep-data", false, "keep the data dir at the end")
 	fs.StringVar(&cfg.CPHDLog, "cphd-log", "", "cphd's log file; default cphd.log in the data dir")
+	fs.StringVar(&cfg.CPHDPprof, "cphd-pprof", "", "address on which cph-bench's cphd serves Go's profiler (its --pprof-listen), e.g. 127.0.0.1:6060")
 	fs.StringVar(&cfg.CPHDLogLevel, "cphd-log-level", "info", "cphd's log level (info logs every API request, as cphd does by default)")
 	fs.StringVar(&cfg.Target, "target", "", "URL of an existing cphd to measure instead of starting one")
 	fs.StringVar(&cfg.Domain, "domain", "", "with --target: account (domain) name")

@@ -137,8 +137,9 @@ type FanoutResult struct {
 	Failed      int            `json:"failed"`
 	FailedCodes map[string]int `json:"failed_codes,omitempty"`
 	Unfinished  int            `json:"unfinished"`
-	// Seconds runs from the first batch request sent until every job was
-	// seen final.
+	// Seconds runs from the first batch request sent until cphd had
+	// applied the last result (acknowledged to the agent that reported
+	// it); the jobs are then read through the API to check they are final.
 	Seconds      float64 `json:"seconds"`
 	OpsPerSecond float64 `json:"operations_per_second"`
 	// Accept is the round trip of the batch requests.
@@ -263,7 +264,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 
 	if f := r.Fanout; f != nil {
 		fmt.Fprintf(&b, "\nFan-out at %d phones: %d batch-restart requests x %d distinct phones, right after the fleet grew;\n", f.Phones, f.Requests, f.PhonesPerRequest)
-		fmt.Fprintf(&b, "jobs polled until final, one request id every 20 ms round-robin (so \"seconds\" may run up to %d ms late)\n", 20*f.Requests)
+		fmt.Fprintf(&b, "seconds: from the first request sent until cphd acknowledged the last result to its agent (each job final then; the jobs API is checked after)\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "operations\tsucceeded\tfailed\trefused\tunfinished\tseconds\tops/s\taccept p50 ms\taccept p99 ms\tdispatch p50 ms\tdispatch p99 ms\tdispatch samples\t")
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%.3f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t\n", f.Operations, f.Succeeded, f.Failed, f.Refused, f.Unfinished,

@@ -305,11 +305,28 @@ func (b *run) fanoutScenario(ctx context.Context, phones int) (*FanoutResult, er
 	}
 	res.Accept = Summarize(Merge(acceptLat))
 
-	// Poll the jobs, one request id at a time, round-robin.
+	// The fan-out ends when the control plane has applied every result:
+	// the agents see each acknowledgement (a job is final once its result
+	// is applied). Then the jobs API must agree: each request's jobs are
+	// read until final, which is not timed.
 	deadline := time.Now().Add(cfg.FanoutTimeout)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for i := 0; len(pending) > 0; i++ {
+	var end time.Time
+	for {
+		n, last := b.fleet.rec.appliedSince()
+		if n >= res.Operations {
+			end = last
+			break
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("fan-out: %w", ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
+	for len(pending) > 0 {
 		if time.Now().After(deadline) {
 			res.Unfinished = 0
 			for _, n := range pending {
@@ -318,56 +335,64 @@ func (b *run) fanoutScenario(ctx context.Context, phones int) (*FanoutResult, er
 			res.FirstError = fmt.Sprintf("%d jobs not final after %s", res.Unfinished, cfg.FanoutTimeout)
 			break
 		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("fan-out: %w", ctx.Err())
-		case <-tick.C:
-		}
-		id := order[i%len(order)]
-		if _, ok := pending[id]; !ok {
-			continue
-		}
-		res.Polls++
-		status, body, _, err := b.api.get(ctx, fmt.Sprintf("%s/v1/%s/cloud-phone/jobs?request_id=%s", b.api.base, b.api.projectID, id))
-		var list jobsAnswer
-		if err == nil && status != http.StatusOK {
-			err = fmt.Errorf("HTTP %d: %.300s", status, body)
-		}
-		if err == nil {
-			err = json.Unmarshal(body, &list)
-		}
-		if err != nil {
-			res.PollErrors++
-			if res.FirstError == "" {
-				res.FirstError = "list jobs: " + err.Error()
+		for _, id := range order {
+			if _, ok := pending[id]; !ok {
+				continue
 			}
-			continue
-		}
-		final := 0
-		for _, j := range list.Jobs {
-			if j.Status.Final() {
-				final++
+			res.Polls++
+			status, body, _, err := b.api.get(ctx, fmt.Sprintf("%s/v1/%s/cloud-phone/jobs?request_id=%s", b.api.base, b.api.projectID, id))
+			var list jobsAnswer
+			if err == nil && status != http.StatusOK {
+				err = fmt.Errorf("HTTP %d: %.300s", status, body)
 			}
-		}
-		if final < pending[id] {
-			continue
-		}
-		delete(pending, id)
-		for _, j := range list.Jobs {
-			switch j.Status {
-			case cph.JobSucceeded:
-				res.Succeeded++
-			case cph.JobFailed:
-				res.Failed++
-				code := "(none)"
-				if j.ErrorCode != nil {
-					code = *j.ErrorCode
+			if err == nil {
+				err = json.Unmarshal(body, &list)
+			}
+			if err != nil {
+				res.PollErrors++
+				if res.FirstError == "" {
+					res.FirstError = "list jobs: " + err.Error()
 				}
-				res.FailedCodes[code]++
+				continue
+			}
+			final := 0
+			for _, j := range list.Jobs {
+				if j.Status.Final() {
+					final++
+				}
+			}
+			if final < pending[id] {
+				continue
+			}
+			delete(pending, id)
+			for _, j := range list.Jobs {
+				switch j.Status {
+				case cph.JobSucceeded:
+					res.Succeeded++
+				case cph.JobFailed:
+					res.Failed++
+					code := "(none)"
+					if j.ErrorCode != nil {
+						code = *j.ErrorCode
+					}
+					res.FailedCodes[code]++
+				}
+			}
+		}
+		if len(pending) > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, fmt.Errorf("fan-out: %w", ctx.Err())
+			case <-time.After(20 * time.Millisecond):
 			}
 		}
 	}
-	elapsed := time.Since(start)
+	if end.IsZero() {
+		// Not every result was seen applied (failures the control plane
+		// decided, a timeout): the end is when the jobs API said final.
+		end = time.Now()
+	}
+	elapsed := end.Sub(start)
 	res.Seconds = elapsed.Seconds()
 	if res.Seconds > 0 {
 		res.OpsPerSecond = float64(res.Succeeded+res.Failed) / res.Seconds

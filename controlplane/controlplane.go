@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sync"
@@ -50,7 +51,10 @@ type Config struct {
 	// AgentEnrollToken, if set, lets cph-agent processes enroll new
 	// servers; without it enrollment is off.
 	AgentEnrollToken string
-	Logger           *slog.Logger
+	// PprofListen, if set, is an address on which Go's profiler
+	// (net/http/pprof, /debug/pprof/...) is served. Keep it on loopback.
+	PprofListen string
+	Logger      *slog.Logger
 }
 
 // Bootstrap names the first account. Empty fields take defaults: domain
@@ -76,6 +80,7 @@ type Server struct {
 	objects objstore.Store
 	ln      net.Listener
 	http    *http.Server
+	pprof   *http.Server // nil unless Config.PprofListen
 	boot    BootstrapResult
 
 	mu      sync.Mutex
@@ -188,6 +193,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			s.errc <- fmt.Errorf("controlplane: serve: %w", err)
 		}
 	}()
+	if cfg.PprofListen != "" {
+		if err := s.servePprof(cfg.PprofListen); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -244,6 +255,9 @@ func (s *Server) Err() <-chan error { return s.errc }
 // ctx ends), stops the agents and the engine, and closes the store.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.cancel()
+	if s.pprof != nil {
+		s.pprof.Close()
+	}
 	err := s.http.Shutdown(ctx)
 	if err != nil {
 		s.http.Close()
@@ -263,4 +277,26 @@ func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	return s.Shutdown(ctx)
+}
+
+// servePprof serves Go's profiler on addr.
+func (s *Server) servePprof(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("controlplane: pprof listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	s.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.log.Info("serving the Go profiler", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_ = s.pprof.Serve(ln) // ends with ErrServerClosed at shutdown
+	}()
+	return nil
 }
