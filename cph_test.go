@@ -78,3 +78,21 @@ func TestErrorCode(t *testing.T) {
 		t.Errorf("AsError of a plain error = %+v", e)
 	}
 }
+
+func TestNewOrderedID(t *testing.T) {
+	prev := cph.NewOrderedID()
+	for range 5 {
+		time.Sleep(2 * time.Millisecond)
+		id := cph.NewOrderedID()
+		if len(id) != 32 || !cph.ValidID(id) || id[12] != '7' {
+			t.Fatalf("id %q: want 32 hex characters of a UUID v7", id)
+		}
+		if id <= prev {
+			t.Errorf("ids made 2 ms apart do not sort by time: %q then %q", prev, id)
+		}
+		prev = id
+	}
+	if a, b := cph.NewOrderedID(), cph.NewOrderedID(); a == b {
+		t.Error("two ids are equal")
+	}
+}

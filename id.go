@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
+	"time"
 )
 
 // NewID returns a new random identifier in the CPH format: 32 lowercase
@@ -13,6 +14,22 @@ func NewID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms.
 	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return hex.EncodeToString(b[:])
+}
+
+// NewOrderedID returns a new identifier in the CPH format that sorts by
+// creation time: a UUID v7 without dashes (48 bits of Unix milliseconds,
+// then random bits). Jobs, operations and request ids use it: rows created
+// together land next to each other in the database's indexes, so writing
+// a batch of them touches few index pages.
+func NewOrderedID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[6:]) // crypto/rand.Read never fails on supported platforms.
+	ms := uint64(time.Now().UnixMilli())
+	b[0], b[1], b[2] = byte(ms>>40), byte(ms>>32), byte(ms>>24)
+	b[3], b[4], b[5] = byte(ms>>16), byte(ms>>8), byte(ms)
+	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
 	return hex.EncodeToString(b[:])
 }

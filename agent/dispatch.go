@@ -223,6 +223,10 @@ func (d *dispatcher) report(ctx context.Context, t *task, res agentproto.Result)
 	}
 }
 
+// resultLinger is how long the result sender waits for more results
+// before it posts what it has.
+const resultLinger = 5 * time.Millisecond
+
 // post reports the result of operation opID under sess and returns its
 // outcome: nil once applied, or the error of the request or of this
 // result (a *ProtocolError with agentproto.CodeNotClaimed when the session
@@ -260,15 +264,21 @@ func (d *dispatcher) sendResults() {
 		case <-d.ctx.Done():
 			return
 		}
+		// Results of operations that run together finish together: wait a
+		// moment for them, so that they travel in one request.
+		linger := time.NewTimer(resultLinger)
 	more:
 		for len(batch) < agentproto.MaxResults {
 			select {
 			case p := <-d.results:
 				batch = append(batch, p)
-			default:
+			case <-linger.C:
+				break more
+			case <-d.ctx.Done():
 				break more
 			}
 		}
+		linger.Stop()
 		// One request per session, in the order the results came.
 		for len(batch) > 0 {
 			sess := batch[0].sess

@@ -173,9 +173,9 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 	if len(b.Phones) > e.cfg.MaxBatch {
 		return nil, cph.ErrTooManyItems("phones", e.cfg.MaxBatch)
 	}
-	acc := &Accepted{RequestID: cph.NewID()}
+	acc := &Accepted{RequestID: cph.NewOrderedID()}
 	var woken []string
-	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+	err := e.db.GroupTx(ctx, func(tx *sqlstore.Tx) error {
 		acc.Jobs = acc.Jobs[:0]
 		woken = woken[:0]
 		if b.ImageID != "" {
@@ -271,7 +271,7 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 				continue
 			}
 			job := &cph.Job{
-				ID: cph.NewID(), RequestID: acc.RequestID, ProjectID: b.ProjectID, Kind: b.Kind, Position: len(jobs),
+				ID: cph.NewOrderedID(), RequestID: acc.RequestID, ProjectID: b.ProjectID, Kind: b.Kind, Position: len(jobs),
 				PhoneID: p.ID, ServerID: p.ServerID, Status: cph.JobRunning, BeginTime: now,
 			}
 			args := b.Args
@@ -281,7 +281,7 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 				}
 			}
 			jobs = append(jobs, job)
-			ops = append(ops, &cph.Operation{ID: cph.NewID(), JobID: job.ID, ServerID: p.ServerID, PhoneID: p.ID, Kind: b.Kind, Args: args})
+			ops = append(ops, &cph.Operation{ID: cph.NewOrderedID(), JobID: job.ID, ServerID: p.ServerID, PhoneID: p.ID, Kind: b.Kind, Args: args})
 			item.JobID = job.ID
 			if !slices.Contains(woken, p.ServerID) {
 				woken = append(woken, p.ServerID)
@@ -385,6 +385,16 @@ func (e *Engine) Poll(ctx context.Context, serverID, sessionID string, wait time
 		t := time.NewTimer(min(remaining, e.cfg.PollRecheck))
 		select {
 		case <-woke:
+			// Work arrived. Batches often come in a burst: wait a moment
+			// so that one claim takes what the next few bring.
+			t.Stop()
+			t = time.NewTimer(claimLinger)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil, nil
+			}
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
@@ -393,6 +403,11 @@ func (e *Engine) Poll(ctx context.Context, serverID, sessionID string, wait time
 		t.Stop()
 	}
 }
+
+// claimLinger is how long a woken poll waits before it claims, so that one
+// claim takes the operations of several batches accepted together. It
+// adds as much to the dispatch latency of a lone operation.
+const claimLinger = 5 * time.Millisecond
 
 // touch records the heartbeat of an agent session, or, when this replica
 // recorded one less than touchEvery ago, only checks that the session is
@@ -495,23 +510,14 @@ type OpResult struct {
 // batch and is returned as err.
 func (e *Engine) ApplyResults(ctx context.Context, serverID, sessionID string, results []OpResult) ([]error, error) {
 	errs := make([]error, len(results))
-	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+	err := e.db.GroupTx(ctx, func(tx *sqlstore.Tx) error {
 		clear(errs)
 		ids := make([]string, 0, len(results))
 		for _, r := range results {
 			ids = append(ids, r.OperationID)
 		}
-		ops, err := tx.OperationsByIDs(ctx, ids)
-		if err != nil {
-			return err
-		}
-		var mine []string
-		for _, r := range results {
-			if op, ok := ops[r.OperationID]; ok && op.ServerID == serverID {
-				mine = append(mine, op.ID)
-			}
-		}
-		done, err := tx.CompleteOperations(ctx, mine, sessionID)
+		// One statement completes what the session holds and returns it.
+		ops, err := tx.CompleteClaimed(ctx, serverID, sessionID, ids)
 		if err != nil {
 			return err
 		}
@@ -523,11 +529,11 @@ func (e *Engine) ApplyResults(ctx context.Context, serverID, sessionID string, r
 		fastPhones := map[fastKey][]string{}
 		for i, r := range results {
 			op := ops[r.OperationID]
-			if op == nil || !done[op.ID] {
+			if op == nil {
 				errs[i] = ErrNotClaimed
 				continue
 			}
-			delete(done, op.ID) // a result repeated in the batch applies once
+			delete(ops, op.ID) // a result repeated in the batch applies once
 			if rule, ok := fastRule(op, r.Result); ok {
 				fastJobs = append(fastJobs, op.JobID)
 				k := fastKey{rule.during, rule.success}

@@ -94,7 +94,7 @@ func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*ServersAcce
 	if len(b.ServerIDs) > e.cfg.MaxBatch {
 		return nil, cph.ErrTooManyItems("server_ids", e.cfg.MaxBatch)
 	}
-	acc := &ServersAccepted{RequestID: cph.NewID()}
+	acc := &ServersAccepted{RequestID: cph.NewOrderedID()}
 	var woken []string
 	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		acc.Jobs, woken = acc.Jobs[:0], woken[:0]
@@ -190,7 +190,7 @@ func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*ServersAcce
 func (e *Engine) queueServerOp(ctx context.Context, tx *sqlstore.Tx, projectID, requestID string, position int, kind cph.OpKind,
 	agentServerID, jobServerID, encodeID string, args json.RawMessage) (string, error) {
 	job := &cph.Job{
-		ID: cph.NewID(), RequestID: requestID, ProjectID: projectID, Kind: kind, Position: position,
+		ID: cph.NewOrderedID(), RequestID: requestID, ProjectID: projectID, Kind: kind, Position: position,
 		ServerID: jobServerID, EncodeServerID: encodeID, Status: cph.JobRunning, BeginTime: cph.NewTime(tx.Now()),
 	}
 	if err := tx.CreateJob(ctx, job); err != nil {
@@ -199,7 +199,7 @@ func (e *Engine) queueServerOp(ctx context.Context, tx *sqlstore.Tx, projectID, 
 	if args == nil {
 		args = json.RawMessage(`{}`)
 	}
-	op := &cph.Operation{ID: cph.NewID(), JobID: job.ID, ServerID: agentServerID, Kind: kind, Args: args}
+	op := &cph.Operation{ID: cph.NewOrderedID(), JobID: job.ID, ServerID: agentServerID, Kind: kind, Args: args}
 	if err := tx.CreateOperation(ctx, op); err != nil {
 		return "", err
 	}
@@ -382,7 +382,7 @@ func (e *Engine) RestartEncodeServers(ctx context.Context, projectID string, ids
 	if len(ids) > e.cfg.MaxBatch {
 		return nil, cph.ErrTooManyItems("encode_server_ids", e.cfg.MaxBatch)
 	}
-	acc := &EncodeAccepted{RequestID: cph.NewID()}
+	acc := &EncodeAccepted{RequestID: cph.NewOrderedID()}
 	var woken []string
 	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		acc.Jobs, woken = acc.Jobs[:0], woken[:0]
@@ -440,11 +440,11 @@ func (e *Engine) RestartEncodeServers(ctx context.Context, projectID string, ids
 // Whole-request errors: CPS.0016 unknown or malformed server, CPS.9001 a
 // server already being deleted. It returns the request and job IDs.
 func (e *Engine) DeleteServers(ctx context.Context, projectID string, ids []string) (requestID, jobID string, err error) {
-	requestID = cph.NewID()
+	requestID = cph.NewOrderedID()
 	var woken []string
 	err = e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		woken = woken[:0]
-		job := &cph.Job{ID: cph.NewID(), RequestID: requestID, ProjectID: projectID, Kind: cph.OpDeleteServer,
+		job := &cph.Job{ID: cph.NewOrderedID(), RequestID: requestID, ProjectID: projectID, Kind: cph.OpDeleteServer,
 			Status: cph.JobRunning, BeginTime: cph.NewTime(tx.Now())}
 		if err := tx.CreateJob(ctx, job); err != nil {
 			return err
@@ -471,7 +471,7 @@ func (e *Engine) DeleteServers(ctx context.Context, projectID string, ids []stri
 			if _, err := tx.SetServerStatus(ctx, srv.ID, nil, cph.ServerDeleting); err != nil {
 				return err
 			}
-			op := &cph.Operation{ID: cph.NewID(), JobID: job.ID, ServerID: srv.ID, Kind: cph.OpDeleteServer, Args: json.RawMessage(`{}`)}
+			op := &cph.Operation{ID: cph.NewOrderedID(), JobID: job.ID, ServerID: srv.ID, Kind: cph.OpDeleteServer, Args: json.RawMessage(`{}`)}
 			if err := tx.CreateOperation(ctx, op); err != nil {
 				return err
 			}
@@ -686,7 +686,7 @@ func createPhones(ctx context.Context, tx *sqlstore.Tx, srv *cph.Server, spec Se
 // busy, CPS.0028 phone flavor not for this server flavor, CPS.0030
 // unusable image. It returns the request and job IDs.
 func (e *Engine) ChangeServer(ctx context.Context, serverID string, spec ServerSpec) (requestID, jobID string, err error) {
-	requestID = cph.NewID()
+	requestID = cph.NewOrderedID()
 	err = e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		srv, err := tx.ServerByID(ctx, spec.ProjectID, serverID)
 		if errors.Is(err, sqlstore.ErrNotFound) {

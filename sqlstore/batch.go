@@ -26,23 +26,24 @@ func (tx *Tx) PhoneBriefs(ctx context.Context, projectID string, ids []string) (
 	if len(ids) == 0 {
 		return out, nil
 	}
-	args := make([]any, 0, len(ids)+1)
-	args = append(args, projectID)
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	rows, err := tx.tx.QueryContext(ctx, `SELECT id, server_id, status FROM phones WHERE project_id = $1 AND id IN (`+
-		placeholders(2, len(ids))+`)`, args...)
+	// By id alone, and the project checked here: with the project in the
+	// query, SQLite may walk the project's index (every phone of the
+	// project) instead of looking the ids up.
+	rows, err := tx.tx.QueryContext(ctx, `SELECT id, project_id, server_id, status FROM phones WHERE id IN (`+
+		placeholders(1, len(ids))+`)`, anys(ids)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: read phones: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var p PhoneBrief
-		if err := rows.Scan(&p.ID, &p.ServerID, &p.Status); err != nil {
+		var project string
+		if err := rows.Scan(&p.ID, &project, &p.ServerID, &p.Status); err != nil {
 			return nil, fmt.Errorf("sqlstore: read phones: %w", err)
 		}
-		out[p.ID] = p
+		if project == projectID {
+			out[p.ID] = p
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: read phones: %w", err)
@@ -157,39 +158,24 @@ func insertRows(ctx context.Context, tx *Tx, head string, cols int, tail string,
 	return nil
 }
 
-// OperationsByIDs returns, by id, the operations among ids that exist.
-func (tx *Tx) OperationsByIDs(ctx context.Context, ids []string) (map[string]*OperationRecord, error) {
+// CompleteClaimed marks done each of the operations ids that belongs to
+// serverID and is claimed by sessionID, and returns them, by id, as they
+// were claimed (State is OpDone).
+func (tx *Tx) CompleteClaimed(ctx context.Context, serverID, sessionID string, ids []string) (map[string]*OperationRecord, error) {
 	out := make(map[string]*OperationRecord, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	ops, err := queryOps(ctx, tx.tx, `SELECT `+opCols+` FROM operations WHERE id IN (`+placeholders(1, len(ids))+`)`, anys(ids)...)
+	args := append([]any{serverID, sessionID}, anys(ids)...)
+	ops, err := queryOps(ctx, tx.tx, `UPDATE operations SET state = 'done', lease_until = 0
+		WHERE state = 'claimed' AND server_id = $1 AND session_id = $2 AND id IN (`+placeholders(3, len(ids))+`) RETURNING `+opCols, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: read operations: %w", err)
+		return nil, fmt.Errorf("sqlstore: complete operations: %w", err)
 	}
 	for _, op := range ops {
 		out[op.ID] = op
 	}
 	return out, nil
-}
-
-// CompleteOperations marks done each of the operations ids that is
-// claimed by sessionID, and returns the ids it changed.
-func (tx *Tx) CompleteOperations(ctx context.Context, ids []string, sessionID string) (map[string]bool, error) {
-	done := make(map[string]bool, len(ids))
-	if len(ids) == 0 {
-		return done, nil
-	}
-	args := append([]any{sessionID}, anys(ids)...)
-	rows, err := tx.tx.QueryContext(ctx, `UPDATE operations SET state = 'done', lease_until = 0
-		WHERE state = 'claimed' AND session_id = $1 AND id IN (`+placeholders(2, len(ids))+`) RETURNING id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: complete operations: %w", err)
-	}
-	if err := collectIDs(rows, done); err != nil {
-		return nil, fmt.Errorf("sqlstore: complete operations: %w", err)
-	}
-	return done, nil
 }
 
 // SucceedJobs marks the running jobs among ids succeeded.

@@ -159,13 +159,20 @@ func (tx *Tx) StartAgentSession(ctx context.Context, serverID, sessionID string)
 // TouchAgent records that the agent session of serverID is alive. It
 // reports false when sessionID is no longer the server's current session.
 func (db *DB) TouchAgent(ctx context.Context, serverID, sessionID string) (bool, error) {
-	res, err := db.db.ExecContext(ctx, `UPDATE servers SET last_seen = $1 WHERE id = $2 AND agent_session = $3`,
-		micros(db.Now()), serverID, sessionID)
+	var n int64
+	err := db.GroupTx(ctx, func(tx *Tx) error {
+		res, err := tx.tx.ExecContext(ctx, `UPDATE servers SET last_seen = $1 WHERE id = $2 AND agent_session = $3`,
+			micros(tx.now), serverID, sessionID)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: touch agent: %w", err)
 	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	return n > 0, nil
 }
 
 // ServerByID returns the server of projectID with that id, or ErrNotFound.

@@ -176,7 +176,7 @@ func queryOps(ctx context.Context, qr querier, q string, args ...any) ([]*Operat
 // claim counts as one attempt.
 func (db *DB) ClaimOperations(ctx context.Context, serverID, sessionID string, leaseUntil time.Time, max int) ([]*OperationRecord, error) {
 	var ops []*OperationRecord
-	err := db.Tx(ctx, func(tx *Tx) error {
+	err := db.GroupTx(ctx, func(tx *Tx) error {
 		var err error
 		ops, err = queryOps(ctx, tx.tx, `UPDATE operations SET state = 'claimed', session_id = $1, lease_until = $2, attempts = attempts + 1
 		WHERE state = 'pending' AND id IN (

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,5 +87,51 @@ func testChangeVersions(t *testing.T, db *sqlstore.DB) {
 	}
 	if auth() == a1 {
 		t.Error("a revocation did not move the auth version")
+	}
+}
+
+// testGroupTx runs many GroupTx calls at once, some failing and one
+// panicking: each failure undoes only its own changes.
+func testGroupTx(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	f := newFixture(t, db, "group", 40)
+	errBoom := errors.New("boom")
+	var wg sync.WaitGroup
+	errs := make([]error, len(f.phones))
+	for i, p := range f.phones {
+		wg.Go(func() {
+			errs[i] = db.GroupTx(ctx, func(tx *sqlstore.Tx) error {
+				if _, err := tx.SetPhoneStatus(ctx, p.ID, []cph.PhoneStatus{cph.PhoneRunning}, cph.PhoneStopped); err != nil {
+					return err
+				}
+				switch i % 10 {
+				case 3:
+					return errBoom
+				case 7:
+					panic("boom")
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	for i, p := range f.phones {
+		got, err := db.PhoneByID(ctx, f.project.ID, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch i % 10 {
+		case 3, 7:
+			if errs[i] == nil || got.Status != cph.PhoneRunning {
+				t.Errorf("call %d failed: error %v, phone status %d; want an error and the change undone", i, errs[i], got.Status)
+			}
+			if i%10 == 3 && !errors.Is(errs[i], errBoom) {
+				t.Errorf("call %d: error %v, want its own", i, errs[i])
+			}
+		default:
+			if errs[i] != nil || got.Status != cph.PhoneStopped {
+				t.Errorf("call %d: error %v, phone status %d; want committed", i, errs[i], got.Status)
+			}
+		}
 	}
 }

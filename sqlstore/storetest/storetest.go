@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 		{"ListImagesFilters", testListImagesFilters},
 		{"ReassignServer", testReassignServer},
 		{"ChangesMoveVersions", testChangeVersions},
+		{"GroupTxUndoesOnlyFailures", testGroupTx},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
