@@ -175,7 +175,7 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 	}
 	acc := &Accepted{RequestID: cph.NewOrderedID()}
 	var woken []string
-	err := e.db.GroupTx(ctx, func(tx *sqlstore.Tx) error {
+	err := e.db.BulkTx(ctx, func(tx *sqlstore.Tx) error {
 		acc.Jobs = acc.Jobs[:0]
 		woken = woken[:0]
 		if b.ImageID != "" {

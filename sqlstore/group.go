@@ -14,8 +14,12 @@ import (
 // runs share the next one: each runs in its own savepoint, so one that
 // fails is undone alone, and all commit together.
 
-// maxGroup is the most calls that share one transaction.
-const maxGroup = 64
+// maxGroup is the most calls that share one transaction; maxBulk the most
+// of them made with BulkTx.
+const (
+	maxGroup = 64
+	maxBulk  = 2
+)
 
 // errClosed is returned by GroupTx once the store is closed.
 var errClosed = errors.New("sqlstore: store closed")
@@ -32,6 +36,7 @@ type grouper struct {
 	once     sync.Once
 	stopOnce sync.Once
 	calls    chan *groupCall
+	bulk     chan *groupCall
 	stop     chan struct{}
 	wg       sync.WaitGroup
 }
@@ -42,14 +47,29 @@ type grouper struct {
 // commit together with theirs. GroupTx returns fn's error, or the error
 // of the shared commit. fn must not keep anything from tx past its return.
 func (db *DB) GroupTx(ctx context.Context, fn func(*Tx) error) error {
+	return db.queue(ctx, fn, false)
+}
+
+// BulkTx is GroupTx for a call that writes much (a batch of a hundred
+// phones): at most a couple of them share a transaction, so that the
+// small calls in it (claims, results) are not held up long.
+func (db *DB) BulkTx(ctx context.Context, fn func(*Tx) error) error {
+	return db.queue(ctx, fn, true)
+}
+
+func (db *DB) queue(ctx context.Context, fn func(*Tx) error, bulk bool) error {
 	g := &db.group
 	g.once.Do(func() { db.startGroup() })
 	if g.calls == nil {
 		return errClosed // closed before the first call
 	}
 	c := &groupCall{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	ch := g.calls
+	if bulk {
+		ch = g.bulk
+	}
 	select {
-	case g.calls <- c:
+	case ch <- c:
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-g.stop:
@@ -65,6 +85,7 @@ func (db *DB) GroupTx(ctx context.Context, fn func(*Tx) error) error {
 func (db *DB) startGroup() {
 	g := &db.group
 	g.calls = make(chan *groupCall)
+	g.bulk = make(chan *groupCall)
 	g.stop = make(chan struct{})
 	n := 1
 	if db.engine == Postgres {
@@ -93,9 +114,13 @@ func (db *DB) commit() {
 	g := &db.group
 	for {
 		var batch []*groupCall
+		bulk := 0
 		select {
 		case c := <-g.calls:
 			batch = append(batch, c)
+		case c := <-g.bulk:
+			batch = append(batch, c)
+			bulk++
 		case <-g.stop:
 			return
 		}
@@ -104,6 +129,16 @@ func (db *DB) commit() {
 			select {
 			case c := <-g.calls:
 				batch = append(batch, c)
+				continue
+			default:
+			}
+			if bulk >= maxBulk {
+				break
+			}
+			select {
+			case c := <-g.bulk:
+				batch = append(batch, c)
+				bulk++
 			default:
 				break more
 			}
@@ -131,6 +166,7 @@ func (db *DB) runGroup(batch []*groupCall) {
 				errs[i] = err
 				continue
 			}
+			tx.now = db.Now().UTC() // each call's own time, as in a Tx of its own
 			if _, err := tx.tx.ExecContext(ctx, `SAVEPOINT grouped`); err != nil {
 				return fmt.Errorf("sqlstore: savepoint: %w", err)
 			}

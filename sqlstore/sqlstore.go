@@ -70,6 +70,9 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// 4 MiB of page cache per connection (twice SQLite's default): the
+	// job engine's writes find more of the pages they change in memory.
+	q.Add("_pragma", "cache_size(-4000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
