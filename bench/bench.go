@@ -82,6 +82,11 @@ type Config struct {
 	// (default 10m).
 	FanoutRequests int
 	FanoutTimeout  time.Duration
+	// FanoutLayout says which phones each batch restarts: "spread" (the
+	// default) takes one phone per server in turn, so a batch touches up
+	// to 100 servers; "grouped" takes the phones server by server, so a
+	// batch stays on one server.
+	FanoutLayout string
 	// EnrollConcurrency is how many enrollments run at once (default 4).
 	EnrollConcurrency int
 
@@ -161,6 +166,12 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.IdleDuration = 3 * time.Second
 	}
 	cfg.FanoutRequests = orInt(cfg.FanoutRequests, 20)
+	if cfg.FanoutLayout == "" {
+		cfg.FanoutLayout = "spread"
+	}
+	if cfg.FanoutLayout != "spread" && cfg.FanoutLayout != "grouped" {
+		return cfg, fmt.Errorf("bench: fan-out layout %q: want spread or grouped", cfg.FanoutLayout)
+	}
 	cfg.FanoutTimeout = orDur(cfg.FanoutTimeout, 10*time.Minute)
 	cfg.EnrollConcurrency = orInt(cfg.EnrollConcurrency, 4)
 	if len(cfg.Scenarios) == 0 {

@@ -310,6 +310,20 @@ func (f *fleet) enroll(ctx context.Context, i, phones int) (*simServer, error) {
 	return &simServer{id: id.ServerID, name: name, phones: phones, drv: drv}, nil
 }
 
+// grouped returns n distinct phones taken server by server.
+func (f *fleet) grouped(n int) []string {
+	out := make([]string, 0, n)
+	for _, s := range f.servers {
+		for _, id := range s.drv.phoneIDs() {
+			if len(out) == n {
+				return out
+			}
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // spread returns n distinct phones taken round-robin over the servers:
 // the first phone of every server, then the second, and so on.
 func (f *fleet) spread(n int) []string {

@@ -50,6 +50,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	fs.DurationVar(&cfg.IdleDuration, "idle-duration", 3*time.Second, "how long the fleet sits idle after each growth while cphd's and the agents' CPU use is measured; negative = skip")
 	scenarios := fs.String("scenarios", "list,fanout,token", "what to measure: list, fanout, token (comma-separated)")
 	fs.IntVar(&cfg.FanoutAt, "fanout-at", 0, "fleet size (one of --sizes) at which the fan-out runs; 0 = the largest")
+	fs.StringVar(&cfg.FanoutLayout, "fanout-layout", "spread", "which phones a batch restarts: spread (one per server in turn, up to 100 servers a batch) or grouped (server by server)")
 	fs.IntVar(&cfg.FanoutRequests, "fanout-requests", 20, "batch-restart requests of the fan-out, 100 distinct phones each")
 	fs.DurationVar(&cfg.FanoutTimeout, "fanout-timeout", 10*time.Minute, "how long to wait for the fan-out's jobs")
 	fs.IntVar(&cfg.EnrollConcurrency, "enroll-concurrency", 4, "enrollments at once while the fleet grows")

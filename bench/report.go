@@ -124,6 +124,8 @@ type FanoutResult struct {
 	Phones           int `json:"phones"`
 	Requests         int `json:"requests"`
 	PhonesPerRequest int `json:"phones_per_request"`
+	// Layout is how the batches pick their phones: spread or grouped.
+	Layout string `json:"layout"`
 	// Operations is the number of jobs accepted; Refused the phones the
 	// batches refused; RequestErrors the batch requests that failed.
 	Operations    int `json:"operations"`
@@ -263,7 +265,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 
 	if f := r.Fanout; f != nil {
-		fmt.Fprintf(&b, "\nFan-out at %d phones: %d batch-restart requests x %d distinct phones, right after the fleet grew;\n", f.Phones, f.Requests, f.PhonesPerRequest)
+		layout := "each batch spread over up to 100 servers"
+		if f.Layout == "grouped" {
+			layout = "each batch on one server"
+		}
+		fmt.Fprintf(&b, "\nFan-out at %d phones: %d batch-restart requests x %d distinct phones (%s), right after the fleet grew;\n", f.Phones, f.Requests, f.PhonesPerRequest, layout)
 		fmt.Fprintf(&b, "seconds: from the first request sent until cphd acknowledged the last result to its agent (each job final then; the jobs API is checked after)\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "operations\tsucceeded\tfailed\trefused\tunfinished\tseconds\tops/s\taccept p50 ms\taccept p99 ms\tdispatch p50 ms\tdispatch p99 ms\tdispatch samples\t")

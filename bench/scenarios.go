@@ -214,7 +214,10 @@ func (b *run) fanoutScenario(ctx context.Context, phones int) (*FanoutResult, er
 		b.note("fan-out: %d phones hold only %d distinct batches of %d, not %d", phones, requests, perRequest, cfg.FanoutRequests)
 	}
 	ids := b.fleet.spread(requests * perRequest)
-	res := &FanoutResult{Phones: phones, Requests: requests, PhonesPerRequest: perRequest, FailedCodes: map[string]int{}, RefusedCodes: map[string]int{}}
+	if cfg.FanoutLayout == "grouped" {
+		ids = b.fleet.grouped(requests * perRequest)
+	}
+	res := &FanoutResult{Phones: phones, Requests: requests, PhonesPerRequest: perRequest, Layout: cfg.FanoutLayout, FailedCodes: map[string]int{}, RefusedCodes: map[string]int{}}
 	bodies := make([][]byte, requests)
 	for i := range bodies {
 		var refs struct {

@@ -18,7 +18,7 @@ import (
 // of them made with BulkTx.
 const (
 	maxGroup = 64
-	maxBulk  = 2
+	maxBulk  = 1
 )
 
 // errClosed is returned by GroupTx once the store is closed.
