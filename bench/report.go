@@ -88,6 +88,11 @@ type SizeResult struct {
 	ListFirst     *LoadResult `json:"list_first,omitempty"`
 	DeepOffset    int         `json:"deep_offset,omitempty"`
 	ListDeep      *LoadResult `json:"list_deep,omitempty"`
+	// ListChanging is list-first while phones keep changing: one client
+	// restarts phones one request after another (RestartsPerSecond), and
+	// every change makes cphd read the page from the database again.
+	ListChanging      *LoadResult `json:"list_first_while_changing,omitempty"`
+	RestartsPerSecond float64     `json:"restarts_per_second,omitempty"`
 	// Baseline is the same load against a static server answering the
 	// first page's bytes.
 	Baseline       *LoadResult `json:"baseline,omitempty"`
@@ -251,6 +256,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 			}
 			loadRow("list-first (offset 0)", s.Phones, s.ListFirst)
 			addErrs(fmt.Sprintf("list-first at %d phones", s.Phones), s.ListFirst)
+			if s.ListChanging != nil {
+				loadRow(fmt.Sprintf("list-first, %.0f restarts/s", s.RestartsPerSecond), s.Phones, s.ListChanging)
+				addErrs(fmt.Sprintf("list-first while changing at %d phones", s.Phones), s.ListChanging)
+			}
 			if s.ListDeep != nil {
 				loadRow(fmt.Sprintf("list-deep (offset %d)", s.DeepOffset), s.Phones, s.ListDeep)
 				addErrs(fmt.Sprintf("list-deep at %d phones", s.Phones), s.ListDeep)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opencph/opencph"
@@ -124,6 +125,33 @@ func (b *run) listScenario(ctx context.Context, r *SizeResult) error {
 	}
 	r.ListCount = page.Count
 	r.ListBodyBytes = len(body)
+
+	// The first page again while one client restarts phones, one request
+	// after another: every change makes cphd read the page anew.
+	b.log.Info("list: first page while phones restart", "phones", r.Phones)
+	churnCtx, stopChurn := context.WithCancel(ctx)
+	var restarts atomic.Int64
+	churned := make(chan struct{})
+	go func() {
+		defer close(churned)
+		ids := b.fleet.spread(min(1000, r.Phones))
+		url := fmt.Sprintf("%s/v1/%s/cloud-phone/phones/batch-restart", b.api.base, b.api.projectID)
+		for i := 0; churnCtx.Err() == nil && len(ids) > 0; i++ {
+			body := fmt.Appendf(nil, `{"phones":[{"phone_id":%q}]}`, ids[i%len(ids)])
+			if status, _, _, err := b.api.post(churnCtx, url, body); err == nil && status == http.StatusOK {
+				restarts.Add(1)
+			}
+		}
+	}()
+	churnStart := time.Now()
+	r.ListChanging, err = runLoad(ctx, b.api.getLoad(cfg, b.api.phonesURL(0), nil))
+	churnTime := time.Since(churnStart)
+	stopChurn()
+	<-churned
+	if err != nil {
+		return fmt.Errorf("list-first while phones restart: %w", err)
+	}
+	r.RestartsPerSecond = float64(restarts.Load()) / churnTime.Seconds()
 
 	r.DeepOffset = deepOffset(r.Phones)
 	b.log.Info("list: deep page", "phones", r.Phones, "offset", r.DeepOffset)

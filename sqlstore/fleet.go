@@ -249,13 +249,18 @@ func scanPhone(row interface{ Scan(...any) error }) (*cph.Phone, error) {
 	if err != nil {
 		return nil, err
 	}
+	return scannedPhone(&p, vnc, created, updated), nil
+}
+
+// scannedPhone completes p with the columns that need converting.
+func scannedPhone(p *cph.Phone, vnc bool, created, updated int64) *cph.Phone {
 	p.VNCEnable = "false"
 	if vnc {
 		p.VNCEnable = "true"
 	}
 	p.CreateTime = cph.NewTime(fromMicros(created))
 	p.UpdateTime = cph.NewTime(fromMicros(updated))
-	return &p, nil
+	return p
 }
 
 // CreatePhone inserts a phone.
@@ -334,13 +339,7 @@ func scanListedPhone(row interface{ Scan(...any) error }) (*cph.Phone, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.VNCEnable = "false"
-	if vnc {
-		p.VNCEnable = "true"
-	}
-	p.CreateTime = cph.NewTime(fromMicros(created))
-	p.UpdateTime = cph.NewTime(fromMicros(updated))
-	return &p, nil
+	return scannedPhone(&p, vnc, created, updated), nil
 }
 
 // addPhoneCount adds delta to the number of phones of projectID.
