@@ -51,15 +51,30 @@ func (s *Server) phonePage(ctx context.Context, f cph.PhoneFilter) (phonePage, e
 			return page, nil
 		}
 	}
+	if !ok {
+		return s.readPhonePage(ctx, f)
+	}
+	// Requests that miss together read the page once.
+	v, err, _ := s.pageReads.Do(fmt.Sprintf("%d/%s", version, key), func() (any, error) {
+		page, err := s.readPhonePage(context.WithoutCancel(ctx), f)
+		if err == nil {
+			s.pages.Put(key, version, page)
+		}
+		return page, err
+	})
+	if err != nil {
+		return phonePage{}, err
+	}
+	return v.(phonePage), nil
+}
+
+// readPhonePage reads the page of phones f selects from the database.
+func (s *Server) readPhonePage(ctx context.Context, f cph.PhoneFilter) (phonePage, error) {
 	phones, total, err := s.db.ListPhones(ctx, f)
 	if err != nil {
 		return phonePage{}, err
 	}
-	page := phonePage{total: total, phones: appendPhones(nil, phones)}
-	if ok {
-		s.pages.Put(key, version, page)
-	}
-	return page, nil
+	return phonePage{total: total, phones: appendPhones(nil, phones)}, nil
 }
 
 // phoneFilterKey identifies a phone list query.

@@ -27,6 +27,7 @@ import (
 	"github.com/opencph/opencph/internal/vcache"
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/sqlstore"
+	"golang.org/x/sync/singleflight"
 )
 
 // maxBodyBytes is the largest request body accepted.
@@ -59,6 +60,8 @@ type Server struct {
 	cfg    Config
 	// pages caches phone list pages for one version of the phone data.
 	pages *vcache.Cache[string, phonePage]
+	// pageReads lets concurrent misses of one page share one read.
+	pageReads singleflight.Group
 }
 
 // Phone list cache bounds: about 56 KiB a page of 100.
