@@ -63,9 +63,6 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlstore: create data dir: %w", err)
 	}
-	if err := createSQLite(ctx, path); err != nil {
-		return nil, err
-	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -88,36 +85,6 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
-}
-
-// sqlitePageSize is the page size of new SQLite databases. The job
-// engine's writes change small rows at scattered places (a phone's status,
-// an operation's state), and SQLite writes each changed page whole, twice
-// (to the WAL, then to the database): pages smaller than the default 4096
-// bytes write less for the same changes.
-const sqlitePageSize = 1024
-
-// createSQLite creates the database file at path with sqlitePageSize
-// pages, unless it exists. (The page size can only be set before the
-// database's first table, and not in WAL mode.)
-func createSQLite(ctx context.Context, path string) error {
-	if _, err := os.Stat(path); err == nil {
-		return nil
-	}
-	raw, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		return fmt.Errorf("sqlstore: create %s: %w", path, err)
-	}
-	defer raw.Close()
-	for _, stmt := range []string{
-		fmt.Sprintf("PRAGMA page_size = %d", sqlitePageSize),
-		`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
-	} {
-		if _, err := raw.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("sqlstore: create %s: %w", path, err)
-		}
-	}
-	return nil
 }
 
 // defaultNow is the store's clock: the current time in UTC.
