@@ -11,6 +11,7 @@ package aksk
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -47,7 +48,14 @@ var (
 	ErrDate        = errors.New("aksk: X-Sdk-Date missing, unsigned or malformed")
 	ErrSignature   = errors.New("aksk: signature mismatch")
 	ErrTemporaryAK = errors.New("aksk: temporary credentials are not supported")
+	// ErrPayload means X-Sdk-Content-Sha256 is repeated, not signed, or
+	// does not match the body received.
+	ErrPayload = errors.New("aksk: payload hash not signed or not matching the body")
 )
+
+// MaxAccessLen bounds the Access field of an Authorization header; real
+// access keys are 20 characters.
+const MaxAccessLen = 128
 
 // Authorization is a parsed Authorization header.
 type Authorization struct {
@@ -78,16 +86,23 @@ func ParseAuthorization(header string) (*Authorization, error) {
 		if !ok {
 			return nil, ErrMalformed
 		}
+		var field *string
 		switch k {
 		case "Access":
-			a.Access = v
+			field = &a.Access
 		case "SignedHeaders":
-			a.SignedHeaders = v
+			field = &a.SignedHeaders
 		case "Signature":
-			a.Signature = v
+			field = &a.Signature
+		default:
+			continue
 		}
+		if *field != "" {
+			return nil, ErrMalformed // a repeated field is ambiguous
+		}
+		*field = v
 	}
-	if a.Access == "" || a.SignedHeaders == "" || a.Signature == "" {
+	if a.Access == "" || a.SignedHeaders == "" || a.Signature == "" || len(a.Access) > MaxAccessLen {
 		return nil, ErrMalformed
 	}
 	return &a, nil
@@ -141,8 +156,20 @@ func canonicalQuery(q url.Values) string {
 }
 
 // CanonicalRequest builds the canonical request of r over the given signed
-// header list (lowercase names joined by ';') and body.
+// header list (lowercase names joined by ';') and body. The payload hash
+// is the X-Sdk-Content-Sha256 header's value when it is present, else the
+// SHA-256 of body.
 func CanonicalRequest(r *http.Request, body []byte, signedHeaders string) string {
+	payload := r.Header.Get(HeaderContentSha256)
+	if payload == "" {
+		sum := sha256.Sum256(body)
+		payload = hex.EncodeToString(sum[:])
+	}
+	return canonicalRequest(r, payload, signedHeaders)
+}
+
+// canonicalRequest builds the canonical request with the given payload hash.
+func canonicalRequest(r *http.Request, payload, signedHeaders string) string {
 	var hs []string
 	for _, name := range strings.Split(signedHeaders, ";") {
 		var vals []string
@@ -155,11 +182,6 @@ func CanonicalRequest(r *http.Request, body []byte, signedHeaders string) string
 		for _, v := range vals {
 			hs = append(hs, name+":"+strings.TrimSpace(v))
 		}
-	}
-	payload := r.Header.Get(HeaderContentSha256)
-	if payload == "" {
-		sum := sha256.Sum256(body)
-		payload = hex.EncodeToString(sum[:])
 	}
 	return strings.Join([]string{r.Method, canonicalURI(r.URL.Path), canonicalQuery(r.URL.Query()),
 		strings.Join(hs, "\n") + "\n", signedHeaders, payload}, "\n")
@@ -207,28 +229,113 @@ func Sign(r *http.Request, body []byte, ak, sk string, now time.Time) {
 
 // Verify checks the signature of r (whose body is body) made with secret
 // key sk, at server time now. It does not look up keys: parse the header
-// with ParseAuthorization first to learn the access key.
+// with ParseAuthorization first to learn the access key. It is
+// VerifyHeaders followed, when needed, by Pending.VerifyBody.
 func Verify(r *http.Request, body []byte, auth *Authorization, sk string, now time.Time) error {
-	if r.Header.Get(HeaderSecurityToken) != "" {
-		return ErrTemporaryAK
+	p, err := VerifyHeaders(r, auth, sk, now)
+	if err != nil {
+		return err
 	}
-	signed := strings.Split(auth.SignedHeaders, ";")
-	hasDate := false
-	for _, h := range signed {
-		if h == "x-sdk-date" {
+	if p.NeedsBody() {
+		sum := sha256.Sum256(body)
+		return p.VerifyBody(sum[:])
+	}
+	return nil
+}
+
+// Pending is a signature check of which the part that needs no body is
+// done. A server uses it to authenticate a request before reading the
+// body: when the client declared the payload hash (X-Sdk-Content-Sha256,
+// which must then be signed), the signature is checked at once and only
+// the body's hash remains to compare; without the header the signature
+// covers the body's hash and can only be checked once the body is read.
+type Pending struct {
+	r        *http.Request
+	auth     *Authorization
+	sk, date string
+	// declared is the X-Sdk-Content-Sha256 value, "" without the header.
+	declared string
+}
+
+// VerifyHeaders makes every check of Verify that needs no body: no
+// temporary credentials, X-Sdk-Date signed and within MaxSkew of now, and
+// X-Sdk-Content-Sha256, when present, sent once, signed and either
+// UNSIGNED-PAYLOAD or a hex SHA-256. When the header is present it also
+// checks the signature.
+func VerifyHeaders(r *http.Request, auth *Authorization, sk string, now time.Time) (*Pending, error) {
+	if r.Header.Get(HeaderSecurityToken) != "" {
+		return nil, ErrTemporaryAK
+	}
+	hasDate, hasPayload := false, false
+	for _, h := range strings.Split(auth.SignedHeaders, ";") {
+		switch {
+		case h == "x-sdk-date":
 			hasDate = true
+		case strings.EqualFold(h, HeaderContentSha256):
+			hasPayload = true
 		}
 	}
 	date := r.Header.Get(HeaderDate)
 	t, err := time.Parse(DateLayout, date)
 	if !hasDate || err != nil {
-		return ErrDate
+		return nil, ErrDate
 	}
 	if d := now.Sub(t); d > MaxSkew || d < -MaxSkew {
-		return fmt.Errorf("%w, signature time:%s,server time:%s", ErrExpired, date, now.UTC().Format(DateLayout))
+		return nil, fmt.Errorf("%w, signature time:%s,server time:%s", ErrExpired, date, now.UTC().Format(DateLayout))
 	}
-	want := signature(StringToSign(CanonicalRequest(r, body, auth.SignedHeaders), date), sk)
-	if !hmac.Equal([]byte(want), []byte(strings.ToLower(auth.Signature))) {
+	p := &Pending{r: r, auth: auth, sk: sk, date: date}
+	if vals := r.Header.Values(HeaderContentSha256); len(vals) > 0 {
+		// Unsigned, the header would let anyone swap the body of a signed
+		// request: the canonical request takes its value, not the body's hash.
+		if len(vals) > 1 || !hasPayload || (vals[0] != UnsignedPayload && !isHexSum(vals[0])) {
+			return nil, ErrPayload
+		}
+		p.declared = vals[0]
+		if err := p.check(p.declared); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// isHexSum reports whether s is a hex SHA-256.
+func isHexSum(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+// SignatureChecked reports whether the signature has been checked (the
+// payload hash was declared in a signed header).
+func (p *Pending) SignatureChecked() bool { return p.declared != "" }
+
+// NeedsBody reports whether the body's SHA-256 must still be given to
+// VerifyBody: always, unless the signed payload hash is UNSIGNED-PAYLOAD.
+func (p *Pending) NeedsBody() bool { return p.declared != UnsignedPayload }
+
+// VerifyBody finishes the check with the SHA-256 of the body received:
+// it must equal the declared payload hash, or, without one, give the
+// signature.
+func (p *Pending) VerifyBody(sum []byte) error {
+	got := hex.EncodeToString(sum)
+	switch p.declared {
+	case UnsignedPayload:
+		return nil
+	case "":
+		return p.check(got)
+	}
+	if subtle.ConstantTimeCompare([]byte(got), []byte(strings.ToLower(p.declared))) != 1 {
+		return ErrPayload
+	}
+	return nil
+}
+
+// check compares the signature with the one computed over payload.
+func (p *Pending) check(payload string) error {
+	want := signature(StringToSign(canonicalRequest(p.r, payload, p.auth.SignedHeaders), p.date), p.sk)
+	if !hmac.Equal([]byte(want), []byte(strings.ToLower(p.auth.Signature))) {
 		return ErrSignature
 	}
 	return nil

@@ -2,6 +2,8 @@ package aksk_test
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
@@ -188,5 +190,143 @@ func TestTrailingSlashAndOrdering(t *testing.T) {
 	r := &http.Request{Method: "GET", URL: u, Header: http.Header{}}
 	if got := strings.Split(aksk.CanonicalRequest(r, nil, "x-sdk-date"), "\n")[2]; got != "a_=1&a%7B=2" {
 		t.Errorf("query sorted by unencoded names: %s", got)
+	}
+}
+
+// TestBodySubstitution: a request signed over one body must not verify
+// with another, whatever X-Sdk-Content-Sha256 the sender adds.
+func TestBodySubstitution(t *testing.T) {
+	body1 := []byte(`{"phones":[{"phone_id":"1234567890abcdef1234567890abcdef"}]}` + "\n")
+	body2 := []byte(`{"phones":[{"phone_id":"ffffffffffffffffffffffffffffffff"}]}` + "\n")
+	sum1 := sha256.Sum256(body1)
+	hex1 := hex.EncodeToString(sum1[:])
+	mk := func(extra map[string]string) *http.Request {
+		r, _ := http.NewRequest("POST", "http://h/v1/p/cloud-phone/phones/batch-restart", nil)
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("X-Project-Id", "p")
+		for k, v := range extra {
+			r.Header.Set(k, v)
+		}
+		return r
+	}
+	verify := func(r *http.Request, body []byte) error {
+		auth, err := aksk.ParseAuthorization(r.Header.Get("Authorization"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aksk.Verify(r, body, auth, sk, signedAt)
+	}
+
+	// Signed over body1 without the header; the attacker adds it unsigned.
+	for _, v := range []string{hex1, aksk.UnsignedPayload} {
+		r := mk(nil)
+		aksk.Sign(r, body1, ak, sk, signedAt)
+		if err := verify(r, body1); err != nil {
+			t.Fatalf("genuine request: %v", err)
+		}
+		r.Header.Set(aksk.HeaderContentSha256, v)
+		if err := verify(r, body2); !errors.Is(err, aksk.ErrPayload) {
+			t.Errorf("unsigned X-Sdk-Content-Sha256: %s with another body: %v, want ErrPayload", v, err)
+		}
+		if err := verify(r, body1); !errors.Is(err, aksk.ErrPayload) {
+			t.Errorf("unsigned X-Sdk-Content-Sha256: %s, same body: %v, want ErrPayload", v, err)
+		}
+	}
+
+	// A signed, declared hash binds the body.
+	r := mk(map[string]string{aksk.HeaderContentSha256: hex1})
+	aksk.Sign(r, body1, ak, sk, signedAt)
+	if !strings.Contains(r.Header.Get("Authorization"), "x-sdk-content-sha256") {
+		t.Fatalf("header not signed: %s", r.Header.Get("Authorization"))
+	}
+	if err := verify(r, body1); err != nil {
+		t.Errorf("signed declared hash, right body: %v", err)
+	}
+	if err := verify(r, body2); !errors.Is(err, aksk.ErrPayload) {
+		t.Errorf("signed declared hash, other body: %v, want ErrPayload", err)
+	}
+	// Declared in upper-case hex: still the body's hash.
+	r = mk(map[string]string{aksk.HeaderContentSha256: strings.ToUpper(hex1)})
+	aksk.Sign(r, body1, ak, sk, signedAt)
+	if err := verify(r, body1); err != nil {
+		t.Errorf("upper-case declared hash: %v", err)
+	}
+
+	// A signed UNSIGNED-PAYLOAD is the client's choice (the SDK's, for
+	// non-JSON bodies): the body is not covered.
+	r = mk(map[string]string{aksk.HeaderContentSha256: aksk.UnsignedPayload})
+	aksk.Sign(r, body1, ak, sk, signedAt)
+	if err := verify(r, body2); err != nil {
+		t.Errorf("signed UNSIGNED-PAYLOAD: %v", err)
+	}
+
+	// Signed but malformed or repeated values are refused.
+	for _, v := range []string{"", "abc", strings.Repeat("g", 64), "unsigned-payload"} {
+		r = mk(map[string]string{aksk.HeaderContentSha256: v})
+		aksk.Sign(r, body1, ak, sk, signedAt)
+		if err := verify(r, body1); !errors.Is(err, aksk.ErrPayload) {
+			t.Errorf("declared %q: %v, want ErrPayload", v, err)
+		}
+	}
+	r = mk(map[string]string{aksk.HeaderContentSha256: hex1})
+	r.Header.Add(aksk.HeaderContentSha256, aksk.UnsignedPayload)
+	aksk.Sign(r, body1, ak, sk, signedAt)
+	if err := verify(r, body2); !errors.Is(err, aksk.ErrPayload) {
+		t.Errorf("repeated header: %v, want ErrPayload", err)
+	}
+}
+
+// TestVerifyHeadersBeforeBody: with a declared payload hash the signature
+// is checked before any body is seen, and the body's hash is compared
+// afterwards.
+func TestVerifyHeadersBeforeBody(t *testing.T) {
+	body := []byte("object bytes")
+	sum := sha256.Sum256(body)
+	r, _ := http.NewRequest("PUT", "http://h/opencph/v1/p/buckets/b/objects/k", nil)
+	r.Header.Set(aksk.HeaderContentSha256, hex.EncodeToString(sum[:]))
+	aksk.Sign(r, body, ak, sk, signedAt)
+	auth, _ := aksk.ParseAuthorization(r.Header.Get("Authorization"))
+	if _, err := aksk.VerifyHeaders(r, auth, "wrong-secret", signedAt); !errors.Is(err, aksk.ErrSignature) {
+		t.Errorf("wrong secret before the body: %v", err)
+	}
+	p, err := aksk.VerifyHeaders(r, auth, sk, signedAt)
+	if err != nil || !p.SignatureChecked() || !p.NeedsBody() {
+		t.Fatalf("VerifyHeaders = %+v, %v", p, err)
+	}
+	other := sha256.Sum256([]byte("other bytes"))
+	if err := p.VerifyBody(other[:]); !errors.Is(err, aksk.ErrPayload) {
+		t.Errorf("other body: %v", err)
+	}
+	if err := p.VerifyBody(sum[:]); err != nil {
+		t.Errorf("right body: %v", err)
+	}
+
+	// Without the header the signature needs the body.
+	r, _ = http.NewRequest("POST", "http://h/v1/p/x", nil)
+	r.Header.Set("Content-Type", "application/json")
+	aksk.Sign(r, body, ak, sk, signedAt)
+	auth, _ = aksk.ParseAuthorization(r.Header.Get("Authorization"))
+	p, err = aksk.VerifyHeaders(r, auth, "wrong-secret", signedAt)
+	if err != nil || p.SignatureChecked() || !p.NeedsBody() {
+		t.Fatalf("VerifyHeaders without the header = %+v, %v", p, err)
+	}
+	if err := p.VerifyBody(sum[:]); !errors.Is(err, aksk.ErrSignature) {
+		t.Errorf("wrong secret after the body: %v", err)
+	}
+}
+
+func TestParseAuthorizationStrict(t *testing.T) {
+	for _, h := range []string{
+		"SDK-HMAC-SHA256 Access=a, Access=b, SignedHeaders=x-sdk-date, Signature=00",
+		"SDK-HMAC-SHA256 Access=a, SignedHeaders=x-sdk-date, Signature=00, Signature=11",
+		"SDK-HMAC-SHA256 Access=" + strings.Repeat("A", aksk.MaxAccessLen+1) + ", SignedHeaders=x-sdk-date, Signature=00",
+	} {
+		if _, err := aksk.ParseAuthorization(h); !errors.Is(err, aksk.ErrMalformed) {
+			t.Errorf("ParseAuthorization(%.60q) = %v, want ErrMalformed", h, err)
+		}
+	}
+	a, err := aksk.ParseAuthorization("SDK-HMAC-SHA256 Access=a, SignedHeaders=x-sdk-date, Signature=00, Extra=1")
+	if err != nil || a.Access != "a" || a.SignedHeaders != "x-sdk-date" || a.Signature != "00" {
+		t.Errorf("unknown fields are ignored: %+v, %v", a, err)
 	}
 }
