@@ -51,6 +51,9 @@ type Config struct {
 	// AgentEnrollToken, if set, lets cph-agent processes enroll new
 	// servers; without it enrollment is off.
 	AgentEnrollToken string
+	// MaxBodyMemory bounds the memory all request bodies being read may
+	// hold at once: httpapi.DefaultMaxBodyMemory (64 MiB).
+	MaxBodyMemory int64
 	// PprofListen, if set, is an address on which Go's profiler
 	// (net/http/pprof, /debug/pprof/...) is served. Keep it on loopback.
 	PprofListen string
@@ -180,7 +183,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	api := httpapi.New(httpapi.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects, EnrollToken: cfg.AgentEnrollToken,
-		Logger: cfg.Logger.With("component", "http"), PollWait: cfg.PollWait})
+		Logger: cfg.Logger.With("component", "http"), PollWait: cfg.PollWait,
+		MaxBodyMemory: cfg.MaxBodyMemory, SpoolDir: cfg.DataDir})
 	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 
@@ -230,6 +234,10 @@ func (s *Server) SimDriver(serverID string) *sim.Driver {
 	defer s.mu.Unlock()
 	return s.drivers[serverID]
 }
+
+// Handler returns the HTTP handler of the API, to serve it on another
+// listener as well (tests observe the wire that way).
+func (s *Server) Handler() http.Handler { return s.http.Handler }
 
 // Objects returns the object store (the data dir's "objects" folder).
 func (s *Server) Objects() objstore.Store { return s.objects }

@@ -1,11 +1,10 @@
 package httpapi
 
 import (
-	"bytes"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -320,27 +319,18 @@ func (s *Server) showProject(w http.ResponseWriter, r *http.Request) error {
 }
 
 // authenticate resolves the caller of a CPH or IAM management call from its
-// X-Auth-Token. Failures are gateway-shaped 401s (iam-auth §5).
+// X-Auth-Token or its access-key signature. Failures are gateway-shaped
+// 401s. It never reads the body of a token request, nor of a
+// signed one before its key, date and signed headers have been checked.
 func (s *Server) authenticate(r *http.Request) (*cph.Principal, error) {
+	return s.authenticateIn(r, "")
+}
+
+// authenticateIn is authenticate for a call on project (empty: none);
+// a signed request is checked against the project before its body is read.
+func (s *Server) authenticateIn(r *http.Request, project string) (*cph.Principal, error) {
 	if authz := r.Header.Get("Authorization"); aksk.IsSigned(authz) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			var maxErr *http.MaxBytesError
-			if errors.As(err, &maxErr) {
-				return nil, err
-			}
-			return nil, cph.ErrMalformedBody()
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		p, err := s.iam.VerifySigned(r.Context(), r, body)
-		if err != nil {
-			var e *cph.Error
-			if errors.As(err, &e) {
-				return nil, authError{err: e}
-			}
-			return nil, err
-		}
-		return p, nil
+		return s.authenticateSigned(r, project)
 	}
 	token := r.Header.Get("X-Auth-Token")
 	if token == "" {
@@ -364,26 +354,13 @@ func (s *Server) authenticate(r *http.Request) (*cph.Principal, error) {
 // to the project in the path.
 func (s *Server) withProject(h func(w http.ResponseWriter, r *http.Request, p *cph.Principal) error) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		p, err := s.authenticate(r)
+		pathProject := r.PathValue("project_id")
+		p, err := s.authenticateIn(r, pathProject)
 		if err != nil {
 			return err
 		}
-		denied := authError{err: cph.Errorf(http.StatusForbidden, cph.CodeNotAuthorized, "The IAM user is not authorized to access the API.")}
-		pathProject := r.PathValue("project_id")
-		if p.AccessKey != "" {
-			// A signed request may use any enabled project of the key's
-			// account; X-Project-Id, when sent, must name the same project.
-			if v := r.Header.Get("X-Project-Id"); v != "" && v != pathProject {
-				return denied
-			}
-			proj, err := s.db.ProjectByID(r.Context(), pathProject)
-			if err != nil || proj.DomainID != p.Domain.ID || !proj.Enabled {
-				return denied
-			}
-			p.ProjectID = proj.ID
-		}
 		if p.ProjectID == "" || p.ProjectID != pathProject {
-			return denied
+			return errNotAuthorized()
 		}
 		if !p.User.IsAdmin && r.Method != http.MethodGet && r.Method != http.MethodHead && !readOnlyAllowed(r) {
 			return cph.ErrForbidden()
@@ -397,4 +374,69 @@ func (s *Server) withProject(h func(w http.ResponseWriter, r *http.Request, p *c
 // connection information).
 func readOnlyAllowed(r *http.Request) bool {
 	return strings.HasSuffix(r.URL.Path, "/resource_instances/action")
+}
+
+// errNotAuthorized is the 403 of a call on a project the caller may not use.
+func errNotAuthorized() error {
+	return authError{err: cph.Errorf(http.StatusForbidden, cph.CodeNotAuthorized, "The IAM user is not authorized to access the API.")}
+}
+
+// authenticateSigned authenticates an access-key request without holding
+// its body in memory: the key, its owner, the date, the signed headers and
+// the project come first, then the signature when the payload hash is
+// declared (X-Sdk-Content-Sha256). The body is then hashed as it streams:
+// an object upload with a declared hash is checked as the store writes it
+// (a mismatch fails the upload and stores nothing); any other body whose
+// hash must be known is spooled (memory up to a few KiB, the rest in a
+// temporary file) and hashed before the handler sees it.
+func (s *Server) authenticateSigned(r *http.Request, project string) (*cph.Principal, error) {
+	sr, err := s.iam.BeginSigned(r.Context(), r)
+	if err != nil {
+		return nil, asAuthError(err)
+	}
+	p := sr.Principal()
+	if project != "" {
+		// A signed request may use any enabled project of the key's
+		// account; X-Project-Id, when sent, must name the same project.
+		if v := r.Header.Get("X-Project-Id"); v != "" && v != project {
+			return nil, errNotAuthorized()
+		}
+		proj, err := s.db.ProjectByID(r.Context(), project)
+		if err != nil || proj.DomainID != p.Domain.ID || !proj.Enabled {
+			return nil, errNotAuthorized()
+		}
+		p.ProjectID = proj.ID
+	}
+	if !sr.NeedsBody() {
+		return p, nil
+	}
+	src, replace := rawBody(r)
+	if sr.SignatureChecked() && r.Method == http.MethodPut && isObjectUpload(r.URL.Path) {
+		ctx := r.Context()
+		replace(newHashCheck(src, func(sum []byte) error { return asAuthError(sr.VerifyBody(ctx, sum)) }), nil)
+		return p, nil
+	}
+	sp, sum, err := spool(src, s.cfg.SpoolDir)
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		var pathErr *os.PathError
+		if errors.As(err, &maxErr) || errors.As(err, &pathErr) {
+			return nil, err
+		}
+		return nil, cph.ErrMalformedBody()
+	}
+	replace(sp, sp)
+	if err := sr.VerifyBody(r.Context(), sum); err != nil {
+		return nil, asAuthError(err)
+	}
+	return p, nil
+}
+
+// asAuthError marks a CPH error as an authentication failure.
+func asAuthError(err error) error {
+	var e *cph.Error
+	if errors.As(err, &e) {
+		return authError{err: e}
+	}
+	return err
 }

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/opencph/opencph/internal/vcache"
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/sqlstore"
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -48,6 +50,13 @@ type Config struct {
 	// Ready reports whether the server is ready to serve (for /healthz);
 	// nil means always ready.
 	Ready func() bool
+	// MaxBodyMemory bounds the bytes that request bodies being read may
+	// hold in memory at once, over all requests (default
+	// DefaultMaxBodyMemory); past it a request is answered 503.
+	MaxBodyMemory int64
+	// SpoolDir is where a signed request's body is spooled while its
+	// signature is checked (default os.TempDir()).
+	SpoolDir string
 }
 
 // Server is the HTTP front of cphd.
@@ -62,6 +71,8 @@ type Server struct {
 	pages *vcache.Cache[string, phonePage]
 	// pageReads lets concurrent misses of one page share one read.
 	pageReads singleflight.Group
+	// bodies is the memory budget of request bodies (see bodyMeter).
+	bodies *semaphore.Weighted
 }
 
 // Phone list cache bounds: about 56 KiB a page of 100.
@@ -78,8 +89,14 @@ func New(cfg Config) *Server {
 	if cfg.PollWait <= 0 {
 		cfg.PollWait = 25 * time.Second
 	}
+	if cfg.MaxBodyMemory <= 0 {
+		cfg.MaxBodyMemory = DefaultMaxBodyMemory
+	}
+	if cfg.SpoolDir == "" {
+		cfg.SpoolDir = os.TempDir()
+	}
 	s := &Server{db: cfg.DB, iam: cfg.IAM, engine: cfg.Engine, log: cfg.Logger, mux: http.NewServeMux(), cfg: cfg,
-		pages: vcache.New[string, phonePage](pageCacheEntries, pageCacheTTL)}
+		pages: vcache.New[string, phonePage](pageCacheEntries, pageCacheTTL), bodies: semaphore.NewWeighted(cfg.MaxBodyMemory)}
 	s.routes()
 	return s
 }
@@ -108,6 +125,10 @@ type route struct {
 
 func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := rt.h(w, r); err != nil {
+		if refusedForMemory(r) {
+			rt.s.writeBusy(w, r, rt.fam)
+			return
+		}
 		rt.s.writeError(w, r, rt.fam, err)
 	}
 }
@@ -141,12 +162,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.accessLog(r, rec, start, reqID)
 	}()
-	if r.Body != nil {
+	if r.Body != nil && r.Body != http.NoBody {
 		limit := int64(maxBodyBytes)
-		if r.Method == http.MethodPut && isObjectUpload(r.URL.Path) {
+		upload := r.Method == http.MethodPut && isObjectUpload(r.URL.Path)
+		if upload {
 			limit = maxObjectBytes
 		}
-		r.Body = http.MaxBytesReader(rec, r.Body, limit)
+		m := s.meterBody(http.MaxBytesReader(rec, r.Body, limit), upload)
+		defer m.finish()
+		r.Body = m
 	}
 	h, pattern := s.mux.Handler(r)
 	if pattern == "" {

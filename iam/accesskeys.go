@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -208,8 +209,36 @@ func (s *Service) DeleteAccessKey(ctx context.Context, caller *cph.Principal, ac
 
 // VerifySigned authenticates a request signed with an access key
 // (SDK-HMAC-SHA256). body is the request's exact body. Failures are 401
-// APIGW.0301 with Huawei's messages.
+// APIGW.0301 with Huawei's messages. Servers that must not read a body
+// before authenticating use BeginSigned.
 func (s *Service) VerifySigned(ctx context.Context, r *http.Request, body []byte) (*cph.Principal, error) {
+	sr, err := s.BeginSigned(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if sr.NeedsBody() {
+		sum := sha256.Sum256(body)
+		if err := sr.VerifyBody(ctx, sum[:]); err != nil {
+			return nil, err
+		}
+	}
+	return sr.Principal(), nil
+}
+
+// SignedRequest is an access-key request whose key, owner, date, signed
+// headers and, when the payload hash is declared, signature are checked;
+// the body may remain to be checked (NeedsBody, VerifyBody).
+type SignedRequest struct {
+	s         *Service
+	pending   *aksk.Pending
+	principal *cph.Principal
+	now       time.Time
+}
+
+// BeginSigned makes every check of a signed request that needs no body:
+// it parses the Authorization header, looks the key up (active, owner and
+// account enabled) and runs aksk.VerifyHeaders. Nothing here reads r.Body.
+func (s *Service) BeginSigned(ctx context.Context, r *http.Request) (*SignedRequest, error) {
 	auth, err := aksk.ParseAuthorization(r.Header.Get("Authorization"))
 	if errors.Is(err, aksk.ErrAlgorithm) {
 		return nil, errAuth("unsupported signing algorithm")
@@ -223,9 +252,20 @@ func (s *Service) VerifySigned(ctx context.Context, r *http.Request, body []byte
 	if errors.Is(err, sqlstore.ErrNotFound) {
 		return nil, errAuth("ak " + auth.Access + " not exist")
 	} else if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("iam: look up access key: %w", err)
 	}
 	if k.Status != KeyActive {
+		return nil, errAuth("ak " + auth.Access + " not exist")
+	}
+	user, err := s.db.UserByID(ctx, k.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("iam: owner of access key: %w", err)
+	}
+	domain, err := s.db.DomainByID(ctx, k.DomainID)
+	if err != nil {
+		return nil, fmt.Errorf("iam: account of access key: %w", err)
+	}
+	if !user.Enabled || !domain.Enabled {
 		return nil, errAuth("ak " + auth.Access + " not exist")
 	}
 	secret, err := s.sealer.open(k.SecretEnc, k.Access)
@@ -233,30 +273,58 @@ func (s *Service) VerifySigned(ctx context.Context, r *http.Request, body []byte
 		return nil, err
 	}
 	now := s.db.Now()
-	if err := aksk.Verify(r, body, auth, secret, now); err != nil {
-		switch {
-		case errors.Is(err, aksk.ErrExpired):
-			return nil, errAuth("calc ak sk signature fail:" + strings.TrimPrefix(err.Error(), "aksk: "))
-		case errors.Is(err, aksk.ErrTemporaryAK):
-			return nil, errAuth("security token is not supported")
-		case errors.Is(err, aksk.ErrDate):
-			return nil, errAuth("x-sdk-date is missing, not signed or malformed")
-		}
-		return nil, errAuth("verify aksk signature fail")
-	}
-	user, err := s.db.UserByID(ctx, k.UserID)
+	p, err := aksk.VerifyHeaders(r, auth, secret, now)
 	if err != nil {
-		return nil, err
+		return nil, signError(err)
 	}
-	domain, err := s.db.DomainByID(ctx, k.DomainID)
-	if err != nil {
-		return nil, err
+	sr := &SignedRequest{s: s, pending: p, now: now,
+		principal: &cph.Principal{User: *user, Domain: *domain, AccessKey: k.Access, ExpiresAt: time.Time{}}}
+	if p.SignatureChecked() {
+		sr.touch(ctx)
 	}
-	if !user.Enabled || !domain.Enabled {
-		return nil, errAuth("ak " + auth.Access + " not exist")
+	return sr, nil
+}
+
+// Principal is the key's owner. The request is authenticated once
+// BeginSigned succeeded and, if NeedsBody, VerifyBody did too.
+func (sr *SignedRequest) Principal() *cph.Principal { return sr.principal }
+
+// SignatureChecked reports whether the signature is already verified (the
+// client declared the payload hash in a signed header), so that only the
+// body's hash remains to compare.
+func (sr *SignedRequest) SignatureChecked() bool { return sr.pending.SignatureChecked() }
+
+// NeedsBody reports whether VerifyBody must still be called with the
+// body's SHA-256 (always, unless the signed payload hash is UNSIGNED-PAYLOAD).
+func (sr *SignedRequest) NeedsBody() bool { return sr.pending.NeedsBody() }
+
+// VerifyBody finishes authentication with the SHA-256 of the body received.
+func (sr *SignedRequest) VerifyBody(ctx context.Context, sum []byte) error {
+	if err := sr.pending.VerifyBody(sum); err != nil {
+		return signError(err)
 	}
-	if err := s.db.TouchAccessKey(ctx, k.Access, now); err != nil {
-		s.log.Warn("could not record access key use", "access", k.Access, "err", err)
+	if !sr.pending.SignatureChecked() {
+		sr.touch(ctx)
 	}
-	return &cph.Principal{User: *user, Domain: *domain, AccessKey: k.Access, ExpiresAt: time.Time{}}, nil
+	return nil
+}
+
+// touch records the key's use.
+func (sr *SignedRequest) touch(ctx context.Context) {
+	if err := sr.s.db.TouchAccessKey(ctx, sr.principal.AccessKey, sr.now); err != nil {
+		sr.s.log.Warn("could not record access key use", "access", sr.principal.AccessKey, "err", err)
+	}
+}
+
+// signError maps a verification failure to its 401 APIGW.0301.
+func signError(err error) error {
+	switch {
+	case errors.Is(err, aksk.ErrExpired):
+		return errAuth("calc ak sk signature fail:" + strings.TrimPrefix(err.Error(), "aksk: "))
+	case errors.Is(err, aksk.ErrTemporaryAK):
+		return errAuth("security token is not supported")
+	case errors.Is(err, aksk.ErrDate):
+		return errAuth("x-sdk-date is missing, not signed or malformed")
+	}
+	return errAuth("verify aksk signature fail")
 }

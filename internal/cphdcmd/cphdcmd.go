@@ -107,6 +107,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&cfg.Listen, "listen", env("CPH_LISTEN", "127.0.0.1:8080"), "address to listen on [CPH_LISTEN]")
 	fs.StringVar(&cfg.DataDir, "data-dir", env("CPH_DATA_DIR", "./cph-data"), "directory of the database and generated secrets [CPH_DATA_DIR]")
 	fs.StringVar(&cfg.ObjectsDir, "objects-dir", env("CPH_OBJECTS_DIR", ""), "where buckets and objects are kept; default <data-dir>/objects; replicas must share it [CPH_OBJECTS_DIR]")
+	maxBodyMiB := fs.Int("max-body-memory-mib", envInt("CPH_MAX_BODY_MEMORY_MIB", 64), "MiB that all request bodies being read may hold in memory at once; past it requests are answered 503 [CPH_MAX_BODY_MEMORY_MIB]")
 	fs.StringVar(&cfg.DatabaseURL, "database", env("CPH_DATABASE_URL", ""), "PostgreSQL URL (postgres://...); empty = SQLite in the data dir [CPH_DATABASE_URL]")
 	fs.IntVar(&cfg.SimServers, "sim-servers", envInt("CPH_SIM_SERVERS", 2), "built-in simulated phone servers; 0 = no built-in fleet [CPH_SIM_SERVERS]")
 	fs.IntVar(&cfg.SimPhonesPerServer, "sim-phones-per-server", envInt("CPH_SIM_PHONES_PER_SERVER", 5), "phones per built-in server, set when the server is created [CPH_SIM_PHONES_PER_SERVER]")
@@ -134,6 +135,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if len(errs) > 0 {
 		return cfg, 0, errors.Join(errs...)
 	}
+	if *maxBodyMiB < 1 {
+		return cfg, 0, fmt.Errorf("--max-body-memory-mib must be at least 1, not %d", *maxBodyMiB)
+	}
+	cfg.MaxBodyMemory = int64(*maxBodyMiB) << 20
 	if *serverKey != "" {
 		key, err := controlplane.ParseServerKey(*serverKey)
 		if err != nil {
