@@ -318,3 +318,25 @@ func TestUploadAuthenticatedBeforeBody(t *testing.T) {
 		t.Error("an unauthenticated upload was stored")
 	}
 }
+
+// TestBodyMemoryBudget: a body that would take more memory than the
+// server reserves for request bodies is answered 503 in the CPH envelope,
+// and the budget is whole again afterwards.
+func TestBodyMemoryBudget(t *testing.T) {
+	srv := startServer(t, func(c *controlplane.Config) { c.MaxBodyMemory = 64 << 10 })
+	token, pid := mustLogin(t, srv)
+	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
+	list := do(t, "GET", api+"/phones", token, nil)
+	id := list.body["phones"].([]any)[0].(map[string]any)["phone_id"].(string)
+	body := `{"phones":[{"phone_id":"` + id + `"}]}`
+	padded := body + strings.Repeat(" ", 100<<10)
+	for i := 0; i < 3; i++ {
+		r := do(t, "POST", api+"/phones/batch-restart", token, padded)
+		if r.status != 503 || r.body["error_code"] != "CPS.0003" || r.header.Get("Retry-After") != "1" || r.body["request_id"] == "" {
+			t.Fatalf("100 KiB body over a 64 KiB budget: %d %v %s", r.status, r.header, r.raw)
+		}
+	}
+	if r := do(t, "POST", api+"/phones/batch-restart", token, body); r.status != 200 {
+		t.Errorf("small body afterwards: %d %s", r.status, r.raw)
+	}
+}
