@@ -340,3 +340,18 @@ func TestBodyMemoryBudget(t *testing.T) {
 		t.Errorf("small body afterwards: %d %s", r.status, r.raw)
 	}
 }
+
+// TestBodyMemoryBudgetLogin: IAM routes answer a refusal for lack of body
+// memory in the same envelope.
+func TestBodyMemoryBudgetLogin(t *testing.T) {
+	srv := startServer(t, func(c *controlplane.Config) { c.MaxBodyMemory = 64 << 10 })
+	padded := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"acme","password":"x","domain":{"name":"acme"}}}}}}` +
+		strings.Repeat(" ", 100<<10)
+	r := do(t, "POST", srv.URL()+"/v3/auth/tokens", "", padded)
+	if r.status != 503 || r.body["error_code"] != "CPS.0003" || r.header.Get("Retry-After") != "1" {
+		t.Errorf("oversized login body over the budget: %d %s", r.status, r.raw)
+	}
+	if _, r := login(t, srv, testPassword); r.status != 201 {
+		t.Errorf("login afterwards: %d %s", r.status, r.raw)
+	}
+}

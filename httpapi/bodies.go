@@ -41,7 +41,7 @@ const (
 var errBodyBudget = errors.New("httpapi: request body memory budget exhausted")
 
 // errBusy is the answer to a request refused for lack of body memory.
-func errBusy() error {
+func errBusy() *cph.Error {
 	return cph.Errorf(http.StatusServiceUnavailable, cph.CodeInternal,
 		"The server is busy: request bodies in progress hold all the memory reserved for them. Retry later.")
 }
@@ -115,10 +115,11 @@ func refusedForMemory(r *http.Request) bool {
 	return ok && m.refused
 }
 
-// writeBusy answers a request refused for lack of body memory.
+// writeBusy answers a request refused for lack of body memory, in the
+// gateway envelope on every route family (as authentication failures).
 func (s *Server) writeBusy(w http.ResponseWriter, r *http.Request, fam family) {
 	w.Header().Set("Retry-After", strconv.Itoa(1))
-	s.writeError(w, r, fam, errBusy())
+	s.writeError(w, r, fam, authError{err: errBusy()})
 }
 
 // rawBody returns the reader beneath r's meter, which reading does not
