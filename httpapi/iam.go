@@ -354,13 +354,14 @@ func (s *Server) authenticateIn(r *http.Request, project string) (*cph.Principal
 // to the project in the path.
 func (s *Server) withProject(h func(w http.ResponseWriter, r *http.Request, p *cph.Principal) error) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		pathProject := r.PathValue("project_id")
-		p, err := s.authenticateIn(r, pathProject)
+		p, err := s.authenticateIn(r, r.PathValue("project_id"))
 		if err != nil {
 			return err
 		}
+		denied := errNotAuthorized()
+		pathProject := r.PathValue("project_id")
 		if p.ProjectID == "" || p.ProjectID != pathProject {
-			return errNotAuthorized()
+			return denied
 		}
 		if !p.User.IsAdmin && r.Method != http.MethodGet && r.Method != http.MethodHead && !readOnlyAllowed(r) {
 			return cph.ErrForbidden()
