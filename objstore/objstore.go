@@ -168,6 +168,7 @@ func (d *Dir) Put(ctx context.Context, bucket, key string, r io.Reader) (Object,
 	if err != nil {
 		return Object{}, err
 	}
+	made := firstMissingDir(bp, filepath.Dir(path))
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return Object{}, fmt.Errorf("objstore: put %s/%s: %w", bucket, key, err)
 	}
@@ -184,9 +185,13 @@ func (d *Dir) Put(ctx context.Context, bucket, key string, r io.Reader) (Object,
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
+		if errors.Is(err, fs.ErrNotExist) && os.MkdirAll(filepath.Dir(path), 0o700) == nil {
+			err = os.Rename(tmp, path) // a failed Put beside us removed the new folder
+		}
 	}
 	if err != nil {
 		os.Remove(tmp)
+		removeEmptyDirs(filepath.Dir(path), made)
 		return Object{}, fmt.Errorf("objstore: put %s/%s: %w", bucket, key, err)
 	}
 	return Object{Bucket: bucket, Key: key, Size: n, ModTime: time.Now().UTC()}, nil
@@ -268,6 +273,33 @@ func (d *Dir) Delete(ctx context.Context, bucket, key string) error {
 		return fmt.Errorf("objstore: delete %s/%s: %w", bucket, key, err)
 	}
 	return nil
+}
+
+// firstMissingDir returns the outermost folder between root (exclusive)
+// and dir (inclusive) that does not exist, or "" if dir exists.
+func firstMissingDir(root, dir string) string {
+	missing := ""
+	for d := dir; d != root && strings.HasPrefix(d, root); d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		}
+		missing = d
+	}
+	return missing
+}
+
+// removeEmptyDirs removes dir and its parents up to and including upTo
+// (a folder a failed Put created) while they are empty, so that a failed
+// Put leaves nothing behind.
+func removeEmptyDirs(dir, upTo string) {
+	if upTo == "" {
+		return
+	}
+	for d := dir; strings.HasPrefix(d, upTo); d = filepath.Dir(d) {
+		if os.Remove(d) != nil || d == upTo {
+			return
+		}
+	}
 }
 
 // ctxReader stops a copy when its context ends.

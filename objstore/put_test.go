@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,15 +50,26 @@ func TestPutFailureStoresNothing(t *testing.T) {
 	if string(b) != "old" || obj.Size != 3 {
 		t.Errorf("earlier object replaced by a failed put: %q", b)
 	}
+	if _, err := d.Put(ctx, "apps", "deep/er/x.apk", failing()); !errors.Is(err, errLate) {
+		t.Errorf("Put into new folders: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "apps", "old"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Put(ctx, "apps", "old/new/x.apk", failing()); !errors.Is(err, errLate) {
+		t.Errorf("Put into a new folder of an existing one: %v", err)
+	}
 	var files []string
 	filepath.WalkDir(filepath.Join(root, "apps"), func(path string, e fs.DirEntry, err error) error {
-		if err == nil && !e.IsDir() {
-			files = append(files, e.Name())
+		if err == nil && path != filepath.Join(root, "apps") {
+			rel, _ := filepath.Rel(filepath.Join(root, "apps"), path)
+			files = append(files, filepath.ToSlash(rel))
 		}
 		return nil
 	})
-	if strings.Join(files, ",") != "kept.apk" {
-		t.Errorf("files in the bucket: %v", files)
+	// The folders a failed Put created are gone; those that were there stay.
+	if strings.Join(files, ",") != "kept.apk,old" {
+		t.Errorf("left in the bucket: %v", files)
 	}
 }
 
