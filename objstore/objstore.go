@@ -52,7 +52,9 @@ type Store interface {
 	// BucketExists reports whether the bucket exists.
 	BucketExists(ctx context.Context, bucket string) (bool, error)
 	// Put stores the object, replacing any object with the same key.
-	// ErrNoSuchBucket if the bucket does not exist.
+	// ErrNoSuchBucket if the bucket does not exist. If reading r fails
+	// (a body that fails its hash check ends with an error), nothing is
+	// stored and an earlier object of the key is kept.
 	Put(ctx context.Context, bucket, key string, r io.Reader) (Object, error)
 	// Get opens the object for reading; the caller closes it.
 	// ErrNoSuchBucket or ErrNoSuchObject.
@@ -162,7 +164,8 @@ func (d *Dir) BucketExists(ctx context.Context, bucket string) (bool, error) {
 	return info.IsDir(), nil
 }
 
-// Put implements Store. The object appears atomically.
+// Put implements Store. The object is written to a temporary file and
+// appears atomically by rename once r is read to its end without error.
 func (d *Dir) Put(ctx context.Context, bucket, key string, r io.Reader) (Object, error) {
 	bp, path, err := d.objectPath(bucket, key)
 	if err != nil {
