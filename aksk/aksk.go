@@ -2,6 +2,10 @@
 // of Huawei Cloud's SDKs: Sign signs a request as the official Go SDK does,
 // and Verify checks a signed request the way the API gateway does.
 //
+// X-Sdk-Content-Sha256, when present, must be signed and be either
+// UNSIGNED-PAYLOAD or the SHA-256 of the body received; VerifyHeaders and
+// Pending let a server check everything else before it reads the body.
+//
 // The canonical request is built from the decoded path and query, so it
 // does not matter how a client escaped them on the wire. Only the
 // SDK-HMAC-SHA256 algorithm is supported; the SDK's other algorithms are
