@@ -193,6 +193,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			s.errc <- fmt.Errorf("controlplane: serve: %w", err)
 		}
 	}()
+	// Agents can reach this replica from now on: its liveness and lease
+	// timeouts count from here, whatever the downtime before.
+	s.engine.Serving()
 	if cfg.PprofListen != "" {
 		if err := s.servePprof(cfg.PprofListen); err != nil {
 			s.Close()
