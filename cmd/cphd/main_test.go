@@ -357,3 +357,46 @@ func strOr(s *string) string {
 	}
 	return *s
 }
+
+// TestSecondCPHDOnOneDataDirRefused starts a second cphd on the data dir
+// of a running one: it must refuse to start, say why and exit non-zero.
+// After the first is killed with SIGKILL, a new one starts on the same
+// data dir: the lock dies with its process.
+func TestSecondCPHDOnOneDataDirRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills real processes")
+	}
+	dataDir := t.TempDir()
+	first := startCPHD(t, dataDir)
+	second := exec.Command(os.Args[0], "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn")
+	second.Env = append(os.Environ(), "CPHD_RUN_MAIN=1", "CPH_BOOTSTRAP_DOMAIN=acme", "CPH_BOOTSTRAP_PASSWORD=crash-test-pw")
+	var stderr bytes.Buffer
+	second.Stderr = &stderr
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- second.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil || second.ProcessState.ExitCode() == 0 {
+			t.Fatalf("second cphd exited with %v, want a non-zero status", err)
+		}
+	case <-time.After(30 * time.Second):
+		second.Process.Kill()
+		t.Fatalf("second cphd on the same data dir kept running; stderr:\n%s", stderr.String())
+	}
+	want := fmt.Sprintf("in use by another cphd (dirlock: directory in use by another process: process %d holds", first.cmd.Process.Pid)
+	if !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr of the second cphd = %q, want it to contain %q", stderr.String(), want)
+	}
+	// The first one still serves.
+	if status, _ := call(t, "GET", first.url+"/healthz", "", "", nil); status != 200 {
+		t.Errorf("first cphd after the refused start: healthz %d", status)
+	}
+	first.kill()
+	again := startCPHD(t, dataDir)
+	if status, _ := call(t, "GET", again.url+"/healthz", "", "", nil); status != 200 {
+		t.Errorf("cphd after kill -9 of the previous one: healthz %d", status)
+	}
+}
