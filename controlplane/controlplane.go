@@ -49,8 +49,10 @@ type Config struct {
 	Engine   engine.Config
 	IAM      iam.Config
 	PollWait time.Duration // longest agent long-poll: 25s
-	// AgentEnrollToken, if set, lets cph-agent processes enroll new
-	// servers; without it enrollment is off.
+	// AgentEnrollToken, if set, is the installation's operator-level
+	// enrollment token: it enrolls cph-agent processes into any project of
+	// any account (a warning is logged at start). Projects' own tokens
+	// (the enrollment-token endpoints) work without it.
 	AgentEnrollToken string
 	// PprofListen, if set, is an address on which Go's profiler
 	// (net/http/pprof, /debug/pprof/...) is served. Keep it on loopback.
@@ -238,6 +240,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		defer s.wg.Done()
 		s.runFleet(runCtx)
 	}()
+	if cfg.AgentEnrollToken != "" {
+		s.log.Warn("the installation enrollment token (--agent-enroll-token) enrolls agents into any project of any account; give agents their project's enrollment token instead (cph enrollment-tokens create) unless they are the operator's")
+	}
 	started = true
 	s.log.Info("control plane started", "url", s.URL(), "data_dir", cfg.DataDir, "database", db.Engine(), "sim_servers", len(fleet))
 	return s, nil

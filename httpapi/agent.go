@@ -29,8 +29,15 @@ func (s *Server) withAgent(h func(w http.ResponseWriter, r *http.Request, a *age
 		if !ok || token == "" {
 			return cph.Errorf(http.StatusUnauthorized, agentproto.CodeUnauthorized, "Missing agent credential.")
 		}
-		srv, session, err := s.db.ServerByAgentTokenHash(r.Context(), iam.HashToken(token))
+		hash := iam.HashToken(token)
+		srv, session, err := s.db.ServerByAgentTokenHash(r.Context(), hash)
 		if errors.Is(err, sqlstore.ErrNotFound) {
+			if d, derr := s.db.DeletedAgentCredentialByHash(r.Context(), hash); derr == nil {
+				return cph.Errorf(http.StatusGone, agentproto.CodeServerDeleted,
+					"The server %s (%s) was deleted; this agent's credential is void.", d.ServerName, d.ServerID)
+			} else if !errors.Is(derr, sqlstore.ErrNotFound) {
+				return derr
+			}
 			return cph.Errorf(http.StatusUnauthorized, agentproto.CodeUnauthorized, "Unknown agent credential.")
 		} else if err != nil {
 			return err
