@@ -245,8 +245,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	defer a.running.Store(false)
 
-	d := newDispatcher(ctx, a)
+	// The dispatcher ends with Run, whatever ends it.
+	dctx, cancel := context.WithCancel(ctx)
+	d := newDispatcher(dctx, a)
 	defer d.wait()
+	defer cancel()
 
 	a.log.Info("agent starting", "control_plane", a.bases, "version", a.version)
 	bo := a.newBackoff()
