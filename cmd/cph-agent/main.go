@@ -4,7 +4,13 @@
 // long-polling any of the given cphd replicas for operations.
 //
 // Every flag can also be set through the environment variable named in
-// its help text; a flag given on the command line wins.
+// its help text; a flag given on the command line wins. The enrollment
+// token is read from --enroll-token-file or CPH_ENROLL_TOKEN (the
+// --enroll-token flag works too, but shows in ps).
+//
+// Exit status: 0 after SIGINT/SIGTERM, 1 on an error (a refused
+// enrollment included), 3 when the control plane says the server was
+// deleted (its credential will never work again).
 package main
 
 import (
