@@ -557,11 +557,35 @@ func TestDowntimeOfTheControlPlaneFailsNothing(t *testing.T) {
 // server yet, but the replica that kept running does.
 func TestStartingReplicaDoesNotMaskADeadAgent(t *testing.T) {
 	cfg := engine.Config{AgentTTL: 30 * time.Second, Lease: time.Hour}
-	e := newEnv(t, cfg)
+	t.Run("sqlite", func(t *testing.T) {
+		e := newEnv(t, cfg)
+		testStartingReplica(t, e, e.db, cfg)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		// Two replicas: two stores on one PostgreSQL database, one clock.
+		url := storetest.PostgresURL(t)
+		c := &clock{now: time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)}
+		open := func() *sqlstore.DB {
+			db, err := sqlstore.OpenPostgres(context.Background(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			db.Now = c.Now
+			return db
+		}
+		e := newEnvOn(t, open(), c, cfg)
+		testStartingReplica(t, e, open(), cfg)
+	})
+}
+
+// testStartingReplica runs TestStartingReplicaDoesNotMaskADeadAgent with
+// the running replica e and a replica that starts late on other.
+func testStartingReplica(t *testing.T, e *env, other *sqlstore.DB, cfg engine.Config) {
 	ctx := context.Background()
 	e.session(t)
 	e.clock.Add(40 * time.Second) // the agent dies; 40 s of silence
-	late := engine.New(e.db, cfg)
+	late := engine.New(other, cfg)
 	if err := late.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
