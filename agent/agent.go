@@ -22,6 +22,9 @@
 //     they are delivered again.
 //   - 401 is logged at error level and retried after
 //     Config.UnauthorizedBackoff.
+//   - 410 with agentproto.CodeServerDeleted (the server was deleted, so
+//     its credential will never work again) ends Run with an error that
+//     wraps ErrServerDeleted.
 //   - A result answered with 409 agentproto.CodeNotClaimed is dropped: the
 //     control plane has already timed the operation out or handed it to
 //     another session.
@@ -225,20 +228,28 @@ type session struct {
 	end context.CancelCauseFunc
 }
 
+// ErrServerDeleted is wrapped by the error Run returns when the control
+// plane says the agent's server was deleted.
+var ErrServerDeleted = errors.New("agent: the server was deleted from the control plane")
+
 // Run runs the agent until ctx is done, then waits for the operations in
 // progress to be abandoned and returns nil. Transient errors (an
 // unreachable control plane, 5xx answers, a lost session, a rejected
 // credential) are logged and retried; they never end Run. Run returns an
-// error only when it is called while another Run of the same Agent is
-// active.
+// error wrapping ErrServerDeleted when the control plane says the server
+// was deleted, and an error when it is called while another Run of the
+// same Agent is active.
 func (a *Agent) Run(ctx context.Context) error {
 	if !a.running.CompareAndSwap(false, true) {
 		return errors.New("agent: Run is already active")
 	}
 	defer a.running.Store(false)
 
-	d := newDispatcher(ctx, a)
+	// The dispatcher ends with Run, whatever ends it.
+	dctx, cancel := context.WithCancel(ctx)
+	d := newDispatcher(dctx, a)
 	defer d.wait()
+	defer cancel()
 
 	a.log.Info("agent starting", "control_plane", a.bases, "version", a.version)
 	bo := a.newBackoff()
@@ -247,6 +258,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			a.log.Info("agent stopping")
 			return nil
+		}
+		if isServerDeleted(err) {
+			a.log.Error("the control plane says this server was deleted; stopping", "err", err)
+			return fmt.Errorf("%w: %w", ErrServerDeleted, err)
 		}
 		wait := bo.next()
 		if isUnauthorized(err) {
@@ -484,4 +499,10 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// isServerDeleted reports whether err says the agent's server was deleted.
+func isServerDeleted(err error) bool {
+	pe, ok := asProtocolError(err)
+	return ok && pe.Code == agentproto.CodeServerDeleted
 }

@@ -63,10 +63,10 @@ func SaveIdentity(stateDir string, id *Identity) error {
 }
 
 // Enroll registers a new server with the first control plane (of urls)
-// that answers, and returns its identity. Refusals (wrong token,
-// enrollment disabled, unknown project, bad name) are returned at once
-// as *ProtocolError; connection failures and 5xx answers are retried with
-// backoff until ctx ends.
+// that answers, and returns its identity. Refusals (a wrong, revoked or
+// expired token, a project token used for another project, an unknown
+// project, a bad name) are returned at once as *ProtocolError; connection
+// failures and 5xx answers are retried with backoff until ctx ends.
 func Enroll(ctx context.Context, hc *http.Client, urls []string, req agentproto.EnrollRequest) (*Identity, error) {
 	if hc == nil {
 		hc = &http.Client{}

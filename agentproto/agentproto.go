@@ -157,6 +157,10 @@ const (
 	// typically because it timed out and was failed or re-queued. The agent
 	// drops the result.
 	CodeNotClaimed = "AGENT.0410"
+	// CodeServerDeleted: the credential belonged to a server that has been
+	// deleted (410 Gone). It will never work again: the agent stops
+	// (cph-agent exits with status 3) instead of retrying.
+	CodeServerDeleted = "AGENT.0411"
 )
 
 // ObjectPath is the path of an object for agents: GET downloads it, PUT
@@ -177,16 +181,21 @@ const (
 	CodeInvalidName  = "InvalidObjectName"
 )
 
-// EnrollPath is where a new agent trades the installation's enrollment
-// token for a server and the credential of that server.
+// EnrollPath is where a new agent trades an enrollment token (a
+// project's token, or the installation's operator token) for a server
+// and the credential of that server.
 const EnrollPath = "/agent/v1/enroll"
 
 // EnrollRequest registers a new phone server.
 type EnrollRequest struct {
-	// Token is the enrollment token configured on cphd.
+	// Token is a project's enrollment token, or the installation token
+	// configured on cphd (--agent-enroll-token).
 	Token string `json:"enroll_token"`
-	// Project is the name or id of the project that owns the server.
-	Project string `json:"project"`
+	// Project is the name or id of the project that owns the server. With
+	// a project's token it may be empty (the token names the project) and
+	// must otherwise name the token's project; the installation token
+	// needs it.
+	Project string `json:"project,omitempty"`
 	// Name is the server's name (letters, digits, '_' and '-').
 	Name string `json:"name"`
 	// Phones is how many phones the server runs.
@@ -206,8 +215,13 @@ type EnrollResponse struct {
 // Codes of enrollment errors.
 const (
 	// CodeEnrollDisabled: cphd has no enrollment token configured (403).
+	// No longer answered: enrollment is on wherever a project has a token.
 	CodeEnrollDisabled = "AGENT.0403"
-	// CodeEnrollRefused: wrong enrollment token (401 AGENT.0401 is CodeUnauthorized).
+	// A wrong, revoked or expired enrollment token is 401 CodeUnauthorized.
+	//
+	// CodeEnrollWrongProject: the project's token does not enroll into
+	// the project the request names (403).
+	CodeEnrollWrongProject = "AGENT.0405"
 	// CodeNoSuchProject: the project is unknown or ambiguous (404).
 	CodeNoSuchProject = "AGENT.0404"
 	// CodeBadEnrollment: the name or phone count is invalid (400).

@@ -621,3 +621,31 @@ func TestWaitWithoutJobs(t *testing.T) {
 		t.Errorf("jobs wait of an unknown request: %+v", r)
 	}
 }
+
+// TestEnrollmentTokensCommands creates, lists and revokes an enrollment
+// token through the command.
+func TestEnrollmentTokensCommands(t *testing.T) {
+	srv := cptest.Start(t, nil)
+	env := testEnv(t, srv)
+	login(t, env)
+	r := run(t, env, "", "enrollment-tokens", "create", "--description", "rack-7", "--expires-in", "24h")
+	secret := strings.TrimSpace(r.stdout)
+	if r.code != 0 || !strings.HasPrefix(secret, "cphe_") || !strings.Contains(r.stderr, "shown only this once") {
+		t.Fatalf("create: %+v", r)
+	}
+	r = run(t, env, "", "enrollment-tokens", "list", "-o", "json")
+	var list []cph.EnrollmentToken
+	if err := json.Unmarshal([]byte(r.stdout), &list); r.code != 0 || err != nil || len(list) != 1 || list[0].Description != "rack-7" ||
+		list[0].ExpiresAt.IsZero() || list[0].Token != "" {
+		t.Fatalf("list: %+v (%v)", r, err)
+	}
+	if r := run(t, env, "", "enrollment-tokens", "list"); r.code != 0 || !strings.Contains(r.stdout, list[0].ID) || strings.Contains(r.stdout, secret) {
+		t.Errorf("list table: %+v", r)
+	}
+	if r := run(t, env, "", "enrollment-tokens", "revoke", list[0].ID); r.code != 0 {
+		t.Fatalf("revoke: %+v", r)
+	}
+	if r := run(t, env, "", "enrollment-tokens", "revoke", list[0].ID); r.code == 0 || !strings.Contains(r.stderr, "CPS.9014") {
+		t.Errorf("second revoke: %+v", r)
+	}
+}

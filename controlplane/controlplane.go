@@ -22,6 +22,7 @@ import (
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/httpapi"
 	"github.com/opencph/opencph/iam"
+	"github.com/opencph/opencph/internal/dirlock"
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/runtime/sim"
 	"github.com/opencph/opencph/sqlstore"
@@ -48,8 +49,10 @@ type Config struct {
 	Engine   engine.Config
 	IAM      iam.Config
 	PollWait time.Duration // longest agent long-poll: 25s
-	// AgentEnrollToken, if set, lets cph-agent processes enroll new
-	// servers; without it enrollment is off.
+	// AgentEnrollToken, if set, is the installation's operator-level
+	// enrollment token: it enrolls cph-agent processes into any project of
+	// any account (a warning is logged at start). Projects' own tokens
+	// (the enrollment-token endpoints) work without it.
 	AgentEnrollToken string
 	// MaxBodyMemory bounds the memory all request bodies being read may
 	// hold at once: httpapi.DefaultMaxBodyMemory (64 MiB).
@@ -68,6 +71,11 @@ type Bootstrap struct {
 	Password string
 	Project  string
 }
+
+// LockFile is the name, in the data dir, of the lock file that a running
+// control plane holds (an exclusive flock, dropped by the kernel when the
+// process ends): a second cphd on the same data dir refuses to start.
+const LockFile = "cphd.lock"
 
 // PasswordFile is the name, in the data dir, of the file that keeps a
 // generated bootstrap password.
@@ -92,6 +100,8 @@ type Server struct {
 	// fleetLease is held while this replica runs the simulated fleet; only
 	// the fleet goroutine (and Shutdown, after it ends) touch it.
 	fleetLease *sqlstore.Lease
+	// lock is held on the data dir's LockFile while the server runs.
+	lock *dirlock.Lock
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -131,8 +141,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("controlplane: create data dir: %w", err)
 	}
+	// One control plane per data dir: a second one would fight the first
+	// over the built-in agents and the SQLite file.
+	lock, err := dirlock.Acquire(cfg.DataDir, LockFile)
+	if errors.Is(err, dirlock.ErrLocked) {
+		return nil, fmt.Errorf("controlplane: the data dir %s is in use by another cphd (%w); stop that one or give this one its own --data-dir", cfg.DataDir, err)
+	} else if err != nil {
+		return nil, fmt.Errorf("controlplane: %w", err)
+	}
+	s.lock = lock
+	started := false
+	defer func() {
+		if !started {
+			lock.Release()
+		}
+	}()
 	var db *sqlstore.DB
-	var err error
 	if cfg.DatabaseURL != "" {
 		db, err = sqlstore.OpenPostgres(ctx, cfg.DatabaseURL)
 	} else {
@@ -197,6 +221,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			s.errc <- fmt.Errorf("controlplane: serve: %w", err)
 		}
 	}()
+	// Agents can reach this replica from now on: its liveness and lease
+	// timeouts count from here, whatever the downtime before.
+	s.engine.Serving()
 	if cfg.PprofListen != "" {
 		if err := s.servePprof(cfg.PprofListen); err != nil {
 			s.Close()
@@ -217,6 +244,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		defer s.wg.Done()
 		s.runFleet(runCtx)
 	}()
+	if cfg.AgentEnrollToken != "" {
+		s.log.Warn("the installation enrollment token (--agent-enroll-token) enrolls agents into any project of any account; give agents their project's enrollment token instead (cph enrollment-tokens create) unless they are the operator's")
+	}
+	started = true
 	s.log.Info("control plane started", "url", s.URL(), "data_dir", cfg.DataDir, "database", db.Engine(), "sim_servers", len(fleet))
 	return s, nil
 }
@@ -277,6 +308,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if cerr := s.db.Close(); err == nil {
 		err = cerr
 	}
+	s.lock.Release()
 	return err
 }
 

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -114,7 +115,12 @@ func (s *Server) startAgent(ctx context.Context, fs sqlstore.FleetServer) error 
 	go func() {
 		defer s.wg.Done()
 		defer close(ra.done)
-		if err := ag.Run(actx); err != nil && actx.Err() == nil {
+		err := ag.Run(actx)
+		switch {
+		case err == nil || actx.Err() != nil:
+		case errors.Is(err, agent.ErrServerDeleted):
+			s.log.Info("server deleted; its agent stopped", "server", fs.Name)
+		default:
 			s.log.Error("agent stopped", "server", fs.Name, "err", err)
 		}
 	}()

@@ -19,6 +19,16 @@
 //     with CPS.9004 and the phone takes the operation's failure status.
 //   - An operation that no agent claims within Config.PendingTimeout fails
 //     the same way.
+//   - A server whose agent stays silent for Config.AgentTTL is marked
+//     abnormal and its open operations fail.
+//
+// Every one of these timeouts counts only time during which this control
+// plane could have heard the agent: from the later of the event (claim,
+// queueing, last heartbeat) and the moment this engine started serving
+// (New, or Serving). A control plane that was down for longer than a
+// timeout therefore fails nothing when it comes back; agents get the full
+// timeout to return first. Each replica keeps its own start, so a replica
+// that has just started masks nothing for the replicas that kept running.
 package engine
 
 import (
@@ -86,12 +96,35 @@ type Engine struct {
 
 	touchMu sync.Mutex
 	touched map[string]time.Time // by server/session: last heartbeat written
+
+	sinceMu sync.Mutex
+	since   time.Time // when this engine started serving agents (store clock)
 }
 
-// New returns an engine over db.
+// New returns an engine over db. Its sweep timeouts count from now (see
+// Serving).
 func New(db *sqlstore.DB, cfg Config) *Engine {
 	cfg.setDefaults()
-	return &Engine{db: db, cfg: cfg, log: cfg.Logger, hub: hub{waiters: map[string]chan struct{}{}}, touched: map[string]time.Time{}}
+	return &Engine{db: db, cfg: cfg, log: cfg.Logger, hub: hub{waiters: map[string]chan struct{}{}}, touched: map[string]time.Time{},
+		since: db.Now()}
+}
+
+// Serving records that the control plane serves agents from now on: the
+// sweep's timeouts (lease, agent TTL, pending timeout) count time from
+// now at the earliest, because before it no agent could reach this
+// control plane. cphd calls it once its listener is up.
+func (e *Engine) Serving() {
+	e.sinceMu.Lock()
+	e.since = e.db.Now()
+	e.sinceMu.Unlock()
+}
+
+// servingFor returns how long, by the store's clock at now, this engine
+// has been serving agents.
+func (e *Engine) servingFor(now time.Time) time.Duration {
+	e.sinceMu.Lock()
+	defer e.sinceMu.Unlock()
+	return now.Sub(e.since)
 }
 
 // Config returns the engine's effective configuration.
@@ -382,7 +415,7 @@ func (e *Engine) Poll(ctx context.Context, serverID, sessionID string, wait time
 		if remaining <= 0 {
 			return nil, nil
 		}
-		t := time.NewTimer(min(remaining, e.cfg.PollRecheck))
+		t := time.NewTimer(min(remaining, e.pollRecheck()))
 		select {
 		case <-woke:
 			// Work arrived. Batches often come in a burst: wait a moment
@@ -435,6 +468,13 @@ func (e *Engine) touch(ctx context.Context, serverID, sessionID string) (bool, e
 	e.touched[key] = now
 	e.touchMu.Unlock()
 	return true, nil
+}
+
+// pollRecheck is how often a waiting poll re-reads the queue and renews
+// its heartbeat: Config.PollRecheck, or more often under a short AgentTTL
+// so that a waiting agent is never taken for silent.
+func (e *Engine) pollRecheck() time.Duration {
+	return min(e.cfg.PollRecheck, e.cfg.AgentTTL/3)
 }
 
 // touchEvery is how often a session's heartbeat is written: often enough
@@ -698,11 +738,50 @@ func (e *Engine) Run(ctx context.Context) {
 	}
 }
 
-// Sweep re-queues or fails operations whose lease ran out, and fails
-// operations that waited too long for an agent. Each step is a conditional
-// update, so concurrent sweeps (several replicas) are safe.
+// Sweep re-queues or fails operations whose lease ran out, marks servers
+// whose agent is silent past the TTL abnormal, and fails operations that
+// waited too long for an agent. Each step is a conditional update, so
+// concurrent sweeps (several replicas) are safe.
+//
+// A step runs only once this engine has been serving for at least its
+// timeout: a timeout counts from the later of its event and the engine's
+// start, so downtime of the control plane never counts against an agent.
 func (e *Engine) Sweep(ctx context.Context) error {
 	now := e.db.Now()
+	up := e.servingFor(now)
+	if up >= e.cfg.Lease {
+		if err := e.sweepLeases(ctx, now); err != nil {
+			return err
+		}
+	}
+	if up >= e.cfg.AgentTTL {
+		silent, err := e.db.SilentServers(ctx, now.Add(-e.cfg.AgentTTL))
+		if err != nil {
+			return err
+		}
+		for _, id := range silent {
+			if err := e.markDown(ctx, id, now.Add(-e.cfg.AgentTTL)); err != nil {
+				return err
+			}
+		}
+	}
+	if up >= e.cfg.PendingTimeout {
+		stale, err := e.db.StalePending(ctx, now.Add(-e.cfg.PendingTimeout), 500)
+		if err != nil {
+			return err
+		}
+		for _, op := range stale {
+			if err := e.fail(ctx, op, sqlstore.OpPending, "Job execution failed: the server's agent is unavailable."); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sweepLeases re-queues operations whose lease ran out, or fails them
+// after Config.MaxAttempts claims.
+func (e *Engine) sweepLeases(ctx context.Context, now time.Time) error {
 	expired, err := e.db.ExpiredLeases(ctx, now, 500)
 	if err != nil {
 		return err
@@ -727,24 +806,6 @@ func (e *Engine) Sweep(ctx context.Context) error {
 			continue
 		}
 		if err := e.fail(ctx, op, sqlstore.OpClaimed, "Job execution failed: the server's agent did not report a result in time."); err != nil {
-			return err
-		}
-	}
-	silent, err := e.db.SilentServers(ctx, now.Add(-e.cfg.AgentTTL))
-	if err != nil {
-		return err
-	}
-	for _, id := range silent {
-		if err := e.markDown(ctx, id, now.Add(-e.cfg.AgentTTL)); err != nil {
-			return err
-		}
-	}
-	stale, err := e.db.StalePending(ctx, now.Add(-e.cfg.PendingTimeout), 500)
-	if err != nil {
-		return err
-	}
-	for _, op := range stale {
-		if err := e.fail(ctx, op, sqlstore.OpPending, "Job execution failed: the server's agent is unavailable."); err != nil {
 			return err
 		}
 	}

@@ -476,3 +476,133 @@ func TestSilentAgentMarksServerDown(t *testing.T) {
 		t.Errorf("work after recovery refused: %+v", again.Jobs[0])
 	}
 }
+
+// TestDowntimeOfTheControlPlaneFailsNothing restarts the control plane
+// (a new engine on the same database) after it was down for longer than
+// every sweep timeout: nothing is failed or marked down, the agent
+// returns and its jobs complete normally. Once the restarted engine has
+// served for the TTL, an agent that never came back is marked down.
+func TestDowntimeOfTheControlPlaneFailsNothing(t *testing.T) {
+	cfg := engine.Config{AgentTTL: 30 * time.Second, Lease: 2 * time.Minute, PendingTimeout: 5 * time.Minute}
+	e := newEnv(t, cfg)
+	ctx := context.Background()
+	session := e.session(t)
+	claimed, _ := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone, Phones: refs(e.phones[0])})
+	if ops, _ := e.eng.Poll(ctx, e.server, session, 0, 10); len(ops) != 1 {
+		t.Fatal("no operation claimed")
+	}
+	pending, _ := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpStopPhone, Phones: refs(e.phones[1])})
+	jobs := []string{claimed.Jobs[0].JobID, pending.Jobs[0].JobID}
+
+	// The control plane is down for 10 minutes, then starts again.
+	e.clock.Add(10 * time.Minute)
+	restarted := engine.New(e.db, cfg)
+	for range 3 {
+		if err := restarted.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Add(5 * time.Second)
+	}
+	for i, id := range jobs {
+		if j := e.job(t, id); j.Status != cph.JobRunning {
+			t.Fatalf("job %d after the restart: status %d (%v %v), want still running", i, j.Status, deref(j.ErrorCode), deref(j.ErrorMsg))
+		}
+	}
+	if srv, _ := e.db.ServerByID(ctx, e.project, e.server); srv.Status != cph.ServerNormal {
+		t.Fatalf("server marked %d after the control plane's downtime", srv.Status)
+	}
+
+	// The agent comes back with a new session and completes both jobs.
+	session = func() string {
+		s, err := restarted.StartSession(ctx, e.server, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}()
+	ops, err := restarted.Poll(ctx, e.server, session, 0, 10)
+	if err != nil || len(ops) != 2 {
+		t.Fatalf("poll after the restart: %d operations, %v; want both again", len(ops), err)
+	}
+	for _, op := range ops {
+		if err := restarted.ApplyResult(ctx, e.server, session, op.ID, engine.Result{Success: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, id := range jobs {
+		if j := e.job(t, id); j.Status != cph.JobSucceeded {
+			t.Errorf("job %d: status %d, want 2", i, j.Status)
+		}
+	}
+	if st := e.phone(t, e.phones[0]).Status; st != cph.PhoneRunning {
+		t.Errorf("restarted phone: %d, want 2", st)
+	}
+	if st := e.phone(t, e.phones[1]).Status; st != cph.PhoneStopped {
+		t.Errorf("stopped phone: %d, want 8", st)
+	}
+
+	// The restart masks a dead agent for one TTL only: silent for 31 s
+	// while the engine served, the server is marked down.
+	e.clock.Add(31 * time.Second)
+	if err := restarted.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if srv, _ := e.db.ServerByID(ctx, e.project, e.server); srv.Status != cph.ServerAbnormal {
+		t.Errorf("server of an agent silent for 31 s of service: %d, want 2", srv.Status)
+	}
+}
+
+// TestStartingReplicaDoesNotMaskADeadAgent checks that each replica keeps
+// its own start: a replica that starts late does not sweep the silent
+// server yet, but the replica that kept running does.
+func TestStartingReplicaDoesNotMaskADeadAgent(t *testing.T) {
+	cfg := engine.Config{AgentTTL: 30 * time.Second, Lease: time.Hour}
+	t.Run("sqlite", func(t *testing.T) {
+		e := newEnv(t, cfg)
+		testStartingReplica(t, e, e.db, cfg)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		// Two replicas: two stores on one PostgreSQL database, one clock.
+		url := storetest.PostgresURL(t)
+		c := &clock{now: time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)}
+		open := func() *sqlstore.DB {
+			db, err := sqlstore.OpenPostgres(context.Background(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			db.Now = c.Now
+			return db
+		}
+		e := newEnvOn(t, open(), c, cfg)
+		testStartingReplica(t, e, open(), cfg)
+	})
+}
+
+// testStartingReplica runs TestStartingReplicaDoesNotMaskADeadAgent with
+// the running replica e and a replica that starts late on other.
+func testStartingReplica(t *testing.T, e *env, other *sqlstore.DB, cfg engine.Config) {
+	ctx := context.Background()
+	e.session(t)
+	e.clock.Add(40 * time.Second) // the agent dies; 40 s of silence
+	late := engine.New(other, cfg)
+	if err := late.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if srv, _ := e.db.ServerByID(ctx, e.project, e.server); srv.Status != cph.ServerNormal {
+		t.Fatalf("the replica that just started marked the server %d", srv.Status)
+	}
+	if err := e.eng.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if srv, _ := e.db.ServerByID(ctx, e.project, e.server); srv.Status != cph.ServerAbnormal {
+		t.Errorf("the replica that kept running left the silent server at %d, want 2", srv.Status)
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

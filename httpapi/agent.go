@@ -29,8 +29,14 @@ func (s *Server) withAgent(h func(w http.ResponseWriter, r *http.Request, a *age
 		if !ok || token == "" {
 			return cph.Errorf(http.StatusUnauthorized, agentproto.CodeUnauthorized, "Missing agent credential.")
 		}
-		srv, session, err := s.db.ServerByAgentTokenHash(r.Context(), iam.HashToken(token))
+		hash := iam.HashToken(token)
+		srv, session, err := s.db.ServerByAgentTokenHash(r.Context(), hash)
 		if errors.Is(err, sqlstore.ErrNotFound) {
+			if d, derr := s.db.DeletedAgentCredentialByHash(r.Context(), hash); derr == nil {
+				return serverDeleted(d.ServerName, d.ServerID)
+			} else if !errors.Is(derr, sqlstore.ErrNotFound) {
+				return derr
+			}
 			return cph.Errorf(http.StatusUnauthorized, agentproto.CodeUnauthorized, "Unknown agent credential.")
 		} else if err != nil {
 			return err
@@ -78,6 +84,13 @@ func (s *Server) agentSession(w http.ResponseWriter, r *http.Request, a *agentCa
 	return nil
 }
 
+// serverDeleted answers an agent whose server was deleted: 410
+// AGENT.0411, which tells the agent to stop rather than retry.
+func serverDeleted(name, id string) error {
+	return cph.Errorf(http.StatusGone, agentproto.CodeServerDeleted,
+		"The server %s (%s) was deleted; this agent's credential is void.", name, id)
+}
+
 func sessionGone() error {
 	return cph.Errorf(http.StatusConflict, agentproto.CodeSessionGone, "The agent session was replaced by a newer one.")
 }
@@ -95,6 +108,9 @@ func (s *Server) agentPoll(w http.ResponseWriter, r *http.Request, a *agentCalle
 	ops, err := s.engine.Poll(r.Context(), a.server.ID, req.SessionID, wait, req.Max)
 	if errors.Is(err, engine.ErrSessionGone) {
 		return sessionGone()
+	} else if errors.Is(err, sqlstore.ErrNotFound) {
+		// The server was deleted while its agent polled.
+		return serverDeleted(a.server.Name, a.server.ID)
 	} else if err != nil {
 		return err
 	}

@@ -387,6 +387,7 @@ func (s *Server) routes() {
 	s.phoneOpRoutes()
 	s.serverRoutes()
 	s.imageRoutes()
+	s.enrollmentTokenRoutes()
 
 	// Agents.
 	s.handle("POST /agent/v1/enroll", familyAgent, s.agentEnroll)

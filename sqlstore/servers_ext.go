@@ -205,6 +205,8 @@ func (tx *Tx) deletePhonesOfServer(ctx context.Context, serverID string) error {
 
 // DeleteServer removes a server with its phones, tags, encode services and
 // bandwidth attachments. Bandwidths no other server uses are removed too.
+// The hash of its agent credential is kept (DeletedAgentCredentialByHash)
+// so that its agent can be told the server is gone.
 func (tx *Tx) DeleteServer(ctx context.Context, id string) error {
 	for _, q := range []string{
 		`DELETE FROM server_tags WHERE server_id = $1`,
@@ -239,6 +241,9 @@ func (tx *Tx) DeleteServer(ctx context.Context, id string) error {
 			(SELECT 1 FROM server_bandwidths WHERE bandwidth_id = $1)`, b); err != nil {
 			return fmt.Errorf("sqlstore: delete bandwidth %s: %w", b, err)
 		}
+	}
+	if err := tx.rememberDeletedCredential(ctx, id); err != nil {
+		return err
 	}
 	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM servers WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("sqlstore: delete server %s: %w", id, err)

@@ -4,7 +4,13 @@
 // long-polling any of the given cphd replicas for operations.
 //
 // Every flag can also be set through the environment variable named in
-// its help text; a flag given on the command line wins.
+// its help text; a flag given on the command line wins. The enrollment
+// token is read from --enroll-token-file or CPH_ENROLL_TOKEN (the
+// --enroll-token flag works too, but shows in ps).
+//
+// Exit status: 0 after SIGINT/SIGTERM, 1 on an error (a refused
+// enrollment included), 3 when the control plane says the server was
+// deleted (its credential will never work again).
 package main
 
 import (
@@ -30,6 +36,11 @@ import (
 // version is reported to the control plane.
 const version = "opencph-agent/1"
 
+// exitServerDeleted is the exit status after the control plane said the
+// agent's server was deleted: restarting the agent cannot help (a service
+// manager can be told not to, e.g. systemd's RestartPreventExitStatus=3).
+const exitServerDeleted = 3
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -38,6 +49,9 @@ func main() {
 			os.Exit(0)
 		}
 		fmt.Fprintln(os.Stderr, "cph-agent:", err)
+		if errors.Is(err, agent.ErrServerDeleted) {
+			os.Exit(exitServerDeleted)
+		}
 		os.Exit(1)
 	}
 }
@@ -66,8 +80,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	host, _ := os.Hostname()
 	var c config
 	controlPlane := fs.String("control-plane", env("CPH_CONTROL_PLANE", ""), "cphd URL(s), comma-separated; the agent fails over between them [CPH_CONTROL_PLANE]")
-	fs.StringVar(&c.enrollToken, "enroll-token", env("CPH_ENROLL_TOKEN", ""), "enrollment token of the control plane, needed on first start only [CPH_ENROLL_TOKEN]")
-	fs.StringVar(&c.project, "project", env("CPH_PROJECT", ""), "name or id of the project that owns this server (first start) [CPH_PROJECT]")
+	tokenFlag := fs.String("enroll-token", "", "enrollment token, first start only; visible to every user in ps: prefer --enroll-token-file or CPH_ENROLL_TOKEN")
+	tokenFile := fs.String("enroll-token-file", env("CPH_ENROLL_TOKEN_FILE", ""), "file holding the enrollment token (first start only) [CPH_ENROLL_TOKEN_FILE]")
+	fs.StringVar(&c.project, "project", env("CPH_PROJECT", ""), "name or id of the project that owns this server (first start); a project's token implies it [CPH_PROJECT]")
 	fs.StringVar(&c.name, "name", env("CPH_AGENT_NAME", host), "server name (first start) [CPH_AGENT_NAME]")
 	fs.StringVar(&c.stateDir, "state-dir", env("CPH_STATE_DIR", "./cph-agent-state"), "where the agent keeps its identity [CPH_STATE_DIR]")
 	fs.StringVar(&c.runtime, "runtime", env("CPH_RUNTIME", "sim"), "phone runtime driver: sim [CPH_RUNTIME]")
@@ -79,6 +94,21 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	// The token: the flag, else the file, else the environment.
+	switch {
+	case *tokenFlag != "":
+		c.enrollToken = *tokenFlag
+	case *tokenFile != "":
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("--enroll-token-file: %w", err)
+		}
+		if c.enrollToken = strings.TrimSpace(string(b)); c.enrollToken == "" {
+			return nil, fmt.Errorf("--enroll-token-file %s is empty", *tokenFile)
+		}
+	default:
+		c.enrollToken = getenv("CPH_ENROLL_TOKEN")
 	}
 	for _, u := range strings.Split(*controlPlane, ",") {
 		if u = strings.TrimSpace(u); u != "" {
@@ -110,8 +140,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	id, err := agent.LoadIdentity(c.stateDir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if len(c.controlPlane) == 0 || c.enrollToken == "" || c.project == "" {
-			return errors.New("first start: --control-plane, --enroll-token and --project are required to enroll")
+		if len(c.controlPlane) == 0 || c.enrollToken == "" {
+			return errors.New("first start: --control-plane and an enrollment token (--enroll-token-file, CPH_ENROLL_TOKEN or --enroll-token) are required to enroll")
 		}
 		log.Info("enrolling", "control_plane", c.controlPlane, "project", c.project, "name", c.name, "phones", c.simPhones)
 		id, err = agent.Enroll(ctx, nil, c.controlPlane, agentproto.EnrollRequest{
@@ -140,5 +170,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	log.Info("agent running", "server_id", id.ServerID, "control_plane", urls)
-	return ag.Run(ctx)
+	err = ag.Run(ctx)
+	if errors.Is(err, agent.ErrServerDeleted) {
+		return fmt.Errorf("server %s (%s) was deleted from the control plane; its credential in %s is void: remove that directory and start the agent with an enrollment token to enroll a new server (%w)",
+			id.ServerName, id.ServerID, c.stateDir, err)
+	}
+	return err
 }

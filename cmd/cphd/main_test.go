@@ -245,3 +245,158 @@ func TestAdminCommands(t *testing.T) {
 		t.Errorf("login as the created user: %d", status)
 	}
 }
+
+// TestDowntimeLongerThanAgentTTLLosesNoJob kills cphd with SIGKILL during
+// a batch restart and keeps it down for longer than --agent-ttl before it
+// starts again on the same data dir: the downtime must not count as
+// silence of the agents, so every job succeeds, every phone is back to 2
+// and every server is normal (5).
+func TestDowntimeLongerThanAgentTTLLosesNoJob(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills real processes")
+	}
+	const ttl = 3 * time.Second
+	dataDir := t.TempDir()
+	p := startCPHD(t, dataDir, "--agent-ttl", ttl.String())
+	token, pid := login(t, p.url)
+	api := p.url + "/v1/" + pid + "/cloud-phone"
+	var phones phoneList
+	call(t, "GET", api+"/phones", token, "", &phones)
+	var refs []string
+	for _, ph := range phones.Phones {
+		refs = append(refs, fmt.Sprintf(`{"phone_id":%q}`, ph.ID))
+	}
+	var accepted struct {
+		RequestID string `json:"request_id"`
+	}
+	if status, _ := call(t, "POST", api+"/phones/batch-restart", token, `{"phones":[`+strings.Join(refs, ",")+`]}`, &accepted); status != 200 {
+		t.Fatalf("restart: %d", status)
+	}
+	time.Sleep(300 * time.Millisecond) // the operations are claimed, the phones booting
+	p.kill()
+	killed := time.Now()
+	// A real process stays down for longer than the TTL (a real wait of a
+	// few seconds: what is tested is the real program's restart).
+	time.Sleep(ttl + time.Second - time.Since(killed))
+
+	p = startCPHD(t, dataDir, "--agent-ttl", ttl.String())
+	api = p.url + "/v1/" + pid + "/cloud-phone"
+	var jobs jobList
+	waitUntil(t, 30*time.Second, "jobs to end", func() bool {
+		jobs = jobList{}
+		call(t, "GET", api+"/jobs?request_id="+accepted.RequestID, token, "", &jobs)
+		for _, j := range jobs.Jobs {
+			if j.Status == 1 {
+				return false
+			}
+		}
+		return len(jobs.Jobs) > 0
+	})
+	if len(jobs.Jobs) != len(refs) {
+		t.Fatalf("%d jobs, want %d", len(jobs.Jobs), len(refs))
+	}
+	for _, j := range jobs.Jobs {
+		if j.Status != 2 {
+			t.Errorf("job %s ended %d (%s); downtime of cphd must not fail it", j.ID, j.Status, strOr(j.ErrorCode))
+		}
+	}
+	var after phoneList
+	call(t, "GET", api+"/phones", token, "", &after)
+	for _, ph := range after.Phones {
+		if ph.Status != 2 {
+			t.Errorf("phone %s status %d after the restart, want 2", ph.ID, ph.Status)
+		}
+	}
+	var servers struct {
+		Servers []struct {
+			ID     string `json:"server_id"`
+			Status int    `json:"status"`
+		} `json:"servers"`
+	}
+	call(t, "GET", api+"/servers", token, "", &servers)
+	if len(servers.Servers) != 2 {
+		t.Fatalf("%d servers, want 2", len(servers.Servers))
+	}
+	for _, s := range servers.Servers {
+		if s.Status != 5 {
+			t.Errorf("server %s status %d after the restart, want 5", s.ID, s.Status)
+		}
+	}
+}
+
+// login gets a token of the bootstrap user and its project id.
+func login(t *testing.T, url string) (token, projectID string) {
+	t.Helper()
+	var tok struct {
+		Token struct {
+			Project struct{ ID string } `json:"project"`
+		} `json:"token"`
+	}
+	status, hdr := call(t, "POST", url+"/v3/auth/tokens", "", `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"acme","password":"crash-test-pw","domain":{"name":"acme"}}}},"scope":{"project":{"name":"cn-north-4"}}}}`, &tok)
+	if status != 201 {
+		t.Fatalf("login: %d", status)
+	}
+	return hdr.Get("X-Subject-Token"), tok.Token.Project.ID
+}
+
+// waitUntil polls cond every 100 ms until it holds or limit passes.
+func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func strOr(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// TestSecondCPHDOnOneDataDirRefused starts a second cphd on the data dir
+// of a running one: it must refuse to start, say why and exit non-zero.
+// After the first is killed with SIGKILL, a new one starts on the same
+// data dir: the lock dies with its process.
+func TestSecondCPHDOnOneDataDirRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills real processes")
+	}
+	dataDir := t.TempDir()
+	first := startCPHD(t, dataDir)
+	second := exec.Command(os.Args[0], "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn")
+	second.Env = append(os.Environ(), "CPHD_RUN_MAIN=1", "CPH_BOOTSTRAP_DOMAIN=acme", "CPH_BOOTSTRAP_PASSWORD=crash-test-pw")
+	var stderr bytes.Buffer
+	second.Stderr = &stderr
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- second.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil || second.ProcessState.ExitCode() == 0 {
+			t.Fatalf("second cphd exited with %v, want a non-zero status", err)
+		}
+	case <-time.After(30 * time.Second):
+		second.Process.Kill()
+		t.Fatalf("second cphd on the same data dir kept running; stderr:\n%s", stderr.String())
+	}
+	want := fmt.Sprintf("in use by another cphd (dirlock: directory in use by another process: process %d holds", first.cmd.Process.Pid)
+	if !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr of the second cphd = %q, want it to contain %q", stderr.String(), want)
+	}
+	// The first one still serves.
+	if status, _ := call(t, "GET", first.url+"/healthz", "", "", nil); status != 200 {
+		t.Errorf("first cphd after the refused start: healthz %d", status)
+	}
+	first.kill()
+	again := startCPHD(t, dataDir)
+	if status, _ := call(t, "GET", again.url+"/healthz", "", "", nil); status != 200 {
+		t.Errorf("cphd after kill -9 of the previous one: healthz %d", status)
+	}
+}

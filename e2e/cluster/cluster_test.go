@@ -183,7 +183,7 @@ func TestReplicasAndAgents(t *testing.T) {
 	key := make([]byte, 32)
 	rand.Read(key)
 	cphdEnv := []string{"CPH_BOOTSTRAP_DOMAIN=acme", "CPH_BOOTSTRAP_PASSWORD=cluster-password",
-		"CPH_DATABASE_URL=" + dbURL, "CPH_SERVER_KEY=" + hex.EncodeToString(key), "CPH_AGENT_ENROLL_TOKEN=enroll-secret"}
+		"CPH_DATABASE_URL=" + dbURL, "CPH_SERVER_KEY=" + hex.EncodeToString(key)}
 	replica := func(name string) *proc {
 		return start(t, name, "cphd", cphdEnv, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(),
 			"--sim-servers", "0", "--agent-ttl", "2s", "--log-level", "warn")
@@ -198,14 +198,6 @@ func TestReplicasAndAgents(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-
-	agentDir1, agentDir2 := t.TempDir(), t.TempDir()
-	agent := func(name, dir string, urls ...string) *proc {
-		return start(t, name, "cph-agent", nil, "--control-plane", strings.Join(urls, ","), "--enroll-token", "enroll-secret",
-			"--project", "cn-north-4", "--name", name, "--state-dir", dir, "--sim-phones", "3", "--sim-boot-time", "300ms", "--log-level", "info")
-	}
-	agent1 := agent("node1", agentDir1, a.url, b.url)
-	agent2 := agent("node2", agentDir2, b.url, a.url)
 
 	var tok struct {
 		Token struct {
@@ -224,12 +216,34 @@ func TestReplicasAndAgents(t *testing.T) {
 	pid := tok.Token.Project.ID
 	path := "/v1/" + pid + "/cloud-phone"
 
+	// The project's admin creates an enrollment token on replica A; the
+	// agents read it from a file and from the environment (never from
+	// their command line) and need no --project: the token names it.
+	var enroll struct {
+		Token struct{ Token string } `json:"enrollment_token"`
+	}
+	if st := api(t, "POST", a.url+"/opencph/v1/"+pid+"/enrollment-tokens", token, `{"enrollment_token":{"description":"cluster test"}}`, &enroll); st != 201 || enroll.Token.Token == "" {
+		t.Fatalf("create enrollment token on A: %d", st)
+	}
+	tokenFile := filepath.Join(t.TempDir(), "enroll-token")
+	if err := os.WriteFile(tokenFile, []byte(enroll.Token.Token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	agentDir1, agentDir2 := t.TempDir(), t.TempDir()
+	agent := func(name, dir string, env []string, tokenArgs []string, urls ...string) *proc {
+		args := append([]string{"--control-plane", strings.Join(urls, ","), "--name", name, "--state-dir", dir,
+			"--sim-phones", "3", "--sim-boot-time", "300ms", "--log-level", "info"}, tokenArgs...)
+		return start(t, name, "cph-agent", env, args...)
+	}
+	agent1 := agent("node1", agentDir1, nil, []string{"--enroll-token-file", tokenFile}, a.url, b.url)
+	agent2 := agent("node2", agentDir2, []string{"CPH_ENROLL_TOKEN=" + enroll.Token.Token}, nil, b.url, a.url)
+
 	phones := func(base string) []phone {
 		var l struct{ Phones []phone }
 		api(t, "GET", base+path+"/phones", token, "", &l)
 		return l.Phones
 	}
-	// The token issued by replica A works on replica B; both agents enroll.
+	// The tokens issued by replica A work on replica B; both agents enroll.
 	waitFor(t, "both agents to enroll their phones", 30*time.Second, func() bool { return len(phones(b.url)) == 6 })
 	servers := map[string][]string{} // server id -> phone ids
 	for _, ph := range phones(b.url) {

@@ -116,7 +116,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&cfg.Engine.Lease, "op-lease", envDur("CPH_OP_LEASE", 2*time.Minute), "how long an agent may run an operation before it is handed out again [CPH_OP_LEASE]")
 	fs.DurationVar(&cfg.Engine.PendingTimeout, "op-pending-timeout", envDur("CPH_OP_PENDING_TIMEOUT", 5*time.Minute), "how long an operation may wait for its server's agent before its job fails [CPH_OP_PENDING_TIMEOUT]")
 	serverKey := fs.String("server-key", env("CPH_SERVER_KEY", ""), "64 hex characters: the key that encrypts access-key secrets; default: generated into the data dir (replicas on one database must share it) [CPH_SERVER_KEY]")
-	fs.StringVar(&cfg.AgentEnrollToken, "agent-enroll-token", env("CPH_AGENT_ENROLL_TOKEN", ""), "token with which cph-agent processes enroll new servers; empty = enrollment off [CPH_AGENT_ENROLL_TOKEN]")
+	fs.StringVar(&cfg.AgentEnrollToken, "agent-enroll-token", env("CPH_AGENT_ENROLL_TOKEN", ""), "operator-level token with which cph-agent enrolls new servers into ANY project (logged as a warning at start); empty = only projects' own enrollment tokens enroll [CPH_AGENT_ENROLL_TOKEN]")
 	fs.DurationVar(&cfg.Engine.AgentTTL, "agent-ttl", envDur("CPH_AGENT_TTL", 30*time.Second), "how long an agent may be silent before its server and phones are marked abnormal and its jobs fail [CPH_AGENT_TTL]")
 	fs.StringVar(&cfg.PprofListen, "pprof-listen", env("CPH_PPROF_LISTEN", ""), "address (keep it on loopback) on which to serve Go's profiler, /debug/pprof/; empty = off [CPH_PPROF_LISTEN]")
 	logLevel := fs.String("log-level", env("CPH_LOG_LEVEL", "info"), "debug, info, warn or error [CPH_LOG_LEVEL]")

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"StalePendingOperations", testStalePending},
 		{"MetaSetOnce", testMeta},
 		{"AccessKeys", testAccessKeys},
+		{"EnrollmentTokens", testEnrollmentTokens},
 		{"RenamePhoneKeepsNamesUnique", testRenamePhone},
 		{"PhoneAttributes", testPhoneAttributes},
 		{"BucketsHaveOneOwner", testBuckets},

@@ -40,11 +40,13 @@ type operation struct {
 }
 
 const (
-	objects     = "/opencph/v1/{project_id}/buckets"
-	credentials = "/v3.0/OS-CREDENTIAL/credentials"
-	v1          = "/v1/{project_id}/cloud-phone"
-	v2          = "/v2/{project_id}/cloud-phone"
-	v21         = "/v2.1/{project_id}/cloud-phone"
+	objects = "/opencph/v1/{project_id}/buckets"
+	// enrollmentTokens is the OpenCPH extension for agent enrollment tokens.
+	enrollmentTokens = "/opencph/v1/{project_id}/enrollment-tokens"
+	credentials      = "/v3.0/OS-CREDENTIAL/credentials"
+	v1               = "/v1/{project_id}/cloud-phone"
+	v2               = "/v2/{project_id}/cloud-phone"
+	v21              = "/v2.1/{project_id}/cloud-phone"
 )
 
 // cph returns a CPH operation named name.
@@ -275,6 +277,17 @@ func operations() []operation {
 		{method: "DELETE", path: objects + "/{bucket}/objects/{key}", id: "DeleteObject", tag: "opencph", fam: cphFamily, extension: true,
 			summary: "OpenCPH extension: remove an object.",
 			params:  ps(path("bucket", "Bucket name."), path("key", "Object key; may contain slashes.")), restOfPath: "key", resp: requestIDOnly},
+		{method: "POST", path: enrollmentTokens, id: "CreateEnrollmentToken", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: create an agent enrollment token of the project (project admins only); the secret is in token, shown only here. At most 20 per project (400 CPS.9010).",
+			body: obj("enrollment_token object!", "enrollment_token", obj("description string; expires_at time",
+				"description", with(typ("string"), "maxLength", 255))),
+			status: 201, resp: obj("request_id hex32!; enrollment_token object!", "enrollment_token", enrollmentTokenSchema(true))},
+		{method: "GET", path: enrollmentTokens, id: "ListEnrollmentTokens", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: the project's agent enrollment tokens, oldest first, without their secrets (project admins only).",
+			resp:    obj("request_id hex32!; count int32!; enrollment_tokens []object!", "enrollment_tokens", M{"type": "array", "items": enrollmentTokenSchema(false)})},
+		{method: "DELETE", path: enrollmentTokens + "/{token_id}", id: "RevokeEnrollmentToken", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: revoke an enrollment token at once (project admins only); 204. Unknown token: 404 CPS.9014.",
+			params:  ps(path("token_id", "Enrollment token id.")), status: 204},
 		{method: "GET", path: "/healthz", id: "Health", tag: "opencph", fam: publicFamily, extension: true,
 			summary: "Health check: 200 when the database answers.", resp: obj("status string!", "status", enum("string", "ok"))},
 		{method: "GET", path: "/openapi.json", id: "OpenAPIDocument", tag: "opencph", fam: publicFamily, extension: true,
@@ -343,4 +356,14 @@ func operations() []operation {
 func with2(p param, required bool) param {
 	p.required = required
 	return p
+}
+
+// enrollmentTokenSchema is an enrollment token; withSecret adds the secret
+// that only the creation's answer carries.
+func enrollmentTokenSchema(withSecret bool) M {
+	fields := "id hex32!; project_id string!; description string!; created_by string!; created_at time!; expires_at ?time!; last_used_at ?time!"
+	if withSecret {
+		fields += "; token string!"
+	}
+	return obj(fields)
 }
