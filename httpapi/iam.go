@@ -6,7 +6,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/opencph/opencph"
@@ -385,16 +384,11 @@ func (s *Server) withProject(h func(w http.ResponseWriter, r *http.Request, p *c
 		if p.ProjectID == "" || p.ProjectID != pathProject {
 			return denied
 		}
-		if !p.User.IsAdmin && r.Method != http.MethodGet && r.Method != http.MethodHead && !readOnlyAllowed(r) {
+		// Read-only users may call only the routes registered as changing
+		// nothing (see handle); the path itself never decides.
+		if !p.User.IsAdmin && !routeReadOnly(r) {
 			return cph.ErrForbidden()
 		}
 		return h(w, r, p)
 	}
-}
-
-// readOnlyAllowed reports whether a read-only user may make this
-// non-GET call: POST operations that only read (listing resources by tag,
-// connection information).
-func readOnlyAllowed(r *http.Request) bool {
-	return strings.HasSuffix(r.URL.Path, "/resource_instances/action")
 }

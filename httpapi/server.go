@@ -96,17 +96,36 @@ const (
 // handlerFunc is an HTTP handler that returns an error for the wrapper to write.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-func (s *Server) handle(pattern string, fam family, h handlerFunc) {
-	s.mux.Handle(pattern, &route{s: s, fam: fam, h: h})
+// handle registers h for pattern ("METHOD /path"). A GET (and so HEAD)
+// route only reads; any other route changes something unless its
+// registration says otherwise with onlyReads.
+func (s *Server) handle(pattern string, fam family, h handlerFunc, opts ...routeOption) {
+	rt := &route{s: s, fam: fam, h: h}
+	rt.readOnly = strings.HasPrefix(pattern, http.MethodGet+" ") || strings.HasPrefix(pattern, http.MethodHead+" ")
+	for _, o := range opts {
+		o(rt)
+	}
+	s.mux.Handle(pattern, rt)
 }
+
+// routeOption sets a property of a route at its registration.
+type routeOption func(*route)
+
+// onlyReads marks a non-GET route that changes nothing (a POST that
+// queries), so that read-only users may call it.
+func onlyReads(rt *route) { rt.readOnly = true }
 
 type route struct {
 	s   *Server
 	fam family
 	h   handlerFunc
+	// readOnly says the route changes nothing; withProject lets read-only
+	// users call only such routes.
+	readOnly bool
 }
 
 func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = r.WithContext(context.WithValue(r.Context(), routeKey, rt))
 	if err := rt.h(w, r); err != nil {
 		rt.s.writeError(w, r, rt.fam, err)
 	}
@@ -114,7 +133,18 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type ctxKey int
 
-const requestIDKey ctxKey = 0
+const (
+	requestIDKey ctxKey = iota
+	routeKey
+)
+
+// routeReadOnly reports whether the route serving r was registered as one
+// that changes nothing. A request that reached no registered route does
+// not count as read-only.
+func routeReadOnly(r *http.Request) bool {
+	rt, _ := r.Context().Value(routeKey).(*route)
+	return rt != nil && rt.readOnly
+}
 
 // RequestID returns the request id the server assigned to r.
 func RequestID(r *http.Request) string {
