@@ -178,17 +178,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r.Body = http.MaxBytesReader(rec, r.Body, limit)
 	}
-	h, pattern := s.mux.Handler(r)
-	if pattern == "" {
-		// No route: ServeMux would answer 404 or 405 in plain text. Find
-		// out which, and answer in the CPH envelope instead.
+	if h, _ := s.mux.Handler(r); !isRoute(h) {
+		// No route serves r as it is: ServeMux would answer 404 or 405 in
+		// plain text, or redirect a path that is not in canonical form
+		// ("..", "//", "/." segments, a missing trailing slash) with an
+		// HTML body. Find out which, and answer in the CPH envelope
+		// instead: 405 for a known path with the wrong method, 404 for
+		// everything else. The server never redirects.
 		probe := &probeWriter{header: http.Header{}}
 		h.ServeHTTP(probe, r)
 		status := probe.status
 		if status != http.StatusMethodNotAllowed {
 			status = http.StatusNotFound
 		}
-		if allow := probe.header.Get("Allow"); allow != "" {
+		if allow := probe.header.Get("Allow"); allow != "" && status == http.StatusMethodNotAllowed {
 			rec.Header().Set("Allow", allow)
 		}
 		msg := "The API does not exist or has not been published in the environment."
@@ -241,6 +244,13 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// isRoute reports whether h is a handler registered with handle (rather
+// than one of ServeMux's own 404, 405 or redirect handlers).
+func isRoute(h http.Handler) bool {
+	_, ok := h.(*route)
+	return ok
+}
 
 // probeWriter captures what ServeMux's own 404/405 handlers write.
 type probeWriter struct {
