@@ -59,7 +59,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	var req authRequest
 	if err := decodeBody(r, &req); err != nil {
-		return badRequest("The request body is not valid JSON.")
+		return keystoneBodyError(err)
 	}
 	a := req.Auth
 	if a == nil || a.Identity == nil {

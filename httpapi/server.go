@@ -10,6 +10,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/engine"
@@ -331,7 +333,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decodeBody decodes a JSON request body into v. Unknown fields are
-// ignored; an empty or malformed body is a 400 APIGW.0201.
+// ignored. A body that is not well-formed JSON text is a 400 APIGW.0201
+// before any field is looked at: empty, unparsable, a top-level null,
+// invalid UTF-8, or a \u escape of a lone UTF-16 surrogate (which Go's
+// decoder would silently turn into U+FFFD). A body over the limit is the
+// *http.MaxBytesError (413).
 func decodeBody(r *http.Request, v any) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -341,13 +347,87 @@ func decodeBody(r *http.Request, v any) error {
 		}
 		return cph.ErrMalformedBody()
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	return unmarshalBody(body, v)
+}
+
+// unmarshalBody is decodeBody after the read.
+func unmarshalBody(body []byte, v any) error {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || string(trimmed) == "null" || !utf8.Valid(body) {
 		return cph.ErrMalformedBody()
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return cph.ErrMalformedBody()
 	}
+	if hasLoneSurrogate(body) {
+		return cph.ErrMalformedBody()
+	}
 	return nil
+}
+
+// hasLoneSurrogate reports whether the JSON text b (already known to be
+// valid) has a \u escape of a UTF-16 surrogate that is not part of a
+// high-low pair. Backslashes occur in valid JSON only as string escapes.
+func hasLoneSurrogate(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character: \\ and \" are skipped whole
+		if i >= len(b) || b[i] != 'u' {
+			continue
+		}
+		r, ok := hex4(b[i+1:])
+		if !ok {
+			return false
+		}
+		i += 4
+		switch {
+		case r >= 0xD800 && r < 0xDC00:
+			if len(b) >= i+7 && b[i+1] == '\\' && b[i+2] == 'u' {
+				if lo, ok := hex4(b[i+3:]); ok && lo >= 0xDC00 && lo < 0xE000 {
+					i += 6
+					continue
+				}
+			}
+			return true
+		case r >= 0xDC00 && r < 0xE000:
+			return true
+		}
+	}
+	return false
+}
+
+// hex4 parses the four hex digits at the start of b.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// keystoneBodyError turns a decodeBody failure into the answer of the
+// Keystone-family routes: 413 for a body over the limit, else a Keystone
+// 400 saying the body is not valid JSON.
+func keystoneBodyError(err error) error {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return err
+	}
+	return badRequest("The request body is not valid JSON.")
 }
 
 // clientAddr returns the caller's IP address (without port).
