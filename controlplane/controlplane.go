@@ -48,6 +48,9 @@ type Config struct {
 	Engine   engine.Config
 	IAM      iam.Config
 	PollWait time.Duration // longest agent long-poll: 25s
+	// HTTPTimeouts bound how long an API client may hold a connection
+	// (zero fields: the defaults of httpapi.Timeouts).
+	HTTPTimeouts httpapi.Timeouts
 	// AgentEnrollToken, if set, lets cph-agent processes enroll new
 	// servers; without it enrollment is off.
 	AgentEnrollToken string
@@ -180,9 +183,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	api := httpapi.New(httpapi.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects, EnrollToken: cfg.AgentEnrollToken,
-		Logger: cfg.Logger.With("component", "http"), PollWait: cfg.PollWait})
-	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
+		Logger: cfg.Logger.With("component", "http"), PollWait: cfg.PollWait, Timeouts: cfg.HTTPTimeouts})
+	s.http = api.HTTPServer(slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn))
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel

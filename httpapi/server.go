@@ -50,6 +50,8 @@ type Config struct {
 	// Ready reports whether the server is ready to serve (for /healthz);
 	// nil means always ready.
 	Ready func() bool
+	// Timeouts bound how long a client may hold a connection.
+	Timeouts Timeouts
 }
 
 // Server is the HTTP front of cphd.
@@ -80,6 +82,7 @@ func New(cfg Config) *Server {
 	if cfg.PollWait <= 0 {
 		cfg.PollWait = 25 * time.Second
 	}
+	cfg.Timeouts = cfg.Timeouts.withDefaults()
 	s := &Server{db: cfg.DB, iam: cfg.IAM, engine: cfg.Engine, log: cfg.Logger, mux: http.NewServeMux(), cfg: cfg,
 		pages: vcache.New[string, phonePage](pageCacheEntries, pageCacheTTL)}
 	s.routes()
@@ -124,10 +127,18 @@ type route struct {
 	// readOnly says the route changes nothing; withProject lets read-only
 	// users call only such routes.
 	readOnly bool
+	// hold is how long the route may hold a request open on purpose.
+	hold time.Duration
 }
 
 func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), routeKey, rt))
+	t := rt.s.cfg.Timeouts
+	d := newTransferDeadline(w, time.Now(), t.Request+rt.hold, t.MinRate)
+	w = &deadlineWriter{ResponseWriter: w, d: d}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = d.body(r.Body)
+	}
 	if err := rt.h(w, r); err != nil {
 		rt.s.writeError(w, r, rt.fam, err)
 	}
@@ -187,6 +198,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// HTML body. Find out which, and answer in the CPH envelope
 		// instead: 405 for a known path with the wrong method, 404 for
 		// everything else. The server never redirects.
+		// A kept-alive connection may carry deadlines of an earlier
+		// request: give this answer its own.
+		newTransferDeadline(rec, time.Now(), s.cfg.Timeouts.Request, s.cfg.Timeouts.MinRate)
 		probe := &probeWriter{header: http.Header{}}
 		h.ServeHTTP(probe, r)
 		status := probe.status
@@ -342,7 +356,7 @@ func decodeBody(r *http.Request, v any) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
+		if errors.As(err, &maxErr) || errors.Is(err, errSlowBody) {
 			return err
 		}
 		return cph.ErrMalformedBody()
@@ -420,11 +434,12 @@ func hex4(b []byte) (rune, bool) {
 }
 
 // keystoneBodyError turns a decodeBody failure into the answer of the
-// Keystone-family routes: 413 for a body over the limit, else a Keystone
-// 400 saying the body is not valid JSON.
+// Keystone-family routes: 413 for a body over the limit, 408 for one that
+// did not arrive in time, else a Keystone 400 saying the body is not valid
+// JSON.
 func keystoneBodyError(err error) error {
 	var maxErr *http.MaxBytesError
-	if errors.As(err, &maxErr) {
+	if errors.As(err, &maxErr) || errors.Is(err, errSlowBody) {
 		return err
 	}
 	return badRequest("The request body is not valid JSON.")
@@ -487,7 +502,7 @@ func (s *Server) routes() {
 	// Agents.
 	s.handle("POST /agent/v1/enroll", familyAgent, s.agentEnroll)
 	s.handle("POST /agent/v1/session", familyAgent, s.withAgent(s.agentSession))
-	s.handle("POST /agent/v1/poll", familyAgent, s.withAgent(s.agentPoll))
+	s.handle("POST /agent/v1/poll", familyAgent, s.withAgent(s.agentPoll), holds(s.cfg.PollWait))
 	s.handle("POST /agent/v1/operations/{operation_id}/result", familyAgent, s.withAgent(s.agentResult))
 	s.handle("POST /agent/v1/results", familyAgent, s.withAgent(s.agentResults))
 	s.handle("GET /agent/v1/objects/{bucket}/{key...}", familyAgent, s.withAgent(s.agentGetObject))
