@@ -293,7 +293,11 @@ func (s *Server) servePprof(addr string) error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	s.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Profiles and traces take ?seconds= (30 s by default) to write: the
+	// write timeout leaves room for long ones, and pprof refuses a longer
+	// duration with a clear error.
+	s.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute}
 	s.log.Info("serving the Go profiler", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
 	s.wg.Add(1)
 	go func() {
