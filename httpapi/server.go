@@ -198,6 +198,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// HTML body. Find out which, and answer in the CPH envelope
 		// instead: 405 for a known path with the wrong method, 404 for
 		// everything else. The server never redirects.
+		//
 		// A kept-alive connection may carry deadlines of an earlier
 		// request: give this answer its own.
 		newTransferDeadline(rec, time.Now(), s.cfg.Timeouts.Request, s.cfg.Timeouts.MinRate)
