@@ -89,13 +89,24 @@ type transferDeadline struct {
 	rate      int64
 	now       func() time.Time
 
+	// step is how far the deadline must move before it is set again
+	// (deadlines are not worth setting on every read or write).
+	step time.Duration
+	// chunk is the most bytes handed to the connection in one write, so
+	// that one large write cannot outlast the deadline it was given.
+	chunk int
+
 	mu    sync.Mutex
 	moved int64
 	set   time.Time // the deadline last set
+	// cut says the body missed its deadline: reading is over, and only the
+	// refusal may still be written.
+	cut bool
 }
 
 func newTransferDeadline(w http.ResponseWriter, start time.Time, allowance time.Duration, rate int64) *transferDeadline {
-	d := &transferDeadline{rc: http.NewResponseController(w), start: start, allowance: allowance, rate: rate, now: time.Now}
+	d := &transferDeadline{rc: http.NewResponseController(w), start: start, allowance: allowance, rate: rate, now: time.Now,
+		step: min(time.Second, allowance/4), chunk: int(min(max(rate/4, 16), 32<<10))}
 	d.apply(d.deadline(0))
 	return d
 }
@@ -106,7 +117,7 @@ func (d *transferDeadline) deadline(moved int64) time.Time {
 }
 
 // add counts n more bytes moved and pushes the deadline out once it has
-// moved by a second or more (deadlines are not worth setting per write).
+// moved by a step or more.
 func (d *transferDeadline) add(n int) {
 	if n <= 0 {
 		return
@@ -114,7 +125,7 @@ func (d *transferDeadline) add(n int) {
 	d.mu.Lock()
 	d.moved += int64(n)
 	next := d.deadline(d.moved)
-	move := next.Sub(d.set) >= time.Second
+	move := !d.cut && next.Sub(d.set) >= d.step
 	if move {
 		d.set = next
 	}
@@ -153,10 +164,21 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.d.add(n)
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
-		_ = b.d.rc.SetWriteDeadline(b.d.now().Add(slowBodyGrace))
+		b.d.cutBody()
 		return n, errSlowBody
 	}
 	return n, err
+}
+
+// cutBody ends a request whose body missed its deadline: reads fail at
+// once from now on (so the server does not wait for the rest of the body
+// before answering), and the refusal gets slowBodyGrace to be written.
+func (d *transferDeadline) cutBody() {
+	d.mu.Lock()
+	d.cut = true
+	d.mu.Unlock()
+	_ = d.rc.SetReadDeadline(time.Unix(1, 0))
+	_ = d.rc.SetWriteDeadline(d.now().Add(slowBodyGrace))
 }
 
 // deadlineWriter counts the response bytes written through it.
@@ -165,10 +187,22 @@ type deadlineWriter struct {
 	d *transferDeadline
 }
 
+// Write hands p on in chunks, each of which moves the deadline: a
+// response written in one call (a 250 KB document, say) to a client that
+// reads it steadily is not cut off half-way.
 func (w *deadlineWriter) Write(p []byte) (int, error) {
-	n, err := w.ResponseWriter.Write(p)
-	w.d.add(n)
-	return n, err
+	written := 0
+	for len(p) > 0 {
+		n := min(len(p), w.d.chunk)
+		m, err := w.ResponseWriter.Write(p[:n])
+		written += m
+		w.d.add(m)
+		if err != nil {
+			return written, err
+		}
+		p = p[n:]
+	}
+	return written, nil
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
