@@ -24,13 +24,16 @@ import (
 // server's timeouts and is not a timing claim.
 const clientGuard = 20 * time.Second
 
-// shortTimeouts starts a control plane whose requests get 300 ms beyond
-// the data they move, and whose long-polls are held for 1 s: longer than
-// a request's own time.
+// testRequestTime is the request time of shortTimeouts' control plane:
+// short, but long enough for a login on a loaded machine.
+const testRequestTime = 2 * time.Second
+
+// shortTimeouts starts a control plane whose requests get testRequestTime
+// beyond the data they move, and whose long-polls are held for longer.
 func shortTimeouts(t *testing.T) *controlplane.Server {
 	return startServer(t, func(c *controlplane.Config) {
-		c.HTTPTimeouts = httpapi.Timeouts{Request: 300 * time.Millisecond}
-		c.PollWait = time.Second
+		c.HTTPTimeouts = httpapi.Timeouts{Request: testRequestTime}
+		c.PollWait = testRequestTime + time.Second
 	})
 }
 
@@ -41,19 +44,30 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 	srv := shortTimeouts(t)
 	token, pid := mustLogin(t, srv)
 	addr := strings.TrimPrefix(srv.URL(), "http://")
-	for _, c := range []struct{ method, path string }{
-		{"POST", "/v1/" + pid + "/cloud-phone/phones/batch-stop"},
-		{"PUT", "/opencph/v1/" + pid + "/buckets/apps/objects/slow.bin"},
-		{"POST", "/v3/auth/tokens"},
-	} {
+	cases := []struct {
+		method, path string
+		conn         net.Conn
+	}{
+		{method: "POST", path: "/v1/" + pid + "/cloud-phone/phones/batch-stop"},
+		{method: "PUT", path: "/opencph/v1/" + pid + "/buckets/apps/objects/slow.bin"},
+		{method: "POST", path: "/v3/auth/tokens"},
+	}
+	// All three stall at once.
+	for i := range cases {
+		c := &cases[i]
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer conn.Close()
 		conn.SetDeadline(time.Now().Add(clientGuard))
 		fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\nX-Auth-Token: %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"phone_ids\":[",
 			c.method, c.path, addr, token)
+		c.conn = conn
 		// Send nothing more: the server must give up on the body.
+	}
+	for _, c := range cases {
+		conn := c.conn
 		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 		if err != nil {
 			var ne net.Error
@@ -74,7 +88,6 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 		if _, err := conn.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !isReset(err) {
 			t.Errorf("%s %s: connection still open after the 408: %v", c.method, c.path, err)
 		}
-		conn.Close()
 	}
 	if rc, _, err := srv.Objects().Get(t.Context(), "apps", "slow.bin"); err == nil {
 		rc.Close()
@@ -93,8 +106,7 @@ func isReset(err error) bool {
 }
 
 // TestLongPollOutlastsRequestTime: an agent's long-poll is held for the
-// poll wait (1 s), longer than a request's own time (300 ms), and is
-// answered normally.
+// poll wait, longer than a request's own time, and is answered normally.
 func TestLongPollOutlastsRequestTime(t *testing.T) {
 	srv := shortTimeouts(t)
 	servers, err := srv.DB().FleetServers(t.Context())
@@ -130,11 +142,11 @@ func TestLongPollOutlastsRequestTime(t *testing.T) {
 		t.Fatalf("session: %d %v", status, sess)
 	}
 	start := time.Now()
-	status, polled := agentCall("/agent/v1/poll", map[string]any{"session_id": sess["session_id"], "wait_ms": 1000})
+	status, polled := agentCall("/agent/v1/poll", map[string]any{"session_id": sess["session_id"], "wait_ms": (testRequestTime + time.Second).Milliseconds()})
 	if status != 200 || polled["operations"] == nil {
 		t.Fatalf("poll: %d %v", status, polled)
 	}
-	if held := time.Since(start); held < 300*time.Millisecond {
+	if held := time.Since(start); held < testRequestTime {
 		// Not a timing claim: only a check that the poll was really held
 		// past the request time, so that the test tests something.
 		t.Fatalf("the poll was answered after %v, before the request time ran out", held)
