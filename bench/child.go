@@ -78,6 +78,8 @@ func runStaticServer(ctx context.Context, args []string, stdout, stderr io.Write
 			_, _ = w.Write(body)
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      10 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
 	errc := make(chan error, 1)

@@ -49,6 +49,9 @@ type Config struct {
 	Engine   engine.Config
 	IAM      iam.Config
 	PollWait time.Duration // longest agent long-poll: 25s
+	// HTTPTimeouts bound how long an API client may hold a connection
+	// (zero fields: the defaults of httpapi.Timeouts).
+	HTTPTimeouts httpapi.Timeouts
 	// AgentEnrollToken, if set, is the installation's operator-level
 	// enrollment token: it enrolls cph-agent processes into any project of
 	// any account (a warning is logged at start). Projects' own tokens
@@ -207,10 +210,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	api := httpapi.New(httpapi.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects, EnrollToken: cfg.AgentEnrollToken,
-		Logger: cfg.Logger.With("component", "http"), PollWait: cfg.PollWait,
+		Logger: cfg.Logger.With("component", "http"), PollWait: cfg.PollWait, Timeouts: cfg.HTTPTimeouts,
 		MaxBodyMemory: cfg.MaxBodyMemory, SpoolDir: cfg.DataDir})
-	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
+	s.http = api.HTTPServer(slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn))
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
@@ -331,7 +333,11 @@ func (s *Server) servePprof(addr string) error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	s.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Profiles and traces take ?seconds= (30 s by default) to write: the
+	// write timeout leaves room for long ones, and pprof refuses a longer
+	// duration with a clear error.
+	s.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute}
 	s.log.Info("serving the Go profiler", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
 	s.wg.Add(1)
 	go func() {

@@ -44,7 +44,10 @@ func (s *Server) createCredential(w http.ResponseWriter, r *http.Request) error 
 			Description string `json:"description"`
 		} `json:"credential"`
 	}
-	if err := decodeBody(r, &req); err != nil || req.Credential == nil || req.Credential.UserID == "" {
+	if err := decodeBody(r, &req); err != nil {
+		return keystoneBodyError(err)
+	}
+	if req.Credential == nil || req.Credential.UserID == "" {
 		return badRequest("The body needs credential.user_id.")
 	}
 	k, err := s.iam.CreateAccessKey(r.Context(), p, req.Credential.UserID, req.Credential.Description)
@@ -103,7 +106,10 @@ func (s *Server) updateCredential(w http.ResponseWriter, r *http.Request) error 
 			Description *string `json:"description"`
 		} `json:"credential"`
 	}
-	if err := decodeBody(r, &req); err != nil || req.Credential == nil || (req.Credential.Status == nil && req.Credential.Description == nil) {
+	if err := decodeBody(r, &req); err != nil {
+		return keystoneBodyError(err)
+	}
+	if req.Credential == nil || (req.Credential.Status == nil && req.Credential.Description == nil) {
 		return badRequest("The body needs credential.status or credential.description.")
 	}
 	k, err := s.iam.UpdateAccessKey(r.Context(), p, r.PathValue("access_key"), req.Credential.Status, req.Credential.Description)

@@ -5,7 +5,6 @@ import (
 	"mime"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/opencph/opencph"
@@ -59,7 +58,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	var req authRequest
 	if err := decodeBody(r, &req); err != nil {
-		return badRequest("The request body is not valid JSON.")
+		return keystoneBodyError(err)
 	}
 	a := req.Auth
 	if a == nil || a.Identity == nil {
@@ -363,18 +362,13 @@ func (s *Server) withProject(h func(w http.ResponseWriter, r *http.Request, p *c
 		if p.ProjectID == "" || p.ProjectID != pathProject {
 			return denied
 		}
-		if !p.User.IsAdmin && r.Method != http.MethodGet && r.Method != http.MethodHead && !readOnlyAllowed(r) {
+		// Read-only users may call only the routes registered as changing
+		// nothing (see handle); the path itself never decides.
+		if !p.User.IsAdmin && !routeReadOnly(r) {
 			return cph.ErrForbidden()
 		}
 		return h(w, r, p)
 	}
-}
-
-// readOnlyAllowed reports whether a read-only user may make this
-// non-GET call: POST operations that only read (listing resources by tag,
-// connection information).
-func readOnlyAllowed(r *http.Request) bool {
-	return strings.HasSuffix(r.URL.Path, "/resource_instances/action")
 }
 
 // errNotAuthorized is the 403 of a call on a project the caller may not use.
@@ -421,7 +415,7 @@ func (s *Server) authenticateSigned(r *http.Request, project string) (*cph.Princ
 	if err != nil {
 		var maxErr *http.MaxBytesError
 		var pathErr *os.PathError
-		if errors.As(err, &maxErr) || errors.As(err, &pathErr) {
+		if errors.As(err, &maxErr) || errors.As(err, &pathErr) || errors.Is(err, errSlowBody) {
 			return nil, err
 		}
 		return nil, cph.ErrMalformedBody()

@@ -53,7 +53,10 @@ func (s *Server) createDomain(w http.ResponseWriter, r *http.Request) error {
 		User    *struct{ Name, Password string }
 		Project *struct{ Name string }
 	}
-	if err := decodeBody(r, &req); err != nil || req.Domain == nil || req.User == nil {
+	if err := decodeBody(r, &req); err != nil {
+		return keystoneBodyError(err)
+	}
+	if req.Domain == nil || req.User == nil {
 		return badRequest("The body needs domain.name and user.password (user.name defaults to the domain name).")
 	}
 	a := iam.NewAccount{Domain: req.Domain.Name, User: req.User.Name, Password: req.User.Password}
@@ -110,7 +113,10 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 			Role     string `json:"role"`
 		} `json:"user"`
 	}
-	if err := decodeBody(r, &req); err != nil || req.User == nil {
+	if err := decodeBody(r, &req); err != nil {
+		return keystoneBodyError(err)
+	}
+	if req.User == nil {
 		return badRequest("The body needs a user object.")
 	}
 	domainID := req.User.DomainID
@@ -171,7 +177,10 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 			Description string `json:"description"`
 		} `json:"project"`
 	}
-	if err := decodeBody(r, &req); err != nil || req.Project == nil {
+	if err := decodeBody(r, &req); err != nil {
+		return keystoneBodyError(err)
+	}
+	if req.Project == nil {
 		return badRequest("The body needs a project object.")
 	}
 	domainID := req.Project.DomainID

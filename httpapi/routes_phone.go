@@ -13,7 +13,8 @@ func (s *Server) phoneOpRoutes() {
 	s.handle("POST "+p+"/phones/batch-storage", familyCPH, s.withProject(s.exportData))
 	s.handle("POST "+p+"/phones/batch-restore", familyCPH, s.withProject(s.importData))
 	s.handle("POST "+p+"/phones/commands", familyCPH, s.withProject(s.runCommand))
-	s.handle("POST "+p+"/phones/sync-commands", familyCPH, s.withProject(s.syncCommand(newRateLimiter(syncCallsPerMinute, time.Minute))))
+	s.handle("POST "+p+"/phones/sync-commands", familyCPH, s.withProject(s.syncCommand(newRateLimiter(syncCallsPerMinute, time.Minute))),
+		holds(syncCallTimeout+syncPhoneTimeout))
 
 	// Object storage for the obs:// references of the operations above.
 	const b = "/opencph/v1/{project_id}/buckets"

@@ -28,5 +28,6 @@ func (s *Server) serverRoutes() {
 	s.handle("GET "+t+"/tags", familyCPH, s.withProject(s.listProjectTags))
 	s.handle("GET "+t+"/{resource_id}/tags", familyCPH, s.withProject(s.listResourceTags))
 	s.handle("POST "+t+"/{resource_id}/tags/action", familyCPH, s.withProject(s.tagAction))
-	s.handle("POST "+t+"/resource_instances/action", familyCPH, s.withProject(s.listResourceInstances))
+	// Listing or counting resources by tag changes nothing.
+	s.handle("POST "+t+"/resource_instances/action", familyCPH, s.withProject(s.listResourceInstances), onlyReads)
 }

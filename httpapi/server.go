@@ -10,6 +10,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/engine"
@@ -57,6 +59,8 @@ type Config struct {
 	// SpoolDir is where a signed request's body is spooled while its
 	// signature is checked (default os.TempDir()).
 	SpoolDir string
+	// Timeouts bound how long a client may hold a connection.
+	Timeouts Timeouts
 }
 
 // Server is the HTTP front of cphd.
@@ -95,6 +99,7 @@ func New(cfg Config) *Server {
 	if cfg.SpoolDir == "" {
 		cfg.SpoolDir = os.TempDir()
 	}
+	cfg.Timeouts = cfg.Timeouts.withDefaults()
 	s := &Server{db: cfg.DB, iam: cfg.IAM, engine: cfg.Engine, log: cfg.Logger, mux: http.NewServeMux(), cfg: cfg,
 		pages: vcache.New[string, phonePage](pageCacheEntries, pageCacheTTL), bodies: semaphore.NewWeighted(cfg.MaxBodyMemory)}
 	s.routes()
@@ -113,17 +118,44 @@ const (
 // handlerFunc is an HTTP handler that returns an error for the wrapper to write.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-func (s *Server) handle(pattern string, fam family, h handlerFunc) {
-	s.mux.Handle(pattern, &route{s: s, fam: fam, h: h})
+// handle registers h for pattern ("METHOD /path"). A GET (and so HEAD)
+// route only reads; any other route changes something unless its
+// registration says otherwise with onlyReads.
+func (s *Server) handle(pattern string, fam family, h handlerFunc, opts ...routeOption) {
+	rt := &route{s: s, fam: fam, h: h}
+	rt.readOnly = strings.HasPrefix(pattern, http.MethodGet+" ") || strings.HasPrefix(pattern, http.MethodHead+" ")
+	for _, o := range opts {
+		o(rt)
+	}
+	s.mux.Handle(pattern, rt)
 }
+
+// routeOption sets a property of a route at its registration.
+type routeOption func(*route)
+
+// onlyReads marks a non-GET route that changes nothing (a POST that
+// queries), so that read-only users may call it.
+func onlyReads(rt *route) { rt.readOnly = true }
 
 type route struct {
 	s   *Server
 	fam family
 	h   handlerFunc
+	// readOnly says the route changes nothing; withProject lets read-only
+	// users call only such routes.
+	readOnly bool
+	// hold is how long the route may hold a request open on purpose.
+	hold time.Duration
 }
 
 func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = r.WithContext(context.WithValue(r.Context(), routeKey, rt))
+	t := rt.s.cfg.Timeouts
+	d := newTransferDeadline(w, time.Now(), t.Request+rt.hold, t.MinRate)
+	w = &deadlineWriter{ResponseWriter: w, d: d}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = d.body(r.Body)
+	}
 	if err := rt.h(w, r); err != nil {
 		if refusedForMemory(r) {
 			rt.s.writeBusy(w, r, rt.fam)
@@ -135,7 +167,18 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type ctxKey int
 
-const requestIDKey ctxKey = 0
+const (
+	requestIDKey ctxKey = iota
+	routeKey
+)
+
+// routeReadOnly reports whether the route serving r was registered as one
+// that changes nothing. A request that reached no registered route does
+// not count as read-only.
+func routeReadOnly(r *http.Request) bool {
+	rt, _ := r.Context().Value(routeKey).(*route)
+	return rt != nil && rt.readOnly
+}
 
 // RequestID returns the request id the server assigned to r.
 func RequestID(r *http.Request) string {
@@ -172,17 +215,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer m.finish()
 		r.Body = m
 	}
-	h, pattern := s.mux.Handler(r)
-	if pattern == "" {
-		// No route: ServeMux would answer 404 or 405 in plain text. Find
-		// out which, and answer in the CPH envelope instead.
+	if h, _ := s.mux.Handler(r); !isRoute(h) {
+		// No route serves r as it is: ServeMux would answer 404 or 405 in
+		// plain text, or redirect a path that is not in canonical form
+		// ("..", "//", "/." segments, a missing trailing slash) with an
+		// HTML body. Find out which, and answer in the CPH envelope
+		// instead: 405 for a known path with the wrong method, 404 for
+		// everything else. The server never redirects.
+		//
+		// A kept-alive connection may carry deadlines of an earlier
+		// request: give this answer its own.
+		newTransferDeadline(rec, time.Now(), s.cfg.Timeouts.Request, s.cfg.Timeouts.MinRate)
 		probe := &probeWriter{header: http.Header{}}
 		h.ServeHTTP(probe, r)
 		status := probe.status
 		if status != http.StatusMethodNotAllowed {
 			status = http.StatusNotFound
 		}
-		if allow := probe.header.Get("Allow"); allow != "" {
+		if allow := probe.header.Get("Allow"); allow != "" && status == http.StatusMethodNotAllowed {
 			rec.Header().Set("Allow", allow)
 		}
 		msg := "The API does not exist or has not been published in the environment."
@@ -235,6 +285,13 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// isRoute reports whether h is a handler registered with handle (rather
+// than one of ServeMux's own 404, 405 or redirect handlers).
+func isRoute(h http.Handler) bool {
+	_, ok := h.(*route)
+	return ok
+}
 
 // probeWriter captures what ServeMux's own 404/405 handlers write.
 type probeWriter struct {
@@ -315,23 +372,102 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decodeBody decodes a JSON request body into v. Unknown fields are
-// ignored; an empty or malformed body is a 400 APIGW.0201.
+// ignored. A body that is not well-formed JSON text is a 400 APIGW.0201
+// before any field is looked at: empty, unparsable, a top-level null,
+// invalid UTF-8, or a \u escape of a lone UTF-16 surrogate (which Go's
+// decoder would silently turn into U+FFFD). A body over the limit is the
+// *http.MaxBytesError (413).
 func decodeBody(r *http.Request, v any) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
+		if errors.As(err, &maxErr) || errors.Is(err, errSlowBody) {
 			return err
 		}
 		return cph.ErrMalformedBody()
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	return unmarshalBody(body, v)
+}
+
+// unmarshalBody is decodeBody after the read.
+func unmarshalBody(body []byte, v any) error {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || string(trimmed) == "null" || !utf8.Valid(body) {
 		return cph.ErrMalformedBody()
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return cph.ErrMalformedBody()
 	}
+	if hasLoneSurrogate(body) {
+		return cph.ErrMalformedBody()
+	}
 	return nil
+}
+
+// hasLoneSurrogate reports whether the JSON text b (already known to be
+// valid) has a \u escape of a UTF-16 surrogate that is not part of a
+// high-low pair. Backslashes occur in valid JSON only as string escapes.
+func hasLoneSurrogate(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character: \\ and \" are skipped whole
+		if i >= len(b) || b[i] != 'u' {
+			continue
+		}
+		r, ok := hex4(b[i+1:])
+		if !ok {
+			return false
+		}
+		i += 4
+		switch {
+		case r >= 0xD800 && r < 0xDC00:
+			if len(b) >= i+7 && b[i+1] == '\\' && b[i+2] == 'u' {
+				if lo, ok := hex4(b[i+3:]); ok && lo >= 0xDC00 && lo < 0xE000 {
+					i += 6
+					continue
+				}
+			}
+			return true
+		case r >= 0xDC00 && r < 0xE000:
+			return true
+		}
+	}
+	return false
+}
+
+// hex4 parses the four hex digits at the start of b.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// keystoneBodyError turns a decodeBody failure into the answer of the
+// Keystone-family routes: 413 for a body over the limit, 408 for one that
+// did not arrive in time, else a Keystone 400 saying the body is not valid
+// JSON.
+func keystoneBodyError(err error) error {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) || errors.Is(err, errSlowBody) {
+		return err
+	}
+	return badRequest("The request body is not valid JSON.")
 }
 
 // clientAddr returns the caller's IP address (without port).
@@ -392,7 +528,7 @@ func (s *Server) routes() {
 	// Agents.
 	s.handle("POST /agent/v1/enroll", familyAgent, s.agentEnroll)
 	s.handle("POST /agent/v1/session", familyAgent, s.withAgent(s.agentSession))
-	s.handle("POST /agent/v1/poll", familyAgent, s.withAgent(s.agentPoll))
+	s.handle("POST /agent/v1/poll", familyAgent, s.withAgent(s.agentPoll), holds(s.cfg.PollWait))
 	s.handle("POST /agent/v1/operations/{operation_id}/result", familyAgent, s.withAgent(s.agentResult))
 	s.handle("POST /agent/v1/results", familyAgent, s.withAgent(s.agentResults))
 	s.handle("GET /agent/v1/objects/{bucket}/{key...}", familyAgent, s.withAgent(s.agentGetObject))
