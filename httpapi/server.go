@@ -153,7 +153,11 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t := rt.s.cfg.Timeouts
 	d := newTransferDeadline(w, time.Now(), t.Request+rt.hold, t.MinRate)
 	w = &deadlineWriter{ResponseWriter: w, d: d}
-	if r.Body != nil && r.Body != http.NoBody {
+	if m, ok := r.Body.(*bodyMeter); ok {
+		// Keep the meter as the body (authentication and the budget find
+		// it there); the deadline goes beneath it.
+		m.src = d.body(io.NopCloser(m.src))
+	} else if r.Body != nil && r.Body != http.NoBody {
 		r.Body = d.body(r.Body)
 	}
 	if err := rt.h(w, r); err != nil {
