@@ -21,6 +21,10 @@ func (s *Server) agentEnroll(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.EnrollToken == "" {
 		return cph.Errorf(http.StatusForbidden, agentproto.CodeEnrollDisabled, "Agent enrollment is disabled on this control plane.")
 	}
+	tokenRight, err := s.enrollAttempt(r)
+	if err != nil {
+		return err
+	}
 	var req agentproto.EnrollRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -29,6 +33,7 @@ func (s *Server) agentEnroll(w http.ResponseWriter, r *http.Request) error {
 		s.log.Warn("agent enrollment refused: wrong token", "remote", r.RemoteAddr, "name", req.Name)
 		return cph.Errorf(http.StatusUnauthorized, agentproto.CodeUnauthorized, "Wrong enrollment token.")
 	}
+	tokenRight()
 	if !reServerName.MatchString(req.Name) || req.Phones < 0 || req.Phones > engine.MaxEnrolledPhones {
 		return cph.Errorf(http.StatusBadRequest, agentproto.CodeBadEnrollment,
 			"The name must be 1-64 letters, digits, '_' or '-', and phones between 0 and %d.", engine.MaxEnrolledPhones)

@@ -267,7 +267,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, fam family, 
 	}
 	var th *iam.ThrottledError
 	if errors.As(err, &th) {
-		w.Header().Set("Retry-After", fmt.Sprint(int(th.RetryAfter.Seconds()+0.999)))
+		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(th.RetryAfter)))
+	}
+	var rl *rateLimited
+	if errors.As(err, &rl) {
+		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(rl.after)))
 	}
 	var ae authError
 	if fam == familyKeystone && !errors.As(err, &ae) {

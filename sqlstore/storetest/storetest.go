@@ -44,6 +44,8 @@ func Run(t *testing.T, open Opener) {
 		{"RateLimitConcurrentTokens", testConcurrentTokens},
 		{"RateLimitWindows", testWindows},
 		{"RateLimitMarks", testMarks},
+		{"UserChangesRevokeTokens", testUserChanges},
+		{"LastAdminStaysConcurrently", testLastAdminConcurrently},
 		{"RenamePhoneKeepsNamesUnique", testRenamePhone},
 		{"PhoneAttributes", testPhoneAttributes},
 		{"BucketsHaveOneOwner", testBuckets},
