@@ -347,6 +347,10 @@ func (s *Server) routes() {
 	s.handle("GET /v3/domains", familyKeystone, s.listDomains)
 	s.handle("POST /v3/users", familyKeystone, s.createUser)
 	s.handle("GET /v3/users", familyKeystone, s.listUsers)
+	s.handle("PATCH /v3/users/{user_id}", familyKeystone, s.updateUser)
+	s.handle("DELETE /v3/users/{user_id}", familyKeystone, s.deleteUser)
+	s.handle("PUT /v3/users/{user_id}/password", familyKeystone, s.changePassword)
+	s.handle("POST /v3/users/{user_id}/password", familyKeystone, s.changePassword)
 	const creds = "/v3.0/OS-CREDENTIAL/credentials"
 	s.handle("POST "+creds, familyKeystone, s.createCredential)
 	s.handle("GET "+creds, familyKeystone, s.listCredentials)
