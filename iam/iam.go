@@ -388,6 +388,9 @@ func (s *Service) Lookup(ctx context.Context, token string) (*cph.Principal, *To
 // the cache while the identity data has not changed since it was read.
 // Unknown tokens are not cached.
 func (s *Service) tokenIdentity(ctx context.Context, hash string) (*sqlstore.TokenIdentity, error) {
+	if err := s.db.FollowUserChanges(ctx); err != nil {
+		return nil, err
+	}
 	version, ok := s.db.AuthVersion()
 	if ok {
 		if ti, hit := s.tokens.Get(hash, version); hit {

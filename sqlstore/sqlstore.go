@@ -56,6 +56,9 @@ type DB struct {
 	// limitsSwept is when (Unix microseconds) this process last deleted
 	// spent rate-limit rows (see ratelimit.go).
 	limitsSwept atomic.Int64
+	// userChanges is the count of user changes last seen on SQLite (see
+	// FollowUserChanges).
+	userChanges atomic.Pointer[string]
 
 	// Now returns the current time; tests may replace it before use.
 	Now func() time.Time

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -47,10 +48,41 @@ func (db *DB) userChange(ctx context.Context, userID string, removesAdmin func(*
 		if err := fn(tx, u); err != nil {
 			return err
 		}
+		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ($1, '1')
+			ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)`, userChangesKey); err != nil {
+			return fmt.Errorf("sqlstore: count user change: %w", err)
+		}
 		out = u
 		return nil
 	})
 	return out, err
+}
+
+// userChangesKey is the meta row that counts user changes.
+const userChangesKey = "user_changes"
+
+// FollowUserChanges makes the identity data's version (AuthVersion) move
+// if another process changed a user since the last call. On PostgreSQL
+// change notifications do that already and it does nothing. On SQLite
+// the only other processes are "cphd admin" commands, which change the
+// database file directly: the version of a running cphd would not follow
+// them, and cached token checks would outlive a disabled or deleted user
+// or a changed password. It costs one read of one row.
+func (db *DB) FollowUserChanges(ctx context.Context) error {
+	if db.engine != SQLite {
+		return nil
+	}
+	var v string
+	err := db.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = $1`, userChangesKey).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlstore: read user changes: %w", err)
+	}
+	if last := db.userChanges.Load(); last == nil || *last != v {
+		if db.userChanges.Swap(&v) != nil {
+			db.db.changes.bump(groupAuth)
+		}
+	}
+	return nil
 }
 
 // revokeUserTokens revokes every live token of userID.
