@@ -244,3 +244,54 @@ func TestSuccessfulLoginsCostNothing(t *testing.T) {
 		t.Errorf("a guess after 10 successful logins: %s", g)
 	}
 }
+
+// TestHashingIsBounded holds both hash slots of a service and checks that
+// further password checks wait without hashing and give up when their
+// request ends.
+func TestHashingIsBounded(t *testing.T) {
+	db := engines[0].open(t)
+	entered, release := make(chan struct{}, 10), make(chan struct{})
+	var calls, running, most atomic.Int32
+	svc, err := iam.New(db, iam.Config{MaxConcurrentHashes: 2, ClientFailures: 100, UserFailures: 100,
+		VerifyPassword: func(hash, password string) (bool, error) {
+			calls.Add(1)
+			n := running.Add(1)
+			defer running.Add(-1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			entered <- struct{}{}
+			<-release
+			return false, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := svc.CreateAccount(context.Background(), nil, iam.NewAccount{Domain: "acme", Password: fixturePassword}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() { svc.Login(context.Background(), byName("guess", fmt.Sprintf("192.0.2.%d", i))) })
+	}
+	<-entered
+	<-entered
+	ctx, cancel := context.WithCancel(context.Background())
+	errs := make(chan error, 4)
+	for i := range 4 {
+		wg.Go(func() {
+			_, _, err := svc.Login(ctx, byName("guess", fmt.Sprintf("198.51.100.%d", i)))
+			errs <- err
+		})
+	}
+	cancel()
+	for range 4 {
+		if err := <-errs; !errors.Is(err, context.Canceled) {
+			t.Errorf("a check waiting for a hash slot when its request ended: %v, want context.Canceled", err)
+		}
+	}
+	close(release)
+	wg.Wait()
+	if calls.Load() != 2 || most.Load() != 2 {
+		t.Errorf("%d hashes computed, at most %d at once; want 2, 2", calls.Load(), most.Load())
+	}
+}
