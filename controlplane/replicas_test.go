@@ -64,10 +64,17 @@ func TestLimitsHoldAcrossReplicas(t *testing.T) {
 			return do(t, "POST", srv.URL()+"/agent/v1/enroll", "", map[string]any{
 				"enroll_token": token, "project": "cn-north-4", "name": "edge-1", "phones": 1})
 		}
-		for i := range 10 {
+		for i := range 9 {
 			if r := enroll(a, "wrong-token"); r.status != http.StatusUnauthorized {
 				t.Fatalf("wrong token %d via A: %d %s", i+1, r.status, r.raw)
 			}
+		}
+		// Enrollments with the right token do not count.
+		if r := enroll(b, testEnrollToken); r.status != http.StatusOK {
+			t.Fatalf("right token via B after 9 wrong ones: %d %s", r.status, r.raw)
+		}
+		if r := enroll(a, "wrong-token"); r.status != http.StatusUnauthorized {
+			t.Fatalf("10th wrong token via A: %d %s", r.status, r.raw)
 		}
 		wantThrottled(t, "11th wrong token, via B", enroll(b, "wrong-token"), "AGENT.0429")
 		wantThrottled(t, "right token from the throttled address", enroll(b, testEnrollToken), "AGENT.0429")
