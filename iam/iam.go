@@ -68,6 +68,7 @@ type Service struct {
 	log       *slog.Logger
 	limits    loginLimits
 	hashSlots chan struct{}
+	gates     *gates // checks of one user at one address at once
 	dummyHash string
 	sealer    *sealer
 	// tokens caches token checks; entries are valid for one version of
@@ -142,6 +143,7 @@ func New(db *sqlstore.DB, cfg Config) (*Service, error) {
 			knownFor: cfg.KnownAddressFor,
 		},
 		hashSlots: make(chan struct{}, cfg.MaxConcurrentHashes),
+		gates:     newGates(cfg.UserFailures - 1),
 		dummyHash: dummy,
 		tokens:    vcache.New[string, *sqlstore.TokenIdentity](tokenCacheEntries, tokenCacheTTL),
 	}, nil
@@ -215,13 +217,8 @@ func (s *Service) Login(ctx context.Context, req PasswordLogin) (string, *TokenI
 		hash, userID = user.PasswordHash, user.ID
 	}
 	subject := loginSubject(userID, req)
-	res, err := s.reserve(ctx, subject, req.ClientAddr)
+	res, ok, err := s.checkPassword(ctx, subject, req.ClientAddr, hash, req.Password)
 	if err != nil {
-		return "", nil, err
-	}
-	ok, err := s.verify(ctx, hash, req.Password)
-	if err != nil {
-		s.release(ctx, res)
 		return "", nil, err
 	}
 	if user == nil || !ok || !user.Enabled || !domain.Enabled || !domainMatches(req, domain) {
@@ -301,21 +298,6 @@ func (s *Service) findUser(ctx context.Context, req PasswordLogin) (*cph.User, *
 // domain (a user given by id may come with a name or id of its account).
 func domainMatches(req PasswordLogin, domain *cph.Domain) bool {
 	return (req.DomainName == "" || domain.Name == req.DomainName) && (req.DomainID == "" || domain.ID == req.DomainID)
-}
-
-// verify checks a password while holding one of the hash slots.
-func (s *Service) verify(ctx context.Context, hash, password string) (bool, error) {
-	select {
-	case s.hashSlots <- struct{}{}:
-	case <-ctx.Done():
-		return false, ctx.Err()
-	}
-	defer func() { <-s.hashSlots }()
-	ok, err := s.cfg.VerifyPassword(hash, password)
-	if err != nil {
-		return false, fmt.Errorf("iam: verify password: %w", err)
-	}
-	return ok, nil
 }
 
 // newToken returns a new token and the hash under which it is stored.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opencph/opencph/sqlstore"
@@ -23,7 +25,10 @@ import (
 //     UserTotalFailures at once, then one per UserTotalRefill.
 //
 // The user is the one the request resolves to (looked up first), not the
-// fields the client sent; requests for users that do not exist reserve
+// fields the client sent. Concurrent correct logins do not exhaust the
+// buckets: an attempt waits for a hash slot, and for a place among fewer
+// than UserFailures checks of the same user at the same address, before
+// it reserves (see checkPassword). Requests for users that do not exist reserve
 // the same way under a key derived from what was sent, and check a dummy
 // hash, so they cost what real ones cost. A successful login gives its
 // attempts back. A refused attempt changes nothing, so a lock-out ends
@@ -57,37 +62,66 @@ func loginSubject(userID string, req PasswordLogin) string {
 	return "unknown-" + hex.EncodeToString(sum[:16])
 }
 
-// reserve reserves one attempt for subject at addr in every bucket, or
-// returns a *ThrottledError (and keeps nothing) if a bucket is empty.
-func (s *Service) reserve(ctx context.Context, subject, addr string) (*reservation, error) {
+// checkPassword runs one throttled check of password against hash for
+// subject at addr. In order: a look at the buckets (an empty one refuses
+// the attempt at once, with a *ThrottledError); a place among the
+// checks of this subject at this address that run at once on this
+// replica (fewer than UserFailures, so that concurrent correct logins do
+// not use up the bucket), and a hash slot, both waited for as long as ctx
+// lasts; the atomic reservation of the attempt in every bucket (which
+// may still refuse it); the hash. A failed check keeps its reservation;
+// on success the caller gives it back with release.
+func (s *Service) checkPassword(ctx context.Context, subject, addr, hash, password string) (*reservation, bool, error) {
 	known, err := s.db.Marked(ctx, "login:known:"+subject+"|"+addr)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	res := &reservation{}
-	try := func(key string, b sqlstore.TokenBucket) error {
-		ok, after, err := s.db.TakeToken(ctx, key, b)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return &ThrottledError{RetryAfter: after}
-		}
-		res.keys, res.buckets = append(res.keys, key), append(res.buckets, b)
-		return nil
+	res := &reservation{keys: []string{"login:addr:" + addr, "login:user:" + subject + "|" + addr},
+		buckets: []sqlstore.TokenBucket{s.limits.addr, s.limits.userAddr}}
+	if !known {
+		res.keys, res.buckets = append(res.keys, "login:user:"+subject), append(res.buckets, s.limits.user)
 	}
-	err = try("login:addr:"+addr, s.limits.addr)
-	if err == nil {
-		err = try("login:user:"+subject+"|"+addr, s.limits.userAddr)
+	if ok, after, err := s.db.PeekTokens(ctx, res.keys, res.buckets); err != nil {
+		return nil, false, err
+	} else if !ok {
+		return nil, false, &ThrottledError{RetryAfter: after}
 	}
-	if err == nil && !known {
-		err = try("login:user:"+subject, s.limits.user)
+	leave, err := s.gates.enter(ctx, subject+"|"+addr)
+	if err != nil {
+		return nil, false, err
 	}
+	defer leave()
+	select {
+	case s.hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	defer func() { <-s.hashSlots }()
+	if err := s.reserve(ctx, res); err != nil {
+		return nil, false, err
+	}
+	ok, err := s.cfg.VerifyPassword(hash, password)
 	if err != nil {
 		s.release(ctx, res)
-		return nil, err
+		return nil, false, fmt.Errorf("iam: verify password: %w", err)
 	}
-	return res, nil
+	return res, ok, nil
+}
+
+// reserve takes one token from every bucket of res, or returns a
+// *ThrottledError (and keeps nothing) if one is empty.
+func (s *Service) reserve(ctx context.Context, res *reservation) error {
+	for i, k := range res.keys {
+		ok, after, err := s.db.TakeToken(ctx, k, res.buckets[i])
+		if err == nil && !ok {
+			err = &ThrottledError{RetryAfter: after}
+		}
+		if err != nil {
+			s.release(ctx, &reservation{keys: res.keys[:i], buckets: res.buckets[:i]})
+			return err
+		}
+	}
+	return nil
 }
 
 // release gives the reserved attempts back.
@@ -103,5 +137,46 @@ func (s *Service) release(ctx context.Context, res *reservation) {
 func (s *Service) remember(ctx context.Context, subject, addr string) {
 	if err := s.db.SetMark(ctx, "login:known:"+subject+"|"+addr, s.db.Now().Add(s.limits.knownFor)); err != nil {
 		s.log.Warn("could not record a login address", "err", err)
+	}
+}
+
+// gates bounds, per key, how many callers are inside at once.
+type gates struct {
+	size int
+	mu   sync.Mutex
+	m    map[string]*gate
+}
+
+type gate struct {
+	slots chan struct{}
+	users int // callers inside or waiting
+}
+
+func newGates(size int) *gates { return &gates{size: max(size, 1), m: map[string]*gate{}} }
+
+// enter waits, for as long as ctx lasts, until fewer than size callers
+// are inside key's gate, and enters it; leave leaves it.
+func (g *gates) enter(ctx context.Context, key string) (leave func(), err error) {
+	g.mu.Lock()
+	gt := g.m[key]
+	if gt == nil {
+		gt = &gate{slots: make(chan struct{}, g.size)}
+		g.m[key] = gt
+	}
+	gt.users++
+	g.mu.Unlock()
+	done := func() {
+		g.mu.Lock()
+		if gt.users--; gt.users == 0 {
+			delete(g.m, key)
+		}
+		g.mu.Unlock()
+	}
+	select {
+	case gt.slots <- struct{}{}:
+		return func() { <-gt.slots; done() }, nil
+	case <-ctx.Done():
+		done()
+		return nil, ctx.Err()
 	}
 }

@@ -295,3 +295,29 @@ func TestHashingIsBounded(t *testing.T) {
 		t.Errorf("%d hashes computed, at most %d at once; want 2, 2", calls.Load(), most.Load())
 	}
 }
+
+// TestConcurrentCorrectLoginsSucceed logs one user in many times at once
+// from one address: none is refused, though more run at once than the
+// bucket holds.
+func TestConcurrentCorrectLoginsSucceed(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			f := newThrottleFixture(t, e.open, iam.Config{UserFailures: 3, MaxConcurrentHashes: 8})
+			errs := make(chan error, 16)
+			var wg sync.WaitGroup
+			for range 16 {
+				wg.Go(func() {
+					_, _, err := f.svc.Login(context.Background(), byName(fixturePassword, "192.0.2.9"))
+					errs <- err
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Errorf("a correct login among 16 at once: %v", err)
+				}
+			}
+		})
+	}
+}

@@ -87,14 +87,8 @@ func (s *Service) ChangePassword(ctx context.Context, caller *cph.Principal, c P
 		if c.Original == "" {
 			return errBadRequest("Changing your own password needs user.original_password.")
 		}
-		subject := loginSubject(u.ID, PasswordLogin{})
-		res, err := s.reserve(ctx, subject, c.ClientAddr)
+		res, ok, err := s.checkPassword(ctx, loginSubject(u.ID, PasswordLogin{}), c.ClientAddr, u.PasswordHash, c.Original)
 		if err != nil {
-			return err
-		}
-		ok, err := s.verify(ctx, u.PasswordHash, c.Original)
-		if err != nil {
-			s.release(ctx, res)
 			return err
 		}
 		if !ok {

@@ -74,6 +74,45 @@ func (db *DB) TakeToken(ctx context.Context, key string, b TokenBucket) (ok bool
 	return false, max(time.Duration(tat+every-limit)*time.Microsecond, time.Microsecond), nil
 }
 
+// PeekTokens reports, without taking anything, whether every bucket
+// keys[i] (of kind buckets[i]) has a token left; when one has not,
+// retryAfter is the longest wait. It lets callers refuse an attempt
+// cheaply before they queue for something; TakeToken still decides.
+func (db *DB) PeekTokens(ctx context.Context, keys []string, buckets []TokenBucket) (ok bool, retryAfter time.Duration, err error) {
+	if len(keys) != len(buckets) || len(keys) == 0 {
+		return false, 0, fmt.Errorf("sqlstore: peek tokens: %d keys, %d buckets", len(keys), len(buckets))
+	}
+	args := make([]any, len(keys))
+	of := make(map[string]TokenBucket, len(keys))
+	for i, k := range keys {
+		args[i], of[k] = k, buckets[i]
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT key, tat FROM rate_limits WHERE key IN (`+placeholders(1, len(keys))+`)`, args...)
+	if err != nil {
+		return false, 0, fmt.Errorf("sqlstore: peek tokens: %w", err)
+	}
+	defer rows.Close()
+	n := db.Now().UnixMicro()
+	ok = true
+	for rows.Next() {
+		var key string
+		var tat int64
+		if err := rows.Scan(&key, &tat); err != nil {
+			return false, 0, fmt.Errorf("sqlstore: peek tokens: %w", err)
+		}
+		b := of[key]
+		every := b.Every.Microseconds()
+		if wait := max(tat, n) + every - (n + int64(b.Burst)*every); wait > 0 {
+			ok = false
+			retryAfter = max(retryAfter, time.Duration(wait)*time.Microsecond)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return false, 0, fmt.Errorf("sqlstore: peek tokens: %w", err)
+	}
+	return ok, retryAfter, nil
+}
+
 // ReturnToken gives back a token taken from the bucket key (an attempt
 // that turned out not to count, such as a successful login).
 func (db *DB) ReturnToken(ctx context.Context, key string, b TokenBucket) error {

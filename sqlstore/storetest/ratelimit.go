@@ -49,6 +49,24 @@ func testTokenBuckets(t *testing.T, db *sqlstore.DB) {
 			t.Fatalf("4th attempt: allowed %v, retry after %v; want refused, 1m", ok, after)
 		}
 	}
+	peek := func(keys ...string) (bool, time.Duration) {
+		t.Helper()
+		bs := make([]sqlstore.TokenBucket, len(keys))
+		for i := range bs {
+			bs[i] = b
+		}
+		ok, after, err := db.PeekTokens(ctx, keys, bs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok, after
+	}
+	if ok, after := peek("k", "other"); ok || after != time.Minute {
+		t.Errorf("peek at an empty bucket: %v, %v; want false, 1m", ok, after)
+	}
+	if ok, _ := peek("other", "never-used"); !ok {
+		t.Error("peek at full buckets: refused")
+	}
 	if ok, _ := take("other"); !ok {
 		t.Error("another key was refused")
 	}
