@@ -227,3 +227,8 @@ const (
 	// CodeBadEnrollment: the name or phone count is invalid (400).
 	CodeBadEnrollment = "AGENT.0400"
 )
+
+// CodeEnrollThrottled: too many enrollments with a wrong token came from
+// the caller's address (429, with Retry-After); the agent waits and tries
+// again.
+const CodeEnrollThrottled = "AGENT.0429"

@@ -108,8 +108,11 @@ func bootstrap(ctx context.Context, db *sqlstore.DB, cfg Config) (BootstrapResul
 	if err != nil {
 		return res, err
 	}
+	// The first user may have been deleted since (another admin remained).
 	u, err := db.UserByID(ctx, userID)
-	if err != nil {
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		u = &cph.User{}
+	} else if err != nil {
 		return res, err
 	}
 	p, err := db.ProjectByID(ctx, projectID)

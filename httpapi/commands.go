@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/opencph/opencph"
@@ -239,47 +238,6 @@ func (s *Server) runCommand(w http.ResponseWriter, r *http.Request, p *cph.Princ
 	return nil
 }
 
-// rateLimiter admits at most n calls per key in any window of length per.
-type rateLimiter struct {
-	n   int
-	per time.Duration
-	now func() time.Time
-
-	mu    sync.Mutex
-	calls map[string][]time.Time
-}
-
-func newRateLimiter(n int, per time.Duration) *rateLimiter {
-	return &rateLimiter{n: n, per: per, now: time.Now, calls: map[string][]time.Time{}}
-}
-
-// allow records a call of key and reports whether it is within the limit.
-func (l *rateLimiter) allow(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	kept := l.calls[key][:0]
-	for _, t := range l.calls[key] {
-		if now.Sub(t) < l.per {
-			kept = append(kept, t)
-		}
-	}
-	if len(kept) >= l.n {
-		l.calls[key] = kept
-		return false
-	}
-	l.calls[key] = append(kept, now)
-	// Forget idle keys now and then so the map does not grow forever.
-	if len(l.calls) > 1024 {
-		for k, ts := range l.calls {
-			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= l.per {
-				delete(l.calls, k)
-			}
-		}
-	}
-	return true
-}
-
 type syncCommandResponse struct {
 	RequestID string               `json:"request_id"`
 	Jobs      []cph.SyncCommandJob `json:"jobs"`
@@ -304,8 +262,8 @@ func (s *Server) syncCommand(lim *rateLimiter) func(w http.ResponseWriter, r *ht
 		if len(t.phones) > maxSyncPhones {
 			return cph.ErrTooManyItems("phones of server_ids", maxSyncPhones)
 		}
-		if !lim.allow(p.User.ID) {
-			return cph.ErrTooManyRequests()
+		if err := lim.allow(r.Context(), s.db, "sync:"+p.User.ID, cph.ErrTooManyRequests()); err != nil {
+			return err
 		}
 		acc, answers, err := s.submitCommand(r.Context(), p, req, t, syncPhoneTimeout)
 		if err != nil {

@@ -18,6 +18,10 @@ var reServerName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // agentEnroll is POST /agent/v1/enroll: an agent trades an enrollment
 // token for a new server and that server's credential.
 func (s *Server) agentEnroll(w http.ResponseWriter, r *http.Request) error {
+	tokenRight, err := s.enrollAttempt(r)
+	if err != nil {
+		return err
+	}
 	var req agentproto.EnrollRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -26,6 +30,7 @@ func (s *Server) agentEnroll(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	tokenRight()
 	if !reServerName.MatchString(req.Name) || req.Phones < 0 || req.Phones > engine.MaxEnrolledPhones {
 		return cph.Errorf(http.StatusBadRequest, agentproto.CodeBadEnrollment,
 			"The name must be 1-64 letters, digits, '_' or '-', and phones between 0 and %d.", engine.MaxEnrolledPhones)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/opencph/opencph"
@@ -192,5 +193,73 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"project": projectBody(r, proj)})
+	return nil
+}
+
+// changePassword is PUT (or POST, as Keystone has it)
+// /v3/users/{user_id}/password with {"user":{"original_password","password"}}:
+// users change their own password (giving the original), admins set
+// their account's users' passwords. 204; the user's tokens are revoked.
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		User *struct {
+			OriginalPassword string `json:"original_password"`
+			Password         string `json:"password"`
+		} `json:"user"`
+	}
+	if err := decodeBody(r, &req); err != nil || req.User == nil {
+		return badRequest("The body needs a user object with password (and original_password for your own).")
+	}
+	err = s.iam.ChangePassword(r.Context(), p, iam.PasswordChange{UserID: r.PathValue("user_id"),
+		Original: req.User.OriginalPassword, Password: req.User.Password, ClientAddr: clientAddr(r)})
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// updateUser is PATCH /v3/users/{user_id} with {"user":{"enabled":bool}}
+// (admins of the user's account). Disabling revokes the user's tokens.
+// Passwords change through /v3/users/{user_id}/password.
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		User map[string]json.RawMessage `json:"user"`
+	}
+	if err := decodeBody(r, &req); err != nil || req.User == nil {
+		return badRequest("The body needs a user object.")
+	}
+	var enabled bool
+	raw, ok := req.User["enabled"]
+	if !ok || len(req.User) != 1 || string(raw) == "null" || json.Unmarshal(raw, &enabled) != nil {
+		return badRequest("The body must be {\"user\":{\"enabled\":true|false}}: only enabled can be changed here (passwords through /v3/users/{user_id}/password).")
+	}
+	u, err := s.iam.SetUserEnabled(r.Context(), p, r.PathValue("user_id"), enabled)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": userBody(r, u)})
+	return nil
+}
+
+// deleteUser is DELETE /v3/users/{user_id} (admins of the user's
+// account): the user, its tokens and its access keys go. 204.
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	if err := s.iam.DeleteUser(r.Context(), p, r.PathValue("user_id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -1,11 +1,15 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/sqlstore"
 )
 
 func TestTicketSignAndVerify(t *testing.T) {
@@ -87,26 +91,44 @@ func TestCheckContent(t *testing.T) {
 }
 
 func TestRateLimiter(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "cph.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	now := time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { return now }
 	l := newRateLimiter(6, time.Minute)
-	l.now = func() time.Time { return now }
+	allow := func(key string) bool {
+		t.Helper()
+		err := l.allow(ctx, db, key, cph.ErrTooManyRequests())
+		var rl *rateLimited
+		if err != nil && !errors.As(err, &rl) {
+			t.Fatal(err)
+		}
+		if rl != nil && (cph.ErrorCode(err) != cph.CodeTooManyRequests || rl.after <= 0) {
+			t.Errorf("refusal %v, retry after %v", err, rl.after)
+		}
+		return err == nil
+	}
 	for i := range 6 {
-		if !l.allow("alice") {
+		if !allow("alice") {
 			t.Fatalf("call %d refused", i+1)
 		}
 		now = now.Add(5 * time.Second)
 	}
-	if l.allow("alice") {
+	if allow("alice") {
 		t.Error("seventh call within a minute allowed")
 	}
-	if !l.allow("bob") {
+	if !allow("bob") {
 		t.Error("another user was limited")
 	}
 	now = now.Add(30 * time.Second) // the first call is now a minute old
-	if !l.allow("alice") {
+	if !allow("alice") {
 		t.Error("call after the window moved on refused")
 	}
-	if l.allow("alice") {
+	if allow("alice") {
 		t.Error("second call after the window moved on allowed")
 	}
 }

@@ -352,7 +352,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, fam family, 
 	}
 	var th *iam.ThrottledError
 	if errors.As(err, &th) {
-		w.Header().Set("Retry-After", fmt.Sprint(int(th.RetryAfter.Seconds()+0.999)))
+		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(th.RetryAfter)))
+	}
+	var rl *rateLimited
+	if errors.As(err, &rl) {
+		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(rl.after)))
 	}
 	var ae authError
 	if fam == familyKeystone && !errors.As(err, &ae) {
@@ -507,6 +511,10 @@ func (s *Server) routes() {
 	s.handle("GET /v3/domains", familyKeystone, s.listDomains)
 	s.handle("POST /v3/users", familyKeystone, s.createUser)
 	s.handle("GET /v3/users", familyKeystone, s.listUsers)
+	s.handle("PATCH /v3/users/{user_id}", familyKeystone, s.updateUser)
+	s.handle("DELETE /v3/users/{user_id}", familyKeystone, s.deleteUser)
+	s.handle("PUT /v3/users/{user_id}/password", familyKeystone, s.changePassword)
+	s.handle("POST /v3/users/{user_id}/password", familyKeystone, s.changePassword)
 	const creds = "/v3.0/OS-CREDENTIAL/credentials"
 	s.handle("POST "+creds, familyKeystone, s.createCredential)
 	s.handle("GET "+creds, familyKeystone, s.listCredentials)

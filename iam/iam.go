@@ -5,9 +5,9 @@
 // Passwords are stored as argon2id hashes. Tokens are 32 random bytes,
 // base64url-encoded; only their SHA-256 is stored, with scope and expiry,
 // so tokens survive restarts and work on every replica sharing the
-// database. Failed logins are throttled per user and per client address so
-// that the login endpoint is no password-guessing oracle; the throttle is
-// kept in memory, per process.
+// database. Password checks are throttled per user and per client address
+// so that the login endpoint is no password-guessing oracle; the throttle
+// is kept in the database, so it holds across replicas (see throttle.go).
 package iam
 
 import (
@@ -20,7 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
+	"runtime"
 	"time"
 
 	"github.com/opencph/opencph"
@@ -31,17 +31,28 @@ import (
 // Config tunes the service. Zero fields take the defaults shown.
 type Config struct {
 	TokenTTL time.Duration // 24h
-	// UserFailures failed logins are allowed per user at once; then one more
-	// every UserRefill. Defaults: 5, 1m.
+	// UserFailures failed logins are allowed per user and client address
+	// at once; then one more every UserRefill. Defaults: 5, 1m.
 	UserFailures int
 	UserRefill   time.Duration
+	// UserTotalFailures failed logins are allowed per user from all the
+	// addresses it has not logged in from within KnownAddressFor; then one
+	// more every UserTotalRefill. Defaults: 30, 30s, 30 days.
+	UserTotalFailures int
+	UserTotalRefill   time.Duration
+	KnownAddressFor   time.Duration
 	// ClientFailures failed logins are allowed per client address at once;
 	// then one more every ClientRefill. Defaults: 20, 3s.
 	ClientFailures int
 	ClientRefill   time.Duration
 	// MaxConcurrentHashes bounds concurrent password checks (each takes
-	// about 19 MiB of memory). Default 4.
+	// about 19 MiB of memory and one CPU for tens of milliseconds); further
+	// checks wait, for as long as their request lasts. Default: the number
+	// of CPUs Go may use (GOMAXPROCS).
 	MaxConcurrentHashes int
+	// VerifyPassword checks a password against a stored hash; tests may
+	// replace it. Default: the package's VerifyPassword.
+	VerifyPassword func(hash, password string) (bool, error)
 	// ServerKey (32 bytes) encrypts access-key secrets at rest. Without it
 	// access keys cannot be created or verified.
 	ServerKey []byte
@@ -55,9 +66,9 @@ type Service struct {
 	db        *sqlstore.DB
 	cfg       Config
 	log       *slog.Logger
-	users     *throttle
-	clients   *throttle
+	limits    loginLimits
 	hashSlots chan struct{}
+	gates     *gates // checks of one user at one address at once
 	dummyHash string
 	sealer    *sealer
 	// tokens caches token checks; entries are valid for one version of
@@ -84,6 +95,15 @@ func New(db *sqlstore.DB, cfg Config) (*Service, error) {
 	if cfg.UserRefill <= 0 {
 		cfg.UserRefill = time.Minute
 	}
+	if cfg.UserTotalFailures <= 0 {
+		cfg.UserTotalFailures = 30
+	}
+	if cfg.UserTotalRefill <= 0 {
+		cfg.UserTotalRefill = 30 * time.Second
+	}
+	if cfg.KnownAddressFor <= 0 {
+		cfg.KnownAddressFor = 30 * 24 * time.Hour
+	}
 	if cfg.ClientFailures <= 0 {
 		cfg.ClientFailures = 20
 	}
@@ -91,7 +111,10 @@ func New(db *sqlstore.DB, cfg Config) (*Service, error) {
 		cfg.ClientRefill = 3 * time.Second
 	}
 	if cfg.MaxConcurrentHashes <= 0 {
-		cfg.MaxConcurrentHashes = 4
+		cfg.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
+	}
+	if cfg.VerifyPassword == nil {
+		cfg.VerifyPassword = VerifyPassword
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -113,9 +136,14 @@ func New(db *sqlstore.DB, cfg Config) (*Service, error) {
 	return &Service{
 		sealer: sl,
 		db:     db, cfg: cfg, log: cfg.Logger,
-		users:     newThrottle(cfg.UserRefill, cfg.UserFailures),
-		clients:   newThrottle(cfg.ClientRefill, cfg.ClientFailures),
+		limits: loginLimits{
+			addr:     sqlstore.TokenBucket{Burst: cfg.ClientFailures, Every: cfg.ClientRefill},
+			userAddr: sqlstore.TokenBucket{Burst: cfg.UserFailures, Every: cfg.UserRefill},
+			user:     sqlstore.TokenBucket{Burst: cfg.UserTotalFailures, Every: cfg.UserTotalRefill},
+			knownFor: cfg.KnownAddressFor,
+		},
 		hashSlots: make(chan struct{}, cfg.MaxConcurrentHashes),
+		gates:     newGates(cfg.UserFailures - 1),
 		dummyHash: dummy,
 		tokens:    vcache.New[string, *sqlstore.TokenIdentity](tokenCacheEntries, tokenCacheTTL),
 	}, nil
@@ -176,35 +204,29 @@ func errBadScope() error {
 }
 
 // Login checks a password and issues a token. Wrong credentials of any
-// kind give the same 401; too many failures give a *ThrottledError.
+// kind give the same 401; too many failures give a *ThrottledError, before
+// the password is checked.
 func (s *Service) Login(ctx context.Context, req PasswordLogin) (string, *TokenInfo, error) {
 	now := s.db.Now()
-	userKey := "user:" + strings.ToLower(req.UserID+"/"+req.DomainID+"/"+req.DomainName+"/"+req.UserName)
-	clientKey := "addr:" + req.ClientAddr
-	if blocked, after := s.users.blocked(now, userKey); blocked {
-		return "", nil, &ThrottledError{RetryAfter: after}
-	}
-	if blocked, after := s.clients.blocked(now, clientKey); blocked {
-		return "", nil, &ThrottledError{RetryAfter: after}
-	}
 	user, domain, err := s.findUser(ctx, req)
 	if err != nil && !errors.Is(err, sqlstore.ErrNotFound) {
 		return "", nil, err
 	}
-	hash := s.dummyHash
+	hash, userID := s.dummyHash, ""
 	if user != nil {
-		hash = user.PasswordHash
+		hash, userID = user.PasswordHash, user.ID
 	}
-	ok, err := s.verify(ctx, hash, req.Password)
+	subject := loginSubject(userID, req)
+	res, ok, err := s.checkPassword(ctx, subject, req.ClientAddr, hash, req.Password)
 	if err != nil {
 		return "", nil, err
 	}
-	if user == nil || !ok || !user.Enabled || !domain.Enabled {
-		s.clients.failed(now, clientKey)
-		s.users.failed(now, userKey)
-		s.log.Info("login failed", "user", req.UserName, "domain", req.DomainName, "client", req.ClientAddr)
+	if user == nil || !ok || !user.Enabled || !domain.Enabled || !domainMatches(req, domain) {
+		s.log.Info("login failed", "user", req.UserName, "user_id", req.UserID, "domain", req.DomainName, "client", req.ClientAddr)
 		return "", nil, errWrongCredentials()
 	}
+	s.release(ctx, res)
+	s.remember(ctx, subject, req.ClientAddr)
 	info := &TokenInfo{User: *user, Domain: *domain}
 	switch {
 	case req.ProjectID != "" || req.ProjectName != "":
@@ -269,25 +291,13 @@ func (s *Service) findUser(ctx context.Context, req PasswordLogin) (*cph.User, *
 			return nil, nil, err
 		}
 	}
-	if req.DomainName != "" && domain.Name != req.DomainName || req.DomainID != "" && domain.ID != req.DomainID {
-		return nil, nil, fmt.Errorf("user's domain does not match: %w", sqlstore.ErrNotFound)
-	}
 	return user, domain, nil
 }
 
-// verify checks a password while holding one of the hash slots.
-func (s *Service) verify(ctx context.Context, hash, password string) (bool, error) {
-	select {
-	case s.hashSlots <- struct{}{}:
-	case <-ctx.Done():
-		return false, ctx.Err()
-	}
-	defer func() { <-s.hashSlots }()
-	ok, err := VerifyPassword(hash, password)
-	if err != nil {
-		return false, fmt.Errorf("iam: verify password: %w", err)
-	}
-	return ok, nil
+// domainMatches reports whether the account a login names, if any, is
+// domain (a user given by id may come with a name or id of its account).
+func domainMatches(req PasswordLogin, domain *cph.Domain) bool {
+	return (req.DomainName == "" || domain.Name == req.DomainName) && (req.DomainID == "" || domain.ID == req.DomainID)
 }
 
 // newToken returns a new token and the hash under which it is stored.
@@ -360,6 +370,9 @@ func (s *Service) Lookup(ctx context.Context, token string) (*cph.Principal, *To
 // the cache while the identity data has not changed since it was read.
 // Unknown tokens are not cached.
 func (s *Service) tokenIdentity(ctx context.Context, hash string) (*sqlstore.TokenIdentity, error) {
+	if err := s.db.FollowUserChanges(ctx); err != nil {
+		return nil, err
+	}
 	version, ok := s.db.AuthVersion()
 	if ok {
 		if ti, hit := s.tokens.Get(hash, version); hit {

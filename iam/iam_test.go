@@ -3,7 +3,6 @@ package iam
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestPasswordHash(t *testing.T) {
@@ -26,27 +25,6 @@ func TestPasswordHash(t *testing.T) {
 	}
 	if _, err := VerifyPassword("$2a$10$notargon", "x"); err == nil {
 		t.Error("non-argon2id hash accepted")
-	}
-}
-
-func TestThrottle(t *testing.T) {
-	th := newThrottle(time.Minute, 2)
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := 0; i < 2; i++ {
-		if blocked, _ := th.blocked(now, "u"); blocked {
-			t.Fatalf("blocked after %d failures", i)
-		}
-		th.failed(now, "u")
-	}
-	blocked, after := th.blocked(now, "u")
-	if !blocked || after != time.Minute {
-		t.Errorf("after 2 failures: blocked=%v retry after %v, want true, 1m", blocked, after)
-	}
-	if blocked, _ := th.blocked(now, "other"); blocked {
-		t.Error("another key is blocked")
-	}
-	if blocked, _ := th.blocked(now.Add(time.Minute), "u"); blocked {
-		t.Error("still blocked after the refill interval")
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -52,6 +53,12 @@ type DB struct {
 	engine Engine
 	url    string // PostgreSQL connection string, for LISTEN
 	group  grouper
+	// limitsSwept is when (Unix microseconds) this process last deleted
+	// spent rate-limit rows (see ratelimit.go).
+	limitsSwept atomic.Int64
+	// userChanges is the count of user changes last seen on SQLite (see
+	// FollowUserChanges).
+	userChanges atomic.Pointer[string]
 
 	// Now returns the current time; tests may replace it before use.
 	Now func() time.Time

@@ -244,6 +244,34 @@ func TestAdminCommands(t *testing.T) {
 	if status != 201 {
 		t.Errorf("login as the created user: %d", status)
 	}
+	// User changes while cphd runs: the next login sees them.
+	viewerLogin := func(password string) int {
+		t.Helper()
+		status, _ := call(t, "POST", p.url+"/v3/auth/tokens", "", `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"viewer","password":"`+password+`","domain":{"name":"bravo"}}}}}}`, nil)
+		return status
+	}
+	runOK("set-password", "--data-dir", dir, "--domain", "bravo", "--user", "viewer", "--password", "new-viewer-password")
+	if old, new := viewerLogin("viewer-password"), viewerLogin("new-viewer-password"); old != 401 || new != 201 {
+		t.Errorf("after set-password: old password %d, new %d; want 401, 201", old, new)
+	}
+	runOK("disable-user", "--data-dir", dir, "--domain", "bravo", "--user", "viewer")
+	if st := viewerLogin("new-viewer-password"); st != 401 {
+		t.Errorf("login of a disabled user: %d", st)
+	}
+	runOK("enable-user", "--data-dir", dir, "--domain", "bravo", "--user", "viewer")
+	if st := viewerLogin("new-viewer-password"); st != 201 {
+		t.Errorf("login of a re-enabled user: %d", st)
+	}
+	runOK("delete-user", "--data-dir", dir, "--domain", "bravo", "--user", "viewer")
+	if st := viewerLogin("new-viewer-password"); st != 401 {
+		t.Errorf("login of a deleted user: %d", st)
+	}
+	for _, cmd := range []string{"disable-user", "delete-user"} {
+		err := cphdcmd.Run(ctx, []string{"admin", cmd, "--data-dir", dir, "--domain", "bravo", "--user", "bravo"}, env, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "last enabled admin") {
+			t.Errorf("%s of the last admin: %v", cmd, err)
+		}
+	}
 }
 
 // TestDowntimeLongerThanAgentTTLLosesNoJob kills cphd with SIGKILL during

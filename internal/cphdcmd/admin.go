@@ -19,6 +19,14 @@ Commands work on the database directly (stop nothing; cphd may be running):
   create-user     --domain NAME --user NAME --password PW [--admin]
   create-project  --domain NAME --project REGION
   list-accounts
+  set-password    --domain NAME --user NAME --password PW
+  disable-user    --domain NAME --user NAME
+  enable-user     --domain NAME --user NAME
+  delete-user     --domain NAME --user NAME
+
+set-password, disable-user and delete-user revoke the user's tokens at
+once, on every replica; delete-user also deletes the user's access keys.
+The last enabled admin of an account cannot be disabled or deleted.
 
 Every command takes --data-dir (CPH_DATA_DIR) or --database (CPH_DATABASE_URL).
 `
@@ -138,6 +146,34 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 			}
 			fmt.Fprintln(stdout)
 		}
+	case "set-password", "disable-user", "enable-user", "delete-user":
+		missing := []error{need("domain", *domain), need("user", *user)}
+		if cmd == "set-password" {
+			missing = append(missing, need("password", *password))
+		}
+		if err := errors.Join(missing...); err != nil {
+			return err
+		}
+		d, err := db.DomainByName(ctx, *domain)
+		if err != nil {
+			return fmt.Errorf("admin %s: account %q: %w", cmd, *domain, err)
+		}
+		u, err := db.UserByName(ctx, d.ID, *user)
+		if err != nil {
+			return fmt.Errorf("admin %s: user %q: %w", cmd, *user, err)
+		}
+		switch cmd {
+		case "set-password":
+			err = svc.ChangePassword(ctx, nil, iam.PasswordChange{UserID: u.ID, Password: *password})
+		case "disable-user", "enable-user":
+			_, err = svc.SetUserEnabled(ctx, nil, u.ID, cmd == "enable-user")
+		case "delete-user":
+			err = svc.DeleteUser(ctx, nil, u.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("admin %s: %w", cmd, err)
+		}
+		fmt.Fprintf(stdout, "user %s (%s) in account %s: %s done\n", u.Name, u.ID, d.Name, cmd)
 	default:
 		fmt.Fprint(stderr, adminUsage)
 		return fmt.Errorf("admin: unknown command %q", cmd)
