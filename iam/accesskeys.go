@@ -127,15 +127,11 @@ func (s *Service) CreateAccessKey(ctx context.Context, caller *cph.Principal, us
 	k.UserID, k.DomainID, k.Status, k.Description = user.ID, user.DomainID, KeyActive, description
 	k.SecretEnc = s.sealer.seal(k.Secret, k.Access)
 	err = s.db.Tx(ctx, func(tx *sqlstore.Tx) error {
-		n, err := tx.CountAccessKeys(ctx, user.ID)
-		if err != nil {
-			return err
-		}
-		if n >= s.cfg.MaxKeysPerUser {
-			return ErrTooManyKeys
-		}
-		return tx.CreateAccessKey(ctx, &k.AccessKey)
+		return tx.CreateAccessKey(ctx, &k.AccessKey, s.cfg.MaxKeysPerUser)
 	})
+	if errors.Is(err, sqlstore.ErrLimit) {
+		return nil, ErrTooManyKeys
+	}
 	if err != nil {
 		return nil, err
 	}

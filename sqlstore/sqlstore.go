@@ -220,11 +220,13 @@ func fromMicros(us int64) time.Time {
 	return time.UnixMicro(us).UTC()
 }
 
-// querier is what both *sql.DB and *sql.Tx offer.
+// querier is what both sqlDB and sqlTx offer: *sql.DB and *sql.Tx queries
+// whose parameters are checked (checkArgs) and whose errors are classified
+// (classify).
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryRowContext(ctx context.Context, query string, args ...any) *row
 }
 
 // queryAll runs q and returns every row it yields, read by scan; no row
@@ -245,7 +247,7 @@ func queryAll[T any](ctx context.Context, qr querier, op, what string, scan func
 		}
 		out = append(out, v)
 	}
-	return out, rows.Err()
+	return out, classify(rows.Err())
 }
 
 // notFound turns sql.ErrNoRows into ErrNotFound with context.

@@ -51,6 +51,11 @@ func Run(t *testing.T, open Opener) {
 		{"ReassignServer", testReassignServer},
 		{"ChangesMoveVersions", testChangeVersions},
 		{"GroupTxUndoesOnlyFailures", testGroupTx},
+		{"ConcurrentAccessKeyLimit", testConcurrentAccessKeyLimit},
+		{"ConcurrentTagLimit", testConcurrentTagLimit},
+		{"ConcurrentImageMemberLimit", testConcurrentImageMemberLimit},
+		{"ConcurrentRenamesKeepNamesUnique", testConcurrentRenames},
+		{"ConcurrentDuplicateNames", testConcurrentDuplicateNames},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,108 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// ErrDuplicate is returned (wrapped) when a write would give two rows the
+// same unique key (a name taken by a concurrent writer, for instance). Both
+// engines report it the same way: callers translate it to their conflict
+// error.
+var ErrDuplicate = errors.New("sqlstore: duplicate key")
+
+// ErrInvalidText is returned (wrapped) when a string to be stored holds a
+// NUL byte or is not valid UTF-8. PostgreSQL cannot store such text, so
+// neither engine accepts it; inputs are validated before they reach the
+// store, and this is the last line.
+var ErrInvalidText = errors.New("sqlstore: text holds a NUL byte or invalid UTF-8")
+
+// ErrLimit is returned (wrapped) when an insert would take an owner past
+// its limit (access keys of a user, tags of a server, members of an image).
+var ErrLimit = errors.New("sqlstore: limit reached")
+
+// dbError is a driver error classified as one of the errors above; it
+// unwraps to both, so errors.Is finds the class and errors.As the
+// driver's error.
+type dbError struct {
+	class error
+	err   error
+}
+
+func (e *dbError) Error() string   { return e.class.Error() + ": " + e.err.Error() }
+func (e *dbError) Unwrap() []error { return []error{e.class, e.err} }
+
+// classify maps a driver's unique-key violation (PostgreSQL SQLSTATE
+// 23505, SQLite SQLITE_CONSTRAINT_UNIQUE or _PRIMARYKEY) to ErrDuplicate.
+// Other errors are returned as they are.
+func classify(err error) error {
+	if err == nil || errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return &dbError{class: ErrDuplicate, err: err}
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return &dbError{class: ErrDuplicate, err: err}
+		}
+	}
+	return err
+}
+
+// checkArgs refuses string parameters that PostgreSQL could not store: a
+// NUL byte or invalid UTF-8. SQLite would store them, so the check keeps
+// both engines alike.
+func checkArgs(args []any) error {
+	for i, a := range args {
+		var s string
+		switch v := a.(type) {
+		case string:
+			s = v
+		case *string:
+			if v == nil {
+				continue
+			}
+			s = *v
+		default:
+			continue
+		}
+		if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
+			return fmt.Errorf("parameter $%d: %w", i+1, ErrInvalidText)
+		}
+	}
+	return nil
+}
+
+// row is a *sql.Row whose Scan reports refused parameters and classified
+// driver errors.
+type row struct {
+	r   *sql.Row
+	err error // set when the query was not run
+}
+
+// Scan is sql.Row.Scan.
+func (r *row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return classify(r.r.Scan(dest...))
+}
+
+// Err is sql.Row.Err.
+func (r *row) Err() error {
+	if r.err != nil {
+		return r.err
+	}
+	return classify(r.r.Err())
+}

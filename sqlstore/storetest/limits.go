@@ -1,0 +1,155 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/sqlstore"
+)
+
+// race runs fn(0..n-1) in n goroutines released together and returns how
+// many returned nil and how many returned an error that is want. Any other
+// error fails the test.
+func race(t *testing.T, n int, want error, fn func(i int) error) (ok, refused int) {
+	t.Helper()
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			err := fn(i)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, want):
+				refused++
+			default:
+				t.Errorf("call %d: %v (want nil or %v)", i, err, want)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	return ok, refused
+}
+
+// testConcurrentAccessKeyLimit: 20 concurrent creations for a user with a
+// limit of 2 make exactly 2 keys.
+func testConcurrentAccessKeyLimit(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	f := newFixture(t, db, "acme", 0)
+	const n, limit = 20, 2
+	ok, refused := race(t, n, sqlstore.ErrLimit, func(i int) error {
+		return db.Tx(ctx, func(tx *sqlstore.Tx) error {
+			return tx.CreateAccessKey(ctx, &sqlstore.AccessKey{Access: fmt.Sprintf("AK%02d", i), UserID: f.user.ID,
+				DomainID: f.domain.ID, SecretEnc: "enc", Status: "active"}, limit)
+		})
+	})
+	keys, err := db.ListAccessKeys(ctx, f.user.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok != limit || refused != n-limit || len(keys) != limit {
+		t.Errorf("%d created, %d refused, %d stored; want %d, %d, %d", ok, refused, len(keys), limit, n-limit, limit)
+	}
+}
+
+// testConcurrentTagLimit: 30 concurrent calls each adding one new tag to a
+// server with a limit of 20 leave exactly 20 tags.
+func testConcurrentTagLimit(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	f := newFixture(t, db, "acme", 0)
+	const n, limit = 30, 20
+	ok, refused := race(t, n, sqlstore.ErrLimit, func(i int) error {
+		return db.Tx(ctx, func(tx *sqlstore.Tx) error {
+			return tx.SetServerTags(ctx, f.project.ID, f.server.ID, []cph.Tag{{Key: fmt.Sprintf("k%02d", i), Value: "v"}}, limit)
+		})
+	})
+	tags, err := db.ServerTags(ctx, f.server.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok != limit || refused != n-limit || len(tags) != limit {
+		t.Errorf("%d set, %d refused, %d stored; want %d, %d, %d", ok, refused, len(tags), limit, n-limit, limit)
+	}
+	// Overwriting a tag at the limit is no new tag.
+	mustTx(t, db, func(tx *sqlstore.Tx) error {
+		return tx.SetServerTags(ctx, f.project.ID, f.server.ID, []cph.Tag{{Key: tags[0].Key, Value: "w"}}, limit)
+	})
+}
+
+// testConcurrentImageMemberLimit: 12 concurrent shares of one image with a
+// limit of 10 make exactly 10 members; re-sharing with a member at the
+// limit still works.
+func testConcurrentImageMemberLimit(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	a := newFixture(t, db, "acme", 1)
+	im := newCustomImage(t, db, a, "golden")
+	const n, limit = 12, cph.MaxImageMembers
+	ok, refused := race(t, n, sqlstore.ErrLimit, func(i int) error {
+		return db.Tx(ctx, func(tx *sqlstore.Tx) error {
+			return tx.AddImageMember(ctx, im.ID, fmt.Sprintf("%032x", i+1), limit)
+		})
+	})
+	var members []*cph.ImageMember
+	mustTx(t, db, func(tx *sqlstore.Tx) (err error) {
+		members, err = tx.ImageMembers(ctx, im.ID)
+		return err
+	})
+	if ok != limit || refused != n-limit || len(members) != limit {
+		t.Errorf("%d added, %d refused, %d stored; want %d, %d, %d", ok, refused, len(members), limit, n-limit, limit)
+	}
+	if len(members) > 0 {
+		mustTx(t, db, func(tx *sqlstore.Tx) error { return tx.AddImageMember(ctx, im.ID, members[0].MemberID, limit) })
+	}
+}
+
+// testConcurrentRenames: 20 phones renamed to one name at once: one
+// succeeds, the others get ErrNameTaken (never a driver error).
+func testConcurrentRenames(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	f := newFixture(t, db, "acme", 20)
+	ok, refused := race(t, len(f.phones), sqlstore.ErrNameTaken, func(i int) error {
+		return db.Tx(ctx, func(tx *sqlstore.Tx) error { return tx.RenamePhone(ctx, f.project.ID, f.phones[i].ID, "front-desk") })
+	})
+	if ok != 1 || refused != len(f.phones)-1 {
+		t.Errorf("%d renamed, %d refused; want 1, %d", ok, refused, len(f.phones)-1)
+	}
+}
+
+// testConcurrentDuplicateNames: concurrent creations of users, projects
+// and accounts with one name: one succeeds, the others get ErrDuplicate.
+func testConcurrentDuplicateNames(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	f := newFixture(t, db, "acme", 0)
+	const n = 12
+	cases := []struct {
+		what   string
+		create func(tx *sqlstore.Tx) error
+	}{
+		{"user", func(tx *sqlstore.Tx) error {
+			return tx.CreateUser(ctx, &cph.User{ID: cph.NewID(), DomainID: f.domain.ID, Name: "alice", PasswordHash: "x", Enabled: true})
+		}},
+		{"project", func(tx *sqlstore.Tx) error {
+			return tx.CreateProject(ctx, &cph.Project{ID: cph.NewID(), DomainID: f.domain.ID, Name: "cn-south-1", Enabled: true})
+		}},
+		{"account", func(tx *sqlstore.Tx) error {
+			return tx.CreateDomain(ctx, &cph.Domain{ID: cph.NewID(), Name: "globex", Enabled: true})
+		}},
+	}
+	for _, c := range cases {
+		ok, refused := race(t, n, sqlstore.ErrDuplicate, func(int) error { return db.Tx(ctx, c.create) })
+		if ok != 1 || refused != n-1 {
+			t.Errorf("%s: %d created, %d refused; want 1, %d", c.what, ok, refused, n-1)
+		}
+	}
+}
