@@ -105,6 +105,9 @@ func (s *Service) CreateAccount(ctx context.Context, caller *cph.Principal, a Ne
 		}
 		return nil
 	})
+	if errors.Is(err, sqlstore.ErrDuplicate) { // created by a concurrent request
+		return nil, nil, nil, errConflict("An account named %q exists.", a.Domain)
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -148,6 +151,9 @@ func (s *Service) CreateUser(ctx context.Context, caller *cph.Principal, domainI
 		}
 		return tx.CreateUser(ctx, u)
 	})
+	if errors.Is(err, sqlstore.ErrDuplicate) { // created by a concurrent request
+		return nil, errConflict("A user named %q exists in this account.", name)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +193,9 @@ func (s *Service) CreateProject(ctx context.Context, caller *cph.Principal, doma
 		}
 		return tx.CreateProject(ctx, p)
 	})
+	if errors.Is(err, sqlstore.ErrDuplicate) { // created by a concurrent request
+		return nil, errConflict("The account has a project named %q.", name)
+	}
 	if err != nil {
 		return nil, err
 	}
