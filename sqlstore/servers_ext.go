@@ -616,8 +616,14 @@ func resourceMatches(r cph.TagResource, f cph.ResourceFilter) bool {
 	return true
 }
 
-// PhoneNameTaken reports whether projectID has a phone with that name.
+// PhoneNameTaken reports whether projectID has a phone with that name. It
+// locks the project's row until the transaction ends (see lockOwner), so
+// that phones created after the check cannot clash with those of a
+// concurrent creation.
 func (tx *Tx) PhoneNameTaken(ctx context.Context, projectID, name string) (bool, error) {
+	if err := tx.lockOwner(ctx, "projects", projectID); err != nil {
+		return false, err
+	}
 	var n int
 	err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM phones WHERE project_id = $1 AND name = $2`, projectID, name).Scan(&n)
 	if err != nil {

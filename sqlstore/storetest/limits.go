@@ -153,3 +153,32 @@ func testConcurrentDuplicateNames(t *testing.T, db *sqlstore.DB) {
 		}
 	}
 }
+
+// testConcurrentPhoneNames: servers created at once with one name each
+// check whether their phones' names are taken and pick another prefix if
+// so (as server creation does); none fails on a name clash.
+func testConcurrentPhoneNames(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	f := newFixture(t, db, "acme", 0)
+	const n = 10
+	ok, _ := race(t, n, errNever, func(i int) error {
+		return db.Tx(ctx, func(tx *sqlstore.Tx) error {
+			prefix := "edge"
+			taken, err := tx.PhoneNameTaken(ctx, f.project.ID, prefix+"-0001")
+			if err != nil {
+				return err
+			}
+			if taken {
+				prefix = fmt.Sprintf("edge-%02d", i)
+			}
+			return tx.CreatePhone(ctx, &cph.Phone{ID: cph.NewID(), ProjectID: f.project.ID, ServerID: f.server.ID, Index: i + 1,
+				Name: prefix + "-0001", Status: cph.PhoneRunning, VNCEnable: "false", Property: "{}"})
+		})
+	})
+	if ok != n {
+		t.Errorf("%d of %d creations succeeded", ok, n)
+	}
+}
+
+// errNever is an error no store method returns.
+var errNever = errors.New("storetest: never returned")

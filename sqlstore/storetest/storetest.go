@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentImageMemberLimit", testConcurrentImageMemberLimit},
 		{"ConcurrentRenamesKeepNamesUnique", testConcurrentRenames},
 		{"ConcurrentDuplicateNames", testConcurrentDuplicateNames},
+		{"ConcurrentPhoneNames", testConcurrentPhoneNames},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
