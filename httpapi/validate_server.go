@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"strconv"
+
+	"github.com/opencph/opencph"
+
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -24,6 +27,19 @@ func validServerName(name string, max int) bool {
 		}
 	}
 	return true
+}
+
+// validKeypairName reports whether name is a key pair name: 1 to 64 bytes
+// without control characters. Key pairs are not a managed resource, so
+// this is all there is to check.
+func validKeypairName(name string) bool {
+	return name != "" && len(name) <= 64 && cph.ValidName(name)
+}
+
+// validZone reports whether an availability zone given in a request is
+// one to store: at most 64 bytes without control characters.
+func validZone(az string) bool {
+	return len(az) <= 64 && cph.ValidName(az)
 }
 
 // validTagText reports whether s uses only the tag character set: letters

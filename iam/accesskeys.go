@@ -119,8 +119,8 @@ func (s *Service) CreateAccessKey(ctx context.Context, caller *cph.Principal, us
 	if !mayManage(caller, user) {
 		return nil, cph.Errorf(http.StatusForbidden, "IAM.0403", "You are not authorized to manage the access keys of this user.")
 	}
-	if len(description) > 255 {
-		return nil, cph.Errorf(http.StatusBadRequest, "IAM.0400", "The description is longer than 255 characters.")
+	if len(description) > 255 || !cph.ValidText(description) {
+		return nil, cph.Errorf(http.StatusBadRequest, "IAM.0400", "The description is longer than 255 characters or holds a NUL byte or invalid UTF-8.")
 	}
 	k := &CreatedKey{Secret: randomString(40, skAlphabet)}
 	k.Access = randomString(20, akAlphabet)
@@ -183,8 +183,8 @@ func (s *Service) UpdateAccessKey(ctx context.Context, caller *cph.Principal, ac
 		k.Status = *status
 	}
 	if description != nil {
-		if len(*description) > 255 {
-			return nil, cph.Errorf(http.StatusBadRequest, "IAM.0400", "The description is longer than 255 characters.")
+		if len(*description) > 255 || !cph.ValidText(*description) {
+			return nil, cph.Errorf(http.StatusBadRequest, "IAM.0400", "The description is longer than 255 characters or holds a NUL byte or invalid UTF-8.")
 		}
 		k.Description = *description
 	}

@@ -176,8 +176,8 @@ func (s *Service) CreateProject(ctx context.Context, caller *cph.Principal, doma
 	if !reProject.MatchString(name) {
 		return nil, errBadRequest("Invalid project name %q: a region id such as cn-north-4.", name)
 	}
-	if len(description) > 255 {
-		return nil, errBadRequest("The description is longer than 255 characters.")
+	if len(description) > 255 || !cph.ValidText(description) {
+		return nil, errBadRequest("The description is longer than 255 characters or holds a NUL byte or invalid UTF-8.")
 	}
 	if _, err := s.db.DomainByID(ctx, domainID); errors.Is(err, sqlstore.ErrNotFound) {
 		return nil, cph.Errorf(http.StatusNotFound, "IAM.0404", "Could not find domain: %s.", domainID)

@@ -1,7 +1,9 @@
 package sqlstore
 
 import (
+	"bytes"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/opencph/opencph"
 )
 
 // ErrDuplicate is returned (wrapped) when a write would give two rows the
@@ -23,6 +27,19 @@ var ErrDuplicate = errors.New("sqlstore: duplicate key")
 // neither engine accepts it; inputs are validated before they reach the
 // store, and this is the last line.
 var ErrInvalidText = errors.New("sqlstore: text holds a NUL byte or invalid UTF-8")
+
+// ErrInvalidValue is returned (wrapped) when the database refuses a value
+// for what it is (PostgreSQL's data exceptions, SQLSTATE class 22: a
+// number out of range, text it cannot encode). IsInvalidData tells both
+// this and ErrInvalidText apart from failures of the database itself.
+var ErrInvalidValue = errors.New("sqlstore: value the database cannot store")
+
+// IsInvalidData reports whether err is a refusal of the data written
+// (ErrInvalidText, ErrInvalidValue): writing the same data again fails
+// again.
+func IsInvalidData(err error) bool {
+	return errors.Is(err, ErrInvalidText) || errors.Is(err, ErrInvalidValue)
+}
 
 // ErrLimit is returned (wrapped) when an insert would take an owner past
 // its limit (access keys of a user, tags of a server, members of an image).
@@ -40,15 +57,23 @@ func (e *dbError) Error() string   { return e.class.Error() + ": " + e.err.Error
 func (e *dbError) Unwrap() []error { return []error{e.class, e.err} }
 
 // classify maps a driver's unique-key violation (PostgreSQL SQLSTATE
-// 23505, SQLite SQLITE_CONSTRAINT_UNIQUE or _PRIMARYKEY) to ErrDuplicate.
+// 23505, SQLite SQLITE_CONSTRAINT_UNIQUE or _PRIMARYKEY) to ErrDuplicate
+// and PostgreSQL's data exceptions to ErrInvalidText or ErrInvalidValue.
 // Other errors are returned as they are.
 func classify(err error) error {
 	if err == nil || errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return &dbError{class: ErrDuplicate, err: err}
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "23505":
+			return &dbError{class: ErrDuplicate, err: err}
+		case pgErr.Code == "22021" || pgErr.Code == "22P05": // bad encoding, untranslatable character
+			return &dbError{class: ErrInvalidText, err: err}
+		case strings.HasPrefix(pgErr.Code, "22"):
+			return &dbError{class: ErrInvalidValue, err: err}
+		}
 	}
 	var liteErr *sqlite.Error
 	if errors.As(err, &liteErr) {
@@ -62,22 +87,28 @@ func classify(err error) error {
 
 // checkArgs refuses string parameters that PostgreSQL could not store: a
 // NUL byte or invalid UTF-8. SQLite would store them, so the check keeps
-// both engines alike.
+// both engines alike. Every column is TEXT or a number, so []byte
+// parameters are text too.
 func checkArgs(args []any) error {
 	for i, a := range args {
-		var s string
+		if v, ok := a.(driver.Valuer); ok {
+			var err error
+			if a, err = v.Value(); err != nil {
+				continue // the driver reports it
+			}
+		}
+		var ok bool
 		switch v := a.(type) {
 		case string:
-			s = v
+			ok = cph.ValidText(v)
 		case *string:
-			if v == nil {
-				continue
-			}
-			s = *v
+			ok = v == nil || cph.ValidText(*v)
+		case []byte:
+			ok = bytes.IndexByte(v, 0) < 0 && utf8.Valid(v)
 		default:
 			continue
 		}
-		if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
+		if !ok {
 			return fmt.Errorf("parameter $%d: %w", i+1, ErrInvalidText)
 		}
 	}

@@ -182,3 +182,33 @@ func testConcurrentPhoneNames(t *testing.T, db *sqlstore.DB) {
 
 // errNever is an error no store method returns.
 var errNever = errors.New("storetest: never returned")
+
+// testInvalidText: text PostgreSQL cannot hold (a NUL byte, invalid
+// UTF-8) is refused with ErrInvalidText by every engine, in writes and in
+// lookups, and changes nothing.
+func testInvalidText(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	f := newFixture(t, db, "acme", 1)
+	for _, bad := range []string{"ali\x00ce", "\x00", "ali\xffce"} {
+		err := db.Tx(ctx, func(tx *sqlstore.Tx) error {
+			return tx.CreateUser(ctx, &cph.User{ID: cph.NewID(), DomainID: f.domain.ID, Name: bad, PasswordHash: "x", Enabled: true})
+		})
+		if !errors.Is(err, sqlstore.ErrInvalidText) {
+			t.Errorf("create user %q: %v, want ErrInvalidText", bad, err)
+		}
+		if _, err := db.UserByName(ctx, f.domain.ID, bad); !errors.Is(err, sqlstore.ErrInvalidText) {
+			t.Errorf("look up user %q: %v, want ErrInvalidText", bad, err)
+		}
+		execMsg := "out" + bad
+		err = db.Tx(ctx, func(tx *sqlstore.Tx) error {
+			_, err := tx.FinishJob(ctx, cph.NewID(), cph.JobSucceeded, nil, nil, &execMsg)
+			return err
+		})
+		if !errors.Is(err, sqlstore.ErrInvalidText) {
+			t.Errorf("finish job with execute_msg %q: %v, want ErrInvalidText", execMsg, err)
+		}
+	}
+	if users, err := db.ListUsers(ctx, f.domain.ID); err != nil || len(users) != 1 {
+		t.Errorf("users after refusals: %d, %v; want 1", len(users), err)
+	}
+}

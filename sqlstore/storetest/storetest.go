@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentRenamesKeepNamesUnique", testConcurrentRenames},
 		{"ConcurrentDuplicateNames", testConcurrentDuplicateNames},
 		{"ConcurrentPhoneNames", testConcurrentPhoneNames},
+		{"InvalidTextRefused", testInvalidText},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
