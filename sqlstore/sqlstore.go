@@ -63,6 +63,9 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlstore: create data dir: %w", err)
 	}
+	if err := privateFiles(path); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -85,6 +88,26 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// privateFiles makes the database file at path readable and writable by
+// its owner only (0600), whatever the directory's mode and the umask: it
+// holds password and token hashes and sealed secrets. The file is created
+// (empty, which SQLite takes for a new database) if it does not exist.
+// SQLite creates its -wal and -shm files with the database file's mode;
+// files left by an earlier version with a wider mode are narrowed too.
+func privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlstore: create %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("sqlstore: make %s private: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // defaultNow is the store's clock: the current time in UTC.
