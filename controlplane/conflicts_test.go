@@ -113,3 +113,59 @@ func raceOne(t *testing.T, method, url, token string, body any) string {
 	}
 	return fmt.Sprint(resp.StatusCode)
 }
+
+// TestConcurrentLimitsOverHTTP: the limits on access keys per user (2),
+// tags per server (20) and members per image (10) hold when requests race,
+// on both engines; the others get the documented error.
+func TestConcurrentLimitsOverHTTP(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			var mutate func(*controlplane.Config)
+			if engine == "postgres" {
+				dbURL := postgresURL(t)
+				mutate = func(c *controlplane.Config) { c.DatabaseURL = dbURL }
+			}
+			srv := startServer(t, mutate)
+			token, r := login(t, srv, testPassword)
+			pid := r.body["token"].(map[string]any)["project"].(map[string]any)["id"].(string)
+			userID := r.body["token"].(map[string]any)["user"].(map[string]any)["id"].(string)
+			api := srv.URL() + "/v1/" + pid + "/cloud-phone"
+
+			got := raceRequests(t, 20, "POST", token, func(int) (string, any) {
+				return srv.URL() + "/v3.0/OS-CREDENTIAL/credentials", map[string]any{"credential": map[string]any{"user_id": userID}}
+			})
+			keys := do(t, "GET", srv.URL()+"/v3.0/OS-CREDENTIAL/credentials?user_id="+userID, token, nil).body["credentials"].([]any)
+			if got["201"] != 2 || got["400"] != 18 || len(keys) != 2 {
+				t.Errorf("20 concurrent key creations: %v, %d keys; want two 201, eighteen 400, 2 keys", got, len(keys))
+			}
+
+			serverID := do(t, "GET", api+"/servers", token, nil).body["servers"].([]any)[0].(map[string]any)["server_id"].(string)
+			got = raceRequests(t, 30, "POST", token, func(i int) (string, any) {
+				return srv.URL() + "/v1/" + pid + "/cph-server/" + serverID + "/tags/action",
+					map[string]any{"action": "create", "tags": []any{map[string]any{"key": fmt.Sprintf("k%02d", i), "value": "v"}}}
+			})
+			tags := do(t, "GET", srv.URL()+"/v1/"+pid+"/cph-server/"+serverID+"/tags", token, nil).body["tags"].([]any)
+			if got["204"] != 20 || got["400 CPS.9010"] != 10 || len(tags) != 20 {
+				t.Errorf("30 concurrent tag creations: %v, %d tags; want twenty 204, ten 400 CPS.9010, 20 tags", got, len(tags))
+			}
+
+			phoneID := do(t, "GET", api+"/phones", token, nil).body["phones"].([]any)[0].(map[string]any)["phone_id"].(string)
+			im := do(t, "POST", srv.URL()+"/opencph/v1/"+pid+"/images", token, map[string]any{"image_name": "golden", "phone_id": phoneID})
+			imageID, _ := im.body["image_id"].(string)
+			if imageID == "" {
+				t.Fatalf("create image: %d %s", im.status, im.raw)
+			}
+			var members []string
+			for i := range 12 {
+				members = append(members, cptest.CreateAccount(t, srv, fmt.Sprintf("member%02d", i), "admin", "member-password", "cn-north-4"))
+			}
+			got = raceRequests(t, len(members), "POST", token, func(i int) (string, any) {
+				return api + "/images/" + imageID + "/members", map[string]any{"member": members[i]}
+			})
+			listed := do(t, "GET", api+"/images/"+imageID+"/members", token, nil).body["members"].([]any)
+			if got["200"] != 10 || got["400 CPS.9008"] != 2 || len(listed) != 10 {
+				t.Errorf("12 concurrent member adds: %v, %d members; want ten 200, two 400 CPS.9008, 10 members", got, len(listed))
+			}
+		})
+	}
+}
