@@ -63,6 +63,11 @@ func TestNULBytesRefusedAtInput(t *testing.T) {
 			}
 			phones := do(t, "GET", api+"/phones", token, nil).body["phones"].([]any)
 			phoneID := phones[0].(map[string]any)["phone_id"].(string)
+			r = do(t, "POST", api+"/phones/batch-restart", token, map[string]any{
+				"image_id": "img\x00", "phones": []any{map[string]any{"phone_id": phoneID}}})
+			if r.status != 400 || r.body["error_code"] != "CPS.0030" {
+				t.Errorf("restart with an image_id with NUL: %d %s, want 400 CPS.0030", r.status, r.raw)
+			}
 			for _, v := range []string{"a\u0000b", "a\nb"} {
 				r = do(t, "POST", api+"/phones/batch-update-property", token, map[string]any{
 					"phones": []any{map[string]any{"phone_id": phoneID, "property": `{"ro.build.product":"` + v + `"}`}}})

@@ -32,6 +32,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/opencph/opencph"
 )
 
 // Errors returned (wrapped) by stores.
@@ -86,9 +88,11 @@ func ValidBucket(name string) bool {
 	return bucketRE.MatchString(name) && !strings.Contains(name, "..")
 }
 
-// ValidKey reports whether key is an acceptable object key.
+// ValidKey reports whether key is an acceptable object key: valid UTF-8
+// without NUL bytes or backslashes, at most 1024 bytes, of segments that
+// are not empty, "." or ".." and at most MaxSegment bytes long.
 func ValidKey(key string) bool {
-	if key == "" || len(key) > 1024 || strings.ContainsRune(key, 0) || strings.Contains(key, `\`) {
+	if key == "" || len(key) > 1024 || !cph.ValidText(key) || strings.Contains(key, `\`) {
 		return false
 	}
 	for _, seg := range strings.Split(key, "/") {

@@ -151,6 +151,11 @@ func TestDirKeyClashes(t *testing.T) {
 	if objstore.ValidKey("dir/"+long) || !objstore.ValidKey("dir/"+long[1:]) {
 		t.Errorf("ValidKey: segments of %d bytes must be refused, of %d accepted", len(long), len(long)-1)
 	}
+	for _, bad := range []string{"a\x00b", "a\xffb"} {
+		if objstore.ValidKey(bad) {
+			t.Errorf("ValidKey(%q) = true", bad)
+		}
+	}
 	if err := put("dir/"+long, "x"); !errors.Is(err, objstore.ErrInvalidName) {
 		t.Errorf("put a %d-byte segment: %v, want ErrInvalidName", len(long), err)
 	}

@@ -115,6 +115,17 @@ func checkArgs(args []any) error {
 	return nil
 }
 
+// refusedRow is the row of a query that was not run because checkArgs
+// refused a parameter (err). No stored row can hold such a value, so a
+// read finds nothing: its error is also sql.ErrNoRows, and a lookup
+// reports ErrNotFound as for any unknown name. A write reports err.
+func refusedRow(query string, err error) *row {
+	if isWrite(query) {
+		return &row{err: err}
+	}
+	return &row{err: &dbError{class: err, err: sql.ErrNoRows}}
+}
+
 // row is a *sql.Row whose Scan reports refused parameters and classified
 // driver errors.
 type row struct {

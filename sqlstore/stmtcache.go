@@ -161,7 +161,7 @@ func (d *sqlDB) QueryContext(ctx context.Context, query string, args ...any) (*s
 // QueryRowContext is sql.DB.QueryRowContext through the statement cache.
 func (d *sqlDB) QueryRowContext(ctx context.Context, query string, args ...any) *row {
 	if err := checkArgs(args); err != nil {
-		return &row{err: err}
+		return refusedRow(query, err)
 	}
 	if s := d.cache.get(ctx, query); s != nil {
 		return &row{r: s.QueryRowContext(ctx, args...)}
@@ -220,7 +220,7 @@ func (t *sqlTx) QueryContext(ctx context.Context, query string, args ...any) (*s
 // QueryRowContext is sql.Tx.QueryRowContext through the statement cache.
 func (t *sqlTx) QueryRowContext(ctx context.Context, query string, args ...any) *row {
 	if err := checkArgs(args); err != nil {
-		return &row{err: err}
+		return refusedRow(query, err)
 	}
 	t.track(query)
 	if s := t.cache.get(ctx, query); s != nil {

@@ -184,8 +184,8 @@ func testConcurrentPhoneNames(t *testing.T, db *sqlstore.DB) {
 var errNever = errors.New("storetest: never returned")
 
 // testInvalidText: text PostgreSQL cannot hold (a NUL byte, invalid
-// UTF-8) is refused with ErrInvalidText by every engine, in writes and in
-// lookups, and changes nothing.
+// UTF-8) is refused with ErrInvalidText by every engine and changes
+// nothing; a lookup by such text finds nothing (ErrNotFound).
 func testInvalidText(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
 	f := newFixture(t, db, "acme", 1)
@@ -196,8 +196,16 @@ func testInvalidText(t *testing.T, db *sqlstore.DB) {
 		if !errors.Is(err, sqlstore.ErrInvalidText) {
 			t.Errorf("create user %q: %v, want ErrInvalidText", bad, err)
 		}
-		if _, err := db.UserByName(ctx, f.domain.ID, bad); !errors.Is(err, sqlstore.ErrInvalidText) {
-			t.Errorf("look up user %q: %v, want ErrInvalidText", bad, err)
+		// No stored row can hold such text: a lookup finds nothing.
+		if _, err := db.UserByName(ctx, f.domain.ID, bad); !errors.Is(err, sqlstore.ErrNotFound) {
+			t.Errorf("look up user %q: %v, want ErrNotFound", bad, err)
+		}
+		err = db.Tx(ctx, func(tx *sqlstore.Tx) error {
+			_, err := tx.PhoneNameTaken(ctx, f.project.ID, bad)
+			return err
+		})
+		if !errors.Is(err, sqlstore.ErrInvalidText) {
+			t.Errorf("count phones named %q: %v, want ErrInvalidText", bad, err)
 		}
 		execMsg := "out" + bad
 		err = db.Tx(ctx, func(tx *sqlstore.Tx) error {
