@@ -62,6 +62,11 @@ func (tx *Tx) CountPhonesUsingImage(ctx context.Context, imageID string) (int, e
 // DeleteCustomImage deletes a custom image and all its memberships, or
 // returns ErrNotFound.
 func (tx *Tx) DeleteCustomImage(ctx context.Context, id string) error {
+	// The image's row first, as AddImageMember takes it, so that the two
+	// cannot wait for each other's member rows.
+	if err := tx.lockOwner(ctx, "images", id); err != nil {
+		return err
+	}
 	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM image_members WHERE image_id = $1`, id); err != nil {
 		return fmt.Errorf("sqlstore: delete members of image %s: %w", id, err)
 	}

@@ -206,6 +206,11 @@ func (tx *Tx) deletePhonesOfServer(ctx context.Context, serverID string) error {
 // DeleteServer removes a server with its phones, tags, encode services and
 // bandwidth attachments. Bandwidths no other server uses are removed too.
 func (tx *Tx) DeleteServer(ctx context.Context, id string) error {
+	// The server's row first, as SetServerTags takes it, so that the two
+	// cannot wait for each other's tag rows.
+	if err := tx.lockOwner(ctx, "servers", id); err != nil {
+		return err
+	}
 	for _, q := range []string{
 		`DELETE FROM server_tags WHERE server_id = $1`,
 		`DELETE FROM encode_servers WHERE server_id = $1`,
@@ -616,13 +621,18 @@ func resourceMatches(r cph.TagResource, f cph.ResourceFilter) bool {
 	return true
 }
 
-// PhoneNameTaken reports whether projectID has a phone with that name. It
-// locks the project's row until the transaction ends (see lockOwner), so
-// that phones created after the check cannot clash with those of a
-// concurrent creation.
+// PhoneNameTaken reports whether projectID has a phone with that name. On
+// PostgreSQL it first locks the project's row of phone_counts until the
+// transaction ends (an update that adds 0), so that phones created after
+// the check cannot clash with those of a concurrent creation (see
+// lockOwner). Every transaction that adds or removes phones of the project
+// updates that row anyway, so this adds no second lock order. SQLite's
+// write transactions run one at a time already.
 func (tx *Tx) PhoneNameTaken(ctx context.Context, projectID, name string) (bool, error) {
-	if err := tx.lockOwner(ctx, "projects", projectID); err != nil {
-		return false, err
+	if tx.engine == Postgres {
+		if err := tx.addPhoneCount(ctx, projectID, 0); err != nil {
+			return false, err
+		}
 	}
 	var n int
 	err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM phones WHERE project_id = $1 AND name = $2`, projectID, name).Scan(&n)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -180,6 +181,48 @@ func testConcurrentPhoneNames(t *testing.T, db *sqlstore.DB) {
 	}
 }
 
+// testPhoneNamesWhileRebuilding: servers rebuilt (their phones deleted and
+// created again under a name check) while others are created in the same
+// project, all at once, never deadlock or clash.
+func testPhoneNamesWhileRebuilding(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	f := newFixture(t, db, "acme", 0)
+	const n = 8
+	servers := make([]*cph.Server, n)
+	mustTx(t, db, func(tx *sqlstore.Tx) error {
+		for i := range servers {
+			servers[i] = &cph.Server{ID: cph.NewID(), ProjectID: f.project.ID, Name: fmt.Sprintf("s%d", i), Status: cph.ServerNormal}
+			if err := tx.CreateServer(ctx, servers[i]); err != nil {
+				return err
+			}
+			if err := tx.CreatePhone(ctx, &cph.Phone{ID: cph.NewID(), ProjectID: f.project.ID, ServerID: servers[i].ID, Index: 1,
+				Name: fmt.Sprintf("s%d-0001", i), Status: cph.PhoneRunning, VNCEnable: "false", Property: "{}"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	ok, _ := race(t, 2*n, errNever, func(i int) error {
+		return db.Tx(ctx, func(tx *sqlstore.Tx) error {
+			srv := servers[i%n]
+			name := fmt.Sprintf("r%d", i)
+			if i < n { // rebuild: the old phones go first
+				if err := tx.DeletePhonesOfServer(ctx, srv.ID); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.PhoneNameTaken(ctx, f.project.ID, name+"-0001"); err != nil {
+				return err
+			}
+			return tx.CreatePhone(ctx, &cph.Phone{ID: cph.NewID(), ProjectID: f.project.ID, ServerID: srv.ID, Index: 2 + i,
+				Name: name + "-0001", Status: cph.PhoneRunning, VNCEnable: "false", Property: "{}"})
+		})
+	})
+	if ok != 2*n {
+		t.Errorf("%d of %d transactions succeeded", ok, 2*n)
+	}
+}
+
 // errNever is an error no store method returns.
 var errNever = errors.New("storetest: never returned")
 
@@ -218,5 +261,56 @@ func testInvalidText(t *testing.T, db *sqlstore.DB) {
 	}
 	if users, err := db.ListUsers(ctx, f.domain.ID); err != nil || len(users) != 1 {
 		t.Errorf("users after refusals: %d, %v; want 1", len(users), err)
+	}
+}
+
+// testDeleteWhileAdding: tags added to a server, and members to an image,
+// while the server and the image are deleted, all at once: no deadlock;
+// each addition either happens before the deletion or finds its owner
+// gone.
+func testDeleteWhileAdding(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	for round := range 4 {
+		f := newFixture(t, db, fmt.Sprintf("acme%d", round), 0)
+		im := newCustomImage(t, db, f, "golden")
+		mustTx(t, db, func(tx *sqlstore.Tx) error {
+			if err := tx.SetServerTags(ctx, f.project.ID, f.server.ID, []cph.Tag{{Key: "env", Value: "a"}}, 0); err != nil {
+				return err
+			}
+			return tx.AddImageMember(ctx, im.ID, fmt.Sprintf("%032x", 1), 0)
+		})
+		var mu sync.Mutex
+		var failed []error
+		race(t, 6, errNever, func(i int) error {
+			var err error
+			switch i {
+			case 0:
+				err = db.Tx(ctx, func(tx *sqlstore.Tx) error { return tx.DeleteServer(ctx, f.server.ID) })
+			case 1:
+				err = db.Tx(ctx, func(tx *sqlstore.Tx) error { return tx.DeleteCustomImage(ctx, im.ID) })
+			case 2, 3:
+				err = db.Tx(ctx, func(tx *sqlstore.Tx) error {
+					return tx.SetServerTags(ctx, f.project.ID, f.server.ID, []cph.Tag{{Key: "env", Value: "b"}}, 20)
+				})
+			default:
+				err = db.Tx(ctx, func(tx *sqlstore.Tx) error { return tx.AddImageMember(ctx, im.ID, fmt.Sprintf("%032x", 1), 10) })
+			}
+			if err != nil && i < 2 {
+				return err // the deletions must succeed
+			}
+			if err != nil {
+				mu.Lock()
+				failed = append(failed, err)
+				mu.Unlock()
+			}
+			return nil
+		})
+		for _, err := range failed {
+			// An addition that comes after the deletion may fail on the
+			// foreign key; it must never be a deadlock.
+			if strings.Contains(err.Error(), "deadlock") {
+				t.Errorf("round %d: %v", round, err)
+			}
+		}
 	}
 }

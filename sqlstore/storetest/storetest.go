@@ -57,6 +57,8 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentRenamesKeepNamesUnique", testConcurrentRenames},
 		{"ConcurrentDuplicateNames", testConcurrentDuplicateNames},
 		{"ConcurrentPhoneNames", testConcurrentPhoneNames},
+		{"PhoneNamesWhileRebuilding", testPhoneNamesWhileRebuilding},
+		{"DeleteWhileAdding", testDeleteWhileAdding},
 		{"InvalidTextRefused", testInvalidText},
 	}
 	for _, tt := range tests {
