@@ -73,6 +73,24 @@ func TestUnstorableResultFailsJobAtOnce(t *testing.T) {
 			if j := e.job(t, acc.Jobs[1].JobID); j.Status != cph.JobSucceeded {
 				t.Errorf("job with a good result in the same report: status %d", j.Status)
 			}
+			// A key pair update accepted with a name the database cannot
+			// hold (as the API allowed before names were checked): its
+			// success cannot be recorded, so the job fails at once.
+			sacc, err := e.eng.SubmitServers(ctx, engine.ServerBatch{ProjectID: e.project, Kind: cph.OpUpdateKeypair,
+				ServerIDs: []string{e.server}, Args: []byte(`{"keypair_name":"\u0000"}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sops, err := e.eng.Poll(ctx, e.server, session, 0, 10)
+			if err != nil || len(sops) != 1 {
+				t.Fatalf("Poll = %d ops, %v", len(sops), err)
+			}
+			if err := e.eng.ApplyResult(ctx, e.server, session, sops[0].ID, engine.Result{Success: true}); err != nil {
+				t.Fatalf("ApplyResult of the key pair update: %v", err)
+			}
+			if j := e.job(t, sacc.Jobs[0].JobID); j.Status != cph.JobFailed || j.ErrorMsg == nil || !strings.Contains(*j.ErrorMsg, "could not be stored") {
+				t.Errorf("key pair job = status %d msg %v; want -1 \"... could not be stored ...\"", j.Status, deref(j.ErrorMsg))
+			}
 			// Nothing is left for the agent to report again.
 			if _, err := e.eng.ApplyResults(ctx, e.server, session, []engine.OpResult{
 				{OperationID: byPhone[e.phones[0]], Result: engine.Result{Success: true, ExecuteMsg: "boot\x00log"}}}); err != nil {
