@@ -188,9 +188,7 @@ func (s *Service) Login(ctx context.Context, req PasswordLogin) (string, *TokenI
 		return "", nil, &ThrottledError{RetryAfter: after}
 	}
 	user, domain, err := s.findUser(ctx, req)
-	// A name the store cannot hold (a NUL byte, invalid UTF-8) names no
-	// user: a wrong credential like any other.
-	if err != nil && !errors.Is(err, sqlstore.ErrNotFound) && !errors.Is(err, sqlstore.ErrInvalidText) {
+	if err != nil && !errors.Is(err, sqlstore.ErrNotFound) {
 		return "", nil, err
 	}
 	hash := s.dummyHash
@@ -216,7 +214,7 @@ func (s *Service) Login(ctx context.Context, req PasswordLogin) (string, *TokenI
 		} else {
 			p, err = s.db.ProjectByName(ctx, domain.ID, req.ProjectName)
 		}
-		if errors.Is(err, sqlstore.ErrNotFound) || errors.Is(err, sqlstore.ErrInvalidText) || (err == nil && (p.DomainID != domain.ID || !p.Enabled)) {
+		if errors.Is(err, sqlstore.ErrNotFound) || (err == nil && (p.DomainID != domain.ID || !p.Enabled)) {
 			return "", nil, errBadScope()
 		} else if err != nil {
 			return "", nil, err
