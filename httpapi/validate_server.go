@@ -2,12 +2,12 @@ package httpapi
 
 import (
 	"strconv"
-
-	"github.com/opencph/opencph"
-
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/objstore"
 )
 
 // validServerName reports whether name follows the server naming rule:
@@ -81,9 +81,11 @@ func validBucket(b string) bool {
 }
 
 // validObjectPath checks the path of a tar object: at most 1024
-// characters of letters, digits and . / - _ + # =, ending in ".tar".
+// characters of letters, digits and . / - _ + # =, ending in ".tar", and
+// a key the object store accepts (no empty, "." or ".." segment, none
+// longer than a file name).
 func validObjectPath(p string) bool {
-	if p == "" || len(p) > 1024 || !strings.HasSuffix(p, ".tar") {
+	if p == "" || len(p) > 1024 || !strings.HasSuffix(p, ".tar") || !objstore.ValidKey(p) {
 		return false
 	}
 	for _, r := range p {
