@@ -20,6 +20,10 @@ const (
 	CodeTooManyRequests      = "CPS.9009"
 	CodeNoSuchBucket         = "CPS.9201"
 	CodeNoSuchObject         = "CPS.9202"
+	// CodeObjectKeyConflict: an object key names a folder of other
+	// objects, or one of its folders is an object (the object store keeps
+	// objects as files).
+	CodeObjectKeyConflict = "CPS.9203"
 )
 
 // Operation kinds of the phone-instance, ADB-command and data operations.

@@ -135,7 +135,7 @@ func ParseProperty(s string) (map[string]string, error) {
 		default:
 			return nil, fmt.Errorf("property %q must be a string or a number", k)
 		}
-		if !rule.ok(str) {
+		if !rule.ok(str) || !ValidName(str) {
 			return nil, fmt.Errorf("property %q has an invalid value %q", k, str)
 		}
 		out[k] = str

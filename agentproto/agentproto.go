@@ -174,11 +174,15 @@ func ObjectPath(bucket, key string) string {
 	return "/agent/v1/objects/" + url.PathEscape(bucket) + "/" + strings.Join(segs, "/")
 }
 
-// Codes of object errors (HTTP 404), as OBS names them.
+// Codes of object errors (HTTP 404; 400 for CodeInvalidName, 409 for
+// CodeKeyConflict), as OBS names them.
 const (
 	CodeNoSuchBucket = "NoSuchBucket"
 	CodeNoSuchKey    = "NoSuchKey"
 	CodeInvalidName  = "InvalidObjectName"
+	// CodeKeyConflict: the key names a folder of other objects, or one of
+	// its folders is an object.
+	CodeKeyConflict = "ObjectKeyConflict"
 )
 
 // EnrollPath is where a new agent trades an enrollment token (a

@@ -515,7 +515,31 @@ const maxExecuteMsg = 1024
 // sessionID of serverID: in one transaction the operation is done, its job
 // final and its phone in the operation's success or failure status. It
 // returns ErrNotClaimed if the session does not hold the operation.
+//
+// A result the store refuses for its data (see sqlstore.IsInvalidData)
+// would be refused again however often the agent reported it: the job
+// fails at once instead (unstorable).
 func (e *Engine) ApplyResult(ctx context.Context, serverID, sessionID, opID string, r Result) error {
+	err := e.applyResult(ctx, serverID, sessionID, opID, r)
+	if sqlstore.IsInvalidData(err) {
+		e.log.Warn("agent result could not be stored; failing its job", "server", serverID, "operation", opID, "err", err)
+		err = e.applyResult(ctx, serverID, sessionID, opID, unstorable(err))
+	}
+	return err
+}
+
+// unstorable is the result recorded instead of one the store refused
+// with err.
+func unstorable(err error) Result {
+	why := "a value the database cannot store"
+	if errors.Is(err, sqlstore.ErrInvalidText) {
+		why = "text with a NUL byte or invalid UTF-8"
+	}
+	return Result{ErrorCode: cph.CodeJobFailed,
+		ErrorMsg: "Job execution failed: the result the agent reported could not be stored (" + why + ")."}
+}
+
+func (e *Engine) applyResult(ctx context.Context, serverID, sessionID, opID string, r Result) error {
 	return e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		op, err := tx.OperationByID(ctx, opID)
 		if errors.Is(err, sqlstore.ErrNotFound) {
@@ -547,8 +571,30 @@ type OpResult struct {
 // session sessionID of serverID, in one transaction. It returns one error
 // per result, in order: nil when it was applied, ErrNotClaimed when the
 // session does not hold the operation. A database failure fails the whole
-// batch and is returned as err.
+// batch and is returned as err. When the store refuses the data of a
+// result, the batch is applied one result at a time and the job of each
+// refused one fails at once, as with ApplyResult.
 func (e *Engine) ApplyResults(ctx context.Context, serverID, sessionID string, results []OpResult) ([]error, error) {
+	errs, err := e.applyResults(ctx, serverID, sessionID, results)
+	if !sqlstore.IsInvalidData(err) {
+		return errs, err
+	}
+	errs = make([]error, len(results))
+	for i, r := range results {
+		one, err := e.applyResults(ctx, serverID, sessionID, results[i:i+1])
+		if sqlstore.IsInvalidData(err) {
+			e.log.Warn("agent result could not be stored; failing its job", "server", serverID, "operation", r.OperationID, "err", err)
+			one, err = e.applyResults(ctx, serverID, sessionID, []OpResult{{OperationID: r.OperationID, Result: unstorable(err)}})
+		}
+		if err != nil {
+			return nil, err
+		}
+		errs[i] = one[0]
+	}
+	return errs, nil
+}
+
+func (e *Engine) applyResults(ctx context.Context, serverID, sessionID string, results []OpResult) ([]error, error) {
 	errs := make([]error, len(results))
 	err := e.db.GroupTx(ctx, func(tx *sqlstore.Tx) error {
 		clear(errs)

@@ -35,6 +35,11 @@ func errNoSuchBucket() *cph.Error {
 	return cph.Errorf(http.StatusNotFound, cph.CodeNoSuchBucket, "The specified bucket does not exist.")
 }
 
+func errKeyConflict() *cph.Error {
+	return cph.Errorf(http.StatusConflict, cph.CodeObjectKeyConflict,
+		"The object key clashes with a folder: another object's key continues it with '/', or one of its folders is an object.")
+}
+
 func errNoSuchObject() *cph.Error {
 	return cph.Errorf(http.StatusNotFound, cph.CodeNoSuchObject, "The specified object does not exist.")
 }
@@ -138,6 +143,9 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, p *cph.Princi
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) {
 			return maxErr
+		}
+		if errors.Is(err, objstore.ErrKeyConflict) {
+			return errKeyConflict()
 		}
 		return err
 	}

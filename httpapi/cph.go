@@ -122,9 +122,15 @@ func (s *Server) listPhones(w http.ResponseWriter, r *http.Request, p *cph.Princ
 		f.Type = &t
 	}
 	if v := q.Get("phone_name"); v != "" {
+		if !cph.ValidText(v) {
+			return cph.ErrInvalidParameter("phone_name")
+		}
 		f.NameLike = &v
 	}
 	if v := q.Get("server_id"); v != "" {
+		if !cph.ValidText(v) {
+			return cph.ErrInvalidParameter("server_id")
+		}
 		f.ServerID = &v
 	}
 	page, err := s.phonePage(r.Context(), f)
@@ -365,6 +371,11 @@ func (s *Server) listServers(w http.ResponseWriter, r *http.Request, p *cph.Prin
 		return nil
 	}
 	f.NameLike, f.ServerID, f.NetworkVersion, f.PhoneModelName = str("server_name"), str("server_id"), str("network_version"), str("phone_model_name")
+	for name, v := range map[string]*string{"server_name": f.NameLike, "server_id": f.ServerID, "network_version": f.NetworkVersion, "phone_model_name": f.PhoneModelName} {
+		if v != nil && !cph.ValidText(*v) {
+			return cph.ErrInvalidParameter(name)
+		}
+	}
 	for name, dst := range map[string]**cph.Time{"create_since": &f.CreateSince, "create_until": &f.CreateUntil} {
 		if v := q.Get(name); v != "" {
 			t, err := parseTimestamp(v)

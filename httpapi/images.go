@@ -196,18 +196,11 @@ func (s *Server) addImageMember(w http.ResponseWriter, r *http.Request, p *cph.P
 		if memberRegion != ownRegion {
 			return cph.ErrInvalidParameter("member")
 		}
-		members, err := tx.ImageMembers(r.Context(), im.ID)
-		if err != nil {
-			return err
-		}
-		known := false
-		for _, m := range members {
-			known = known || m.MemberID == member
-		}
-		if !known && len(members) >= cph.MaxImageMembers {
+		err = tx.AddImageMember(r.Context(), im.ID, member, cph.MaxImageMembers)
+		if errors.Is(err, sqlstore.ErrLimit) {
 			return cph.ErrNotAllowed("an image can be shared with at most " + strconv.Itoa(cph.MaxImageMembers) + " projects.")
 		}
-		return tx.AddImageMember(r.Context(), im.ID, member)
+		return err
 	})
 	if err != nil {
 		return err

@@ -24,6 +24,8 @@ func objectError(err error) error {
 		return cph.Errorf(http.StatusNotFound, agentproto.CodeNoSuchKey, "The specified key does not exist.")
 	case errors.Is(err, objstore.ErrInvalidName):
 		return cph.Errorf(http.StatusBadRequest, agentproto.CodeInvalidName, "Invalid bucket name or object key.")
+	case errors.Is(err, objstore.ErrKeyConflict):
+		return cph.Errorf(http.StatusConflict, agentproto.CodeKeyConflict, "The object key clashes with another object's folder.")
 	}
 	return err
 }

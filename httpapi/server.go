@@ -344,6 +344,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, fam family, 
 	if errors.As(err, &maxErr) {
 		err = cph.Errorf(http.StatusRequestEntityTooLarge, cph.CodeBadRequest, "Request entity too large.")
 	}
+	if errors.Is(err, sqlstore.ErrInvalidText) { // input that a field check let through
+		err = cph.Errorf(http.StatusBadRequest, cph.CodeBadRequest, "The request holds text with a NUL byte or invalid UTF-8.")
+	}
 	e := cph.AsError(err)
 	if e.Status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", RequestID(r), "err", err)

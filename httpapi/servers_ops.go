@@ -83,7 +83,7 @@ func (s *Server) updateKeypair(w http.ResponseWriter, r *http.Request, p *cph.Pr
 	names := map[string]string{}
 	ids := make([]string, 0, len(req.Servers))
 	for _, sv := range req.Servers {
-		if sv.KeypairName == "" || len(sv.KeypairName) > 64 {
+		if !validKeypairName(sv.KeypairName) {
 			return cph.ErrInvalidParameter("keypair_name")
 		}
 		if _, dup := names[sv.ServerID]; !dup {

@@ -193,14 +193,17 @@ func (s *Server) createServers(w http.ResponseWriter, r *http.Request, p *cph.Pr
 	if req.ImageID == "" {
 		return cph.ErrEmptyImageID()
 	}
-	if len(req.ImageID) > 32 {
+	if len(req.ImageID) > 32 || !cph.ValidText(req.ImageID) {
 		return cph.ErrInvalidImage()
 	}
 	if req.Count == nil || *req.Count < 1 || *req.Count > 10 {
 		return cph.ErrInvalidCount()
 	}
-	if len(req.KeypairName) > 64 {
+	if req.KeypairName != "" && !validKeypairName(req.KeypairName) {
 		return cph.ErrInvalidParameter("keypair_name")
+	}
+	if !validZone(req.AZ) {
+		return cph.ErrInvalidParameter("availability_zone")
 	}
 	if err := checkPorts(req.Ports); err != nil {
 		return err
@@ -294,8 +297,11 @@ func (s *Server) createSingleServers(w http.ResponseWriter, r *http.Request, p *
 	if _, _, err := checkVolume(req.DataVolume, "data_volume", 1); err != nil {
 		return err
 	}
-	if req.KeypairName == "" || len(req.KeypairName) > 64 {
+	if !validKeypairName(req.KeypairName) {
 		return cph.ErrInvalidParameter("keypair_name")
+	}
+	if !validZone(req.AZ) {
+		return cph.ErrInvalidParameter("availability_zone")
 	}
 	if len(req.ImageID) > 36 {
 		return cph.ErrInvalidImage()
@@ -372,11 +378,14 @@ func (s *Server) changeServer(w http.ResponseWriter, r *http.Request, p *cph.Pri
 	if req.ImageID == "" {
 		return cph.ErrEmptyImageID()
 	}
-	if len(req.ImageID) > 32 {
+	if len(req.ImageID) > 32 || !cph.ValidText(req.ImageID) {
 		return cph.ErrInvalidImage()
 	}
-	if len(req.KeypairName) > 64 {
+	if req.KeypairName != "" && !validKeypairName(req.KeypairName) {
 		return cph.ErrInvalidParameter("keypair_name")
+	}
+	if !validZone(req.AZ) {
+		return cph.ErrInvalidParameter("availability_zone")
 	}
 	if err := checkPorts(req.Ports); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -90,17 +91,11 @@ func (s *Server) tagAction(w http.ResponseWriter, r *http.Request, p *cph.Princi
 		if req.Action == "delete" {
 			return tx.DeleteServerTags(r.Context(), id, tags)
 		}
-		if err := tx.SetServerTags(r.Context(), p.ProjectID, id, tags); err != nil {
-			return err
-		}
-		all, err := tx.ServerTags(r.Context(), id)
-		if err != nil {
-			return err
-		}
-		if len(all) > maxTagsPerServer {
+		err := tx.SetServerTags(r.Context(), p.ProjectID, id, tags, maxTagsPerServer)
+		if errors.Is(err, sqlstore.ErrLimit) {
 			return cph.ErrTooManyItems("tags", maxTagsPerServer)
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return err

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/objstore"
 )
 
 // validServerName reports whether name follows the server naming rule:
@@ -24,6 +27,19 @@ func validServerName(name string, max int) bool {
 		}
 	}
 	return true
+}
+
+// validKeypairName reports whether name is a key pair name: 1 to 64 bytes
+// without control characters. Key pairs are not a managed resource, so
+// this is all there is to check.
+func validKeypairName(name string) bool {
+	return name != "" && len(name) <= 64 && cph.ValidName(name)
+}
+
+// validZone reports whether an availability zone given in a request is
+// one to store: at most 64 bytes without control characters.
+func validZone(az string) bool {
+	return len(az) <= 64 && cph.ValidName(az)
 }
 
 // validTagText reports whether s uses only the tag character set: letters
@@ -65,9 +81,11 @@ func validBucket(b string) bool {
 }
 
 // validObjectPath checks the path of a tar object: at most 1024
-// characters of letters, digits and . / - _ + # =, ending in ".tar".
+// characters of letters, digits and . / - _ + # =, ending in ".tar", and
+// a key the object store accepts (no empty, "." or ".." segment, none
+// longer than a file name).
 func validObjectPath(p string) bool {
-	if p == "" || len(p) > 1024 || !strings.HasSuffix(p, ".tar") {
+	if p == "" || len(p) > 1024 || !strings.HasSuffix(p, ".tar") || !objstore.ValidKey(p) {
 		return false
 	}
 	for _, r := range p {

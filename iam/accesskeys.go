@@ -120,23 +120,19 @@ func (s *Service) CreateAccessKey(ctx context.Context, caller *cph.Principal, us
 	if !mayManage(caller, user) {
 		return nil, cph.Errorf(http.StatusForbidden, "IAM.0403", "You are not authorized to manage the access keys of this user.")
 	}
-	if len(description) > 255 {
-		return nil, cph.Errorf(http.StatusBadRequest, "IAM.0400", "The description is longer than 255 characters.")
+	if len(description) > 255 || !cph.ValidText(description) {
+		return nil, cph.Errorf(http.StatusBadRequest, "IAM.0400", "The description is longer than 255 characters or holds a NUL byte or invalid UTF-8.")
 	}
 	k := &CreatedKey{Secret: randomString(40, skAlphabet)}
 	k.Access = randomString(20, akAlphabet)
 	k.UserID, k.DomainID, k.Status, k.Description = user.ID, user.DomainID, KeyActive, description
 	k.SecretEnc = s.sealer.seal(k.Secret, k.Access)
 	err = s.db.Tx(ctx, func(tx *sqlstore.Tx) error {
-		n, err := tx.CountAccessKeys(ctx, user.ID)
-		if err != nil {
-			return err
-		}
-		if n >= s.cfg.MaxKeysPerUser {
-			return ErrTooManyKeys
-		}
-		return tx.CreateAccessKey(ctx, &k.AccessKey)
+		return tx.CreateAccessKey(ctx, &k.AccessKey, s.cfg.MaxKeysPerUser)
 	})
+	if errors.Is(err, sqlstore.ErrLimit) {
+		return nil, ErrTooManyKeys
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -188,8 +184,8 @@ func (s *Service) UpdateAccessKey(ctx context.Context, caller *cph.Principal, ac
 		k.Status = *status
 	}
 	if description != nil {
-		if len(*description) > 255 {
-			return nil, cph.Errorf(http.StatusBadRequest, "IAM.0400", "The description is longer than 255 characters.")
+		if len(*description) > 255 || !cph.ValidText(*description) {
+			return nil, cph.Errorf(http.StatusBadRequest, "IAM.0400", "The description is longer than 255 characters or holds a NUL byte or invalid UTF-8.")
 		}
 		k.Description = *description
 	}

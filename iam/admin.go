@@ -105,6 +105,9 @@ func (s *Service) CreateAccount(ctx context.Context, caller *cph.Principal, a Ne
 		}
 		return nil
 	})
+	if errors.Is(err, sqlstore.ErrDuplicate) { // created by a concurrent request
+		return nil, nil, nil, errConflict("An account named %q exists.", a.Domain)
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -148,6 +151,9 @@ func (s *Service) CreateUser(ctx context.Context, caller *cph.Principal, domainI
 		}
 		return tx.CreateUser(ctx, u)
 	})
+	if errors.Is(err, sqlstore.ErrDuplicate) { // created by a concurrent request
+		return nil, errConflict("A user named %q exists in this account.", name)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -170,8 +176,8 @@ func (s *Service) CreateProject(ctx context.Context, caller *cph.Principal, doma
 	if !reProject.MatchString(name) {
 		return nil, errBadRequest("Invalid project name %q: a region id such as cn-north-4.", name)
 	}
-	if len(description) > 255 {
-		return nil, errBadRequest("The description is longer than 255 characters.")
+	if len(description) > 255 || !cph.ValidText(description) {
+		return nil, errBadRequest("The description is longer than 255 characters or holds a NUL byte or invalid UTF-8.")
 	}
 	if _, err := s.db.DomainByID(ctx, domainID); errors.Is(err, sqlstore.ErrNotFound) {
 		return nil, cph.Errorf(http.StatusNotFound, "IAM.0404", "Could not find domain: %s.", domainID)
@@ -187,6 +193,9 @@ func (s *Service) CreateProject(ctx context.Context, caller *cph.Principal, doma
 		}
 		return tx.CreateProject(ctx, p)
 	})
+	if errors.Is(err, sqlstore.ErrDuplicate) { // created by a concurrent request
+		return nil, errConflict("The account has a project named %q.", name)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,14 @@
 // a folder and each object as a file under a root directory. Bucket names
 // follow OBS rules (3–63 characters of lowercase letters, digits, '-' and
 // '.', starting and ending with a letter or digit). Object keys are
-// relative slash-separated paths without empty, "." or ".." segments.
+// relative slash-separated paths without empty, "." or ".." segments, at
+// most 1024 bytes, each segment at most 255 bytes (a file name).
+//
+// Because objects are files, a key cannot also be a folder of other keys:
+// with "a" stored, "a/b" is refused with ErrKeyConflict, and with "d/e"
+// stored, "d" is. Deleting the last object of a folder removes the folder.
+// The store's temporary files live in the root's ".tmp" folder, which no
+// bucket can be named, so every valid key is a user's.
 //
 // Known limits: Dir keeps no per-object metadata beyond size and
 // modification time, and has no access control of its own: callers decide
@@ -15,8 +22,6 @@ package objstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +32,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/opencph/opencph"
 )
 
 // Errors returned (wrapped) by stores.
@@ -35,7 +42,18 @@ var (
 	ErrNoSuchObject = errors.New("objstore: no such object")
 	ErrInvalidName  = errors.New("objstore: invalid bucket name or object key")
 	ErrBucketExists = errors.New("objstore: bucket already exists")
+	// ErrKeyConflict: the key names a folder of other objects, or one of
+	// its folders is an object.
+	ErrKeyConflict = errors.New("objstore: key clashes with another object's folder")
 )
+
+// MaxSegment is the longest segment of an object key, in bytes: a segment
+// is a file or folder name.
+const MaxSegment = 255
+
+// tmpDir is the folder, in the root, of the store's temporary files. A
+// bucket name starts with a letter or digit, so no bucket can be it.
+const tmpDir = ".tmp"
 
 // Object describes a stored object.
 type Object struct {
@@ -72,13 +90,15 @@ func ValidBucket(name string) bool {
 	return bucketRE.MatchString(name) && !strings.Contains(name, "..")
 }
 
-// ValidKey reports whether key is an acceptable object key.
+// ValidKey reports whether key is an acceptable object key: valid UTF-8
+// without NUL bytes or backslashes, at most 1024 bytes, of segments that
+// are not empty, "." or ".." and at most MaxSegment bytes long.
 func ValidKey(key string) bool {
-	if key == "" || len(key) > 1024 || strings.ContainsRune(key, 0) || strings.Contains(key, `\`) {
+	if key == "" || len(key) > 1024 || !cph.ValidText(key) || strings.Contains(key, `\`) {
 		return false
 	}
 	for _, seg := range strings.Split(key, "/") {
-		if seg == "" || seg == "." || seg == ".." {
+		if seg == "" || seg == "." || seg == ".." || len(seg) > MaxSegment {
 			return false
 		}
 	}
@@ -105,10 +125,40 @@ type Dir struct {
 
 // NewDir returns a Dir rooted at root, creating root if needed.
 func NewDir(root string) (*Dir, error) {
-	if err := os.MkdirAll(root, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(root, tmpDir), 0o700); err != nil {
 		return nil, fmt.Errorf("objstore: create %s: %w", root, err)
 	}
 	return &Dir{root: root}, nil
+}
+
+// tempFile creates a new temporary file, in the root's tmpDir, on the
+// file system of the buckets, so that it can be renamed into one.
+func (d *Dir) tempFile() (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Join(d.root, tmpDir), "put-*")
+	if errors.Is(err, fs.ErrNotExist) { // removed while running
+		if err = os.MkdirAll(filepath.Join(d.root, tmpDir), 0o700); err == nil {
+			f, err = os.CreateTemp(filepath.Join(d.root, tmpDir), "put-*")
+		}
+	}
+	return f, err
+}
+
+// clash reports whether key cannot be an object of the bucket at bp: one
+// of its folders is a file, or key itself is a folder.
+func clash(bp, key string) bool {
+	path := bp
+	segs := strings.Split(key, "/")
+	for i, seg := range segs {
+		path = filepath.Join(path, seg)
+		info, err := os.Lstat(path)
+		if err != nil {
+			return false // nothing there: no clash further down
+		}
+		if last := i == len(segs)-1; last == !info.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Dir) bucketPath(bucket string) (string, error) {
@@ -171,43 +221,61 @@ func (d *Dir) Put(ctx context.Context, bucket, key string, r io.Reader) (Object,
 	if err != nil {
 		return Object{}, err
 	}
-	made := firstMissingDir(bp, filepath.Dir(path))
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return Object{}, fmt.Errorf("objstore: put %s/%s: %w", bucket, key, err)
+	if clash(bp, key) {
+		return Object{}, fmt.Errorf("%w: %s/%s", ErrKeyConflict, bucket, key)
 	}
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := filepath.Join(bp, ".tmp-"+hex.EncodeToString(rnd[:]))
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	f, err := d.tempFile()
 	if err != nil {
 		return Object{}, fmt.Errorf("objstore: put %s/%s: %w", bucket, key, err)
 	}
+	tmp := f.Name()
 	n, err := io.Copy(f, ctxReader{ctx, r})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
-		if errors.Is(err, fs.ErrNotExist) && os.MkdirAll(filepath.Dir(path), 0o700) == nil {
-			err = os.Rename(tmp, path) // a failed Put beside us removed the new folder
-		}
+		err = d.place(bp, key, tmp, path)
 	}
 	if err != nil {
 		os.Remove(tmp)
-		removeEmptyDirs(filepath.Dir(path), made)
+		if errors.Is(err, ErrKeyConflict) {
+			return Object{}, fmt.Errorf("%w: %s/%s", ErrKeyConflict, bucket, key)
+		}
 		return Object{}, fmt.Errorf("objstore: put %s/%s: %w", bucket, key, err)
 	}
 	return Object{Bucket: bucket, Key: key, Size: n, ModTime: time.Now().UTC()}, nil
 }
 
+// place renames the temporary file tmp to path, the file of key in the
+// bucket at bp, creating its folders. A concurrent Delete may remove an
+// emptied folder between the two steps: place then tries again. A clash
+// with a concurrent Put of a folder or file is ErrKeyConflict.
+func (d *Dir) place(bp, key, tmp, path string) error {
+	var err error
+	for range 3 {
+		if err = os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
+			if err = os.Rename(tmp, path); err == nil {
+				return nil
+			}
+		}
+		if clash(bp, key) {
+			return ErrKeyConflict
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return err
+}
+
 // Get implements Store.
 func (d *Dir) Get(ctx context.Context, bucket, key string) (io.ReadCloser, Object, error) {
-	_, path, err := d.objectPath(bucket, key)
+	bp, path, err := d.objectPath(bucket, key)
 	if err != nil {
 		return nil, Object{}, err
 	}
 	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || (err != nil && clash(bp, key)) {
 		return nil, Object{}, fmt.Errorf("%w: %s/%s", ErrNoSuchObject, bucket, key)
 	} else if err != nil {
 		return nil, Object{}, fmt.Errorf("objstore: get %s/%s: %w", bucket, key, err)
@@ -239,7 +307,7 @@ func (d *Dir) List(ctx context.Context, bucket, prefix string) ([]Object, error)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if e.IsDir() || strings.HasPrefix(e.Name(), ".tmp-") {
+		if !e.Type().IsRegular() {
 			return nil
 		}
 		rel, err := filepath.Rel(bp, path)
@@ -264,45 +332,32 @@ func (d *Dir) List(ctx context.Context, bucket, prefix string) ([]Object, error)
 	return out, nil
 }
 
-// Delete implements Store.
+// Delete implements Store. A folder is not an object: deleting one is
+// ErrNoSuchObject. Folders the deletion leaves empty are removed, so that
+// their names are free for objects again.
 func (d *Dir) Delete(ctx context.Context, bucket, key string) error {
-	_, path, err := d.objectPath(bucket, key)
+	bp, path, err := d.objectPath(bucket, key)
 	if err != nil {
 		return err
+	}
+	info, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist), err != nil && clash(bp, key), err == nil && !info.Mode().IsRegular():
+		return fmt.Errorf("%w: %s/%s", ErrNoSuchObject, bucket, key)
+	case err != nil:
+		return fmt.Errorf("objstore: delete %s/%s: %w", bucket, key, err)
 	}
 	if err := os.Remove(path); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%w: %s/%s", ErrNoSuchObject, bucket, key)
 	} else if err != nil {
 		return fmt.Errorf("objstore: delete %s/%s: %w", bucket, key, err)
 	}
-	return nil
-}
-
-// firstMissingDir returns the outermost folder between root (exclusive)
-// and dir (inclusive) that does not exist, or "" if dir exists.
-func firstMissingDir(root, dir string) string {
-	missing := ""
-	for d := dir; d != root && strings.HasPrefix(d, root); d = filepath.Dir(d) {
-		if _, err := os.Lstat(d); err == nil {
+	for dir := filepath.Dir(path); dir != bp && strings.HasPrefix(dir, bp); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil { // not empty (or gone): the folders above are not empty either
 			break
 		}
-		missing = d
 	}
-	return missing
-}
-
-// removeEmptyDirs removes dir and its parents up to and including upTo
-// (a folder a failed Put created) while they are empty, so that a failed
-// Put leaves nothing behind.
-func removeEmptyDirs(dir, upTo string) {
-	if upTo == "" {
-		return
-	}
-	for d := dir; strings.HasPrefix(d, upTo); d = filepath.Dir(d) {
-		if os.Remove(d) != nil || d == upTo {
-			return
-		}
-	}
+	return nil
 }
 
 // ctxReader stops a copy when its context ends.

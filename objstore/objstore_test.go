@@ -84,3 +84,102 @@ func TestParseURL(t *testing.T) {
 		}
 	}
 }
+
+// TestDirKeyClashes: a key cannot be both an object and a folder of
+// objects; each clash is ErrKeyConflict or ErrNoSuchObject and changes
+// nothing, and emptied folders are freed for objects.
+func TestDirKeyClashes(t *testing.T) {
+	ctx := context.Background()
+	d, err := objstore.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.CreateBucket(ctx, "data"); err != nil {
+		t.Fatal(err)
+	}
+	put := func(key, body string) error {
+		_, err := d.Put(ctx, "data", key, strings.NewReader(body))
+		return err
+	}
+	get := func(key string) (string, error) {
+		rc, _, err := d.Get(ctx, "data", key)
+		if err != nil {
+			return "", err
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(rc)
+		return string(b), err
+	}
+	if err := put("a", "file a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("a/b", "x"); !errors.Is(err, objstore.ErrKeyConflict) {
+		t.Errorf("put a/b over object a: %v, want ErrKeyConflict", err)
+	}
+	if err := put("a/b/c", "x"); !errors.Is(err, objstore.ErrKeyConflict) {
+		t.Errorf("put a/b/c over object a: %v, want ErrKeyConflict", err)
+	}
+	if err := put("d/e", "file d/e"); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("d", "x"); !errors.Is(err, objstore.ErrKeyConflict) {
+		t.Errorf("put d over folder d: %v, want ErrKeyConflict", err)
+	}
+	for _, key := range []string{"d", "a/b"} {
+		if _, err := get(key); !errors.Is(err, objstore.ErrNoSuchObject) {
+			t.Errorf("get %s: %v, want ErrNoSuchObject", key, err)
+		}
+		if err := d.Delete(ctx, "data", key); !errors.Is(err, objstore.ErrNoSuchObject) {
+			t.Errorf("delete %s: %v, want ErrNoSuchObject", key, err)
+		}
+	}
+	if body, err := get("a"); err != nil || body != "file a" {
+		t.Errorf("a after the refusals = %q, %v", body, err)
+	}
+	if body, err := get("d/e"); err != nil || body != "file d/e" {
+		t.Errorf("d/e after the refusals = %q, %v", body, err)
+	}
+	// Deleting the last object of a folder frees its name.
+	if err := d.Delete(ctx, "data", "d/e"); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("d", "file d"); err != nil {
+		t.Errorf("put d once d/e is gone: %v", err)
+	}
+
+	long := strings.Repeat("x", objstore.MaxSegment+1)
+	if objstore.ValidKey("dir/"+long) || !objstore.ValidKey("dir/"+long[1:]) {
+		t.Errorf("ValidKey: segments of %d bytes must be refused, of %d accepted", len(long), len(long)-1)
+	}
+	for _, bad := range []string{"a\x00b", "a\xffb"} {
+		if objstore.ValidKey(bad) {
+			t.Errorf("ValidKey(%q) = true", bad)
+		}
+	}
+	if err := put("dir/"+long, "x"); !errors.Is(err, objstore.ErrInvalidName) {
+		t.Errorf("put a %d-byte segment: %v, want ErrInvalidName", len(long), err)
+	}
+	if err := put("dir/"+long[1:], "x"); err != nil {
+		t.Errorf("put a %d-byte segment: %v", len(long)-1, err)
+	}
+
+	// Keys that look like temporary files are ordinary keys.
+	if err := put(".tmp-1234", "mine"); err != nil {
+		t.Fatal(err)
+	}
+	if body, err := get(".tmp-1234"); err != nil || body != "mine" {
+		t.Errorf("get .tmp-1234 = %q, %v", body, err)
+	}
+	objs, err := d.List(ctx, "data", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range objs {
+		keys = append(keys, o.Key)
+	}
+	want := []string{".tmp-1234", "a", "d", "dir/" + long[1:]}
+	if strings.Join(keys, ",") != strings.Join(want, ",") {
+		t.Errorf("List = %q, want %q (no temporary files, no refused keys)", keys, want)
+	}
+}

@@ -30,8 +30,13 @@ func scanAccessKey(row interface{ Scan(...any) error }) (*AccessKey, error) {
 	return &k, nil
 }
 
-// CountAccessKeys returns how many access keys userID has.
+// CountAccessKeys returns how many access keys userID has. It locks the
+// user's row until the transaction ends (see lockOwner), so a count
+// followed by an insert holds against concurrent creators.
 func (tx *Tx) CountAccessKeys(ctx context.Context, userID string) (int, error) {
+	if err := tx.lockOwner(ctx, "users", userID); err != nil {
+		return 0, err
+	}
 	var n int
 	if err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM access_keys WHERE user_id = $1`, userID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlstore: count access keys: %w", err)
@@ -40,8 +45,19 @@ func (tx *Tx) CountAccessKeys(ctx context.Context, userID string) (int, error) {
 }
 
 // CreateAccessKey inserts an access key; its creation time is the
-// transaction's time.
-func (tx *Tx) CreateAccessKey(ctx context.Context, k *AccessKey) error {
+// transaction's time. If max > 0 and the user already has max keys it
+// inserts nothing and returns ErrLimit; concurrent creations for one user
+// take turns, so the limit holds on both engines.
+func (tx *Tx) CreateAccessKey(ctx context.Context, k *AccessKey, max int) error {
+	if max > 0 {
+		n, err := tx.CountAccessKeys(ctx, k.UserID)
+		if err != nil {
+			return err
+		}
+		if n >= max {
+			return fmt.Errorf("access keys of user %s: %w (%d)", k.UserID, ErrLimit, max)
+		}
+	}
 	k.CreatedAt = tx.now
 	_, err := tx.tx.ExecContext(ctx, `INSERT INTO access_keys (`+accessKeyCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)`,
 		k.Access, k.UserID, k.DomainID, k.SecretEnc, k.Status, k.Description, micros(tx.now))

@@ -62,6 +62,11 @@ func (tx *Tx) CountPhonesUsingImage(ctx context.Context, imageID string) (int, e
 // DeleteCustomImage deletes a custom image and all its memberships, or
 // returns ErrNotFound.
 func (tx *Tx) DeleteCustomImage(ctx context.Context, id string) error {
+	// The image's row first, as AddImageMember takes it, so that the two
+	// cannot wait for each other's member rows.
+	if err := tx.lockOwner(ctx, "images", id); err != nil {
+		return err
+	}
 	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM image_members WHERE image_id = $1`, id); err != nil {
 		return fmt.Errorf("sqlstore: delete members of image %s: %w", id, err)
 	}
@@ -98,8 +103,24 @@ func (tx *Tx) ImageMembers(ctx context.Context, imageID string) ([]*cph.ImageMem
 
 // AddImageMember shares an image with memberID, pending its acceptance. A
 // member that had rejected the image is asked again (pending); a pending
-// or accepted member is left as it is.
-func (tx *Tx) AddImageMember(ctx context.Context, imageID, memberID string) error {
+// or accepted member is left as it is. If max > 0 and the image is shared
+// with max other projects already it returns ErrLimit and changes nothing;
+// concurrent calls for one image take turns, so the limit holds on both
+// engines.
+func (tx *Tx) AddImageMember(ctx context.Context, imageID, memberID string, max int) error {
+	if max > 0 {
+		if err := tx.lockOwner(ctx, "images", imageID); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM image_members WHERE image_id = $1 AND member_id <> $2`,
+			imageID, memberID).Scan(&n); err != nil {
+			return fmt.Errorf("sqlstore: count members of image %s: %w", imageID, err)
+		}
+		if n >= max {
+			return fmt.Errorf("members of image %s: %w (%d)", imageID, ErrLimit, max)
+		}
+	}
 	now := micros(tx.now)
 	_, err := tx.tx.ExecContext(ctx, `INSERT INTO image_members (image_id, member_id, status, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $4)

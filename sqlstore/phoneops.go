@@ -27,8 +27,12 @@ func (tx *Tx) RenamePhone(ctx context.Context, projectID, id, name string) error
 	if n > 0 {
 		return fmt.Errorf("%w: phone name %q", ErrNameTaken, name)
 	}
+	// The count above cannot see a rename that has not committed yet; the
+	// unique index on (project_id, name) refuses the second of two.
 	if _, err := tx.tx.ExecContext(ctx, `UPDATE phones SET name = $1, updated_at = $2 WHERE id = $3 AND project_id = $4`,
-		name, micros(tx.now), id, projectID); err != nil {
+		name, micros(tx.now), id, projectID); errors.Is(err, ErrDuplicate) {
+		return fmt.Errorf("%w: phone name %q", ErrNameTaken, name)
+	} else if err != nil {
 		return fmt.Errorf("sqlstore: rename phone: %w", err)
 	}
 	return nil

@@ -208,6 +208,11 @@ func (tx *Tx) deletePhonesOfServer(ctx context.Context, serverID string) error {
 // The hash of its agent credential is kept (DeletedAgentCredentialByHash)
 // so that its agent can be told the server is gone.
 func (tx *Tx) DeleteServer(ctx context.Context, id string) error {
+	// The server's row first, as SetServerTags takes it, so that the two
+	// cannot wait for each other's tag rows.
+	if err := tx.lockOwner(ctx, "servers", id); err != nil {
+		return err
+	}
 	for _, q := range []string{
 		`DELETE FROM server_tags WHERE server_id = $1`,
 		`DELETE FROM encode_servers WHERE server_id = $1`,
@@ -346,8 +351,14 @@ func (db *DB) SetBandwidthSize(ctx context.Context, projectID, id string, size i
 	return nil
 }
 
-// CountServerBandwidths returns how many bandwidths are attached to a server.
+// CountServerBandwidths returns how many bandwidths are attached to a
+// server. It locks the server's row until the transaction ends (see
+// lockOwner), so a count followed by an insert holds against concurrent
+// writers.
 func (tx *Tx) CountServerBandwidths(ctx context.Context, serverID string) (int, error) {
+	if err := tx.lockOwner(ctx, "servers", serverID); err != nil {
+		return 0, err
+	}
 	var n int
 	err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM server_bandwidths WHERE server_id = $1`, serverID).Scan(&n)
 	if err != nil {
@@ -367,8 +378,12 @@ func (tx *Tx) CreateEncodeServer(ctx context.Context, e *cph.EncodeServer) error
 	return nil
 }
 
-// CountEncodeServers returns how many encode services a server has.
+// CountEncodeServers returns how many encode services a server has. It
+// locks the server's row like CountServerBandwidths.
 func (tx *Tx) CountEncodeServers(ctx context.Context, serverID string) (int, error) {
+	if err := tx.lockOwner(ctx, "servers", serverID); err != nil {
+		return 0, err
+	}
 	var n int
 	err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM encode_servers WHERE server_id = $1`, serverID).Scan(&n)
 	if err != nil {
@@ -438,14 +453,30 @@ func (tx *Tx) SetEncodeServerStatus(ctx context.Context, id string, from []cph.E
 	return n > 0, err
 }
 
-// SetServerTags creates or overwrites tags of a server.
-func (tx *Tx) SetServerTags(ctx context.Context, projectID, serverID string, tags []cph.Tag) error {
+// SetServerTags creates or overwrites tags of a server. If max > 0 and the
+// server would then carry more than max tags it returns ErrLimit (the
+// caller's transaction must then roll back); concurrent calls for one
+// server take turns, so the limit holds on both engines.
+func (tx *Tx) SetServerTags(ctx context.Context, projectID, serverID string, tags []cph.Tag, max int) error {
+	if err := tx.lockOwner(ctx, "servers", serverID); err != nil {
+		return err
+	}
 	for _, t := range tags {
 		_, err := tx.tx.ExecContext(ctx, `INSERT INTO server_tags (server_id, project_id, tag_key, tag_value, created_at) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (server_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value`, serverID, projectID, t.Key, t.Value, micros(tx.now))
 		if err != nil {
 			return fmt.Errorf("sqlstore: set tag: %w", err)
 		}
+	}
+	if max <= 0 {
+		return nil
+	}
+	var n int
+	if err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM server_tags WHERE server_id = $1`, serverID).Scan(&n); err != nil {
+		return fmt.Errorf("sqlstore: count tags: %w", err)
+	}
+	if n > max {
+		return fmt.Errorf("tags of server %s: %w (%d)", serverID, ErrLimit, max)
 	}
 	return nil
 }
@@ -595,8 +626,19 @@ func resourceMatches(r cph.TagResource, f cph.ResourceFilter) bool {
 	return true
 }
 
-// PhoneNameTaken reports whether projectID has a phone with that name.
+// PhoneNameTaken reports whether projectID has a phone with that name. On
+// PostgreSQL it first locks the project's row of phone_counts until the
+// transaction ends (an update that adds 0), so that phones created after
+// the check cannot clash with those of a concurrent creation (see
+// lockOwner). Every transaction that adds or removes phones of the project
+// updates that row anyway, so this adds no second lock order. SQLite's
+// write transactions run one at a time already.
 func (tx *Tx) PhoneNameTaken(ctx context.Context, projectID, name string) (bool, error) {
+	if tx.engine == Postgres {
+		if err := tx.addPhoneCount(ctx, projectID, 0); err != nil {
+			return false, err
+		}
+	}
 	var n int
 	err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM phones WHERE project_id = $1 AND name = $2`, projectID, name).Scan(&n)
 	if err != nil {

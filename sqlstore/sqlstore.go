@@ -70,6 +70,9 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlstore: create data dir: %w", err)
 	}
+	if err := privateFiles(path); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -92,6 +95,26 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// privateFiles makes the database file at path readable and writable by
+// its owner only (0600), whatever the directory's mode and the umask: it
+// holds password and token hashes and sealed secrets. The file is created
+// (empty, which SQLite takes for a new database) if it does not exist.
+// SQLite creates its -wal and -shm files with the database file's mode;
+// files left by an earlier version with a wider mode are narrowed too.
+func privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlstore: create %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("sqlstore: make %s private: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // defaultNow is the store's clock: the current time in UTC.
@@ -227,11 +250,13 @@ func fromMicros(us int64) time.Time {
 	return time.UnixMicro(us).UTC()
 }
 
-// querier is what both *sql.DB and *sql.Tx offer.
+// querier is what both sqlDB and sqlTx offer: *sql.DB and *sql.Tx queries
+// whose parameters are checked (checkArgs) and whose errors are classified
+// (classify).
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryRowContext(ctx context.Context, query string, args ...any) *row
 }
 
 // queryAll runs q and returns every row it yields, read by scan; no row
@@ -252,7 +277,7 @@ func queryAll[T any](ctx context.Context, qr querier, op, what string, scan func
 		}
 		out = append(out, v)
 	}
-	return out, rows.Err()
+	return out, classify(rows.Err())
 }
 
 // notFound turns sql.ErrNoRows into ErrNotFound with context.

@@ -133,27 +133,40 @@ func (d *sqlDB) ExecContext(ctx context.Context, query string, args ...any) (sql
 }
 
 func (d *sqlDB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if s := d.cache.get(ctx, query); s != nil {
-		return s.ExecContext(ctx, args...)
+	if err := checkArgs(args); err != nil {
+		return nil, err
 	}
-	return d.DB.ExecContext(ctx, query, args...)
+	if s := d.cache.get(ctx, query); s != nil {
+		res, err := s.ExecContext(ctx, args...)
+		return res, classify(err)
+	}
+	res, err := d.DB.ExecContext(ctx, query, args...)
+	return res, classify(err)
 }
 
 // QueryContext is sql.DB.QueryContext through the statement cache. Writes
 // that return rows must run in a DB.Tx, which holds the writer lock.
 func (d *sqlDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if s := d.cache.get(ctx, query); s != nil {
-		return s.QueryContext(ctx, args...)
+	if err := checkArgs(args); err != nil {
+		return nil, err
 	}
-	return d.DB.QueryContext(ctx, query, args...)
+	if s := d.cache.get(ctx, query); s != nil {
+		rows, err := s.QueryContext(ctx, args...)
+		return rows, classify(err)
+	}
+	rows, err := d.DB.QueryContext(ctx, query, args...)
+	return rows, classify(err)
 }
 
 // QueryRowContext is sql.DB.QueryRowContext through the statement cache.
-func (d *sqlDB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if s := d.cache.get(ctx, query); s != nil {
-		return s.QueryRowContext(ctx, args...)
+func (d *sqlDB) QueryRowContext(ctx context.Context, query string, args ...any) *row {
+	if err := checkArgs(args); err != nil {
+		return refusedRow(query, err)
 	}
-	return d.DB.QueryRowContext(ctx, query, args...)
+	if s := d.cache.get(ctx, query); s != nil {
+		return &row{r: s.QueryRowContext(ctx, args...)}
+	}
+	return &row{r: d.DB.QueryRowContext(ctx, query, args...)}
 }
 
 // Close closes the cached statements, then the database.
@@ -178,27 +191,40 @@ func (t *sqlTx) track(query string) {
 
 // ExecContext is sql.Tx.ExecContext through the statement cache.
 func (t *sqlTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := checkArgs(args); err != nil {
+		return nil, err
+	}
 	t.track(query)
 	if s := t.cache.get(ctx, query); s != nil {
-		return t.StmtContext(ctx, s).ExecContext(ctx, args...)
+		res, err := t.StmtContext(ctx, s).ExecContext(ctx, args...)
+		return res, classify(err)
 	}
-	return t.Tx.ExecContext(ctx, query, args...)
+	res, err := t.Tx.ExecContext(ctx, query, args...)
+	return res, classify(err)
 }
 
 // QueryContext is sql.Tx.QueryContext through the statement cache.
 func (t *sqlTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := checkArgs(args); err != nil {
+		return nil, err
+	}
 	t.track(query)
 	if s := t.cache.get(ctx, query); s != nil {
-		return t.StmtContext(ctx, s).QueryContext(ctx, args...)
+		rows, err := t.StmtContext(ctx, s).QueryContext(ctx, args...)
+		return rows, classify(err)
 	}
-	return t.Tx.QueryContext(ctx, query, args...)
+	rows, err := t.Tx.QueryContext(ctx, query, args...)
+	return rows, classify(err)
 }
 
 // QueryRowContext is sql.Tx.QueryRowContext through the statement cache.
-func (t *sqlTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+func (t *sqlTx) QueryRowContext(ctx context.Context, query string, args ...any) *row {
+	if err := checkArgs(args); err != nil {
+		return refusedRow(query, err)
+	}
 	t.track(query)
 	if s := t.cache.get(ctx, query); s != nil {
-		return t.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+		return &row{r: t.StmtContext(ctx, s).QueryRowContext(ctx, args...)}
 	}
-	return t.Tx.QueryRowContext(ctx, query, args...)
+	return &row{r: t.Tx.QueryRowContext(ctx, query, args...)}
 }

@@ -15,7 +15,7 @@ func testAccessKeys(t *testing.T, db *sqlstore.DB) {
 	mustTx(t, db, func(tx *sqlstore.Tx) error {
 		for _, ak := range []string{"AK1", "AK2"} {
 			if err := tx.CreateAccessKey(ctx, &sqlstore.AccessKey{Access: ak, UserID: f.user.ID, DomainID: f.domain.ID,
-				SecretEnc: "enc-" + ak, Status: "active", Description: "d"}); err != nil {
+				SecretEnc: "enc-" + ak, Status: "active", Description: "d"}, 0); err != nil {
 				return err
 			}
 		}

@@ -82,7 +82,7 @@ func testImageSharing(t *testing.T, db *sqlstore.DB) {
 	}
 
 	// Pending: not visible, not usable.
-	mustTx(t, db, func(tx *sqlstore.Tx) error { return tx.AddImageMember(ctx, im.ID, b.project.ID) })
+	mustTx(t, db, func(tx *sqlstore.Tx) error { return tx.AddImageMember(ctx, im.ID, b.project.ID, 0) })
 	if _, total := listImages(t, db, cph.ImageFilter{ProjectID: b.project.ID}); total != 0 || usable(t, db, b.project.ID, im.ID) {
 		t.Error("a pending image is visible or usable")
 	}
@@ -104,7 +104,7 @@ func testImageSharing(t *testing.T, db *sqlstore.DB) {
 		t.Error("an accepted image is not usable")
 	}
 	// Re-adding an accepted member keeps it accepted; a rejected one is asked again.
-	mustTx(t, db, func(tx *sqlstore.Tx) error { return tx.AddImageMember(ctx, im.ID, b.project.ID) })
+	mustTx(t, db, func(tx *sqlstore.Tx) error { return tx.AddImageMember(ctx, im.ID, b.project.ID, 0) })
 	if !usable(t, db, b.project.ID, im.ID) {
 		t.Error("re-adding an accepted member reset it")
 	}
@@ -116,7 +116,7 @@ func testImageSharing(t *testing.T, db *sqlstore.DB) {
 	}
 	var members []*cph.ImageMember
 	mustTx(t, db, func(tx *sqlstore.Tx) error {
-		if err := tx.AddImageMember(ctx, im.ID, b.project.ID); err != nil {
+		if err := tx.AddImageMember(ctx, im.ID, b.project.ID, 0); err != nil {
 			return err
 		}
 		var err error

@@ -32,7 +32,7 @@ func testServerStatusAndDelete(t *testing.T, db *sqlstore.DB) {
 		if err := tx.CreateEncodeServer(ctx, &cph.EncodeServer{ID: cph.NewID(), ProjectID: f.project.ID, ServerID: id, Name: "e", Status: cph.EncodeRunning}); err != nil {
 			return err
 		}
-		return tx.SetServerTags(ctx, f.project.ID, id, []cph.Tag{{Key: "env", Value: "prod"}})
+		return tx.SetServerTags(ctx, f.project.ID, id, []cph.Tag{{Key: "env", Value: "prod"}}, 0)
 	})
 	if bws, _ := db.BandwidthsOfServer(ctx, id); len(bws) != 1 || bws[0].Size != 10 {
 		t.Errorf("bandwidths = %+v", bws)
@@ -60,10 +60,10 @@ func testServerTags(t *testing.T, db *sqlstore.DB) {
 	f := newFixture(t, db, "acme", 0)
 	id := f.server.ID
 	mustTx(t, db, func(tx *sqlstore.Tx) error {
-		if err := tx.SetServerTags(ctx, f.project.ID, id, []cph.Tag{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}}); err != nil {
+		if err := tx.SetServerTags(ctx, f.project.ID, id, []cph.Tag{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}}, 0); err != nil {
 			return err
 		}
-		return tx.SetServerTags(ctx, f.project.ID, id, []cph.Tag{{Key: "a", Value: "3"}})
+		return tx.SetServerTags(ctx, f.project.ID, id, []cph.Tag{{Key: "a", Value: "3"}}, 0)
 	})
 	tags, _ := db.ServerTags(ctx, id)
 	if len(tags) != 2 || tags[0].Value != "3" {

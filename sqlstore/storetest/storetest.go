@@ -58,6 +58,15 @@ func Run(t *testing.T, open Opener) {
 		{"ReassignServer", testReassignServer},
 		{"ChangesMoveVersions", testChangeVersions},
 		{"GroupTxUndoesOnlyFailures", testGroupTx},
+		{"ConcurrentAccessKeyLimit", testConcurrentAccessKeyLimit},
+		{"ConcurrentTagLimit", testConcurrentTagLimit},
+		{"ConcurrentImageMemberLimit", testConcurrentImageMemberLimit},
+		{"ConcurrentRenamesKeepNamesUnique", testConcurrentRenames},
+		{"ConcurrentDuplicateNames", testConcurrentDuplicateNames},
+		{"ConcurrentPhoneNames", testConcurrentPhoneNames},
+		{"PhoneNamesWhileRebuilding", testPhoneNamesWhileRebuilding},
+		{"DeleteWhileAdding", testDeleteWhileAdding},
+		{"InvalidTextRefused", testInvalidText},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -91,7 +91,7 @@ func testUserChanges(t *testing.T, db *sqlstore.DB) {
 		t.Errorf("password change: hash %q, token revoked %v", u.PasswordHash, revoked(a2Tok))
 	}
 	mustTx(t, db, func(tx *sqlstore.Tx) error {
-		return tx.CreateAccessKey(ctx, &sqlstore.AccessKey{Access: "AKDEL" + cph.NewID()[:8], UserID: a2.ID, DomainID: a2.DomainID, SecretEnc: "x", Status: "active"})
+		return tx.CreateAccessKey(ctx, &sqlstore.AccessKey{Access: "AKDEL" + cph.NewID()[:8], UserID: a2.ID, DomainID: a2.DomainID, SecretEnc: "x", Status: "active"}, 2)
 	})
 	giveToken(t, db, a2)
 	if err := db.DeleteUser(ctx, a2.ID); err != nil {
