@@ -56,7 +56,7 @@ func TestFilterRefusesBombs(t *testing.T) {
 		"PAX sparse": append(bytes.Clone(prefix), sparseBombPAX(t)...),
 		"GNU sparse": append(bytes.Clone(prefix), sparseBombGNU(t)...),
 	} {
-		src := &countingReader{r: bytes.NewReader(bomb)}
+		src := &countingReader{R: bytes.NewReader(bomb)}
 		var out bytes.Buffer
 		_, err := Filter(&out, src, PushLimits())
 		if !errors.Is(err, runtime.ErrBadArchive) || !strings.Contains(err.Error(), "sparse") {
@@ -66,11 +66,11 @@ func TestFilterRefusesBombs(t *testing.T) {
 			t.Errorf("%s: wrote %d bytes", name, out.Len())
 		}
 	}
-	src := &countingReader{r: newManyEntries(1_000_000)}
+	src := &countingReader{R: newManyEntries(1_000_000)}
 	_, err := Filter(io.Discard, src, Limits{MaxEntries: 1000})
 	var le *LimitError
-	if !errors.As(err, &le) || le.Limit != "MaxEntries" || src.n > 1002*512 {
-		t.Errorf("a million entries: err = %v after %d bytes", err, src.n)
+	if !errors.As(err, &le) || le.Limit != "MaxEntries" || src.N > 1002*512 {
+		t.Errorf("a million entries: err = %v after %d bytes", err, src.N)
 	}
 }
 

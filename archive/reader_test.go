@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencph/opencph/archive/archivetest"
 	"github.com/opencph/opencph/runtime"
 )
 
@@ -138,18 +139,18 @@ func TestReaderRejects(t *testing.T) {
 func TestReaderStopsEarly(t *testing.T) {
 	t.Run("a header that lies about a 4 GiB file", func(t *testing.T) {
 		b := rawBlock(t, "data/huge", tar.TypeReg, 4<<30, false)
-		src := &countingReader{r: io.MultiReader(bytes.NewReader(b), strings.NewReader("only a few bytes"))}
+		src := &countingReader{R: io.MultiReader(bytes.NewReader(b), strings.NewReader("only a few bytes"))}
 		_, _, err := readAll(src, PushLimits())
 		var le *LimitError
 		if !errors.As(err, &le) || le.Limit != "MaxEntrySize" || !strings.Contains(err.Error(), "4 GiB") {
 			t.Fatalf("err = %v", err)
 		}
-		if src.n > 4096 {
-			t.Errorf("read %d bytes of input", src.n)
+		if src.N > 4096 {
+			t.Errorf("read %d bytes of input", src.N)
 		}
 	})
 	t.Run("a million tiny entries", func(t *testing.T) {
-		src := &countingReader{r: newManyEntries(1_000_000)}
+		src := &countingReader{R: newManyEntries(1_000_000)}
 		lim := PushLimits()
 		_, st, err := readAll(src, lim)
 		var le *LimitError
@@ -161,8 +162,8 @@ func TestReaderStopsEarly(t *testing.T) {
 		}
 		// Each entry is one 512-byte header; the tar reader reads ahead
 		// by at most a block.
-		if max := int64(lim.MaxEntries+2) * 512; src.n > max {
-			t.Errorf("read %d bytes of input, want at most %d", src.n, max)
+		if max := int64(lim.MaxEntries+2) * 512; src.N > max {
+			t.Errorf("read %d bytes of input, want at most %d", src.N, max)
 		}
 	})
 }
@@ -180,6 +181,17 @@ func TestReaderSourceErrors(t *testing.T) {
 		_, _, err := readAll(io.MultiReader(bytes.NewReader(full[:cut]), failingReader{boom}), PushLimits())
 		if !errors.Is(err, boom) || errors.Is(err, runtime.ErrBadArchive) {
 			t.Errorf("cut at %d: err = %v, want the source's error only", cut, err)
+		}
+	}
+}
+
+// TestSparseFixturesAreBombs checks the fixtures: archive/tar alone would
+// hand out 512 MiB for each of them.
+func TestSparseFixturesAreBombs(t *testing.T) {
+	for name, b := range map[string][]byte{"PAX": sparseBombPAX(t), "GNU": sparseBombGNU(t)} {
+		h, err := tar.NewReader(bytes.NewReader(b)).Next()
+		if err != nil || h.Size != archivetest.SparseSize || len(b) > 4096 {
+			t.Errorf("%s: %d bytes of archive, header %+v, %v", name, len(b), h, err)
 		}
 	}
 }
