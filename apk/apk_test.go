@@ -54,7 +54,7 @@ func TestReadManifestRejects(t *testing.T) {
 		f(b)
 		return b
 	}
-	bomb := apktest.Zip(apktest.File{Name: "AndroidManifest.xml", Data: bytes.Repeat([]byte("<"), 64<<20)})
+	bomb := apktest.Zip(apktest.File{Name: "AndroidManifest.xml", Data: bytes.Repeat([]byte("<"), 5<<20)})
 	cases := []struct {
 		name string
 		apk  []byte
@@ -62,7 +62,7 @@ func TestReadManifestRejects(t *testing.T) {
 		want string
 	}{
 		{"too many entries", manyEntries(100), Limits{MaxEntries: 50}, "101 entries, more than the 50"},
-		// A manifest that inflates to 64 MiB from 64 KiB: refused after
+		// A manifest that inflates to 5 MiB from 5 KiB: refused after
 		// reading one byte past the limit, whatever the header says.
 		{"manifest bomb", bomb, Limits{}, "larger than 4194304 bytes"},
 		{"manifest that lies about its size", patch(func(b []byte) {

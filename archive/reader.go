@@ -119,7 +119,7 @@ func (r *Reader) check(h *tar.Header) (*tar.Header, error) {
 	}
 	for k := range h.PAXRecords {
 		if strings.HasPrefix(k, "GNU.sparse.") {
-			return nil, badEntry(h.Name, "sparse files are not accepted (PAX record %s)", k)
+			return nil, badEntry(h.Name, "sparse files are not accepted (PAX GNU.sparse records)")
 		}
 	}
 	name, err := r.cleanName(h.Name, h.Name)

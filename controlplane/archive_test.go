@@ -52,7 +52,7 @@ func TestArchiveBombsFailJobs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := c.PutObject(ctx, "apps", "bombs/manifest.apk", apktest.Zip(apktest.File{Name: "AndroidManifest.xml", Data: bytes.Repeat([]byte("<"), 32<<20)})); err != nil {
+	if err := c.PutObject(ctx, "apps", "bombs/manifest.apk", apktest.Zip(apktest.File{Name: "AndroidManifest.xml", Data: bytes.Repeat([]byte("<"), 5<<20)})); err != nil {
 		t.Fatal(err)
 	}
 	failsWith := func(what string, j cph.Job, msg string) {

@@ -180,32 +180,34 @@ func (c *CountingReader) Read(p []byte) (int, error) {
 // read, so a test can offer a million entries (half a gigabyte of tar)
 // without building them.
 type ManyEntries struct {
-	dir  string
-	n, i int
-	buf  bytes.Buffer
-	tw   *tar.Writer
+	n, i     int
+	template []byte // the header of dir/f0000000
+	nameAt   int    // offset of the digits in the name field
+	buf      []byte // unread rest of the current block
 }
 
-// NewManyEntries returns the archive of n empty files dir/f0, dir/f1, ...
+// NewManyEntries returns the archive of n empty files dir/f0000000,
+// dir/f0000001, ... (n at most 10,000,000).
 func NewManyEntries(dir string, n int) *ManyEntries {
-	m := &ManyEntries{dir: dir, n: n}
-	m.tw = tar.NewWriter(&m.buf)
-	return m
+	name := dir + "/f0000000"
+	return &ManyEntries{n: n, template: RawHeader(name, tar.TypeReg, 0, false), nameAt: len(name) - 7}
 }
 
 func (m *ManyEntries) Read(p []byte) (int, error) {
-	for m.buf.Len() == 0 {
-		if m.i == m.n {
-			if m.tw == nil {
-				return 0, io.EOF
-			}
-			m.tw.Close()
-			m.tw = nil
-			continue
+	if len(m.buf) == 0 {
+		switch {
+		case m.i < m.n:
+			b := bytes.Clone(m.template)
+			copy(b[m.nameAt:], fmt.Sprintf("%07d", m.i))
+			m.buf = checksum(b)
+		case m.i == m.n:
+			m.buf = end()
+		default:
+			return 0, io.EOF
 		}
-		m.tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("%s/f%d", m.dir, m.i), Typeflag: tar.TypeReg, Mode: 0o644})
-		m.tw.Flush()
 		m.i++
 	}
-	return m.buf.Read(p)
+	n := copy(p, m.buf)
+	m.buf = m.buf[n:]
+	return n, nil
 }

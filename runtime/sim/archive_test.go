@@ -38,7 +38,7 @@ func TestInstallReadsBinaryManifest(t *testing.T) {
 func TestInstallRefusesBadZips(t *testing.T) {
 	d := runningPhone(t)
 	ctx := context.Background()
-	bomb := apktest.Zip(apktest.File{Name: "AndroidManifest.xml", Data: bytes.Repeat([]byte("<"), 64<<20)})
+	bomb := apktest.Zip(apktest.File{Name: "AndroidManifest.xml", Data: bytes.Repeat([]byte("<"), 5<<20)})
 	garbled := apktest.Zip(apktest.File{Name: "AndroidManifest.xml", Data: []byte("\x03\x00garbage")})
 	for name, b := range map[string][]byte{"manifest bomb": bomb, "garbled manifest": garbled} {
 		_, err := d.Install(ctx, "p1", []runtime.APK{apkOf("com.example.fallback.apk", b)})
