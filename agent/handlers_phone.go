@@ -216,9 +216,10 @@ func (a *Agent) runCommand(ctx context.Context, adb runtime.ADB, phoneID string,
 		// An APK is a zip, read with random access: each is spooled to a
 		// temporary file, removed when the install is over.
 		apks := make([]runtime.APK, 0, len(urls))
+		var spools []*os.File
 		defer func() {
-			for _, apk := range apks {
-				closeSpool(apk.Content.(*os.File))
+			for _, f := range spools {
+				closeSpool(f)
 			}
 		}()
 		for _, u := range urls {
@@ -232,6 +233,7 @@ func (a *Agent) runCommand(ctx context.Context, adb runtime.ADB, phoneID string,
 				r.ExecuteMsg = "Failure [INSTALL_FAILED_INVALID_URI]\n"
 				return r
 			}
+			spools = append(spools, f)
 			apks = append(apks, runtime.APK{Name: key[strings.LastIndex(key, "/")+1:], Size: size, Content: f})
 		}
 		pkg, err := adb.Install(ctx, phoneID, apks)
