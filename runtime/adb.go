@@ -29,9 +29,10 @@ var (
 // the manifest needs random access, and a driver that copies the file
 // elsewhere streams it with Reader. The caller keeps the content on disk
 // (never whole in memory); it stays valid until Install returns and is
-// safe for concurrent ReadAt calls. Content that is not a zip, or a zip
-// over the limits of package apk, is refused with ErrBadPackage (see
-// package apk for reading the manifest within bounds).
+// safe for concurrent ReadAt calls. The content is user input: drivers
+// read the manifest with apk.ReadManifest, which stays within fixed
+// bounds, and refuse a damaged zip, or one over those bounds, with an
+// error wrapping ErrBadPackage.
 type APK struct {
 	// Name is the file name of the package, such as "app.apk".
 	Name string
