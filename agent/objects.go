@@ -26,7 +26,7 @@ const objectTimeout = 5 * time.Minute
 var errObjectTooLarge = fmt.Errorf("object larger than %d bytes", MaxObjectBytes)
 
 // OpenObject downloads an object through the control plane as a stream
-// and returns it with its size. The caller reads and closes it; reading
+// and returns it with its size (-1 if the answer does not say). The caller reads and closes it; reading
 // fails if the object turns out larger than MaxObjectBytes or the
 // transfer breaks. A missing bucket or object is an error wrapping
 // objstore.ErrNoSuchBucket or objstore.ErrNoSuchObject.
