@@ -64,8 +64,13 @@ func (t Timeouts) withDefaults() Timeouts {
 func (s *Server) HTTPServer(errorLog *log.Logger) *http.Server {
 	t := s.cfg.Timeouts
 	return &http.Server{Handler: s, ReadHeaderTimeout: t.Header, ReadTimeout: t.Request, WriteTimeout: t.Request,
-		IdleTimeout: t.Idle, ErrorLog: errorLog}
+		IdleTimeout: t.Idle, MaxHeaderBytes: MaxHeaderBytes, ErrorLog: errorLog}
 }
+
+// MaxHeaderBytes bounds the request line and headers a client may send
+// before it is authenticated (Go's default is 1 MiB). Larger requests are
+// answered 431 by net/http.
+const MaxHeaderBytes = 64 << 10
 
 // holds is a route option for a route that holds a request open for up to
 // d on purpose; d is added to the request's time.
