@@ -1,6 +1,7 @@
 // Package openapispec builds the OpenAPI 3 document of the OpenCPH API
-// (httpapi/openapi.json) from compact Go definitions that follow the CPH
-// specification section by section.
+// (httpapi/openapi.json) from compact Go definitions, grouped by area of
+// the CPH API (phones, servers, shared storage and commands, images and
+// tags, jobs).
 package openapispec
 
 import (
