@@ -3,7 +3,7 @@ package cph
 import "net/http"
 
 // Error codes of the server, bandwidth, encode-server, shared storage and
-// tag operations (spec §7–§9, §11).
+// tag operations.
 const (
 	CodeEmptyPathList         = "CPS.0014"
 	CodeInvalidCount          = "CPS.0024"

@@ -2,7 +2,7 @@ package cph
 
 import "strings"
 
-// PhoneModel is a phone flavor (spec §4.4).
+// PhoneModel is a phone flavor.
 type PhoneModel struct {
 	ServerModelName   string `json:"server_model_name"`
 	PhoneModelName    string `json:"phone_model_name"`
@@ -34,7 +34,7 @@ type OSVolume struct {
 	VolumeType string `json:"volume_type"`
 }
 
-// ServerModelExtendSpec is the hardware description of a server flavor (spec §4.4).
+// ServerModelExtendSpec is the hardware description of a server flavor.
 type ServerModelExtendSpec struct {
 	CPU              string   `json:"cpu"`
 	Memory           string   `json:"memory"`
@@ -47,7 +47,7 @@ type ServerModelExtendSpec struct {
 	OSVolume         OSVolume `json:"os_volume"`
 }
 
-// ServerModel is a server flavor (spec §4.4).
+// ServerModel is a server flavor.
 type ServerModel struct {
 	ServerModelName string                `json:"server_model_name"`
 	ServerType      string                `json:"server_type"`
@@ -60,7 +60,7 @@ type ServerModel struct {
 }
 
 // Generation is the server generation of a server flavor: the flavor of
-// a server may only change within its generation (spec §7.10).
+// a server may only change within its generation.
 func (m ServerModel) Generation() string {
 	name := strings.TrimPrefix(m.ServerModelName, "physical.")
 	return strings.TrimRight(name[:strings.IndexByte(name+".", '.')], "0123456789")

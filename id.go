@@ -35,7 +35,7 @@ func NewOrderedID() string {
 }
 
 // ValidID reports whether s is acceptable as a resource identifier on input:
-// 1 to 32 characters from [0-9a-zA-Z-] (spec open point O-9).
+// 1 to 32 characters from [0-9a-zA-Z-].
 func ValidID(s string) bool {
 	if len(s) == 0 || len(s) > 32 {
 		return false
@@ -56,8 +56,8 @@ func NewUUID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// NewIMEI returns a random 15-digit IMEI with a valid Luhn check digit
-// (spec O-31).
+// NewIMEI returns a random 15-digit IMEI with a valid Luhn check digit,
+// as given to the phones of a new server.
 func NewIMEI() string {
 	digits := make([]byte, 14)
 	for i := range digits {

@@ -2,7 +2,7 @@ package cph
 
 import "net/http"
 
-// Image types of ListCloudPhoneImages and ListImages (spec §2.7).
+// Image types of ListCloudPhoneImages and ListImages.
 const (
 	ImageTypePublic  = "public"
 	ImageTypePrivate = "private"
@@ -10,7 +10,7 @@ const (
 	ImageTypeAll     = "all"
 )
 
-// ImageStatus is the status of a custom image (spec §2.7).
+// ImageStatus is the status of a custom image.
 type ImageStatus int32
 
 // Custom image statuses.
@@ -20,22 +20,22 @@ const (
 	ImageCreateFailed ImageStatus = 2
 )
 
-// Valid reports whether s is one of the statuses of spec §2.7.
+// Valid reports whether s is a documented custom image status.
 func (s ImageStatus) Valid() bool { return s >= ImageCreating && s <= ImageCreateFailed }
 
 // Image member statuses: a new member is pending until the receiving
-// project accepts or rejects the image (spec §9.5).
+// project accepts or rejects the image.
 const (
 	MemberPending  = "pending"
 	MemberAccepted = "accepted"
 	MemberRejected = "rejected"
 )
 
-// MaxImageMembers is the most projects one image can be shared with (spec §9.3).
+// MaxImageMembers is the most projects one image can be shared with.
 const MaxImageMembers = 10
 
 // PhoneImage is an image usable for phones, as listed by
-// ListCloudPhoneImages (spec §4.4).
+// ListCloudPhoneImages.
 type PhoneImage struct {
 	Name             string `json:"image_name"`
 	OSType           string `json:"os_type"`
@@ -46,8 +46,7 @@ type PhoneImage struct {
 	IsSupportEncrypt bool   `json:"is_support_encrypt"`
 }
 
-// ImageView is a custom image as listed by ListImages (spec §4.4
-// ListImagesView). ProjectID is set for the caller's own (private) images,
+// ImageView is a custom image as listed by ListImages. ProjectID is set for the caller's own (private) images,
 // SrcProjectID for images shared with the caller.
 type ImageView struct {
 	DomainID     string      `json:"domain_id"`
@@ -63,8 +62,8 @@ type ImageView struct {
 	SrcProjectID string      `json:"src_project_id,omitempty"`
 }
 
-// ImageMember is a project an image is shared with (spec §4.4
-// ListImageMembersView). Times are Unix milliseconds (spec O-8). Status
+// ImageMember is a project an image is shared with, as listed by
+// ListImageMembers. Times are Unix milliseconds. Status
 // (pending, accepted, rejected) is an OpenCPH addition.
 type ImageMember struct {
 	CreateTime int64  `json:"create_time"`
@@ -89,10 +88,10 @@ type ImageFilter struct {
 }
 
 // CodeNotAllowed is the local code for an operation the resource does not
-// allow (spec §11.2): an 11th image member, deleting an image in use.
+// allow: an 11th image member, deleting an image in use.
 const CodeNotAllowed = "CPS.9008"
 
-// ErrImageNotFound reports an unknown image in a path (HTTP 404, CPS.0030, spec O-20).
+// ErrImageNotFound reports an unknown image in a path (HTTP 404, CPS.0030).
 func ErrImageNotFound() *Error {
 	return Errorf(http.StatusNotFound, CodeInvalidImageID, "Image is not found.")
 }

@@ -2,7 +2,7 @@ package cph
 
 import "encoding/json"
 
-// JobStatus is a job's status code (spec §2.4).
+// JobStatus is a job's status code.
 type JobStatus int32
 
 // Job statuses.
@@ -39,7 +39,7 @@ const (
 )
 
 // Job is the record of one asynchronous operation on one target, as
-// returned by ListJobs and ShowJob (spec §4.1). Unset optional fields encode
+// returned by ListJobs and ShowJob. Unset optional fields encode
 // as null, as in Huawei's examples.
 type Job struct {
 	PhoneID  string `json:"phone_id,omitempty"`

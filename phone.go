@@ -1,6 +1,6 @@
 package cph
 
-// PhoneStatus is a phone's status code (spec §2.1).
+// PhoneStatus is a phone's status code.
 type PhoneStatus int32
 
 // Phone statuses.
@@ -85,7 +85,7 @@ type PhoneMetadata struct {
 	ProductID string `json:"product_id,omitempty"`
 }
 
-// Phone is a cloud phone, as listed by ListCloudPhones (spec §4.2).
+// Phone is a cloud phone, as listed by ListCloudPhones.
 type Phone struct {
 	Name             string        `json:"phone_name"`
 	ServerID         string        `json:"server_id"`
@@ -109,7 +109,7 @@ type Phone struct {
 	ProjectID string `json:"-"`
 	// Index is the phone's 1-based position on its server.
 	Index int `json:"-"`
-	// Property is the phone's property set as a JSON object (spec §10).
+	// Property is the phone's property set as a JSON object.
 	Property string `json:"-"`
 	// IP is the phone's private address on its server's network.
 	IP string `json:"-"`
@@ -118,7 +118,7 @@ type Phone struct {
 	DataVolumeSize int32  `json:"-"`
 }
 
-// PhoneAccessInfo is one exposed port of a phone (spec §4.2).
+// PhoneAccessInfo is one exposed port of a phone.
 type PhoneAccessInfo struct {
 	Type       string `json:"type"`
 	DeviceIP   string `json:"device_ip"`
@@ -139,7 +139,7 @@ type PhoneDataVolume struct {
 	VolumeSize int32  `json:"volume_size"`
 }
 
-// PhoneDetail is the body of ShowCloudPhoneDetail (spec §6.1).
+// PhoneDetail is the body of ShowCloudPhoneDetail.
 type PhoneDetail struct {
 	RequestID        string            `json:"request_id,omitempty"`
 	Name             string            `json:"phone_name"`
@@ -176,14 +176,14 @@ type PhoneFilter struct {
 }
 
 // PhoneRef names one phone in a batch request, with the optional property
-// JSON string to apply (spec §5.2 PhoneProperty).
+// JSON string to apply.
 type PhoneRef struct {
 	PhoneID  string `json:"phone_id"`
 	Property string `json:"property,omitempty"`
 }
 
 // PhoneJob is one entry of an asynchronous phone operation's response: a
-// job ID, or an error code when the phone was refused (spec §4.1).
+// job ID, or an error code when the phone was refused.
 type PhoneJob struct {
 	PhoneID   string `json:"phone_id"`
 	JobID     string `json:"job_id,omitempty"`

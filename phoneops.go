@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// Error codes of the phone-instance, ADB-command and data operations
-// (spec §6, §8.6–§8.11, §11). CPS.92xx are OpenCPH's own extensions for
+// Error codes of the phone-instance, ADB-command and data operations.
+// CPS.92xx are OpenCPH's own extensions for
 // object-storage failures of a job, for which Huawei documents no code.
 const (
 	CodeTicketInvalid        = "CPS.0021"
@@ -36,7 +36,7 @@ const (
 	OpADBCommand     OpKind = "adb_command"
 )
 
-// ADB commands of POST /phones/commands (spec §8.6).
+// ADB commands of POST /phones/commands.
 const (
 	CommandInstall         = "install"
 	CommandInstallMultiple = "install-multiple"
@@ -45,7 +45,7 @@ const (
 	CommandShell           = "shell"
 )
 
-// Traffic types of ImportTraffic (spec §2.7).
+// Traffic types of ImportTraffic.
 const (
 	TrafficDirect  = "direct"
 	TrafficRouting = "routing"
@@ -82,13 +82,13 @@ func ErrTooManyRequests() *Error {
 var rePhoneName = regexp.MustCompile(`^[a-zA-Z0-9\-_\p{Han}]{1,60}$`)
 
 // ValidPhoneName reports whether name satisfies the phone naming rule of
-// UpdatePhoneName (spec §6.2): 1 to 60 characters of letters, digits,
+// UpdatePhoneName: 1 to 60 characters of letters, digits,
 // Chinese characters, '-' and '_'.
 func ValidPhoneName(name string) bool { return rePhoneName.MatchString(name) }
 
 // PropertyTakesEffectNow reports whether a change of the property key
 // applies to a running phone at once; every other key applies when the
-// phone next boots (spec §10, "effect").
+// phone next boots.
 func PropertyTakesEffectNow(key string) bool {
 	switch key {
 	case "ro.permission.changed", "ro.install.auto":
@@ -97,8 +97,7 @@ func PropertyTakesEffectNow(key string) bool {
 	return false
 }
 
-// StorageInfo is one phone of a BatchExportCloudPhoneData request
-// (spec §6.11).
+// StorageInfo is one phone of a BatchExportCloudPhoneData request.
 type StorageInfo struct {
 	PhoneID      string   `json:"phone_id"`
 	IncludeFiles []string `json:"include_files"`
@@ -107,8 +106,7 @@ type StorageInfo struct {
 	ObjectPath   string   `json:"object_path"`
 }
 
-// RestoreInfo is one phone of a BatchImportCloudPhoneData request
-// (spec §6.12).
+// RestoreInfo is one phone of a BatchImportCloudPhoneData request.
 type RestoreInfo struct {
 	PhoneID    string `json:"phone_id"`
 	BucketName string `json:"bucket_name"`
@@ -116,7 +114,7 @@ type RestoreInfo struct {
 }
 
 // PhoneDataVolumeSize is one phone of an ExpandPhoneDataVolumeSize
-// request (spec §6.9).
+// request.
 type PhoneDataVolumeSize struct {
 	PhoneID string `json:"phone_id"`
 	NewSize int32  `json:"new_size"`
@@ -155,8 +153,8 @@ type CommandArgs struct {
 }
 
 // CommandJob is one entry of a /phones/commands answer: a phone's job, a
-// phone refused per item, or a server of server_ids that is unknown
-// (spec §8.6, O-25).
+// phone refused per item, or a server of server_ids that is unknown (an
+// entry with server_id, which the SDK model ignores).
 type CommandJob struct {
 	PhoneID   string `json:"phone_id,omitempty"`
 	ServerID  string `json:"server_id,omitempty"`
@@ -165,8 +163,7 @@ type CommandJob struct {
 	ErrorMsg  string `json:"error_msg,omitempty"`
 }
 
-// SyncCommandJob is one entry of a RunSyncCommand answer (spec §4.1
-// RunSyncCommandJob). Refused items have status -1 and no job ID.
+// SyncCommandJob is one entry of a RunSyncCommand answer. Refused items have status -1 and no job ID.
 type SyncCommandJob struct {
 	PhoneID    string    `json:"phone_id,omitempty"`
 	ServerID   string    `json:"server_id,omitempty"`
@@ -178,7 +175,7 @@ type SyncCommandJob struct {
 }
 
 // ConnectAccessInfo is the access information of one phone in a
-// BatchShowPhoneConnectInfos answer (spec §6.8).
+// BatchShowPhoneConnectInfos answer.
 type ConnectAccessInfo struct {
 	AccessIP   string `json:"access_ip"`
 	IntranetIP string `json:"intranet_ip"`
@@ -189,13 +186,13 @@ type ConnectAccessInfo struct {
 	Ticket     string `json:"ticket"`
 }
 
-// ConnectInfo is the connection information of one phone (spec §6.8).
+// ConnectInfo is the connection information of one phone.
 type ConnectInfo struct {
 	PhoneID    string            `json:"phone_id"`
 	AccessInfo ConnectAccessInfo `json:"access_info"`
 }
 
-// ConnectErrorInfo is a phone that could not be connected (spec §6.8).
+// ConnectErrorInfo is a phone that could not be connected.
 type ConnectErrorInfo struct {
 	PhoneID   string `json:"phone_id"`
 	ErrorCode string `json:"error_code"`
@@ -209,7 +206,7 @@ type ConnectInfos struct {
 	Errors       []ConnectErrorInfo `json:"errors"`
 }
 
-// Client types of BatchShowPhoneConnectInfos (spec §2.7).
+// Client types of BatchShowPhoneConnectInfos.
 var connectClientTypes = []string{"ANDROID", "WINDOWS", "H5_MOBILE", "H5_PC", "IOS"}
 
 // ValidClientType reports whether t is a client_type of

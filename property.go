@@ -8,7 +8,7 @@ import (
 	"strconv"
 )
 
-// propertyRule validates the value of one phone property key (spec §10).
+// propertyRule validates the value of one phone property key.
 type propertyRule struct {
 	isInt bool
 	ok    func(string) bool
@@ -90,7 +90,7 @@ func legacyPropertyKey(k string) (string, bool) {
 const MaxPropertyLen = 2048
 
 // ParseProperty parses and validates a phone property string: a JSON object
-// whose keys are supported property keys (spec §10) and whose values are
+// whose keys are supported property keys and whose values are
 // strings or numbers that satisfy the key's rule. Legacy keys (phone_num,
 // imsi, wifi_name) are mapped to their sys.prop.* names. The empty string
 // is an empty set. Values are returned in their string form.

@@ -1,6 +1,6 @@
 package cph
 
-// ServerStatus is a phone server's status code (spec §2.3).
+// ServerStatus is a phone server's status code.
 type ServerStatus int32
 
 // Server statuses.
@@ -28,7 +28,7 @@ func (s ServerStatus) Valid() bool {
 	return false
 }
 
-// Address is one address of a server (spec §4.3).
+// Address is one address of a server.
 type Address struct {
 	IntranetIP string `json:"intranet_ip"`
 	AccessIP   string `json:"access_ip"`
@@ -43,7 +43,7 @@ type ServerMetadata struct {
 	ChargingMode int32  `json:"charging_mode"`
 }
 
-// Server is a cloud phone server (spec §4.3).
+// Server is a cloud phone server.
 type Server struct {
 	Name                string         `json:"server_name"`
 	AvailabilityZone    string         `json:"availability_zone"`
@@ -74,7 +74,7 @@ type Server struct {
 	LastSeen Time `json:"-"`
 }
 
-// Bandwidth is a bandwidth attached to a server (spec §4.3).
+// Bandwidth is a bandwidth attached to a server.
 type Bandwidth struct {
 	Name       string `json:"band_width_name"`
 	ID         string `json:"band_width_id"`
@@ -85,7 +85,7 @@ type Bandwidth struct {
 	UpdateTime Time   `json:"update_time"`
 }
 
-// Volume is a disk of a server (spec §4.3).
+// Volume is a disk of a server.
 type Volume struct {
 	Name       string `json:"volume_name"`
 	ID         string `json:"volume_id"`
@@ -95,7 +95,7 @@ type Volume struct {
 	UpdateTime Time   `json:"update_time"`
 }
 
-// ServerDetail is the body of ShowCloudPhoneServerDetail (spec §7.2).
+// ServerDetail is the body of ShowCloudPhoneServerDetail.
 type ServerDetail struct {
 	RequestID string `json:"request_id,omitempty"`
 	Server

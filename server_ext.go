@@ -1,7 +1,7 @@
 package cph
 
 // ServerJob is one entry of an asynchronous server operation's response: a
-// job ID, or an error code when the server was refused (spec §4.1).
+// job ID, or an error code when the server was refused.
 type ServerJob struct {
 	ServerID  string `json:"server_id"`
 	JobID     string `json:"job_id,omitempty"`
@@ -9,7 +9,7 @@ type ServerJob struct {
 	ErrorMsg  string `json:"error_msg,omitempty"`
 }
 
-// EncodeServerJob is one entry of RestartEncodeServer's response (spec §4.1).
+// EncodeServerJob is one entry of RestartEncodeServer's response.
 type EncodeServerJob struct {
 	EncodeServerID string `json:"encode_server_id"`
 	JobID          string `json:"job_id,omitempty"`
@@ -17,17 +17,18 @@ type EncodeServerJob struct {
 	ErrorMsg       string `json:"error_msg,omitempty"`
 }
 
-// ShareVolumeInfo describes a server's shared storage (spec §4.3).
+// ShareVolumeInfo describes a server's shared storage.
 type ShareVolumeInfo struct {
 	VolumeType string `json:"volume_type"`
 	Size       int32  `json:"size"`
 	Version    int32  `json:"version"`
 }
 
-// EncodeServerStatus is an encode service's status (spec §2.6).
+// EncodeServerStatus is an encode service's status.
 type EncodeServerStatus int32
 
-// Encode service statuses (response set, spec O-11).
+// Encode service statuses as responses report them (ListEncodeServers
+// filters on a different set).
 const (
 	EncodeCreating   EncodeServerStatus = 0
 	EncodeRunning    EncodeServerStatus = 1
@@ -35,7 +36,7 @@ const (
 	EncodeRestarting EncodeServerStatus = 3
 )
 
-// EncodeServerAccessInfo is an access port of an encode service (spec §4.5).
+// EncodeServerAccessInfo is an access port of an encode service.
 type EncodeServerAccessInfo struct {
 	ListenPort int32  `json:"listen_port"`
 	AccessIP   string `json:"access_ip"`
@@ -47,7 +48,7 @@ type EncodeServerAccessInfo struct {
 	ServerIPv6 string `json:"server_ipv6"`
 }
 
-// EncodeServer is an encode service of a phone server (spec §4.5).
+// EncodeServer is an encode service of a phone server.
 type EncodeServer struct {
 	Name        string                   `json:"encode_server_name"`
 	ID          string                   `json:"encode_server_id"`
@@ -74,20 +75,20 @@ type EncodeServerFilter struct {
 	Limit     int
 }
 
-// Tag is one key/value tag of a server (spec §4.6).
+// Tag is one key/value tag of a server.
 type Tag struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
 }
 
-// Tags is a tag key with several values (spec §4.6), used in filters and
+// Tags is a tag key with several values, used in filters and
 // project tag listings.
 type Tags struct {
 	Key    string   `json:"key"`
 	Values []string `json:"values"`
 }
 
-// TagResource is a tagged server as ListResourceInstances returns it (spec §4.6).
+// TagResource is a tagged server as ListResourceInstances returns it.
 type TagResource struct {
 	ResourceID     string `json:"resource_id"`
 	ResourceDetail string `json:"resource_detail"`

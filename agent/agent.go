@@ -447,7 +447,7 @@ func failed(msg string) agentproto.Result {
 
 // decodeRestartArgs decodes the arguments of a restart or reset. Property
 // values are strings on the wire; numbers and booleans, as found in
-// property JSON written by hand (spec §10), are accepted and kept in their
+// property JSON written by hand, are accepted and kept in their
 // JSON text form.
 func decodeRestartArgs(raw json.RawMessage) (cph.RestartArgs, error) {
 	var args cph.RestartArgs

@@ -211,7 +211,7 @@ func (a *Agent) runCommand(ctx context.Context, adb runtime.ADB, phoneID string,
 	case cph.CommandInstall, cph.CommandInstallMultiple:
 		urls := cph.CommandObjects(args.Content)
 		if args.Command == cph.CommandInstall && len(urls) > 1 {
-			urls = urls[:1] // spec §8.7: only the first APK is installed
+			urls = urls[:1] // install: only the first APK is installed
 		}
 		// An APK is a zip, read with random access: each is spooled to a
 		// temporary file, removed when the install is over.

@@ -218,7 +218,7 @@ func (a *Agent) deleteShareFiles(ctx context.Context, op cph.Operation) agentpro
 }
 
 // listShareFiles lists a directory of the shared storage into the job's
-// execute_msg, one path per line (spec O-24).
+// execute_msg, one path per line.
 func (a *Agent) listShareFiles(ctx context.Context, op cph.Operation) agentproto.Result {
 	ss, args, r := a.sharedOp(op)
 	if r != nil {

@@ -12,8 +12,7 @@ import (
 	"github.com/opencph/opencph/runtime"
 )
 
-// sharedTargets are the directories a shared-storage tar may write to
-// (spec §8.1).
+// sharedTargets are the directories a shared-storage tar may write to.
 var sharedTargets = []string{"/data", "/cache"}
 
 // readSharedTar reads a shared-storage tar archive through archive.Reader

@@ -38,7 +38,7 @@ func wire(t *testing.T, raw string) (*http.Request, []byte) {
 	return r, body
 }
 
-// The vectors of the IAM specification §11, computed with the official SDK's signer.
+// Test vectors of SDK-HMAC-SHA256 signing, computed with the official SDK's signer.
 var vectors = []struct {
 	name, raw, canonical, authorization string
 }{

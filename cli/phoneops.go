@@ -92,7 +92,7 @@ ro.install.auto apply at once; the other keys when the phone next boots.`,
 		Example: `  cph phones property 5f0c... --property '{"com.cph.mainkeys":1}' --wait`,
 		Args:    cobra.MinimumNArgs(1),
 	}
-	cmd.Flags().StringVar(&property, "property", "", "the properties, a JSON object of spec §10 keys (required)")
+	cmd.Flags().StringVar(&property, "property", "", "the properties, a JSON object of CPH phone property keys (required)")
 	return a.batchOp(cmd, func([]string) error {
 		var obj map[string]any
 		if err := json.Unmarshal([]byte(property), &obj); err != nil || obj == nil {

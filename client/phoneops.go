@@ -32,7 +32,7 @@ func (c *Client) RenamePhone(ctx context.Context, phoneID, name string) error {
 
 // UpdatePhoneProperties changes phone properties (UpdateCloudPhoneProperty,
 // POST /v1/{project_id}/cloud-phone/phones/batch-update-property). Each
-// PhoneRef's Property is a JSON object string of spec §10 keys. Phones
+// PhoneRef's Property is a JSON object string of CPH phone property keys. Phones
 // refused by the server (CPS.0004, CPS.0005, CPS.9001, CPS.9011) are
 // reported in their entry of the result.
 func (c *Client) UpdatePhoneProperties(ctx context.Context, phones []cph.PhoneRef) (*BatchResult, error) {

@@ -14,7 +14,7 @@ import (
 )
 
 // TestEveryOperationIsCalled checks that the tests of this package call
-// every operation of the SDK's CPH client (the 52 of spec §3; the
+// every operation of the SDK's CPH client (all 52; the
 // ...Invoker variants send the same requests): a new SDK operation, or a
 // test that stops calling one, fails here.
 func TestEveryOperationIsCalled(t *testing.T) {

@@ -25,7 +25,7 @@ func testTags(t *testing.T, mutate func(*controlplane.Config)) {
 	if err := c.AddServerTags(ctx, s2.ID, []cph.Tag{{Key: "env", Value: "dev"}}); err != nil {
 		t.Fatal(err)
 	}
-	// create overwrites an existing key (O-28).
+	// create overwrites an existing key's value.
 	if err := c.AddServerTags(ctx, s1.ID, []cph.Tag{{Key: "team", Value: "web"}}); err != nil {
 		t.Fatal(err)
 	}

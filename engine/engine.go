@@ -144,7 +144,7 @@ type opRule struct {
 	onSuccess func(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationRecord, r Result) error
 }
 
-// rules returns the state machine of phone operations (spec §2.8).
+// rules returns the state machine of phone operations.
 func rules(kind cph.OpKind) (opRule, bool) {
 	if r, ok := phoneOpRules()[kind]; ok {
 		return r, true
@@ -220,7 +220,8 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 			}
 		}
 		// First pass: per-item checks that need no database, in request
-		// order, one entry per distinct phone (spec O-6).
+		// order, one entry per distinct phone (a duplicate id is answered at
+		// its first occurrence).
 		type candidate struct {
 			entry int // index in acc.Jobs
 			props map[string]string

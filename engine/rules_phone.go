@@ -12,13 +12,13 @@ import (
 // phoneOpRules returns the rules of phone operations beyond restart, reset
 // and stop (which rules defines): property updates, ADB commands, data
 // export and import, volume expansion, traffic import. None of them
-// changes the phone's status (spec §2.8).
+// changes the phone's status.
 func phoneOpRules() map[cph.OpKind]opRule {
 	running := []cph.PhoneStatus{cph.PhoneRunning}
 	return map[cph.OpKind]opRule{
 		// A property update is accepted in any status but the transient
 		// ones, frozen and creation-failed; it takes effect when the phone
-		// is (back) running (spec §6.5).
+		// is (back) running.
 		cph.OpUpdateProperty: {
 			from: []cph.PhoneStatus{cph.PhoneRunning, cph.PhoneStopped, cph.PhoneResetFailed,
 				cph.PhoneRestartFailed, cph.PhoneAbnormal, cph.PhoneStopFailed},

@@ -524,7 +524,8 @@ type Order struct {
 	ServerIDs []string
 }
 
-// productID is the product ID of every order (spec O-22).
+// productID is the product ID of every order (billing has no meaning
+// here: every order is treated as paid).
 const productID = "00301-232211-0--0"
 
 // CreateServers creates servers on the simulated fleet: in one
@@ -643,7 +644,7 @@ func createPhones(ctx context.Context, tx *sqlstore.Tx, srv *cph.Server, spec Se
 			volType, volSize = "SSD", 16
 		}
 		prop := cph.FormatProperty(spec.Property)
-		// Phones are named <server_name>-<index> (O-31). Server names need
+		// Phones are named <server_name>-<4-digit index>. Server names need
 		// not be unique, phone names must: a clash adds the start of the
 		// server ID.
 		prefix := srv.Name
@@ -678,8 +679,8 @@ func createPhones(ctx context.Context, tx *sqlstore.Tx, srv *cph.Server, spec Se
 	return args, nil
 }
 
-// ChangeServer rebuilds a server with a new phone flavor and image (spec
-// §7.9): in one transaction the server goes to a creating status (3) with
+// ChangeServer rebuilds a server with a new phone flavor and image
+// (ChangeCloudPhoneServer): in one transaction the server goes to a creating status (3) with
 // its new settings, its phones are replaced by new ones in status 1, and
 // a job is queued whose operation wipes the old phones and boots the new
 // ones. Errors: 404 CPS.0016 unknown server, CPS.9001 server not normal or
@@ -757,7 +758,7 @@ func (e *Engine) checkIdle(ctx context.Context, tx *sqlstore.Tx, srv *cph.Server
 	return nil
 }
 
-// ChangeServerModel changes the flavor of a server (spec §7.10): the
+// ChangeServerModel changes the flavor of a server: the
 // server goes to a creating status (4) and a job is queued; once its
 // agent has applied the change the server is normal again with the new
 // flavor. Errors: CPS.0016 unknown server, CPS.0089 unknown server flavor,

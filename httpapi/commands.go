@@ -17,7 +17,7 @@ import (
 	"github.com/opencph/opencph/sqlstore"
 )
 
-// Limits of the ADB commands (spec §8.6–§8.11).
+// Limits of the ADB commands.
 const (
 	maxContent          = 1024 // bytes of content, except install-multiple
 	maxContentMultiple  = 8100 // bytes of install-multiple content
@@ -32,7 +32,9 @@ const (
 )
 
 // reContent is the character set of ADB command content: letters,
-// digits, '_', '.', '/', ':', '-' and the space (spec §8.7–§8.10, O-29).
+// digits, '_', '.', '/', ':', '-' and the space, for every command
+// (shell included), so control characters and shell metacharacters are
+// refused.
 var (
 	reContent = regexp.MustCompile(`^[A-Za-z0-9_./: \-]+$`)
 	reAppName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$`)
@@ -120,7 +122,7 @@ type commandTargets struct {
 	refusals map[string]cph.CommandJob // by order key
 }
 
-// targets resolves phone_ids, or else server_ids, to phones (spec §8.6).
+// targets resolves phone_ids, or else server_ids, to phones.
 func (s *Server) targets(ctx context.Context, projectID string, req *commandRequest) (*commandTargets, error) {
 	t := &commandTargets{refusals: map[string]cph.CommandJob{}}
 	if len(req.PhoneIDs) > 0 {
@@ -210,8 +212,7 @@ type commandResponse struct {
 	Jobs      []cph.CommandJob `json:"jobs"`
 }
 
-// runCommand is InstallApk, UninstallApk, PushFile and RunShellCommand
-// (spec §8.6–§8.10).
+// runCommand is InstallApk, UninstallApk, PushFile and RunShellCommand.
 func (s *Server) runCommand(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	req, err := decodeCommand(r, false)
 	if err != nil {
@@ -243,7 +244,7 @@ type syncCommandResponse struct {
 	Jobs      []cph.SyncCommandJob `json:"jobs"`
 }
 
-// syncCommand is RunSyncCommand (spec §8.11): a shell command on at most
+// syncCommand is RunSyncCommand: a shell command on at most
 // 15 phones, answered when every job has finished or after 30 s (plus
 // the 2 s each phone has), with the jobs as they are then.
 func (s *Server) syncCommand(lim *rateLimiter) func(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {

@@ -19,7 +19,8 @@ import (
 	"github.com/opencph/opencph/sqlstore"
 )
 
-// Connection tickets (spec §6.8, O-19).
+// BatchShowPhoneConnectInfos and its connection tickets (HMAC-signed,
+// short-lived opaque tokens).
 const (
 	maxConnectPhones = 10
 	// ticketTTL is how long a connection ticket is valid.
@@ -112,7 +113,7 @@ func verifyTicket(key []byte, ticket string, now time.Time) (*ticketClaims, erro
 	return &c, nil
 }
 
-// batchConnection is BatchShowPhoneConnectInfos (spec §6.8).
+// batchConnection is BatchShowPhoneConnectInfos.
 func (s *Server) batchConnection(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		PhoneIDs   []string `json:"phone_ids"`

@@ -13,7 +13,7 @@ import (
 	"github.com/opencph/opencph/sqlstore"
 )
 
-// paging parses offset and limit (spec §1.6): offset ≥ 0 (default 0),
+// paging parses offset and limit: offset ≥ 0 (default 0),
 // limit in [1, max] (default def). Anything else is CPS.0002.
 func paging(r *http.Request, def, max int) (offset, limit int, err error) {
 	q := r.URL.Query()
@@ -96,7 +96,7 @@ func phoneFilterKey(f cph.PhoneFilter) string {
 	return b.String()
 }
 
-// listPhones is ListCloudPhones (spec §5.1).
+// listPhones is ListCloudPhones.
 func (s *Server) listPhones(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	f := cph.PhoneFilter{ProjectID: p.ProjectID}
 	var err error
@@ -106,7 +106,7 @@ func (s *Server) listPhones(w http.ResponseWriter, r *http.Request, p *cph.Princ
 	q := r.URL.Query()
 	if v, ok := q["status"]; ok {
 		n, err := strconv.ParseInt(strings.TrimSpace(v[0]), 10, 32)
-		// 0 is accepted and matches nothing (spec §2.1).
+		// 0 is accepted and matches nothing.
 		if err != nil || (n != 0 && !cph.PhoneStatus(n).Valid()) {
 			return cph.ErrInvalidStatus()
 		}
@@ -162,7 +162,7 @@ func phoneAccessPort(ph *cph.Phone) int32 {
 	return int32(20000 + ph.Index)
 }
 
-// showPhone is ShowCloudPhoneDetail (spec §6.1).
+// showPhone is ShowCloudPhoneDetail.
 func (s *Server) showPhone(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	id := r.PathValue("phone_id")
 	if !cph.ValidID(id) {
@@ -209,7 +209,7 @@ type batchPhonesRequest struct {
 	Phones  []*cph.PhoneRef `json:"phones"`
 }
 
-// batchPhones is RestartCloudPhone (spec §5.2) and ResetCloudPhone (§6.3).
+// batchPhones is RestartCloudPhone and ResetCloudPhone.
 func (s *Server) batchPhones(kind cph.OpKind) func(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	return func(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 		var req batchPhonesRequest
@@ -237,7 +237,7 @@ func (s *Server) batchPhones(kind cph.OpKind) func(w http.ResponseWriter, r *htt
 	}
 }
 
-// stopPhones is StopCloudPhone (spec §6.4).
+// stopPhones is StopCloudPhone.
 func (s *Server) stopPhones(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		PhoneIDs []string `json:"phone_ids"`
@@ -275,7 +275,7 @@ type listJobsResponse struct {
 // maxRequestIDs is the most request ids one ListJobs call takes.
 const maxRequestIDs = 20
 
-// listJobs is ListJobs (spec §5.3).
+// listJobs is ListJobs.
 func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	offset, limit, err := paging(r, 100, 100)
 	if err != nil {
@@ -326,7 +326,7 @@ type showJobResponse struct {
 	*cph.Job
 }
 
-// showJob is ShowJob (spec §5.4).
+// showJob is ShowJob.
 func (s *Server) showJob(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	id := r.PathValue("job_id")
 	if !cph.ValidID(id) {
@@ -348,7 +348,7 @@ type listServersResponse struct {
 	Servers   []*cph.Server `json:"servers"`
 }
 
-// listServers is ListCloudPhoneServers (spec §7.1).
+// listServers is ListCloudPhoneServers.
 func (s *Server) listServers(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	f := cph.ServerFilter{ProjectID: p.ProjectID}
 	var err error
@@ -397,7 +397,7 @@ func (s *Server) listServers(w http.ResponseWriter, r *http.Request, p *cph.Prin
 }
 
 // parseTimestamp reads an integer timestamp: seconds below 10^11,
-// milliseconds above (spec O-8).
+// milliseconds above (Huawei documents no unit).
 func parseTimestamp(v string) (cph.Time, error) {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {

@@ -32,7 +32,7 @@ func credentialBody(k *sqlstore.AccessKey, withLastUse bool) credentialDoc {
 	return d
 }
 
-// createCredential is POST /v3.0/OS-CREDENTIAL/credentials (iam-auth §7).
+// createCredential is POST /v3.0/OS-CREDENTIAL/credentials.
 func (s *Server) createCredential(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.authenticate(r)
 	if err != nil {

@@ -48,7 +48,7 @@ func badRequest(msg string) error {
 	return cph.Errorf(http.StatusBadRequest, "IAM.0400", "%s", msg)
 }
 
-// createToken is POST /v3/auth/tokens (iam-auth §3).
+// createToken is POST /v3/auth/tokens.
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -265,7 +265,7 @@ func projectBody(r *http.Request, p *cph.Project) projectDoc {
 		Description: p.Description, Links: map[string]string{"self": baseURL(r) + "/v3/projects/" + p.ID}}
 }
 
-// listProjects is GET /v3/projects (iam-auth §6.1), limited to the caller's domain.
+// listProjects is GET /v3/projects, limited to the caller's domain.
 func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) error {
 	pr, err := s.authenticate(r)
 	if err != nil {

@@ -21,9 +21,9 @@ type listPhoneImagesResponse struct {
 	PhoneImages []*cph.PhoneImage `json:"phone_images"`
 }
 
-// listPhoneImages is ListCloudPhoneImages (spec §6.7).
+// listPhoneImages is ListCloudPhoneImages.
 func (s *Server) listPhoneImages(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
-	typ := cph.ImageTypeAll // spec O-7
+	typ := cph.ImageTypeAll // default when image_type is absent
 	if v, ok := r.URL.Query()["image_type"]; ok {
 		typ = v[0]
 		switch typ {
@@ -46,7 +46,7 @@ type listImagesResponse struct {
 	ImageInfos []*cph.ImageView `json:"image_infos"`
 }
 
-// listImages is ListImages (spec §9.1).
+// listImages is ListImages.
 func (s *Server) listImages(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	f := cph.ImageFilter{ProjectID: p.ProjectID}
 	var err error
@@ -99,7 +99,7 @@ type imageRequestIDResponse struct {
 }
 
 // imagePathID returns the image id of the path; a malformed one cannot
-// name an image and is answered like an unknown one (spec O-20).
+// name an image and is answered like an unknown one (404 CPS.0030).
 func imagePathID(r *http.Request) (string, error) {
 	id := r.PathValue("image_id")
 	if !cph.ValidID(id) {
@@ -122,8 +122,8 @@ func ownImage(r *http.Request, tx *sqlstore.Tx, p *cph.Principal) (*sqlstore.Cus
 	return im, err
 }
 
-// deleteImage is DeleteImage (spec §9.2). An image that phones (of any
-// project) still run cannot be deleted; its memberships go with it (O-27).
+// deleteImage is DeleteImage. An image that phones (of any
+// project) still run cannot be deleted; its memberships go with it.
 func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	err := s.db.Tx(r.Context(), func(tx *sqlstore.Tx) error {
 		im, err := ownImage(r, tx, p)
@@ -164,7 +164,7 @@ func refuseInFlight(r *http.Request, tx *sqlstore.Tx, imageID, projectID string)
 	return nil
 }
 
-// addImageMember is AddImageMember (spec §9.3).
+// addImageMember is AddImageMember.
 func (s *Server) addImageMember(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		Member *string `json:"member"`
@@ -181,7 +181,7 @@ func (s *Server) addImageMember(w http.ResponseWriter, r *http.Request, p *cph.P
 			return cph.ErrInvalidParameter("member")
 		}
 		member := *req.Member
-		// The member must be a project of the same region (spec §9.3);
+		// The member must be a project of the same region;
 		// projects are named after their region.
 		memberRegion, err := tx.ProjectNameByID(r.Context(), member)
 		if errors.Is(err, sqlstore.ErrNotFound) {
@@ -214,7 +214,7 @@ type listImageMembersResponse struct {
 	Members   []*cph.ImageMember `json:"members"`
 }
 
-// listImageMembers is ListImageMembers (spec §9.4): the owner's view.
+// listImageMembers is ListImageMembers: the owner's view.
 func (s *Server) listImageMembers(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var members []*cph.ImageMember
 	err := s.db.Tx(r.Context(), func(tx *sqlstore.Tx) error {
@@ -235,7 +235,7 @@ func (s *Server) listImageMembers(w http.ResponseWriter, r *http.Request, p *cph
 	return nil
 }
 
-// updateImageMember is UpdateImageMember (spec §9.5): the receiving
+// updateImageMember is UpdateImageMember: the receiving
 // project accepts or rejects an image shared with it.
 func (s *Server) updateImageMember(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
@@ -268,7 +268,7 @@ func (s *Server) updateImageMember(w http.ResponseWriter, r *http.Request, p *cp
 	return nil
 }
 
-// deleteImageMember is DeleteImageMember (spec §9.6).
+// deleteImageMember is DeleteImageMember.
 func (s *Server) deleteImageMember(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	err := s.db.Tx(r.Context(), func(tx *sqlstore.Tx) error {
 		im, err := ownImage(r, tx, p)
@@ -305,7 +305,7 @@ type createImageResponse struct {
 	ImageID   string `json:"image_id"`
 }
 
-// maxImageName is the longest image name, in characters (spec §4.4).
+// maxImageName is the longest image name, in characters.
 const maxImageName = 128
 
 // validImageName reports whether name is 1-128 printable characters.

@@ -12,7 +12,7 @@ import (
 	"github.com/opencph/opencph/httpapi/internal/openapispec"
 )
 
-// cphOperations is the operation index of the CPH specification (§3): the
+// cphOperations is the CPH operation index: the
 // 52 SDK operations with their method and path.
 var cphOperations = []struct{ name, method, path string }{
 	{"AddImageMember", "POST", "/v1/{project_id}/cloud-phone/images/{image_id}/members"},

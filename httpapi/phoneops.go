@@ -16,7 +16,7 @@ import (
 	"github.com/opencph/opencph/sqlstore"
 )
 
-// maxVolumeSize is the largest phone data volume, in GiB (spec §6.9).
+// maxVolumeSize is the largest phone data volume, in GiB.
 const maxVolumeSize = 32768
 
 // phoneAction reports whether name is an operation name below /phones/
@@ -30,7 +30,7 @@ func phoneAction(name string) bool {
 	return false
 }
 
-// updatePhoneName is UpdatePhoneName (spec §6.2).
+// updatePhoneName is UpdatePhoneName.
 func (s *Server) updatePhoneName(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	id := r.PathValue("phone_id")
 	if phoneAction(id) {
@@ -66,7 +66,7 @@ func (s *Server) updatePhoneName(w http.ResponseWriter, r *http.Request, p *cph.
 	return nil
 }
 
-// updateProperty is UpdateCloudPhoneProperty (spec §6.5).
+// updateProperty is UpdateCloudPhoneProperty.
 func (s *Server) updateProperty(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		Phones []*struct {
@@ -98,7 +98,7 @@ func (s *Server) updateProperty(w http.ResponseWriter, r *http.Request, p *cph.P
 }
 
 // refuseOnce records a per-item refusal of id unless id already has an
-// answer (spec O-6: duplicates are answered at their first occurrence).
+// answer (duplicates are answered at their first occurrence).
 func refuseOnce(refused map[string]cph.PhoneJob, id, code, msg string) {
 	if _, ok := refused[id]; !ok {
 		refused[id] = cph.PhoneJob{PhoneID: id, ErrorCode: code, ErrorMsg: msg}
@@ -156,7 +156,7 @@ func (s *Server) submitOrdered(ctx context.Context, b engine.PhoneBatch, order [
 	return out, nil
 }
 
-// expandVolume is ExpandPhoneDataVolumeSize (spec §6.9).
+// expandVolume is ExpandPhoneDataVolumeSize.
 func (s *Server) expandVolume(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		Phones []*cph.PhoneDataVolumeSize `json:"phones"`
@@ -203,10 +203,10 @@ func (s *Server) expandVolume(w http.ResponseWriter, r *http.Request, p *cph.Pri
 	return s.submitItems(w, r, engine.PhoneBatch{ProjectID: p.ProjectID, Kind: cph.OpExpandVolume, Phones: refs, Args: raw}, order, refused)
 }
 
-// maxTrafficPhones is the most phones of one ImportTraffic call (spec §6.10).
+// maxTrafficPhones is the most phones of one ImportTraffic call.
 const maxTrafficPhones = 100
 
-// importTraffic is ImportTraffic (spec §6.10).
+// importTraffic is ImportTraffic.
 func (s *Server) importTraffic(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		TrafficType string   `json:"traffic_type"`
@@ -240,7 +240,7 @@ var (
 	reObjectPath = regexp.MustCompile(`^[A-Za-z0-9./\-_+#=]+$`)
 )
 
-// validDataPath checks an include_files / exclude_files path (spec §6.11).
+// validDataPath checks an include_files / exclude_files path.
 func validDataPath(pth string) bool {
 	if len(pth) > 4096 || !reDataPath.MatchString(pth) || strings.Contains(pth, "..") {
 		return false
@@ -277,7 +277,7 @@ func (s *Server) bucketRefusal(ctx context.Context, projectID, bucket string) (s
 	return "", nil
 }
 
-// exportData is BatchExportCloudPhoneData (spec §6.11).
+// exportData is BatchExportCloudPhoneData.
 func (s *Server) exportData(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		StorageInfos []*cph.StorageInfo `json:"storage_infos"`
@@ -298,7 +298,7 @@ func (s *Server) exportData(w http.ResponseWriter, r *http.Request, p *cph.Princ
 	return s.submitItems(w, r, engine.PhoneBatch{ProjectID: p.ProjectID, Kind: cph.OpExportData, Phones: b.refs, Args: raw}, b.order, b.refused)
 }
 
-// importData is BatchImportCloudPhoneData (spec §6.12).
+// importData is BatchImportCloudPhoneData.
 func (s *Server) importData(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		RestoreInfos []*cph.RestoreInfo `json:"restore_infos"`

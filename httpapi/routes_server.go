@@ -23,7 +23,7 @@ func (s *Server) serverRoutes() {
 	s.handle("POST "+p+"/phones/share-apps", familyCPH, s.withProject(s.pushShareApps))
 	s.handle("DELETE "+p+"/phones/share-apps", familyCPH, s.withProject(s.deleteShareApps))
 
-	// Tags: resource_type accepts exactly one value (spec §1.1).
+	// Tags: resource_type accepts exactly one value.
 	const t = "/v1/{project_id}/cph-server"
 	s.handle("GET "+t+"/tags", familyCPH, s.withProject(s.listProjectTags))
 	s.handle("GET "+t+"/{resource_id}/tags", familyCPH, s.withProject(s.listResourceTags))

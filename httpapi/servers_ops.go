@@ -16,7 +16,7 @@ type requestIDResponse struct {
 	RequestID string `json:"request_id"`
 }
 
-// renameServer is UpdateServerName (spec §7.3).
+// renameServer is UpdateServerName.
 func (s *Server) renameServer(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	id := r.PathValue("server_id")
 	var req struct {
@@ -45,7 +45,7 @@ type serverJobsResponse struct {
 	Jobs      []cph.ServerJob `json:"jobs"`
 }
 
-// restartServers is RestartCloudPhoneServer (spec §7.4).
+// restartServers is RestartCloudPhoneServer.
 func (s *Server) restartServers(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		ServerIDs []string `json:"server_ids"`
@@ -66,7 +66,7 @@ func (s *Server) submitServersReq(w http.ResponseWriter, r *http.Request, b engi
 	return nil
 }
 
-// updateKeypair is UpdateKeypair (spec §7.11).
+// updateKeypair is UpdateKeypair.
 func (s *Server) updateKeypair(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		Servers []struct {
@@ -98,7 +98,7 @@ func (s *Server) updateKeypair(w http.ResponseWriter, r *http.Request, p *cph.Pr
 		}})
 }
 
-// listServerModels is ListCloudPhoneServerModels (spec §7.5).
+// listServerModels is ListCloudPhoneServerModels.
 func (s *Server) listServerModels(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	pt, present, ok := queryInt(r.URL.Query()["product_type"])
 	if !ok || present && pt != 0 && pt != 1 {
@@ -117,7 +117,7 @@ func (s *Server) listServerModels(w http.ResponseWriter, r *http.Request, p *cph
 	return nil
 }
 
-// listPhoneModels is ListCloudPhoneModels (spec §6.6).
+// listPhoneModels is ListCloudPhoneModels.
 func (s *Server) listPhoneModels(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	offset, limit, err := paging(r, 100, 100)
 	if err != nil {
@@ -144,7 +144,7 @@ func (s *Server) listPhoneModels(w http.ResponseWriter, r *http.Request, p *cph.
 	return nil
 }
 
-// showServer is ShowCloudPhoneServerDetail (spec §7.2).
+// showServer is ShowCloudPhoneServerDetail.
 func (s *Server) showServer(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	id := r.PathValue("server_id")
 	srv, err := s.projectServer(r.Context(), p.ProjectID, id)
@@ -204,7 +204,7 @@ func derivedID(id, part string) string {
 	return string(out)
 }
 
-// listBandwidths is ShowBandwidthDetail (spec §7.12).
+// listBandwidths is ShowBandwidthDetail.
 func (s *Server) listBandwidths(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	offset, limit, err := paging(r, 100, 100)
 	if err != nil {
@@ -221,7 +221,7 @@ func (s *Server) listBandwidths(w http.ResponseWriter, r *http.Request, p *cph.P
 	return nil
 }
 
-// updateBandwidth is UpdateBandwidth (spec §7.13).
+// updateBandwidth is UpdateBandwidth.
 func (s *Server) updateBandwidth(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	id := r.PathValue("band_width_id")
 	var req struct {
@@ -260,10 +260,13 @@ func (s *Server) updateBandwidth(w http.ResponseWriter, r *http.Request, p *cph.
 	return nil
 }
 
-// encodeFilterStatuses is the status filter enumeration of ListEncodeServers (spec O-11).
+// encodeFilterStatuses is the status filter enumeration of ListEncodeServers:
+// 1 running, 2 abnormal, 3 restarting, 4 frozen, 5 shut down, 100/1014/0
+// creating. Huawei documents a different set for the response (see
+// cph.EncodeServerStatus); the filter accepts this one.
 var encodeFilterStatuses = []int64{0, 1, 2, 3, 4, 5, 100, 1014}
 
-// listEncodeServers is ListEncodeServers (spec §7.14).
+// listEncodeServers is ListEncodeServers.
 func (s *Server) listEncodeServers(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	f := cph.EncodeServerFilter{ProjectID: p.ProjectID}
 	var err error
@@ -306,7 +309,7 @@ func (s *Server) listEncodeServers(w http.ResponseWriter, r *http.Request, p *cp
 	return nil
 }
 
-// restartEncodeServers is RestartEncodeServer (spec §7.15).
+// restartEncodeServers is RestartEncodeServer.
 func (s *Server) restartEncodeServers(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		IDs []string `json:"encode_server_ids"`

@@ -39,8 +39,8 @@ type orderParam struct {
 	IsAutoRenew  int32  `json:"is_auto_renew"`
 }
 
-// check validates the order parameters (spec §7.6 extend_param); billing
-// has no effect (spec O-22).
+// check validates the order parameters (extend_param of the creation
+// body); billing has no effect: every order is treated as paid.
 func (o *orderParam) check(field string) error {
 	if o == nil || o.ChargingMode == nil || o.PeriodType == nil || o.PeriodNum == nil {
 		return cph.ErrInvalidParameter(field)
@@ -161,7 +161,7 @@ func writeOrder(w http.ResponseWriter, o *engine.Order, withServers bool) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// createServers is CreateNet2CloudPhoneServer (spec §7.6).
+// createServers is CreateNet2CloudPhoneServer.
 func (s *Server) createServers(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		ServerName      string        `json:"server_name"`
@@ -248,7 +248,7 @@ func (s *Server) createServers(w http.ResponseWriter, r *http.Request, p *cph.Pr
 	return nil
 }
 
-// createSingleServers is CreateCloudPhoneSingleServer (spec §7.7): bare
+// createSingleServers is CreateCloudPhoneSingleServer: bare
 // servers without phones.
 func (s *Server) createSingleServers(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
@@ -320,7 +320,7 @@ func (s *Server) createSingleServers(w http.ResponseWriter, r *http.Request, p *
 // maxDeleteServers is the most servers one DeleteCloudPhoneServer call takes.
 const maxDeleteServers = 10
 
-// deleteServers is DeleteCloudPhoneServer (spec §7.8).
+// deleteServers is DeleteCloudPhoneServer.
 func (s *Server) deleteServers(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		ServerIDs []string `json:"server_ids"`
@@ -346,7 +346,7 @@ func (s *Server) deleteServers(w http.ResponseWriter, r *http.Request, p *cph.Pr
 	return nil
 }
 
-// changeServer is ChangeCloudPhoneServer (spec §7.9).
+// changeServer is ChangeCloudPhoneServer.
 func (s *Server) changeServer(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	id := r.PathValue("server_id")
 	var req struct {
@@ -429,7 +429,7 @@ func (s *Server) changeServer(w http.ResponseWriter, r *http.Request, p *cph.Pri
 	return nil
 }
 
-// changeServerModel is ChangeCloudPhoneServerModel (spec §7.10).
+// changeServerModel is ChangeCloudPhoneServerModel.
 func (s *Server) changeServerModel(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		ServerID        string `json:"server_id"`

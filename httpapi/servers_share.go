@@ -9,7 +9,7 @@ import (
 	"github.com/opencph/opencph/engine"
 )
 
-// shareFiles is PushShareFiles (spec §8.1) or DeleteShareFiles (§8.2),
+// shareFiles is PushShareFiles or DeleteShareFiles,
 // told apart by the body.
 func (s *Server) shareFiles(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
@@ -51,7 +51,7 @@ func (s *Server) shareFiles(w http.ResponseWriter, r *http.Request, p *cph.Princ
 	return s.submitServersReq(w, r, engine.ServerBatch{ProjectID: p.ProjectID, Kind: kind, ServerIDs: req.ServerIDs, Args: raw})
 }
 
-// listShareFiles is ListShareFiles (spec §8.3): the listing arrives in
+// listShareFiles is ListShareFiles: the listing arrives in
 // the jobs' execute_msg.
 func (s *Server) listShareFiles(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	offset, limit, err := paging(r, 50, 50)
@@ -76,7 +76,7 @@ func (s *Server) listShareFiles(w http.ResponseWriter, r *http.Request, p *cph.P
 	return s.submitServersReq(w, r, engine.ServerBatch{ProjectID: p.ProjectID, Kind: cph.OpListShareFiles, ServerIDs: ids, Args: raw})
 }
 
-// pushShareApps is PushShareApps (spec §8.4).
+// pushShareApps is PushShareApps.
 func (s *Server) pushShareApps(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		PackageName   string   `json:"package_name"`
@@ -105,7 +105,7 @@ func (s *Server) pushShareApps(w http.ResponseWriter, r *http.Request, p *cph.Pr
 	return s.submitServersReq(w, r, engine.ServerBatch{ProjectID: p.ProjectID, Kind: cph.OpPushShareApps, ServerIDs: req.ServerIDs, Args: raw})
 }
 
-// deleteShareApps is DeleteShareApps (spec §8.5), a DELETE with a body.
+// deleteShareApps is DeleteShareApps, a DELETE with a body.
 func (s *Server) deleteShareApps(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		PackageName string   `json:"package_name"`

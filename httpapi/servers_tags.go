@@ -9,10 +9,11 @@ import (
 	"github.com/opencph/opencph/sqlstore"
 )
 
-// maxTagsPerServer is the most tags one server carries (spec O-28).
+// maxTagsPerServer is the most tags one server carries (Huawei documents
+// no limit).
 const maxTagsPerServer = 20
 
-// listProjectTags is ListProjectTags (spec §9.7).
+// listProjectTags is ListProjectTags.
 func (s *Server) listProjectTags(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	offset, limit, err := paging(r, 100, 100)
 	if err != nil {
@@ -39,7 +40,7 @@ func (s *Server) taggedServer(r *http.Request, p *cph.Principal) (string, error)
 	return id, nil
 }
 
-// listResourceTags is ListResourceTags (spec §9.8).
+// listResourceTags is ListResourceTags.
 func (s *Server) listResourceTags(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	id, err := s.taggedServer(r, p)
 	if err != nil {
@@ -56,7 +57,7 @@ func (s *Server) listResourceTags(w http.ResponseWriter, r *http.Request, p *cph
 	return nil
 }
 
-// tagAction is BatchCreateTags and BatchDeleteTags (spec §9.10).
+// tagAction is BatchCreateTags and BatchDeleteTags.
 func (s *Server) tagAction(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		Action string     `json:"action"`
@@ -104,7 +105,7 @@ func (s *Server) tagAction(w http.ResponseWriter, r *http.Request, p *cph.Princi
 	return nil
 }
 
-// listResourceInstances is ListResourceInstances (spec §9.9).
+// listResourceInstances is ListResourceInstances.
 func (s *Server) listResourceInstances(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		Action      string      `json:"action"`

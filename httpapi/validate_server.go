@@ -12,7 +12,7 @@ import (
 
 // validServerName reports whether name follows the server naming rule:
 // 1 to max characters; letters a-z and A-Z, digits, Chinese characters,
-// '-' and '_' (spec §7.3).
+// '-' and '_'.
 func validServerName(name string, max int) bool {
 	n := utf8.RuneCountInString(name)
 	if n == 0 || n > max || !utf8.ValidString(name) {
@@ -43,7 +43,7 @@ func validZone(az string) bool {
 }
 
 // validTagText reports whether s uses only the tag character set: letters
-// of any language, digits, space and _ . : = + - @ (spec §4.6).
+// of any language, digits, space and _ . : = + - @.
 func validTagText(s string) bool {
 	for _, r := range s {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(" _.:=+-@", r) {
@@ -54,13 +54,13 @@ func validTagText(s string) bool {
 	return true
 }
 
-// validTagKey checks a tag key (spec §4.6).
+// validTagKey checks a tag key.
 func validTagKey(k string) bool {
 	n := utf8.RuneCountInString(k)
 	return n > 0 && n <= 127 && validTagText(k) && !strings.HasPrefix(k, "_sys_")
 }
 
-// validTagValue checks a tag value (spec §4.6).
+// validTagValue checks a tag value.
 func validTagValue(v string) bool {
 	n := utf8.RuneCountInString(v)
 	return n > 0 && n <= 255 && validTagText(v) && strings.TrimSpace(v) == v

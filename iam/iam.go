@@ -149,7 +149,7 @@ func New(db *sqlstore.DB, cfg Config) (*Service, error) {
 	}, nil
 }
 
-// PasswordLogin is a password authentication request (spec iam-auth §3.1).
+// PasswordLogin is a password authentication request.
 type PasswordLogin struct {
 	UserID     string // the user by id, or
 	UserName   string // the user by name, in the domain given by

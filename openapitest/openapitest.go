@@ -190,7 +190,7 @@ func (v *Validator) Check(ctx context.Context, req *http.Request, reqBody []byte
 
 // inArrayItem reports whether err is a request-body schema error inside
 // an element of an array. Batch operations refuse such elements one by one
-// in a 200 answer (spec §1.8) instead of refusing the whole request.
+// in a 200 answer instead of refusing the whole request.
 func inArrayItem(err error) bool {
 	var se *openapi3.SchemaError
 	if !errors.As(err, &se) {

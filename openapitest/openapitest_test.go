@@ -104,9 +104,10 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// TestSpecificationExamples checks the JSON examples of the CPH
-// specification (§1.9, §5.1-§5.4, copied to testdata/spec) against the
-// document.
+// TestSpecificationExamples checks the JSON examples of Huawei's CPH
+// documentation (error bodies and the quick-start operations ListCloudPhones,
+// RestartCloudPhone, ListJobs and ShowJob, copied to testdata/spec) against
+// the document.
 func TestSpecificationExamples(t *testing.T) {
 	v1 := "/v1/" + project + "/cloud-phone"
 	cases := []struct {

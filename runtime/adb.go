@@ -54,8 +54,8 @@ type ShellResult struct {
 }
 
 // ADB is implemented by drivers that run Android-debug-bridge style
-// commands on their phones: the /phones/commands operations (spec
-// §8.6–§8.11). Every method needs a running phone and returns an error
+// commands on their phones: the /phones/commands and /phones/sync-commands
+// operations. Every method needs a running phone and returns an error
 // wrapping ErrNotRunning otherwise, or ErrNoSuchPhone for an unknown phone.
 type ADB interface {
 	// Shell runs a shell command on the phone. A command that runs and
@@ -79,7 +79,7 @@ type ADB interface {
 }
 
 // PropertyUpdater is implemented by drivers that change phone properties
-// outside a restart (UpdateCloudPhoneProperty, spec §6.5).
+// outside a restart (UpdateCloudPhoneProperty).
 type PropertyUpdater interface {
 	// UpdateProperty records properties of the phone, in any state. Keys
 	// for which immediate reports true change a running phone at once; the
@@ -89,7 +89,7 @@ type PropertyUpdater interface {
 }
 
 // DataArchiver is implemented by drivers that export a phone's data to an
-// archive and restore it (spec §6.11, §6.12).
+// archive and restore it.
 type DataArchiver interface {
 	// ExportData packs the phone's files selected by include and not by
 	// exclude, with its properties and user applications, into a tar

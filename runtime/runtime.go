@@ -79,7 +79,7 @@ type PhoneSpec struct {
 	Index int
 	// ImageID is the image the phone is created from.
 	ImageID string
-	// Property holds the phone's provisioned properties (spec §10). They
+	// Property holds the phone's provisioned properties. They
 	// are merged over the driver's defaults and count as the phone's
 	// defaults from then on, so a Reset keeps them.
 	Property map[string]string

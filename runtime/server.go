@@ -15,7 +15,7 @@ type PhoneRemover interface {
 
 // SharedStorage is implemented by drivers whose server has shared
 // storage: a file tree and an application area shared by the server's
-// phones (spec §8.1–§8.5).
+// phones.
 type SharedStorage interface {
 	// WriteSharedFile creates or replaces a file of the shared storage
 	// with the content read from r until io.EOF. The caller bounds r

@@ -198,7 +198,7 @@ func New(cfg Config) *Driver {
 
 // DefaultProperties returns the properties every simulated phone starts
 // with: common Android build properties and the documented defaults of the
-// CPH property keys (spec §10). The map is a new copy.
+// CPH property keys. The map is a new copy.
 func DefaultProperties() map[string]string {
 	return map[string]string{
 		"ro.product.brand":                "OpenCPH",

@@ -1,6 +1,7 @@
 // Package openapispec builds the OpenAPI 3 document of the OpenCPH API
-// (httpapi/openapi.json) from compact Go definitions that follow the CPH
-// specification section by section.
+// (httpapi/openapi.json) from compact Go definitions, grouped by area of
+// the CPH API (phones, servers, shared storage and commands, images and
+// tags, jobs).
 package openapispec
 
 import (
@@ -11,13 +12,13 @@ import (
 // M is a JSON object of the document.
 type M = map[string]any
 
-// cphTimePattern is the CPH time format (spec §1.5).
+// cphTimePattern is the CPH time format.
 const cphTimePattern = `^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$`
 
 // iamTimePattern is the IAM time format: six fractional digits.
 const iamTimePattern = `^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$`
 
-// hex32Pattern is a generated id or request id (spec §1.4, §1.7).
+// hex32Pattern is a generated id or request id.
 const hex32Pattern = `^[0-9a-f]{32}$`
 
 // typ returns the schema of one type token:

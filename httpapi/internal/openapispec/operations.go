@@ -13,7 +13,8 @@ const (
 type operation struct {
 	method, path string
 	// names are the CPH SDK operations served by this method and path
-	// (several share one route, spec §1.10); empty for non-CPH routes.
+	// (several share one route, e.g. /phones/commands); empty for non-CPH
+	// routes.
 	names   []string
 	id      string // operationId
 	summary string
@@ -77,7 +78,7 @@ var (
 	resourceIDPath   = path("resource_id", "Server id.")
 )
 
-// orderResponse is the answer of the order-based operations (spec §7.6).
+// orderResponse is the answer of the order-based operations.
 func orderResponse(withServers bool) M {
 	if withServers {
 		return obj("request_id hex32!; order_id string!; product_id string!; server_ids []string!; error_code string; error_msg string")
@@ -87,9 +88,9 @@ func orderResponse(withServers bool) M {
 
 // operations lists every route of the API.
 func operations() []operation {
-	phoneStatusQuery := query("status", typ("int32"), "Phone status (spec §2.1); 0 matches nothing, other values outside §2.1 are CPS.0010.")
+	phoneStatusQuery := query("status", typ("int32"), "Phone status (see the PhoneStatus schema); 0 matches nothing, other values not in that schema are CPS.0010.")
 	ops := []operation{
-		// §5 and §6: phones.
+		// Phones.
 		cph("GET", v1+"/phones", "ListCloudPhones", "phones", "Page through the project's phones, newest first.",
 			cat(paging(200), ps(query("phone_name", typ("string"), "Substring of the phone name (case-insensitive)."),
 				query("server_id", typ("string"), "Hosting server."), phoneStatusQuery,
@@ -105,7 +106,7 @@ func operations() []operation {
 			nil, obj("image_id string; phones []@PhoneProperty!"), phoneJobs),
 		cph("POST", v1+"/phones/batch-stop", "StopCloudPhone", "phones", "Power phones off.",
 			nil, obj("phone_ids []string!"), phoneJobs),
-		cph("POST", v1+"/phones/batch-update-property", "UpdateCloudPhoneProperty", "phones", "Update phone properties (spec §10).",
+		cph("POST", v1+"/phones/batch-update-property", "UpdateCloudPhoneProperty", "phones", "Update phone properties.",
 			nil, obj("phones []@PropertyToUpdate!"), phoneJobs),
 		cph("GET", v1+"/phone-models", "ListCloudPhoneModels", "phones", "List phone flavors.",
 			cat(ps(query("status", typ("int32"), "1 on sale, 0 withdrawn; absent lists all.")), paging(100)),
@@ -125,15 +126,15 @@ func operations() []operation {
 		cph("POST", v1+"/phones/batch-restore", "BatchImportCloudPhoneData", "phones", "Restore phone files from object storage.",
 			nil, obj("restore_infos []@RestoreInfo!"), phoneJobs),
 
-		// §7: servers, bandwidths, encode services.
+		// Servers, bandwidths, encode services.
 		cph("GET", v1+"/servers", "ListCloudPhoneServers", "servers", "Page through the project's servers, newest first.",
 			cat(paging(100), ps(query("server_name", typ("string"), "Substring of the server name."),
 				query("server_id", typ("string"), "Exact server id."),
 				query("network_version", typ("string"), "v1 or v2."),
 				query("phone_model_name", typ("string"), "Exact phone flavor."),
-				query("create_since", typ("int64"), "Creation time lower bound: seconds below 10^11, else milliseconds (O-8)."),
-				query("create_until", typ("int64"), "Creation time upper bound (O-8)."),
-				query("status", typ("int32"), "Server status (spec §2.3)."))),
+				query("create_since", typ("int64"), "Creation time lower bound: seconds below 10^11, else milliseconds."),
+				query("create_until", typ("int64"), "Creation time upper bound: seconds below 10^11, else milliseconds."),
+				query("status", typ("int32"), "Server status (see the ServerStatus schema)."))),
 			nil, obj("request_id hex32!; count int32!; servers []@Server!")),
 		cph("GET", v1+"/servers/{server_id}", "ShowCloudPhoneServerDetail", "servers", "One server, with network, bandwidths and disks.",
 			ps(serverIDPath), nil, ref("ServerDetail")),
@@ -178,13 +179,13 @@ func operations() []operation {
 			ps(path("band_width_id", "Bandwidth id.")), obj("band_width_size int32!"), requestIDOrError),
 		cph("GET", v1+"/encode-servers", "ListEncodeServers", "servers", "List encode services.",
 			cat(paging(100), ps(query("type", enum("int32", 0, 1), "0 server, 1 container."),
-				query("status", typ("int32"), "Encode service status filter (spec §2.6)."),
+				query("status", typ("int32"), "Encode service status filter: 1 running, 2 abnormal, 3 restarting, 4 frozen, 5 shut down, 100/1014/0 creating; other values are CPS.0010."),
 				query("server_id", typ("string"), "Phone server."))),
 			nil, obj("request_id hex32!; encode_servers []@EncodeServer!")),
 		cph("POST", v1+"/encode-servers/batch-restart", "RestartEncodeServer", "servers", "Restart encode services.",
 			nil, obj("encode_server_ids []string!"), ref("EncodeServerJobs")),
 
-		// §8: shared storage, shared apps, ADB commands.
+		// Shared storage, shared apps, ADB commands.
 		{method: "POST", path: v1 + "/phones/share-files", names: []string{"PushShareFiles", "DeleteShareFiles"}, id: "PushOrDeleteShareFiles",
 			tag: "storage", fam: cphFamily, summary: "PushShareFiles (body with bucket_name and object_path) or DeleteShareFiles (body with file_paths).",
 			body: M{"anyOf": []any{
@@ -209,15 +210,15 @@ func operations() []operation {
 			nil, obj("command string!; content string!; phone_ids []string; server_ids []string"),
 			obj("request_id hex32!; jobs []@RunSyncCommandJob!")),
 
-		// §9: images and tags.
+		// Images and tags.
 		cph("GET", v1+"/images", "ListImages", "images", "List the project's custom images and those shared with it and accepted.",
 			cat(ps(query("image_type", enum("string", "private", "share"), "private (own) or share (shared with the project); absent lists both."),
 				query("status", typ("int32"), "0 creating, 1 production, 2 creation failed; other values are CPS.0010.")),
 				paging(100),
 				ps(query("image_id", typ("string"), "Exact image id."),
 					query("image_name", typ("string"), "Substring of the name (case-insensitive)."),
-					query("create_since", typ("int64"), "Creation time lower bound: seconds below 10^11, else milliseconds (O-8)."),
-					query("create_until", typ("int64"), "Creation time upper bound (O-8)."),
+					query("create_since", typ("int64"), "Creation time lower bound: seconds below 10^11, else milliseconds."),
+					query("create_until", typ("int64"), "Creation time upper bound: seconds below 10^11, else milliseconds."),
 					query("src_project_id", typ("string"), "Owner project of shared images."))),
 			nil, obj("request_id hex32!; total int32!; image_infos []@ListImagesView!")),
 		cph("DELETE", v1+"/images/{image_id}", "DeleteImage", "images", "Delete a custom image and its memberships; refused (CPS.9008) while phones use it.",
@@ -243,7 +244,7 @@ func operations() []operation {
 			params: ps(resourceTypePath, resourceIDPath),
 			body:   obj("action string!; tags []@Tag!", "action", enum("string", "create", "delete")), status: 204},
 
-		// §5.3-§5.4: jobs.
+		// Jobs.
 		cph("GET", v1+"/jobs", "ListJobs", "jobs", "List the jobs of one or more asynchronous requests.",
 			cat(ps(query("request_id", typ("string"), "Request id of an asynchronous call."),
 				query("request_ids", typ("string"), "Comma-separated request ids (at most 20); wins over request_id.")), paging(100)),

@@ -1,16 +1,17 @@
 package openapispec
 
-// schemas returns components/schemas: the shared objects of spec §4, the
-// enumerations of §2 and the error envelopes of §1.9.
+// schemas returns components/schemas: the shared objects of the CPH API
+// (jobs, phones, servers, flavors, images, encode services, tags), its
+// enumerations and the error envelopes.
 func schemas() M {
 	phoneStatus := enum("int32", 1, 2, 3, 4, 6, 7, 8, -5, -6, -7, -8, -9)
-	phoneStatus["description"] = "Phone status (spec §2.1): 1 creating, 2 running, 3 resetting, 4 restarting, 6 frozen, 7 stopping, 8 stopped, -5 reset failed, -6 restart failed, -7 abnormal, -8 creation failed, -9 stop failed."
+	phoneStatus["description"] = "Phone status: 1 creating, 2 running, 3 resetting, 4 restarting, 6 frozen, 7 stopping, 8 stopped, -5 reset failed, -6 restart failed, -7 abnormal, -8 creation failed, -9 stop failed."
 	serverStatus := enum("int32", 0, 1, 2, 3, 4, 5, 6, 8, 10, 11, 12, 13)
-	serverStatus["description"] = "Server status (spec §2.3): 0/1/3/4 creating, 2 abnormal, 5 normal, 6 deleting (O-10), 8 frozen, 10 shut down, 11 shutting down, 12 shutdown failed, 13 starting."
+	serverStatus["description"] = "Server status: 0/1/3/4 creating, 2 abnormal, 5 normal, 6 deleting, 8 frozen, 10 shut down, 11 shutting down, 12 shutdown failed, 13 starting."
 	jobStatus := enum("int32", 1, 2, -1)
-	jobStatus["description"] = "Job status (spec §2.4): 1 running, 2 succeeded, -1 failed."
+	jobStatus["description"] = "Job status: 1 running, 2 succeeded, -1 failed."
 	imageStatus := enum("int32", 0, 1, 2)
-	imageStatus["description"] = "Custom image status (spec §2.7): 0 creating, 1 production (usable), 2 creation failed."
+	imageStatus["description"] = "Custom image status: 0 creating, 1 production (usable), 2 creation failed."
 	trafficType := enum("string", "direct", "routing")
 	volumeType := enum("string", "SSD", "GPSSD")
 
@@ -38,7 +39,7 @@ func schemas() M {
 		"JobStatus":    jobStatus,
 		"ImageStatus":  imageStatus,
 
-		// §4.1 job elements.
+		// Job elements.
 		"PhoneJob":        jobElem("phone_id"),
 		"ServerJob":       jobElem("server_id"),
 		"EncodeServerJob": jobElem("encode_server_id"),
@@ -49,7 +50,7 @@ func schemas() M {
 		"ServerJobs":       obj("request_id hex32!; jobs []@ServerJob!"),
 		"EncodeServerJobs": obj("request_id hex32!; jobs []@EncodeServerJob!"),
 
-		// §4.2 phones.
+		// Phones.
 		"PhoneMetadata": obj("order_id string; product_id string"),
 		"Phone": obj(`phone_name string!; server_id string!; phone_id string!; phone_model_name string!; image_id string!;
 			image_version string!; vnc_enable string!; status @PhoneStatus!; type int32!; imei string!; traffic_type string!;
@@ -66,7 +67,7 @@ func schemas() M {
 		"PhoneProperty":    obj("phone_id string!; property json"),
 		"PropertyToUpdate": obj("phone_id string!; property json!"),
 
-		// §4.3 servers.
+		// Servers.
 		"Address":        obj("intranet_ip string; access_ip string; server_ip string!; public_ip string!"),
 		"ServerMetadata": obj("product_id string; order_id string; charging_mode int32", "charging_mode", enum("int32", 0, 1)),
 		"Server": obj(`server_name string!; availability_zone string!; server_id string!; server_model_name string!; phone_model_name string!;
@@ -79,7 +80,7 @@ func schemas() M {
 		"ServerDetail": allOf(ref("Server"),
 			obj("request_id hex32!; band_widths []@Bandwidth!; volumes []@Volume!; share_volume_info @ShareVolumeInfo; security_groups []string!")),
 
-		// §4.4 flavors and images.
+		// Flavors and images.
 		"PhoneModel": obj(`server_model_name string!; phone_model_name string!; status int32!; cpu int32; memory int32; disk int32;
 			resolution string; extend_spec string; spec_code string; phone_capacity int32; image_label string; product_type int32;
 			phone_model_version int32; dpi int32; fps string; volume_mode int32; render_fps int32; stream_fps int32`,
@@ -96,19 +97,19 @@ func schemas() M {
 		"ListImageMembersView": obj("create_time int64!; update_time int64!; image_id string!; member_id string!; status string",
 			"status", enum("string", "pending", "accepted", "rejected")),
 
-		// §4.5 encode services.
+		// Encode services.
 		"EncodeServerAccessInfo": obj("listen_port int32; access_ip string; intranet_ip string; public_ip string; server_ip string; access_port int32; type string; server_ipv6 string"),
 		"EncodeServer": obj(`encode_server_name string; encode_server_id string!; encode_server_ip string; server_id string!; keypair_name string;
 			type int32!; status int32!; access_infos []@EncodeServerAccessInfo; encode_server_ipv6 string`,
 			"type", enum("int32", 0, 1), "status", enum("int32", 0, 1, 2, 3, 4, 5)),
 
-		// §4.6 tags.
+		// Tags.
 		"Tag":      obj("key string!; value string!", "key", with(typ("string"), "minLength", 1, "maxLength", 127), "value", with(typ("string"), "maxLength", 255)),
 		"Tags":     obj("key string!; values []string!", "key", with(typ("string"), "minLength", 1, "maxLength", 127), "values", with(typ("[]string"), "maxItems", 10)),
 		"Match":    obj("key string!; value string!", "key", enum("string", "resource_name")),
 		"Resource": obj("resource_id string!; resource_detail string; resource_name string; tags []@Tag!"),
 
-		// §4.7 network and purchase sub-objects.
+		// Network and purchase sub-objects.
 		"Port":               port,
 		"Nic":                nic,
 		"NicForSingleServer": obj("subnet_id string!; ipv6_enable bool; ipv6_band_width_id string"),
@@ -116,12 +117,12 @@ func schemas() M {
 		"PublicIP":           publicIPNet2,
 		"DataVolume":         dataVolume,
 
-		// §6.8 connection infos.
+		// Connection infos.
 		"ConnectInfo": obj("phone_id string!; access_info object!", "access_info",
 			obj("access_ip string; intranet_ip string; access_ipv6 string; access_port int32; session_id string; timestamp string; ticket string")),
 		"ConnectErrorInfo": obj("phone_id string!; error_code string!; error_msg string!"),
 
-		// §6.11-§6.12 data export and import.
+		// Data export and import.
 		"StorageInfo": obj("phone_id string!; include_files []string!; exclude_files []string; bucket_name string!; object_path string!"),
 		"RestoreInfo": obj("phone_id string!; bucket_name string!; object_path string!"),
 
