@@ -106,7 +106,7 @@ func TestLifecycle(t *testing.T) {
 	ctx := context.Background()
 	d, cli, cfg := newDriver(t, nil)
 	spec := runtime.PhoneSpec{ID: "p1", Name: "phone-1", Index: 1, ImageID: "img-stub", Running: true,
-		Property: map[string]string{"ro.product.model": "opencph-test"},
+		Property:  map[string]string{"ro.product.model": "opencph-test"},
 		Resources: runtime.Resources{CPUs: 64, MemoryMB: 512, Width: 720, Height: 1280, DPI: 320, FPS: 30}}
 	if err := d.EnsurePhone(ctx, spec); err != nil {
 		t.Fatal(err)
