@@ -153,8 +153,17 @@ func (d *Driver) bootInBackground(p *phone) {
 	defer d.release(p)
 	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.BootTimeout+time.Minute)
 	defer cancel()
-	if err := d.waitBoot(ctx, p); err != nil {
-		d.log.Warn("phone did not boot", "phone", p.info.ID, "err", err)
+	err := d.waitBoot(ctx, p)
+	if err == nil {
+		return
+	}
+	d.log.Warn("phone did not boot", "phone", p.info.ID, "err", err)
+	// Nobody waits for this boot: report the failure as a state change.
+	d.mu.Lock()
+	info, notify := snapshot(p), d.notify
+	d.mu.Unlock()
+	if notify != nil {
+		notify(info)
 	}
 }
 
