@@ -195,7 +195,7 @@ func (s *Server) showPhone(w http.ResponseWriter, r *http.Request, p *cph.Princi
 		RequestID: RequestID(r), Name: ph.Name, ServerID: ph.ServerID, ID: ph.ID, ImageID: ph.ImageID,
 		ImageVersion: ph.ImageVersion, VNCEnable: ph.VNCEnable, ModelName: ph.ModelName, Status: ph.Status,
 		AccessInfos: []cph.PhoneAccessInfo{ai},
-		Property: property, Metadata: ph.Metadata,
+		Property:    property, Metadata: ph.Metadata,
 		DataVolume: cph.PhoneDataVolume{VolumeType: ph.DataVolumeType, VolumeSize: ph.DataVolumeSize},
 		IMEI:       ph.IMEI, Type: ph.Type, TrafficType: ph.TrafficType, VolumeMode: ph.VolumeMode,
 		AvailabilityZone: ph.AvailabilityZone, HasEncrypt: ph.HasEncrypt, CreateTime: ph.CreateTime, UpdateTime: ph.UpdateTime,
