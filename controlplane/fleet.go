@@ -3,11 +3,13 @@ package controlplane
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/agent"
 	"github.com/opencph/opencph/iam"
+	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/sim"
 	"github.com/opencph/opencph/sqlstore"
 )
@@ -82,8 +84,16 @@ func (s *Server) startAgent(ctx context.Context, fs sqlstore.FleetServer) error 
 	if err := s.db.SetAgentTokenHash(ctx, fs.ID, hash); err != nil {
 		return err
 	}
-	drv := sim.New(sim.Config{BootTime: s.cfg.SimBootTime, FailureRate: s.cfg.SimFailureRate,
-		Logger: s.log.With("component", "sim", "server_name", fs.Name)})
+	var drv runtime.Driver
+	if s.cfg.NewDriver != nil {
+		drv, err = s.cfg.NewDriver(ctx, fs.ID, fs.Name)
+		if err != nil {
+			return fmt.Errorf("controlplane: runtime of %s: %w", fs.Name, err)
+		}
+	} else {
+		drv = sim.New(sim.Config{BootTime: s.cfg.SimBootTime, FailureRate: s.cfg.SimFailureRate,
+			Logger: s.log.With("component", "sim", "server_name", fs.Name)})
+	}
 	ag, err := agent.New(agent.Config{
 		ControlPlane: []string{s.URL()},
 		Credential:   secret,
@@ -93,6 +103,7 @@ func (s *Server) startAgent(ctx context.Context, fs sqlstore.FleetServer) error 
 		Version:      "builtin",
 	})
 	if err != nil {
+		closeDriver(drv)
 		return fmt.Errorf("controlplane: agent of %s: %w", fs.Name, err)
 	}
 	if fs.Status == cph.ServerCreating {
@@ -114,6 +125,7 @@ func (s *Server) startAgent(ctx context.Context, fs sqlstore.FleetServer) error 
 	go func() {
 		defer s.wg.Done()
 		defer close(ra.done)
+		defer closeDriver(drv)
 		if err := ag.Run(actx); err != nil && actx.Err() == nil {
 			s.log.Error("agent stopped", "server", fs.Name, "err", err)
 		}
@@ -205,4 +217,12 @@ func ensureServerExtras(ctx context.Context, db *sqlstore.DB, fs sqlstore.FleetS
 		}
 		return nil
 	})
+}
+
+// closeDriver releases a runtime that holds resources (the Docker
+// runtime's Engine connection and event watcher).
+func closeDriver(drv runtime.Driver) {
+	if c, ok := drv.(io.Closer); ok {
+		_ = c.Close()
+	}
 }

@@ -351,6 +351,9 @@ func (d *Driver) Phones(ctx context.Context) ([]runtime.PhoneInfo, error) {
 // imageRef maps a CPH image id to a container image.
 func (d *Driver) imageRef(imageID string) (string, error) {
 	ref, ok := d.cfg.Images[imageID]
+	if !ok {
+		ref, ok = d.cfg.Images[AnyImage]
+	}
 	if !ok || ref == "" {
 		return "", fmt.Errorf("docker: CPH image %q has no container image in the image mapping", imageID)
 	}
