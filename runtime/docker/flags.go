@@ -29,6 +29,7 @@ type Flags struct {
 	BootArgs    string
 	DNS         string
 	CheckKernel bool
+	Labels      string
 }
 
 // Register defines the --docker-* flags on fs; env supplies defaults from
@@ -46,6 +47,7 @@ func (f *Flags) Register(fs *flag.FlagSet, env func(name, def string) string) {
 	fs.DurationVar(&f.BootTimeout, "docker-boot-timeout", bt, "how long a phone may take to report boot completed [CPH_DOCKER_BOOT_TIMEOUT]")
 	fs.StringVar(&f.BootArgs, "docker-boot-args", env("CPH_DOCKER_BOOT_ARGS", ""), "extra boot arguments for every phone, space-separated (androidboot.redroid_gpu_mode=guest ...) [CPH_DOCKER_BOOT_ARGS]")
 	fs.StringVar(&f.DNS, "docker-dns", env("CPH_DOCKER_DNS", ""), "DNS servers of the phones, comma-separated; default the Engine's [CPH_DOCKER_DNS]")
+	fs.StringVar(&f.Labels, "docker-labels", env("CPH_DOCKER_LABELS", ""), "extra labels of every phone container and volume, key=value, comma-separated [CPH_DOCKER_LABELS]")
 	ck, _ := strconv.ParseBool(env("CPH_DOCKER_CHECK_KERNEL", "false"))
 	fs.BoolVar(&f.CheckKernel, "docker-check-kernel", ck, "check binder and memfd/ashmem at start for every mapped image, not only redroid ones [CPH_DOCKER_CHECK_KERNEL]")
 }
@@ -78,6 +80,20 @@ func (f *Flags) Config(serverID string) (Config, error) {
 	cfg.PortMax, err2 = strconv.Atoi(strings.TrimSpace(hi))
 	if !ok || err1 != nil || err2 != nil || cfg.PortMin < 1 || cfg.PortMax > 65535 || cfg.PortMin > cfg.PortMax {
 		return cfg, fmt.Errorf("--docker-ports %q: want min-max within 1-65535", f.Ports)
+	}
+	for _, e := range splitList(f.Labels, ",") {
+		k, v, ok := strings.Cut(e, "=")
+		switch strings.TrimSpace(k) {
+		case "", LabelPhone, LabelServer, LabelIndex, LabelName, LabelImage, LabelProperty, LabelADBPort:
+			return cfg, fmt.Errorf("--docker-labels %q: want key=value with a key other than the driver's own labels", e)
+		}
+		if !ok {
+			return cfg, fmt.Errorf("--docker-labels %q: want key=value", e)
+		}
+		if cfg.Labels == nil {
+			cfg.Labels = map[string]string{}
+		}
+		cfg.Labels[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
 	cfg.BootArgs = strings.Fields(f.BootArgs)
 	cfg.DNS = splitList(f.DNS, ",")
