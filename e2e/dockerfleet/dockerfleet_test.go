@@ -403,7 +403,6 @@ func containerIDs(t *testing.T, engine *mobyclient.Client, serverID string) []st
 	return ids
 }
 
-
 func waitJob(t *testing.T, c *client.Client, jobID string) *cph.Job {
 	t.Helper()
 	if jobID == "" {
