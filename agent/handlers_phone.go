@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -77,7 +79,10 @@ func objectFailure(bucket, key string, err error) agentproto.Result {
 	return failed(fmt.Sprintf("Job execution failed: object obs://%s/%s: %v", bucket, key, err))
 }
 
-// exportData packs the phone's data and uploads it.
+// exportData packs the phone's data and uploads it as it is packed: the
+// archive goes from the driver to the control plane through a pipe, never
+// whole in memory or on disk. If the export fails, the upload is aborted
+// and no object is stored.
 func (a *Agent) exportData(ctx context.Context, op cph.Operation) agentproto.Result {
 	ar, ok := a.driver.(runtime.DataArchiver)
 	if !ok {
@@ -91,17 +96,41 @@ func (a *Agent) exportData(ctx context.Context, op cph.Operation) agentproto.Res
 	if !ok {
 		return failed("Job execution failed: no storage information for this phone.")
 	}
-	data, err := ar.ExportData(ctx, op.PhoneID, info.IncludeFiles, info.ExcludeFiles)
-	if err != nil {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pr, pw := io.Pipe()
+	exported := make(chan error, 1)
+	go func() {
+		err := ar.ExportData(ctx, op.PhoneID, info.IncludeFiles, info.ExcludeFiles, pw)
+		if err != nil {
+			// Abort the upload: the object must not be stored.
+			pw.CloseWithError(fmt.Errorf("%w: %w", errExportFailed, err))
+		} else {
+			pw.Close()
+		}
+		exported <- err
+	}()
+	n, putErr := a.PutObjectFrom(ctx, info.BucketName, info.ObjectPath, pr)
+	pr.CloseWithError(errUploadOver) // unblocks an export the upload stopped reading
+	cancel()
+	// An export stopped because the upload ended (a missing bucket, say)
+	// fails with the upload's error.
+	if err := <-exported; err != nil && (putErr == nil || !errors.Is(err, errUploadOver)) {
 		return failed(fmt.Sprintf("Job execution failed: data export failed: %v", err))
 	}
-	if err := a.PutObject(ctx, info.BucketName, info.ObjectPath, data); err != nil {
-		return objectFailure(info.BucketName, info.ObjectPath, err)
+	if putErr != nil {
+		return objectFailure(info.BucketName, info.ObjectPath, putErr)
 	}
-	return agentproto.Result{Success: true, ExecuteMsg: fmt.Sprintf("exported %d bytes to obs://%s/%s", len(data), info.BucketName, info.ObjectPath)}
+	return agentproto.Result{Success: true, ExecuteMsg: fmt.Sprintf("exported %d bytes to obs://%s/%s", n, info.BucketName, info.ObjectPath)}
 }
 
-// importData downloads an export and restores it into the phone.
+var (
+	errExportFailed = errors.New("export failed")
+	errUploadOver   = errors.New("upload over")
+)
+
+// importData restores an export into the phone, streaming it from object
+// storage into the driver.
 func (a *Agent) importData(ctx context.Context, op cph.Operation) agentproto.Result {
 	ar, ok := a.driver.(runtime.DataArchiver)
 	if !ok {
@@ -115,14 +144,28 @@ func (a *Agent) importData(ctx context.Context, op cph.Operation) agentproto.Res
 	if !ok {
 		return failed("Job execution failed: no restore information for this phone.")
 	}
-	data, err := a.FetchObject(ctx, info.BucketName, info.ObjectPath)
+	rc, _, err := a.OpenObject(ctx, info.BucketName, info.ObjectPath)
 	if err != nil {
 		return objectFailure(info.BucketName, info.ObjectPath, err)
 	}
-	if err := ar.ImportData(ctx, op.PhoneID, data); err != nil {
+	defer rc.Close()
+	src := &countingReader{r: rc}
+	if err := ar.ImportData(ctx, op.PhoneID, src); err != nil {
 		return failed(fmt.Sprintf("Job execution failed: data import failed: %v", err))
 	}
-	return agentproto.Result{Success: true, ExecuteMsg: fmt.Sprintf("restored %d bytes from obs://%s/%s", len(data), info.BucketName, info.ObjectPath)}
+	return agentproto.Result{Success: true, ExecuteMsg: fmt.Sprintf("restored %d bytes from obs://%s/%s", src.n, info.BucketName, info.ObjectPath)}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // adbCommand runs an install, install-multiple, uninstall, push or shell
@@ -170,19 +213,26 @@ func (a *Agent) runCommand(ctx context.Context, adb runtime.ADB, phoneID string,
 		if args.Command == cph.CommandInstall && len(urls) > 1 {
 			urls = urls[:1] // spec §8.7: only the first APK is installed
 		}
+		// An APK is a zip, read with random access: each is spooled to a
+		// temporary file, removed when the install is over.
 		apks := make([]runtime.APK, 0, len(urls))
+		defer func() {
+			for _, apk := range apks {
+				closeSpool(apk.Content.(*os.File))
+			}
+		}()
 		for _, u := range urls {
 			bucket, key, err := objstore.ParseURL(u)
 			if err != nil {
 				return fail("Failure [INSTALL_FAILED_INVALID_URI]\n", "Job execution failed: %v", err)
 			}
-			data, err := a.FetchObject(ctx, bucket, key)
+			f, size, err := a.spoolObject(ctx, bucket, key)
 			if err != nil {
 				r := objectFailure(bucket, key, err)
 				r.ExecuteMsg = "Failure [INSTALL_FAILED_INVALID_URI]\n"
 				return r
 			}
-			apks = append(apks, runtime.APK{Name: key[strings.LastIndex(key, "/")+1:], Data: data})
+			apks = append(apks, runtime.APK{Name: key[strings.LastIndex(key, "/")+1:], Size: size, Content: f})
 		}
 		pkg, err := adb.Install(ctx, phoneID, apks)
 		if err != nil {
@@ -207,11 +257,12 @@ func (a *Agent) runCommand(ctx context.Context, adb runtime.ADB, phoneID string,
 		if err != nil {
 			return fail("", "Job execution failed: %v", err)
 		}
-		data, err := a.FetchObject(ctx, bucket, key)
+		rc, _, err := a.OpenObject(ctx, bucket, key)
 		if err != nil {
 			return objectFailure(bucket, key, err)
 		}
-		n, err := adb.Push(ctx, phoneID, data)
+		defer rc.Close()
+		n, err := adb.Push(ctx, phoneID, rc)
 		if err != nil {
 			return fail("", "Job execution failed: push failed: %v", err)
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"sync"
 
@@ -145,58 +147,59 @@ func (a *Agent) sharedOp(op cph.Operation) (runtime.SharedStorage, cph.SharedFil
 	return ss, args, nil
 }
 
-// sharedTar reads, with tarFiles and targets, the tar that args name in
-// object storage; or it returns a failure result.
-func (a *Agent) sharedTar(ctx context.Context, args cph.SharedFilesArgs, targets []string) (map[string][]byte, *agentproto.Result) {
-	data, err := a.FetchObject(ctx, args.BucketName, args.ObjectPath)
-	if err != nil {
-		r := objectFailure(args.BucketName, args.ObjectPath, err)
-		return nil, &r
-	}
-	files, err := tarFiles(data, targets)
-	if err != nil {
-		r := failed(fmt.Sprintf("Job execution failed: %v", err))
-		return nil, &r
-	}
-	return files, nil
-}
-
 // pushShareFiles extracts a tar from object storage into the shared
 // storage, keeping its directory layout; only /data and /cache are valid
-// targets. Nothing is written unless the whole archive is usable.
+// targets. Nothing is written unless the whole archive is usable: a first
+// pass checks the archive as it downloads into a temporary file, a second
+// one writes its files from there.
 func (a *Agent) pushShareFiles(ctx context.Context, op cph.Operation) agentproto.Result {
 	ss, args, r := a.sharedOp(op)
 	if r != nil {
 		return *r
 	}
-	files, r := a.sharedTar(ctx, args, sharedTargets)
-	if r != nil {
-		return *r
+	rc, _, err := a.OpenObject(ctx, args.BucketName, args.ObjectPath)
+	if err != nil {
+		return objectFailure(args.BucketName, args.ObjectPath, err)
 	}
-	for name, b := range files {
-		if err := ss.WriteSharedFile(ctx, name, b); err != nil {
-			return failed(fmt.Sprintf("Job execution failed: %v", err))
-		}
+	defer rc.Close()
+	spool, err := os.CreateTemp("", "cph-agent-share-*")
+	if err != nil {
+		return failed(fmt.Sprintf("Job execution failed: %v", err))
 	}
-	return agentproto.Result{Success: true, ExecuteMsg: fmt.Sprintf("%d files pushed", len(files))}
+	defer closeSpool(spool)
+	if _, err := readSharedTar(io.TeeReader(rc, spool), sharedTargets, nil); err != nil {
+		return failed(fmt.Sprintf("Job execution failed: %v", err))
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return failed(fmt.Sprintf("Job execution failed: %v", err))
+	}
+	st, err := readSharedTar(spool, sharedTargets, func(name string, content io.Reader) error {
+		return ss.WriteSharedFile(ctx, name, content)
+	})
+	if err != nil {
+		return failed(fmt.Sprintf("Job execution failed: %v", err))
+	}
+	return agentproto.Result{Success: true, ExecuteMsg: fmt.Sprintf("%d files pushed", st.Files)}
 }
 
 // pushShareApps stores an application tar from object storage in the
 // shared app area and, if asked, installs it into the server's phones.
+// The tar is checked as it streams; its size is that of its files.
 func (a *Agent) pushShareApps(ctx context.Context, op cph.Operation) agentproto.Result {
 	ss, args, r := a.sharedOp(op)
 	if r != nil {
 		return *r
 	}
-	files, r := a.sharedTar(ctx, args, nil)
-	if r != nil {
-		return *r
+	rc, _, err := a.OpenObject(ctx, args.BucketName, args.ObjectPath)
+	if err != nil {
+		return objectFailure(args.BucketName, args.ObjectPath, err)
 	}
-	size := 0
-	for _, b := range files {
-		size += len(b)
+	defer rc.Close()
+	st, err := readSharedTar(rc, nil, nil)
+	if err != nil {
+		return failed(fmt.Sprintf("Job execution failed: %v", err))
 	}
-	if err := ss.InstallSharedApp(ctx, args.PackageName, size, args.PreInstallApp == 1); err != nil {
+	if err := ss.InstallSharedApp(ctx, args.PackageName, int(st.Bytes), args.PreInstallApp == 1); err != nil {
 		return failed(fmt.Sprintf("Job execution failed: %v", err))
 	}
 	return agentproto.Result{Success: true}

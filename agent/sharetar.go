@@ -2,49 +2,49 @@ package agent
 
 import (
 	"archive/tar"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"path"
 	"strings"
+
+	"github.com/opencph/opencph/archive"
+	"github.com/opencph/opencph/runtime"
 )
 
 // sharedTargets are the directories a shared-storage tar may write to
 // (spec §8.1).
 var sharedTargets = []string{"/data", "/cache"}
 
-// tarFiles reads the regular files of a tar archive, keyed by their
-// absolute, cleaned path. With targets set, every file must lie under one
-// of them.
-func tarFiles(data []byte, targets []string) (map[string][]byte, error) {
-	files := map[string][]byte{}
-	tr := tar.NewReader(bytes.NewReader(data))
+// readSharedTar reads a shared-storage tar archive through archive.Reader
+// with archive.PushLimits and calls file, if not nil, with the absolute,
+// cleaned path and the content of each regular file; other entries are
+// skipped. With targets set, every file must lie under one of them. It
+// returns what the archive held. Errors about the archive wrap
+// runtime.ErrBadArchive.
+func readSharedTar(r io.Reader, targets []string, file func(name string, content io.Reader) error) (archive.Stats, error) {
+	ar := archive.NewReader(r, archive.PushLimits())
 	for {
-		h, err := tr.Next()
+		h, err := ar.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return ar.Stats(), nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("not a valid tar archive: %w", err)
+			return ar.Stats(), err
 		}
 		if h.Typeflag != tar.TypeReg {
 			continue
 		}
 		name := path.Clean("/" + h.Name)
-		if strings.Contains(h.Name, "..") {
-			return nil, fmt.Errorf("tar entry %q leaves its directory", h.Name)
-		}
 		if targets != nil && !underAny(name, targets) {
-			return nil, fmt.Errorf("tar entry %q is outside %s", h.Name, strings.Join(targets, " and "))
+			return ar.Stats(), fmt.Errorf("%w: tar entry %q is outside %s", runtime.ErrBadArchive, h.Name, strings.Join(targets, " and "))
 		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, fmt.Errorf("read tar entry %q: %w", h.Name, err)
+		if file != nil {
+			if err := file(name, ar); err != nil {
+				return ar.Stats(), err
+			}
 		}
-		files[name] = b
 	}
-	return files, nil
 }
 
 func underAny(name string, dirs []string) bool {

@@ -214,7 +214,7 @@ func TestShareFiles(t *testing.T) {
 	})
 	drv := srv.SimDriver(id)
 	for _, f := range []string{"/data/app/a.txt", "/data/app/b.txt", "/data/media/c.png", "/cache/x"} {
-		if err := drv.WriteSharedFile(ctx, f, []byte("x")); err != nil {
+		if err := drv.WriteSharedFile(ctx, f, strings.NewReader("x")); err != nil {
 			t.Fatal(err)
 		}
 	}

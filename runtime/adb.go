@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"io"
 )
 
 // Errors of the optional driver capabilities below. Drivers wrap them with
@@ -22,12 +23,26 @@ var (
 )
 
 // APK is one application package file handed to a driver.
+//
+// The content is random access (io.ReaderAt and Size) rather than a
+// stream: an APK is a zip file, whose directory is at its end, so reading
+// the manifest needs random access, and a driver that copies the file
+// elsewhere streams it with Reader. The caller keeps the content on disk
+// (never whole in memory); it stays valid until Install returns and is
+// safe for concurrent ReadAt calls. Content that is not a zip, or a zip
+// over the limits of package apk, is refused with ErrBadPackage (see
+// package apk for reading the manifest within bounds).
 type APK struct {
 	// Name is the file name of the package, such as "app.apk".
 	Name string
-	// Data is the content of the file.
-	Data []byte
+	// Size is the length of the file in bytes.
+	Size int64
+	// Content reads the file's Size bytes.
+	Content io.ReaderAt
 }
+
+// Reader returns a stream of the whole file.
+func (a APK) Reader() *io.SectionReader { return io.NewSectionReader(a.Content, 0, a.Size) }
 
 // ShellResult is the outcome of a shell command.
 type ShellResult struct {
@@ -52,9 +67,14 @@ type ADB interface {
 	// Uninstall removes an application and its data. ErrNoSuchPackage or
 	// ErrSystemPackage.
 	Uninstall(ctx context.Context, phoneID, pkg string) error
-	// Push unpacks a tar archive relative to the phone's root directory
-	// and returns the number of files written. ErrBadArchive.
-	Push(ctx context.Context, phoneID string, tar []byte) (int, error)
+	// Push unpacks a tar archive, read from tar as a stream, relative to
+	// the phone's root directory and returns the number of files written.
+	// The archive is user input: drivers read it through package archive
+	// (archive.Reader, or archive.Filter to hand a checked stream on) with
+	// archive.PushLimits, and refuse it with an error wrapping
+	// ErrBadArchive that says why. Push returns once it has stopped
+	// reading tar; the caller closes it.
+	Push(ctx context.Context, phoneID string, tar io.Reader) (int, error)
 }
 
 // PropertyUpdater is implemented by drivers that change phone properties
@@ -72,10 +92,15 @@ type PropertyUpdater interface {
 type DataArchiver interface {
 	// ExportData packs the phone's files selected by include and not by
 	// exclude, with its properties and user applications, into a tar
-	// archive. A pattern is an absolute path (the file or everything
-	// below the directory) or a path prefix ending in '*'.
-	ExportData(ctx context.Context, phoneID string, include, exclude []string) ([]byte, error)
-	// ImportData restores an archive made by ExportData: files,
-	// applications and properties. ErrBadArchive.
-	ImportData(ctx context.Context, phoneID string, archive []byte) error
+	// archive written to w as it is made. A pattern is an absolute path
+	// (the file or everything below the directory) or a path prefix
+	// ending in '*'. On error, what was written to w is incomplete and
+	// must be discarded.
+	ExportData(ctx context.Context, phoneID string, include, exclude []string, w io.Writer) error
+	// ImportData restores an archive made by ExportData, read from
+	// archive as a stream: files, applications and properties. The
+	// archive is user input: drivers read it through package archive with
+	// archive.ImportLimits and refuse it with an error wrapping
+	// ErrBadArchive that says why.
+	ImportData(ctx context.Context, phoneID string, archive io.Reader) error
 }

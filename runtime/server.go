@@ -1,6 +1,9 @@
 package runtime
 
-import "context"
+import (
+	"context"
+	"io"
+)
 
 // PhoneRemover is implemented by drivers that can remove phones, for
 // server deletion and rebuild.
@@ -14,8 +17,11 @@ type PhoneRemover interface {
 // storage: a file tree and an application area shared by the server's
 // phones (spec §8.1–§8.5).
 type SharedStorage interface {
-	// WriteSharedFile creates or replaces a file of the shared storage.
-	WriteSharedFile(ctx context.Context, name string, data []byte) error
+	// WriteSharedFile creates or replaces a file of the shared storage
+	// with the content read from r until io.EOF. The caller bounds r
+	// (the files come from an archive read with archive.PushLimits); on
+	// error the file is not replaced.
+	WriteSharedFile(ctx context.Context, name string, r io.Reader) error
 	// DeleteSharedFiles removes files, or directory trees, of the shared
 	// storage. Paths that do not exist are ignored.
 	DeleteSharedFiles(ctx context.Context, paths []string) error

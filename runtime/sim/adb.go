@@ -2,21 +2,19 @@ package sim
 
 import (
 	"archive/tar"
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"path"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/opencph/opencph/apk"
+	"github.com/opencph/opencph/archive"
 	"github.com/opencph/opencph/runtime"
 )
 
@@ -57,9 +55,12 @@ const appDir = "/data/app/"
 
 // Install implements runtime.ADB. The package name and version come from
 // the AndroidManifest.xml entry of the APK (a zip file), in Android's
-// binary XML (as aapt builds it) or in plain XML; without a readable
-// manifest the file name, such as "com.example.app.apk", names the
-// package. The APKs are kept under /data/app/<package>/.
+// binary XML (as aapt builds it) or in plain XML, read within the bounds
+// of package apk; a zip that breaks them, or whose manifest is unreadable,
+// is ErrBadPackage. A file that is not a zip, or a zip without a
+// manifest, is named by its file name, such as "com.example.app.apk"
+// (placeholder packages for demos and tests). The APKs are kept under
+// /data/app/<package>/.
 func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("sim: install on phone %s: %w", phoneID, err)
@@ -68,10 +69,11 @@ func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK
 		return "", fmt.Errorf("sim: install on phone %s: %w: no APK", phoneID, runtime.ErrBadPackage)
 	}
 	var name, version string
-	for _, apk := range apks {
-		n, v, err := parseAPK(apk)
+	contents := make([][]byte, len(apks))
+	for i, a := range apks {
+		n, v, err := parseAPK(a)
 		if err != nil {
-			return "", fmt.Errorf("sim: install %s on phone %s: %w", apk.Name, phoneID, err)
+			return "", fmt.Errorf("sim: install %s on phone %s: %w", a.Name, phoneID, err)
 		}
 		if name != "" && n != name {
 			return "", fmt.Errorf("sim: install on phone %s: %w: split APKs of different packages %s and %s", phoneID, runtime.ErrBadPackage, name, n)
@@ -81,6 +83,11 @@ func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK
 		}
 		if version == "" {
 			version = v
+		}
+		// The simulated phone keeps its files in memory; the caller
+		// bounds the size of an APK.
+		if contents[i], err = io.ReadAll(a.Reader()); err != nil {
+			return "", fmt.Errorf("sim: install %s on phone %s: read: %w", a.Name, phoneID, err)
 		}
 	}
 	if version == "" {
@@ -96,12 +103,12 @@ func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK
 		return "", fmt.Errorf("sim: install %s on phone %s: %w", name, phoneID, runtime.ErrSystemPackage)
 	}
 	p.removeTree(appDir + name)
-	for i, apk := range apks {
+	for i, data := range contents {
 		file := "base.apk"
 		if i > 0 {
 			file = fmt.Sprintf("split_%d.apk", i)
 		}
-		p.files.set(appDir+name+"/"+file, slices.Clone(apk.Data))
+		p.files.set(appDir+name+"/"+file, data)
 	}
 	if !p.exists("/data/data/" + name) {
 		p.files.set("/data/data/"+name+"/", nil)
@@ -110,43 +117,20 @@ func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK
 	return name, nil
 }
 
-var rePackage = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$`)
-
 // parseAPK returns the package name and version of an APK.
-func parseAPK(apk runtime.APK) (name, version string, err error) {
-	if zr, zerr := zip.NewReader(bytes.NewReader(apk.Data), int64(len(apk.Data))); zerr == nil {
-		for _, f := range zr.File {
-			if f.Name != "AndroidManifest.xml" {
-				continue
-			}
-			rc, err := f.Open()
-			if err != nil {
-				return "", "", fmt.Errorf("%w: %v", runtime.ErrBadPackage, err)
-			}
-			data, err := io.ReadAll(io.LimitReader(rc, 1<<20))
-			rc.Close()
-			if err != nil {
-				return "", "", fmt.Errorf("%w: %v", runtime.ErrBadPackage, err)
-			}
-			var m struct {
-				Package string `xml:"package,attr"`
-				Version string `xml:"versionName,attr"`
-			}
-			if xml.Unmarshal(data, &m) == nil && rePackage.MatchString(m.Package) {
-				return m.Package, m.Version, nil
-			}
-			if pkg, version, err := parseBinaryManifest(data); err == nil && rePackage.MatchString(pkg) {
-				return pkg, version, nil
-			}
-			// Neither plain nor binary XML with a package: fall back on
-			// the file name.
-		}
+func parseAPK(a runtime.APK) (name, version string, err error) {
+	m, err := apk.ReadManifest(a.Content, a.Size, apk.DefaultLimits())
+	if err == nil {
+		return m.Package, m.VersionName, nil
 	}
-	base := strings.TrimSuffix(path.Base(apk.Name), ".apk")
-	if rePackage.MatchString(base) {
+	if !errors.Is(err, apk.ErrNotZip) && !errors.Is(err, apk.ErrNoManifest) {
+		return "", "", err
+	}
+	base := strings.TrimSuffix(path.Base(a.Name), ".apk")
+	if apk.ValidPackageName(base) {
 		return base, "", nil
 	}
-	return "", "", fmt.Errorf("%w: no package name in the manifest, and the file name %q is not a package name", runtime.ErrBadPackage, apk.Name)
+	return "", "", fmt.Errorf("%w: no manifest with a package name, and the file name %q is not a package name", runtime.ErrBadPackage, a.Name)
 }
 
 // Uninstall implements runtime.ADB.
@@ -179,15 +163,16 @@ func (p *phone) uninstall(pkg string) error {
 	return nil
 }
 
-// Push implements runtime.ADB. Regular files and directories of the
-// archive are written relative to the root; other entries are skipped.
-// Nothing can be written below /system, /proc or /sys (a read-only file
-// system).
-func (d *Driver) Push(ctx context.Context, phoneID string, archive []byte) (int, error) {
+// Push implements runtime.ADB. The archive is read with
+// archive.PushLimits; its regular files and directories are written
+// relative to the root, links are skipped. Nothing can be written below
+// /system, /proc or /sys (a read-only file system). Nothing is written
+// unless the whole archive is usable.
+func (d *Driver) Push(ctx context.Context, phoneID string, tr io.Reader) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("sim: push to phone %s: %w", phoneID, err)
 	}
-	entries, err := readTar(archive)
+	entries, err := readTar(tr, archive.PushLimits())
 	if err != nil {
 		return 0, fmt.Errorf("sim: push to phone %s: %w", phoneID, err)
 	}
@@ -218,26 +203,28 @@ type tarEntry struct {
 	data []byte
 }
 
-// readTar reads the regular files and directories of a tar archive.
-func readTar(archive []byte) ([]tarEntry, error) {
-	tr := tar.NewReader(bytes.NewReader(archive))
+// readTar reads the regular files and directories of a tar archive
+// through archive.Reader with lim. The simulated phone keeps files in
+// memory, so the entries are read whole; lim bounds them.
+func readTar(r io.Reader, lim archive.Limits) ([]tarEntry, error) {
+	ar := archive.NewReader(r, lim)
 	var out []tarEntry
 	for {
-		h, err := tr.Next()
+		h, err := ar.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", runtime.ErrBadArchive, err)
+			return nil, err
 		}
 		name := path.Clean("/" + h.Name)
 		switch h.Typeflag {
 		case tar.TypeDir:
 			out = append(out, tarEntry{path: name, dir: true})
 		case tar.TypeReg:
-			data, err := io.ReadAll(tr)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %v", runtime.ErrBadArchive, err)
+			data := make([]byte, h.Size)
+			if _, err := io.ReadFull(ar, data); err != nil {
+				return nil, err
 			}
 			out = append(out, tarEntry{path: name, data: data})
 		}
@@ -261,7 +248,7 @@ func (p *phone) write(e tarEntry) bool {
 		return false
 	}
 	p.files.del(e.path + "/")
-	p.files.set(e.path, slices.Clone(e.data))
+	p.files.set(e.path, e.data)
 	return true
 }
 
@@ -337,20 +324,23 @@ func matches(name string, patterns []string) bool {
 // ExportData implements runtime.DataArchiver. The archive holds the
 // selected files (paths relative to the root) and the manifest entry
 // opencph-export.json with the phone's properties and user applications.
-func (d *Driver) ExportData(ctx context.Context, phoneID string, include, exclude []string) ([]byte, error) {
+// It is written to w as it is made, without holding the driver's lock.
+func (d *Driver) ExportData(ctx context.Context, phoneID string, include, exclude []string, w io.Writer) error {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("sim: export phone %s: %w", phoneID, err)
+		return fmt.Errorf("sim: export phone %s: %w", phoneID, err)
 	}
 	d.mu.Lock()
 	p, err := d.running(phoneID)
 	if err != nil {
 		d.mu.Unlock()
-		return nil, fmt.Errorf("sim: export phone %s: %w", phoneID, err)
+		return fmt.Errorf("sim: export phone %s: %w", phoneID, err)
 	}
+	// File contents are never changed in place (a write stores a new
+	// slice), so the selected slices can be written after unlocking.
 	files := make(map[string][]byte)
 	for k, v := range p.files.m {
 		if matches(k, include) && !matches(k, exclude) {
-			files[k] = slices.Clone(v)
+			files[k] = v
 		}
 	}
 	m := exportManifest{Version: 1, PhoneID: p.id, ImageID: p.imageID, Properties: maps.Clone(p.property.m)}
@@ -362,16 +352,18 @@ func (d *Driver) ExportData(ctx context.Context, phoneID string, include, exclud
 	d.mu.Unlock()
 	sort.Slice(m.Packages, func(i, j int) bool { return m.Packages[i].Name < m.Packages[j].Name })
 
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
+	tw := tar.NewWriter(w)
 	meta, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("sim: export phone %s: %w", phoneID, err)
+		return fmt.Errorf("sim: export phone %s: %w", phoneID, err)
 	}
 	if err := writeTarFile(tw, manifestName, meta); err != nil {
-		return nil, fmt.Errorf("sim: export phone %s: %w", phoneID, err)
+		return fmt.Errorf("sim: export phone %s: %w", phoneID, err)
 	}
 	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("sim: export phone %s: %w", phoneID, err)
+		}
 		rel := strings.TrimPrefix(name, "/")
 		if strings.HasSuffix(name, "/") {
 			err = tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: rel, Mode: 0o771})
@@ -379,13 +371,13 @@ func (d *Driver) ExportData(ctx context.Context, phoneID string, include, exclud
 			err = writeTarFile(tw, rel, files[name])
 		}
 		if err != nil {
-			return nil, fmt.Errorf("sim: export phone %s: %w", phoneID, err)
+			return fmt.Errorf("sim: export phone %s: %w", phoneID, err)
 		}
 	}
 	if err := tw.Close(); err != nil {
-		return nil, fmt.Errorf("sim: export phone %s: %w", phoneID, err)
+		return fmt.Errorf("sim: export phone %s: %w", phoneID, err)
 	}
-	return buf.Bytes(), nil
+	return nil
 }
 
 func writeTarFile(tw *tar.Writer, name string, data []byte) error {
@@ -396,14 +388,16 @@ func writeTarFile(tw *tar.Writer, name string, data []byte) error {
 	return err
 }
 
-// ImportData implements runtime.DataArchiver. Files below /data and
-// /cache are written; the manifest's user applications are registered
-// again and its properties restored. Entries elsewhere are skipped.
-func (d *Driver) ImportData(ctx context.Context, phoneID string, archive []byte) error {
+// ImportData implements runtime.DataArchiver. The archive is read with
+// archive.ImportLimits. Files below /data and /cache are written; the
+// manifest's user applications are registered again and its properties
+// restored. Entries elsewhere are skipped. Nothing is written unless the
+// whole archive is usable.
+func (d *Driver) ImportData(ctx context.Context, phoneID string, r io.Reader) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sim: import into phone %s: %w", phoneID, err)
 	}
-	entries, err := readTar(archive)
+	entries, err := readTar(r, archive.ImportLimits())
 	if err != nil {
 		return fmt.Errorf("sim: import into phone %s: %w", phoneID, err)
 	}

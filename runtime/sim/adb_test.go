@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -106,11 +107,11 @@ func TestUpdatePropertyPendingUntilBoot(t *testing.T) {
 func TestInstallUninstallPush(t *testing.T) {
 	d := runningPhone(t)
 	ctx := context.Background()
-	pkg, err := d.Install(ctx, "p1", []runtime.APK{{Name: "com.example.one.apk", Data: []byte("x")}})
+	pkg, err := d.Install(ctx, "p1", []runtime.APK{apkOf("com.example.one.apk", []byte("x"))})
 	if err != nil || pkg != "com.example.one" {
 		t.Fatalf("install = %q, %v", pkg, err)
 	}
-	if _, err := d.Install(ctx, "p1", []runtime.APK{{Name: "app.apk", Data: []byte("x")}}); !errors.Is(err, runtime.ErrBadPackage) {
+	if _, err := d.Install(ctx, "p1", []runtime.APK{apkOf("app.apk", []byte("x"))}); !errors.Is(err, runtime.ErrBadPackage) {
 		t.Errorf("install without a package name: err = %v", err)
 	}
 	if out, _ := sh(t, d, "pm list packages -3"); out != "package:com.example.one\n" {
@@ -129,17 +130,17 @@ func TestInstallUninstallPush(t *testing.T) {
 		t.Errorf("/data/app after uninstall: %q", out)
 	}
 
-	n, err := d.Push(ctx, "p1", tarOf(t, map[string]string{"data/a/b.txt": "b", "./cache/c": "c"}))
+	n, err := d.Push(ctx, "p1", tarReader(t, map[string]string{"data/a/b.txt": "b", "./cache/c": "c"}))
 	if err != nil || n != 2 {
 		t.Fatalf("push = %d, %v", n, err)
 	}
 	if out, _ := sh(t, d, "cat /data/a/b.txt /cache/c"); out != "bc" {
 		t.Errorf("pushed files = %q", out)
 	}
-	if _, err := d.Push(ctx, "p1", tarOf(t, map[string]string{"system/x": "x"})); !errors.Is(err, runtime.ErrBadArchive) {
+	if _, err := d.Push(ctx, "p1", tarReader(t, map[string]string{"system/x": "x"})); !errors.Is(err, runtime.ErrBadArchive) {
 		t.Errorf("push into /system: err = %v", err)
 	}
-	if _, err := d.Push(ctx, "p1", []byte("not a tar")); !errors.Is(err, runtime.ErrBadArchive) {
+	if _, err := d.Push(ctx, "p1", strings.NewReader("not a tar")); !errors.Is(err, runtime.ErrBadArchive) {
 		t.Errorf("push of garbage: err = %v", err)
 	}
 }
@@ -147,17 +148,18 @@ func TestInstallUninstallPush(t *testing.T) {
 func TestExportImportRoundTrip(t *testing.T) {
 	d := runningPhone(t)
 	ctx := context.Background()
-	if _, err := d.Push(ctx, "p1", tarOf(t, map[string]string{"data/keep.txt": "k", "data/tmp/drop.txt": "d", "cache/c": "c"})); err != nil {
+	if _, err := d.Push(ctx, "p1", tarReader(t, map[string]string{"data/keep.txt": "k", "data/tmp/drop.txt": "d", "cache/c": "c"})); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Install(ctx, "p1", []runtime.APK{{Name: "com.example.kept.apk", Data: []byte("x")}}); err != nil {
+	if _, err := d.Install(ctx, "p1", []runtime.APK{apkOf("com.example.kept.apk", []byte("x"))}); err != nil {
 		t.Fatal(err)
 	}
 	sh(t, d, "setprop persist.kept yes")
-	archive, err := d.ExportData(ctx, "p1", []string{"/data"}, []string{"/data/tmp*"})
-	if err != nil {
+	var export bytes.Buffer
+	if err := d.ExportData(ctx, "p1", []string{"/data"}, []string{"/data/tmp*"}, &export); err != nil {
 		t.Fatal(err)
 	}
+	archive := export.Bytes()
 	var names []string
 	tr := tar.NewReader(bytes.NewReader(archive))
 	for h, err := tr.Next(); err == nil; h, err = tr.Next() {
@@ -169,7 +171,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if err := d.Reset(ctx, "p1", runtime.RestartOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.ImportData(ctx, "p1", archive); err != nil {
+	if err := d.ImportData(ctx, "p1", bytes.NewReader(archive)); err != nil {
 		t.Fatal(err)
 	}
 	if out, _ := sh(t, d, "cat /data/keep.txt"); out != "k" {
@@ -184,9 +186,19 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if out, _ := sh(t, d, "getprop persist.kept"); out != "yes\n" {
 		t.Errorf("restored property = %q", out)
 	}
-	if err := d.ImportData(ctx, "p1", tarOf(t, map[string]string{"data/x": "x"})); !errors.Is(err, runtime.ErrBadArchive) {
+	if err := d.ImportData(ctx, "p1", tarReader(t, map[string]string{"data/x": "x"})); !errors.Is(err, runtime.ErrBadArchive) {
 		t.Errorf("import of a tar without manifest: err = %v", err)
 	}
+}
+
+// apkOf returns an APK of the given content.
+func apkOf(name string, data []byte) runtime.APK {
+	return runtime.APK{Name: name, Size: int64(len(data)), Content: bytes.NewReader(data)}
+}
+
+// tarReader returns a stream of tarOf(files).
+func tarReader(t *testing.T, files map[string]string) io.Reader {
+	return bytes.NewReader(tarOf(t, files))
 }
 
 // tarOf returns a tar archive of the files, by name.

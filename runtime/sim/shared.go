@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"path"
 	"slices"
@@ -45,8 +46,10 @@ func (d *Driver) RemovePhone(ctx context.Context, phoneID string) error {
 	return nil
 }
 
-// WriteSharedFile implements runtime.SharedStorage.
-func (d *Driver) WriteSharedFile(ctx context.Context, name string, data []byte) error {
+// WriteSharedFile implements runtime.SharedStorage. The simulated
+// storage is in memory: the content is read whole (the caller bounds it)
+// before the file is replaced.
+func (d *Driver) WriteSharedFile(ctx context.Context, name string, r io.Reader) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sim: write shared file: %w", err)
 	}
@@ -54,12 +57,16 @@ func (d *Driver) WriteSharedFile(ctx context.Context, name string, data []byte) 
 	if err != nil {
 		return fmt.Errorf("sim: write shared file: %w", err)
 	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("sim: write shared file %s: %w", clean, err)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.shared.files == nil {
 		d.shared.files = make(map[string][]byte)
 	}
-	d.shared.files[clean] = slices.Clone(data)
+	d.shared.files[clean] = data
 	return nil
 }
 

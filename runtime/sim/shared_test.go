@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/opencph/opencph/runtime"
@@ -14,11 +15,11 @@ func TestSharedStorage(t *testing.T) {
 	ctx := context.Background()
 	d := sim.New(sim.Config{})
 	for _, f := range []string{"/data/a/1", "/data/a/2", "/data/b", "/cache/c"} {
-		if err := d.WriteSharedFile(ctx, f, []byte(f)); err != nil {
+		if err := d.WriteSharedFile(ctx, f, strings.NewReader(f)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := d.WriteSharedFile(ctx, "relative", nil); err == nil {
+	if err := d.WriteSharedFile(ctx, "relative", strings.NewReader("")); err == nil {
 		t.Error("relative path accepted")
 	}
 	if got, _ := d.SharedFiles(ctx, "/data"); !slices.Equal(got, []string{"/data/a/1", "/data/a/2", "/data/b"}) {

@@ -1,21 +1,28 @@
-package sim
+// Package apktest builds APK test fixtures: zip files with a plain or
+// binary AndroidManifest.xml, as aapt lays them out.
+package apktest
 
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"encoding/binary"
-	"testing"
 	"unicode/utf16"
-
-	"github.com/opencph/opencph/runtime"
 )
 
-// buildAXML encodes a minimal binary AndroidManifest.xml: a string pool
-// (UTF-8 or UTF-16) and a <manifest> start element with package and
-// versionName attributes, the way aapt lays them out.
-func buildAXML(t *testing.T, utf8 bool, pkg, version string) []byte {
-	t.Helper()
+// Chunk types and flags of Android's binary XML.
+const (
+	axmlFile         = 0x0003
+	axmlStringPool   = 0x0001
+	axmlStartElement = 0x0102
+	axmlUTF8Flag     = 1 << 8
+	axmlTypeString   = 0x03
+	axmlNoEntry      = 0xFFFFFFFF
+)
+
+// BinaryManifest encodes a minimal binary AndroidManifest.xml: a string
+// pool (UTF-8 or UTF-16) and a <manifest> start element with package and
+// versionName attributes.
+func BinaryManifest(utf8 bool, pkg, version string) []byte {
 	le := binary.LittleEndian
 	strs := []string{"versionName", "package", "manifest", "http://schemas.android.com/apk/res/android", pkg, version}
 	var data bytes.Buffer
@@ -68,46 +75,43 @@ func buildAXML(t *testing.T, utf8 bool, pkg, version string) []byte {
 	return out.Bytes()
 }
 
-func TestParseBinaryManifest(t *testing.T) {
-	for _, utf8 := range []bool{false, true} {
-		b := buildAXML(t, utf8, "com.example.binary", "4.2.0")
-		pkg, version, err := parseBinaryManifest(b)
-		if err != nil || pkg != "com.example.binary" || version != "4.2.0" {
-			t.Errorf("utf8=%v: parse = %q, %q, %v", utf8, pkg, version, err)
-		}
-		for n := 0; n < len(b); n += 7 {
-			if pkg, _, err := parseBinaryManifest(b[:n]); err == nil {
-				t.Errorf("utf8=%v: truncated to %d bytes parsed as %q", utf8, n, pkg)
-			}
-		}
-	}
-	if _, _, err := parseBinaryManifest([]byte("<manifest/>")); err == nil {
-		t.Error("plain XML parsed as binary XML")
-	}
+// PlainManifest is a plain-XML AndroidManifest.xml.
+func PlainManifest(pkg, version string) []byte {
+	return []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
+		`<manifest xmlns:android="http://schemas.android.com/apk/res/android" package="` + pkg +
+		`" android:versionName="` + version + `"/>` + "\n")
 }
 
-func TestInstallReadsBinaryManifest(t *testing.T) {
+// File is one entry of Zip.
+type File struct {
+	Name string
+	Data []byte
+	// Store writes the entry uncompressed.
+	Store bool
+}
+
+// Zip returns a zip file of the given entries, in order.
+func Zip(files ...File) []byte {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	w, err := zw.Create("AndroidManifest.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write(buildAXML(t, false, "com.example.real", "1.2"))
-	zw.Close()
-	d := New(Config{})
-	ctx := context.Background()
-	if err := d.EnsurePhone(ctx, runtime.PhoneSpec{ID: "p", Running: true}); err != nil {
-		t.Fatal(err)
-	}
-	pkg, err := d.Install(ctx, "p", []runtime.APK{{Name: "upload-7.apk", Data: buf.Bytes()}})
-	if err != nil || pkg != "com.example.real" {
-		t.Fatalf("install = %q, %v", pkg, err)
-	}
-	pkgs, _ := d.Packages(ctx, "p")
-	for _, p := range pkgs {
-		if p.Name == "com.example.real" && p.Version != "1.2" {
-			t.Errorf("version = %q, want 1.2", p.Version)
+	for _, f := range files {
+		method := zip.Deflate
+		if f.Store {
+			method = zip.Store
 		}
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: method})
+		if err != nil {
+			panic(err) // only with an invalid fixture
+		}
+		w.Write(f.Data)
 	}
+	if err := zw.Close(); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+// APK returns a zip with a binary AndroidManifest.xml and a classes.dex.
+func APK(pkg, version string) []byte {
+	return Zip(File{Name: "AndroidManifest.xml", Data: BinaryManifest(false, pkg, version)}, File{Name: "classes.dex", Data: []byte("dex\n035\x00")})
 }
