@@ -2,11 +2,9 @@ package docker
 
 import (
 	"archive/tar"
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +16,8 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/opencph/opencph/apk"
+	"github.com/opencph/opencph/archive"
 	"github.com/opencph/opencph/runtime"
 )
 
@@ -28,8 +28,6 @@ const (
 	MaxShellOutput = 64 << 10
 	// MaxScreenshot is the largest screenshot accepted.
 	MaxScreenshot = 32 << 20
-	// MaxArchiveEntries bounds the entries of a pushed or imported tar.
-	MaxArchiveEntries = 100000
 )
 
 // exportManifest names the manifest entry of a data export, as the
@@ -104,8 +102,6 @@ func (d *Driver) Screenshot(ctx context.Context, phoneID string) ([]byte, error)
 	return png, nil
 }
 
-var rePackage = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$`)
-
 // packages lists the phone's packages ("pm list packages", with -3 the
 // user's only).
 func (d *Driver) packages(ctx context.Context, cid string, user bool) (map[string]bool, error) {
@@ -129,61 +125,69 @@ func (d *Driver) packages(ctx context.Context, cid string, user bool) (map[strin
 	return pkgs, nil
 }
 
-// Install implements runtime.ADB: the APKs are copied into the phone's
+// Install implements runtime.ADB: the package name is read from the
+// APKs' manifests (package apk), the APKs are streamed into the phone's
 // /data/local/tmp and installed with "pm install" (one APK) or an install
-// session of "pm install-create/-write/-commit" (split APKs). The package
-// name is read from a plain-XML manifest or the file name, else found as
-// the package that appeared.
+// session of "pm install-create/-write/-commit" (split APKs).
 func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK) (string, error) {
+	fail := func(err error) (string, error) {
+		return "", fmt.Errorf("docker: install on phone %s: %w", phoneID, err)
+	}
 	if len(apks) == 0 {
-		return "", fmt.Errorf("docker: install on phone %s: %w: no APK", phoneID, runtime.ErrBadPackage)
+		return fail(fmt.Errorf("%w: no APK", runtime.ErrBadPackage))
+	}
+	name := ""
+	for _, a := range apks {
+		m, err := apk.ReadManifest(a.Content, a.Size, apk.Limits{})
+		if err != nil {
+			return fail(fmt.Errorf("%s: %w", a.Name, err))
+		}
+		if name != "" && m.Package != name {
+			return fail(fmt.Errorf("%w: split APKs of different packages %s and %s", runtime.ErrBadPackage, name, m.Package))
+		}
+		name = m.Package
 	}
 	p, cid, err := d.running(ctx, phoneID)
 	if err != nil {
 		return "", err
 	}
 	defer d.unlock(p)
-	fail := func(err error) (string, error) {
-		return "", fmt.Errorf("docker: install on phone %s: %w", phoneID, err)
-	}
-	name := ""
-	for _, apk := range apks {
-		if n := apkPackage(apk); n != "" {
-			name = n
-			break
-		}
-	}
-	before, err := d.packages(ctx, cid, false)
+	all, err := d.packages(ctx, cid, false)
 	if err != nil {
 		return fail(err)
 	}
-	if name != "" {
-		users, err := d.packages(ctx, cid, true)
-		if err != nil {
-			return fail(err)
-		}
-		if before[name] && !users[name] {
-			return fail(fmt.Errorf("%s: %w", name, runtime.ErrSystemPackage))
-		}
+	users, err := d.packages(ctx, cid, true)
+	if err != nil {
+		return fail(err)
+	}
+	if all[name] && !users[name] {
+		return fail(fmt.Errorf("%s: %w", name, runtime.ErrSystemPackage))
 	}
 	dir := "/data/local/tmp/opencph-install"
 	files := make([]string, len(apks))
-	var tb bytes.Buffer
-	tw := tar.NewWriter(&tb)
-	_ = tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: strings.TrimPrefix(dir, "/") + "/", Mode: 0o755})
-	for i, apk := range apks {
+	for i := range apks {
 		files[i] = fmt.Sprintf("%s/%d.apk", dir, i)
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: strings.TrimPrefix(files[i], "/"), Mode: 0o644, Size: int64(len(apk.Data))}); err != nil {
-			return fail(err)
-		}
-		if _, err := tw.Write(apk.Data); err != nil {
-			return fail(err)
-		}
 	}
-	if err := tw.Close(); err != nil {
-		return fail(err)
-	}
-	if _, err := d.cli.CopyToContainer(ctx, cid, client.CopyToContainerOptions{DestinationPath: "/", Content: &tb}); err != nil {
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: strings.TrimPrefix(dir, "/") + "/", Mode: 0o755})
+		for i, a := range apks {
+			if err != nil {
+				break
+			}
+			if err = tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: strings.TrimPrefix(files[i], "/"), Mode: 0o644, Size: a.Size}); err == nil {
+				_, err = io.Copy(tw, a.Reader())
+			}
+		}
+		if err == nil {
+			err = tw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	_, err = d.cli.CopyToContainer(ctx, cid, client.CopyToContainerOptions{DestinationPath: "/", Content: pr})
+	pr.CloseWithError(errors.New("copy ended"))
+	if err != nil {
 		return fail(fmt.Errorf("copy APKs: %w", err))
 	}
 	defer func() { _, _, _ = d.exec(context.WithoutCancel(ctx), cid, []string{"rm", "-rf", dir}, nil, 1024) }()
@@ -204,20 +208,6 @@ func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK
 		}
 		return fail(fmt.Errorf("pm install: %s", text))
 	}
-	if name == "" {
-		after, err := d.packages(ctx, cid, false)
-		if err != nil {
-			return fail(err)
-		}
-		for pkg := range after {
-			if !before[pkg] {
-				name = pkg
-			}
-		}
-		if name == "" {
-			return fail(errors.New("installed, but the package name is neither in a plain manifest nor new on the phone"))
-		}
-	}
 	return name, nil
 }
 
@@ -227,13 +217,13 @@ func (d *Driver) installSession(ctx context.Context, cid string, apks []runtime.
 	if err != nil || code != 0 {
 		return out, code, err
 	}
-	m := regexp.MustCompile(`\[(\d+)\]`).FindSubmatch(out)
+	m := reSession.FindSubmatch(out)
 	if m == nil {
 		return out, 1, nil
 	}
 	sid := string(m[1])
 	for i, f := range files {
-		out, code, err = d.exec(ctx, cid, []string{"pm", "install-write", "-S", fmt.Sprint(len(apks[i].Data)), sid, fmt.Sprintf("%d.apk", i), f}, nil, 4096)
+		out, code, err = d.exec(ctx, cid, []string{"pm", "install-write", "-S", fmt.Sprint(apks[i].Size), sid, fmt.Sprintf("%d.apk", i), f}, nil, 4096)
 		if err != nil || code != 0 {
 			return out, code, err
 		}
@@ -241,33 +231,8 @@ func (d *Driver) installSession(ctx context.Context, cid string, apks []runtime.
 	return d.exec(ctx, cid, []string{"pm", "install-commit", sid}, nil, 4096)
 }
 
-// apkPackage reads the package of a plain-XML AndroidManifest.xml, else
-// takes a file name such as com.example.app.apk; "" if neither works.
-func apkPackage(apk runtime.APK) string {
-	if zr, err := zip.NewReader(bytes.NewReader(apk.Data), int64(len(apk.Data))); err == nil {
-		for _, f := range zr.File {
-			if f.Name != "AndroidManifest.xml" {
-				continue
-			}
-			rc, err := f.Open()
-			if err != nil {
-				break
-			}
-			data, _ := io.ReadAll(io.LimitReader(rc, 1<<20))
-			rc.Close()
-			var m struct {
-				Package string `xml:"package,attr"`
-			}
-			if xml.Unmarshal(data, &m) == nil && rePackage.MatchString(m.Package) {
-				return m.Package
-			}
-		}
-	}
-	if base := strings.TrimSuffix(path.Base(apk.Name), ".apk"); rePackage.MatchString(base) {
-		return base
-	}
-	return ""
-}
+// reSession finds the session id in "Success: created install session [N]".
+var reSession = regexp.MustCompile(`\[(\d+)\]`)
 
 // Uninstall implements runtime.ADB with "pm uninstall".
 func (d *Driver) Uninstall(ctx context.Context, phoneID, pkg string) error {
@@ -301,32 +266,28 @@ func (d *Driver) Uninstall(ctx context.Context, phoneID, pkg string) error {
 	return nil
 }
 
-// forbidden are the trees nothing may be pushed into.
+// forbidden are the trees of a phone nothing may be pushed into.
 var forbidden = []string{"system", "proc", "sys", "dev", "vendor", "apex"}
 
-// checkTar streams a tar archive from r to w, checking every entry:
-// relative names without "..", regular files and directories only,
-// nothing under the forbidden trees, at most MaxArchiveEntries entries;
-// under, when not empty, is the only tree allowed (besides extra names).
-// It returns the number of regular files.
-func checkTar(r io.Reader, w io.Writer, under string, extra func(hdr *tar.Header, body io.Reader) (bool, error)) (int, error) {
-	tr := tar.NewReader(r)
+// checkTar streams a tar archive from r to w: every entry is checked by
+// package archive within lim and must not be under a forbidden tree;
+// under, when not empty, is the only top-level tree allowed. extra, when
+// set, sees every entry first and may consume it (done). It returns the
+// number of regular files.
+func checkTar(r io.Reader, w io.Writer, lim archive.Limits, under string, extra func(hdr *tar.Header, body io.Reader) (bool, error)) (int, error) {
+	ar := archive.NewReader(r, lim)
 	tw := tar.NewWriter(w)
-	files, entries := 0, 0
+	files := 0
 	for {
-		hdr, err := tr.Next()
+		hdr, err := ar.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return files, fmt.Errorf("%w: %v", runtime.ErrBadArchive, err)
-		}
-		entries++
-		if entries > MaxArchiveEntries {
-			return files, fmt.Errorf("%w: more than %d entries", runtime.ErrBadArchive, MaxArchiveEntries)
+			return files, err
 		}
 		if extra != nil {
-			done, err := extra(hdr, tr)
+			done, err := extra(hdr, ar)
 			if err != nil {
 				return files, err
 			}
@@ -334,31 +295,24 @@ func checkTar(r io.Reader, w io.Writer, under string, extra func(hdr *tar.Header
 				continue
 			}
 		}
-		name := strings.TrimPrefix(path.Clean("/"+hdr.Name), "/")
-		if name == "" || name == "." || strings.Contains(hdr.Name, "..") {
-			return files, fmt.Errorf("%w: entry name %q", runtime.ErrBadArchive, hdr.Name)
-		}
-		top, _, _ := strings.Cut(name, "/")
-		if slices.Contains(forbidden, top) || under != "" && top != under {
+		top, _, _ := strings.Cut(hdr.Name, "/")
+		if hdr.Name != "." && (slices.Contains(forbidden, top) || under != "" && top != under) {
 			return files, fmt.Errorf("%w: entry %q is outside the writable areas", runtime.ErrBadArchive, hdr.Name)
 		}
-		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeDir:
-		default:
-			return files, fmt.Errorf("%w: entry %q is neither a file nor a directory", runtime.ErrBadArchive, hdr.Name)
-		}
 		out := *hdr
-		out.Name = name
-		if hdr.Typeflag == tar.TypeDir {
+		if out.Typeflag == tar.TypeDir {
 			out.Name += "/"
+			if hdr.Name == "." {
+				out.Name = "./"
+			}
 		}
 		if err := tw.WriteHeader(&out); err != nil {
 			return files, err
 		}
-		if hdr.Typeflag == tar.TypeReg {
+		if out.Typeflag == tar.TypeReg {
 			files++
-			if _, err := io.Copy(tw, tr); err != nil {
-				return files, fmt.Errorf("%w: %v", runtime.ErrBadArchive, err)
+			if _, err := io.Copy(tw, ar); err != nil {
+				return files, err
 			}
 		}
 	}
@@ -366,7 +320,7 @@ func checkTar(r io.Reader, w io.Writer, under string, extra func(hdr *tar.Header
 }
 
 // copyIn streams a checked tar into the container's root.
-func (d *Driver) copyIn(ctx context.Context, cid string, archive io.Reader, under string, extra func(*tar.Header, io.Reader) (bool, error)) (int, error) {
+func (d *Driver) copyIn(ctx context.Context, cid string, src io.Reader, lim archive.Limits, under string, extra func(*tar.Header, io.Reader) (bool, error)) (int, error) {
 	pr, pw := io.Pipe()
 	type result struct {
 		n   int
@@ -374,7 +328,7 @@ func (d *Driver) copyIn(ctx context.Context, cid string, archive io.Reader, unde
 	}
 	done := make(chan result, 1)
 	go func() {
-		n, err := checkTar(archive, pw, under, extra)
+		n, err := checkTar(src, pw, lim, under, extra)
 		pw.CloseWithError(err)
 		done <- result{n, err}
 	}()
@@ -390,15 +344,16 @@ func (d *Driver) copyIn(ctx context.Context, cid string, archive io.Reader, unde
 	return res.n, nil
 }
 
-// Push implements runtime.ADB: the checked archive is streamed into the
-// container's root directory.
-func (d *Driver) Push(ctx context.Context, phoneID string, archive []byte) (int, error) {
+// Push implements runtime.ADB: the archive, checked as it streams
+// (archive.PushLimits, nothing under /system, /proc, /sys, /dev, /vendor
+// or /apex), is streamed into the container's root directory.
+func (d *Driver) Push(ctx context.Context, phoneID string, src io.Reader) (int, error) {
 	p, cid, err := d.running(ctx, phoneID)
 	if err != nil {
 		return 0, err
 	}
 	defer d.unlock(p)
-	n, err := d.copyIn(ctx, cid, bytes.NewReader(archive), "", nil)
+	n, err := d.copyIn(ctx, cid, src, archive.PushLimits(), "", nil)
 	if err != nil {
 		return 0, fmt.Errorf("docker: push to phone %s: %w", phoneID, err)
 	}
@@ -522,26 +477,26 @@ func (d *Driver) exportTo(ctx context.Context, p *phone, cid string, include, ex
 	return tw.Close()
 }
 
-// ExportData implements runtime.DataArchiver.
-func (d *Driver) ExportData(ctx context.Context, phoneID string, include, exclude []string) ([]byte, error) {
+// ExportData implements runtime.DataArchiver: the container's /data is
+// streamed from the Engine, filtered and written to w as it comes.
+func (d *Driver) ExportData(ctx context.Context, phoneID string, include, exclude []string, w io.Writer) error {
 	p, cid, err := d.running(ctx, phoneID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer d.unlock(p)
-	var buf bytes.Buffer
-	if err := d.exportTo(ctx, p, cid, include, exclude, &buf); err != nil {
-		return nil, fmt.Errorf("docker: export phone %s: %w", phoneID, err)
+	if err := d.exportTo(ctx, p, cid, include, exclude, w); err != nil {
+		return fmt.Errorf("docker: export phone %s: %w", phoneID, err)
 	}
-	return buf.Bytes(), nil
+	return nil
 }
 
 // importFrom streams an export into the phone: the files under data/ are
 // written, the manifest's properties restored.
-func (d *Driver) importFrom(ctx context.Context, p *phone, cid string, archive io.Reader) error {
+func (d *Driver) importFrom(ctx context.Context, p *phone, cid string, src io.Reader) error {
 	var m *manifest
 	extra := func(hdr *tar.Header, body io.Reader) (bool, error) {
-		if strings.TrimPrefix(hdr.Name, "./") != exportManifest {
+		if hdr.Name != exportManifest {
 			return false, nil
 		}
 		m = new(manifest)
@@ -550,7 +505,7 @@ func (d *Driver) importFrom(ctx context.Context, p *phone, cid string, archive i
 		}
 		return true, nil
 	}
-	if _, err := d.copyIn(ctx, cid, archive, "data", extra); err != nil {
+	if _, err := d.copyIn(ctx, cid, src, archive.ImportLimits(), "data", extra); err != nil {
 		return err
 	}
 	if m == nil {
@@ -565,14 +520,16 @@ func (d *Driver) importFrom(ctx context.Context, p *phone, cid string, archive i
 	return nil
 }
 
-// ImportData implements runtime.DataArchiver.
-func (d *Driver) ImportData(ctx context.Context, phoneID string, archive []byte) error {
+// ImportData implements runtime.DataArchiver: the archive, checked as it
+// streams (archive.ImportLimits, only data/ and the manifest), is streamed
+// into the container.
+func (d *Driver) ImportData(ctx context.Context, phoneID string, src io.Reader) error {
 	p, cid, err := d.running(ctx, phoneID)
 	if err != nil {
 		return err
 	}
 	defer d.unlock(p)
-	if err := d.importFrom(ctx, p, cid, bytes.NewReader(archive)); err != nil {
+	if err := d.importFrom(ctx, p, cid, src); err != nil {
 		return fmt.Errorf("docker: import into phone %s: %w", phoneID, err)
 	}
 	return nil

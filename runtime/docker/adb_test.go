@@ -7,12 +7,14 @@ import (
 	"context"
 	"errors"
 	"image/png"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/moby/moby/client"
 
+	"github.com/opencph/opencph/archive/archivetest"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/docker"
 	"github.com/opencph/opencph/runtime/docker/phonestub"
@@ -31,6 +33,10 @@ func testAPK(t *testing.T, pkg string) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+func apkOf(name string, data []byte) runtime.APK {
+	return runtime.APK{Name: name, Size: int64(len(data)), Content: bytes.NewReader(data)}
 }
 
 func tarOf(t *testing.T, files map[string]string) []byte {
@@ -60,21 +66,21 @@ func TestCommands(t *testing.T) {
 	d, _, _ := newDriver(t, nil)
 	runningPhone(t, d, "p1")
 
-	pkg, err := d.Install(ctx, "p1", []runtime.APK{{Name: "app.apk", Data: testAPK(t, "com.example.app")}})
+	pkg, err := d.Install(ctx, "p1", []runtime.APK{apkOf("app.apk", testAPK(t, "com.example.app"))})
 	if err != nil || pkg != "com.example.app" {
 		t.Fatalf("install: %q %v", pkg, err)
 	}
 	if out := shell(t, d, "p1", "pm list packages -3"); out != "package:com.example.app\n" {
 		t.Fatalf("pm list packages -3: %q", out)
 	}
-	pkg, err = d.Install(ctx, "p1", []runtime.APK{{Name: "base.apk", Data: testAPK(t, "com.example.split")}, {Name: "split.apk", Data: testAPK(t, "com.example.split")}})
+	pkg, err = d.Install(ctx, "p1", []runtime.APK{apkOf("base.apk", testAPK(t, "com.example.split")), apkOf("split.apk", testAPK(t, "com.example.split"))})
 	if err != nil || pkg != "com.example.split" {
 		t.Fatalf("install-multiple: %q %v", pkg, err)
 	}
 	if out := shell(t, d, "p1", "ls /data/app/com.example.split"); out != "base.apk\nsplit_1.apk\n" {
 		t.Fatalf("split files: %q", out)
 	}
-	if _, err := d.Install(ctx, "p1", []runtime.APK{{Name: "junk.bin", Data: []byte("not a zip")}}); !errors.Is(err, runtime.ErrBadPackage) {
+	if _, err := d.Install(ctx, "p1", []runtime.APK{apkOf("junk.bin", []byte("not a zip"))}); !errors.Is(err, runtime.ErrBadPackage) {
 		t.Fatalf("install junk: %v", err)
 	}
 	if err := d.Uninstall(ctx, "p1", "com.android.settings"); !errors.Is(err, runtime.ErrSystemPackage) {
@@ -87,7 +93,7 @@ func TestCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	n, err := d.Push(ctx, "p1", tarOf(t, map[string]string{"data/local/tmp/a.txt": "A", "sdcard/b.txt": "B"}))
+	n, err := d.Push(ctx, "p1", bytes.NewReader(tarOf(t, map[string]string{"data/local/tmp/a.txt": "A", "sdcard/b.txt": "B"})))
 	if err != nil || n != 2 {
 		t.Fatalf("push: %d %v", n, err)
 	}
@@ -95,7 +101,7 @@ func TestCommands(t *testing.T) {
 		t.Fatalf("after push: %q", out)
 	}
 	for _, bad := range []string{"system/x", "../etc/x", "proc/x"} {
-		if _, err := d.Push(ctx, "p1", tarOf(t, map[string]string{bad: "x"})); !errors.Is(err, runtime.ErrBadArchive) {
+		if _, err := d.Push(ctx, "p1", bytes.NewReader(tarOf(t, map[string]string{bad: "x"}))); !errors.Is(err, runtime.ErrBadArchive) {
 			t.Fatalf("push %s: %v", bad, err)
 		}
 	}
@@ -126,8 +132,8 @@ func TestCommands(t *testing.T) {
 
 	// Export, reset (the files are gone), import (they are back).
 	shell(t, d, "p1", "echo keep > /data/local/tmp/keep.txt; echo skip > /data/local/tmp/skip.txt")
-	arch, err := d.ExportData(ctx, "p1", []string{"/data"}, []string{"/data/local/tmp/skip*"})
-	if err != nil {
+	var arch bytes.Buffer
+	if err := d.ExportData(ctx, "p1", []string{"/data"}, []string{"/data/local/tmp/skip*"}, &arch); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Reset(ctx, "p1", runtime.RestartOptions{}); err != nil {
@@ -136,7 +142,7 @@ func TestCommands(t *testing.T) {
 	if res, _ := d.Shell(ctx, "p1", "cat /data/local/tmp/keep.txt"); res.ExitCode == 0 {
 		t.Fatal("reset kept the file")
 	}
-	if err := d.ImportData(ctx, "p1", arch); err != nil {
+	if err := d.ImportData(ctx, "p1", &arch); err != nil {
 		t.Fatal(err)
 	}
 	if out := shell(t, d, "p1", "cat /data/local/tmp/keep.txt; pm list packages -3"); out != "keep\npackage:com.example.app\n" {
@@ -145,7 +151,7 @@ func TestCommands(t *testing.T) {
 	if res, _ := d.Shell(ctx, "p1", "cat /data/local/tmp/skip.txt"); res.ExitCode == 0 {
 		t.Fatal("excluded file was exported")
 	}
-	if err := d.ImportData(ctx, "p1", tarOf(t, map[string]string{"data/x": "x"})); !errors.Is(err, runtime.ErrBadArchive) {
+	if err := d.ImportData(ctx, "p1", bytes.NewReader(tarOf(t, map[string]string{"data/x": "x"}))); !errors.Is(err, runtime.ErrBadArchive) {
 		t.Fatalf("import without manifest: %v", err)
 	}
 }
@@ -224,5 +230,30 @@ func TestEventsAndAdoption(t *testing.T) {
 	}
 	if out := shell(t, d2, "p1", "getprop sys.boot_completed"); out != "1\n" {
 		t.Fatalf("after restart: %q", out)
+	}
+}
+
+// TestHostileArchives: push and import refuse archive bombs and escapes
+// with ErrBadArchive while streaming, and write nothing of them (they
+// break the rules at their first entries; an archive refused later keeps
+// what streamed before).
+func TestHostileArchives(t *testing.T) {
+	ctx := context.Background()
+	d, _, _ := newDriver(t, nil)
+	runningPhone(t, d, "p1")
+	cases := map[string]func() io.Reader{
+		"sparse bomb":    func() io.Reader { return bytes.NewReader(archivetest.SparseBombPAX("data/local/tmp/bomb")) },
+		"symlink escape": func() io.Reader { return bytes.NewReader(archivetest.SymlinkEscape("data/local/tmp")) },
+	}
+	for name, r := range cases {
+		if _, err := d.Push(ctx, "p1", r()); !errors.Is(err, runtime.ErrBadArchive) {
+			t.Errorf("push %s: %v", name, err)
+		}
+		if err := d.ImportData(ctx, "p1", r()); !errors.Is(err, runtime.ErrBadArchive) {
+			t.Errorf("import %s: %v", name, err)
+		}
+	}
+	if out := shell(t, d, "p1", "ls /data/local/tmp"); strings.Contains(out, "bomb") || strings.Contains(out, "passwd") {
+		t.Errorf("a refused archive left files: %q", out)
 	}
 }
