@@ -50,6 +50,12 @@ var serverSeq atomic.Int64
 // the test's containers and volumes are removed when it ends.
 func newDriver(t *testing.T, mod func(*docker.Config)) (*docker.Driver, *client.Client, docker.Config) {
 	t.Helper()
+	return newDriverTB(t, mod)
+}
+
+// newDriverTB is newDriver for tests and benchmarks.
+func newDriverTB(t testing.TB, mod ...func(*docker.Config)) (*docker.Driver, *client.Client, docker.Config) {
+	t.Helper()
 	cli := phonestub.Engine(t)
 	server := fmt.Sprintf("t%d-%d", os.Getpid(), serverSeq.Add(1))
 	cfg := docker.Config{
@@ -58,8 +64,10 @@ func newDriver(t *testing.T, mod func(*docker.Config)) (*docker.Driver, *client.
 		Labels:   map[string]string{phonestub.TestLabel: "1"},
 		BootPoll: 20 * time.Millisecond, BootTimeout: 20 * time.Second, StopTimeout: time.Second,
 	}
-	if mod != nil {
-		mod(&cfg)
+	for _, m := range mod {
+		if m != nil {
+			m(&cfg)
+		}
 	}
 	t.Cleanup(func() {
 		if err := phonestub.RemoveLabelled(context.Background(), cli, docker.LabelServer, server); err != nil {
