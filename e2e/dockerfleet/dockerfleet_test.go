@@ -197,7 +197,12 @@ func TestDockerFleet(t *testing.T) {
 		return true
 	})
 	serverID := phones[0].ServerID
-	t.Cleanup(func() { phonestub.RemoveLabelled(context.Background(), engine, docker.LabelServer, serverID) })
+	t.Cleanup(func() {
+		agent.kill() // first, so that it creates nothing more
+		if err := phonestub.RemoveLabelled(context.Background(), engine, docker.LabelServer, serverID); err != nil {
+			t.Error(err)
+		}
+	})
 	ph := phones[0].ID
 	containerName := "opencph-" + serverID + "-" + ph
 
@@ -454,4 +459,63 @@ func makeAPK(t *testing.T, pkg string) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// TestBuiltinDockerFleet: cphd --runtime docker alone is a single-machine
+// cloud whose built-in server runs its phones as containers.
+func TestBuiltinDockerFleet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs phones as containers with real processes")
+	}
+	engine := phonestub.Engine(t)
+	ctx := context.Background()
+	cphd := start(t, "cphd", "cphd", []string{"CPH_BOOTSTRAP_DOMAIN=" + domain, "CPH_BOOTSTRAP_USER=" + user,
+		"CPH_BOOTSTRAP_PASSWORD=" + password, "CPH_BOOTSTRAP_PROJECT=" + project},
+		"--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--runtime", "docker", "--sim-servers", "1",
+		"--sim-phones-per-server", "1", "--docker-images", "*="+stubImage, "--docker-privileged=false",
+		"--docker-ports", "43200-43299", "--docker-labels", phonestub.TestLabel+"=1", "--log-level", "warn")
+	c, err := client.New(client.Config{Endpoint: cphd.url, Domain: domain, User: user, Password: password, Project: project})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ph cph.Phone
+	waitFor(t, "the built-in phone to run", 60*time.Second, func() bool {
+		list, err := c.ListAllPhones(ctx, client.ListPhonesOptions{})
+		if err != nil || len(list.Phones) != 1 || list.Phones[0].Status != cph.PhoneRunning {
+			return false
+		}
+		ph = list.Phones[0]
+		return true
+	})
+	t.Cleanup(func() {
+		cphd.kill() // first, so that its agent creates nothing more
+		if err := phonestub.RemoveLabelled(context.Background(), engine, docker.LabelServer, ph.ServerID); err != nil {
+			t.Error(err)
+		}
+	})
+	// The built-in phone is recorded running from the start; its agent
+	// then creates the container.
+	waitFor(t, "the phone's container to run and boot", 60*time.Second, func() bool {
+		ins, err := engine.ContainerInspect(ctx, "opencph-"+ph.ServerID+"-"+ph.ID, mobyclient.ContainerInspectOptions{})
+		if err != nil || !ins.Container.State.Running {
+			return false
+		}
+		d, err := c.ShowPhone(ctx, ph.ID)
+		return err == nil && d.AccessInfos[0].AccessPort >= 43200 && d.AccessInfos[0].AccessPort <= 43299
+	})
+	// The width is a boot argument from the flavor (1080 or 720 wide). A
+	// command sent while the phone still boots fails; the next one runs.
+	var out string
+	waitFor(t, "a shell command to run on the booted phone", 30*time.Second, func() bool {
+		res, err := c.RunCommand(ctx, client.Command{Command: cph.CommandShell, Content: "getprop ro.boot.redroid_width", PhoneIDs: []string{ph.ID}})
+		if err != nil || res.Jobs[0].JobID == "" {
+			t.Fatalf("shell: %+v %v", res, err)
+		}
+		j := waitJob(t, c, res.Jobs[0].JobID)
+		out = deref(j.ExecuteMsg)
+		return j.Status == cph.JobSucceeded
+	})
+	if out != "720\n" && out != "1080\n" {
+		t.Fatalf("getprop ro.boot.redroid_width: %q", out)
+	}
 }

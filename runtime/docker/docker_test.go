@@ -120,6 +120,9 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := waitState(t, d, "p1", runtime.StateRunning)
+	if c, v, err := phonestub.Count(ctx, cli, docker.LabelServer, cfg.ServerID); err != nil || c != 1 || v != 1 {
+		t.Fatalf("labelled: %d containers, %d volumes, %v", c, v, err)
+	}
 	if info.Access.Port < 41000 || info.Access.Port > 41999 || info.Access.IP != "127.0.0.1" || info.Access.IntranetIP == "" {
 		t.Fatalf("access %+v", info.Access)
 	}
