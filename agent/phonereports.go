@@ -2,7 +2,9 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,7 +83,7 @@ func (a *Agent) runReports(ctx context.Context) {
 		case <-a.reports.wake:
 		}
 		for {
-			states := a.reports.take()
+			states := a.currentStates(ctx, a.reports.take())
 			if len(states) == 0 {
 				break
 			}
@@ -106,6 +108,13 @@ func (a *Agent) runReports(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			var pe *ProtocolError
+			if errors.As(err, &pe) && pe.Status == http.StatusNotFound {
+				// A control plane without the phones path (an older cphd):
+				// the next session start carries the states instead.
+				a.log.Info("the control plane takes no phone reports; they wait for the next session", "err", err)
+				break
+			}
 			a.reports.putBack(states)
 			wait := bo.next()
 			a.log.Warn("cannot report phone states; retrying", "err", err, "retry_in", wait)
@@ -121,6 +130,22 @@ type noSessionError struct{}
 func (noSessionError) Error() string { return "agent: no session yet" }
 
 var errNoSession error = noSessionError{}
+
+// currentStates replaces queued states by the phones' states now, so that
+// a report held back by a failure never says "failed" about a phone that
+// has been brought back since. Phones the runtime no longer has are
+// dropped.
+func (a *Agent) currentStates(ctx context.Context, queued []agentproto.PhoneState) []agentproto.PhoneState {
+	out := queued[:0]
+	for _, st := range queued {
+		info, err := a.driver.Phone(ctx, st.ID)
+		if err != nil {
+			continue
+		}
+		out = append(out, phoneState(info))
+	}
+	return out
+}
 
 // reportAccess queues the state of a phone with a real address after an
 // operation that may have changed it (a container created anew).

@@ -270,9 +270,11 @@ func (d *Driver) create(ctx context.Context, p *phone, imageID string, props map
 	}
 	d.mu.Lock()
 	port := p.port
+	d.mu.Unlock()
 	if port == 0 {
 		port, err = d.allocPort(ctx)
 	}
+	d.mu.Lock()
 	args := d.bootArgs(p.resources, props)
 	res := p.resources
 	name, index := p.info.Name, p.info.Index
@@ -359,22 +361,23 @@ func (d *Driver) refresh(ctx context.Context, p *phone) error {
 
 // allocPort picks the lowest free host port of the range: not labelled on
 // any OpenCPH container of the Engine, nor handed out by this driver.
-// Driver.mu is held.
 func (d *Driver) allocPort(ctx context.Context) (int, error) {
-	used := map[int]bool{}
-	maps.Copy(used, d.reserved)
-	for _, p := range d.phones {
-		if p.port != 0 {
-			used[p.port] = true
-		}
-	}
 	list, err := d.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", LabelADBPort)})
 	if err != nil {
 		return 0, fmt.Errorf("docker: list containers for a free port: %w", err)
 	}
+	used := map[int]bool{}
 	for _, c := range list.Items {
 		if n, err := strconv.Atoi(c.Labels[LabelADBPort]); err == nil {
 			used[n] = true
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	maps.Copy(used, d.reserved)
+	for _, p := range d.phones {
+		if p.port != 0 {
+			used[p.port] = true
 		}
 	}
 	for port := d.cfg.PortMin; port <= d.cfg.PortMax; port++ {
