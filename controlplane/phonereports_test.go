@@ -20,8 +20,9 @@ import (
 // their own (crash).
 type reportingDriver struct {
 	*sim.Driver
-	mu     sync.Mutex
-	notify func(runtime.PhoneInfo)
+	mu      sync.Mutex
+	notify  func(runtime.PhoneInfo)
+	crashed map[string]bool // until the next reset
 }
 
 func (d *reportingDriver) NotifyStates(f func(runtime.PhoneInfo)) {
@@ -30,35 +31,50 @@ func (d *reportingDriver) NotifyStates(f func(runtime.PhoneInfo)) {
 	d.mu.Unlock()
 }
 
-func withAccess(p runtime.PhoneInfo) runtime.PhoneInfo {
+func (d *reportingDriver) withAccess(p runtime.PhoneInfo) runtime.PhoneInfo {
 	p.Access = runtime.Access{IP: "192.0.2.10", Port: 45000 + p.Index, IntranetIP: fmt.Sprintf("172.17.0.%d", 10+p.Index)}
+	d.mu.Lock()
+	if d.crashed[p.ID] {
+		p.State, p.LastError = runtime.StateFailed, "container died"
+	}
+	d.mu.Unlock()
 	return p
 }
 
 func (d *reportingDriver) Phone(ctx context.Context, id string) (runtime.PhoneInfo, error) {
 	p, err := d.Driver.Phone(ctx, id)
-	return withAccess(p), err
+	return d.withAccess(p), err
 }
 
 func (d *reportingDriver) Phones(ctx context.Context) ([]runtime.PhoneInfo, error) {
 	ps, err := d.Driver.Phones(ctx)
 	for i := range ps {
-		ps[i] = withAccess(ps[i])
+		ps[i] = d.withAccess(ps[i])
 	}
 	return ps, err
+}
+
+func (d *reportingDriver) Reset(ctx context.Context, id string, opts runtime.RestartOptions) error {
+	d.mu.Lock()
+	delete(d.crashed, id)
+	d.mu.Unlock()
+	return d.Driver.Reset(ctx, id, opts)
 }
 
 // crash reports a phone as broken, as a container runtime does when the
 // phone's container dies.
 func (d *reportingDriver) crash(ctx context.Context, id string) error {
+	d.mu.Lock()
+	if d.crashed == nil {
+		d.crashed = map[string]bool{}
+	}
+	d.crashed[id] = true
+	f := d.notify
+	d.mu.Unlock()
 	p, err := d.Phone(ctx, id)
 	if err != nil {
 		return err
 	}
-	p.State, p.LastError = runtime.StateFailed, "container died"
-	d.mu.Lock()
-	f := d.notify
-	d.mu.Unlock()
 	f(p)
 	return nil
 }
