@@ -94,7 +94,7 @@ func (p *proc) kill() {
 
 var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
 
-func start(t *testing.T, name, binary string, env []string, args ...string) *proc {
+func start(t testing.TB, name, binary string, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{name: name, cmd: exec.Command(filepath.Join(bin, binary), args...)}
 	p.cmd.Env = append(os.Environ(), env...)
@@ -133,7 +133,7 @@ func start(t *testing.T, name, binary string, env []string, args ...string) *pro
 }
 
 // waitFor polls cond until it holds or timeout passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -408,7 +408,7 @@ func containerIDs(t *testing.T, engine *mobyclient.Client, serverID string) []st
 	return ids
 }
 
-func waitJob(t *testing.T, c *client.Client, jobID string) *cph.Job {
+func waitJob(t testing.TB, c *client.Client, jobID string) *cph.Job {
 	t.Helper()
 	if jobID == "" {
 		t.Fatal("no job: the request was refused")
