@@ -77,7 +77,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.runtime, "runtime", env("CPH_RUNTIME", "sim"), "phone runtime driver: sim (simulated phones) or docker (containers on a Docker Engine) [CPH_RUNTIME]")
 	c.docker.Register(fs, env)
 	removeUnknown := fs.String("remove-unknown-phones", env("CPH_REMOVE_UNKNOWN_PHONES", "false"), "remove the runtime's phones (containers) that the control plane does not know, instead of only logging them [CPH_REMOVE_UNKNOWN_PHONES]")
-	simPhones := fs.String("sim-phones", env("CPH_SIM_PHONES", "5"), "phones of the simulated runtime (first start) [CPH_SIM_PHONES]")
+	simPhones := fs.String("sim-phones", env("CPH_SIM_PHONES", "5"), "phones of this server, set at enrollment (first start); with any --runtime [CPH_SIM_PHONES]")
 	simBoot := fs.String("sim-boot-time", env("CPH_SIM_BOOT_TIME", "3s"), "boot time of a simulated phone [CPH_SIM_BOOT_TIME]")
 	logLevel := fs.String("log-level", env("CPH_LOG_LEVEL", "info"), "debug, info, warn or error [CPH_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
