@@ -68,7 +68,6 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		bin = dir
-		defer phonestub.RemoveLabelled(context.Background(), cli, phonestub.TestLabel, "1")
 		return m.Run()
 	}())
 }
