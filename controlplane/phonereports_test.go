@@ -155,6 +155,17 @@ func TestRuntimeReportsReachTheAPI(t *testing.T) {
 				d, err := c.ShowPhone(ctx, first.ID)
 				return err == nil && d.Status == cph.PhoneRunning
 			})
+			// Deleting the server forgets its phones' addresses.
+			if _, ok, _ := srv.DB().PhoneAccess(ctx, first.ID); !ok {
+				t.Fatal("no recorded address before the deletion")
+			}
+			if _, err := c.DeleteServers(ctx, []string{first.ServerID}); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the server's phone addresses to be gone", func() bool {
+				_, ok, err := srv.DB().PhoneAccess(ctx, first.ID)
+				return err == nil && !ok
+			})
 		})
 	}
 }
