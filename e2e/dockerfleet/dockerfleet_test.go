@@ -358,13 +358,12 @@ func TestDockerFleet(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the killed phone to be abnormal", 5*time.Second, func() bool { return status() == cph.PhoneAbnormal })
-	// The API accepts no restart of an abnormal phone (CPS.9001); a reset
-	// brings it back.
-	if code, out := runCLI("phones", "restart", ph); code == 0 || !strings.Contains(out, "CPS.9001") {
-		t.Fatalf("restart of the abnormal phone: %d\n%s", code, out)
+	// A restart brings it back, with its data.
+	if code, out := runCLI("phones", "restart", ph, "--wait", "--interval", "50ms"); code != 0 || status() != cph.PhoneRunning {
+		t.Fatalf("restart of the killed phone: %d\n%s", code, out)
 	}
-	if code, out := runCLI("phones", "reset", ph, "--wait", "--interval", "50ms"); code != 0 || status() != cph.PhoneRunning {
-		t.Fatalf("reset of the killed phone: %d\n%s", code, out)
+	if out := shell("cat /data/local/tmp/pushed.txt"); out != "pushed" {
+		t.Fatalf("after the restart of the killed phone: %q", out)
 	}
 
 	// The agent is killed and restarted: it adopts its containers.
