@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -319,34 +320,33 @@ func checkTar(r io.Reader, w io.Writer, lim archive.Limits, under string, extra 
 	return files, tw.Close()
 }
 
-// copyIn streams a checked tar into the container's root.
+// copyIn checks a tar as it streams from src into a spool file on the
+// agent's disk (Config.SpoolDir), and only when the whole archive passed
+// streams the spool into the container's root: a refused archive writes
+// nothing into the phone, and memory use does not depend on its size.
 func (d *Driver) copyIn(ctx context.Context, cid string, src io.Reader, lim archive.Limits, under string, extra func(*tar.Header, io.Reader) (bool, error)) (int, error) {
-	pr, pw := io.Pipe()
-	type result struct {
-		n   int
-		err error
+	f, err := os.CreateTemp(d.cfg.SpoolDir, "opencph-archive-*.tar")
+	if err != nil {
+		return 0, fmt.Errorf("spool archive: %w", err)
 	}
-	done := make(chan result, 1)
-	go func() {
-		n, err := checkTar(src, pw, lim, under, extra)
-		pw.CloseWithError(err)
-		done <- result{n, err}
-	}()
-	_, cerr := d.cli.CopyToContainer(ctx, cid, client.CopyToContainerOptions{DestinationPath: "/", Content: pr})
-	pr.CloseWithError(errors.New("copy ended"))
-	res := <-done
-	if res.err != nil {
-		return 0, res.err
+	defer os.Remove(f.Name())
+	defer f.Close()
+	n, err := checkTar(src, f, lim, under, extra)
+	if err != nil {
+		return 0, err
 	}
-	if cerr != nil {
-		return 0, cerr
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("spool archive: %w", err)
 	}
-	return res.n, nil
+	if _, err := d.cli.CopyToContainer(ctx, cid, client.CopyToContainerOptions{DestinationPath: "/", Content: f}); err != nil {
+		return 0, fmt.Errorf("copy into the container: %w", err)
+	}
+	return n, nil
 }
 
-// Push implements runtime.ADB: the archive, checked as it streams
+// Push implements runtime.ADB: the archive is checked as it streams
 // (archive.PushLimits, nothing under /system, /proc, /sys, /dev, /vendor
-// or /apex), is streamed into the container's root directory.
+// or /apex) and then streamed into the container's root directory.
 func (d *Driver) Push(ctx context.Context, phoneID string, src io.Reader) (int, error) {
 	p, cid, err := d.running(ctx, phoneID)
 	if err != nil {
@@ -520,9 +520,9 @@ func (d *Driver) importFrom(ctx context.Context, p *phone, cid string, src io.Re
 	return nil
 }
 
-// ImportData implements runtime.DataArchiver: the archive, checked as it
-// streams (archive.ImportLimits, only data/ and the manifest), is streamed
-// into the container.
+// ImportData implements runtime.DataArchiver: the archive is checked as
+// it streams (archive.ImportLimits, only data/ and the manifest) and then
+// streamed into the container.
 func (d *Driver) ImportData(ctx context.Context, phoneID string, src io.Reader) error {
 	p, cid, err := d.running(ctx, phoneID)
 	if err != nil {

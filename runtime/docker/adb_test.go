@@ -233,10 +233,9 @@ func TestEventsAndAdoption(t *testing.T) {
 	}
 }
 
-// TestHostileArchives: push and import refuse archive bombs and escapes
-// with ErrBadArchive while streaming, and write nothing of them (they
-// break the rules at their first entries; an archive refused later keeps
-// what streamed before).
+// TestHostileArchives: push and import refuse archive bombs, escapes and
+// archives that break a rule after good entries with ErrBadArchive, and
+// write nothing of them.
 func TestHostileArchives(t *testing.T) {
 	ctx := context.Background()
 	d, _, _ := newDriver(t, nil)
@@ -244,6 +243,9 @@ func TestHostileArchives(t *testing.T) {
 	cases := map[string]func() io.Reader{
 		"sparse bomb":    func() io.Reader { return bytes.NewReader(archivetest.SparseBombPAX("data/local/tmp/bomb")) },
 		"symlink escape": func() io.Reader { return bytes.NewReader(archivetest.SymlinkEscape("data/local/tmp")) },
+		"late system entry": func() io.Reader {
+			return bytes.NewReader(archivetest.Files("data/local/tmp/early.txt", "early", "system/late", "x"))
+		},
 	}
 	for name, r := range cases {
 		if _, err := d.Push(ctx, "p1", r()); !errors.Is(err, runtime.ErrBadArchive) {
@@ -253,7 +255,7 @@ func TestHostileArchives(t *testing.T) {
 			t.Errorf("import %s: %v", name, err)
 		}
 	}
-	if out := shell(t, d, "p1", "ls /data/local/tmp"); strings.Contains(out, "bomb") || strings.Contains(out, "passwd") {
+	if out := shell(t, d, "p1", "ls /data/local/tmp"); strings.Contains(out, "bomb") || strings.Contains(out, "passwd") || strings.Contains(out, "early") {
 		t.Errorf("a refused archive left files: %q", out)
 	}
 }

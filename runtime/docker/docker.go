@@ -102,6 +102,11 @@ type Config struct {
 	// StopTimeout is how long a stopping container may take before it is
 	// killed (default 10s).
 	StopTimeout time.Duration
+	// SpoolDir is where a pushed or imported archive is kept while it is
+	// checked, before it is copied into the container (default: the
+	// system's temporary directory). It needs room for the largest
+	// archive the limits allow (package archive).
+	SpoolDir string
 	// Logger receives the driver's logs; default: discarded.
 	Logger *slog.Logger
 }

@@ -30,6 +30,7 @@ type Flags struct {
 	DNS         string
 	CheckKernel bool
 	Labels      string
+	SpoolDir    string
 }
 
 // Register defines the --docker-* flags on fs; env supplies defaults from
@@ -48,6 +49,7 @@ func (f *Flags) Register(fs *flag.FlagSet, env func(name, def string) string) {
 	fs.StringVar(&f.BootArgs, "docker-boot-args", env("CPH_DOCKER_BOOT_ARGS", ""), "extra boot arguments for every phone, space-separated (androidboot.redroid_gpu_mode=guest ...) [CPH_DOCKER_BOOT_ARGS]")
 	fs.StringVar(&f.DNS, "docker-dns", env("CPH_DOCKER_DNS", ""), "DNS servers of the phones, comma-separated; default the Engine's [CPH_DOCKER_DNS]")
 	fs.StringVar(&f.Labels, "docker-labels", env("CPH_DOCKER_LABELS", ""), "extra labels of every phone container and volume, key=value, comma-separated [CPH_DOCKER_LABELS]")
+	fs.StringVar(&f.SpoolDir, "docker-spool-dir", env("CPH_DOCKER_SPOOL_DIR", ""), "where pushed and imported archives are checked before they are copied into a phone; default the system's temporary directory [CPH_DOCKER_SPOOL_DIR]")
 	ck, _ := strconv.ParseBool(env("CPH_DOCKER_CHECK_KERNEL", "false"))
 	fs.BoolVar(&f.CheckKernel, "docker-check-kernel", ck, "check binder and memfd/ashmem at start for every mapped image, not only redroid ones [CPH_DOCKER_CHECK_KERNEL]")
 }
@@ -55,7 +57,7 @@ func (f *Flags) Register(fs *flag.FlagSet, env func(name, def string) string) {
 // Config turns the flags into a driver configuration for a server.
 func (f *Flags) Config(serverID string) (Config, error) {
 	cfg := Config{Host: f.Host, ServerID: serverID, BindAddress: f.Bind, AccessIP: f.AccessIP,
-		Privileged: f.Privileged, BootTimeout: f.BootTimeout, Images: map[string]string{}}
+		Privileged: f.Privileged, BootTimeout: f.BootTimeout, SpoolDir: f.SpoolDir, Images: map[string]string{}}
 	if f.ImagesFile != "" {
 		data, err := os.ReadFile(f.ImagesFile)
 		if err != nil {
