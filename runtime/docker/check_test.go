@@ -66,3 +66,21 @@ func TestCheckOldEngine(t *testing.T) {
 		t.Fatalf("old engine: %v", probs)
 	}
 }
+
+// TestConfigRefused: configurations that cannot work are refused before
+// the Engine is contacted, with the reason.
+func TestConfigRefused(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  docker.Config
+		want string
+	}{
+		{docker.Config{}, "no server id"},
+		{docker.Config{ServerID: "s", PortMin: 50, PortMax: 10}, "port range 50-10"},
+		{docker.Config{ServerID: "s", BindAddress: "localhost"}, `bind address "localhost"`},
+		{docker.Config{ServerID: "s", BindAddress: "0.0.0.0"}, "set the access address (--docker-access-ip)"},
+	} {
+		if _, err := docker.New(context.Background(), tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.cfg, err, tc.want)
+		}
+	}
+}

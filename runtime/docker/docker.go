@@ -80,9 +80,9 @@ type Config struct {
 	// BindAddress is the host address the ADB ports are bound to (default
 	// 127.0.0.1: an open ADB port is root on the phone).
 	BindAddress string
-	// AccessIP is the address reported as the phone's access address;
-	// default BindAddress (or the host's, when BindAddress is 0.0.0.0, it
-	// must be set).
+	// AccessIP is the address reported as the phones' access address;
+	// default BindAddress. It must be set when BindAddress is a wildcard
+	// (0.0.0.0 or ::), which names no address a client could use.
 	AccessIP string
 	// Privileged runs the containers privileged, as redroid needs.
 	Privileged bool
@@ -170,10 +170,14 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	if cfg.BindAddress == "" {
 		cfg.BindAddress = DefaultBindAddress
 	}
-	if _, err := netip.ParseAddr(cfg.BindAddress); err != nil {
+	bind, err := netip.ParseAddr(cfg.BindAddress)
+	if err != nil {
 		return nil, fmt.Errorf("docker: bind address %q: %w", cfg.BindAddress, err)
 	}
 	if cfg.AccessIP == "" {
+		if bind.IsUnspecified() {
+			return nil, fmt.Errorf("docker: bind address %s listens everywhere: set the access address (--docker-access-ip) clients should use", cfg.BindAddress)
+		}
 		cfg.AccessIP = cfg.BindAddress
 	}
 	if cfg.BootTimeout <= 0 {
