@@ -29,9 +29,10 @@ func (d *Driver) watch(ctx context.Context, ready chan struct{}) {
 		if first {
 			close(ready)
 			first = false
-		} else {
-			d.resync(ctx)
 		}
+		// What happened before the subscription (since the adoption, or
+		// while the stream was broken) is found by looking.
+		d.resync(ctx)
 		err := d.follow(ctx, sub)
 		if ctx.Err() != nil {
 			return
@@ -104,8 +105,9 @@ func (d *Driver) event(m events.Message) {
 	}
 }
 
-// resync checks, after a gap in the event stream, that every phone the
-// driver thinks running still has a running container.
+// resync checks, after a gap in the event stream (and once it is first
+// subscribed), that every phone the driver thinks running still has a
+// running container.
 func (d *Driver) resync(ctx context.Context) {
 	d.mu.Lock()
 	var check []*phone
