@@ -55,10 +55,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg.Logger = logger
-	if cfg.NewDriver != nil {
+	if dockerFlags != nil {
 		if err := checkDocker(ctx, dockerFlags, logger); err != nil {
 			return err
 		}
+		cfg.NewDriver = dockerRuntime(*dockerFlags, logger)
 	}
 	srv, err := controlplane.Start(ctx, cfg)
 	if err != nil {
@@ -170,7 +171,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		if _, err := dockerFlags.Config("check"); err != nil {
 			return cfg, 0, nil, err
 		}
-		cfg.NewDriver = dockerRuntime(dockerFlags)
+		cfg.NewDriver = dockerRuntime(dockerFlags, nil)
 	default:
 		return cfg, 0, nil, fmt.Errorf("--runtime %q: want sim or docker", *rt)
 	}
@@ -212,11 +213,14 @@ func printWelcome(w io.Writer, srv *controlplane.Server) {
 }
 
 // dockerRuntime makes the Docker runtime of each built-in server.
-func dockerRuntime(f docker.Flags) func(ctx context.Context, serverID, serverName string) (runtime.Driver, error) {
+func dockerRuntime(f docker.Flags, log *slog.Logger) func(ctx context.Context, serverID, serverName string) (runtime.Driver, error) {
 	return func(ctx context.Context, serverID, serverName string) (runtime.Driver, error) {
 		cfg, err := f.Config(serverID)
 		if err != nil {
 			return nil, err
+		}
+		if log != nil {
+			cfg.Logger = log.With("component", "docker", "server_name", serverName)
 		}
 		return docker.New(ctx, cfg)
 	}
