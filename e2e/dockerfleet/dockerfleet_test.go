@@ -7,7 +7,6 @@ package dockerfleet_test
 
 import (
 	"archive/tar"
-	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -27,6 +26,7 @@ import (
 	mobyclient "github.com/moby/moby/client"
 
 	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/apk/apktest"
 	"github.com/opencph/opencph/cli"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/runtime/docker"
@@ -294,7 +294,7 @@ func TestDockerFleet(t *testing.T) {
 	if out := shell("ls /data/local/tmp"); !strings.Contains(out, "pushed.txt") {
 		t.Fatalf("ls after push: %q", out)
 	}
-	if err := c.PutObject(ctx, "media", "app.apk", makeAPK(t, "com.example.demo")); err != nil {
+	if err := c.PutObject(ctx, "media", "app.apk", apktest.APK("com.example.demo", "1.0")); err != nil {
 		t.Fatal(err)
 	}
 	if j := command(cph.CommandInstall, "obs://media/app.apk"); j.Status != cph.JobSucceeded || !strings.Contains(deref(j.ExecuteMsg), "com.example.demo") {
@@ -444,19 +444,6 @@ func makeTar(t *testing.T, files map[string]string) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
-}
-
-// makeAPK is a zip with a plain-XML manifest, which the stand-in reads.
-func makeAPK(t *testing.T, pkg string) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
-	w, _ := zw.Create("AndroidManifest.xml")
-	w.Write([]byte(`<manifest package="` + pkg + `" versionName="1.0"/>`))
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
 }
 
 // TestBuiltinDockerFleet: cphd --runtime docker alone is a single-machine

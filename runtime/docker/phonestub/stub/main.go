@@ -24,7 +24,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"image"
@@ -35,14 +34,13 @@ import (
 	"os/signal"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"archive/zip"
+	"github.com/opencph/opencph/apk"
 )
 
 const (
@@ -409,8 +407,6 @@ func getprop(args []string, stdout io.Writer) int {
 	return 0
 }
 
-var rePackage = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$`)
-
 // userPackages returns the installed user packages.
 func userPackages() []string {
 	ents, _ := os.ReadDir(pkgDir)
@@ -603,33 +599,23 @@ func install(files []string, stdout io.Writer) int {
 	return 0
 }
 
-// packageOf returns the package of an APK: the package attribute of a
-// plain-XML AndroidManifest.xml in the zip. The stand-in does not read
-// Android's binary XML.
+// packageOf returns the package of an APK, read from its manifest (plain
+// or Android's binary XML), or "".
 func packageOf(file string) string {
-	zr, err := zip.OpenReader(file)
+	f, err := os.Open(file)
 	if err != nil {
 		return ""
 	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		if f.Name != "AndroidManifest.xml" {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return ""
-		}
-		data, _ := io.ReadAll(io.LimitReader(rc, 1<<20))
-		rc.Close()
-		var m struct {
-			Package string `xml:"package,attr"`
-		}
-		if xml.Unmarshal(data, &m) == nil && rePackage.MatchString(m.Package) {
-			return m.Package
-		}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return ""
 	}
-	return ""
+	m, err := apk.ReadManifest(f, fi.Size(), apk.Limits{})
+	if err != nil {
+		return ""
+	}
+	return m.Package
 }
 
 // screencap writes a small PNG (the stand-in has no screen): to the file
