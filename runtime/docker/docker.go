@@ -126,6 +126,9 @@ type Driver struct {
 	// may not show them yet.
 	reserved map[int]bool
 
+	// ctx ends when the driver is closed; background boots and the event
+	// watcher run in it.
+	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -198,20 +201,22 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 		return nil, err
 	}
 	d := &Driver{cfg: cfg, cli: cli, log: cfg.Logger, phones: map[string]*phone{}, reserved: map[int]bool{}}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
 	info, err := cli.Info(ctx, client.InfoOptions{})
 	if err != nil {
+		d.cancel()
 		cli.Close()
 		return nil, fmt.Errorf("docker: Engine unreachable at %s: %w", d.host(), err)
 	}
 	d.ncpu = info.Info.NCPU
 	if err := d.adopt(ctx); err != nil {
+		d.cancel()
 		cli.Close()
 		return nil, err
 	}
-	wctx, cancel := context.WithCancel(context.Background())
-	d.cancel, d.done = cancel, make(chan struct{})
+	d.done = make(chan struct{})
 	ready := make(chan struct{})
-	go d.watch(wctx, ready)
+	go d.watch(d.ctx, ready)
 	select {
 	case <-ready:
 	case <-ctx.Done():
@@ -245,8 +250,8 @@ func (d *Driver) host() string {
 // Close stops the event watcher and closes the Engine connection. The
 // containers keep running.
 func (d *Driver) Close() error {
-	if d.cancel != nil {
-		d.cancel()
+	d.cancel()
+	if d.done != nil {
 		<-d.done
 	}
 	return d.cli.Close()

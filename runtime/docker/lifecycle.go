@@ -131,7 +131,10 @@ func (d *Driver) EnsurePhone(ctx context.Context, spec runtime.PhoneSpec) error 
 	if err != nil {
 		return err
 	}
-	err = d.create(ctx, p, spec.ImageID, p.defaults)
+	d.mu.Lock()
+	props := maps.Clone(p.defaults)
+	d.mu.Unlock()
+	err = d.create(ctx, p, spec.ImageID, props)
 	if err == nil && spec.Running {
 		err = d.start(ctx, p)
 		if err == nil {
@@ -151,7 +154,7 @@ func (d *Driver) EnsurePhone(ctx context.Context, spec runtime.PhoneSpec) error 
 // its operation lock.
 func (d *Driver) bootInBackground(p *phone) {
 	defer d.release(p)
-	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.BootTimeout+time.Minute)
+	ctx, cancel := context.WithTimeout(d.ctx, d.cfg.BootTimeout+time.Minute)
 	defer cancel()
 	err := d.waitBoot(ctx, p)
 	if err == nil {
