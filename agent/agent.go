@@ -119,6 +119,10 @@ type Config struct {
 	// control plane has applied (its job is final from then on) and the
 	// time the acknowledgement arrived. It must not block.
 	OnResult func(op cph.Operation, applied time.Time)
+	// RemoveUnknownPhones makes the agent remove, at session start, the
+	// runtime's phones that the control plane does not know (containers
+	// of deleted phones); by default they are only logged.
+	RemoveUnknownPhones bool
 }
 
 // Agent runs the phones of one server on behalf of the control plane.
@@ -139,6 +143,8 @@ type Agent struct {
 	requestTimeout      time.Duration
 	onOperation         func(cph.Operation, time.Time)
 	onResult            func(cph.Operation, time.Time)
+	removeUnknown       bool
+	reports             *reports
 
 	endpoint atomic.Int64            // index in bases of the URL to try first
 	session  atomic.Pointer[session] // the current session, nil before the first
@@ -167,6 +173,11 @@ func New(cfg Config) (*Agent, error) {
 		requestTimeout:      orDefault(cfg.RequestTimeout, DefaultRequestTimeout),
 		onOperation:         cfg.OnOperation,
 		onResult:            cfg.OnResult,
+		removeUnknown:       cfg.RemoveUnknownPhones,
+		reports:             newReports(),
+	}
+	if n, ok := cfg.Driver.(runtime.StateNotifier); ok {
+		n.NotifyStates(a.reports.add)
 	}
 	for _, raw := range cfg.ControlPlane {
 		u, err := url.Parse(raw)
@@ -250,6 +261,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	d := newDispatcher(dctx, a)
 	defer d.wait()
 	defer cancel()
+	rctx, stopReports := context.WithCancel(ctx)
+	reportsDone := make(chan struct{})
+	go func() { defer close(reportsDone); a.runReports(rctx) }()
+	defer func() { stopReports(); <-reportsDone }()
 
 	a.log.Info("agent starting", "control_plane", a.bases, "version", a.version)
 	bo := a.newBackoff()
@@ -285,7 +300,7 @@ func (a *Agent) runSession(ctx context.Context, d *dispatcher, bo *backoff) erro
 	req := agentproto.SessionRequest{Version: a.version}
 	if phones, err := a.driver.Phones(ctx); err == nil {
 		for _, p := range phones {
-			req.Phones = append(req.Phones, agentproto.PhoneState{ID: p.ID, State: string(p.State)})
+			req.Phones = append(req.Phones, phoneState(p))
 		}
 	}
 	err := a.call(ctx, agentproto.SessionPath, a.requestTimeout, req, &resp)
@@ -306,6 +321,18 @@ func (a *Agent) runSession(ctx context.Context, d *dispatcher, bo *backoff) erro
 	log.Info("session started", "phones", len(resp.Phones), "poll_wait", sess.pollWait)
 
 	a.ensurePhones(ctx, log, resp.Phones)
+	a.reportUnknownPhones(ctx, log, resp.Phones)
+	if phones, err := a.driver.Phones(ctx); err == nil {
+		for _, p := range phones {
+			if p.Access.Port > 0 || p.Access.IntranetIP != "" {
+				a.reports.add(p)
+			}
+		}
+	}
+	select {
+	case a.reports.wake <- struct{}{}: // send what waited for a session
+	default:
+	}
 
 	pollBo := a.newBackoff()
 	for {
@@ -367,12 +394,13 @@ func (a *Agent) runSession(ctx context.Context, d *dispatcher, bo *backoff) erro
 func (a *Agent) ensurePhones(ctx context.Context, log *slog.Logger, phones []agentproto.Phone) {
 	for _, p := range phones {
 		spec := runtime.PhoneSpec{
-			ID:       p.ID,
-			Name:     p.Name,
-			Index:    p.Index,
-			ImageID:  p.ImageID,
-			Property: p.Property,
-			Running:  WantsRunning(p.Status),
+			ID:        p.ID,
+			Name:      p.Name,
+			Index:     p.Index,
+			ImageID:   p.ImageID,
+			Property:  p.Property,
+			Running:   WantsRunning(p.Status),
+			Resources: resources(p.Model),
 		}
 		if err := a.driver.EnsurePhone(ctx, spec); err != nil {
 			log.Warn("cannot create phone in runtime", "phone", p.ID, "status", p.Status, "err", err)
@@ -436,6 +464,9 @@ func (a *Agent) execute(ctx context.Context, op cph.Operation) agentproto.Result
 	}
 	if err != nil {
 		return failed(fmt.Sprintf("Job execution failed: phone %s failed: %v", verb, err))
+	}
+	if verb != "stop" {
+		a.reportAccess(ctx, op.PhoneID)
 	}
 	return agentproto.Result{Success: true}
 }

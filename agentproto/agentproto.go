@@ -51,6 +51,29 @@ type PhoneState struct {
 	ID string `json:"phone_id"`
 	// State is one of "running", "stopped", "booting", "stopping", "failed".
 	State string `json:"state"`
+	// Error says why a phone is failed.
+	Error string `json:"error,omitempty"`
+	// AccessIP and AccessPort are where the phone's ADB port is published
+	// and IntranetIP is the phone's own address, for runtimes that have
+	// real addresses (the Docker runtime); empty otherwise.
+	AccessIP   string `json:"access_ip,omitempty"`
+	AccessPort int    `json:"access_port,omitempty"`
+	IntranetIP string `json:"intranet_ip,omitempty"`
+}
+
+// PhonesPath is where an agent reports, at any time in a session, phones
+// whose state changed outside an operation (a "failed" phone is shown
+// abnormal, -7, if it was running or stopped) and phones' addresses. The
+// answer is 204; 409 CodeSessionGone if the session was replaced.
+const PhonesPath = "/agent/v1/phones"
+
+// MaxPhoneStates is the most phones one PhonesRequest may carry.
+const MaxPhoneStates = 1000
+
+// PhonesRequest reports phones of the session's server.
+type PhonesRequest struct {
+	SessionID string       `json:"session_id"`
+	Phones    []PhoneState `json:"phones"`
 }
 
 // SessionResponse describes the server an agent runs and its phones.
@@ -73,6 +96,9 @@ type Phone struct {
 	Status   cph.PhoneStatus   `json:"status"`
 	ImageID  string            `json:"image_id"`
 	Property map[string]string `json:"property,omitempty"`
+	// Model is the phone flavor (phone_model_name), from which a runtime
+	// takes CPU, memory and screen.
+	Model string `json:"phone_model_name,omitempty"`
 }
 
 // PollRequest asks for operations.

@@ -24,6 +24,7 @@ import (
 	"github.com/opencph/opencph/iam"
 	"github.com/opencph/opencph/internal/dirlock"
 	"github.com/opencph/opencph/objstore"
+	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/sim"
 	"github.com/opencph/opencph/sqlstore"
 )
@@ -43,6 +44,10 @@ type Config struct {
 	SimPhonesPerServer int           // phones per built-in server
 	SimBootTime        time.Duration // boot time of a simulated phone
 	SimFailureRate     float64       // probability that a simulated operation fails
+	// NewDriver, if set, makes the runtime of each built-in server instead
+	// of a simulated one (cphd --runtime docker). The driver is closed, if
+	// it is an io.Closer, when the server's agent stops.
+	NewDriver func(ctx context.Context, serverID, serverName string) (runtime.Driver, error)
 
 	Bootstrap Bootstrap // the first account, created when the database is empty
 
@@ -98,8 +103,8 @@ type Server struct {
 	boot    BootstrapResult
 
 	mu      sync.Mutex
-	drivers map[string]*sim.Driver   // by server id
-	agents  map[string]*runningAgent // by server id
+	drivers map[string]runtime.Driver // by server id
+	agents  map[string]*runningAgent  // by server id
 	// fleetLease is held while this replica runs the simulated fleet; only
 	// the fleet goroutine (and Shutdown, after it ends) touch it.
 	fleetLease *sqlstore.Lease
@@ -139,7 +144,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	cfg.Engine.Logger = cfg.Logger.With("component", "engine")
 	cfg.IAM.Logger = cfg.Logger.With("component", "iam")
-	s := &Server{cfg: cfg, log: cfg.Logger, drivers: map[string]*sim.Driver{}, agents: map[string]*runningAgent{}, errc: make(chan error, 1)}
+	s := &Server{cfg: cfg, log: cfg.Logger, drivers: map[string]runtime.Driver{}, agents: map[string]*runningAgent{}, errc: make(chan error, 1)}
 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("controlplane: create data dir: %w", err)
@@ -263,6 +268,15 @@ func (s *Server) Bootstrap() BootstrapResult { return s.boot }
 // SimDriver returns the simulated runtime of a built-in or API-created
 // simulated server, or nil.
 func (s *Server) SimDriver(serverID string) *sim.Driver {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, _ := s.drivers[serverID].(*sim.Driver)
+	return d
+}
+
+// Driver returns the runtime of a built-in server run by this replica, or
+// nil.
+func (s *Server) Driver(serverID string) runtime.Driver {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.drivers[serverID]

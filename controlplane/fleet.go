@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/agent"
 	"github.com/opencph/opencph/iam"
+	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/sim"
 	"github.com/opencph/opencph/sqlstore"
 )
@@ -83,8 +85,16 @@ func (s *Server) startAgent(ctx context.Context, fs sqlstore.FleetServer) error 
 	if err := s.db.SetAgentTokenHash(ctx, fs.ID, hash); err != nil {
 		return err
 	}
-	drv := sim.New(sim.Config{BootTime: s.cfg.SimBootTime, FailureRate: s.cfg.SimFailureRate,
-		Logger: s.log.With("component", "sim", "server_name", fs.Name)})
+	var drv runtime.Driver
+	if s.cfg.NewDriver != nil {
+		drv, err = s.cfg.NewDriver(ctx, fs.ID, fs.Name)
+		if err != nil {
+			return fmt.Errorf("controlplane: runtime of %s: %w", fs.Name, err)
+		}
+	} else {
+		drv = sim.New(sim.Config{BootTime: s.cfg.SimBootTime, FailureRate: s.cfg.SimFailureRate,
+			Logger: s.log.With("component", "sim", "server_name", fs.Name)})
+	}
 	ag, err := agent.New(agent.Config{
 		ControlPlane: []string{s.URL()},
 		Credential:   secret,
@@ -94,6 +104,7 @@ func (s *Server) startAgent(ctx context.Context, fs sqlstore.FleetServer) error 
 		Version:      "builtin",
 	})
 	if err != nil {
+		closeDriver(drv)
 		return fmt.Errorf("controlplane: agent of %s: %w", fs.Name, err)
 	}
 	if fs.Status == cph.ServerCreating {
@@ -115,6 +126,7 @@ func (s *Server) startAgent(ctx context.Context, fs sqlstore.FleetServer) error 
 	go func() {
 		defer s.wg.Done()
 		defer close(ra.done)
+		defer closeDriver(drv)
 		err := ag.Run(actx)
 		switch {
 		case err == nil || actx.Err() != nil:
@@ -211,4 +223,12 @@ func ensureServerExtras(ctx context.Context, db *sqlstore.DB, fs sqlstore.FleetS
 		}
 		return nil
 	})
+}
+
+// closeDriver releases a runtime that holds resources (the Docker
+// runtime's Engine connection and event watcher).
+func closeDriver(drv runtime.Driver) {
+	if c, ok := drv.(io.Closer); ok {
+		_ = c.Close()
+	}
 }

@@ -151,8 +151,11 @@ func rules(kind cph.OpKind) (opRule, bool) {
 	}
 	switch kind {
 	case cph.OpRestartPhone:
+		// Abnormal (-7) is accepted: a phone whose runtime broke (its
+		// container died) comes back with a restart, as a server restart
+		// restarts it; phones of a server that is down are refused anyway.
 		return opRule{
-			from:   []cph.PhoneStatus{cph.PhoneRunning, cph.PhoneStopped, cph.PhoneResetFailed, cph.PhoneRestartFailed, cph.PhoneStopFailed},
+			from:   []cph.PhoneStatus{cph.PhoneRunning, cph.PhoneStopped, cph.PhoneResetFailed, cph.PhoneRestartFailed, cph.PhoneAbnormal, cph.PhoneStopFailed},
 			during: cph.PhoneRestarting, success: cph.PhoneRunning, failure: cph.PhoneRestartFailed, verb: "restart",
 		}, true
 	case cph.OpResetPhone:

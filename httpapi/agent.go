@@ -66,6 +66,11 @@ func (s *Server) agentSession(w http.ResponseWriter, r *http.Request, a *agentCa
 	if err != nil {
 		return err
 	}
+	if reports := phoneReports(req.Phones); len(reports) > 0 {
+		if err := s.engine.ReportPhones(r.Context(), a.server.ID, session, reports); err != nil {
+			return err
+		}
+	}
 	phones, err := s.db.PhonesByServer(r.Context(), a.server.ID)
 	if err != nil {
 		return err
@@ -77,7 +82,7 @@ func (s *Server) agentSession(w http.ResponseWriter, r *http.Request, a *agentCa
 		if err != nil {
 			props = nil
 		}
-		resp.Phones = append(resp.Phones, agentproto.Phone{ID: p.ID, Name: p.Name, Index: p.Index, Status: p.Status, ImageID: p.ImageID, Property: props})
+		resp.Phones = append(resp.Phones, agentproto.Phone{ID: p.ID, Name: p.Name, Index: p.Index, Status: p.Status, ImageID: p.ImageID, Property: props, Model: p.ModelName})
 	}
 	s.log.Info("agent session started", "server_id", a.server.ID, "server_name", a.server.Name, "session_id", session, "agent_version", req.Version)
 	writeJSON(w, http.StatusOK, resp)
@@ -89,6 +94,43 @@ func (s *Server) agentSession(w http.ResponseWriter, r *http.Request, a *agentCa
 func serverDeleted(name, id string) error {
 	return cph.Errorf(http.StatusGone, agentproto.CodeServerDeleted,
 		"The server %s (%s) was deleted; this agent's credential is void.", name, id)
+}
+
+// phoneReports turns reported phone states into engine reports: failed
+// phones and phones with an address.
+func phoneReports(states []agentproto.PhoneState) []engine.PhoneReport {
+	var out []engine.PhoneReport
+	for _, p := range states {
+		r := engine.PhoneReport{ID: p.ID, Failed: p.State == "failed", Reason: p.Error,
+			AccessIP: p.AccessIP, AccessPort: p.AccessPort, IntranetIP: p.IntranetIP}
+		if r.Failed || r.AccessPort > 0 || r.IntranetIP != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// agentPhones is POST /agent/v1/phones: phones that broke outside an
+// operation, and phones' addresses.
+func (s *Server) agentPhones(w http.ResponseWriter, r *http.Request, a *agentCaller) error {
+	var req agentproto.PhonesRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if len(req.Phones) > agentproto.MaxPhoneStates {
+		return cph.Errorf(http.StatusBadRequest, cph.CodeInvalidParameter, "phones must hold at most %d phones.", agentproto.MaxPhoneStates)
+	}
+	if req.SessionID != a.session {
+		return sessionGone()
+	}
+	err := s.engine.ReportPhones(r.Context(), a.server.ID, req.SessionID, phoneReports(req.Phones))
+	if errors.Is(err, engine.ErrSessionGone) {
+		return sessionGone()
+	} else if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func sessionGone() error {

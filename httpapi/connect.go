@@ -159,10 +159,19 @@ func (s *Server) batchConnection(w http.ResponseWriter, r *http.Request, p *cph.
 		if err != nil {
 			return err
 		}
+		accessIP, intranetIP, accessPort := publicIP, serverIP, phoneAccessPort(ph)
+		if a, ok, err := s.db.PhoneAccess(r.Context(), ph.ID); err != nil {
+			return err
+		} else if ok {
+			accessIP, accessPort = a.AccessIP, int32(a.AccessPort)
+			if a.IntranetIP != "" {
+				intranetIP = a.IntranetIP
+			}
+		}
 		now := time.Now()
 		c := ticketClaims{
 			ProjectID: p.ProjectID, PhoneID: ph.ID, ServerID: ph.ServerID, SessionID: cph.NewID(),
-			ClientType: req.ClientType, AccessIP: publicIP, AccessPort: phoneAccessPort(ph),
+			ClientType: req.ClientType, AccessIP: accessIP, AccessPort: accessPort,
 			IssuedAt: now.UnixMilli(), ExpiresAt: now.Add(ticketTTL).UnixMilli(),
 		}
 		ticket, err := signTicket(key, c)
@@ -170,7 +179,7 @@ func (s *Server) batchConnection(w http.ResponseWriter, r *http.Request, p *cph.
 			return err
 		}
 		resp.ConnectInfos = append(resp.ConnectInfos, cph.ConnectInfo{PhoneID: ph.ID, AccessInfo: cph.ConnectAccessInfo{
-			AccessIP: publicIP, IntranetIP: serverIP, AccessPort: c.AccessPort,
+			AccessIP: accessIP, IntranetIP: intranetIP, AccessPort: c.AccessPort,
 			SessionID: c.SessionID, Timestamp: strconv.FormatInt(c.IssuedAt, 10), Ticket: ticket,
 		}})
 	}

@@ -182,15 +182,26 @@ func (s *Server) showPhone(w http.ResponseWriter, r *http.Request, p *cph.Princi
 	if property == "" {
 		property = "{}"
 	}
+	ai := cph.PhoneAccessInfo{
+		Type: "adb", DeviceIP: ph.IP, PhoneIP: ph.IP, ListenPort: adbListenPort,
+		AccessIP: publicIP, PublicIP: publicIP, IntranetIP: serverIP, ServerIP: serverIP,
+		AccessPort: phoneAccessPort(ph),
+	}
+	if a, ok, err := s.db.PhoneAccess(r.Context(), ph.ID); err != nil {
+		return err
+	} else if ok {
+		// The runtime reported where the phone really is (a container's
+		// published ADB port and its own address).
+		ai.AccessIP, ai.PublicIP, ai.AccessPort = a.AccessIP, a.AccessIP, int32(a.AccessPort)
+		if a.IntranetIP != "" {
+			ai.IntranetIP, ai.DeviceIP, ai.PhoneIP = a.IntranetIP, a.IntranetIP, a.IntranetIP
+		}
+	}
 	d := cph.PhoneDetail{
 		RequestID: RequestID(r), Name: ph.Name, ServerID: ph.ServerID, ID: ph.ID, ImageID: ph.ImageID,
 		ImageVersion: ph.ImageVersion, VNCEnable: ph.VNCEnable, ModelName: ph.ModelName, Status: ph.Status,
-		AccessInfos: []cph.PhoneAccessInfo{{
-			Type: "adb", DeviceIP: ph.IP, PhoneIP: ph.IP, ListenPort: adbListenPort,
-			AccessIP: publicIP, PublicIP: publicIP, IntranetIP: serverIP, ServerIP: serverIP,
-			AccessPort: phoneAccessPort(ph),
-		}},
-		Property: property, Metadata: ph.Metadata,
+		AccessInfos: []cph.PhoneAccessInfo{ai},
+		Property:    property, Metadata: ph.Metadata,
 		DataVolume: cph.PhoneDataVolume{VolumeType: ph.DataVolumeType, VolumeSize: ph.DataVolumeSize},
 		IMEI:       ph.IMEI, Type: ph.Type, TrafficType: ph.TrafficType, VolumeMode: ph.VolumeMode,
 		AvailabilityZone: ph.AvailabilityZone, HasEncrypt: ph.HasEncrypt, CreateTime: ph.CreateTime, UpdateTime: ph.UpdateTime,

@@ -546,6 +546,7 @@ func (s *Server) routes() {
 	s.handle("POST /agent/v1/poll", familyAgent, s.withAgent(s.agentPoll), holds(s.cfg.PollWait))
 	s.handle("POST /agent/v1/operations/{operation_id}/result", familyAgent, s.withAgent(s.agentResult))
 	s.handle("POST /agent/v1/results", familyAgent, s.withAgent(s.agentResults))
+	s.handle("POST /agent/v1/phones", familyAgent, s.withAgent(s.agentPhones))
 	s.handle("GET /agent/v1/objects/{bucket}/{key...}", familyAgent, s.withAgent(s.agentGetObject))
 	s.handle("PUT /agent/v1/objects/{bucket}/{key...}", familyAgent, s.withAgent(s.agentPutObject))
 }

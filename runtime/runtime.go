@@ -20,7 +20,7 @@
 // Restart and Reset boot a phone from any state; a boot either ends in
 // StateRunning or in StateFailed.
 //
-// Known limits: phones are only ever added (there is no RemovePhone yet).
+// Phones are removed through the optional PhoneRemover capability.
 // Driver covers power and reset operations only; ADB-style commands,
 // property updates and data export/import are optional capabilities
 // (ADB, PropertyUpdater, DataArchiver in adb.go) that a driver may lack.
@@ -85,6 +85,22 @@ type PhoneSpec struct {
 	Property map[string]string
 	// Running says whether a newly created phone runs or is stopped.
 	Running bool
+	// Resources are what the phone's flavor gives it; drivers that run
+	// real phones turn them into limits and boot parameters. Zero fields
+	// mean "no limit" or "the driver's default".
+	Resources Resources
+}
+
+// Resources are the CPU, memory and screen of a phone flavor.
+type Resources struct {
+	// Model is the phone flavor name, for logs.
+	Model string
+	// CPUs is the number of vCPUs and MemoryMB the memory in MiB.
+	CPUs     int
+	MemoryMB int
+	// Width and Height are the screen size in pixels, DPI its density
+	// and FPS its frame rate.
+	Width, Height, DPI, FPS int
 }
 
 // RestartOptions change a phone as it boots.
@@ -119,6 +135,19 @@ type PhoneInfo struct {
 	// LastError describes why the phone is in StateFailed, or why the last
 	// operation on it failed; empty when the last operation succeeded.
 	LastError string
+	// Access is where the phone can be reached; zero when the driver has
+	// no real address (the simulated runtime).
+	Access Access
+}
+
+// Access is the network address of a phone's ADB port.
+type Access struct {
+	// IP and Port are the host address and port at which the phone's ADB
+	// port is published.
+	IP   string
+	Port int
+	// IntranetIP is the phone's own address on its server's network.
+	IntranetIP string
 }
 
 // Driver runs the phones of one phone server.

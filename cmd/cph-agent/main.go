@@ -30,6 +30,8 @@ import (
 
 	"github.com/opencph/opencph/agent"
 	"github.com/opencph/opencph/agentproto"
+	"github.com/opencph/opencph/runtime"
+	"github.com/opencph/opencph/runtime/docker"
 	"github.com/opencph/opencph/runtime/sim"
 )
 
@@ -57,15 +59,17 @@ func main() {
 }
 
 type config struct {
-	controlPlane []string
-	enrollToken  string
-	project      string
-	name         string
-	stateDir     string
-	runtime      string
-	simPhones    int
-	simBootTime  time.Duration
-	level        slog.Level
+	controlPlane  []string
+	enrollToken   string
+	project       string
+	name          string
+	stateDir      string
+	runtime       string
+	simPhones     int
+	simBootTime   time.Duration
+	level         slog.Level
+	docker        docker.Flags
+	removeUnknown bool
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -85,8 +89,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.project, "project", env("CPH_PROJECT", ""), "name or id of the project that owns this server (first start); a project's token implies it [CPH_PROJECT]")
 	fs.StringVar(&c.name, "name", env("CPH_AGENT_NAME", host), "server name (first start) [CPH_AGENT_NAME]")
 	fs.StringVar(&c.stateDir, "state-dir", env("CPH_STATE_DIR", "./cph-agent-state"), "where the agent keeps its identity [CPH_STATE_DIR]")
-	fs.StringVar(&c.runtime, "runtime", env("CPH_RUNTIME", "sim"), "phone runtime driver: sim [CPH_RUNTIME]")
-	simPhones := fs.String("sim-phones", env("CPH_SIM_PHONES", "5"), "phones of the simulated runtime (first start) [CPH_SIM_PHONES]")
+	fs.StringVar(&c.runtime, "runtime", env("CPH_RUNTIME", "sim"), "phone runtime driver: sim (simulated phones) or docker (containers on a Docker Engine) [CPH_RUNTIME]")
+	c.docker.Register(fs, env)
+	removeUnknown := fs.String("remove-unknown-phones", env("CPH_REMOVE_UNKNOWN_PHONES", "false"), "remove the runtime's phones (containers) that the control plane does not know, instead of only logging them [CPH_REMOVE_UNKNOWN_PHONES]")
+	simPhones := fs.String("sim-phones", env("CPH_SIM_PHONES", "5"), "phones of this server, set at enrollment (first start); with any --runtime [CPH_SIM_PHONES]")
 	simBoot := fs.String("sim-boot-time", env("CPH_SIM_BOOT_TIME", "3s"), "boot time of a simulated phone [CPH_SIM_BOOT_TIME]")
 	logLevel := fs.String("log-level", env("CPH_LOG_LEVEL", "info"), "debug, info, warn or error [CPH_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
@@ -125,8 +131,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if err := c.level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
-	if c.runtime != "sim" {
-		return nil, fmt.Errorf("--runtime %q: only the sim runtime is available", c.runtime)
+	if c.runtime != "sim" && c.runtime != "docker" {
+		return nil, fmt.Errorf("--runtime %q: want sim or docker", c.runtime)
+	}
+	if c.runtime == "docker" {
+		if _, err := c.docker.Config("check"); err != nil {
+			return nil, err
+		}
+	}
+	if c.removeUnknown, err = strconv.ParseBool(*removeUnknown); err != nil {
+		return nil, fmt.Errorf("--remove-unknown-phones %q: not a boolean", *removeUnknown)
 	}
 	return &c, nil
 }
@@ -163,9 +177,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if len(urls) == 0 {
 		return errors.New("--control-plane is required")
 	}
-	drv := sim.New(sim.Config{BootTime: c.simBootTime, Logger: log.With("component", "sim")})
+	drv, closeDrv, err := newDriver(ctx, c, id.ServerID, log)
+	if err != nil {
+		return err
+	}
+	defer closeDrv()
 	ag, err := agent.New(agent.Config{ControlPlane: urls, Credential: id.Credential, Driver: drv,
-		Logger: log.With("component", "agent", "server_name", id.ServerName), Version: version})
+		Logger: log.With("component", "agent", "server_name", id.ServerName), Version: version,
+		RemoveUnknownPhones: c.removeUnknown})
 	if err != nil {
 		return err
 	}
@@ -176,4 +195,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			id.ServerName, id.ServerID, c.stateDir, err)
 	}
 	return err
+}
+
+// newDriver returns the configured runtime driver and a function that
+// releases it. The docker runtime checks the host first and says what is
+// missing.
+func newDriver(ctx context.Context, c *config, serverID string, log *slog.Logger) (runtime.Driver, func(), error) {
+	if c.runtime != "docker" {
+		return sim.New(sim.Config{BootTime: c.simBootTime, Logger: log.With("component", "sim")}), func() {}, nil
+	}
+	cfg, err := c.docker.Config(serverID)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.Logger = log.With("component", "docker")
+	for _, p := range docker.Check(ctx, cfg, c.docker.CheckKernel, docker.Host{}) {
+		if p.Fatal {
+			return nil, nil, fmt.Errorf("docker runtime: %s", p.Message)
+		}
+		log.Error("docker runtime: host check failed", "problem", p.Message)
+	}
+	drv, err := docker.New(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return drv, func() { drv.Close() }, nil
 }

@@ -19,10 +19,19 @@ func TestConfigFromFlagsAndEnv(t *testing.T) {
 		c.simBootTime != 250*time.Millisecond || c.name != "node9" || c.runtime != "sim" || c.stateDir != "./cph-agent-state" {
 		t.Errorf("config = %+v", c)
 	}
-	for _, bad := range [][]string{{"--runtime", "docker"}, {"--sim-phones", "-1"}, {"--sim-boot-time", "soon"}, {"extra"}} {
+	for _, bad := range [][]string{{"--runtime", "redroid"}, {"--runtime", "docker", "--docker-ports", "9-1"}, {"--runtime", "docker", "--docker-images", "nomapping"}, {"--sim-phones", "-1"}, {"--sim-boot-time", "soon"}, {"extra"}} {
 		if _, err := parseConfig(bad, getenv, io.Discard); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
+	}
+	c, err = parseConfig([]string{"--runtime", "docker", "--docker-images", "img1=redroid/redroid:11.0.0-latest", "--docker-ports", "42000-42009"}, getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := c.docker.Config("srv")
+	if err != nil || dc.Images["img1"] != "redroid/redroid:11.0.0-latest" || dc.PortMin != 42000 || dc.PortMax != 42009 ||
+		dc.BindAddress != "127.0.0.1" || !dc.Privileged || dc.ServerID != "srv" {
+		t.Errorf("docker config = %+v, %v", dc, err)
 	}
 }
 

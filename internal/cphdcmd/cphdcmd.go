@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/runtime"
+	"github.com/opencph/opencph/runtime/docker"
 )
 
 // Main runs cphd as a program's main function does, with the process's
@@ -47,12 +49,18 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "admin" {
 		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
 	}
-	cfg, level, err := parseConfig(args, getenv, stderr)
+	cfg, level, dockerFlags, err := parseOptions(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg.Logger = logger
+	if dockerFlags != nil {
+		if err := checkDocker(ctx, dockerFlags, logger); err != nil {
+			return err
+		}
+		cfg.NewDriver = dockerRuntime(*dockerFlags, logger)
+	}
 	srv, err := controlplane.Start(ctx, cfg)
 	if err != nil {
 		return err
@@ -72,6 +80,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // parseConfig reads flags, with environment variables as defaults.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (controlplane.Config, slog.Level, error) {
+	cfg, level, _, err := parseOptions(args, getenv, stderr)
+	return cfg, level, err
+}
+
+// parseOptions is parseConfig that also returns the Docker runtime's
+// flags (nil with the simulated runtime).
+func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (controlplane.Config, slog.Level, *docker.Flags, error) {
 	var cfg controlplane.Config
 	fs := flag.NewFlagSet("cphd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -109,7 +124,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&cfg.ObjectsDir, "objects-dir", env("CPH_OBJECTS_DIR", ""), "where buckets and objects are kept; default <data-dir>/objects; replicas must share it [CPH_OBJECTS_DIR]")
 	maxBodyMiB := fs.Int("max-body-memory-mib", envInt("CPH_MAX_BODY_MEMORY_MIB", 64), "MiB that all request bodies being read may hold in memory at once; past it requests are answered 503 [CPH_MAX_BODY_MEMORY_MIB]")
 	fs.StringVar(&cfg.DatabaseURL, "database", env("CPH_DATABASE_URL", ""), "PostgreSQL URL (postgres://...); empty = SQLite in the data dir [CPH_DATABASE_URL]")
-	fs.IntVar(&cfg.SimServers, "sim-servers", envInt("CPH_SIM_SERVERS", 2), "built-in simulated phone servers; 0 = no built-in fleet [CPH_SIM_SERVERS]")
+	fs.IntVar(&cfg.SimServers, "sim-servers", envInt("CPH_SIM_SERVERS", 2), "built-in phone servers (simulated, or with --runtime docker containers); 0 = no built-in fleet [CPH_SIM_SERVERS]")
 	fs.IntVar(&cfg.SimPhonesPerServer, "sim-phones-per-server", envInt("CPH_SIM_PHONES_PER_SERVER", 5), "phones per built-in server, set when the server is created [CPH_SIM_PHONES_PER_SERVER]")
 	fs.DurationVar(&cfg.SimBootTime, "sim-boot-time", envDur("CPH_SIM_BOOT_TIME", 3*time.Second), "boot time of a simulated phone [CPH_SIM_BOOT_TIME]")
 	fs.Float64Var(&cfg.SimFailureRate, "sim-failure-rate", 0, "probability (0..1) that a simulated phone operation fails")
@@ -120,6 +135,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&cfg.Engine.AgentTTL, "agent-ttl", envDur("CPH_AGENT_TTL", 30*time.Second), "how long an agent may be silent before its server and phones are marked abnormal and its jobs fail [CPH_AGENT_TTL]")
 	fs.StringVar(&cfg.PprofListen, "pprof-listen", env("CPH_PPROF_LISTEN", ""), "address (keep it on loopback) on which to serve Go's profiler, /debug/pprof/; empty = off [CPH_PPROF_LISTEN]")
 	logLevel := fs.String("log-level", env("CPH_LOG_LEVEL", "info"), "debug, info, warn or error [CPH_LOG_LEVEL]")
+	rt := fs.String("runtime", env("CPH_RUNTIME", "sim"), "runtime of the built-in servers' phones: sim (simulated) or docker (containers on a Docker Engine) [CPH_RUNTIME]")
+	var dockerFlags docker.Flags
+	dockerFlags.Register(fs, env)
 	cfg.Bootstrap = controlplane.Bootstrap{
 		Domain:   getenv("CPH_BOOTSTRAP_DOMAIN"),
 		User:     getenv("CPH_BOOTSTRAP_USER"),
@@ -127,40 +145,52 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		Project:  getenv("CPH_BOOTSTRAP_PROJECT"),
 	}
 	if err := fs.Parse(args); err != nil {
-		return cfg, 0, err
+		return cfg, 0, nil, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, 0, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return cfg, 0, nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if len(errs) > 0 {
-		return cfg, 0, errors.Join(errs...)
+		return cfg, 0, nil, errors.Join(errs...)
 	}
 	if *maxBodyMiB < 1 {
-		return cfg, 0, fmt.Errorf("--max-body-memory-mib must be at least 1, not %d", *maxBodyMiB)
+		return cfg, 0, nil, fmt.Errorf("--max-body-memory-mib must be at least 1, not %d", *maxBodyMiB)
 	}
 	cfg.MaxBodyMemory = int64(*maxBodyMiB) << 20
 	if *serverKey != "" {
 		key, err := controlplane.ParseServerKey(*serverKey)
 		if err != nil {
-			return cfg, 0, fmt.Errorf("--server-key: %w", err)
+			return cfg, 0, nil, fmt.Errorf("--server-key: %w", err)
 		}
 		cfg.IAM.ServerKey = key
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return cfg, 0, fmt.Errorf("--log-level: %w", err)
+		return cfg, 0, nil, fmt.Errorf("--log-level: %w", err)
+	}
+	var df *docker.Flags
+	switch *rt {
+	case "sim":
+	case "docker":
+		df = &dockerFlags
+		if _, err := dockerFlags.Config("check"); err != nil {
+			return cfg, 0, nil, err
+		}
+		cfg.NewDriver = dockerRuntime(dockerFlags, nil)
+	default:
+		return cfg, 0, nil, fmt.Errorf("--runtime %q: want sim or docker", *rt)
 	}
 	switch {
 	case cfg.SimServers < 0:
-		return cfg, 0, errors.New("--sim-servers must not be negative")
+		return cfg, 0, nil, errors.New("--sim-servers must not be negative")
 	case cfg.SimPhonesPerServer < 0:
-		return cfg, 0, errors.New("--sim-phones-per-server must not be negative")
+		return cfg, 0, nil, errors.New("--sim-phones-per-server must not be negative")
 	case cfg.SimBootTime < 0:
-		return cfg, 0, errors.New("--sim-boot-time must not be negative")
+		return cfg, 0, nil, errors.New("--sim-boot-time must not be negative")
 	case cfg.SimFailureRate < 0 || cfg.SimFailureRate > 1:
-		return cfg, 0, errors.New("--sim-failure-rate must be between 0 and 1")
+		return cfg, 0, nil, errors.New("--sim-failure-rate must be between 0 and 1")
 	}
-	return cfg, level, nil
+	return cfg, level, df, nil
 }
 
 func printWelcome(w io.Writer, srv *controlplane.Server) {
@@ -185,4 +215,34 @@ func printWelcome(w io.Writer, srv *controlplane.Server) {
 		fmt.Fprintf(w, "  CPH_PASSWORD=... go run ./cmd/cph login\n")
 	}
 	fmt.Fprintf(w, "  go run ./cmd/cph phones list\n\n")
+}
+
+// dockerRuntime makes the Docker runtime of each built-in server.
+func dockerRuntime(f docker.Flags, log *slog.Logger) func(ctx context.Context, serverID, serverName string) (runtime.Driver, error) {
+	return func(ctx context.Context, serverID, serverName string) (runtime.Driver, error) {
+		cfg, err := f.Config(serverID)
+		if err != nil {
+			return nil, err
+		}
+		if log != nil {
+			cfg.Logger = log.With("component", "docker", "server_name", serverName)
+		}
+		return docker.New(ctx, cfg)
+	}
+}
+
+// checkDocker checks the host for the Docker runtime before anything
+// starts: a missing Engine ends cphd, other problems are logged.
+func checkDocker(ctx context.Context, f *docker.Flags, log *slog.Logger) error {
+	cfg, err := f.Config("check")
+	if err != nil {
+		return err
+	}
+	for _, p := range docker.Check(ctx, cfg, f.CheckKernel, docker.Host{}) {
+		if p.Fatal {
+			return fmt.Errorf("docker runtime: %s", p.Message)
+		}
+		log.Error("docker runtime: host check failed", "problem", p.Message)
+	}
+	return nil
 }

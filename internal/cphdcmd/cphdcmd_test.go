@@ -26,3 +26,29 @@ func TestConfigFromFlagsAndEnv(t *testing.T) {
 		t.Error("bad CPH_SIM_BOOT_TIME accepted")
 	}
 }
+
+func TestRuntimeFlags(t *testing.T) {
+	getenv := func(k string) string {
+		if k == "CPH_DOCKER_IMAGES" {
+			return "*=redroid/redroid:11.0.0-latest"
+		}
+		return ""
+	}
+	cfg, _, df, err := parseOptions(nil, getenv, io.Discard)
+	if err != nil || cfg.NewDriver != nil || df != nil {
+		t.Fatalf("default runtime: NewDriver set %v, docker flags %v, %v", cfg.NewDriver != nil, df, err)
+	}
+	cfg, _, df, err = parseOptions([]string{"--runtime", "docker", "--docker-ports", "42000-42010"}, getenv, io.Discard)
+	if err != nil || cfg.NewDriver == nil || df == nil {
+		t.Fatalf("--runtime docker: %v", err)
+	}
+	dc, err := df.Config("srv")
+	if err != nil || dc.Images["*"] != "redroid/redroid:11.0.0-latest" || dc.PortMin != 42000 || dc.PortMax != 42010 {
+		t.Errorf("docker config %+v, %v", dc, err)
+	}
+	for _, bad := range [][]string{{"--runtime", "redroid"}, {"--runtime", "docker", "--docker-ports", "1-"}, {"--runtime", "docker", "--docker-labels", "opencph.phone=x"}} {
+		if _, _, _, err := parseOptions(bad, getenv, io.Discard); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
