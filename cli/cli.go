@@ -16,9 +16,11 @@
 // "cph login" caches a token (file mode 0600) so that later commands need
 // no password until it nears its expiry.
 //
-// Exit codes: 0 on success; 1 when the server refused the call, the
-// network failed, or a batch operation had a refused item or a failed job;
-// 2 for usage errors; 130 when interrupted.
+// Exit codes: 0 on success; 1 when a batch operation had a refused item
+// or a failed job (or another local failure); 2 for usage errors; 3 when
+// the server refused the call or no valid credentials are at hand; 4 when
+// the server could not be reached; 5 when a wait timed out; 130 when
+// interrupted. With -o json, the error is one JSON object on stderr.
 package cli
 
 import (
@@ -38,9 +40,12 @@ import (
 // Exit codes of Main.
 const (
 	ExitOK          = 0   // success
-	ExitFailure     = 1   // refused call, network failure, refused item or failed job
+	ExitFailure     = 1   // a refused item or a failed job, or a local failure
 	ExitUsage       = 2   // bad command line
-	ExitInterrupted = 130 // ctx was cancelled
+	ExitAPI         = 3   // the server refused the call (HTTP 4xx/5xx), or not logged in
+	ExitNetwork     = 4   // the server could not be reached
+	ExitTimeout     = 5   // a wait gave up after --wait-timeout
+	ExitInterrupted = 130 // ctx was cancelled (Ctrl-C)
 )
 
 // Defaults of the global settings.
@@ -86,6 +91,7 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	flags          globalFlags
+	resolved       settings // the settings of the command that runs
 }
 
 // globalFlags are the raw values of the persistent flags.
@@ -104,85 +110,20 @@ type settings struct {
 	Output   string // "table" or "json"
 }
 
-// usageError is an error in how the command was called (exit code 2).
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-// usagef returns a usage error with a formatted message.
-func usagef(format string, args ...any) error {
-	return &usageError{fmt.Errorf(format, args...)}
-}
-
-// exitError ends the command with a code; when silent, its message has
-// already been printed.
-type exitError struct {
-	code   int
-	err    error
-	silent bool
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-// errFailed is the error of a command whose failures were already printed.
-var errFailed = &exitError{code: ExitFailure, err: errors.New("failed"), silent: true}
-
-// exit prints err, if any, and returns the exit code for it. Errors that
-// cobra returns itself (unknown commands and flags, wrong number of
-// arguments) are usage errors; errors of the commands' own code are not,
-// unless they are *usageError.
-func (a *app) exit(ctx context.Context, cmd *cobra.Command, err error) int {
-	if err == nil {
-		return ExitOK
-	}
-	var ee *exitError
-	var ue *usageError
-	switch {
-	case errors.As(err, &ue) || !errors.As(err, &ee):
-		fmt.Fprintf(a.stderr, "error: %v\n", err)
-		path := "cph"
-		if cmd != nil {
-			path = cmd.CommandPath()
-		}
-		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", path)
-		return ExitUsage
-	case ee.silent:
-		return ee.code
-	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-		fmt.Fprintln(a.stderr, "error: interrupted")
-		return ExitInterrupted
-	}
-	var apiErr *client.APIError
-	switch {
-	case errors.Is(err, client.ErrNotLoggedIn):
-		fmt.Fprintf(a.stderr, "error: %v\n", err)
-		fmt.Fprintf(a.stderr, "Run 'cph login', or set --password or %s.\n", EnvPassword)
-	case errors.As(err, &apiErr):
-		fmt.Fprintf(a.stderr, "error: %v\n", apiErr)
-	default:
-		fmt.Fprintf(a.stderr, "error: %v\n", err)
-	}
-	return ee.code
-}
-
 // run adapts a command implementation to cobra: it checks the global
 // output flag first and marks the implementation's errors as failures
 // (exit code 1) unless they are usage errors.
 func (a *app) run(fn func(cmd *cobra.Command, args []string, s settings) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		s, err := a.settings(cmd)
+		a.resolved = s
 		if err != nil {
-			return err
+			return &cmdError{err}
 		}
-		err = fn(cmd, args, s)
-		var ue *usageError
-		var ee *exitError
-		if err == nil || errors.As(err, &ue) || errors.As(err, &ee) {
-			return err
+		if err = fn(cmd, args, s); err == nil {
+			return nil
 		}
-		return &exitError{code: ExitFailure, err: err}
+		return &cmdError{err}
 	}
 }
 
