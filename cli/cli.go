@@ -30,6 +30,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -264,6 +265,9 @@ func (a *app) newClient(s settings) (*client.Client, error) {
 	if s.Domain == "" {
 		return nil, usagef("no account: set --domain or %s", EnvDomain)
 	}
+	if err := checkEndpoint(s.Endpoint); err != nil {
+		return nil, err
+	}
 	c, err := client.New(client.Config{
 		Endpoint:   s.Endpoint,
 		Domain:     s.Domain,
@@ -279,6 +283,16 @@ func (a *app) newClient(s settings) (*client.Client, error) {
 	return c, nil
 }
 
+// checkEndpoint explains the most common mistake in an endpoint: no
+// scheme. client.New checks the rest.
+func checkEndpoint(endpoint string) error {
+	if strings.Contains(endpoint, "://") {
+		return nil
+	}
+	return usagef("invalid endpoint %q: it has no scheme; did you mean http://%s (or https://%s)? (--endpoint or %s)",
+		endpoint, endpoint, endpoint, EnvEndpoint)
+}
+
 // waitFlags are the flags of the commands that wait for jobs.
 type waitFlags struct {
 	wait     bool
@@ -292,7 +306,9 @@ func (w *waitFlags) add(cmd *cobra.Command, withWait bool) {
 		cmd.Flags().BoolVar(&w.wait, "wait", false, "wait until every job has finished; exit 1 if any failed")
 	}
 	cmd.Flags().DurationVar(&w.interval, "interval", client.DefaultWaitInterval, "time between two polls of the jobs")
-	cmd.Flags().DurationVar(&w.timeout, "timeout", 0, "give up waiting after this long (0: no limit)")
+	cmd.Flags().DurationVar(&w.timeout, "wait-timeout", 0, "give up waiting after this long, exit 5 (0: no limit); the jobs go on")
+	cmd.Flags().DurationVar(&w.timeout, "timeout", 0, "")
+	_ = cmd.Flags().MarkDeprecated("timeout", "use --wait-timeout")
 }
 
 // check validates the flags.
@@ -301,7 +317,7 @@ func (w *waitFlags) check() error {
 		return usagef("invalid --interval %v: must be positive", w.interval)
 	}
 	if w.timeout < 0 {
-		return usagef("invalid --timeout %v: must not be negative", w.timeout)
+		return usagef("invalid --wait-timeout %v: must not be negative", w.timeout)
 	}
 	return nil
 }

@@ -53,6 +53,9 @@ func (a *app) serversListCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if page.quiet {
+			return writeIDs(a.stdout, list.Servers, func(s cph.Server) string { return s.ID })
+		}
 		if s.Output == "json" {
 			return writeJSON(a.stdout, list)
 		}
