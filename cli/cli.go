@@ -30,6 +30,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -145,7 +146,7 @@ defaults.`,
   cph login --password-stdin < password.txt
   cph phones list
   cph phones restart 8c1e4b7a2f9d4e3a9b6c0d5e7f1a2b3c --wait`,
-		Args:          cobra.NoArgs,
+		Args:          subcommandArgs,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -173,6 +174,8 @@ defaults.`,
 		a.projectsCommand(),
 	)
 	root.AddCommand(a.areaCommands()...)
+	_ = root.RegisterFlagCompletionFunc("output", outputCompletion)
+	a.addCompletions(root)
 	return root
 }
 
@@ -181,13 +184,37 @@ func group(use, short string, subs ...*cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   use,
 		Short: short,
-		Args:  cobra.NoArgs,
+		Args:  subcommandArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmd.Help()
 		},
 	}
 	cmd.AddCommand(subs...)
 	return cmd
+}
+
+// subcommandArgs is the argument check of commands that only hold
+// subcommands: any argument is an unknown command, with suggestions
+// ("did you mean") of the subcommands whose names are close to it.
+func subcommandArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	cmd.SuggestionsMinimumDistance = 2
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(quoteAll(s), " or ") + "?"
+	}
+	return usagef("%s", msg)
+}
+
+// quoteAll quotes each string.
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
 }
 
 // settings resolves the global settings of cmd: flag, else environment

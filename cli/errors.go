@@ -199,7 +199,7 @@ func networkError(err error, s settings) (msg, hint string, ok bool) {
 	var what string
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		what, hint = "connection refused", "is cphd running there? set "+EnvEndpoint+" or --endpoint to its address"
+		what, hint = "connection refused", "is cphd running there? Set "+EnvEndpoint+" or --endpoint to its address"
 	case errors.As(err, &de):
 		what, hint = "unknown host "+de.Name, "set "+EnvEndpoint+" or --endpoint to cphd's address"
 	case errors.As(err, &ne) && ne.Timeout():
