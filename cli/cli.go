@@ -30,6 +30,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -203,6 +204,7 @@ func subcommandArgs(cmd *cobra.Command, args []string) error {
 	cmd.SuggestionsMinimumDistance = 2
 	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		sort.Strings(s)
 		msg += "; did you mean " + strings.Join(quoteAll(s), " or ") + "?"
 	}
 	return usagef("%s", msg)

@@ -398,10 +398,23 @@ func (a *app) printBatch(s settings, res *client.BatchResult) error {
 	return batchTable(res.Jobs).write(a.stdout)
 }
 
+// jsonFailure is the JSON form of a refused item or a failed job, written
+// to stderr with -o json as {"failed":{...}}.
+type jsonFailure struct {
+	Target  string `json:"target"`
+	JobID   string `json:"job_id,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
 // printFailure reports one refused item or failed job on stderr.
 func (a *app) printFailure(target, jobID, code, msg string) {
 	if a.flags.output == "json" {
-		return // the JSON on stdout holds the failures
+		data, err := json.Marshal(map[string]jsonFailure{"failed": {Target: target, JobID: jobID, Code: code, Message: msg}})
+		if err == nil {
+			fmt.Fprintf(a.stderr, "%s\n", data)
+			return
+		}
 	}
 	job := ""
 	if jobID != "" {
