@@ -13,7 +13,6 @@ import (
 	"github.com/opencph/opencph/sqlstore"
 )
 
-
 // runAdmin runs a "cphd admin" command.
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
