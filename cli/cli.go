@@ -142,7 +142,21 @@ no password until it nears its expiry (24 hours).
 
 Settings come from flags, else environment variables (CPH_ENDPOINT,
 CPH_DOMAIN, CPH_USER, CPH_PASSWORD, CPH_PROJECT, CPH_CACHE_DIR), else
-defaults.`,
+defaults.
+
+In scripts: list commands take -q (only the ids, one a line); with -o json
+errors are JSON lines on stderr ({"error":{"code","message","status",
+"request_id","hint","exit_code"}}, after one {"failed":{...}} line per failed
+item). "cph completion bash|zsh|fish" completes phone, server and image ids.
+
+Exit codes:
+  0    success
+  1    an item was refused or a job failed, or a local failure
+  2    usage error (unknown command or flag, bad value)
+  3    the server refused the call (HTTP 4xx/5xx), or not logged in
+  4    cphd could not be reached
+  5    a wait gave up after --wait-timeout (the jobs go on)
+  130  interrupted (the jobs of a wait go on)`,
 		Example: `  export CPH_ENDPOINT=http://127.0.0.1:8080 CPH_DOMAIN=acme
   cph login --password-stdin < password.txt
   cph phones list

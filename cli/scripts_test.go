@@ -7,6 +7,7 @@ import (
 	"net"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -278,5 +279,14 @@ func TestProgressCounts(t *testing.T) {
 	p.done()
 	if want := "\r\x1b[Kjobs: 0 | running 0 | succeeded 0 | failed 0 (3s)\n"; w.String() != want {
 		t.Errorf("terminal progress %q, want %q", w.String(), want)
+	}
+}
+
+func TestHelpDocumentsExitCodes(t *testing.T) {
+	r := run(t, nil, "", "--help")
+	for _, code := range []int{ExitOK, ExitFailure, ExitUsage, ExitAPI, ExitNetwork, ExitTimeout, ExitInterrupted} {
+		if !regexp.MustCompile(`(?m)^  ` + strconv.Itoa(code) + ` +\S`).MatchString(r.stdout) {
+			t.Errorf("cph --help does not document exit code %d:\n%s", code, r.stdout)
+		}
 	}
 }
