@@ -85,6 +85,15 @@ func (a *app) addCompletions(cmd *cobra.Command) {
 		}
 		_ = cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
 	}
+	if cmd.Flags().Lookup("status") != nil && cmd.CommandPath() == "cph servers list" {
+		var codes []string
+		for _, st := range []cph.ServerStatus{cph.ServerCreating, cph.ServerAbnormal, cph.ServerNormal, cph.ServerDeleting,
+			cph.ServerFrozen, cph.ServerShutDown, cph.ServerShuttingDown, cph.ServerShutdownFail, cph.ServerStarting} {
+			code, name, _ := strings.Cut(serverStatus(st), " ")
+			codes = append(codes, code+"\t"+name)
+		}
+		_ = cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions(codes, cobra.ShellCompDirectiveNoFileComp))
+	}
 	for _, sub := range cmd.Commands() {
 		a.addCompletions(sub)
 	}

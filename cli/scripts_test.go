@@ -198,6 +198,10 @@ func TestCompletionOfPhoneIDs(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "running\t2\n") || !strings.Contains(r.stdout, "stopped\t8\n") {
 		t.Errorf("--status: %+v", r)
 	}
+	r = run(t, env, "", "__complete", "servers", "list", "--status", "")
+	if r.code != 0 || !strings.Contains(r.stdout, "5\tnormal\n") {
+		t.Errorf("servers --status: %+v", r)
+	}
 	r = run(t, env, "", "__complete", "phones", "list", "-o", "")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "table\t") || !strings.Contains(r.stdout, "\njson\t") {
 		t.Errorf("-o: %+v", r)
