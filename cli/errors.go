@@ -141,10 +141,7 @@ func classify(ctx context.Context, err error, s settings) (int, jsonErrorBody) {
 		}
 		return ExitAPI, b
 	case errors.As(err, &apiErr):
-		b.Code, b.Status, b.Message = apiErr.Code, apiErr.StatusCode, apiErr.Message
-		if we == nil {
-			b.RequestID = apiErr.RequestID
-		}
+		b.Code, b.Status, b.Message, b.RequestID = apiErr.Code, apiErr.StatusCode, apiErr.Message, apiErr.RequestID
 		if b.Code == "" {
 			b.Code = codeAPI
 		}
