@@ -152,6 +152,9 @@ func TestQuietListsIDs(t *testing.T) {
 	if got := strings.Fields(r.stdout); r.code != 0 || r.stdout != strings.Join(want, "\n")+"\n" || r.stderr != "" {
 		t.Errorf("phones list -q: exit %d, ids %q, want %q; stderr %q", r.code, got, want, r.stderr)
 	}
+	if r = run(t, env, "", "projects", "list", "-q"); r.code != 0 || r.stdout != srv.Bootstrap().ProjectID+"\n" {
+		t.Errorf("projects list -q: %+v", r)
+	}
 	r = run(t, env, "", "servers", "list", "-q", "-o", "json")
 	if lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n"); r.code != 0 || len(lines) != 2 ||
 		!regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(lines[0]) {
