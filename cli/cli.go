@@ -147,7 +147,8 @@ defaults.
 In scripts: list commands take -q (only the ids, one a line); with -o json
 errors are JSON lines on stderr ({"error":{"code","message","status",
 "request_id","hint","exit_code"}}, after one {"failed":{...}} line per failed
-item). "cph completion bash|zsh|fish" completes phone, server and image ids.
+item). "cph completion bash|zsh|fish" completes phone, server, image, request
+and job ids.
 
 Exit codes:
   0    success

@@ -48,6 +48,10 @@ var idListers = map[string]idLister{
 		}
 		return out, nil
 	},
+	// Jobs are listed only by request: the ids of the recent requests
+	// (remembered in the cache directory) complete, and their jobs.
+	"REQUEST_ID": nil,
+	"JOB_ID":     nil,
 	"IMAGE_ID": func(ctx context.Context, c *client.Client) ([]string, error) {
 		images, err := c.ListPhoneImages(ctx, "")
 		if err != nil {
@@ -62,8 +66,8 @@ var idListers = map[string]idLister{
 }
 
 // addCompletions walks the command tree and gives every command whose Use
-// line names PHONE_ID, SERVER_ID or IMAGE_ID arguments a completion of
-// them, and the flags with a fixed set of values a completion of those.
+// line names PHONE_ID, SERVER_ID, IMAGE_ID, REQUEST_ID or JOB_ID arguments
+// a completion of them, and the flags with a fixed set of values a completion of those.
 func (a *app) addCompletions(cmd *cobra.Command) {
 	if slots := strings.Fields(cmd.Use); len(slots) > 1 && cmd.ValidArgsFunction == nil {
 		if a.hasIDSlot(slots[1:]) {
@@ -77,6 +81,11 @@ func (a *app) addCompletions(cmd *cobra.Command) {
 				return a.listIDs(c, kind), cobra.ShellCompDirectiveNoFileComp
 			})
 		}
+	}
+	if cmd.LocalFlags().Lookup("request-id") != nil {
+		_ = cmd.RegisterFlagCompletionFunc("request-id", func(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+			return a.listIDs(c, "REQUEST_ID"), cobra.ShellCompDirectiveNoFileComp
+		})
 	}
 	if cmd.Flags().Lookup("status") != nil && cmd.CommandPath() == "cph phones list" {
 		var names []string
@@ -103,7 +112,7 @@ func (a *app) addCompletions(cmd *cobra.Command) {
 // completes.
 func (a *app) hasIDSlot(slots []string) bool {
 	for _, s := range slots {
-		if idListers[strings.TrimSuffix(s, "...")] != nil {
+		if _, ok := idListers[strings.TrimSuffix(s, "...")]; ok {
 			return true
 		}
 	}
@@ -133,7 +142,7 @@ func (a *app) completeArgs(slots []string) cobra.CompletionFunc {
 				break
 			}
 		}
-		if idListers[kind] == nil {
+		if _, ok := idListers[kind]; !ok {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		return a.listIDs(cmd, kind), cobra.ShellCompDirectiveNoFileComp
@@ -148,6 +157,9 @@ func (a *app) listIDs(cmd *cobra.Command, kind string) []string {
 	if err != nil {
 		return nil
 	}
+	if kind == "REQUEST_ID" {
+		return recentRequests(s)
+	}
 	s.Password = ""
 	c, err := a.newClient(s)
 	if err != nil {
@@ -159,11 +171,31 @@ func (a *app) listIDs(cmd *cobra.Command, kind string) []string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
 	defer cancel()
+	if kind == "JOB_ID" {
+		return recentJobs(ctx, c, recentRequests(s))
+	}
 	ids, err := idListers[kind](ctx, c)
 	if err != nil {
 		return nil
 	}
 	return ids
+}
+
+// recentJobs lists the jobs of the recent requests: one ListJobs call,
+// the first page.
+func recentJobs(ctx context.Context, c *client.Client, requests []string) []string {
+	if len(requests) == 0 {
+		return nil
+	}
+	list, err := c.ListJobs(ctx, client.ListJobsOptions{RequestIDs: requests, Limit: new(client.MaxJobPageSize)})
+	if err != nil {
+		return nil
+	}
+	out := make([]string, 0, len(list.Jobs))
+	for _, j := range list.Jobs {
+		out = append(out, j.ID+"\t"+jobTarget(j)+" ("+j.Status.String()+")")
+	}
+	return out
 }
 
 // outputCompletion completes -o.

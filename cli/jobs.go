@@ -164,6 +164,7 @@ func (a *app) waitJobs(ctx context.Context, c *client.Client, requestID string, 
 		ctx, cancel = context.WithTimeoutCause(ctx, wf.timeout, errTimeout)
 		defer cancel()
 	}
+	rememberRequest(a.resolved, requestID)
 	p := a.newProgress()
 	jobs, err := c.WaitJobs(ctx, requestID, client.WaitOptions{
 		Interval: wf.interval,

@@ -328,6 +328,7 @@ type waitOutput struct {
 // batchResult prints the answer of an asynchronous operation and, with
 // --wait, waits for its jobs and prints them.
 func (a *app) batchResult(ctx context.Context, s settings, c *client.Client, res *client.BatchResult, wf waitFlags) error {
+	rememberRequest(s, res.RequestID)
 	var refused []cph.PhoneJob
 	for _, j := range res.Jobs {
 		if j.ErrorCode != "" || j.JobID == "" {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
 )
@@ -295,5 +296,39 @@ func TestHelpDocumentsExitCodes(t *testing.T) {
 		if !regexp.MustCompile(`(?m)^  ` + strconv.Itoa(code) + ` +\S`).MatchString(r.stdout) {
 			t.Errorf("cph --help does not document exit code %d:\n%s", code, r.stdout)
 		}
+	}
+}
+
+func TestCompletionOfRequestAndJobIDs(t *testing.T) {
+	srv := cptest.Start(t, nil)
+	env := testEnv(t, srv)
+	login(t, env)
+	if r := run(t, env, "", "__complete", "jobs", "wait", ""); r.stdout != ":4\n" {
+		t.Errorf("no request yet: %q", r.stdout)
+	}
+	phones := listPhones(t, env)
+	r := run(t, env, "", "phones", "stop", phones[0].ID, phones[1].ID, "-o", "json")
+	var res client.BatchResult
+	if err := json.Unmarshal([]byte(r.stdout), &res); r.code != 0 || err != nil || len(res.Jobs) != 2 {
+		t.Fatalf("stop: %+v, %v", r, err)
+	}
+	for _, args := range [][]string{{"__complete", "jobs", "wait", ""}, {"__complete", "jobs", "list", "--request-id", ""}} {
+		if r = run(t, env, "", args...); r.stdout != res.RequestID+"\n:4\n" {
+			t.Errorf("%q: %q, want the request id %s", args, r.stdout, res.RequestID)
+		}
+	}
+	r = run(t, env, "", "__complete", "jobs", "show", "")
+	var got, want []string
+	for _, l := range strings.Split(strings.TrimSuffix(r.stdout, "\n:4\n"), "\n") {
+		id, _, _ := strings.Cut(l, "\t")
+		got = append(got, id)
+	}
+	for _, j := range res.Jobs {
+		want = append(want, j.JobID)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("jobs show: ids %q, want %q (%q)", got, want, r.stdout)
 	}
 }
