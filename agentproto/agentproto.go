@@ -219,7 +219,7 @@ const EnrollPath = "/agent/v1/enroll"
 // EnrollRequest registers a new phone server.
 type EnrollRequest struct {
 	// Token is a project's enrollment token, or the installation token
-	// configured on cphd (--agent-enroll-token).
+	// configured on cphd (--enroll-token).
 	Token string `json:"enroll_token"`
 	// Project is the name or id of the project that owns the server. With
 	// a project's token it may be empty (the token names the project) and

@@ -429,7 +429,7 @@ func (b *run) startCPHD(ctx context.Context, hc *http.Client) (string, error) {
 	}
 
 	args := append(append([]string{ChildCPHD, "--listen", "127.0.0.1:0"}, store...),
-		"--sim-servers", "0", "--agent-enroll-token", enrollToken, "--log-level", cfg.CPHDLogLevel)
+		"--sim-servers", "0", "--enroll-token", enrollToken, "--log-level", cfg.CPHDLogLevel)
 	if cfg.CPHDPprof != "" {
 		args = append(args, "--pprof-listen", cfg.CPHDPprof)
 	}

@@ -30,7 +30,8 @@ Flags:
 // Main is the cph-bench command line: it parses args (without the program
 // name), runs the benchmark, prints progress to stderr and the report to
 // stdout, as tables or as one JSON document. getenv supplies the
-// environment (CPH_PASSWORD, CPH_AGENT_ENROLL_TOKEN). The report is
+// environment (CPH_PASSWORD, CPH_ENROLL_TOKEN or the older
+// CPH_AGENT_ENROLL_TOKEN). The report is
 // printed even when the run fails part-way, with the error.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg Config
@@ -65,7 +66,11 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	fs.StringVar(&cfg.User, "user", "", "with --target: user name (default: the domain)")
 	fs.StringVar(&cfg.Password, "password", getenv("CPH_PASSWORD"), "with --target: password [CPH_PASSWORD]")
 	fs.StringVar(&cfg.Project, "project", "cn-north-4", "with --target: project name or id")
-	fs.StringVar(&cfg.EnrollToken, "enroll-token", getenv("CPH_AGENT_ENROLL_TOKEN"), "with --target: the agent enrollment token [CPH_AGENT_ENROLL_TOKEN]")
+	enrollToken := getenv("CPH_ENROLL_TOKEN")
+	if enrollToken == "" {
+		enrollToken = getenv("CPH_AGENT_ENROLL_TOKEN") // the older name
+	}
+	fs.StringVar(&cfg.EnrollToken, "enroll-token", enrollToken, "with --target: the installation enrollment token of the cphd (its --enroll-token) [CPH_ENROLL_TOKEN]")
 	output := fs.String("o", "table", "report format: table or json")
 	logLevel := fs.String("log-level", "info", "level of the progress log on stderr: debug, info, warn, error")
 	agentLogLevel := fs.String("agent-log-level", "warn", "level of the simulated agents' logs on stderr")

@@ -16,9 +16,11 @@
 // "cph login" caches a token (file mode 0600) so that later commands need
 // no password until it nears its expiry.
 //
-// Exit codes: 0 on success; 1 when the server refused the call, the
-// network failed, or a batch operation had a refused item or a failed job;
-// 2 for usage errors; 130 when interrupted.
+// Exit codes: 0 on success; 1 when a batch operation had a refused item
+// or a failed job (or another local failure); 2 for usage errors; 3 when
+// the server refused the call or no valid credentials are at hand; 4 when
+// the server could not be reached; 5 when a wait timed out; 130 when
+// interrupted. With -o json, the error is one JSON object on stderr.
 package cli
 
 import (
@@ -28,6 +30,9 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,9 +43,12 @@ import (
 // Exit codes of Main.
 const (
 	ExitOK          = 0   // success
-	ExitFailure     = 1   // refused call, network failure, refused item or failed job
+	ExitFailure     = 1   // a refused item or a failed job, or a local failure
 	ExitUsage       = 2   // bad command line
-	ExitInterrupted = 130 // ctx was cancelled
+	ExitAPI         = 3   // the server refused the call (HTTP 4xx/5xx), or not logged in
+	ExitNetwork     = 4   // the server could not be reached
+	ExitTimeout     = 5   // a wait gave up after --wait-timeout
+	ExitInterrupted = 130 // ctx was cancelled (Ctrl-C)
 )
 
 // Defaults of the global settings.
@@ -86,6 +94,7 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	flags          globalFlags
+	resolved       settings // the settings of the command that runs
 }
 
 // globalFlags are the raw values of the persistent flags.
@@ -104,85 +113,20 @@ type settings struct {
 	Output   string // "table" or "json"
 }
 
-// usageError is an error in how the command was called (exit code 2).
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-// usagef returns a usage error with a formatted message.
-func usagef(format string, args ...any) error {
-	return &usageError{fmt.Errorf(format, args...)}
-}
-
-// exitError ends the command with a code; when silent, its message has
-// already been printed.
-type exitError struct {
-	code   int
-	err    error
-	silent bool
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-// errFailed is the error of a command whose failures were already printed.
-var errFailed = &exitError{code: ExitFailure, err: errors.New("failed"), silent: true}
-
-// exit prints err, if any, and returns the exit code for it. Errors that
-// cobra returns itself (unknown commands and flags, wrong number of
-// arguments) are usage errors; errors of the commands' own code are not,
-// unless they are *usageError.
-func (a *app) exit(ctx context.Context, cmd *cobra.Command, err error) int {
-	if err == nil {
-		return ExitOK
-	}
-	var ee *exitError
-	var ue *usageError
-	switch {
-	case errors.As(err, &ue) || !errors.As(err, &ee):
-		fmt.Fprintf(a.stderr, "error: %v\n", err)
-		path := "cph"
-		if cmd != nil {
-			path = cmd.CommandPath()
-		}
-		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", path)
-		return ExitUsage
-	case ee.silent:
-		return ee.code
-	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-		fmt.Fprintln(a.stderr, "error: interrupted")
-		return ExitInterrupted
-	}
-	var apiErr *client.APIError
-	switch {
-	case errors.Is(err, client.ErrNotLoggedIn):
-		fmt.Fprintf(a.stderr, "error: %v\n", err)
-		fmt.Fprintf(a.stderr, "Run 'cph login', or set --password or %s.\n", EnvPassword)
-	case errors.As(err, &apiErr):
-		fmt.Fprintf(a.stderr, "error: %v\n", apiErr)
-	default:
-		fmt.Fprintf(a.stderr, "error: %v\n", err)
-	}
-	return ee.code
-}
-
 // run adapts a command implementation to cobra: it checks the global
 // output flag first and marks the implementation's errors as failures
 // (exit code 1) unless they are usage errors.
 func (a *app) run(fn func(cmd *cobra.Command, args []string, s settings) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		s, err := a.settings(cmd)
+		a.resolved = s
 		if err != nil {
-			return err
+			return &cmdError{err}
 		}
-		err = fn(cmd, args, s)
-		var ue *usageError
-		var ee *exitError
-		if err == nil || errors.As(err, &ue) || errors.As(err, &ee) {
-			return err
+		if err = fn(cmd, args, s); err == nil {
+			return nil
 		}
-		return &exitError{code: ExitFailure, err: err}
+		return &cmdError{err}
 	}
 }
 
@@ -198,12 +142,27 @@ no password until it nears its expiry (24 hours).
 
 Settings come from flags, else environment variables (CPH_ENDPOINT,
 CPH_DOMAIN, CPH_USER, CPH_PASSWORD, CPH_PROJECT, CPH_CACHE_DIR), else
-defaults.`,
+defaults.
+
+In scripts: list commands take -q (only the ids, one a line); with -o json
+errors are JSON lines on stderr ({"error":{"code","message","status",
+"request_id","hint","exit_code"}}, after one {"failed":{...}} line per failed
+item). "cph completion bash|zsh|fish" completes phone, server, image, request
+and job ids.
+
+Exit codes:
+  0    success
+  1    an item was refused or a job failed, or a local failure
+  2    usage error (unknown command or flag, bad value)
+  3    the server refused the call (HTTP 4xx/5xx), or not logged in
+  4    cphd could not be reached
+  5    a wait gave up after --wait-timeout (the jobs go on)
+  130  interrupted (the jobs of a wait go on)`,
 		Example: `  export CPH_ENDPOINT=http://127.0.0.1:8080 CPH_DOMAIN=acme
   cph login --password-stdin < password.txt
   cph phones list
   cph phones restart 8c1e4b7a2f9d4e3a9b6c0d5e7f1a2b3c --wait`,
-		Args:          cobra.NoArgs,
+		Args:          subcommandArgs,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -231,6 +190,8 @@ defaults.`,
 		a.projectsCommand(),
 	)
 	root.AddCommand(a.areaCommands()...)
+	_ = root.RegisterFlagCompletionFunc("output", outputCompletion)
+	a.addCompletions(root)
 	return root
 }
 
@@ -239,13 +200,38 @@ func group(use, short string, subs ...*cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   use,
 		Short: short,
-		Args:  cobra.NoArgs,
+		Args:  subcommandArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmd.Help()
 		},
 	}
 	cmd.AddCommand(subs...)
 	return cmd
+}
+
+// subcommandArgs is the argument check of commands that only hold
+// subcommands: any argument is an unknown command, with suggestions
+// ("did you mean") of the subcommands whose names are close to it.
+func subcommandArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	cmd.SuggestionsMinimumDistance = 2
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		sort.Strings(s)
+		msg += "; did you mean " + strings.Join(quoteAll(s), " or ") + "?"
+	}
+	return usagef("%s", msg)
+}
+
+// quoteAll quotes each string.
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
 }
 
 // settings resolves the global settings of cmd: flag, else environment
@@ -323,6 +309,9 @@ func (a *app) newClient(s settings) (*client.Client, error) {
 	if s.Domain == "" {
 		return nil, usagef("no account: set --domain or %s", EnvDomain)
 	}
+	if err := checkEndpoint(s.Endpoint); err != nil {
+		return nil, err
+	}
 	c, err := client.New(client.Config{
 		Endpoint:   s.Endpoint,
 		Domain:     s.Domain,
@@ -338,6 +327,16 @@ func (a *app) newClient(s settings) (*client.Client, error) {
 	return c, nil
 }
 
+// checkEndpoint explains the most common mistake in an endpoint: no
+// scheme. client.New checks the rest.
+func checkEndpoint(endpoint string) error {
+	if strings.Contains(endpoint, "://") {
+		return nil
+	}
+	return usagef("invalid endpoint %q: it has no scheme; did you mean http://%s (or https://%s)? (--endpoint or %s)",
+		endpoint, endpoint, endpoint, EnvEndpoint)
+}
+
 // waitFlags are the flags of the commands that wait for jobs.
 type waitFlags struct {
 	wait     bool
@@ -351,7 +350,9 @@ func (w *waitFlags) add(cmd *cobra.Command, withWait bool) {
 		cmd.Flags().BoolVar(&w.wait, "wait", false, "wait until every job has finished; exit 1 if any failed")
 	}
 	cmd.Flags().DurationVar(&w.interval, "interval", client.DefaultWaitInterval, "time between two polls of the jobs")
-	cmd.Flags().DurationVar(&w.timeout, "timeout", 0, "give up waiting after this long (0: no limit)")
+	cmd.Flags().DurationVar(&w.timeout, "wait-timeout", 0, "give up waiting after this long, exit 5 (0: no limit); the jobs go on")
+	cmd.Flags().DurationVar(&w.timeout, "timeout", 0, "")
+	_ = cmd.Flags().MarkDeprecated("timeout", "use --wait-timeout")
 }
 
 // check validates the flags.
@@ -360,7 +361,7 @@ func (w *waitFlags) check() error {
 		return usagef("invalid --interval %v: must be positive", w.interval)
 	}
 	if w.timeout < 0 {
-		return usagef("invalid --timeout %v: must not be negative", w.timeout)
+		return usagef("invalid --wait-timeout %v: must not be negative", w.timeout)
 	}
 	return nil
 }

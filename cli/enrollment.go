@@ -70,6 +70,8 @@ func (a *app) enrollmentTokensListCommand() *cobra.Command {
 		Short: "List the project's enrollment tokens (without their secrets)",
 		Args:  cobra.NoArgs,
 	}
+	var quiet bool
+	addQuiet(cmd, &quiet)
 	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
 		c, err := a.newClient(s)
 		if err != nil {
@@ -78,6 +80,12 @@ func (a *app) enrollmentTokensListCommand() *cobra.Command {
 		list, err := c.ListEnrollmentTokens(cmd.Context())
 		if err != nil {
 			return err
+		}
+		if quiet {
+			for _, tok := range list {
+				fmt.Fprintln(a.stdout, cell(tok.ID))
+			}
+			return nil
 		}
 		if s.Output == "json" {
 			return writeJSON(a.stdout, list)

@@ -111,8 +111,8 @@ func TestIAMAccountsCommands(t *testing.T) {
 	if strings.Contains(r.stdout, "project") {
 		t.Errorf("account without project: %q", r.stdout)
 	}
-	iamFails(t, op, "", cli.ExitFailure, `^error: HTTP 409: .*\(request `, "iam", "accounts", "create", "--domain", "bravo", "--password", "bravo-password")
-	iamFails(t, op, "", cli.ExitFailure, `^error: HTTP 400: The password must have at least 8 characters`, "iam", "accounts", "create", "--domain", "delta", "--password", "short")
+	iamFails(t, op, "", cli.ExitAPI, `^error: HTTP 409: .*\(request `, "iam", "accounts", "create", "--domain", "bravo", "--password", "bravo-password")
+	iamFails(t, op, "", cli.ExitAPI, `^error: HTTP 400: The password must have at least 8 characters`, "iam", "accounts", "create", "--domain", "delta", "--password", "short")
 	iamFails(t, op, "", cli.ExitUsage, `--domain is required`, "iam", "accounts", "create", "--password", "long-enough")
 	iamFails(t, op, "", cli.ExitUsage, `no password for the new user`, "iam", "accounts", "create", "--domain", "delta")
 	iamFails(t, op, "pw\n", cli.ExitUsage, `mutually exclusive`, "iam", "accounts", "create", "--domain", "delta", "--password", "x", "--password-stdin")
@@ -134,7 +134,7 @@ func TestIAMAccountsCommands(t *testing.T) {
 	if len(domains.Domains) != 1 || domains.Domains[0] != acc.Domain {
 		t.Errorf("bravo's accounts = %+v", domains.Domains)
 	}
-	iamFails(t, bravo, "", cli.ExitFailure, `^error: HTTP 403: `, "iam", "accounts", "create", "--domain", "echo", "--password", "echo-password")
+	iamFails(t, bravo, "", cli.ExitAPI, `^error: HTTP 403: `, "iam", "accounts", "create", "--domain", "echo", "--password", "echo-password")
 
 	// Users.
 	var viewer client.User
@@ -144,8 +144,8 @@ func TestIAMAccountsCommands(t *testing.T) {
 	}
 	r = iamOK(t, bravo, "ops-password\n", nil, "iam", "users", "create", "ops", "--role", "admin", "--password-stdin")
 	iamLines(t, "users create", r.stdout, `user_id +[0-9a-f]{32}`, `name +ops`, `domain_id +`+acc.Domain.ID, `role +admin`, `enabled +true`)
-	iamFails(t, bravo, "", cli.ExitFailure, `^error: HTTP 409: A user named "viewer" exists`, "iam", "users", "create", "viewer", "--password", "viewer-password")
-	iamFails(t, bravo, "", cli.ExitFailure, `^error: HTTP 400: `, "iam", "users", "create", "shorty", "--password", "x")
+	iamFails(t, bravo, "", cli.ExitAPI, `^error: HTTP 409: A user named "viewer" exists`, "iam", "users", "create", "viewer", "--password", "viewer-password")
+	iamFails(t, bravo, "", cli.ExitAPI, `^error: HTTP 400: `, "iam", "users", "create", "shorty", "--password", "x")
 	iamFails(t, bravo, "", cli.ExitUsage, `invalid --role "root"`, "iam", "users", "create", "x", "--role", "root", "--password", "long-enough")
 	iamFails(t, bravo, "", cli.ExitUsage, `no password for the new user`, "iam", "users", "create", "x")
 	iamFails(t, bravo, "", cli.ExitUsage, `accepts 1 arg`, "iam", "users", "create", "--password", "long-enough")
@@ -159,7 +159,7 @@ func TestIAMAccountsCommands(t *testing.T) {
 		t.Errorf("operator lists bravo's users: %+v", users.Users)
 	}
 	iamOK(t, op, "", &users, "iam", "users", "create", "helper", "--domain-id", acc.Domain.ID, "--password", "helper-password", "-o", "json")
-	iamFails(t, bravo, "", cli.ExitFailure, `^error: HTTP 403: `, "iam", "users", "list", "--domain-id", srv.Bootstrap().ProjectID)
+	iamFails(t, bravo, "", cli.ExitAPI, `^error: HTTP 403: `, "iam", "users", "list", "--domain-id", srv.Bootstrap().ProjectID)
 
 	// Projects.
 	var p client.Project
@@ -169,8 +169,8 @@ func TestIAMAccountsCommands(t *testing.T) {
 	}
 	r = iamOK(t, op, "", nil, "iam", "projects", "create", "cn-east-4", "--domain-id", acc.Domain.ID)
 	iamLines(t, "projects create", r.stdout, `project_id +[0-9a-f]{32}`, `name +cn-east-4`, `domain_id +`+acc.Domain.ID, `enabled +true`, `description +-`)
-	iamFails(t, bravo, "", cli.ExitFailure, `^error: HTTP 409: `, "iam", "projects", "create", "cn-east-3")
-	iamFails(t, bravo, "", cli.ExitFailure, `^error: HTTP 400: Invalid project name`, "iam", "projects", "create", "Not-A-Region")
+	iamFails(t, bravo, "", cli.ExitAPI, `^error: HTTP 409: `, "iam", "projects", "create", "cn-east-3")
+	iamFails(t, bravo, "", cli.ExitAPI, `^error: HTTP 400: Invalid project name`, "iam", "projects", "create", "Not-A-Region")
 	r = iamOK(t, bravo, "", nil, "iam", "projects", "list")
 	iamLines(t, "projects list", r.stdout, `PROJECT_ID +NAME +ENABLED +DESCRIPTION`, acc.Project.ID+` +cn-south-1 +true +-`,
 		p.ID+` +cn-east-3 +true +Shanghai`, `[0-9a-f]{32} +cn-east-4 +true +-`)
@@ -190,7 +190,7 @@ func TestIAMAccountsCommands(t *testing.T) {
 	if info.UserID != viewer.ID || info.ProjectID != p.ID {
 		t.Errorf("viewer's login = %+v", info)
 	}
-	iamFails(t, viewerEnv, "", cli.ExitFailure, `^error: HTTP 403: `, "iam", "users", "create", "x", "--password", "long-enough")
+	iamFails(t, viewerEnv, "", cli.ExitAPI, `^error: HTTP 403: `, "iam", "users", "create", "x", "--password", "long-enough")
 }
 
 func TestIAMReadOnlyUserCommands(t *testing.T) {
@@ -203,7 +203,7 @@ func TestIAMReadOnlyUserCommands(t *testing.T) {
 	if len(list.Phones) == 0 {
 		t.Fatal("no phones")
 	}
-	iamFails(t, watcher, "", cli.ExitFailure, `^error: `+regexp.QuoteMeta(cph.CodeForbidden)+`: `, "phones", "restart", list.Phones[0].ID)
+	iamFails(t, watcher, "", cli.ExitAPI, `^error: `+regexp.QuoteMeta(cph.CodeForbidden)+`: `, "phones", "restart", list.Phones[0].ID)
 	iamOK(t, op, "", nil, "phones", "restart", list.Phones[0].ID)
 }
 
@@ -261,7 +261,7 @@ func TestIAMKeysCommands(t *testing.T) {
 	if st := iamSigned(t, hc, srv, me.ProjectID, ak2, sk2); st != http.StatusOK {
 		t.Errorf("signed with the second key (%s): %d", ak2, st)
 	}
-	iamFails(t, op, "", cli.ExitFailure, `^error: HTTP 400: akSkNumExceed`, "iam", "keys", "create")
+	iamFails(t, op, "", cli.ExitAPI, `^error: HTTP 400: akSkNumExceed`, "iam", "keys", "create")
 
 	// List and show, never with the secret.
 	r = iamOK(t, op, "", nil, "iam", "keys", "list")
@@ -308,9 +308,9 @@ func TestIAMKeysCommands(t *testing.T) {
 	if st := iamSigned(t, hc, srv, me.ProjectID, k.Access, k.Secret); st != http.StatusUnauthorized {
 		t.Errorf("signed with the deleted key: %d", st)
 	}
-	iamFails(t, op, "", cli.ExitFailure, `^error: HTTP 404: Could not find access key`, "iam", "keys", "show", k.Access)
-	iamFails(t, op, "", cli.ExitFailure, `^error: HTTP 404: `, "iam", "keys", "delete", k.Access)
-	iamFails(t, op, "", cli.ExitFailure, `^error: HTTP 404: `, "iam", "keys", "disable", k.Access)
+	iamFails(t, op, "", cli.ExitAPI, `^error: HTTP 404: Could not find access key`, "iam", "keys", "show", k.Access)
+	iamFails(t, op, "", cli.ExitAPI, `^error: HTTP 404: `, "iam", "keys", "delete", k.Access)
+	iamFails(t, op, "", cli.ExitAPI, `^error: HTTP 404: `, "iam", "keys", "disable", k.Access)
 	var deleted map[string]any
 	iamOK(t, op, "", &deleted, "iam", "keys", "delete", ak2, "-o", "json")
 	if !maps.Equal(deleted, map[string]any{"access": ak2, "deleted": true}) {
@@ -332,7 +332,7 @@ func TestIAMKeysCommands(t *testing.T) {
 	if len(keys.Credentials) != 1 || keys.Credentials[0].Access != vk.Access {
 		t.Errorf("viewer's keys = %+v", keys.Credentials)
 	}
-	iamFails(t, viewerEnv, "", cli.ExitFailure, `^error: HTTP 403: `, "iam", "keys", "list", "--user-id", me.UserID)
+	iamFails(t, viewerEnv, "", cli.ExitAPI, `^error: HTTP 403: `, "iam", "keys", "list", "--user-id", me.UserID)
 	iamOK(t, viewerEnv, "", nil, "iam", "keys", "disable", vk.Access)
 	iamOK(t, op, "", &keys, "iam", "keys", "list", "--user-id", viewer.ID, "-o", "json")
 	if len(keys.Credentials) != 1 || keys.Credentials[0].Status != "inactive" {

@@ -26,12 +26,16 @@ func (a *app) imagesCommand() *cobra.Command {
 }
 
 func (a *app) imagesListCommand() *cobra.Command {
-	var typ string
+	var (
+		typ   string
+		quiet bool
+	)
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the images the project can boot phones with",
 		Args:  cobra.NoArgs,
 	}
+	addQuiet(cmd, &quiet)
 	cmd.Flags().StringVar(&typ, "type", "", "public, private (the project's own), share (shared with it and accepted) or all (default)")
 	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
 		c, err := a.newClient(s)
@@ -41,6 +45,9 @@ func (a *app) imagesListCommand() *cobra.Command {
 		images, err := c.ListPhoneImages(cmd.Context(), typ)
 		if err != nil {
 			return err
+		}
+		if quiet {
+			return writeIDs(a.stdout, images, func(im cph.PhoneImage) string { return im.ID })
 		}
 		if s.Output == "json" {
 			return writeJSON(a.stdout, map[string]any{"phone_images": images})
@@ -94,6 +101,9 @@ func (a *app) imagesCustomCommand() *cobra.Command {
 		}
 		if err != nil {
 			return err
+		}
+		if page.quiet {
+			return writeIDs(a.stdout, list.Images, func(im cph.ImageView) string { return im.ID })
 		}
 		if s.Output == "json" {
 			return writeJSON(a.stdout, list)

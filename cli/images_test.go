@@ -65,7 +65,7 @@ func TestImagesCommands(t *testing.T) {
 	if r = run(t, aEnv, "", "images", "delete", img); r.code != 0 {
 		t.Fatalf("images delete: %+v", r)
 	}
-	if r = run(t, aEnv, "", "images", "delete", img); r.code != ExitFailure || !strings.HasPrefix(r.stderr, "error: CPS.0030: ") {
+	if r = run(t, aEnv, "", "images", "delete", img); r.code != ExitAPI || !strings.HasPrefix(r.stderr, "error: CPS.0030: ") {
 		t.Errorf("delete twice: %+v", r)
 	}
 	if r = run(t, aEnv, "", "images", "create", "x"); r.code == 0 || !strings.Contains(r.stderr, "--phone") {

@@ -4,6 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
 
 	"github.com/spf13/cobra"
 
@@ -54,6 +60,9 @@ func (a *app) jobsListCommand() *cobra.Command {
 		}
 		if err != nil {
 			return err
+		}
+		if page.quiet {
+			return writeIDs(a.stdout, list.Jobs, func(j cph.Job) string { return j.ID })
 		}
 		if s.Output == "json" {
 			return writeJSON(a.stdout, list)
@@ -145,28 +154,30 @@ a request without jobs (unknown, or every item refused) is an error.`,
 	return cmd
 }
 
-// waitJobs waits for the jobs of requestID, printing a progress line on
-// stderr whenever the counts change.
+// waitJobs waits for the jobs of requestID, showing their progress on
+// stderr: one line redrawn in place on a terminal, else a line whenever the
+// counts change (none with -o json). When the wait ends early (timeout,
+// interrupt, failure) the error is a *waitError that tells how to resume.
 func (a *app) waitJobs(ctx context.Context, c *client.Client, requestID string, wf waitFlags) ([]cph.Job, error) {
 	if wf.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, wf.timeout)
+		ctx, cancel = context.WithTimeoutCause(ctx, wf.timeout, errTimeout)
 		defer cancel()
 	}
-	last := ""
+	rememberRequest(a.resolved, requestID)
+	p := a.newProgress()
 	jobs, err := c.WaitJobs(ctx, requestID, client.WaitOptions{
 		Interval: wf.interval,
-		Progress: func(jobs []cph.Job) {
-			if line := progressLine(jobs); line != last {
-				last = line
-				fmt.Fprintln(a.stderr, line)
-			}
-		},
+		Progress: p.update,
 	})
-	if err != nil && wf.timeout > 0 && errors.Is(err, context.DeadlineExceeded) {
-		return jobs, fmt.Errorf("gave up after %v waiting for the jobs of request %s: %s", wf.timeout, requestID, progressLine(jobs))
+	p.done()
+	if err == nil {
+		return jobs, nil
 	}
-	return jobs, err
+	if wf.timeout > 0 && errors.Is(context.Cause(ctx), errTimeout) {
+		err = fmt.Errorf("gave up after %v waiting for the jobs of request %s (%s): %w", wf.timeout, requestID, progressLine(jobs), errTimeout)
+	}
+	return jobs, &waitError{requestID: requestID, err: err}
 }
 
 // progressLine summarizes jobs, e.g. "waiting: 3/5 done, 1 failed".
@@ -181,4 +192,73 @@ func progressLine(jobs []cph.Job) string {
 		}
 	}
 	return fmt.Sprintf("waiting: %d/%d done, %d failed", done, len(jobs), failed)
+}
+
+// progress shows the progress of a wait on stderr.
+type progress struct {
+	w     io.Writer
+	tty   bool // redraw one line in place
+	quiet bool // show nothing (-o json on a pipe)
+	start time.Time
+	now   func() time.Time
+	last  string
+	drawn bool
+}
+
+// newProgress returns the progress display of a wait.
+func (a *app) newProgress() *progress {
+	p := &progress{w: a.stderr, start: time.Now(), now: time.Now}
+	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.tty = true
+	}
+	p.quiet = !p.tty && a.flags.output == "json"
+	return p
+}
+
+// update shows the state of jobs.
+func (p *progress) update(jobs []cph.Job) {
+	switch {
+	case p.quiet:
+	case p.tty:
+		elapsed := p.now().Sub(p.start).Truncate(time.Second)
+		fmt.Fprintf(p.w, "\r\x1b[K%s (%v)", stateCounts(jobs), elapsed)
+		p.drawn = true
+	default:
+		if line := progressLine(jobs); line != p.last {
+			p.last = line
+			fmt.Fprintln(p.w, line)
+		}
+	}
+}
+
+// done ends the redrawn line.
+func (p *progress) done() {
+	if p.drawn {
+		fmt.Fprintln(p.w)
+		p.drawn = false
+	}
+}
+
+// stateCounts counts jobs per state, e.g.
+// "jobs: 5 | running 2 | succeeded 2 | failed 1".
+func stateCounts(jobs []cph.Job) string {
+	var running, succeeded, failed, other int
+	for _, j := range jobs {
+		switch j.Status {
+		case cph.JobRunning:
+			running++
+		case cph.JobSucceeded:
+			succeeded++
+		case cph.JobFailed:
+			failed++
+		default:
+			other++
+		}
+	}
+	parts := []string{fmt.Sprintf("jobs: %d", len(jobs)), fmt.Sprintf("running %d", running),
+		fmt.Sprintf("succeeded %d", succeeded), fmt.Sprintf("failed %d", failed)}
+	if other > 0 {
+		parts = append(parts, fmt.Sprintf("other %d", other))
+	}
+	return strings.Join(parts, " | ")
 }

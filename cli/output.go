@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/client"
 )
@@ -187,4 +189,22 @@ func projectsTable(projects []client.Project) *table {
 		t.add(p.ID, p.Name, strconv.FormatBool(p.Enabled), p.Description)
 	}
 	return t
+}
+
+// addQuiet registers -q/--quiet, the ids-only output of a list command.
+func addQuiet(cmd *cobra.Command, quiet *bool) {
+	cmd.Flags().BoolVarP(quiet, "quiet", "q", false, "print only the ids, one a line (for pipes; overrides -o)")
+}
+
+// writeIDs writes the id of each item, one a line.
+func writeIDs[T any](w io.Writer, items []T, id func(T) string) error {
+	var b strings.Builder
+	for _, it := range items {
+		b.WriteString(cell(id(it)))
+		b.WriteByte('\n')
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
 }

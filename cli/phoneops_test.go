@@ -58,7 +58,7 @@ func TestPhoneOperationCommands(t *testing.T) {
 	if out := mustRun(t, env, "phones", "show", id); !strings.Contains(out, "kiosk-1") {
 		t.Errorf("show after rename:\n%s", out)
 	}
-	if r := run(t, env, "", "phones", "rename", ids[1], "kiosk-1"); r.code != ExitFailure || !strings.Contains(r.stderr, "CPS.0026") {
+	if r := run(t, env, "", "phones", "rename", ids[1], "kiosk-1"); r.code != ExitAPI || !strings.Contains(r.stderr, "CPS.0026") {
 		t.Errorf("rename to a taken name: exit %d, stderr %q", r.code, r.stderr)
 	}
 

@@ -29,13 +29,17 @@ func (a *app) phonesCommand() *cobra.Command {
 type pageFlags struct {
 	offset, limit int
 	all           bool
+	quiet         bool
+	maxLimit      int
 }
 
 // add registers the flags on cmd.
 func (p *pageFlags) add(cmd *cobra.Command, what string, maxLimit int) {
+	p.maxLimit = maxLimit
 	cmd.Flags().IntVar(&p.offset, "offset", 0, "number of "+what+" to skip")
 	cmd.Flags().IntVar(&p.limit, "limit", 0, fmt.Sprintf("page size, 1 to %d (default: the server's, 100)", maxLimit))
 	cmd.Flags().BoolVar(&p.all, "all", false, "list every "+strings.TrimSuffix(what, "s")+", page by page")
+	addQuiet(cmd, &p.quiet)
 }
 
 // values returns the offset and limit to send: nil unless set on the
@@ -46,9 +50,15 @@ func (p *pageFlags) values(cmd *cobra.Command) (offset, limit *int, err error) {
 		return nil, nil, usagef("--all cannot be combined with --offset or --limit")
 	}
 	if changed("offset") {
+		if p.offset < 0 {
+			return nil, nil, usagef("invalid --offset %d: must not be negative", p.offset)
+		}
 		offset = new(p.offset)
 	}
 	if changed("limit") {
+		if p.limit < 1 || p.limit > p.maxLimit {
+			return nil, nil, usagef("invalid --limit %d: the page size is 1 to %d", p.limit, p.maxLimit)
+		}
 		limit = new(p.limit)
 	}
 	return offset, limit, nil
@@ -127,6 +137,9 @@ func (a *app) phonesListCommand() *cobra.Command {
 		}
 		if err != nil {
 			return err
+		}
+		if page.quiet {
+			return writeIDs(a.stdout, list.Phones, func(p cph.Phone) string { return p.ID })
 		}
 		if s.Output == "json" {
 			return writeJSON(a.stdout, list)
@@ -315,6 +328,7 @@ type waitOutput struct {
 // batchResult prints the answer of an asynchronous operation and, with
 // --wait, waits for its jobs and prints them.
 func (a *app) batchResult(ctx context.Context, s settings, c *client.Client, res *client.BatchResult, wf waitFlags) error {
+	rememberRequest(s, res.RequestID)
 	var refused []cph.PhoneJob
 	for _, j := range res.Jobs {
 		if j.ErrorCode != "" || j.JobID == "" {
@@ -385,8 +399,24 @@ func (a *app) printBatch(s settings, res *client.BatchResult) error {
 	return batchTable(res.Jobs).write(a.stdout)
 }
 
+// jsonFailure is the JSON form of a refused item or a failed job, written
+// to stderr with -o json as {"failed":{...}}.
+type jsonFailure struct {
+	Target  string `json:"target"`
+	JobID   string `json:"job_id,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
 // printFailure reports one refused item or failed job on stderr.
 func (a *app) printFailure(target, jobID, code, msg string) {
+	if a.flags.output == "json" {
+		data, err := json.Marshal(map[string]jsonFailure{"failed": {Target: target, JobID: jobID, Code: code, Message: msg}})
+		if err == nil {
+			fmt.Fprintf(a.stderr, "%s\n", data)
+			return
+		}
+	}
 	job := ""
 	if jobID != "" {
 		job = " (job " + jobID + ")"

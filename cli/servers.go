@@ -53,6 +53,9 @@ func (a *app) serversListCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if page.quiet {
+			return writeIDs(a.stdout, list.Servers, func(s cph.Server) string { return s.ID })
+		}
 		if s.Output == "json" {
 			return writeJSON(a.stdout, list)
 		}
@@ -130,12 +133,16 @@ func (a *app) serversShowCommand() *cobra.Command {
 }
 
 func (a *app) projectsCommand() *cobra.Command {
-	var name string
+	var (
+		name  string
+		quiet bool
+	)
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the projects of the account",
 		Args:  cobra.NoArgs,
 	}
+	addQuiet(list, &quiet)
 	list.Flags().StringVar(&name, "name", "", "keep the project with this exact name")
 	list.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
 		c, err := a.newClient(s)
@@ -145,6 +152,9 @@ func (a *app) projectsCommand() *cobra.Command {
 		ps, err := c.ListProjects(cmd.Context(), name)
 		if err != nil {
 			return err
+		}
+		if quiet {
+			return writeIDs(a.stdout, ps, func(p client.Project) string { return p.ID })
 		}
 		if s.Output == "json" {
 			return writeJSON(a.stdout, map[string]any{"projects": ps})

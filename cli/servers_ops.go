@@ -49,6 +49,7 @@ func (a *app) serversRenameCommand() *cobra.Command {
 // with --wait, waits for its jobs; it fails when an item was refused or a
 // job failed.
 func (a *app) serverBatch(ctx context.Context, s settings, c *client.Client, res *client.ServerBatchResult, wf waitFlags) error {
+	rememberRequest(s, res.RequestID)
 	if s.Output == "json" && !wf.wait {
 		if err := writeJSON(a.stdout, res); err != nil {
 			return err

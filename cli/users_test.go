@@ -20,11 +20,11 @@ func TestIAMUserChangeCommands(t *testing.T) {
 
 	// Own password: the original comes from CPH_PASSWORD.
 	iamOK(t, ops, "second-password\n", nil, "iam", "users", "passwd", "ops", "--password-stdin")
-	iamFails(t, ops, "", cli.ExitFailure, `.`, "phones", "list")
+	iamFails(t, ops, "", cli.ExitAPI, `.`, "phones", "list")
 	ops = iamEnv(t, srv, cptest.Domain, "ops", "second-password", cptest.Project)
 	iamOK(t, ops, "", nil, "phones", "list")
 	// A wrong original is refused.
-	iamFails(t, ops, "", cli.ExitFailure, `original password is wrong`,
+	iamFails(t, ops, "", cli.ExitAPI, `original password is wrong`,
 		"iam", "users", "passwd", "ops", "--password", "third-password", "--original-password", "not-it")
 
 	// Disable and enable.
@@ -33,7 +33,7 @@ func TestIAMUserChangeCommands(t *testing.T) {
 	if u.Enabled || u.Name != "ops" {
 		t.Errorf("disabled user: %+v", u)
 	}
-	iamFails(t, ops, "", cli.ExitFailure, `.`, "phones", "list")
+	iamFails(t, ops, "", cli.ExitAPI, `.`, "phones", "list")
 	iamOK(t, op, "", &u, "iam", "users", "enable", u.ID, "-o", "json")
 	if !u.Enabled {
 		t.Errorf("enabled user: %+v", u)
@@ -42,8 +42,8 @@ func TestIAMUserChangeCommands(t *testing.T) {
 	iamOK(t, ops, "", nil, "phones", "list")
 
 	// The last enabled admin stays.
-	iamFails(t, op, "", cli.ExitFailure, `last enabled admin`, "iam", "users", "disable", cptest.User)
-	iamFails(t, op, "", cli.ExitFailure, `last enabled admin`, "iam", "users", "delete", cptest.User)
+	iamFails(t, op, "", cli.ExitAPI, `last enabled admin`, "iam", "users", "disable", cptest.User)
+	iamFails(t, op, "", cli.ExitAPI, `last enabled admin`, "iam", "users", "delete", cptest.User)
 
 	// Delete.
 	iamOK(t, op, "", nil, "iam", "users", "delete", "ops")

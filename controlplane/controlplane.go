@@ -252,7 +252,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.runFleet(runCtx)
 	}()
 	if cfg.AgentEnrollToken != "" {
-		s.log.Warn("the installation enrollment token (--agent-enroll-token) enrolls agents into any project of any account; give agents their project's enrollment token instead (cph enrollment-tokens create) unless they are the operator's")
+		s.log.Warn("the installation enrollment token (--enroll-token) enrolls agents into any project of any account; give agents their project's enrollment token instead (cph enrollment-tokens create) unless they are the operator's")
 	}
 	started = true
 	s.log.Info("control plane started", "url", s.URL(), "data_dir", cfg.DataDir, "database", db.Engine(), "sim_servers", len(fleet))

@@ -67,7 +67,7 @@ const maxEnrollTokenBytes = 512
 // A project's token (created through the enrollment-token endpoints)
 // enrolls into its own project only: req.Project may be empty or must
 // name that project, else 403 AGENT.0405. The installation token
-// (--agent-enroll-token), when configured, is the operator's and enrolls
+// (--enroll-token), when configured, is the operator's and enrolls
 // into the project req.Project names. Anything else, and an expired
 // token, is 401 AGENT.0401.
 func (s *Server) checkEnrollToken(r *http.Request, req agentproto.EnrollRequest) (*cph.Project, string, error) {

@@ -84,7 +84,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	host, _ := os.Hostname()
 	var c config
 	controlPlane := fs.String("control-plane", env("CPH_CONTROL_PLANE", ""), "cphd URL(s), comma-separated; the agent fails over between them [CPH_CONTROL_PLANE]")
-	tokenFlag := fs.String("enroll-token", "", "enrollment token, first start only; visible to every user in ps: prefer --enroll-token-file or CPH_ENROLL_TOKEN")
+	tokenFlag := fs.String("enroll-token", "", "enrollment token, first start only; visible to every user in ps: prefer --enroll-token-file or CPH_ENROLL_TOKEN [CPH_ENROLL_TOKEN]")
 	tokenFile := fs.String("enroll-token-file", env("CPH_ENROLL_TOKEN_FILE", ""), "file holding the enrollment token (first start only) [CPH_ENROLL_TOKEN_FILE]")
 	fs.StringVar(&c.project, "project", env("CPH_PROJECT", ""), "name or id of the project that owns this server (first start); a project's token implies it [CPH_PROJECT]")
 	fs.StringVar(&c.name, "name", env("CPH_AGENT_NAME", host), "server name (first start) [CPH_AGENT_NAME]")
@@ -95,6 +95,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	simPhones := fs.String("sim-phones", env("CPH_SIM_PHONES", "5"), "phones of this server, set at enrollment (first start); with any --runtime [CPH_SIM_PHONES]")
 	simBoot := fs.String("sim-boot-time", env("CPH_SIM_BOOT_TIME", "3s"), "boot time of a simulated phone [CPH_SIM_BOOT_TIME]")
 	logLevel := fs.String("log-level", env("CPH_LOG_LEVEL", "info"), "debug, info, warn or error [CPH_LOG_LEVEL]")
+	setUsage(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

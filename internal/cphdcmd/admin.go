@@ -7,42 +7,36 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/opencph/opencph/iam"
 	"github.com/opencph/opencph/sqlstore"
 )
 
-const adminUsage = `usage: cphd admin COMMAND [flags]
-
-Commands work on the database directly (stop nothing; cphd may be running):
-  create-account  --domain NAME --password PW [--user NAME] [--project REGION]
-  create-user     --domain NAME --user NAME --password PW [--admin]
-  create-project  --domain NAME --project REGION
-  list-accounts
-  set-password    --domain NAME --user NAME --password PW
-  disable-user    --domain NAME --user NAME
-  enable-user     --domain NAME --user NAME
-  delete-user     --domain NAME --user NAME
-
-set-password, disable-user and delete-user revoke the user's tokens at
-once, on every replica; delete-user also deletes the user's access keys.
-The last enabled admin of an account cannot be disabled or deleted.
-
-Every command takes --data-dir (CPH_DATA_DIR) or --database (CPH_DATABASE_URL).
-`
-
 // runAdmin runs a "cphd admin" command.
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, adminUsage)
+		fmt.Fprint(stderr, adminUsageText())
 		if len(args) == 0 {
 			return errors.New("admin: a command is required")
 		}
 		return nil
 	}
 	cmd := args[0]
+	known := false
+	for _, c := range adminCommands {
+		known = known || c.name == cmd
+	}
+	if !known {
+		fmt.Fprint(stderr, adminUsageText())
+		if s := suggestAdmin(cmd); len(s) > 0 {
+			return fmt.Errorf("admin: unknown command %q; did you mean %s?", cmd, strings.Join(s, " or "))
+		}
+		return fmt.Errorf("admin: unknown command %q", cmd)
+	}
 	fs := flag.NewFlagSet("cphd admin "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	adminCommandUsage(fs, cmd)
 	env := func(name, def string) string {
 		if v := getenv(name); v != "" {
 			return v
@@ -174,9 +168,6 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("admin %s: %w", cmd, err)
 		}
 		fmt.Fprintf(stdout, "user %s (%s) in account %s: %s done\n", u.Name, u.ID, d.Name, cmd)
-	default:
-		fmt.Fprint(stderr, adminUsage)
-		return fmt.Errorf("admin: unknown command %q", cmd)
 	}
 	return nil
 }

@@ -17,10 +17,12 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/httpapi"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/docker"
 )
@@ -131,7 +133,9 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.DurationVar(&cfg.Engine.Lease, "op-lease", envDur("CPH_OP_LEASE", 2*time.Minute), "how long an agent may run an operation before it is handed out again [CPH_OP_LEASE]")
 	fs.DurationVar(&cfg.Engine.PendingTimeout, "op-pending-timeout", envDur("CPH_OP_PENDING_TIMEOUT", 5*time.Minute), "how long an operation may wait for its server's agent before its job fails [CPH_OP_PENDING_TIMEOUT]")
 	serverKey := fs.String("server-key", env("CPH_SERVER_KEY", ""), "64 hex characters: the key that encrypts access-key secrets; default: generated into the data dir (replicas on one database must share it) [CPH_SERVER_KEY]")
-	fs.StringVar(&cfg.AgentEnrollToken, "agent-enroll-token", env("CPH_AGENT_ENROLL_TOKEN", ""), "operator-level token with which cph-agent enrolls new servers into ANY project (logged as a warning at start); empty = only projects' own enrollment tokens enroll [CPH_AGENT_ENROLL_TOKEN]")
+	enrollToken := fs.String("enroll-token", env("CPH_ENROLL_TOKEN", getenv("CPH_AGENT_ENROLL_TOKEN")), "installation enrollment token: the operator's, with which cph-agent enrolls new servers into ANY project (logged as a warning at start); empty = only projects' own enrollment tokens enroll; visible in ps: prefer --enroll-token-file or CPH_ENROLL_TOKEN [CPH_ENROLL_TOKEN]")
+	enrollTokenFile := fs.String("enroll-token-file", env("CPH_ENROLL_TOKEN_FILE", ""), "file holding the installation enrollment token [CPH_ENROLL_TOKEN_FILE]")
+	oldEnrollToken := fs.String("agent-enroll-token", "", "DEPRECATED: the old name of --enroll-token")
 	fs.DurationVar(&cfg.Engine.AgentTTL, "agent-ttl", envDur("CPH_AGENT_TTL", 30*time.Second), "how long an agent may be silent before its server and phones are marked abnormal and its jobs fail [CPH_AGENT_TTL]")
 	fs.StringVar(&cfg.PprofListen, "pprof-listen", env("CPH_PPROF_LISTEN", ""), "address (keep it on loopback) on which to serve Go's profiler, /debug/pprof/; empty = off [CPH_PPROF_LISTEN]")
 	logLevel := fs.String("log-level", env("CPH_LOG_LEVEL", "info"), "debug, info, warn or error [CPH_LOG_LEVEL]")
@@ -144,12 +148,18 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		Password: getenv("CPH_BOOTSTRAP_PASSWORD"),
 		Project:  getenv("CPH_BOOTSTRAP_PROJECT"),
 	}
+	setUsage(fs)
 	if err := fs.Parse(args); err != nil {
 		return cfg, 0, nil, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, 0, nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return cfg, 0, nil, fmt.Errorf("unexpected argument %q (run \"cphd --help\")", fs.Arg(0))
 	}
+	tok, err := installationToken(fs, *enrollToken, *enrollTokenFile, *oldEnrollToken)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	cfg.AgentEnrollToken = tok
 	if len(errs) > 0 {
 		return cfg, 0, nil, errors.Join(errs...)
 	}
@@ -191,6 +201,34 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		return cfg, 0, nil, errors.New("--sim-failure-rate must be between 0 and 1")
 	}
 	return cfg, level, df, nil
+}
+
+// installationToken picks the installation enrollment token: the
+// --enroll-token or --agent-enroll-token flag, else the file, else the
+// environment (CPH_ENROLL_TOKEN, else the deprecated CPH_AGENT_ENROLL_TOKEN).
+// A project enrollment token (cphe_...) is refused: as the installation
+// token it would enroll into every project.
+func installationToken(fs *flag.FlagSet, flagValue, file, oldFlag string) (string, error) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	tok := flagValue
+	switch {
+	case set["enroll-token"]:
+	case set["agent-enroll-token"]:
+		tok = oldFlag
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("--enroll-token-file: %w", err)
+		}
+		if tok = strings.TrimSpace(string(b)); tok == "" {
+			return "", fmt.Errorf("--enroll-token-file %s is empty", file)
+		}
+	}
+	if strings.HasPrefix(tok, httpapi.EnrollmentTokenPrefix) {
+		return "", fmt.Errorf("the installation enrollment token starts with %q like a project's enrollment token: as the installation token it would enroll servers into every project; choose another secret", httpapi.EnrollmentTokenPrefix)
+	}
+	return tok, nil
 }
 
 func printWelcome(w io.Writer, srv *controlplane.Server) {
