@@ -23,10 +23,13 @@ Commands work on the database directly (stop nothing; cphd may be running):
   disable-user    --domain NAME --user NAME
   enable-user     --domain NAME --user NAME
   delete-user     --domain NAME --user NAME
+  rotate-server-key --server-key NEW --server-key-previous OLD
 
 set-password, disable-user and delete-user revoke the user's tokens at
 once, on every replica; delete-user also deletes the user's access keys.
 The last enabled admin of an account cannot be disabled or deleted.
+rotate-server-key re-encrypts every access-key secret sealed with OLD
+with NEW, in one transaction; it is idempotent (see docs/operations.md).
 
 Every command takes --data-dir (CPH_DATA_DIR) or --database (CPH_DATABASE_URL).
 `
@@ -41,6 +44,9 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	}
 	cmd := args[0]
+	if cmd == "rotate-server-key" {
+		return runRotateServerKey(ctx, args[1:], getenv, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("cphd admin "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	env := func(name, def string) string {

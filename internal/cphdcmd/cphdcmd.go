@@ -128,6 +128,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&cfg.Engine.Lease, "op-lease", envDur("CPH_OP_LEASE", 2*time.Minute), "how long an agent may run an operation before it is handed out again [CPH_OP_LEASE]")
 	fs.DurationVar(&cfg.Engine.PendingTimeout, "op-pending-timeout", envDur("CPH_OP_PENDING_TIMEOUT", 5*time.Minute), "how long an operation may wait for its server's agent before its job fails [CPH_OP_PENDING_TIMEOUT]")
 	serverKey := fs.String("server-key", env("CPH_SERVER_KEY", ""), "64 hex characters: the key that encrypts access-key secrets; default: generated into the data dir (replicas on one database must share it) [CPH_SERVER_KEY]")
+	serverKeyPrevious := fs.String("server-key-previous", env("CPH_SERVER_KEY_PREVIOUS", ""), "during a server key rotation: the key --server-key replaces; secrets sealed with it are still accepted and re-encrypted with --server-key [CPH_SERVER_KEY_PREVIOUS]")
+	serverKeyNext := fs.String("server-key-next", env("CPH_SERVER_KEY_NEXT", ""), "first step of a rotation on several replicas: the key that will replace --server-key; secrets sealed with it are accepted and left as they are [CPH_SERVER_KEY_NEXT]")
 	fs.StringVar(&cfg.AgentEnrollToken, "agent-enroll-token", env("CPH_AGENT_ENROLL_TOKEN", ""), "operator-level token with which cph-agent enrolls new servers into ANY project (logged as a warning at start); empty = only projects' own enrollment tokens enroll [CPH_AGENT_ENROLL_TOKEN]")
 	fs.DurationVar(&cfg.Engine.AgentTTL, "agent-ttl", envDur("CPH_AGENT_TTL", 30*time.Second), "how long an agent may be silent before its server and phones are marked abnormal and its jobs fail [CPH_AGENT_TTL]")
 	fs.StringVar(&cfg.PprofListen, "pprof-listen", env("CPH_PPROF_LISTEN", ""), "address (keep it on loopback) on which to serve Go's profiler, /debug/pprof/; empty = off [CPH_PPROF_LISTEN]")
@@ -162,6 +164,25 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, 0, fmt.Errorf("--server-key: %w", err)
 		}
 		cfg.IAM.ServerKey = key
+	}
+	for _, k := range []struct {
+		flag, value string
+		dst         *[]byte
+	}{{"server-key-previous", *serverKeyPrevious, &cfg.IAM.PreviousServerKey}, {"server-key-next", *serverKeyNext, &cfg.IAM.NextServerKey}} {
+		if k.value == "" {
+			continue
+		}
+		if *serverKey == "" {
+			return cfg, 0, fmt.Errorf("--%s needs --server-key", k.flag)
+		}
+		key, err := controlplane.ParseServerKey(k.value)
+		if err != nil {
+			return cfg, 0, fmt.Errorf("--%s: %w", k.flag, err)
+		}
+		*k.dst = key
+	}
+	if cfg.IAM.PreviousServerKey != nil && cfg.IAM.NextServerKey != nil {
+		return cfg, 0, errors.New("--server-key-previous and --server-key-next are two different steps of a rotation: give one of them")
 	}
 	if cfg.TrustedProxies, err = ParseTrustedProxies(*trustedProxies); err != nil {
 		return cfg, 0, fmt.Errorf("--trusted-proxies: %w", err)
