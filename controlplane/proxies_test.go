@@ -120,3 +120,30 @@ func TestForwardedProtoNamesTheCatalogueScheme(t *testing.T) {
 		t.Errorf("from an untrusted peer: catalogue URL %s, want http", u)
 	}
 }
+
+// TestTLSConfigurationMistakesStopTheStart checks that a half-given or
+// contradictory TLS configuration, or a pair that does not load, stops
+// the control plane at start with the reason.
+func TestTLSConfigurationMistakesStopTheStart(t *testing.T) {
+	dir := t.TempDir()
+	missing := dir + "/missing.pem"
+	for _, c := range []struct {
+		name   string
+		mutate func(*controlplane.Config)
+		want   string
+	}{
+		{"certificate without key", func(c *controlplane.Config) { c.TLSCertFile = missing }, "needs both"},
+		{"files and self-signed", func(c *controlplane.Config) { c.TLSCertFile, c.TLSKeyFile, c.TLSSelfSigned = missing, missing, true }, "not both"},
+		{"files that do not load", func(c *controlplane.Config) { c.TLSCertFile, c.TLSKeyFile = missing, missing }, "missing.pem"},
+	} {
+		cfg := controlplane.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()}
+		c.mutate(&cfg)
+		srv, err := controlplane.Start(t.Context(), cfg)
+		if err == nil {
+			srv.Close()
+			t.Errorf("%s: started", c.name)
+		} else if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want it to say %q", c.name, err, c.want)
+		}
+	}
+}
