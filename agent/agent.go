@@ -41,6 +41,7 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -212,7 +213,13 @@ func orDefault(v, d time.Duration) time.Duration {
 
 // defaultHTTPClient returns a client with connection-level timeouts only,
 // so that long-polls are bounded by their request contexts.
-func defaultHTTPClient() *http.Client {
+func defaultHTTPClient() *http.Client { return NewHTTPClient(nil) }
+
+// NewHTTPClient returns the agent's default HTTP client (connection-level
+// timeouts only, so that long-polls are bounded by their request
+// contexts) with the TLS configuration tlsConfig (nil: Go's default, which
+// trusts the system's CA certificates).
+func NewHTTPClient(tlsConfig *tls.Config) *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
 			Proxy: http.ProxyFromEnvironment,
@@ -221,6 +228,7 @@ func defaultHTTPClient() *http.Client {
 				KeepAlive: 30 * time.Second,
 			}).DialContext,
 			ForceAttemptHTTP2:     true,
+			TLSClientConfig:       tlsConfig,
 			TLSHandshakeTimeout:   10 * time.Second,
 			ExpectContinueTimeout: time.Second,
 			IdleConnTimeout:       90 * time.Second,

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,6 +83,12 @@ func Enroll(ctx context.Context, hc *http.Client, urls []string, req agentproto.
 		var pe *ProtocolError
 		if errors.As(err, &pe) && pe.Status < 500 {
 			return nil, fmt.Errorf("agent: enroll: %w", err)
+		}
+		// A certificate the agent does not trust will not become trusted
+		// by retrying: say so at once.
+		var cve *tls.CertificateVerificationError
+		if errors.As(err, &cve) {
+			return nil, fmt.Errorf("agent: enroll: the control plane's TLS certificate is not trusted (give its CA with --ca-file): %w", err)
 		}
 		select {
 		case <-ctx.Done():

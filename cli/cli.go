@@ -11,6 +11,7 @@
 //	--password   CPH_PASSWORD   (needed only when no cached token is valid)
 //	--project    CPH_PROJECT    cn-north-4 (a project name or id)
 //	--cache-dir  CPH_CACHE_DIR  the user's cache directory + /opencph
+//	--ca-file    CPH_CA_FILE    (the system's CA certificates)
 //	-o/--output                 table (or json)
 //
 // "cph login" caches a token (file mode 0600) so that later commands need
@@ -25,6 +26,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +40,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/opencph/opencph/client"
+	"github.com/opencph/opencph/internal/certs"
 )
 
 // Exit codes of Main.
@@ -65,6 +68,7 @@ const (
 	EnvPassword = "CPH_PASSWORD"  // --password
 	EnvProject  = "CPH_PROJECT"   // --project
 	EnvCacheDir = "CPH_CACHE_DIR" // --cache-dir
+	EnvCAFile   = "CPH_CA_FILE"   // --ca-file
 )
 
 // userAgent is the User-Agent of the command's requests.
@@ -99,7 +103,7 @@ type app struct {
 
 // globalFlags are the raw values of the persistent flags.
 type globalFlags struct {
-	endpoint, domain, user, password, project, cacheDir, output string
+	endpoint, domain, user, password, project, cacheDir, output, caFile string
 }
 
 // settings are the effective global settings of a command.
@@ -111,6 +115,7 @@ type settings struct {
 	Project  string
 	CacheDir string
 	Output   string // "table" or "json"
+	CAFile   string // PEM CA certificates to trust instead of the system's
 }
 
 // run adapts a command implementation to cobra: it checks the global
@@ -141,7 +146,8 @@ Log in once with "cph login"; the token is cached and later commands need
 no password until it nears its expiry (24 hours).
 
 Settings come from flags, else environment variables (CPH_ENDPOINT,
-CPH_DOMAIN, CPH_USER, CPH_PASSWORD, CPH_PROJECT, CPH_CACHE_DIR), else
+CPH_DOMAIN, CPH_USER, CPH_PASSWORD, CPH_PROJECT, CPH_CACHE_DIR, CPH_CA_FILE),
+else
 defaults.
 
 In scripts: list commands take -q (only the ids, one a line); with -o json
@@ -179,6 +185,7 @@ Exit codes:
 	pf.StringVar(&a.flags.password, "password", "", "password (env "+EnvPassword+"); not needed while a cached token is valid")
 	pf.StringVar(&a.flags.project, "project", "", "project name (region id) or id (env "+EnvProject+", default "+DefaultProject+")")
 	pf.StringVar(&a.flags.cacheDir, "cache-dir", "", "token cache directory (env "+EnvCacheDir+", default: the user cache directory + /opencph)")
+	pf.StringVar(&a.flags.caFile, "ca-file", "", "PEM file of the CA certificate(s) that sign cphd's TLS certificate, trusted instead of the system's (env "+EnvCAFile+")")
 	pf.StringVarP(&a.flags.output, "output", "o", "table", "output format: table or json")
 
 	root.AddCommand(
@@ -255,6 +262,7 @@ func (a *app) settings(cmd *cobra.Command) (settings, error) {
 		Project:  pick("project", a.flags.project, EnvProject, DefaultProject),
 		CacheDir: pick("cache-dir", a.flags.cacheDir, EnvCacheDir, ""),
 		Output:   a.flags.output,
+		CAFile:   pick("ca-file", a.flags.caFile, EnvCAFile, ""),
 	}
 	s.User = pick("user", a.flags.user, EnvUser, s.Domain)
 	if f := cmd.Flags().Lookup("password"); f != nil && f.Changed {
@@ -312,7 +320,15 @@ func (a *app) newClient(s settings) (*client.Client, error) {
 	if err := checkEndpoint(s.Endpoint); err != nil {
 		return nil, err
 	}
+	var tlsConf *tls.Config
+	if s.CAFile != "" {
+		var err error
+		if tlsConf, err = certs.ClientConfig(s.CAFile); err != nil {
+			return nil, &usageError{fmt.Errorf("--ca-file: %w", err)}
+		}
+	}
 	c, err := client.New(client.Config{
+		TLSConfig:  tlsConf,
 		Endpoint:   s.Endpoint,
 		Domain:     s.Domain,
 		User:       s.User,

@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +43,10 @@ type Config struct {
 	// HTTPClient sends the requests. When nil, a client with a timeout of
 	// DefaultTimeout that does not follow redirects is used.
 	HTTPClient *http.Client
+	// TLSConfig, when not nil, is the TLS configuration of the default
+	// HTTP client (ignored when HTTPClient is set): e.g. a RootCAs pool
+	// that trusts a private CA or a self-signed cphd certificate.
+	TLSConfig *tls.Config
 	// TokenCache, when not nil, keeps tokens across Clients and processes.
 	TokenCache TokenCache
 	// UserAgent is sent as the User-Agent header; DefaultUserAgent if empty.
@@ -106,8 +111,15 @@ func New(cfg Config) (*Client, error) {
 		c.user = c.domain
 	}
 	if c.http == nil {
+		var rt http.RoundTripper
+		if cfg.TLSConfig != nil {
+			t := http.DefaultTransport.(*http.Transport).Clone()
+			t.TLSClientConfig = cfg.TLSConfig.Clone()
+			rt = t
+		}
 		c.http = &http.Client{
-			Timeout: DefaultTimeout,
+			Transport: rt,
+			Timeout:   DefaultTimeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
 			},

@@ -7,12 +7,14 @@ package controlplane
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -22,6 +24,7 @@ import (
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/httpapi"
 	"github.com/opencph/opencph/iam"
+	"github.com/opencph/opencph/internal/certs"
 	"github.com/opencph/opencph/internal/dirlock"
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/runtime"
@@ -68,7 +71,16 @@ type Config struct {
 	// PprofListen, if set, is an address on which Go's profiler
 	// (net/http/pprof, /debug/pprof/...) is served. Keep it on loopback.
 	PprofListen string
-	Logger      *slog.Logger
+	// TLSCertFile and TLSKeyFile, if set, make the API listener serve
+	// TLS with that pair; ReloadTLS reads them again. TLSSelfSigned
+	// instead serves a generated self-signed pair kept in DataDir.
+	TLSCertFile   string
+	TLSKeyFile    string
+	TLSSelfSigned bool
+	// TrustedProxies are the address ranges of reverse proxies whose
+	// X-Forwarded-For and X-Forwarded-Proto headers are believed.
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger
 }
 
 // Bootstrap names the first account. Empty fields take defaults: domain
@@ -100,7 +112,9 @@ type Server struct {
 	ln      net.Listener
 	http    *http.Server
 	pprof   *http.Server // nil unless Config.PprofListen
-	boot    BootstrapResult
+	// tls serves the API's certificate; nil when the API is plain HTTP.
+	tls  *certs.Reloader
+	boot BootstrapResult
 
 	mu      sync.Mutex
 	drivers map[string]runtime.Driver // by server id
@@ -199,10 +213,23 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 
+	if s.tls, err = loadTLS(cfg, s.log); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.ln, err = net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("controlplane: listen on %s: %w", cfg.Listen, err)
+	}
+	if s.tls != nil {
+		s.ln = tls.NewListener(s.ln, &tls.Config{
+			GetCertificate: s.tls.GetCertificate,
+			MinVersion:     tls.VersionTLS12,
+			// HTTP/1.1 only: the per-connection limits (header size,
+			// transfer deadlines) are those of plain HTTP.
+			NextProtos: []string{"http/1.1"},
+		})
 	}
 	objectsDir := cfg.ObjectsDir
 	if objectsDir == "" {
@@ -216,7 +243,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	api := httpapi.New(httpapi.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects, EnrollToken: cfg.AgentEnrollToken,
 		Logger: cfg.Logger.With("component", "http"), PollWait: cfg.PollWait, Timeouts: cfg.HTTPTimeouts,
-		MaxBodyMemory: cfg.MaxBodyMemory, SpoolDir: cfg.DataDir})
+		MaxBodyMemory: cfg.MaxBodyMemory, SpoolDir: cfg.DataDir, TrustedProxies: cfg.TrustedProxies})
 	s.http = api.HTTPServer(slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn))
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -259,8 +286,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// URL is the base URL of the API, e.g. http://127.0.0.1:8080.
-func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+// URL is the base URL of the API, e.g. http://127.0.0.1:8080 (https
+// when the API serves TLS).
+func (s *Server) URL() string {
+	if s.tls != nil {
+		return "https://" + s.ln.Addr().String()
+	}
+	return "http://" + s.ln.Addr().String()
+}
 
 // Bootstrap tells how to log in.
 func (s *Server) Bootstrap() BootstrapResult { return s.boot }

@@ -82,13 +82,13 @@ func (s *Server) checkEnrollToken(r *http.Request, req agentproto.EnrollRequest)
 	}
 	tok, err := s.db.EnrollmentTokenByHash(ctx, iam.HashToken(req.Token))
 	if errors.Is(err, sqlstore.ErrNotFound) {
-		s.log.Warn("agent enrollment refused: wrong token", "remote", r.RemoteAddr, "name", req.Name)
+		s.log.Warn("agent enrollment refused: wrong token", "remote", clientAddr(r), "name", req.Name)
 		return nil, "", wrong
 	} else if err != nil {
 		return nil, "", err
 	}
 	if !tok.ExpiresAt.IsZero() && !s.db.Now().Before(tok.ExpiresAt) {
-		s.log.Warn("agent enrollment refused: expired token", "remote", r.RemoteAddr, "name", req.Name, "token_id", tok.ID)
+		s.log.Warn("agent enrollment refused: expired token", "remote", clientAddr(r), "name", req.Name, "token_id", tok.ID)
 		return nil, "", cph.Errorf(http.StatusUnauthorized, agentproto.CodeUnauthorized, "The enrollment token has expired.")
 	}
 	proj, err := s.db.ProjectByID(ctx, tok.ProjectID)
@@ -96,7 +96,7 @@ func (s *Server) checkEnrollToken(r *http.Request, req agentproto.EnrollRequest)
 		return nil, "", err
 	}
 	if req.Project != "" && req.Project != proj.ID && req.Project != proj.Name {
-		s.log.Warn("agent enrollment refused: token of another project", "remote", r.RemoteAddr, "name", req.Name,
+		s.log.Warn("agent enrollment refused: token of another project", "remote", clientAddr(r), "name", req.Name,
 			"token_id", tok.ID, "token_project_id", proj.ID, "project", req.Project)
 		return nil, "", cph.Errorf(http.StatusForbidden, agentproto.CodeEnrollWrongProject,
 			"The enrollment token enrolls into project %s (%s) only.", proj.Name, proj.ID)

@@ -67,7 +67,7 @@ func (s *Server) enrollAttempt(r *http.Request) (tokenRight func(), err error) {
 		return nil, err
 	}
 	if !ok {
-		s.log.Warn("agent enrollment throttled", "remote", r.RemoteAddr)
+		s.log.Warn("agent enrollment throttled", "remote", clientAddr(r))
 		return nil, &rateLimited{after: after, err: cph.Errorf(http.StatusTooManyRequests, agentproto.CodeEnrollThrottled,
 			"Too many enrollments with a wrong token from this address. Retry after %d seconds.", retryAfterSeconds(after))}
 	}

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -61,6 +62,10 @@ type Config struct {
 	SpoolDir string
 	// Timeouts bound how long a client may hold a connection.
 	Timeouts Timeouts
+	// TrustedProxies are the address ranges of reverse proxies: only when
+	// the direct peer is in one of them are its X-Forwarded-For and
+	// X-Forwarded-Proto headers believed (see clientAddr and baseURL).
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the HTTP front of cphd.
@@ -481,20 +486,91 @@ func keystoneBodyError(err error) error {
 	return badRequest("The request body is not valid JSON.")
 }
 
-// clientAddr returns the caller's IP address (without port).
+// clientAddr returns the caller's IP address (without port): the direct
+// peer's, or, when the peer is a trusted proxy, the rightmost address of
+// X-Forwarded-For that is not a trusted proxy (each proxy appends the
+// address it was reached from, so everything left of that hop is the
+// client's to write). If every hop is trusted, the leftmost is the client.
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	trusted := trustedProxies(r)
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !isTrusted(trusted, peer) {
+		return host
+	}
+	client := peer
+	hops := forwardedFor(r.Header.Values("X-Forwarded-For"))
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(hops[i])
+		if err != nil {
+			break // a trusted proxy wrote something that is not an address: keep that proxy
+		}
+		client = a.Unmap()
+		if !isTrusted(trusted, client) {
+			break
+		}
+	}
+	return client.String()
 }
 
-// baseURL returns the scheme and host the client used to reach us.
+// forwardedFor splits X-Forwarded-For header values into hops, in order.
+func forwardedFor(values []string) []string {
+	var hops []string
+	for _, v := range values {
+		for h := range strings.SplitSeq(v, ",") {
+			h = strings.TrimSpace(h)
+			// "[v6]:port" and "v4:port" forms also occur.
+			if host, _, err := net.SplitHostPort(h); err == nil {
+				h = host
+			}
+			hops = append(hops, strings.Trim(h, "[]"))
+		}
+	}
+	return hops
+}
+
+// trustedProxies returns the trusted proxy ranges of the server serving r.
+func trustedProxies(r *http.Request) []netip.Prefix {
+	if rt, _ := r.Context().Value(routeKey).(*route); rt != nil {
+		return rt.s.cfg.TrustedProxies
+	}
+	return nil
+}
+
+func isTrusted(trusted []netip.Prefix, a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// baseURL returns the scheme and host the client used to reach us. Behind
+// a trusted proxy the scheme is the one its X-Forwarded-Proto names (the
+// last value, "http" or "https"); the host is the request's Host header,
+// which the proxy must pass on.
 func baseURL(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
+	}
+	if vs := r.Header.Values("X-Forwarded-Proto"); len(vs) > 0 {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		if peer, err := netip.ParseAddr(host); err == nil && isTrusted(trustedProxies(r), peer) {
+			parts := strings.Split(vs[len(vs)-1], ",")
+			switch p := strings.ToLower(strings.TrimSpace(parts[len(parts)-1])); p {
+			case "http", "https":
+				scheme = p
+			}
+		}
 	}
 	return scheme + "://" + r.Host
 }

@@ -33,10 +33,27 @@ func errAuth(detail string) error {
 // of access keys.
 var ErrTooManyKeys = errors.New("iam: akSkNumExceed")
 
-// sealer encrypts access-key secrets at rest with AES-256-GCM.
-type sealer struct{ aead cipher.AEAD }
+// sealer encrypts access-key secrets at rest with AES-256-GCM under the
+// server key. During a server key rotation it also opens secrets sealed
+// with the previous key (which are then sealed again with the current
+// one) or with the next key (left as they are: replicas that already seal
+// with it are ahead, not behind).
+type sealer struct {
+	aead     cipher.AEAD
+	previous cipher.AEAD // nil when no rotation is under way
+	next     cipher.AEAD // nil when no rotation is under way
+}
 
-func newSealer(key []byte) (*sealer, error) {
+// sealedWith says which key opened a secret.
+type sealedWith int
+
+const (
+	withCurrent sealedWith = iota
+	withPrevious
+	withNext
+)
+
+func newAEAD(key []byte) (cipher.AEAD, error) {
 	if len(key) != 32 {
 		return nil, fmt.Errorf("iam: the server key must be 32 bytes, not %d", len(key))
 	}
@@ -48,10 +65,30 @@ func newSealer(key []byte) (*sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("iam: server key: %w", err)
 	}
-	return &sealer{aead: aead}, nil
+	return aead, nil
 }
 
-// seal encrypts plaintext, binding it to the access key id.
+func newSealer(key, previous, next []byte) (*sealer, error) {
+	s := &sealer{}
+	var err error
+	if s.aead, err = newAEAD(key); err != nil {
+		return nil, err
+	}
+	if previous != nil {
+		if s.previous, err = newAEAD(previous); err != nil {
+			return nil, fmt.Errorf("previous %w", err)
+		}
+	}
+	if next != nil {
+		if s.next, err = newAEAD(next); err != nil {
+			return nil, fmt.Errorf("next %w", err)
+		}
+	}
+	return s, nil
+}
+
+// seal encrypts plaintext under the current key, binding it to the
+// access key id.
 func (s *sealer) seal(plaintext, access string) string {
 	nonce := make([]byte, s.aead.NonceSize())
 	_, _ = rand.Read(nonce)
@@ -59,18 +96,31 @@ func (s *sealer) seal(plaintext, access string) string {
 	return base64.StdEncoding.EncodeToString(out)
 }
 
-// open decrypts what seal produced for the same access key id.
-func (s *sealer) open(sealed, access string) (string, error) {
+// open decrypts what seal produced for the same access key id, under the
+// current key or, during a rotation, the previous or next one, and says
+// which key it was.
+func (s *sealer) open(sealed, access string) (string, sealedWith, error) {
 	raw, err := base64.StdEncoding.DecodeString(sealed)
 	if err != nil || len(raw) < s.aead.NonceSize() {
-		return "", errors.New("iam: corrupt sealed secret")
+		return "", 0, errors.New("iam: corrupt sealed secret")
 	}
 	n := s.aead.NonceSize()
 	pt, err := s.aead.Open(nil, raw[:n], raw[n:], []byte(access))
-	if err != nil {
-		return "", fmt.Errorf("iam: open sealed secret (wrong server key?): %w", err)
+	if err == nil {
+		return string(pt), withCurrent, nil
 	}
-	return string(pt), nil
+	for _, k := range []struct {
+		aead cipher.AEAD
+		with sealedWith
+	}{{s.previous, withPrevious}, {s.next, withNext}} {
+		if k.aead == nil {
+			continue
+		}
+		if pt, err := k.aead.Open(nil, raw[:n], raw[n:], []byte(access)); err == nil {
+			return string(pt), k.with, nil
+		}
+	}
+	return "", 0, fmt.Errorf("iam: open sealed secret of access key %s (wrong server key?): %w", access, err)
 }
 
 const (
@@ -264,9 +314,12 @@ func (s *Service) BeginSigned(ctx context.Context, r *http.Request) (*SignedRequ
 	if !user.Enabled || !domain.Enabled {
 		return nil, errAuth("ak " + auth.Access + " not exist")
 	}
-	secret, err := s.sealer.open(k.SecretEnc, k.Access)
+	secret, with, err := s.sealer.open(k.SecretEnc, k.Access)
 	if err != nil {
 		return nil, err
+	}
+	if with == withPrevious {
+		s.reseal(ctx, k, secret)
 	}
 	now := s.db.Now()
 	p, err := aksk.VerifyHeaders(r, auth, secret, now)

@@ -56,6 +56,15 @@ type Config struct {
 	// ServerKey (32 bytes) encrypts access-key secrets at rest. Without it
 	// access keys cannot be created or verified.
 	ServerKey []byte
+	// PreviousServerKey, during a server key rotation, is the key that
+	// ServerKey replaces: secrets sealed with it are still opened, and
+	// sealed again with ServerKey when they are used (RotateServerKey
+	// does all the rest at once).
+	PreviousServerKey []byte
+	// NextServerKey, in the first step of a rotation on several replicas,
+	// is the key that will replace ServerKey: secrets that replicas
+	// already on it sealed are opened, and left as they are.
+	NextServerKey []byte
 	// MaxKeysPerUser is the most access keys a user may have (default 2).
 	MaxKeysPerUser int
 	Logger         *slog.Logger
@@ -125,7 +134,7 @@ func New(db *sqlstore.DB, cfg Config) (*Service, error) {
 	var sl *sealer
 	if cfg.ServerKey != nil {
 		var err error
-		if sl, err = newSealer(cfg.ServerKey); err != nil {
+		if sl, err = newSealer(cfg.ServerKey, cfg.PreviousServerKey, cfg.NextServerKey); err != nil {
 			return nil, err
 		}
 	}

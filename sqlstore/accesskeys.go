@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -115,4 +116,42 @@ func (db *DB) TouchAccessKey(ctx context.Context, access string, t time.Time) er
 		return fmt.Errorf("sqlstore: touch access key: %w", err)
 	}
 	return nil
+}
+
+// AllAccessKeys returns every access key of the installation, oldest
+// first; on PostgreSQL their rows stay locked until the transaction ends
+// (server key rotation re-encrypts them all in one transaction).
+func (tx *Tx) AllAccessKeys(ctx context.Context) ([]*AccessKey, error) {
+	q := `SELECT ` + accessKeyCols + ` FROM access_keys ORDER BY created_at, access`
+	if tx.engine == Postgres {
+		q += ` FOR UPDATE`
+	}
+	return queryAll(ctx, tx.tx, "list access keys", "access key", scanAccessKey, q)
+}
+
+// ReplaceAccessKeySecret sets the encrypted secret of an access key to
+// sealed if it is still old, and reports whether it was (a concurrent
+// re-encryption that came first leaves it unchanged).
+func (tx *Tx) ReplaceAccessKeySecret(ctx context.Context, access, old, sealed string) (bool, error) {
+	return replaceAccessKeySecret(ctx, tx.tx, access, old, sealed)
+}
+
+// ReplaceAccessKeySecret is Tx.ReplaceAccessKeySecret in a transaction of
+// its own.
+func (db *DB) ReplaceAccessKeySecret(ctx context.Context, access, old, sealed string) (bool, error) {
+	return replaceAccessKeySecret(ctx, db.db, access, old, sealed)
+}
+
+func replaceAccessKeySecret(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, access, old, sealed string) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE access_keys SET secret_enc = $1 WHERE access = $2 AND secret_enc = $3`, sealed, access, old)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: re-encrypt access key %s: %w", access, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: re-encrypt access key %s: %w", access, err)
+	}
+	return n == 1, nil
 }

@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/opencph/opencph/agent"
 	"github.com/opencph/opencph/agentproto"
+	"github.com/opencph/opencph/internal/certs"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/docker"
 	"github.com/opencph/opencph/runtime/sim"
@@ -70,6 +72,7 @@ type config struct {
 	level         slog.Level
 	docker        docker.Flags
 	removeUnknown bool
+	caFile        string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -95,6 +98,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	simPhones := fs.String("sim-phones", env("CPH_SIM_PHONES", "5"), "phones of this server, set at enrollment (first start); with any --runtime [CPH_SIM_PHONES]")
 	simBoot := fs.String("sim-boot-time", env("CPH_SIM_BOOT_TIME", "3s"), "boot time of a simulated phone [CPH_SIM_BOOT_TIME]")
 	logLevel := fs.String("log-level", env("CPH_LOG_LEVEL", "info"), "debug, info, warn or error [CPH_LOG_LEVEL]")
+	fs.StringVar(&c.caFile, "ca-file", env("CPH_CA_FILE", ""), "PEM file of the CA certificate(s) that sign cphd's TLS certificate, trusted instead of the system's [CPH_CA_FILE]")
 	setUsage(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -152,6 +156,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.level}))
+	var tlsConf *tls.Config // nil: the system's CA certificates
+	if c.caFile != "" {
+		if tlsConf, err = certs.ClientConfig(c.caFile); err != nil {
+			return fmt.Errorf("--ca-file: %w", err)
+		}
+	}
+	hc := agent.NewHTTPClient(tlsConf)
 	id, err := agent.LoadIdentity(c.stateDir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -159,7 +170,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			return errors.New("first start: --control-plane and an enrollment token (--enroll-token-file, CPH_ENROLL_TOKEN or --enroll-token) are required to enroll")
 		}
 		log.Info("enrolling", "control_plane", c.controlPlane, "project", c.project, "name", c.name, "phones", c.simPhones)
-		id, err = agent.Enroll(ctx, nil, c.controlPlane, agentproto.EnrollRequest{
+		id, err = agent.Enroll(ctx, hc, c.controlPlane, agentproto.EnrollRequest{
 			Token: c.enrollToken, Project: c.project, Name: c.name, Phones: c.simPhones, Version: version})
 		if err != nil {
 			return err
@@ -183,7 +194,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer closeDrv()
-	ag, err := agent.New(agent.Config{ControlPlane: urls, Credential: id.Credential, Driver: drv,
+	ag, err := agent.New(agent.Config{ControlPlane: urls, Credential: id.Credential, Driver: drv, HTTPClient: hc,
 		Logger: log.With("component", "agent", "server_name", id.ServerName), Version: version,
 		RemoveUnknownPhones: c.removeUnknown})
 	if err != nil {

@@ -39,6 +39,7 @@ type proc struct {
 	cmd    *exec.Cmd
 	mu     sync.Mutex
 	stderr bytes.Buffer
+	stdout bytes.Buffer // what the process printed, line by line
 	done   chan struct{}
 	url    string
 }
@@ -50,7 +51,7 @@ func (p *proc) Write(b []byte) (int, error) {
 }
 func (p *proc) log() string { p.mu.Lock(); defer p.mu.Unlock(); return p.stderr.String() }
 
-var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+var listenRE = regexp.MustCompile(`listening on (https?://\S+)`)
 
 // startProc runs this test binary in role with args and extra environment.
 func startProc(t *testing.T, role string, env []string, args ...string) *proc {
@@ -69,6 +70,9 @@ func startProc(t *testing.T, role string, env []string, args ...string) *proc {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			p.mu.Lock()
+			p.stdout.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
 			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
 				urls <- m[1]
 			}

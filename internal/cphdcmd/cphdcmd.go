@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -68,11 +69,21 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	printWelcome(stdout, srv)
-	select {
-	case <-ctx.Done():
-	case err := <-srv.Err():
-		srv.Close()
-		return err
+	// SIGHUP reloads the TLS certificate files (a pair that does not load
+	// is logged and the previous one kept).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-hup:
+			_ = srv.ReloadTLS() // logged
+		case err := <-srv.Err():
+			srv.Close()
+			return err
+		}
 	}
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -136,8 +147,14 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	enrollToken := fs.String("enroll-token", env("CPH_ENROLL_TOKEN", getenv("CPH_AGENT_ENROLL_TOKEN")), "installation enrollment token: the operator's, with which cph-agent enrolls new servers into ANY project (logged as a warning at start); empty = only projects' own enrollment tokens enroll; visible in ps: prefer --enroll-token-file or CPH_ENROLL_TOKEN [CPH_ENROLL_TOKEN]")
 	enrollTokenFile := fs.String("enroll-token-file", env("CPH_ENROLL_TOKEN_FILE", ""), "file holding the installation enrollment token [CPH_ENROLL_TOKEN_FILE]")
 	oldEnrollToken := fs.String("agent-enroll-token", "", "DEPRECATED: the old name of --enroll-token")
+	serverKeyPrevious := fs.String("server-key-previous", env("CPH_SERVER_KEY_PREVIOUS", ""), "during a server key rotation: the key --server-key replaces; secrets sealed with it are still accepted and re-encrypted with --server-key [CPH_SERVER_KEY_PREVIOUS]")
+	serverKeyNext := fs.String("server-key-next", env("CPH_SERVER_KEY_NEXT", ""), "first step of a rotation on several replicas: the key that will replace --server-key; secrets sealed with it are accepted and left as they are [CPH_SERVER_KEY_NEXT]")
 	fs.DurationVar(&cfg.Engine.AgentTTL, "agent-ttl", envDur("CPH_AGENT_TTL", 30*time.Second), "how long an agent may be silent before its server and phones are marked abnormal and its jobs fail [CPH_AGENT_TTL]")
 	fs.StringVar(&cfg.PprofListen, "pprof-listen", env("CPH_PPROF_LISTEN", ""), "address (keep it on loopback) on which to serve Go's profiler, /debug/pprof/; empty = off [CPH_PPROF_LISTEN]")
+	fs.StringVar(&cfg.TLSCertFile, "tls-cert", env("CPH_TLS_CERT", ""), "PEM certificate (chain) file: serve HTTPS with it and --tls-key; both are read again on SIGHUP [CPH_TLS_CERT]")
+	fs.StringVar(&cfg.TLSKeyFile, "tls-key", env("CPH_TLS_KEY", ""), "PEM private key file of --tls-cert [CPH_TLS_KEY]")
+	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", getenv("CPH_TLS_SELF_SIGNED") == "true" || getenv("CPH_TLS_SELF_SIGNED") == "1", "serve HTTPS with a self-signed pair generated into the data dir (reused on restart); its fingerprint is printed at start [CPH_TLS_SELF_SIGNED]")
+	trustedProxies := fs.String("trusted-proxies", env("CPH_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges (or addresses) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; empty = none [CPH_TRUSTED_PROXIES]")
 	logLevel := fs.String("log-level", env("CPH_LOG_LEVEL", "info"), "debug, info, warn or error [CPH_LOG_LEVEL]")
 	rt := fs.String("runtime", env("CPH_RUNTIME", "sim"), "runtime of the built-in servers' phones: sim (simulated) or docker (containers on a Docker Engine) [CPH_RUNTIME]")
 	var dockerFlags docker.Flags
@@ -173,6 +190,28 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 			return cfg, 0, nil, fmt.Errorf("--server-key: %w", err)
 		}
 		cfg.IAM.ServerKey = key
+	}
+	for _, k := range []struct {
+		flag, value string
+		dst         *[]byte
+	}{{"server-key-previous", *serverKeyPrevious, &cfg.IAM.PreviousServerKey}, {"server-key-next", *serverKeyNext, &cfg.IAM.NextServerKey}} {
+		if k.value == "" {
+			continue
+		}
+		if *serverKey == "" {
+			return cfg, 0, nil, fmt.Errorf("--%s needs --server-key", k.flag)
+		}
+		key, err := controlplane.ParseServerKey(k.value)
+		if err != nil {
+			return cfg, 0, nil, fmt.Errorf("--%s: %w", k.flag, err)
+		}
+		*k.dst = key
+	}
+	if cfg.IAM.PreviousServerKey != nil && cfg.IAM.NextServerKey != nil {
+		return cfg, 0, nil, errors.New("--server-key-previous and --server-key-next are two different steps of a rotation: give one of them")
+	}
+	if cfg.TrustedProxies, err = ParseTrustedProxies(*trustedProxies); err != nil {
+		return cfg, 0, nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -245,8 +284,15 @@ func printWelcome(w io.Writer, srv *controlplane.Server) {
 	default:
 		fmt.Fprintf(w, "  password:         the one set when the account was created\n")
 	}
+	t := srv.TLS()
+	if t != nil {
+		fmt.Fprintf(w, "\n  TLS certificate:  %s\n  SHA-256:          %s\n", t.CertFile, t.Fingerprint)
+	}
 	fmt.Fprintf(w, "\nTry it with the CLI:\n")
 	fmt.Fprintf(w, "  export CPH_ENDPOINT=%s CPH_DOMAIN=%s CPH_USER=%s CPH_PROJECT=%s\n", srv.URL(), b.Domain, b.User, b.Project)
+	if t != nil && t.SelfSigned {
+		fmt.Fprintf(w, "  export CPH_CA_FILE=%s\n", t.CertFile)
+	}
 	if b.PasswordFile != "" {
 		fmt.Fprintf(w, "  CPH_PASSWORD=\"$(cat %s)\" go run ./cmd/cph login\n", b.PasswordFile)
 	} else {
@@ -283,4 +329,29 @@ func checkDocker(ctx context.Context, f *docker.Flags, log *slog.Logger) error {
 		log.Error("docker runtime: host check failed", "problem", p.Message)
 	}
 	return nil
+}
+
+// ParseTrustedProxies parses a comma-separated list of CIDR ranges or
+// single addresses.
+func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for f := range strings.SplitSeq(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a CIDR range such as 10.0.0.0/8", f)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or a CIDR range such as 10.0.0.0/8", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

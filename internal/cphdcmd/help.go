@@ -103,6 +103,8 @@ var adminCommands = []adminCommand{
 		"enable a disabled user"},
 	{"delete-user", "--domain NAME --user NAME",
 		"delete a user, the user's tokens and access keys"},
+	{"rotate-server-key", "--server-key NEW --server-key-previous OLD",
+		"re-encrypt every access-key secret sealed with OLD under NEW, in one transaction (idempotent)"},
 }
 
 // adminUsageText is "cphd admin --help".

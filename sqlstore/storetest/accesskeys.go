@@ -47,6 +47,29 @@ func testAccessKeys(t *testing.T, db *sqlstore.DB) {
 	if err != nil || len(keys) != 2 {
 		t.Fatalf("ListAccessKeys = %v, %v", keys, err)
 	}
+	// Re-encryption replaces a secret only if it is still the one read.
+	if ok, err := db.ReplaceAccessKeySecret(ctx, "AK2", "enc-AK2", "new-AK2"); !ok || err != nil {
+		t.Errorf("ReplaceAccessKeySecret = %v, %v", ok, err)
+	}
+	if ok, err := db.ReplaceAccessKeySecret(ctx, "AK2", "enc-AK2", "newer-AK2"); ok || err != nil {
+		t.Errorf("ReplaceAccessKeySecret of a secret replaced meanwhile = %v, %v; want false", ok, err)
+	}
+	mustTx(t, db, func(tx *sqlstore.Tx) error {
+		all, err := tx.AllAccessKeys(ctx)
+		if err != nil {
+			return err
+		}
+		if len(all) != 2 || all[1].Access != "AK2" || all[1].SecretEnc != "new-AK2" {
+			t.Errorf("AllAccessKeys = %+v", all)
+		}
+		if ok, err := tx.ReplaceAccessKeySecret(ctx, "AK2", "new-AK2", "enc-AK2"); !ok || err != nil {
+			t.Errorf("Tx.ReplaceAccessKeySecret = %v, %v", ok, err)
+		}
+		return nil
+	})
+	if k, _ := db.AccessKeyByID(ctx, "AK2"); k.SecretEnc != "enc-AK2" {
+		t.Errorf("secret after the transaction: %q", k.SecretEnc)
+	}
 	if err := db.DeleteAccessKey(ctx, "AK1"); err != nil {
 		t.Fatal(err)
 	}
