@@ -14,12 +14,16 @@ type FleetStats struct {
 	ServersByStatus map[int]int
 	OpenOperations  map[string]int       // by state: pending, claimed
 	OldestOpen      map[string]time.Time // by state: creation of the oldest
+	// AgentsConnected counts the servers whose agent has a session and
+	// was seen since the cutoff given to FleetStats.
+	AgentsConnected int
 }
 
-// FleetStats counts phones and servers by status and the open operations.
-// Each count is one grouped query; the operations' count reads only the
-// queue's partial index of open operations.
-func (db *DB) FleetStats(ctx context.Context) (*FleetStats, error) {
+// FleetStats counts phones and servers by status, the open operations and
+// the agents seen since seenSince. Each count is one grouped query; the
+// operations' count reads only the queue's partial index of open
+// operations.
+func (db *DB) FleetStats(ctx context.Context, seenSince time.Time) (*FleetStats, error) {
 	st := &FleetStats{PhonesByStatus: map[int]int{}, ServersByStatus: map[int]int{},
 		OpenOperations: map[string]int{}, OldestOpen: map[string]time.Time{}}
 	for _, q := range []struct {
@@ -46,6 +50,10 @@ func (db *DB) FleetStats(ctx context.Context) (*FleetStats, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: fleet stats: %w", err)
 		}
+	}
+	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM servers WHERE agent_session <> '' AND last_seen >= $1`,
+		micros(seenSince)).Scan(&st.AgentsConnected); err != nil {
+		return nil, fmt.Errorf("sqlstore: fleet stats: agents: %w", err)
 	}
 	rows, err := db.db.QueryContext(ctx, `SELECT state, COUNT(*), MIN(created_at) FROM operations WHERE state <> 'done' GROUP BY state`)
 	if err != nil {
