@@ -68,13 +68,13 @@ const loginOperation = "KeystoneCreateUserTokenByPassword"
 var routeOperations = sync.OnceValue(func() map[string]string {
 	ops := openapispec.RouteOperations()
 	for pattern, name := range map[string]string{
-		"POST /agent/v1/enroll":                             "AgentEnroll",
-		"POST /agent/v1/session":                            "AgentStartSession",
-		"POST /agent/v1/poll":                               "AgentPoll",
-		"POST /agent/v1/operations/{operation_id}/result":   "AgentReportResult",
-		"POST /agent/v1/results":                            "AgentReportResults",
-		"GET /agent/v1/objects/{bucket}/{key}":              "AgentGetObject",
-		"PUT /agent/v1/objects/{bucket}/{key}":              "AgentPutObject",
+		"POST /agent/v1/enroll":                           "AgentEnroll",
+		"POST /agent/v1/session":                          "AgentStartSession",
+		"POST /agent/v1/poll":                             "AgentPoll",
+		"POST /agent/v1/operations/{operation_id}/result": "AgentReportResult",
+		"POST /agent/v1/results":                          "AgentReportResults",
+		"GET /agent/v1/objects/{bucket}/{key}":            "AgentGetObject",
+		"PUT /agent/v1/objects/{bucket}/{key}":            "AgentPutObject",
 	} {
 		if _, ok := ops[pattern]; !ok {
 			ops[pattern] = name

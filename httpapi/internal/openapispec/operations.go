@@ -302,7 +302,7 @@ func operations() []operation {
 				query("limit", with(typ("int32"), "minimum", 1, "maximum", 100), "Page size, 1-100 (default 100).")),
 			resp: obj("request_id hex32!; count int32!; next_marker string; audit_events []@AuditEvent!")},
 		{method: "GET", path: "/metrics", id: "Metrics", tag: "opencph", fam: publicFamily, extension: true,
-			summary: "Prometheus metrics (text exposition format), when cphd serves them on the API listener (the default; see --metrics-listen). Aggregates only: no ids, users or projects.",
+			summary:     "Prometheus metrics (text exposition format), when cphd serves them on the API listener (the default; see --metrics-listen). Aggregates only: no ids, users or projects.",
 			respContent: "text/plain", resp: M{"type": "string"}},
 		{method: "GET", path: "/healthz", id: "Health", tag: "opencph", fam: publicFamily, extension: true,
 			summary: "Health check: 200 when the database answers.", resp: obj("status string!", "status", enum("string", "ok"))},
