@@ -119,6 +119,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&cfg.AgentEnrollToken, "agent-enroll-token", env("CPH_AGENT_ENROLL_TOKEN", ""), "operator-level token with which cph-agent enrolls new servers into ANY project (logged as a warning at start); empty = only projects' own enrollment tokens enroll [CPH_AGENT_ENROLL_TOKEN]")
 	fs.DurationVar(&cfg.Engine.AgentTTL, "agent-ttl", envDur("CPH_AGENT_TTL", 30*time.Second), "how long an agent may be silent before its server and phones are marked abnormal and its jobs fail [CPH_AGENT_TTL]")
 	fs.StringVar(&cfg.PprofListen, "pprof-listen", env("CPH_PPROF_LISTEN", ""), "address (keep it on loopback) on which to serve Go's profiler, /debug/pprof/; empty = off [CPH_PPROF_LISTEN]")
+	fs.StringVar(&cfg.MetricsListen, "metrics-listen", env("CPH_METRICS_LISTEN", ""), "where Prometheus metrics are served: empty = at /metrics on --listen; an address = on a listener of their own (and not on --listen); off = not at all [CPH_METRICS_LISTEN]")
+	fs.DurationVar(&cfg.AuditRetention, "audit-retention", envDur("CPH_AUDIT_RETENTION", 90*24*time.Hour), "how long audit events are kept (pruned in small batches every 10 minutes); 0 = forever [CPH_AUDIT_RETENTION]")
+	fs.StringVar(&cfg.AuditFile, "audit-file", env("CPH_AUDIT_FILE", ""), "file to which every audit event is also appended as a JSON line (created 0600); empty = none [CPH_AUDIT_FILE]")
 	logLevel := fs.String("log-level", env("CPH_LOG_LEVEL", "info"), "debug, info, warn or error [CPH_LOG_LEVEL]")
 	cfg.Bootstrap = controlplane.Bootstrap{
 		Domain:   getenv("CPH_BOOTSTRAP_DOMAIN"),
@@ -157,6 +160,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return cfg, 0, errors.New("--sim-phones-per-server must not be negative")
 	case cfg.SimBootTime < 0:
 		return cfg, 0, errors.New("--sim-boot-time must not be negative")
+	case cfg.AuditRetention < 0:
+		return cfg, 0, errors.New("--audit-retention must not be negative")
 	case cfg.SimFailureRate < 0 || cfg.SimFailureRate > 1:
 		return cfg, 0, errors.New("--sim-failure-rate must be between 0 and 1")
 	}
