@@ -86,8 +86,13 @@ var routeOperations = sync.OnceValue(func() map[string]string {
 // operationOf returns the operation name of a route pattern ("METHOD
 // /path", a {name...} wildcard written {name}), or "unknown".
 func operationOf(pattern string) string {
-	if name, ok := routeOperations()[strings.ReplaceAll(pattern, "...}", "}")]; ok {
-		return name
+	p := strings.ReplaceAll(pattern, "...}", "}")
+	// The tag routes serve the document's {resource_type} as the one
+	// type there is.
+	for _, key := range []string{p, strings.Replace(p, "/{project_id}/cph-server/", "/{project_id}/{resource_type}/", 1)} {
+		if name, ok := routeOperations()[key]; ok {
+			return name
+		}
 	}
 	return unknownOperation
 }
