@@ -21,11 +21,13 @@ import (
 	"time"
 
 	"github.com/opencph/opencph/agent"
+	"github.com/opencph/opencph/audit"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/httpapi"
 	"github.com/opencph/opencph/iam"
 	"github.com/opencph/opencph/internal/certs"
 	"github.com/opencph/opencph/internal/dirlock"
+	"github.com/opencph/opencph/metrics"
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/sim"
@@ -80,8 +82,22 @@ type Config struct {
 	// TrustedProxies are the address ranges of reverse proxies whose
 	// X-Forwarded-For and X-Forwarded-Proto headers are believed.
 	TrustedProxies []netip.Prefix
-	Logger         *slog.Logger
+	// MetricsListen says where the Prometheus metrics are served: empty
+	// on the API's listener at /metrics, "off" nowhere (nothing is
+	// counted), any other value is an address of a listener of their own
+	// (and the API's listener has no /metrics).
+	MetricsListen string
+	// AuditRetention is how long audit events are kept; 0 keeps them
+	// forever.
+	AuditRetention time.Duration
+	// AuditFile, if set, is a file to which every audit event is also
+	// appended as a JSON line (created 0600).
+	AuditFile string
+	Logger    *slog.Logger
 }
+
+// MetricsOff is the MetricsListen value that turns the metrics off.
+const MetricsOff = "off"
 
 // Bootstrap names the first account. Empty fields take defaults: domain
 // "opencph", user = domain, a generated password, project "cn-north-4".
@@ -103,15 +119,20 @@ const PasswordFile = "bootstrap-password"
 
 // Server is a running control plane.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	db      *sqlstore.DB
-	iam     *iam.Service
-	engine  *engine.Engine
-	objects objstore.Store
-	ln      net.Listener
-	http    *http.Server
-	pprof   *http.Server // nil unless Config.PprofListen
+	cfg         Config
+	log         *slog.Logger
+	db          *sqlstore.DB
+	iam         *iam.Service
+	engine      *engine.Engine
+	objects     objstore.Store
+	ln          net.Listener
+	http        *http.Server
+	pprof       *http.Server // nil unless Config.PprofListen
+	metrics     *metrics.Metrics
+	metricsHTTP *http.Server // nil unless Config.MetricsListen names an address
+	metricsLn   net.Listener
+	audit       *audit.Writer
+	auditFile   *os.File
 	// tls serves the API's certificate; nil when the API is plain HTTP.
 	tls  *certs.Reloader
 	boot BootstrapResult
@@ -188,6 +209,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.db = db
+	if cfg.MetricsListen != MetricsOff {
+		s.metrics = metrics.New(metrics.Fleet{DB: db, AgentTTL: cfg.Engine.AgentTTL, Logger: cfg.Logger.With("component", "metrics")})
+		db.ObserveTx = s.metrics.Transaction
+		cfg.Engine.Observer = s.metrics
+	}
 	if cfg.IAM.ServerKey == nil {
 		if cfg.IAM.ServerKey, err = loadServerKey(cfg.DataDir); err != nil {
 			db.Close()
@@ -241,9 +267,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.startAudit(); err != nil {
+		s.ln.Close()
+		db.Close()
+		return nil, err
+	}
 	api := httpapi.New(httpapi.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects, EnrollToken: cfg.AgentEnrollToken,
 		Logger: cfg.Logger.With("component", "http"), PollWait: cfg.PollWait, Timeouts: cfg.HTTPTimeouts,
-		MaxBodyMemory: cfg.MaxBodyMemory, SpoolDir: cfg.DataDir, TrustedProxies: cfg.TrustedProxies})
+		MaxBodyMemory: cfg.MaxBodyMemory, SpoolDir: cfg.DataDir, TrustedProxies: cfg.TrustedProxies,
+		Metrics: s.metrics, MetricsOnAPI: cfg.MetricsListen == "", Audit: s.audit})
 	s.http = api.HTTPServer(slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn))
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -264,6 +296,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	if s.metrics != nil && cfg.MetricsListen != "" {
+		if err := s.serveMetrics(cfg.MetricsListen); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		audit.Pruner{DB: db, Retention: cfg.AuditRetention, Logger: cfg.Logger.With("component", "audit")}.Run(runCtx)
+	}()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -346,11 +389,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.pprof != nil {
 		s.pprof.Close()
 	}
+	if s.metricsHTTP != nil {
+		s.metricsHTTP.Close()
+	}
 	err := s.http.Shutdown(ctx)
 	if err != nil {
 		s.http.Close()
 	}
 	s.wg.Wait()
+	// Every request has ended: store the audit events still queued.
+	s.audit.Close()
+	if s.auditFile != nil {
+		s.auditFile.Close()
+	}
 	if s.fleetLease != nil {
 		s.fleetLease.Release(context.WithoutCancel(ctx))
 	}
@@ -366,6 +417,56 @@ func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	return s.Shutdown(ctx)
+}
+
+// Metrics returns the control plane's metrics (nil when they are off).
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
+
+// MetricsURL is the URL of the metrics: on their own listener, or the
+// API's /metrics; empty when they are off.
+func (s *Server) MetricsURL() string {
+	switch {
+	case s.metrics == nil:
+		return ""
+	case s.metricsLn != nil:
+		return "http://" + s.metricsLn.Addr().String() + "/metrics"
+	}
+	return s.URL() + "/metrics"
+}
+
+// startAudit starts the audit writer (and opens the audit file).
+func (s *Server) startAudit() error {
+	cfg := audit.Config{DB: s.db, Counter: s.metrics, Logger: s.log.With("component", "audit")}
+	if s.metrics == nil {
+		cfg.Counter = nil
+	}
+	if s.cfg.AuditFile != "" {
+		f, err := audit.OpenFile(s.cfg.AuditFile)
+		if err != nil {
+			return fmt.Errorf("controlplane: %w", err)
+		}
+		s.auditFile, cfg.File = f, f
+	}
+	s.audit = audit.NewWriter(cfg)
+	return nil
+}
+
+// serveMetrics serves the metrics on a listener of their own at addr.
+func (s *Server) serveMetrics(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("controlplane: metrics listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	s.metricsLn = ln
+	s.metricsHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	s.log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	go func() {
+		_ = s.metricsHTTP.Serve(ln) // ends with ErrServerClosed at shutdown
+	}()
+	return nil
 }
 
 // servePprof serves Go's profiler on addr.

@@ -58,6 +58,8 @@ type Config struct {
 	// operations failed: 30s.
 	AgentTTL time.Duration
 	Logger   *slog.Logger
+	// Observer, if set, is told of jobs and operations (metrics).
+	Observer Observer
 }
 
 func (c *Config) setDefaults() {
@@ -211,7 +213,9 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 	}
 	acc := &Accepted{RequestID: cph.NewOrderedID()}
 	var woken []string
+	ctx, t := withTally(ctx)
 	err := e.db.BulkTx(ctx, func(tx *sqlstore.Tx) error {
+		t.reset()
 		acc.Jobs = acc.Jobs[:0]
 		woken = woken[:0]
 		if b.ImageID != "" {
@@ -318,6 +322,7 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 				}
 			}
 			jobs = append(jobs, job)
+			t.accept(b.Kind)
 			ops = append(ops, &cph.Operation{ID: cph.NewOrderedID(), JobID: job.ID, ServerID: p.ServerID, PhoneID: p.ID, Kind: b.Kind, Args: args})
 			item.JobID = job.ID
 			if !slices.Contains(woken, p.ServerID) {
@@ -340,6 +345,7 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 	if err != nil {
 		return nil, err
 	}
+	e.emit(t)
 	e.hub.wakeAll(woken)
 	return acc, nil
 }
@@ -412,6 +418,12 @@ func (e *Engine) Poll(ctx context.Context, serverID, sessionID string, wait time
 				return nil, err
 			}
 			if len(ops) > 0 {
+				if o := e.cfg.Observer; o != nil {
+					now := e.db.Now()
+					for _, op := range ops {
+						o.OperationClaimed(op.Kind, now.Sub(op.CreatedAt))
+					}
+				}
 				return ops, nil
 			}
 		}
@@ -544,7 +556,7 @@ func unstorable(err error) Result {
 }
 
 func (e *Engine) applyResult(ctx context.Context, serverID, sessionID, opID string, r Result) error {
-	return e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+	return e.observedTx(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
 		op, err := tx.OperationByID(ctx, opID)
 		if errors.Is(err, sqlstore.ErrNotFound) {
 			return ErrNotClaimed
@@ -561,6 +573,7 @@ func (e *Engine) applyResult(ctx context.Context, serverID, sessionID, opID stri
 		if !done {
 			return ErrNotClaimed
 		}
+		tallyOf(ctx).run(op.Kind, tx.Now().Sub(op.LeaseUntil.Add(-e.cfg.Lease)))
 		return e.finish(ctx, tx, op, r)
 	})
 }
@@ -600,7 +613,9 @@ func (e *Engine) ApplyResults(ctx context.Context, serverID, sessionID string, r
 
 func (e *Engine) applyResults(ctx context.Context, serverID, sessionID string, results []OpResult) ([]error, error) {
 	errs := make([]error, len(results))
+	ctx, t := withTally(ctx)
 	err := e.db.GroupTx(ctx, func(tx *sqlstore.Tx) error {
+		t.reset()
 		clear(errs)
 		ids := make([]string, 0, len(results))
 		for _, r := range results {
@@ -624,7 +639,9 @@ func (e *Engine) applyResults(ctx context.Context, serverID, sessionID string, r
 				continue
 			}
 			delete(ops, op.ID) // a result repeated in the batch applies once
+			t.run(op.Kind, tx.Now().Sub(op.LeaseUntil.Add(-e.cfg.Lease)))
 			if rule, ok := fastRule(op, r.Result); ok {
+				t.finish(op.Kind, true)
 				fastJobs = append(fastJobs, op.JobID)
 				k := fastKey{rule.during, rule.success}
 				fastPhones[k] = append(fastPhones[k], op.PhoneID)
@@ -647,6 +664,7 @@ func (e *Engine) applyResults(ctx context.Context, serverID, sessionID string, r
 	if err != nil {
 		return nil, err
 	}
+	e.emit(t)
 	return errs, nil
 }
 
@@ -688,8 +706,10 @@ func (e *Engine) finish(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.Opera
 		execMsg = &m
 	}
 	if r.Success {
-		if _, err := tx.FinishJob(ctx, op.JobID, cph.JobSucceeded, nil, nil, execMsg); err != nil {
+		if ended, err := tx.FinishJob(ctx, op.JobID, cph.JobSucceeded, nil, nil, execMsg); err != nil {
 			return err
+		} else if ended {
+			tallyOf(ctx).finish(op.Kind, true)
 		}
 		changed := true
 		if rule.during != 0 {
@@ -715,8 +735,10 @@ func (e *Engine) finish(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.Opera
 	if msg == "" {
 		msg = "Job execution failed: phone " + rule.verb + " failed."
 	}
-	if _, err := tx.FinishJob(ctx, op.JobID, cph.JobFailed, &code, &msg, execMsg); err != nil {
+	if ended, err := tx.FinishJob(ctx, op.JobID, cph.JobFailed, &code, &msg, execMsg); err != nil {
 		return err
+	} else if ended {
+		tallyOf(ctx).finish(op.Kind, false)
 	}
 	if rule.during == 0 {
 		return nil
@@ -868,7 +890,9 @@ func (e *Engine) sweepLeases(ctx context.Context, now time.Time) error {
 func (e *Engine) markDown(ctx context.Context, serverID string, cutoff time.Time) error {
 	var failed int
 	var marked bool
+	ctx, t := withTally(ctx)
 	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		t.reset()
 		failed = 0
 		var err error
 		marked, err = tx.MarkServerDown(ctx, serverID, cutoff)
@@ -895,6 +919,9 @@ func (e *Engine) markDown(ctx context.Context, serverID string, cutoff time.Time
 		}
 		return tx.MarkPhonesDown(ctx, serverID)
 	})
+	if err == nil {
+		e.emit(t)
+	}
 	if err == nil && marked {
 		e.log.Warn("server's agent is silent; server and phones marked abnormal", "server_id", serverID, "failed_operations", failed)
 	}
@@ -903,7 +930,9 @@ func (e *Engine) markDown(ctx context.Context, serverID string, cutoff time.Time
 
 // fail ends op (if it is still in state from) with a failed job.
 func (e *Engine) fail(ctx context.Context, op *sqlstore.OperationRecord, from, msg string) error {
-	return e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+	ctx, t := withTally(ctx)
+	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		t.reset()
 		if from == sqlstore.OpClaimed {
 			// Only if the lease is still expired: a re-claim renews it.
 			cur, err := tx.OperationByID(ctx, op.ID)
@@ -921,6 +950,10 @@ func (e *Engine) fail(ctx context.Context, op *sqlstore.OperationRecord, from, m
 		e.log.Warn("operation failed by the control plane", "operation_id", op.ID, "server_id", op.ServerID, "reason", msg)
 		return e.finish(ctx, tx, op, Result{ErrorCode: cph.CodeJobFailed, ErrorMsg: msg})
 	})
+	if err == nil {
+		e.emit(t)
+	}
+	return err
 }
 
 // hub wakes long-polls of a server when operations are queued for it.

@@ -96,7 +96,7 @@ func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*ServersAcce
 	}
 	acc := &ServersAccepted{RequestID: cph.NewOrderedID()}
 	var woken []string
-	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+	err := e.observedTx(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
 		acc.Jobs, woken = acc.Jobs[:0], woken[:0]
 		seen := map[string]bool{}
 		position := 0
@@ -196,6 +196,7 @@ func (e *Engine) queueServerOp(ctx context.Context, tx *sqlstore.Tx, projectID, 
 	if err := tx.CreateJob(ctx, job); err != nil {
 		return "", err
 	}
+	tallyOf(ctx).accept(kind)
 	if args == nil {
 		args = json.RawMessage(`{}`)
 	}
@@ -212,6 +213,14 @@ func (e *Engine) queueServerOp(ctx context.Context, tx *sqlstore.Tx, projectID, 
 
 // finishJob writes a job's final status from r.
 func finishJob(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationRecord, verb string, r Result) (bool, error) {
+	ended, err := writeFinalJob(ctx, tx, op, verb, r)
+	if ended && err == nil {
+		tallyOf(ctx).finish(op.Kind, r.Success)
+	}
+	return ended, err
+}
+
+func writeFinalJob(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationRecord, verb string, r Result) (bool, error) {
 	var execMsg *string
 	if r.ExecuteMsg != "" {
 		m := truncate(r.ExecuteMsg, maxExecuteMsg)
@@ -384,7 +393,7 @@ func (e *Engine) RestartEncodeServers(ctx context.Context, projectID string, ids
 	}
 	acc := &EncodeAccepted{RequestID: cph.NewOrderedID()}
 	var woken []string
-	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+	err := e.observedTx(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
 		acc.Jobs, woken = acc.Jobs[:0], woken[:0]
 		seen := map[string]bool{}
 		position := 0
@@ -442,13 +451,14 @@ func (e *Engine) RestartEncodeServers(ctx context.Context, projectID string, ids
 func (e *Engine) DeleteServers(ctx context.Context, projectID string, ids []string) (requestID, jobID string, err error) {
 	requestID = cph.NewOrderedID()
 	var woken []string
-	err = e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+	err = e.observedTx(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
 		woken = woken[:0]
 		job := &cph.Job{ID: cph.NewOrderedID(), RequestID: requestID, ProjectID: projectID, Kind: cph.OpDeleteServer,
 			Status: cph.JobRunning, BeginTime: cph.NewTime(tx.Now())}
 		if err := tx.CreateJob(ctx, job); err != nil {
 			return err
 		}
+		tallyOf(ctx).accept(cph.OpDeleteServer)
 		jobID = job.ID
 		seen := map[string]bool{}
 		for _, id := range ids {
@@ -538,7 +548,7 @@ const productID = "00301-232211-0--0"
 func (e *Engine) CreateServers(ctx context.Context, spec ServerSpec) (*Order, error) {
 	order := &Order{RequestID: cph.NewID(), OrderID: "CS" + strings.ToUpper(cph.NewID()[:18]), ProductID: productID}
 	var woken []string
-	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+	err := e.observedTx(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
 		order.ServerIDs, woken = order.ServerIDs[:0], woken[:0]
 		var img *sqlstore.Image
 		if spec.PhoneModel != "" {
@@ -688,7 +698,7 @@ func createPhones(ctx context.Context, tx *sqlstore.Tx, srv *cph.Server, spec Se
 // unusable image. It returns the request and job IDs.
 func (e *Engine) ChangeServer(ctx context.Context, serverID string, spec ServerSpec) (requestID, jobID string, err error) {
 	requestID = cph.NewOrderedID()
-	err = e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+	err = e.observedTx(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
 		srv, err := tx.ServerByID(ctx, spec.ProjectID, serverID)
 		if errors.Is(err, sqlstore.ErrNotFound) {
 			return cph.ErrServerNotFound()
@@ -767,7 +777,7 @@ func (e *Engine) checkIdle(ctx context.Context, tx *sqlstore.Tx, srv *cph.Server
 // or busy.
 func (e *Engine) ChangeServerModel(ctx context.Context, projectID, serverID, serverModel, phoneModel string) (*Order, error) {
 	order := &Order{RequestID: cph.NewID(), OrderID: "CS" + strings.ToUpper(cph.NewID()[:18]), ProductID: productID}
-	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+	err := e.observedTx(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
 		if !cph.ValidID(serverID) {
 			return cph.ErrInvalidServerID()
 		}

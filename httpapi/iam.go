@@ -102,6 +102,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	token, info, err := s.iam.Login(r.Context(), login)
+	noteLogin(r, login, info)
 	if err != nil {
 		return err
 	}
@@ -322,7 +323,9 @@ func (s *Server) showProject(w http.ResponseWriter, r *http.Request) error {
 // 401s. It never reads the body of a token request, nor of a
 // signed one before its key, date and signed headers have been checked.
 func (s *Server) authenticate(r *http.Request) (*cph.Principal, error) {
-	return s.authenticateIn(r, "")
+	p, err := s.authenticateIn(r, "")
+	noteCaller(r, p)
+	return p, err
 }
 
 // authenticateIn is authenticate for a call on project (empty: none);
@@ -357,6 +360,7 @@ func (s *Server) withProject(h func(w http.ResponseWriter, r *http.Request, p *c
 		if err != nil {
 			return err
 		}
+		noteCaller(r, p)
 		denied := errNotAuthorized()
 		pathProject := r.PathValue("project_id")
 		if p.ProjectID == "" || p.ProjectID != pathProject {

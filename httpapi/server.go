@@ -26,9 +26,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/audit"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/iam"
 	"github.com/opencph/opencph/internal/vcache"
+	"github.com/opencph/opencph/metrics"
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/sqlstore"
 	"golang.org/x/sync/semaphore"
@@ -66,6 +68,12 @@ type Config struct {
 	// the direct peer is in one of them are its X-Forwarded-For and
 	// X-Forwarded-Proto headers believed (see clientAddr and baseURL).
 	TrustedProxies []netip.Prefix
+	// Metrics, if set, counts requests; with MetricsOnAPI it is also
+	// served at GET /metrics.
+	Metrics      *metrics.Metrics
+	MetricsOnAPI bool
+	// Audit, if set, receives the audit events of mutating calls and logins.
+	Audit *audit.Writer
 }
 
 // Server is the HTTP front of cphd.
@@ -127,7 +135,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // route only reads; any other route changes something unless its
 // registration says otherwise with onlyReads.
 func (s *Server) handle(pattern string, fam family, h handlerFunc, opts ...routeOption) {
-	rt := &route{s: s, fam: fam, h: h}
+	rt := &route{s: s, fam: fam, h: h, operation: operationOf(pattern)}
 	rt.readOnly = strings.HasPrefix(pattern, http.MethodGet+" ") || strings.HasPrefix(pattern, http.MethodHead+" ")
 	for _, o := range opts {
 		o(rt)
@@ -151,10 +159,14 @@ type route struct {
 	readOnly bool
 	// hold is how long the route may hold a request open on purpose.
 	hold time.Duration
+	// operation is the route's operation name (the SDK's), for logs,
+	// metrics and the audit trail.
+	operation string
 }
 
 func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), routeKey, rt))
+	noteRoute(r, rt)
 	t := rt.s.cfg.Timeouts
 	d := newTransferDeadline(w, time.Now(), t.Request+rt.hold, t.MinRate)
 	w = &deadlineWriter{ResponseWriter: w, d: d}
@@ -200,6 +212,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := cph.NewID()
 	r = r.WithContext(context.WithValue(r.Context(), requestIDKey, reqID))
+	r, _ = withRequestInfo(r)
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	rec.Header().Set("X-Request-Id", reqID)
 	defer func() {
@@ -213,6 +226,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.accessLog(r, rec, start, reqID)
+		s.observeMetrics(r, rec, start)
+		s.recordAudit(r, rec, reqID)
 	}()
 	if r.Body != nil && r.Body != http.NoBody {
 		limit := int64(maxBodyBytes)
@@ -256,19 +271,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) accessLog(r *http.Request, rec *statusRecorder, start time.Time, reqID string) {
-	status := rec.status
-	if r.Context().Err() != nil && !rec.wrote {
-		status = 499 // client went away
-	}
-	level := slog.LevelInfo
-	switch {
-	case status >= 500:
-		level = slog.LevelError
-	case status >= 400 || strings.HasPrefix(r.URL.Path, "/agent/") || r.URL.Path == "/healthz":
-		level = slog.LevelDebug
-	}
-	s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", status,
-		"duration_ms", time.Since(start).Milliseconds(), "request_id", reqID, "remote", r.RemoteAddr)
+	status := finalStatus(r, rec) // 499: the client went away
+	s.log.Log(r.Context(), accessLogLevel(r, status), "request", append([]any{"method", r.Method, "path", r.URL.Path, "status", status,
+		"duration_ms", time.Since(start).Milliseconds(), "request_id", reqID, "remote", r.RemoteAddr}, accessLogAttrs(r)...)...)
 }
 
 // statusRecorder remembers the status written through it.
@@ -353,6 +358,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, fam family, 
 		err = cph.Errorf(http.StatusBadRequest, cph.CodeBadRequest, "The request holds text with a NUL byte or invalid UTF-8.")
 	}
 	e := cph.AsError(err)
+	noteError(r, e.Code)
 	if e.Status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", RequestID(r), "err", err)
 	} else {
@@ -402,7 +408,13 @@ func decodeBody(r *http.Request, v any) error {
 		}
 		return cph.ErrMalformedBody()
 	}
-	return unmarshalBody(body, v)
+	if err := unmarshalBody(body, v); err != nil {
+		return err
+	}
+	if rt, _ := r.Context().Value(routeKey).(*route); rt != nil {
+		rt.s.noteBodyTargets(r, body)
+	}
+	return nil
 }
 
 // unmarshalBody is decodeBody after the read.
@@ -615,6 +627,7 @@ func (s *Server) routes() {
 	s.serverRoutes()
 	s.imageRoutes()
 	s.enrollmentTokenRoutes()
+	s.auditRoutes()
 
 	// Agents.
 	s.handle("POST /agent/v1/enroll", familyAgent, s.agentEnroll)

@@ -62,6 +62,10 @@ type DB struct {
 
 	// Now returns the current time; tests may replace it before use.
 	Now func() time.Time
+	// ObserveTx, if set before use, is told how long each transaction
+	// took, from its begin to its commit or rollback, and whether it
+	// committed.
+	ObserveTx func(d time.Duration, committed bool)
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database file at path,
@@ -144,8 +148,12 @@ func (tx *Tx) Now() time.Time { return tx.now }
 
 // Tx runs fn in one transaction and commits it if fn returns nil; any error
 // rolls it back.
-func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
+func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) (err error) {
 	defer db.db.lockWrites()()
+	if db.ObserveTx != nil {
+		start := time.Now()
+		defer func() { db.ObserveTx(time.Since(start), err == nil) }()
+	}
 	sqltx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)

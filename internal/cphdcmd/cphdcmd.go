@@ -155,6 +155,9 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&cfg.TLSKeyFile, "tls-key", env("CPH_TLS_KEY", ""), "PEM private key file of --tls-cert [CPH_TLS_KEY]")
 	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", getenv("CPH_TLS_SELF_SIGNED") == "true" || getenv("CPH_TLS_SELF_SIGNED") == "1", "serve HTTPS with a self-signed pair generated into the data dir (reused on restart); its fingerprint is printed at start [CPH_TLS_SELF_SIGNED]")
 	trustedProxies := fs.String("trusted-proxies", env("CPH_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges (or addresses) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; empty = none [CPH_TRUSTED_PROXIES]")
+	fs.StringVar(&cfg.MetricsListen, "metrics-listen", env("CPH_METRICS_LISTEN", ""), "where Prometheus metrics are served: empty = at /metrics on --listen; an address = on a listener of their own (and not on --listen); off = not at all [CPH_METRICS_LISTEN]")
+	fs.DurationVar(&cfg.AuditRetention, "audit-retention", envDur("CPH_AUDIT_RETENTION", 90*24*time.Hour), "how long audit events are kept (pruned in small batches every 10 minutes); 0 = forever [CPH_AUDIT_RETENTION]")
+	fs.StringVar(&cfg.AuditFile, "audit-file", env("CPH_AUDIT_FILE", ""), "file to which every audit event is also appended as a JSON line (created 0600); empty = none [CPH_AUDIT_FILE]")
 	logLevel := fs.String("log-level", env("CPH_LOG_LEVEL", "info"), "debug, info, warn or error [CPH_LOG_LEVEL]")
 	rt := fs.String("runtime", env("CPH_RUNTIME", "sim"), "runtime of the built-in servers' phones: sim (simulated) or docker (containers on a Docker Engine) [CPH_RUNTIME]")
 	var dockerFlags docker.Flags
@@ -236,6 +239,8 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		return cfg, 0, nil, errors.New("--sim-phones-per-server must not be negative")
 	case cfg.SimBootTime < 0:
 		return cfg, 0, nil, errors.New("--sim-boot-time must not be negative")
+	case cfg.AuditRetention < 0:
+		return cfg, 0, nil, errors.New("--audit-retention must not be negative")
 	case cfg.SimFailureRate < 0 || cfg.SimFailureRate > 1:
 		return cfg, 0, nil, errors.New("--sim-failure-rate must be between 0 and 1")
 	}

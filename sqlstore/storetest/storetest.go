@@ -67,6 +67,7 @@ func Run(t *testing.T, open Opener) {
 		{"PhoneNamesWhileRebuilding", testPhoneNamesWhileRebuilding},
 		{"DeleteWhileAdding", testDeleteWhileAdding},
 		{"InvalidTextRefused", testInvalidText},
+		{"AuditEvents", testAuditEvents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -157,3 +157,20 @@ func (op operation) doc() M {
 	d["responses"] = responses
 	return d
 }
+
+// RouteOperations returns the operation name of every route of the
+// document, keyed by "METHOD path" (the path as the document writes it,
+// e.g. "GET /v1/{project_id}/cloud-phone/phones"): the SDK operation name
+// of a CPH route served by one SDK operation, else the operationId (which
+// names the SDK operations a route shares, such as RunAdbCommand).
+func RouteOperations() map[string]string {
+	out := map[string]string{}
+	for _, op := range operations() {
+		name := op.id
+		if len(op.names) == 1 {
+			name = op.names[0]
+		}
+		out[op.method+" "+op.path] = name
+	}
+	return out
+}

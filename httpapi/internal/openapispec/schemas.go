@@ -28,6 +28,8 @@ func schemas() M {
 	nic := obj("subnet_id string!; ipv6_enable bool; ipv6_bandwidth object", "ipv6_bandwidth", obj("band_width_id string!"))
 
 	return M{
+		"AuditEvent": obj("id hex32!; time string!; domain_id string!; project_id string!; user_id string!; user_name string!; " +
+			"source_ip string!; operation string!; target_ids []string!; request_id hex32!; status int32!; error_code string!"),
 		"Error": obj("error_code string!; error_msg string!; request_id hex32!",
 			"error_code", with(typ("string"), "minLength", 1), "error_msg", with(typ("string"), "minLength", 1)),
 		"KeystoneError":      obj("error object!", "error", obj("code int32!; message string!; title string!")),
