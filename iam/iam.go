@@ -226,15 +226,17 @@ func (s *Service) Login(ctx context.Context, req PasswordLogin) (string, *TokenI
 		hash, userID = user.PasswordHash, user.ID
 	}
 	subject := loginSubject(userID, req)
-	res, ok, err := s.checkPassword(ctx, subject, req.ClientAddr, hash, req.Password)
+	// Only a login that succeeds with the right password gives its
+	// attempts back.
+	canSucceed := user != nil && user.Enabled && domain.Enabled && domainMatches(req, domain)
+	ok, err := s.checkPassword(ctx, subject, req.ClientAddr, hash, req.Password, canSucceed)
 	if err != nil {
 		return "", nil, err
 	}
-	if user == nil || !ok || !user.Enabled || !domain.Enabled || !domainMatches(req, domain) {
+	if !ok || !canSucceed {
 		s.log.Info("login failed", "user", req.UserName, "user_id", req.UserID, "domain", req.DomainName, "client", req.ClientAddr)
 		return "", nil, errWrongCredentials()
 	}
-	s.release(ctx, res)
 	s.remember(ctx, subject, req.ClientAddr)
 	info := &TokenInfo{User: *user, Domain: *domain}
 	switch {

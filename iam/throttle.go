@@ -28,10 +28,10 @@ import (
 // fields the client sent. Concurrent correct logins do not exhaust the
 // buckets: an attempt waits for a hash slot, and for a place among fewer
 // than UserFailures checks of the same user at the same address, before
-// it reserves (see checkPassword). Requests for users that do not exist reserve
-// the same way under a key derived from what was sent, and check a dummy
-// hash, so they cost what real ones cost. A successful login gives its
-// attempts back. A refused attempt changes nothing, so a lock-out ends
+// it reserves, and a successful login gives its attempts back before it
+// gives up that place (see checkPassword). Requests for users that do not
+// exist reserve the same way under a key derived from what was sent, and
+// check a dummy hash, so they cost what real ones cost. A refused attempt changes nothing, so a lock-out ends
 // one refill after the guessing stops.
 //
 // Lock-outs are bounded: guessing from one address locks the user out at
@@ -69,12 +69,16 @@ func loginSubject(userID string, req PasswordLogin) string {
 // replica (fewer than UserFailures, so that concurrent correct logins do
 // not use up the bucket), and a hash slot, both waited for as long as ctx
 // lasts; the atomic reservation of the attempt in every bucket (which
-// may still refuse it); the hash. A failed check keeps its reservation;
-// on success the caller gives it back with release.
-func (s *Service) checkPassword(ctx context.Context, subject, addr, hash, password string) (*reservation, bool, error) {
+// may still refuse it); the hash. A failed check keeps its reservation.
+// A correct password gives the attempts back if refund is set (the
+// caller knows the login will succeed if the password is right), before
+// the check leaves its place: a check that had left its place while
+// still holding its attempts would let one more in, and more checks
+// than the bucket holds would hold attempts at once.
+func (s *Service) checkPassword(ctx context.Context, subject, addr, hash, password string, refund bool) (bool, error) {
 	known, err := s.db.Marked(ctx, "login:known:"+subject+"|"+addr)
 	if err != nil {
-		return nil, false, err
+		return false, err
 	}
 	res := &reservation{keys: []string{"login:addr:" + addr, "login:user:" + subject + "|" + addr},
 		buckets: []sqlstore.TokenBucket{s.limits.addr, s.limits.userAddr}}
@@ -82,30 +86,33 @@ func (s *Service) checkPassword(ctx context.Context, subject, addr, hash, passwo
 		res.keys, res.buckets = append(res.keys, "login:user:"+subject), append(res.buckets, s.limits.user)
 	}
 	if ok, after, err := s.db.PeekTokens(ctx, res.keys, res.buckets); err != nil {
-		return nil, false, err
+		return false, err
 	} else if !ok {
-		return nil, false, &ThrottledError{RetryAfter: after}
+		return false, &ThrottledError{RetryAfter: after}
 	}
 	leave, err := s.gates.enter(ctx, subject+"|"+addr)
 	if err != nil {
-		return nil, false, err
+		return false, err
 	}
 	defer leave()
 	select {
 	case s.hashSlots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, false, ctx.Err()
+		return false, ctx.Err()
 	}
 	defer func() { <-s.hashSlots }()
 	if err := s.reserve(ctx, res); err != nil {
-		return nil, false, err
+		return false, err
 	}
 	ok, err := s.cfg.VerifyPassword(hash, password)
 	if err != nil {
 		s.release(ctx, res)
-		return nil, false, fmt.Errorf("iam: verify password: %w", err)
+		return false, fmt.Errorf("iam: verify password: %w", err)
 	}
-	return res, ok, nil
+	if ok && refund {
+		s.release(ctx, res)
+	}
+	return ok, nil
 }
 
 // reserve takes one token from every bucket of res, or returns a

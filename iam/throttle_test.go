@@ -30,11 +30,17 @@ func (c *testClock) Add(d time.Duration) {
 }
 
 // countingVerifier is a password verifier that counts the hashes it
-// computes.
-type countingVerifier struct{ calls atomic.Int32 }
+// computes; it checks with next (iam.VerifyPassword if nil).
+type countingVerifier struct {
+	calls atomic.Int32
+	next  func(hash, password string) (bool, error)
+}
 
 func (v *countingVerifier) verify(hash, password string) (bool, error) {
 	v.calls.Add(1)
+	if v.next != nil {
+		return v.next(hash, password)
+	}
 	return iam.VerifyPassword(hash, password)
 }
 
@@ -72,7 +78,7 @@ func newThrottleFixture(t *testing.T, open func(t *testing.T) *sqlstore.DB, cfg 
 	db := open(t)
 	clock := &testClock{now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
 	db.Now = clock.Now
-	v := &countingVerifier{}
+	v := &countingVerifier{next: cfg.VerifyPassword}
 	cfg.VerifyPassword = v.verify
 	svc, err := iam.New(db, cfg)
 	if err != nil {
@@ -316,6 +322,51 @@ func TestConcurrentCorrectLoginsSucceed(t *testing.T) {
 			for err := range errs {
 				if err != nil {
 					t.Errorf("a correct login among 16 at once: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// fastVerifierFixture is a password verifier for tests that need many
+// checks: it accepts fixturePassword without computing a hash.
+func fastVerifierFixture(hash, password string) (bool, error) {
+	return password == fixturePassword, nil
+}
+
+// TestCorrectLoginsNeverHoldMoreThanTheGate logs one user in from one
+// address in rounds of 32 at once, with a limit of 2 (so one check at a
+// time) and a verifier that takes no time, so that each check spends its
+// time in the store: a check must give its attempts back before the next
+// check of the same user and address starts, or the next ones find the
+// bucket empty. Every login succeeds and no attempt is left counted.
+func TestCorrectLoginsNeverHoldMoreThanTheGate(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			f := newThrottleFixture(t, e.open, iam.Config{UserFailures: 2, ClientFailures: 100, VerifyPassword: fastVerifierFixture})
+			for round := range 5 {
+				var refused atomic.Int32
+				var wg sync.WaitGroup
+				for range 32 {
+					wg.Go(func() {
+						_, _, err := f.svc.Login(context.Background(), byName(fixturePassword, "192.0.2.9"))
+						var th *iam.ThrottledError
+						if errors.As(err, &th) {
+							refused.Add(1)
+						} else if err != nil {
+							t.Error(err)
+						}
+					})
+				}
+				wg.Wait()
+				if n := refused.Load(); n > 0 {
+					t.Fatalf("round %d: %d of 32 correct logins at once refused as too many failures", round+1, n)
+				}
+			}
+			// Nothing was left counted: both failures are still allowed.
+			for i, want := range []string{"wrong", "wrong", "throttled"} {
+				if g := f.login(t, byName("guess", "192.0.2.9")); g != want {
+					t.Errorf("guess %d after the logins: %s, want %s", i+1, g, want)
 				}
 			}
 		})

@@ -87,14 +87,13 @@ func (s *Service) ChangePassword(ctx context.Context, caller *cph.Principal, c P
 		if c.Original == "" {
 			return errBadRequest("Changing your own password needs user.original_password.")
 		}
-		res, ok, err := s.checkPassword(ctx, loginSubject(u.ID, PasswordLogin{}), c.ClientAddr, u.PasswordHash, c.Original)
+		ok, err := s.checkPassword(ctx, loginSubject(u.ID, PasswordLogin{}), c.ClientAddr, u.PasswordHash, c.Original, true)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return errBadRequest("The original password is wrong.")
 		}
-		s.release(ctx, res)
 	}
 	hash, err := HashPassword(c.Password)
 	if err != nil {
