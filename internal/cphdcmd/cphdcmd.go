@@ -47,6 +47,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "admin" {
 		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
 	}
+	if handled, err := runOther(ctx, args, getenv, stdout, stderr); handled {
+		return err
+	}
 	cfg, level, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
