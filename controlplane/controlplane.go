@@ -23,6 +23,7 @@ import (
 	"github.com/opencph/opencph/httpapi"
 	"github.com/opencph/opencph/iam"
 	"github.com/opencph/opencph/internal/dirlock"
+	"github.com/opencph/opencph/jobretention"
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/runtime/sim"
 	"github.com/opencph/opencph/sqlstore"
@@ -63,7 +64,10 @@ type Config struct {
 	// PprofListen, if set, is an address on which Go's profiler
 	// (net/http/pprof, /debug/pprof/...) is served. Keep it on loopback.
 	PprofListen string
-	Logger      *slog.Logger
+	// JobRetention prunes final jobs and their operations past an age;
+	// a zero MaxAge keeps them forever.
+	JobRetention jobretention.Config
+	Logger       *slog.Logger
 }
 
 // Bootstrap names the first account. Empty fields take defaults: domain
@@ -237,6 +241,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		defer s.wg.Done()
 		s.engine.Run(runCtx)
 	}()
+	if p := jobretention.New(db, s.jobRetentionConfig()); p != nil {
+		s.wg.Go(func() { p.Run(runCtx) })
+	}
 	if err := s.fleetTick(runCtx); err != nil {
 		s.Close()
 		return nil, err
@@ -345,4 +352,14 @@ func (s *Server) servePprof(addr string) error {
 		_ = s.pprof.Serve(ln) // ends with ErrServerClosed at shutdown
 	}()
 	return nil
+}
+
+// jobRetentionConfig is the job pruner's configuration, logging as
+// component "retention".
+func (s *Server) jobRetentionConfig() jobretention.Config {
+	c := s.cfg.JobRetention
+	if c.Logger == nil {
+		c.Logger = s.log.With("component", "retention")
+	}
+	return c
 }

@@ -129,6 +129,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		Password: getenv("CPH_BOOTSTRAP_PASSWORD"),
 		Project:  getenv("CPH_BOOTSTRAP_PROJECT"),
 	}
+	retentionFlags(fs, &cfg, getenv, &errs)
 	if err := fs.Parse(args); err != nil {
 		return cfg, 0, err
 	}
@@ -160,6 +161,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return cfg, 0, errors.New("--sim-phones-per-server must not be negative")
 	case cfg.SimBootTime < 0:
 		return cfg, 0, errors.New("--sim-boot-time must not be negative")
+	case cfg.JobRetention.MaxAge < 0:
+		return cfg, 0, errors.New("--job-retention must not be negative (0 keeps jobs forever)")
 	case cfg.SimFailureRate < 0 || cfg.SimFailureRate > 1:
 		return cfg, 0, errors.New("--sim-failure-rate must be between 0 and 1")
 	}
