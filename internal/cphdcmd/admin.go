@@ -23,10 +23,17 @@ Commands work on the database directly (stop nothing; cphd may be running):
   disable-user    --domain NAME --user NAME
   enable-user     --domain NAME --user NAME
   delete-user     --domain NAME --user NAME
+  backup          --to FILE [--data-dir DIR] [--objects-dir DIR]
+  restore         --from FILE --data-dir NEWDIR
 
 set-password, disable-user and delete-user revoke the user's tokens at
 once, on every replica; delete-user also deletes the user's access keys.
 The last enabled admin of an account cannot be disabled or deleted.
+
+backup writes one tar file: a consistent snapshot of the SQLite database
+(taken while cphd serves), the server key and the other files of the
+data dir, and the objects. restore unpacks it into a new, empty data dir.
+With PostgreSQL, use pg_dump instead (see docs/operations.md).
 
 Every command takes --data-dir (CPH_DATA_DIR) or --database (CPH_DATABASE_URL).
 `
@@ -41,6 +48,9 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	}
 	cmd := args[0]
+	if cmd == "backup" || cmd == "restore" {
+		return runBackupAdmin(ctx, cmd, args[1:], getenv, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("cphd admin "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	env := func(name, def string) string {
