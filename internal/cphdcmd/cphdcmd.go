@@ -163,6 +163,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return cfg, 0, errors.New("--sim-boot-time must not be negative")
 	case cfg.JobRetention.MaxAge < 0:
 		return cfg, 0, errors.New("--job-retention must not be negative (0 keeps jobs forever)")
+	case cfg.JobRetention.Interval <= 0:
+		return cfg, 0, errors.New("--job-prune-interval must be positive")
 	case cfg.SimFailureRate < 0 || cfg.SimFailureRate > 1:
 		return cfg, 0, errors.New("--sim-failure-rate must be between 0 and 1")
 	}
