@@ -27,6 +27,7 @@ import (
 	"github.com/opencph/opencph/iam"
 	"github.com/opencph/opencph/internal/certs"
 	"github.com/opencph/opencph/internal/dirlock"
+	"github.com/opencph/opencph/jobretention"
 	"github.com/opencph/opencph/metrics"
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/runtime"
@@ -93,7 +94,10 @@ type Config struct {
 	// AuditFile, if set, is a file to which every audit event is also
 	// appended as a JSON line (created 0600).
 	AuditFile string
-	Logger    *slog.Logger
+	// JobRetention prunes final jobs and their operations past an age;
+	// a zero MaxAge keeps them forever.
+	JobRetention jobretention.Config
+	Logger       *slog.Logger
 }
 
 // MetricsOff is the MetricsListen value that turns the metrics off.
@@ -312,6 +316,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		defer s.wg.Done()
 		s.engine.Run(runCtx)
 	}()
+	if p := jobretention.New(db, s.jobRetentionConfig()); p != nil {
+		s.wg.Go(func() { p.Run(runCtx) })
+	}
 	if err := s.fleetTick(runCtx); err != nil {
 		s.Close()
 		return nil, err
@@ -493,4 +500,14 @@ func (s *Server) servePprof(addr string) error {
 		_ = s.pprof.Serve(ln) // ends with ErrServerClosed at shutdown
 	}()
 	return nil
+}
+
+// jobRetentionConfig is the job pruner's configuration, logging as
+// component "retention".
+func (s *Server) jobRetentionConfig() jobretention.Config {
+	c := s.cfg.JobRetention
+	if c.Logger == nil {
+		c.Logger = s.log.With("component", "retention")
+	}
+	return c
 }

@@ -31,6 +31,7 @@ import (
 
 	"github.com/opencph/opencph/agent"
 	"github.com/opencph/opencph/agentproto"
+	"github.com/opencph/opencph/internal/buildinfo"
 	"github.com/opencph/opencph/internal/certs"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/docker"
@@ -46,6 +47,10 @@ const version = "opencph-agent/1"
 const exitServerDeleted = 3
 
 func main() {
+	if buildinfo.Requested(os.Args[1:]) {
+		buildinfo.Print(os.Stdout, "cph-agent")
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {

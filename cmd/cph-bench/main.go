@@ -19,9 +19,14 @@ import (
 	"syscall"
 
 	"github.com/opencph/opencph/bench"
+	"github.com/opencph/opencph/internal/buildinfo"
 )
 
 func main() {
+	if buildinfo.Requested(os.Args[1:]) {
+		buildinfo.Print(os.Stdout, "cph-bench")
+		return
+	}
 	// cph-bench starts itself as cphd and as the static baseline server.
 	if code, ok := bench.ChildMain(os.Args[1:]); ok {
 		os.Exit(code)

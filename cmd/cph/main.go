@@ -11,9 +11,14 @@ import (
 	"syscall"
 
 	"github.com/opencph/opencph/cli"
+	"github.com/opencph/opencph/internal/buildinfo"
 )
 
 func main() {
+	if buildinfo.Requested(os.Args[1:]) {
+		buildinfo.Print(os.Stdout, "cph")
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()

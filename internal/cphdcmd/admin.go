@@ -13,28 +13,6 @@ import (
 	"github.com/opencph/opencph/sqlstore"
 )
 
-const adminUsage = `usage: cphd admin COMMAND [flags]
-
-Commands work on the database directly (stop nothing; cphd may be running):
-  create-account  --domain NAME --password PW [--user NAME] [--project REGION]
-  create-user     --domain NAME --user NAME --password PW [--admin]
-  create-project  --domain NAME --project REGION
-  list-accounts
-  set-password    --domain NAME --user NAME --password PW
-  disable-user    --domain NAME --user NAME
-  enable-user     --domain NAME --user NAME
-  delete-user     --domain NAME --user NAME
-  rotate-server-key --server-key NEW --server-key-previous OLD
-
-set-password, disable-user and delete-user revoke the user's tokens at
-once, on every replica; delete-user also deletes the user's access keys.
-The last enabled admin of an account cannot be disabled or deleted.
-rotate-server-key re-encrypts every access-key secret sealed with OLD
-with NEW, in one transaction; it is idempotent (see docs/operations.md).
-
-Every command takes --data-dir (CPH_DATA_DIR) or --database (CPH_DATABASE_URL).
-`
-
 // runAdmin runs a "cphd admin" command.
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -45,6 +23,9 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	}
 	cmd := args[0]
+	if cmd == "backup" || cmd == "restore" {
+		return runBackupAdmin(ctx, cmd, args[1:], getenv, stdout, stderr)
+	}
 	if cmd == "rotate-server-key" {
 		return runRotateServerKey(ctx, args[1:], getenv, stdout, stderr)
 	}

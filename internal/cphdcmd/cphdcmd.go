@@ -52,6 +52,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "admin" {
 		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
 	}
+	if handled, err := runOther(ctx, args, getenv, stdout, stderr); handled {
+		return err
+	}
 	cfg, level, dockerFlags, err := parseOptions(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -168,6 +171,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		Password: getenv("CPH_BOOTSTRAP_PASSWORD"),
 		Project:  getenv("CPH_BOOTSTRAP_PROJECT"),
 	}
+	retentionFlags(fs, &cfg, getenv, &errs)
 	setUsage(fs)
 	if err := fs.Parse(args); err != nil {
 		return cfg, 0, nil, err
@@ -241,6 +245,10 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		return cfg, 0, nil, errors.New("--sim-boot-time must not be negative")
 	case cfg.AuditRetention < 0:
 		return cfg, 0, nil, errors.New("--audit-retention must not be negative")
+	case cfg.JobRetention.MaxAge < 0:
+		return cfg, 0, nil, errors.New("--job-retention must not be negative (0 keeps jobs forever)")
+	case cfg.JobRetention.Interval <= 0:
+		return cfg, 0, nil, errors.New("--job-prune-interval must be positive")
 	case cfg.SimFailureRate < 0 || cfg.SimFailureRate > 1:
 		return cfg, 0, nil, errors.New("--sim-failure-rate must be between 0 and 1")
 	}

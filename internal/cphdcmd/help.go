@@ -105,6 +105,10 @@ var adminCommands = []adminCommand{
 		"delete a user, the user's tokens and access keys"},
 	{"rotate-server-key", "--server-key NEW --server-key-previous OLD",
 		"re-encrypt every access-key secret sealed with OLD under NEW, in one transaction (idempotent)"},
+	{"backup", "--to FILE [--data-dir DIR] [--objects-dir DIR]",
+		"write one tar file: a consistent snapshot of the SQLite database (taken while cphd serves), the data dir's files (server key, ...) and the objects; with PostgreSQL use pg_dump (docs/operations.md)"},
+	{"restore", "--from FILE --data-dir NEWDIR",
+		"unpack a backup into a new, empty data dir"},
 }
 
 // adminUsageText is "cphd admin --help".

@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"TxRollsBack", testRollback},
 		{"JobsListedInRequestOrder", testListJobs},
 		{"FinishJobOnlyOnce", testFinishJob},
+		{"PruneJobs", testPruneJobs},
 		{"ClaimHandsOutEachOperationOnce", testClaim},
 		{"ConcurrentClaimsNeverShare", testConcurrentClaims},
 		{"NewSessionRequeuesOldClaims", testSessions},
