@@ -1,5 +1,4 @@
--- Custom images and image sharing (ListImages, DeleteImage and the image
--- member operations). Public images keep
+-- Custom images and image sharing (spec §9.1-§9.6). Public images keep
 -- project_id = '' and is_public = TRUE; custom images belong to a project.
 
 ALTER TABLE images ADD COLUMN domain_id TEXT NOT NULL DEFAULT '';
