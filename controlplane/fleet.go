@@ -37,8 +37,9 @@ func (s *Server) syncFleet(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	live := map[string]bool{}
+	live, exists := map[string]bool{}, map[string]bool{}
 	for _, fs := range servers {
+		exists[fs.ID] = true
 		if fs.Runtime == "" {
 			ok, err := s.db.AdoptFleetServer(ctx, fs.ID, s.cfg.Runtime)
 			if err != nil {
@@ -71,6 +72,11 @@ func (s *Server) syncFleet(ctx context.Context) error {
 		}
 		if err := s.startAgent(ctx, fs); err != nil {
 			return err
+		}
+	}
+	for id := range s.foreign {
+		if !exists[id] {
+			delete(s.foreign, id)
 		}
 	}
 	s.mu.Lock()
