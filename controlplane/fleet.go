@@ -86,7 +86,7 @@ func (s *Server) syncFleet(ctx context.Context) error {
 			gone = append(gone, ra)
 			delete(s.agents, id)
 			delete(s.drivers, id)
-			s.log.Info("server deleted; agent stopped", "server_id", id)
+			s.log.Info("server gone from this replica's fleet; agent stopped", "server_id", id)
 		}
 	}
 	s.mu.Unlock()
