@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -28,13 +29,15 @@ func TestBuiltinFleetFailsOver(t *testing.T) {
 	rand.Read(key)
 	env := []string{"CPH_BOOTSTRAP_DOMAIN=acme", "CPH_BOOTSTRAP_PASSWORD=fleet-password",
 		"CPH_DATABASE_URL=" + dbURL, "CPH_SERVER_KEY=" + hex.EncodeToString(key)}
-	replica := func(name, simServers string) *proc {
+	replica := func(name, simServers, logLevel string) *proc {
 		return start(t, name, "cphd", env, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(),
 			"--sim-servers", simServers, "--sim-phones-per-server", "2", "--sim-boot-time", "3s",
-			"--agent-ttl", "3s", "--log-level", "info")
+			"--agent-ttl", "3s", "--log-level", logLevel)
 	}
-	a := replica("replica-a", "2") // creates the built-in fleet and takes the fleet lease
-	b := replica("replica-b", "0")
+	// A creates the built-in fleet and takes the fleet lease; its debug log
+	// tells when its agents have taken the operations.
+	a := replica("replica-a", "2", "debug")
+	b := replica("replica-b", "0", "info")
 
 	token, pid := login(t, b.url, "acme", "fleet-password")
 	path := b.url + "/v1/" + pid + "/cloud-phone"
@@ -69,8 +72,16 @@ func TestBuiltinFleetFailsOver(t *testing.T) {
 	if st := api(t, "POST", path+"/phones/batch-restart", token, `{"phones":[`+strings.Join(refs, ",")+`]}`, &acc); st != 200 || len(acc.Jobs) != 4 {
 		t.Fatalf("batch restart: status %d, %+v", st, acc)
 	}
-	// The phones boot for 3 s: A dies with the restart claimed by its agents.
-	waitFor(t, "the phones to be restarting", 10*time.Second, allPhones(4))
+	// The phones boot for 3 s: A dies while its agents run the restart.
+	waitFor(t, "replica A's agents to take the 4 restarts", 10*time.Second, func() bool {
+		log := a.log()
+		for _, j := range acc.Jobs {
+			if !regexp.MustCompile(`"operation queued".* job=` + j.ID).MatchString(log) {
+				return false
+			}
+		}
+		return true
+	})
 	a.kill()
 
 	var jobs []job
