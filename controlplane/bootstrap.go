@@ -146,8 +146,9 @@ type fleetServer struct {
 }
 
 // ensureFleet makes sure built-in servers 1..cfg.SimServers exist (creating
-// the missing ones with their phones) and returns them. It never creates a
-// server twice, so restarts keep the fleet as it is.
+// the missing ones with their phones, recorded with this replica's runtime)
+// and returns them. It never creates a server twice, so restarts keep the
+// fleet as it is.
 func ensureFleet(ctx context.Context, db *sqlstore.DB, cfg Config, projectID string) ([]fleetServer, error) {
 	perServer := cfg.SimPhonesPerServer
 	var out []fleetServer
@@ -168,6 +169,9 @@ func ensureFleet(ctx context.Context, db *sqlstore.DB, cfg Config, projectID str
 			}
 			s, err := createSimServer(ctx, tx, projectID, i, perServer)
 			if err != nil {
+				return err
+			}
+			if err := tx.SetFleetRuntime(ctx, s.ID, cfg.Runtime); err != nil {
 				return err
 			}
 			out = append(out, fleetServer{id: s.ID, name: s.Name})

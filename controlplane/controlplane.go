@@ -46,7 +46,13 @@ type Config struct {
 	// Replicas sharing a database must share it too.
 	ObjectsDir string
 
-	SimServers         int           // built-in simulated servers; 0 = none
+	// SimServers is how many built-in servers to have: the missing ones of
+	// numbers 1..SimServers are created, with this replica's runtime, at
+	// start (0 = create none). It does not limit which servers this
+	// replica runs: the replica that holds its runtime's fleet lease runs
+	// the agents of every built-in and API-created simulated server of
+	// that runtime in the database.
+	SimServers         int
 	SimPhonesPerServer int           // phones per built-in server
 	SimBootTime        time.Duration // boot time of a simulated phone
 	SimFailureRate     float64       // probability that a simulated operation fails
@@ -54,6 +60,11 @@ type Config struct {
 	// of a simulated one (cphd --runtime docker). The driver is closed, if
 	// it is an io.Closer, when the server's agent stops.
 	NewDriver func(ctx context.Context, serverID, serverName string) (runtime.Driver, error)
+	// Runtime names the runtime NewDriver makes ("docker"); it must be set
+	// with NewDriver and is "sim" without. It is recorded with each server
+	// this replica creates, and only replicas of a server's runtime run its
+	// agent.
+	Runtime string
 
 	Bootstrap Bootstrap // the first account, created when the database is empty
 
@@ -147,6 +158,9 @@ type Server struct {
 	// fleetLease is held while this replica runs the simulated fleet; only
 	// the fleet goroutine (and Shutdown, after it ends) touch it.
 	fleetLease *sqlstore.Lease
+	// foreign holds the fleet servers of another runtime this replica has
+	// logged that it leaves alone (fleet goroutine only).
+	foreign map[string]bool
 	// lock is held on the data dir's LockFile while the server runs.
 	lock *dirlock.Lock
 
@@ -181,9 +195,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.PollWait <= 0 {
 		cfg.PollWait = 25 * time.Second
 	}
+	switch {
+	case cfg.Runtime == "" && cfg.NewDriver == nil:
+		cfg.Runtime = "sim"
+	case cfg.Runtime == "":
+		return nil, errors.New("controlplane: Config.Runtime must name the runtime that NewDriver makes")
+	case cfg.Runtime == "sim" && cfg.NewDriver != nil:
+		return nil, errors.New(`controlplane: Config.Runtime "sim" is the simulated runtime, used without NewDriver`)
+	}
+	cfg.Engine.FleetRuntime = cfg.Runtime
 	cfg.Engine.Logger = cfg.Logger.With("component", "engine")
 	cfg.IAM.Logger = cfg.Logger.With("component", "iam")
-	s := &Server{cfg: cfg, log: cfg.Logger, drivers: map[string]runtime.Driver{}, agents: map[string]*runningAgent{}, errc: make(chan error, 1)}
+	s := &Server{cfg: cfg, log: cfg.Logger, drivers: map[string]runtime.Driver{}, agents: map[string]*runningAgent{}, foreign: map[string]bool{}, errc: make(chan error, 1)}
 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("controlplane: create data dir: %w", err)
@@ -332,7 +355,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.log.Warn("the installation enrollment token (--enroll-token) enrolls agents into any project of any account; give agents their project's enrollment token instead (cph enrollment-tokens create) unless they are the operator's")
 	}
 	started = true
-	s.log.Info("control plane started", "url", s.URL(), "data_dir", cfg.DataDir, "database", db.Engine(), "sim_servers", len(fleet))
+	s.log.Info("control plane started", "url", s.URL(), "data_dir", cfg.DataDir, "database", db.Engine(), "runtime", cfg.Runtime, "sim_servers", len(fleet))
 	return s, nil
 }
 

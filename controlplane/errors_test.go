@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/controlplane/cptest"
 )
 
 // TestErrorEnvelope checks that every refused request gets the documented
@@ -235,11 +236,11 @@ func TestNoAgentFailsJobInsteadOfHanging(t *testing.T) {
 			second = s.(map[string]any)["server_id"].(string)
 		}
 	}
+	cptest.Orphan(t, srv, second)
 	srv.Close()
-	// Restart with one built-in server: sim-server-02 has no agent now.
+	// Restarted, sim-server-02 has no agent.
 	srv = startServer(t, func(c *controlplane.Config) {
 		c.DataDir = dir
-		c.SimServers = 1
 		c.Engine.PendingTimeout = 300 * time.Millisecond
 	})
 	id := do(t, "GET", api2(srv, pid)+"/phones?server_id="+second+"&limit=1", token, nil).body["phones"].([]any)[0].(map[string]any)["phone_id"].(string)

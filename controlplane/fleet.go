@@ -26,19 +26,37 @@ type runningAgent struct {
 	done   chan struct{}
 }
 
-// syncFleet starts an agent, with a simulated runtime, for every built-in
-// or API-created simulated server that has none, and stops the agents of
-// servers that no longer exist. Built-in servers that lack a bandwidth or
-// an encode service get one.
+// syncFleet starts an agent, with this replica's runtime, for every
+// built-in or API-created simulated server of that runtime that has none,
+// whatever --sim-servers this replica was given, and stops the agents of
+// servers that no longer exist. A server with no runtime recorded (made
+// before runtimes were) is adopted. Built-in servers that lack a bandwidth
+// or an encode service get one.
 func (s *Server) syncFleet(ctx context.Context) error {
 	servers, err := s.db.FleetServers(ctx)
 	if err != nil {
 		return err
 	}
-	live := map[string]bool{}
+	live, exists := map[string]bool{}, map[string]bool{}
 	for _, fs := range servers {
-		if !fs.SimManaged && fs.BuiltinIndex > s.cfg.SimServers {
-			continue // a built-in server this configuration does not run
+		exists[fs.ID] = true
+		if fs.Runtime == "" {
+			ok, err := s.db.AdoptFleetServer(ctx, fs.ID, s.cfg.Runtime)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // a replica of another runtime adopted it: read again next time
+			}
+			fs.Runtime = s.cfg.Runtime
+		}
+		if fs.Runtime != s.cfg.Runtime {
+			if !s.foreign[fs.ID] {
+				s.foreign[fs.ID] = true
+				s.log.Warn("server of another runtime: its agent runs on a replica started with that --runtime",
+					"server_name", fs.Name, "server_id", fs.ID, "server_runtime", fs.Runtime, "runtime", s.cfg.Runtime)
+			}
+			continue
 		}
 		live[fs.ID] = true
 		s.mu.Lock()
@@ -56,6 +74,11 @@ func (s *Server) syncFleet(ctx context.Context) error {
 			return err
 		}
 	}
+	for id := range s.foreign {
+		if !exists[id] {
+			delete(s.foreign, id)
+		}
+	}
 	s.mu.Lock()
 	var gone []*runningAgent
 	for id, ra := range s.agents {
@@ -63,7 +86,7 @@ func (s *Server) syncFleet(ctx context.Context) error {
 			gone = append(gone, ra)
 			delete(s.agents, id)
 			delete(s.drivers, id)
-			s.log.Info("server deleted; agent stopped", "server_id", id)
+			s.log.Info("server gone from this replica's fleet; agent stopped", "server_id", id)
 		}
 	}
 	s.mu.Unlock()
@@ -139,18 +162,19 @@ func (s *Server) startAgent(ctx context.Context, fs sqlstore.FleetServer) error 
 	return nil
 }
 
-// fleetTick runs the simulated fleet if this replica holds (or can take)
-// the fleet lease: on several replicas sharing a database exactly one runs
-// the in-process agents, and another takes over when it dies.
+// fleetTick runs the fleet servers of this replica's runtime if it holds
+// (or can take) that runtime's fleet lease: on several replicas sharing a
+// database exactly one per runtime runs the in-process agents, and another
+// of the same runtime takes over when it dies.
 func (s *Server) fleetTick(ctx context.Context) error {
 	if s.fleetLease == nil {
-		l, ok, err := s.db.TryLease(ctx, sqlstore.LockFleet)
+		l, ok, err := s.db.TryLease(ctx, sqlstore.FleetLock(s.cfg.Runtime))
 		if err != nil || !ok {
 			return err // another replica runs the simulated fleet
 		}
 		s.fleetLease = l
 		if s.db.Engine() == sqlstore.Postgres {
-			s.log.Info("this replica now runs the simulated fleet's agents")
+			s.log.Info("this replica now runs the simulated fleet's agents", "runtime", s.cfg.Runtime)
 		}
 	} else if !s.fleetLease.Alive(ctx) {
 		s.fleetLease.Release(ctx)

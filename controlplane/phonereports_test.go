@@ -92,7 +92,7 @@ func TestRuntimeReportsReachTheAPI(t *testing.T) {
 				if db == "postgres" {
 					c.DatabaseURL = postgresURL(t)
 				}
-				c.SimServers, c.SimPhonesPerServer = 1, 2
+				c.SimServers, c.SimPhonesPerServer, c.Runtime = 1, 2, "reporting"
 				c.NewDriver = func(ctx context.Context, serverID, name string) (runtime.Driver, error) {
 					d := &reportingDriver{Driver: sim.New(sim.Config{BootTime: 10 * time.Millisecond})}
 					mu.Lock()

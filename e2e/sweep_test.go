@@ -16,12 +16,12 @@ import (
 func TestServerRestartWithoutAgentFails(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	first := cptest.Start(t, func(c *controlplane.Config) { c.DataDir = dir })
+	first, c := start(t, func(c *controlplane.Config) { c.DataDir = dir })
+	cptest.Orphan(t, first, servers(t, c)["sim-server-02"].ID)
 	first.Close()
-	// Restart with one built-in server: sim-server-02 has no agent now.
+	// Restarted, sim-server-02 has no agent.
 	srv := cptest.Start(t, func(c *controlplane.Config) {
 		c.DataDir = dir
-		c.SimServers = 1
 		c.Engine.PendingTimeout = 300 * time.Millisecond
 	})
 	c, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, User: cptest.User, Password: cptest.Password, Project: cptest.Project, HTTPClient: cptest.HTTPClient(t)})
@@ -91,11 +91,11 @@ func TestRestartOfSilentServerRefused(t *testing.T) {
 		ps, err := first.SimDriver(id).Phones(ctx)
 		return err == nil && len(ps) == 3
 	})
+	cptest.Orphan(t, first, id)
 	first.Close()
-	// Restart with one built-in server: sim-server-02's agent is gone.
+	// Restarted, sim-server-02's agent is gone.
 	srv := cptest.Start(t, func(c *controlplane.Config) {
 		c.DataDir = dir
-		c.SimServers = 1
 		c.PollWait = 100 * time.Millisecond
 		c.Engine.PollRecheck = 50 * time.Millisecond
 		c.Engine.AgentTTL = time.Second

@@ -57,7 +57,10 @@ type Config struct {
 	// server is marked abnormal (2), its phones abnormal (-7) and its
 	// operations failed: 30s.
 	AgentTTL time.Duration
-	Logger   *slog.Logger
+	// FleetRuntime is the runtime recorded for servers created through the
+	// API, whose in-process agents the replicas of that runtime run: "sim".
+	FleetRuntime string
+	Logger       *slog.Logger
 	// Observer, if set, is told of jobs and operations (metrics).
 	Observer Observer
 }
@@ -83,6 +86,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.AgentTTL <= 0 {
 		c.AgentTTL = 30 * time.Second
+	}
+	if c.FleetRuntime == "" {
+		c.FleetRuntime = "sim"
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

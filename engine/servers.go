@@ -598,7 +598,7 @@ func (e *Engine) CreateServers(ctx context.Context, spec ServerSpec) (*Order, er
 			if err := tx.CreateServer(ctx, srv); err != nil {
 				return err
 			}
-			if err := tx.SetServerSimulated(ctx, srv.ID, shareVolumeOf(spec.PhoneModel)); err != nil {
+			if err := tx.SetServerSimulated(ctx, srv.ID, e.cfg.FleetRuntime, shareVolumeOf(spec.PhoneModel)); err != nil {
 				return err
 			}
 			if err := attachBandwidth(ctx, tx, spec, srv, shared); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/fnv"
 )
 
 // Advisory lock keys of the control plane's cluster-wide locks.
@@ -11,10 +12,24 @@ const (
 	// LockBootstrap serialises the first-start work of replicas that start
 	// together (bootstrap account, built-in fleet).
 	LockBootstrap int64 = 0x6f70656e63706801
-	// LockFleet is held by the one replica that runs the simulated fleet's
-	// in-process agents.
+	// LockFleet is held by the one replica that runs the in-process agents
+	// of the fleet servers of the simulated runtime ("sim"); see
+	// FleetLock for the other runtimes.
 	LockFleet int64 = 0x6f70656e63706802
 )
+
+// FleetLock is the lock key held by the one replica that runs the
+// in-process agents of the fleet servers of a runtime ("sim", "docker"):
+// one lease per runtime, so that a replica of each runtime can run its
+// part of the fleet at the same time.
+func FleetLock(runtime string) int64 {
+	if runtime == "sim" {
+		return LockFleet
+	}
+	h := fnv.New32a()
+	h.Write([]byte("fleet:" + runtime))
+	return 0x6f70656e<<32 | int64(h.Sum32())
+}
 
 // WithLock runs fn while holding the cluster-wide lock key. On SQLite,
 // where one process owns the database, it just runs fn.

@@ -20,12 +20,15 @@ type FleetServer struct {
 	Status       cph.ServerStatus
 	BuiltinIndex int
 	SimManaged   bool
+	// Runtime names the runtime whose replicas run the server's agent
+	// ("sim", "docker"); empty if not recorded yet (see AdoptFleetServer).
+	Runtime string
 }
 
 // FleetServers returns the built-in and API-created simulated servers,
 // oldest first.
 func (db *DB) FleetServers(ctx context.Context) ([]FleetServer, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT id, project_id, name, status, builtin_index, sim_managed FROM servers
+	rows, err := db.db.QueryContext(ctx, `SELECT id, project_id, name, status, builtin_index, sim_managed, fleet_runtime FROM servers
 		WHERE builtin_index > 0 OR sim_managed = $1 ORDER BY created_at, id`, true)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list fleet servers: %w", err)
@@ -34,7 +37,7 @@ func (db *DB) FleetServers(ctx context.Context) ([]FleetServer, error) {
 	var out []FleetServer
 	for rows.Next() {
 		var s FleetServer
-		if err := rows.Scan(&s.ID, &s.ProjectID, &s.Name, &s.Status, &s.BuiltinIndex, &s.SimManaged); err != nil {
+		if err := rows.Scan(&s.ID, &s.ProjectID, &s.Name, &s.Status, &s.BuiltinIndex, &s.SimManaged, &s.Runtime); err != nil {
 			return nil, fmt.Errorf("sqlstore: scan fleet server: %w", err)
 		}
 		out = append(out, s)
@@ -43,14 +46,40 @@ func (db *DB) FleetServers(ctx context.Context) ([]FleetServer, error) {
 }
 
 // SetServerSimulated marks a server as part of cphd's simulated fleet, so
-// that cphd runs an agent for it, and records its shared storage.
-func (tx *Tx) SetServerSimulated(ctx context.Context, id string, share cph.ShareVolumeInfo) error {
-	_, err := tx.tx.ExecContext(ctx, `UPDATE servers SET sim_managed = $1, share_volume_type = $2, share_volume_size = $3 WHERE id = $4`,
-		true, share.VolumeType, share.Size, id)
+// that the replicas of that runtime run an agent for it, and records its
+// shared storage.
+func (tx *Tx) SetServerSimulated(ctx context.Context, id, runtime string, share cph.ShareVolumeInfo) error {
+	_, err := tx.tx.ExecContext(ctx, `UPDATE servers SET sim_managed = $1, fleet_runtime = $2, share_volume_type = $3, share_volume_size = $4 WHERE id = $5`,
+		true, runtime, share.VolumeType, share.Size, id)
 	if err != nil {
 		return fmt.Errorf("sqlstore: mark server simulated: %w", err)
 	}
 	return nil
+}
+
+// SetFleetRuntime records the runtime whose replicas run a built-in
+// server's agent.
+func (tx *Tx) SetFleetRuntime(ctx context.Context, id, runtime string) error {
+	if _, err := tx.tx.ExecContext(ctx, `UPDATE servers SET fleet_runtime = $1 WHERE id = $2`, runtime, id); err != nil {
+		return fmt.Errorf("sqlstore: set fleet runtime: %w", err)
+	}
+	return nil
+}
+
+// AdoptFleetServer records runtime as the runtime of a fleet server that
+// has none recorded yet (one made before runtimes were recorded). It
+// reports whether the server now has that runtime: of replicas of
+// different runtimes adopting it at once, exactly one wins.
+func (db *DB) AdoptFleetServer(ctx context.Context, id, runtime string) (bool, error) {
+	res, err := db.db.ExecContext(ctx, `UPDATE servers SET fleet_runtime = $1 WHERE id = $2 AND fleet_runtime = ''`, runtime, id)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: adopt fleet server: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: adopt fleet server: %w", err)
+	}
+	return n == 1, nil
 }
 
 // SetServerShareVolume records a server's shared storage (empty type: none).

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/sqlstore"
 )
 
 // waitFleet waits until the agent of every built-in server has created
@@ -38,5 +39,21 @@ func waitFleet(t testing.TB, srv *controlplane.Server) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+}
+
+// OrphanRuntime is the runtime Orphan records: no control plane runs it.
+const OrphanRuntime = "orphan-test-fixture"
+
+// Orphan records a runtime no control plane runs for a fleet server, so
+// that from the next fleet sync on no replica runs its agent: the test
+// fixture of a server whose agent is gone.
+func Orphan(t testing.TB, srv *controlplane.Server, serverID string) {
+	t.Helper()
+	err := srv.DB().Tx(context.Background(), func(tx *sqlstore.Tx) error {
+		return tx.SetFleetRuntime(context.Background(), serverID, OrphanRuntime)
+	})
+	if err != nil {
+		t.Fatalf("orphan server %s: %v", serverID, err)
 	}
 }

@@ -65,7 +65,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err := checkDocker(ctx, dockerFlags, logger); err != nil {
 			return err
 		}
-		cfg.NewDriver = dockerRuntime(*dockerFlags, logger)
+		cfg.NewDriver, cfg.Runtime = dockerRuntime(*dockerFlags, logger), "docker"
 	}
 	srv, err := controlplane.Start(ctx, cfg)
 	if err != nil {
@@ -232,7 +232,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		if _, err := dockerFlags.Config("check"); err != nil {
 			return cfg, 0, nil, err
 		}
-		cfg.NewDriver = dockerRuntime(dockerFlags, nil)
+		cfg.NewDriver, cfg.Runtime = dockerRuntime(dockerFlags, nil), "docker"
 	default:
 		return cfg, 0, nil, fmt.Errorf("--runtime %q: want sim or docker", *rt)
 	}

@@ -35,12 +35,12 @@ func TestRuntimeFlags(t *testing.T) {
 		return ""
 	}
 	cfg, _, df, err := parseOptions(nil, getenv, io.Discard)
-	if err != nil || cfg.NewDriver != nil || df != nil {
+	if err != nil || cfg.NewDriver != nil || df != nil || cfg.Runtime != "" {
 		t.Fatalf("default runtime: NewDriver set %v, docker flags %v, %v", cfg.NewDriver != nil, df, err)
 	}
 	cfg, _, df, err = parseOptions([]string{"--runtime", "docker", "--docker-ports", "42000-42010"}, getenv, io.Discard)
-	if err != nil || cfg.NewDriver == nil || df == nil {
-		t.Fatalf("--runtime docker: %v", err)
+	if err != nil || cfg.NewDriver == nil || df == nil || cfg.Runtime != "docker" {
+		t.Fatalf("--runtime docker: runtime %q, %v", cfg.Runtime, err)
 	}
 	dc, err := df.Config("srv")
 	if err != nil || dc.Images["*"] != "redroid/redroid:11.0.0-latest" || dc.PortMin != 42000 || dc.PortMax != 42010 {

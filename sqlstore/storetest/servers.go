@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/opencph/opencph"
@@ -105,3 +106,53 @@ func testEncodeServerStatus(t *testing.T, db *sqlstore.DB) {
 		t.Errorf("changed=%v list=%+v", changed, list)
 	}
 }
+
+// testFleetRuntime checks that fleet servers record their runtime, and
+// that a server with none recorded is adopted by exactly one of several
+// runtimes adopting it at once.
+func testFleetRuntime(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	f := newFixture(t, db, "acme", 0)
+	builtin := &cph.Server{ID: cph.NewID(), ProjectID: f.project.ID, Name: "sim-server-01", Status: cph.ServerNormal,
+		NetworkVersion: "v1", PhoneModelName: "m1", BuiltinIndex: 1}
+	mustTx(t, db, func(tx *sqlstore.Tx) error {
+		if err := tx.CreateServer(ctx, builtin); err != nil {
+			return err
+		}
+		if err := tx.SetFleetRuntime(ctx, builtin.ID, "docker"); err != nil {
+			return err
+		}
+		return tx.SetServerSimulated(ctx, f.server.ID, "", cph.ShareVolumeInfo{})
+	})
+	runtimes := func() map[string]string {
+		t.Helper()
+		l, err := db.FleetServers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, s := range l {
+			out[s.ID] = s.Runtime
+		}
+		return out
+	}
+	if got := runtimes(); len(got) != 2 || got[builtin.ID] != "docker" || got[f.server.ID] != "" {
+		t.Fatalf("fleet runtimes = %v", got)
+	}
+	if ok, err := db.AdoptFleetServer(ctx, builtin.ID, "sim"); ok || err != nil {
+		t.Errorf("adopting a server of another runtime: %v, %v", ok, err)
+	}
+	ok, lost := race(t, 8, errLost, func(i int) error {
+		won, err := db.AdoptFleetServer(ctx, f.server.ID, fmt.Sprintf("runtime-%d", i))
+		if err == nil && !won {
+			return errLost
+		}
+		return err
+	})
+	got := runtimes()
+	if ok != 1 || lost != 7 || got[f.server.ID] == "" || got[builtin.ID] != "docker" {
+		t.Errorf("%d adoptions won, fleet runtimes = %v; want exactly 1", ok, got)
+	}
+}
+
+var errLost = errors.New("adopted by another runtime")

@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 		{"ServerStatusAndDelete", testServerStatusAndDelete},
 		{"ServerTags", testServerTags},
 		{"EncodeServerStatus", testEncodeServerStatus},
+		{"FleetServersKeepTheirRuntime", testFleetRuntime},
 		{"ImageSharing", testImageSharing},
 		{"ListImagesFilters", testListImagesFilters},
 		{"ReassignServer", testReassignServer},
