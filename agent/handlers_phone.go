@@ -243,6 +243,8 @@ func (a *Agent) runCommand(ctx context.Context, adb runtime.ADB, phoneID string,
 				reason = "INSTALL_PARSE_FAILED_NOT_APK"
 			} else if errors.Is(err, runtime.ErrSystemPackage) {
 				reason = "INSTALL_FAILED_UPDATE_INCOMPATIBLE"
+			} else if errors.Is(err, runtime.ErrNoSpace) {
+				reason = "INSTALL_FAILED_INSUFFICIENT_STORAGE"
 			}
 			return fail("Failure ["+reason+"]\n", "Job execution failed: install failed: %v", err)
 		}

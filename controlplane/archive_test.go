@@ -11,7 +11,9 @@ import (
 	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/apk/apktest"
 	"github.com/opencph/opencph/archive/archivetest"
+	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/objstore"
+	"github.com/opencph/opencph/runtime/sim"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -186,5 +188,46 @@ func TestAgentStreamsObjects(t *testing.T) {
 	}
 	if _, err := ag.FetchObject(ctx, "apps", "new.bin"); !errors.Is(err, objstore.ErrNoSuchObject) {
 		t.Errorf("aborted upload of a new object: %v", err)
+	}
+}
+
+// TestStorageQuotaFailsJobs: a push or an import that would take a
+// simulated phone over its storage quota fails with CPS.9004 and a
+// message naming the quota, and leaves nothing on the phone; a push
+// within the quota works. Before the quota, the phone (in cphd's memory)
+// took whatever it was given.
+func TestStorageQuotaFailsJobs(t *testing.T) {
+	srv := startServer(t, func(cfg *controlplane.Config) { cfg.SimQuota = sim.Quota{PhoneBytes: 1 << 20} })
+	c := newClient(t, srv)
+	ctx := testCtx(t)
+	id := fleet(t, c)[0].ID
+
+	big := archivetest.Files("data/local/tmp/big", strings.Repeat("x", 2<<20))
+	small := archivetest.Files("data/local/tmp/small", strings.Repeat("y", 100<<10))
+	for key, data := range map[string][]byte{"quota/big.tar": big, "quota/small.tar": small} {
+		if err := c.PutObject(ctx, "apps", key, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const msg = "runtime: storage quota exceeded: a phone may store at most 1 MiB"
+	failsWith := func(what string, j cph.Job) {
+		t.Helper()
+		if j.Status != cph.JobFailed || str(j.ErrorCode) != cph.CodeJobFailed || !strings.Contains(str(j.ErrorMsg), msg) || !strings.Contains(str(j.ErrorMsg), "(quota PhoneBytes)") {
+			t.Errorf("%s: job status %d, code %s, message %q; want -1 %s naming the quota", what, j.Status, str(j.ErrorCode), str(j.ErrorMsg), cph.CodeJobFailed)
+		}
+	}
+	failsWith("push of 2 MiB", command(t, c, id, cph.CommandPush, "obs://apps/quota/big.tar"))
+	res, err := c.ImportPhoneData(ctx, []cph.RestoreInfo{{PhoneID: id, BucketName: "apps", ObjectPath: "quota/big.tar"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failsWith("import of 2 MiB", waitJobs(t, c, res.RequestID)[0])
+	if got := str(command(t, c, id, cph.CommandShell, "ls /data/local/tmp").ExecuteMsg); got != "ls: /data/local/tmp: No such file or directory\n" {
+		t.Errorf("/data/local/tmp after refused archives: %q", got)
+	}
+	j := command(t, c, id, cph.CommandPush, "obs://apps/quota/small.tar")
+	mustSucceed(t, j)
+	if got := shell(t, c, id, "ls /data/local/tmp"); got != "small\n" {
+		t.Errorf("/data/local/tmp after a push within the quota: %q", got)
 	}
 }

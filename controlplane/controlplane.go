@@ -56,6 +56,7 @@ type Config struct {
 	SimPhonesPerServer int           // phones per built-in server
 	SimBootTime        time.Duration // boot time of a simulated phone
 	SimFailureRate     float64       // probability that a simulated operation fails
+	SimQuota           sim.Quota     // storage quota of a simulated server; zero fields = sim.DefaultQuota
 	// NewDriver, if set, makes the runtime of each built-in server instead
 	// of a simulated one (cphd --runtime docker). The driver is closed, if
 	// it is an io.Closer, when the server's agent stops.

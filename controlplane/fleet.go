@@ -115,7 +115,7 @@ func (s *Server) startAgent(ctx context.Context, fs sqlstore.FleetServer) error 
 			return fmt.Errorf("controlplane: runtime of %s: %w", fs.Name, err)
 		}
 	} else {
-		drv = sim.New(sim.Config{BootTime: s.cfg.SimBootTime, FailureRate: s.cfg.SimFailureRate,
+		drv = sim.New(sim.Config{BootTime: s.cfg.SimBootTime, FailureRate: s.cfg.SimFailureRate, Quota: s.cfg.SimQuota,
 			Logger: s.log.With("component", "sim", "server_name", fs.Name)})
 	}
 	ag, err := agent.New(agent.Config{

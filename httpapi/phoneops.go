@@ -167,6 +167,10 @@ func (s *Server) expandVolume(w http.ResponseWriter, r *http.Request, p *cph.Pri
 	if len(req.Phones) == 0 {
 		return cph.ErrEmptyPhoneList()
 	}
+	// The items are looked up one by one: their number is checked first.
+	if max := s.engine.Config().MaxBatch; len(req.Phones) > max {
+		return cph.ErrTooManyItems("phones", max)
+	}
 	var order []string
 	refused := map[string]cph.PhoneJob{}
 	args := cph.VolumeArgs{Sizes: map[string]int32{}}
@@ -340,6 +344,10 @@ func bucketItems[T any](ctx context.Context, s *Server, projectID, field string,
 	item func(*T) (phoneID, bucket, invalid string)) (*bucketBatch[T], error) {
 	if len(items) == 0 {
 		return nil, cph.ErrEmptyPhoneList()
+	}
+	// Each item's bucket is looked up: their number is checked first.
+	if max := s.engine.Config().MaxBatch; len(items) > max {
+		return nil, cph.ErrTooManyItems(field, max)
 	}
 	b := &bucketBatch[T]{refused: map[string]cph.PhoneJob{}, phones: map[string]T{}}
 	for _, it := range items {

@@ -72,6 +72,11 @@ func (s *Server) tagAction(w http.ResponseWriter, r *http.Request, p *cph.Princi
 	if len(req.Tags) == 0 {
 		return cph.ErrInvalidParameter("tags")
 	}
+	// A server carries at most maxTagsPerServer tags, and keys may not
+	// repeat, so a call with more is refused before any work.
+	if len(req.Tags) > maxTagsPerServer {
+		return cph.ErrTooManyItems("tags", maxTagsPerServer)
+	}
 	seen := map[string]bool{}
 	tags := make([]cph.Tag, 0, len(req.Tags))
 	for _, t := range req.Tags {

@@ -20,6 +20,9 @@ var (
 	// ErrBadArchive is returned for a tar archive the driver cannot
 	// unpack.
 	ErrBadArchive = errors.New("runtime: invalid archive")
+	// ErrNoSpace is returned when a phone or its server has no room for
+	// what an operation would store (a driver's storage quota).
+	ErrNoSpace = errors.New("runtime: storage quota exceeded")
 )
 
 // APK is one application package file handed to a driver.

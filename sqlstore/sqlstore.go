@@ -133,6 +133,11 @@ func (db *DB) Close() error {
 	return db.db.Close()
 }
 
+// Statements returns the number of SQL statements this handle has run
+// since it was opened, in and out of transactions; for tests and
+// diagnostics.
+func (db *DB) Statements() int64 { return db.db.statements.Load() }
+
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.db.PingContext(ctx) }
 
@@ -158,7 +163,7 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
-	tx := &Tx{tx: &sqlTx{Tx: sqltx, cache: db.db.cache}, now: db.Now().UTC(), engine: db.engine}
+	tx := &Tx{tx: &sqlTx{Tx: sqltx, cache: db.db.cache, statements: &db.db.statements}, now: db.Now().UTC(), engine: db.engine}
 	if err := fn(tx); err != nil {
 		_ = sqltx.Rollback()
 		return err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/opencph/opencph"
 )
@@ -79,6 +80,9 @@ type sqlDB struct {
 	// the other replicas about a write made outside a transaction.
 	changes *changes
 	notify  func(ctx context.Context, g changeGroup)
+	// statements counts the statements run, in and out of transactions
+	// (DB.Statements).
+	statements atomic.Int64
 }
 
 func newSQLDB(db *sql.DB, sqlite bool) *sqlDB {
@@ -133,6 +137,7 @@ func (d *sqlDB) ExecContext(ctx context.Context, query string, args ...any) (sql
 }
 
 func (d *sqlDB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	d.statements.Add(1)
 	if err := checkArgs(args); err != nil {
 		return nil, err
 	}
@@ -147,6 +152,7 @@ func (d *sqlDB) exec(ctx context.Context, query string, args ...any) (sql.Result
 // QueryContext is sql.DB.QueryContext through the statement cache. Writes
 // that return rows must run in a DB.Tx, which holds the writer lock.
 func (d *sqlDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	d.statements.Add(1)
 	if err := checkArgs(args); err != nil {
 		return nil, err
 	}
@@ -160,6 +166,7 @@ func (d *sqlDB) QueryContext(ctx context.Context, query string, args ...any) (*s
 
 // QueryRowContext is sql.DB.QueryRowContext through the statement cache.
 func (d *sqlDB) QueryRowContext(ctx context.Context, query string, args ...any) *row {
+	d.statements.Add(1)
 	if err := checkArgs(args); err != nil {
 		return refusedRow(query, err)
 	}
@@ -178,8 +185,9 @@ func (d *sqlDB) Close() error {
 // sqlTx is a *sql.Tx whose queries go through the statement cache.
 type sqlTx struct {
 	*sql.Tx
-	cache   *stmtCache
-	touched changeGroup // groups written so far
+	cache      *stmtCache
+	touched    changeGroup   // groups written so far
+	statements *atomic.Int64 // the database's count of statements
 }
 
 // track records the group a write statement changes.
@@ -195,6 +203,7 @@ func (t *sqlTx) ExecContext(ctx context.Context, query string, args ...any) (sql
 		return nil, err
 	}
 	t.track(query)
+	t.statements.Add(1)
 	if s := t.cache.get(ctx, query); s != nil {
 		res, err := t.StmtContext(ctx, s).ExecContext(ctx, args...)
 		return res, classify(err)
@@ -209,6 +218,7 @@ func (t *sqlTx) QueryContext(ctx context.Context, query string, args ...any) (*s
 		return nil, err
 	}
 	t.track(query)
+	t.statements.Add(1)
 	if s := t.cache.get(ctx, query); s != nil {
 		rows, err := t.StmtContext(ctx, s).QueryContext(ctx, args...)
 		return rows, classify(err)
@@ -223,6 +233,7 @@ func (t *sqlTx) QueryRowContext(ctx context.Context, query string, args ...any) 
 		return refusedRow(query, err)
 	}
 	t.track(query)
+	t.statements.Add(1)
 	if s := t.cache.get(ctx, query); s != nil {
 		return &row{r: t.StmtContext(ctx, s).QueryRowContext(ctx, args...)}
 	}

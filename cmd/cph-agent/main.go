@@ -74,6 +74,7 @@ type config struct {
 	runtime       string
 	simPhones     int
 	simBootTime   time.Duration
+	simQuota      sim.Quota
 	level         slog.Level
 	docker        docker.Flags
 	removeUnknown bool
@@ -102,6 +103,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	removeUnknown := fs.String("remove-unknown-phones", env("CPH_REMOVE_UNKNOWN_PHONES", "false"), "remove the runtime's phones (containers) that the control plane does not know, instead of only logging them [CPH_REMOVE_UNKNOWN_PHONES]")
 	simPhones := fs.String("sim-phones", env("CPH_SIM_PHONES", "5"), "phones of this server, set at enrollment (first start); with any --runtime [CPH_SIM_PHONES]")
 	simBoot := fs.String("sim-boot-time", env("CPH_SIM_BOOT_TIME", "3s"), "boot time of a simulated phone [CPH_SIM_BOOT_TIME]")
+	simPhoneMiB := fs.Int("sim-phone-storage-mib", 64, "MiB of files a simulated phone may store (held in the agent's memory)")
+	simPhoneFiles := fs.Int("sim-phone-files", 10_000, "files and directories a simulated phone may hold")
+	simServerMiB := fs.Int("sim-server-storage-mib", 512, "MiB of files all phones and the shared storage of this simulated server may store")
 	logLevel := fs.String("log-level", env("CPH_LOG_LEVEL", "info"), "debug, info, warn or error [CPH_LOG_LEVEL]")
 	fs.StringVar(&c.caFile, "ca-file", env("CPH_CA_FILE", ""), "PEM file of the CA certificate(s) that sign cphd's TLS certificate, trusted instead of the system's [CPH_CA_FILE]")
 	setUsage(fs)
@@ -138,6 +142,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if c.simBootTime, err = time.ParseDuration(*simBoot); err != nil || c.simBootTime < 0 {
 		return nil, fmt.Errorf("--sim-boot-time %q: not a duration", *simBoot)
 	}
+	if *simPhoneMiB < 1 || *simPhoneFiles < 1 || *simServerMiB < 1 {
+		return nil, errors.New("--sim-phone-storage-mib, --sim-phone-files and --sim-server-storage-mib must be at least 1")
+	}
+	c.simQuota = sim.Quota{PhoneBytes: int64(*simPhoneMiB) << 20, PhoneFiles: *simPhoneFiles, ServerBytes: int64(*simServerMiB) << 20}
 	if err := c.level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
@@ -219,7 +227,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 // missing.
 func newDriver(ctx context.Context, c *config, serverID string, log *slog.Logger) (runtime.Driver, func(), error) {
 	if c.runtime != "docker" {
-		return sim.New(sim.Config{BootTime: c.simBootTime, Logger: log.With("component", "sim")}), func() {}, nil
+		return sim.New(sim.Config{BootTime: c.simBootTime, Quota: c.simQuota, Logger: log.With("component", "sim")}), func() {}, nil
 	}
 	cfg, err := c.docker.Config(serverID)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opencph/opencph/runtime/sim"
 )
 
 func TestConfigFromFlagsAndEnv(t *testing.T) {
@@ -19,7 +21,14 @@ func TestConfigFromFlagsAndEnv(t *testing.T) {
 		c.simBootTime != 250*time.Millisecond || c.name != "node9" || c.runtime != "sim" || c.stateDir != "./cph-agent-state" {
 		t.Errorf("config = %+v", c)
 	}
-	for _, bad := range [][]string{{"--runtime", "redroid"}, {"--runtime", "docker", "--docker-ports", "9-1"}, {"--runtime", "docker", "--docker-images", "nomapping"}, {"--sim-phones", "-1"}, {"--sim-boot-time", "soon"}, {"extra"}} {
+	if q := c.simQuota; q != sim.DefaultQuota() {
+		t.Errorf("default sim quota = %+v", q)
+	}
+	if c, err := parseConfig([]string{"--sim-phone-storage-mib", "8", "--sim-phone-files", "100", "--sim-server-storage-mib", "32"}, getenv, io.Discard); err != nil ||
+		c.simQuota != (sim.Quota{PhoneBytes: 8 << 20, PhoneFiles: 100, ServerBytes: 32 << 20}) {
+		t.Errorf("sim quota flags: %+v, %v", c, err)
+	}
+	for _, bad := range [][]string{{"--runtime", "redroid"}, {"--runtime", "docker", "--docker-ports", "9-1"}, {"--runtime", "docker", "--docker-images", "nomapping"}, {"--sim-phones", "-1"}, {"--sim-boot-time", "soon"}, {"extra"}, {"--sim-phone-files", "0"}, {"--sim-phone-storage-mib", "-2"}} {
 		if _, err := parseConfig(bad, getenv, io.Discard); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

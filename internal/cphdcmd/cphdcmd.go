@@ -26,6 +26,7 @@ import (
 	"github.com/opencph/opencph/httpapi"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/docker"
+	"github.com/opencph/opencph/runtime/sim"
 )
 
 // Main runs cphd as a program's main function does, with the process's
@@ -144,6 +145,9 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.IntVar(&cfg.SimPhonesPerServer, "sim-phones-per-server", envInt("CPH_SIM_PHONES_PER_SERVER", 5), "phones per built-in server, set when the server is created [CPH_SIM_PHONES_PER_SERVER]")
 	fs.DurationVar(&cfg.SimBootTime, "sim-boot-time", envDur("CPH_SIM_BOOT_TIME", 3*time.Second), "boot time of a simulated phone [CPH_SIM_BOOT_TIME]")
 	fs.Float64Var(&cfg.SimFailureRate, "sim-failure-rate", 0, "probability (0..1) that a simulated phone operation fails")
+	simPhoneMiB := fs.Int("sim-phone-storage-mib", 64, "MiB of files a simulated phone may store (held in cphd's memory for the built-in fleet)")
+	simPhoneFiles := fs.Int("sim-phone-files", 10_000, "files and directories a simulated phone may hold")
+	simServerMiB := fs.Int("sim-server-storage-mib", 512, "MiB of files all phones and the shared storage of a simulated server may store")
 	fs.DurationVar(&cfg.Engine.Lease, "op-lease", envDur("CPH_OP_LEASE", 2*time.Minute), "how long an agent may run an operation before it is handed out again [CPH_OP_LEASE]")
 	fs.DurationVar(&cfg.Engine.PendingTimeout, "op-pending-timeout", envDur("CPH_OP_PENDING_TIMEOUT", 5*time.Minute), "how long an operation may wait for its server's agent before its job fails [CPH_OP_PENDING_TIMEOUT]")
 	serverKey := fs.String("server-key", env("CPH_SERVER_KEY", ""), "64 hex characters: the key that encrypts access-key secrets; default: generated into the data dir (replicas on one database must share it) [CPH_SERVER_KEY]")
@@ -191,6 +195,10 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		return cfg, 0, nil, fmt.Errorf("--max-body-memory-mib must be at least 1, not %d", *maxBodyMiB)
 	}
 	cfg.MaxBodyMemory = int64(*maxBodyMiB) << 20
+	if *simPhoneMiB < 1 || *simPhoneFiles < 1 || *simServerMiB < 1 {
+		return cfg, 0, nil, errors.New("--sim-phone-storage-mib, --sim-phone-files and --sim-server-storage-mib must be at least 1")
+	}
+	cfg.SimQuota = sim.Quota{PhoneBytes: int64(*simPhoneMiB) << 20, PhoneFiles: *simPhoneFiles, ServerBytes: int64(*simServerMiB) << 20}
 	if *serverKey != "" {
 		key, err := controlplane.ParseServerKey(*serverKey)
 		if err != nil {

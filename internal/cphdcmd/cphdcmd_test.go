@@ -16,7 +16,14 @@ func TestConfigFromFlagsAndEnv(t *testing.T) {
 	if cfg.Listen != "127.0.0.1:9999" || cfg.SimServers != 1 || cfg.SimBootTime != 250*time.Millisecond || cfg.SimPhonesPerServer != 5 || cfg.DataDir != "./cph-data" {
 		t.Errorf("config = %+v", cfg)
 	}
-	for _, bad := range [][]string{{"--sim-servers", "-1"}, {"--sim-failure-rate", "2"}, {"extra"}} {
+	if q := cfg.SimQuota; q.PhoneBytes != 64<<20 || q.PhoneFiles != 10_000 || q.ServerBytes != 512<<20 {
+		t.Errorf("default sim quota = %+v", q)
+	}
+	cfg, _, err = parseConfig([]string{"--sim-phone-storage-mib", "8", "--sim-phone-files", "100", "--sim-server-storage-mib", "32"}, getenv, io.Discard)
+	if q := cfg.SimQuota; err != nil || q.PhoneBytes != 8<<20 || q.PhoneFiles != 100 || q.ServerBytes != 32<<20 {
+		t.Errorf("sim quota = %+v, %v", q, err)
+	}
+	for _, bad := range [][]string{{"--sim-servers", "-1"}, {"--sim-failure-rate", "2"}, {"extra"}, {"--sim-phone-files", "0"}, {"--sim-server-storage-mib", "-1"}} {
 		if _, _, err := parseConfig(bad, getenv, io.Discard); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

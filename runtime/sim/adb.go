@@ -60,7 +60,8 @@ const appDir = "/data/app/"
 // is ErrBadPackage. A file that is not a zip, or a zip without a
 // manifest, is named by its file name, such as "com.example.app.apk"
 // (placeholder packages for demos and tests). The APKs are kept under
-// /data/app/<package>/.
+// /data/app/<package>/, counted against the Quota before they are read:
+// an install that would exceed it is a *QuotaError and changes nothing.
 func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("sim: install on phone %s: %w", phoneID, err)
@@ -70,6 +71,8 @@ func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK
 	}
 	var name, version string
 	contents := make([][]byte, len(apks))
+	res := d.reserve(true)
+	defer res.release()
 	for i, a := range apks {
 		n, v, err := parseAPK(a)
 		if err != nil {
@@ -84,9 +87,13 @@ func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK
 		if version == "" {
 			version = v
 		}
-		// The simulated phone keeps its files in memory; the caller
-		// bounds the size of an APK.
-		if contents[i], err = io.ReadAll(a.Reader()); err != nil {
+		// The simulated phone keeps its files in memory: the APK is
+		// counted against the quota before it is read.
+		if err := res.take(a.Size); err != nil {
+			return "", fmt.Errorf("sim: install %s on phone %s: %w", a.Name, phoneID, err)
+		}
+		contents[i] = make([]byte, a.Size)
+		if _, err := io.ReadFull(a.Reader(), contents[i]); err != nil {
 			return "", fmt.Errorf("sim: install %s on phone %s: read: %w", a.Name, phoneID, err)
 		}
 	}
@@ -102,16 +109,22 @@ func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK
 	if old, ok := p.packages.m[name]; ok && old.System {
 		return "", fmt.Errorf("sim: install %s on phone %s: %w", name, phoneID, runtime.ErrSystemPackage)
 	}
-	p.removeTree(appDir + name)
-	for i, data := range contents {
-		file := "base.apk"
-		if i > 0 {
-			file = fmt.Sprintf("split_%d.apk", i)
+	dataDir := !p.exists("/data/data/" + name)
+	err = d.commitFiles(p, res, func(f *fileMap) {
+		removeTree(f, appDir+name)
+		for i, data := range contents {
+			file := "base.apk"
+			if i > 0 {
+				file = fmt.Sprintf("split_%d.apk", i)
+			}
+			f.set(appDir+name+"/"+file, data)
 		}
-		p.files.set(appDir+name+"/"+file, data)
-	}
-	if !p.exists("/data/data/" + name) {
-		p.files.set("/data/data/"+name+"/", nil)
+		if dataDir {
+			f.set("/data/data/"+name+"/", nil)
+		}
+	})
+	if err != nil {
+		return "", fmt.Errorf("sim: install %s on phone %s: %w", name, phoneID, err)
 	}
 	p.packages.set(name, Package{Name: name, Version: version})
 	return name, nil
@@ -144,7 +157,8 @@ func (d *Driver) Uninstall(ctx context.Context, phoneID, pkg string) error {
 	if err != nil {
 		return fmt.Errorf("sim: uninstall %s on phone %s: %w", pkg, phoneID, err)
 	}
-	return p.uninstall(pkg)
+	d.tracked(p, func() { err = p.uninstall(pkg) })
+	return err
 }
 
 // uninstall removes a user package and its files. The caller holds
@@ -166,13 +180,17 @@ func (p *phone) uninstall(pkg string) error {
 // Push implements runtime.ADB. The archive is read with
 // archive.PushLimits; its regular files and directories are written
 // relative to the root, links are skipped. Nothing can be written below
-// /system, /proc or /sys (a read-only file system). Nothing is written
+// /system, /proc or /sys (a read-only file system). Every file and
+// directory is counted against the Quota before its content is read; an
+// archive that would exceed it is a *QuotaError. Nothing is written
 // unless the whole archive is usable.
 func (d *Driver) Push(ctx context.Context, phoneID string, tr io.Reader) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("sim: push to phone %s: %w", phoneID, err)
 	}
-	entries, err := readTar(tr, archive.PushLimits())
+	res := d.reserve(true)
+	defer res.release()
+	entries, err := readTar(tr, archive.PushLimits(), res, nil)
 	if err != nil {
 		return 0, fmt.Errorf("sim: push to phone %s: %w", phoneID, err)
 	}
@@ -188,10 +206,15 @@ func (d *Driver) Push(ctx context.Context, phoneID string, tr io.Reader) (int, e
 		return 0, fmt.Errorf("sim: push to phone %s: %w", phoneID, err)
 	}
 	n := 0
-	for _, e := range entries {
-		if p.write(e) {
-			n++
+	err = d.commitFiles(p, res, func(f *fileMap) {
+		for _, e := range entries {
+			if write(f, e) {
+				n++
+			}
 		}
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sim: push to phone %s: %w", phoneID, err)
 	}
 	return n, nil
 }
@@ -204,9 +227,11 @@ type tarEntry struct {
 }
 
 // readTar reads the regular files and directories of a tar archive
-// through archive.Reader with lim. The simulated phone keeps files in
-// memory, so the entries are read whole; lim bounds them.
-func readTar(r io.Reader, lim archive.Limits) ([]tarEntry, error) {
+// through archive.Reader with lim, skipping those for which keep (if not
+// nil) reports false. The simulated phone keeps files in memory, so the
+// entries are read whole: each is taken from res before its content is
+// read.
+func readTar(r io.Reader, lim archive.Limits, res *reservation, keep func(name string, h *tar.Header) (bool, error)) ([]tarEntry, error) {
 	ar := archive.NewReader(r, lim)
 	var out []tarEntry
 	for {
@@ -218,6 +243,25 @@ func readTar(r io.Reader, lim archive.Limits) ([]tarEntry, error) {
 			return nil, err
 		}
 		name := path.Clean("/" + h.Name)
+		if h.Typeflag != tar.TypeDir && h.Typeflag != tar.TypeReg {
+			continue
+		}
+		if keep != nil {
+			ok, err := keep(name, h)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		size := h.Size
+		if h.Typeflag == tar.TypeDir {
+			size = 0
+		}
+		if err := res.take(size); err != nil {
+			return nil, fmt.Errorf("entry %q: %w", h.Name, err)
+		}
 		switch h.Typeflag {
 		case tar.TypeDir:
 			out = append(out, tarEntry{path: name, dir: true})
@@ -235,20 +279,20 @@ func readTar(r io.Reader, lim archive.Limits) ([]tarEntry, error) {
 	return out, nil
 }
 
-// write stores one archive entry; it reports whether it was a file. The
-// caller holds Driver.mu.
-func (p *phone) write(e tarEntry) bool {
+// write stores one archive entry in f; it reports whether it was a file.
+// The caller holds Driver.mu.
+func write(f *fileMap, e tarEntry) bool {
 	if e.path == "/" {
 		return false
 	}
 	if e.dir {
-		if !p.exists(e.path) {
-			p.files.set(e.path+"/", nil)
+		if !exists(f.m, e.path) {
+			f.set(e.path+"/", nil)
 		}
 		return false
 	}
-	p.files.del(e.path + "/")
-	p.files.set(e.path, e.data)
+	f.del(e.path + "/")
+	f.set(e.path, e.data)
 	return true
 }
 
@@ -259,25 +303,31 @@ func under(name, dir string) bool {
 
 // exists reports whether name is a file or a directory. The caller holds
 // Driver.mu.
-func (p *phone) exists(name string) bool {
+func (p *phone) exists(name string) bool { return exists(p.files.m, name) }
+
+// exists reports whether name is a file or a directory of files.
+func exists(files map[string][]byte, name string) bool {
 	if name == "/" {
 		return true
 	}
-	if _, ok := p.files.m[name]; ok {
+	if _, ok := files[name]; ok {
 		return true
 	}
-	return p.isDir(name)
+	return isDir(files, name)
 }
 
 // isDir reports whether name is a directory: an empty directory marker
 // (a key ending in '/') or the parent of a file. The caller holds
 // Driver.mu.
-func (p *phone) isDir(name string) bool {
+func (p *phone) isDir(name string) bool { return isDir(p.files.m, name) }
+
+// isDir reports whether name is a directory of files.
+func isDir(files map[string][]byte, name string) bool {
 	if name == "/" {
 		return true
 	}
 	prefix := strings.TrimSuffix(name, "/") + "/"
-	for k := range p.files.m {
+	for k := range files {
 		if strings.HasPrefix(k, prefix) {
 			return true
 		}
@@ -287,9 +337,12 @@ func (p *phone) isDir(name string) bool {
 
 // removeTree removes name and everything below it. The caller holds
 // Driver.mu.
-func (p *phone) removeTree(name string) {
+func (p *phone) removeTree(name string) { removeTree(&p.files, name) }
+
+// removeTree removes name and everything below it from f.
+func removeTree(f *fileMap, name string) {
 	prefix := strings.TrimSuffix(name, "/") + "/"
-	p.files.deleteFunc(func(k string, _ []byte) bool {
+	f.deleteFunc(func(k string, _ []byte) bool {
 		return k == name || strings.HasPrefix(k, prefix)
 	})
 }
@@ -297,6 +350,9 @@ func (p *phone) removeTree(name string) {
 // manifestName is the archive entry that holds a phone's properties and
 // user applications in a data export.
 const manifestName = "opencph-export.json"
+
+// maxManifestSize is the largest manifestName entry a data import reads.
+const maxManifestSize = 1 << 20
 
 // exportManifest is the content of manifestName.
 type exportManifest struct {
@@ -391,13 +447,26 @@ func writeTarFile(tw *tar.Writer, name string, data []byte) error {
 // ImportData implements runtime.DataArchiver. The archive is read with
 // archive.ImportLimits. Files below /data and /cache are written; the
 // manifest's user applications are registered again and its properties
-// restored. Entries elsewhere are skipped. Nothing is written unless the
+// restored. Entries elsewhere are skipped, unread. The manifest may have
+// at most 1 MiB; it and the written entries are counted against the
+// Quota before they are read, as in Push. Nothing is written unless the
 // whole archive is usable.
 func (d *Driver) ImportData(ctx context.Context, phoneID string, r io.Reader) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sim: import into phone %s: %w", phoneID, err)
 	}
-	entries, err := readTar(r, archive.ImportLimits())
+	res := d.reserve(true)
+	defer res.release()
+	keep := func(name string, h *tar.Header) (bool, error) {
+		if name == "/"+manifestName && h.Typeflag == tar.TypeReg {
+			if h.Size > maxManifestSize {
+				return false, fmt.Errorf("%w: %s is larger than %s", runtime.ErrBadArchive, manifestName, formatBytes(maxManifestSize))
+			}
+			return true, nil
+		}
+		return under(name, "/data") || under(name, "/cache"), nil
+	}
+	entries, err := readTar(r, archive.ImportLimits(), res, keep)
 	if err != nil {
 		return fmt.Errorf("sim: import into phone %s: %w", phoneID, err)
 	}
@@ -419,10 +488,15 @@ func (d *Driver) ImportData(ctx context.Context, phoneID string, r io.Reader) er
 	if err != nil {
 		return fmt.Errorf("sim: import into phone %s: %w", phoneID, err)
 	}
-	for _, e := range entries {
-		if under(e.path, "/data") || under(e.path, "/cache") {
-			p.write(e)
+	err = d.commitFiles(p, res, func(f *fileMap) {
+		for _, e := range entries {
+			if under(e.path, "/data") || under(e.path, "/cache") {
+				write(f, e)
+			}
 		}
+	})
+	if err != nil {
+		return fmt.Errorf("sim: import into phone %s: %w", phoneID, err)
 	}
 	for _, pkg := range m.Packages {
 		if old, ok := p.packages.m[pkg.Name]; ok && old.System {

@@ -12,6 +12,7 @@ import (
 	"github.com/opencph/opencph/apk/apktest"
 	"github.com/opencph/opencph/archive/archivetest"
 	"github.com/opencph/opencph/runtime"
+	"github.com/opencph/opencph/runtime/sim"
 )
 
 func TestInstallReadsBinaryManifest(t *testing.T) {
@@ -79,7 +80,10 @@ func heapAlloc() uint64 {
 }
 
 func TestPushAndImportRefuseArchiveBombs(t *testing.T) {
-	d := runningPhone(t)
+	// A quota large enough that the archive's limits are what refuses
+	// the archives (see TestStorageQuota for the quota).
+	d := sim.New(sim.Config{Quota: sim.Quota{PhoneBytes: 1 << 30, PhoneFiles: 1 << 20, ServerBytes: 1 << 30}})
+	mustEnsure(t, d, runtime.PhoneSpec{ID: "p1", Index: 1, Running: true})
 	ctx := context.Background()
 	ops := map[string]func(io.Reader) error{
 		"push":   func(r io.Reader) error { _, err := d.Push(ctx, "p1", r); return err },

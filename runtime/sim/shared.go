@@ -40,6 +40,9 @@ func (d *Driver) RemovePhone(ctx context.Context, phoneID string) error {
 	}
 	defer release()
 	d.mu.Lock()
+	if p := d.phones[phoneID]; p != nil {
+		d.stored -= p.files.cost()
+	}
 	delete(d.phones, phoneID)
 	d.mu.Unlock()
 	d.log.Debug("phone removed", "phone", phoneID)
@@ -47,8 +50,10 @@ func (d *Driver) RemovePhone(ctx context.Context, phoneID string) error {
 }
 
 // WriteSharedFile implements runtime.SharedStorage. The simulated
-// storage is in memory: the content is read whole (the caller bounds it)
-// before the file is replaced.
+// storage is in memory: the content is read whole before the file is
+// replaced, and counts against the server's Quota (ServerBytes) as it is
+// read; a file that would exceed it is a *QuotaError and replaces
+// nothing.
 func (d *Driver) WriteSharedFile(ctx context.Context, name string, r io.Reader) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sim: write shared file: %w", err)
@@ -57,16 +62,27 @@ func (d *Driver) WriteSharedFile(ctx context.Context, name string, r io.Reader) 
 	if err != nil {
 		return fmt.Errorf("sim: write shared file: %w", err)
 	}
-	data, err := io.ReadAll(r)
+	res := d.reserve(false)
+	defer res.release()
+	data, err := readAll(r, res)
 	if err != nil {
 		return fmt.Errorf("sim: write shared file %s: %w", clean, err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	grow := fileCost(data)
+	if old, ok := d.shared.files[clean]; ok {
+		grow -= fileCost(old)
+	}
+	if d.stored+grow+d.inflight-res.bytes > d.quota.ServerBytes {
+		return fmt.Errorf("sim: write shared file %s: %w", clean, &QuotaError{Quota: "ServerBytes", Max: d.quota.ServerBytes})
+	}
+	res.releaseLocked()
 	if d.shared.files == nil {
 		d.shared.files = make(map[string][]byte)
 	}
 	d.shared.files[clean] = data
+	d.stored += grow
 	return nil
 }
 
@@ -84,6 +100,7 @@ func (d *Driver) DeleteSharedFiles(ctx context.Context, paths []string) error {
 		}
 		for name := range d.shared.files {
 			if name == clean || strings.HasPrefix(name, strings.TrimSuffix(clean, "/")+"/") {
+				d.stored -= fileCost(d.shared.files[name])
 				delete(d.shared.files, name)
 			}
 		}

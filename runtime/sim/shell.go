@@ -34,12 +34,14 @@ func (d *Driver) Shell(ctx context.Context, phoneID, command string) (runtime.Sh
 		return runtime.ShellResult{}, nil
 	}
 	var out strings.Builder
-	code := p.shell(&out, args)
+	var code int
+	d.tracked(p, func() { code = p.shell(&out, args, func() error { return d.room(p, 1, FileOverhead) }) })
 	return runtime.ShellResult{Output: out.String(), ExitCode: code}, nil
 }
 
-// shell runs one command. The caller holds Driver.mu.
-func (p *phone) shell(out *strings.Builder, args []string) int {
+// shell runs one command; room reports whether the phone has room for
+// one more empty file or directory. The caller holds Driver.mu.
+func (p *phone) shell(out *strings.Builder, args []string, room func() error) int {
 	name, args := args[0], args[1:]
 	flags, operands := splitFlags(args)
 	switch name {
@@ -146,6 +148,11 @@ func (p *phone) shell(out *strings.Builder, args []string) int {
 				continue
 			}
 			if !p.isDir(name) {
+				if room() != nil {
+					fmt.Fprintf(out, "mkdir: '%s': No space left on device\n", o)
+					code = 1
+					continue
+				}
 				p.files.set(name+"/", nil)
 			}
 		}
@@ -160,6 +167,11 @@ func (p *phone) shell(out *strings.Builder, args []string) int {
 				continue
 			}
 			if !p.exists(name) {
+				if room() != nil {
+					fmt.Fprintf(out, "touch: '%s': No space left on device\n", o)
+					code = 1
+					continue
+				}
 				p.files.set(name, nil)
 			}
 		}

@@ -42,10 +42,14 @@
 //     properties, packages and files; user applications live under
 //     /data/app/<package>/ and /data/data/<package>/.
 //
+// Storage is bounded by Config.Quota (see Quota): files live in the
+// memory of the process, so their size and number are checked before an
+// archive, an APK or a shared file is held.
+//
 // Known limits: nothing persists across a restart of the process; the
 // shell has no quoting, pipes or redirection; there is no networking and
-// no per-phone resource accounting; packages and files are names and
-// bytes with no behaviour; and phones cannot be removed.
+// no accounting of CPU or memory; packages and files are names and bytes
+// with no behaviour.
 package sim
 
 import (
@@ -95,6 +99,9 @@ type Config struct {
 	// Logger receives a record for every phone state change. If nil, logs
 	// are discarded.
 	Logger *slog.Logger
+	// Quota bounds the storage of the phones and the shared storage; its
+	// zero fields take the values of DefaultQuota.
+	Quota Quota
 }
 
 // Package is an application installed on a simulated phone.
@@ -133,12 +140,15 @@ type Driver struct {
 	stopTime    time.Duration
 	failureRate float64
 	log         *slog.Logger
+	quota       Quota
 
-	mu     sync.Mutex // guards everything below and every phone's state
-	rand   *rand.Rand
-	phones map[string]*phone
-	shared sharedState // the server's shared storage; see shared.go
-	image  image       // what every phone starts with; never written
+	mu       sync.Mutex // guards everything below and every phone's state
+	rand     *rand.Rand
+	phones   map[string]*phone
+	shared   sharedState // the server's shared storage; see shared.go
+	image    image       // what every phone starts with; never written
+	stored   int64       // storage counted against quota.ServerBytes: phones' files.cost() and shared files
+	inflight int64       // storage read by operations in progress (see reservation)
 }
 
 // image is the content every new or wiped phone starts with. Phones share
@@ -147,6 +157,7 @@ type image struct {
 	property map[string]string
 	packages map[string]Package
 	files    map[string][]byte
+	fileCost int64 // filesCost(files)
 }
 
 var _ runtime.Driver = (*Driver)(nil)
@@ -169,7 +180,7 @@ type phone struct {
 	property  cowMap[string, string]
 	pending   map[string]string // property changes applied at the next boot
 	packages  cowMap[string, Package]
-	files     cowMap[string, []byte]
+	files     fileMap
 	bootCount int
 	bootedAt  time.Time
 	lastError string
@@ -183,10 +194,12 @@ func New(cfg Config) *Driver {
 		stopTime:    max(cfg.StopTime, 0),
 		failureRate: min(max(cfg.FailureRate, 0), 1),
 		log:         cfg.Logger,
+		quota:       cfg.Quota.withDefaults(),
 		rand:        cfg.Rand,
 		phones:      make(map[string]*phone),
 		image:       image{property: DefaultProperties(), packages: systemPackages(), files: imageFiles()},
 	}
+	d.image.fileCost = filesCost(d.image.files)
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -278,7 +291,7 @@ func (d *Driver) EnsurePhone(ctx context.Context, spec runtime.PhoneSpec) error 
 		imageID:  spec.ImageID,
 		defaults: sharedMap(d.image.property),
 		packages: sharedMap(d.image.packages),
-		files:    sharedMap(d.image.files),
+		files:    sharedFiles(d.image.files, d.image.fileCost),
 	}
 	p.defaults.copyFrom(spec.Property)
 	p.property = p.defaults.share()
@@ -314,7 +327,7 @@ func (d *Driver) boot(ctx context.Context, op Op, id string, opts runtime.Restar
 
 	d.mu.Lock()
 	if op == OpReset {
-		p.wipe(&d.image, opts.ImageID)
+		d.tracked(p, func() { p.wipe(&d.image, opts.ImageID) })
 	}
 	p.state = runtime.StateBooting
 	failure, injected := d.failure(p, op)
@@ -360,7 +373,7 @@ func (p *phone) wipe(img *image, imageID string) {
 	}
 	p.property = p.defaults.share()
 	p.packages = sharedMap(img.packages)
-	p.files = sharedMap(img.files)
+	p.files = sharedFiles(img.files, img.fileCost)
 }
 
 // Stop implements runtime.Driver. Stopping a stopped phone succeeds at once
@@ -599,7 +612,9 @@ func cleanPath(name string) (string, error) {
 // WriteFile creates or replaces the file at the absolute path name on a
 // running phone. A reset removes it, or restores the image's version of
 // it. It returns an error wrapping runtime.ErrNoSuchPhone or
-// runtime.ErrNotRunning when the phone is unknown or not running.
+// runtime.ErrNotRunning when the phone is unknown or not running, and a
+// *QuotaError when the phone or the server would store more than its
+// Quota.
 func (d *Driver) WriteFile(ctx context.Context, phoneID, name string, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sim: write file on phone %s: %w", phoneID, err)
@@ -614,7 +629,16 @@ func (d *Driver) WriteFile(ctx context.Context, phoneID, name string, data []byt
 	if err != nil {
 		return fmt.Errorf("sim: write file %s on phone %s: %w", name, phoneID, err)
 	}
-	p.files.set(name, slices.Clone(data))
+	var grow int64 = fileCost(data)
+	entries := 1
+	if old, ok := p.files.m[name]; ok {
+		grow -= fileCost(old)
+		entries = 0
+	}
+	if err := d.room(p, entries, grow); err != nil {
+		return fmt.Errorf("sim: write file %s on phone %s: %w", name, phoneID, err)
+	}
+	d.tracked(p, func() { p.files.set(name, slices.Clone(data)) })
 	return nil
 }
 
