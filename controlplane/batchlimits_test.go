@@ -3,8 +3,6 @@ package controlplane_test
 import (
 	"fmt"
 	"testing"
-
-	"github.com/opencph/opencph/controlplane"
 )
 
 // TestBatchItemLimitsBeforeWork: a batch body with more items than its
@@ -17,12 +15,7 @@ import (
 func TestBatchItemLimitsBeforeWork(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
-			var mutate func(*controlplane.Config)
-			if engine == "postgres" {
-				dbURL := postgresURL(t)
-				mutate = func(c *controlplane.Config) { c.DatabaseURL = dbURL }
-			}
-			srv := startServer(t, mutate)
+			srv := startServerOn(t, engine)
 			token, r := login(t, srv, testPassword)
 			pid := r.body["token"].(map[string]any)["project"].(map[string]any)["id"].(string)
 			api := srv.URL() + "/v1/" + pid + "/cloud-phone"

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
 )
 
@@ -45,12 +44,7 @@ func raceRequests(t *testing.T, n int, method, token string, req func(i int) (st
 func TestConcurrentDuplicateNames(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
-			var mutate func(*controlplane.Config)
-			if engine == "postgres" {
-				dbURL := postgresURL(t)
-				mutate = func(c *controlplane.Config) { c.DatabaseURL = dbURL }
-			}
-			srv := startServer(t, mutate)
+			srv := startServerOn(t, engine)
 			token, pid := mustLogin(t, srv)
 			api := srv.URL() + "/v1/" + pid + "/cloud-phone"
 			var phones []string
@@ -120,12 +114,7 @@ func raceOne(t *testing.T, method, url, token string, body any) string {
 func TestConcurrentLimitsOverHTTP(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
-			var mutate func(*controlplane.Config)
-			if engine == "postgres" {
-				dbURL := postgresURL(t)
-				mutate = func(c *controlplane.Config) { c.DatabaseURL = dbURL }
-			}
-			srv := startServer(t, mutate)
+			srv := startServerOn(t, engine)
 			token, r := login(t, srv, testPassword)
 			pid := r.body["token"].(map[string]any)["project"].(map[string]any)["id"].(string)
 			userID := r.body["token"].(map[string]any)["user"].(map[string]any)["id"].(string)

@@ -102,3 +102,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// startServerOn starts a control plane on engine: "sqlite" (a file in a
+// temporary data dir) or "postgres" (a fresh database on the test server).
+func startServerOn(t *testing.T, engine string) *controlplane.Server {
+	t.Helper()
+	if engine != "postgres" {
+		return startServer(t, nil)
+	}
+	dbURL := postgresURL(t)
+	return startServer(t, func(c *controlplane.Config) { c.DatabaseURL = dbURL })
+}

@@ -3,8 +3,6 @@ package controlplane_test
 import (
 	"net/url"
 	"testing"
-
-	"github.com/opencph/opencph/controlplane"
 )
 
 // TestNULBytesRefusedAtInput: text the database cannot hold (a NUL byte)
@@ -13,12 +11,7 @@ import (
 func TestNULBytesRefusedAtInput(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
-			var mutate func(*controlplane.Config)
-			if engine == "postgres" {
-				dbURL := postgresURL(t)
-				mutate = func(c *controlplane.Config) { c.DatabaseURL = dbURL }
-			}
-			srv := startServer(t, mutate)
+			srv := startServerOn(t, engine)
 			token, pid := mustLogin(t, srv)
 			api := srv.URL() + "/v1/" + pid + "/cloud-phone"
 
