@@ -148,3 +148,13 @@ func ErrMalformedBody() *Error {
 func ErrForbidden() *Error {
 	return Errorf(http.StatusForbidden, CodeForbidden, "No permission to request resources.")
 }
+
+// ErrUnauthenticated reports a call without valid credentials (HTTP 401, APIGW.0301).
+func ErrUnauthenticated() *Error {
+	return Errorf(http.StatusUnauthorized, CodeUnauthorized, "Incorrect IAM authentication information: x-auth-token not found")
+}
+
+// ErrNotAuthorized reports a call on a project the caller may not use (HTTP 403, APIGW.0302).
+func ErrNotAuthorized() *Error {
+	return Errorf(http.StatusForbidden, CodeNotAuthorized, "The IAM user is not authorized to access the API.")
+}

@@ -48,3 +48,8 @@ type Principal struct {
 	AccessKey string // the access key used, if the request was signed
 	ExpiresAt time.Time
 }
+
+// IdentityService is the IAM of OpenCPH: tokens, accounts, users,
+// projects, access keys, enrollment tokens and the audit trail.
+type IdentityService interface {
+}

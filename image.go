@@ -100,3 +100,7 @@ func ErrImageNotFound() *Error {
 func ErrNotAllowed(detail string) *Error {
 	return Errorf(http.StatusBadRequest, CodeNotAllowed, "Operation is not allowed for this resource: %s", detail)
 }
+
+// ImageService manages the phone images the caller's project owns or may use.
+type ImageService interface {
+}

@@ -86,3 +86,7 @@ type RestartArgs struct {
 	ImageID  string            `json:"image_id,omitempty"`
 	Property map[string]string `json:"property,omitempty"`
 }
+
+// JobService reads the jobs of the caller's project.
+type JobService interface {
+}

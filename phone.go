@@ -1,5 +1,7 @@
 package cph
 
+import "context"
+
 // PhoneStatus is a phone's status code.
 type PhoneStatus int32
 
@@ -189,4 +191,30 @@ type PhoneJob struct {
 	JobID     string `json:"job_id,omitempty"`
 	ErrorCode string `json:"error_code,omitempty"`
 	ErrorMsg  string `json:"error_msg,omitempty"`
+}
+
+// PhonePage is one page of a phone list.
+type PhonePage struct {
+	Total  int      // phones matching the filter, over all pages
+	Phones []*Phone // the page, in list order
+	// Version is the version of the phone data the page was read at, or
+	// 0 when it is not known. Two pages of one filter with the same
+	// non-zero Version are equal, so a front end may reuse what it made
+	// of one (its encoding) for the other. A page is never modified.
+	Version uint64
+}
+
+// MaxPhonePage is the largest page of a phone list.
+const MaxPhonePage = 200
+
+// PhoneService reads and drives the phones of the caller's project. The
+// caller travels in the context (NewCallerContext); every method acts on
+// the caller's project only.
+type PhoneService interface {
+	// ListPhones returns the page of the caller's phones that f selects
+	// (f.ProjectID is ignored). A Status of 0 matches nothing.
+	// Errors: CPS.0002 (offset < 0, limit outside 1..MaxPhonePage),
+	// CPS.0010 (status outside its enumeration), CPS.9011 (type not 0 or
+	// 1, text that is not valid), APIGW.0301, APIGW.0302.
+	ListPhones(ctx context.Context, f PhoneFilter) (*PhonePage, error)
 }

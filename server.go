@@ -119,3 +119,7 @@ type ServerFilter struct {
 	Offset         int
 	Limit          int
 }
+
+// ServerService reads and drives the servers of the caller's project.
+type ServerService interface {
+}

@@ -32,6 +32,7 @@ import (
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/sim"
+	"github.com/opencph/opencph/service"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -140,6 +141,7 @@ type Server struct {
 	db          *sqlstore.DB
 	iam         *iam.Service
 	engine      *engine.Engine
+	services    *service.Services
 	objects     objstore.Store
 	ln          net.Listener
 	http        *http.Server
@@ -300,7 +302,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	api := httpapi.New(httpapi.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects, EnrollToken: cfg.AgentEnrollToken,
+	s.services = service.New(service.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
+		EnrollToken: cfg.AgentEnrollToken, Logger: cfg.Logger.With("component", "service"), Audit: s.audit})
+	svc := s.services
+	api := httpapi.New(httpapi.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Agents: svc,
+		DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects, EnrollToken: cfg.AgentEnrollToken,
 		Logger: cfg.Logger.With("component", "http"), PollWait: cfg.PollWait, Timeouts: cfg.HTTPTimeouts,
 		MaxBodyMemory: cfg.MaxBodyMemory, SpoolDir: cfg.DataDir, TrustedProxies: cfg.TrustedProxies,
 		Metrics: s.metrics, MetricsOnAPI: cfg.MetricsListen == "", Audit: s.audit})
@@ -409,6 +415,13 @@ func (s *Server) Agent(serverID string) *agent.Agent {
 
 // DB returns the store, for tests and administration.
 func (s *Server) DB() *sqlstore.DB { return s.db }
+
+// IAM returns the identity service of the control plane.
+func (s *Server) IAM() *iam.Service { return s.iam }
+
+// Services returns the domain services the HTTP API calls, for tests
+// that drive them in process.
+func (s *Server) Services() *service.Services { return s.services }
 
 // Err returns a channel that receives a fatal serving error.
 func (s *Server) Err() <-chan error { return s.errc }

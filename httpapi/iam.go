@@ -371,7 +371,7 @@ func (s *Server) withProject(h func(w http.ResponseWriter, r *http.Request, p *c
 		if !p.User.IsAdmin && !routeReadOnly(r) {
 			return cph.ErrForbidden()
 		}
-		return h(w, r, p)
+		return h(w, r.WithContext(cph.NewCallerContext(r.Context(), p)), p)
 	}
 }
 

@@ -34,7 +34,6 @@ import (
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/sqlstore"
 	"golang.org/x/sync/semaphore"
-	"golang.org/x/sync/singleflight"
 )
 
 // maxBodyBytes is the largest request body accepted.
@@ -42,6 +41,16 @@ const maxBodyBytes = 1 << 20
 
 // Config holds the server's dependencies.
 type Config struct {
+	// The domain services every handler calls: decode, call one method,
+	// encode.
+	Phones   cph.PhoneService
+	Jobs     cph.JobService
+	Servers  cph.ServerService
+	Images   cph.ImageService
+	Buckets  cph.BucketService
+	Identity cph.IdentityService
+	Agents   cph.AgentService
+
 	DB     *sqlstore.DB
 	IAM    *iam.Service
 	Engine *engine.Engine
@@ -84,10 +93,9 @@ type Server struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	cfg    Config
-	// pages caches phone list pages for one version of the phone data.
+	// pages caches the encoding of phone list pages, for one version of
+	// the phone data (cph.PhonePage.Version).
 	pages *vcache.Cache[string, phonePage]
-	// pageReads lets concurrent misses of one page share one read.
-	pageReads singleflight.Group
 	// bodies is the memory budget of request bodies (see bodyMeter).
 	bodies *semaphore.Weighted
 }

@@ -1,0 +1,70 @@
+// Package servicetest is one behaviour suite for OpenCPH's domain
+// services. It runs against every implementation of the interfaces of the
+// root package: the in-process services (package service) and the Go
+// client over HTTP (client.Services), each on SQLite and on PostgreSQL.
+// A rule that holds in one and not in another is a bug.
+//
+// The suite asserts what a caller can see through the interfaces: results
+// and error codes. It arranges what the interfaces cannot reach (a phone
+// that fails) through Env.ControlPlane.
+package servicetest
+
+import (
+	"context"
+	"testing"
+
+	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph/controlplane"
+)
+
+// Services is every domain service, as one caller sees it.
+type Services interface {
+	cph.PhoneService
+	cph.JobService
+	cph.ServerService
+	cph.ImageService
+	cph.BucketService
+	cph.IdentityService
+}
+
+// Caller is one caller and the services as it sees them. Ctx carries the
+// caller for the in-process services (an HTTP client ignores it: it calls
+// as its own user).
+type Caller struct {
+	Ctx context.Context
+	S   Services
+}
+
+// Env is a running OpenCPH: a control plane with the built-in simulated
+// fleet, and three callers.
+type Env struct {
+	// Admin is the admin user of project ProjectID.
+	Admin Caller
+	// ReadOnly is a user of the same project who is not an admin.
+	ReadOnly Caller
+	// Other is the admin of another account's project.
+	Other Caller
+	// ProjectID is the project of Admin and ReadOnly.
+	ProjectID string
+	// ControlPlane is the control plane behind the services.
+	ControlPlane *controlplane.Server
+}
+
+// NewEnv starts a fresh Env for a test; it is cleaned up with the test.
+type NewEnv func(t *testing.T) *Env
+
+// Run runs the whole suite. Each area starts its own Env.
+func Run(t *testing.T, newEnv NewEnv) {
+	t.Run("phones", func(t *testing.T) { testPhones(t, newEnv(t)) })
+}
+
+// code returns the CPH code of err ("" for nil).
+func code(err error) string { return cph.ErrorCode(err) }
+
+// wantCode fails the test unless err has the CPH code want.
+func wantCode(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	if got := code(err); got != want {
+		t.Errorf("%s: error %v (code %q), want code %q", what, err, got, want)
+	}
+}
