@@ -7,8 +7,8 @@ import (
 	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
-	"github.com/opencph/opencph/iam"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/iam"
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
