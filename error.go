@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // CPH and gateway error codes used by OpenCPH. The CPS.0xxx and APIGW codes
@@ -44,12 +45,24 @@ type Error struct {
 	Status  int    // HTTP status, e.g. 400
 	Code    string // e.g. "CPS.0002"
 	Message string // e.g. "Parameter: offset or limit is invalid."
+	// RetryAfter, if positive, tells the caller when to try again (the
+	// Retry-After header of a 429 or 503).
+	RetryAfter time.Duration
+	// Err is the internal cause, for the log only: it is never sent to
+	// the caller.
+	Err error
 }
 
 // Error implements the error interface.
 func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s (%d): %s: %v", e.Code, e.Status, e.Message, e.Err)
+	}
 	return fmt.Sprintf("%s (%d): %s", e.Code, e.Status, e.Message)
 }
+
+// Unwrap returns the internal cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an *Error with the given status and code and a formatted message.
 func Errorf(status int, code, format string, args ...any) *Error {

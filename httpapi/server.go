@@ -372,6 +372,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, fam family, 
 	} else {
 		s.log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "request_id", RequestID(r), "err", err)
 	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(e.RetryAfter)))
+	}
 	var th *iam.ThrottledError
 	if errors.As(err, &th) {
 		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(th.RetryAfter)))
