@@ -229,12 +229,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			lock.Release()
 		}
 	}()
-	var db *sqlstore.DB
-	if cfg.DatabaseURL != "" {
-		db, err = sqlstore.OpenPostgres(ctx, cfg.DatabaseURL)
-	} else {
-		db, err = sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "cph.db"))
-	}
+	db, err := OpenStore(ctx, cfg.DataDir, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}

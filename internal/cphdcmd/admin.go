@@ -6,11 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
+	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/iam"
-	"github.com/opencph/opencph/sqlstore"
 )
 
 // runAdmin runs a "cphd admin" command.
@@ -59,13 +58,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	var db *sqlstore.DB
-	var err error
-	if *database != "" {
-		db, err = sqlstore.OpenPostgres(ctx, *database)
-	} else {
-		db, err = sqlstore.OpenSQLite(ctx, filepath.Join(*dataDir, "cph.db"))
-	}
+	db, err := controlplane.OpenStore(ctx, *dataDir, *database)
 	if err != nil {
 		return err
 	}

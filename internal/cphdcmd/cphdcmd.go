@@ -24,7 +24,6 @@ import (
 
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/httpapi"
-	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/docker"
 	"github.com/opencph/opencph/runtime/sim"
 )
@@ -63,10 +62,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg.Logger = logger
 	if dockerFlags != nil {
-		if err := checkDocker(ctx, dockerFlags, logger); err != nil {
+		if err := controlplane.CheckDocker(ctx, dockerFlags, logger); err != nil {
 			return err
 		}
-		cfg.NewDriver, cfg.Runtime = dockerRuntime(*dockerFlags, logger), "docker"
+		cfg.NewDriver, cfg.Runtime = controlplane.DockerDrivers(*dockerFlags, logger), "docker"
 	}
 	srv, err := controlplane.Start(ctx, cfg)
 	if err != nil {
@@ -240,7 +239,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		if _, err := dockerFlags.Config("check"); err != nil {
 			return cfg, 0, nil, err
 		}
-		cfg.NewDriver, cfg.Runtime = dockerRuntime(dockerFlags, nil), "docker"
+		cfg.NewDriver, cfg.Runtime = controlplane.DockerDrivers(dockerFlags, nil), "docker"
 	default:
 		return cfg, 0, nil, fmt.Errorf("--runtime %q: want sim or docker", *rt)
 	}
@@ -320,36 +319,6 @@ func printWelcome(w io.Writer, srv *controlplane.Server) {
 		fmt.Fprintf(w, "  CPH_PASSWORD=... go run ./cmd/cph login\n")
 	}
 	fmt.Fprintf(w, "  go run ./cmd/cph phones list\n\n")
-}
-
-// dockerRuntime makes the Docker runtime of each built-in server.
-func dockerRuntime(f docker.Flags, log *slog.Logger) func(ctx context.Context, serverID, serverName string) (runtime.Driver, error) {
-	return func(ctx context.Context, serverID, serverName string) (runtime.Driver, error) {
-		cfg, err := f.Config(serverID)
-		if err != nil {
-			return nil, err
-		}
-		if log != nil {
-			cfg.Logger = log.With("component", "docker", "server_name", serverName)
-		}
-		return docker.New(ctx, cfg)
-	}
-}
-
-// checkDocker checks the host for the Docker runtime before anything
-// starts: a missing Engine ends cphd, other problems are logged.
-func checkDocker(ctx context.Context, f *docker.Flags, log *slog.Logger) error {
-	cfg, err := f.Config("check")
-	if err != nil {
-		return err
-	}
-	for _, p := range docker.Check(ctx, cfg, f.CheckKernel, docker.Host{}) {
-		if p.Fatal {
-			return fmt.Errorf("docker runtime: %s", p.Message)
-		}
-		log.Error("docker runtime: host check failed", "problem", p.Message)
-	}
-	return nil
 }
 
 // ParseTrustedProxies parses a comma-separated list of CIDR ranges or

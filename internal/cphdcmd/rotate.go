@@ -7,11 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/iam"
-	"github.com/opencph/opencph/sqlstore"
 )
 
 // runRotateServerKey runs "cphd admin rotate-server-key": every access-key
@@ -50,12 +48,7 @@ func runRotateServerKey(ctx context.Context, args []string, getenv func(string) 
 	if bytes.Equal(cur, prev) {
 		return errors.New("admin rotate-server-key: --server-key and --server-key-previous are the same key")
 	}
-	var db *sqlstore.DB
-	if *database != "" {
-		db, err = sqlstore.OpenPostgres(ctx, *database)
-	} else {
-		db, err = sqlstore.OpenSQLite(ctx, filepath.Join(*dataDir, "cph.db"))
-	}
+	db, err := controlplane.OpenStore(ctx, *dataDir, *database)
 	if err != nil {
 		return err
 	}
