@@ -14,12 +14,6 @@ import (
 // bucket belongs to the project that first used it, and only that
 // project sees it.
 
-// BucketInfo is a bucket in a bucket listing.
-type BucketInfo = cph.Bucket
-
-// ObjectInfo is an object in an object listing.
-type ObjectInfo = cph.Object
-
 // listBuckets is GET /opencph/v1/{project_id}/buckets.
 func (s *Server) listBuckets(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	list, err := s.cfg.Buckets.ListBuckets(r.Context())
