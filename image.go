@@ -1,6 +1,9 @@
 package cph
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+)
 
 // Image types of ListCloudPhoneImages and ListImages.
 const (
@@ -101,6 +104,118 @@ func ErrNotAllowed(detail string) *Error {
 	return Errorf(http.StatusBadRequest, CodeNotAllowed, "Operation is not allowed for this resource: %s", detail)
 }
 
-// ImageService manages the phone images the caller's project owns or may use.
+// CustomImage is a project's own phone image, shareable with other projects.
+type CustomImage struct {
+	ID        string
+	ProjectID string // owner project
+	DomainID  string // owner account
+	Name      string
+	OSType    string
+	OSName    string
+	Label     string
+	Version   string
+	Size      int64 // bytes
+	Status    ImageStatus
+}
+
+// MaxImagePage is the largest page of a custom image list.
+const MaxImagePage = 100
+
+// MaxImageName is the longest image name, in characters.
+const MaxImageName = 128
+
+// PhoneImageFilter selects images in ListPhoneImages.
+type PhoneImageFilter struct {
+	// Type is ImageTypePublic, ImageTypePrivate (the project's own),
+	// ImageTypeShare (shared with the project and accepted),
+	// ImageTypeAll, or "" for all.
+	Type string
+}
+
+// ImagePage is one page of a custom image list.
+type ImagePage struct {
+	Total  int          // images matching the filter, over all pages
+	Images []*ImageView // the page, in list order
+}
+
+// CreateImageParams are the parameters of CreateImage.
+type CreateImageParams struct {
+	// Name is 1 to MaxImageName printable characters, without leading or
+	// trailing space.
+	Name string
+	// PhoneID is the phone of the caller's project to capture; it must be
+	// running or stopped.
+	PhoneID string
+}
+
+// ImageMemberUpdate is the caller's answer to an image shared with its
+// project.
+type ImageMemberUpdate struct {
+	// Status is MemberAccepted or MemberRejected.
+	Status string
+}
+
+// ImageService manages the phone images the caller's project owns or may
+// use, and their sharing with other projects. The caller travels in the
+// context (NewCallerContext); every method acts for the caller's project
+// only: another project's image looks unknown (CPS.0030).
 type ImageService interface {
+	// ListPhoneImages returns the images the caller's project can boot
+	// phones with, of the type f selects.
+	// Errors: CPS.9011 (a type outside its enumeration), APIGW.0301,
+	// APIGW.0302.
+	ListPhoneImages(ctx context.Context, f PhoneImageFilter) ([]*PhoneImage, error)
+
+	// ListImages returns the page of the caller's own custom images and
+	// of those shared with its project and accepted that f selects
+	// (f.ProjectID is ignored; f.Type is ImageTypePrivate, ImageTypeShare
+	// or "" for both).
+	// Errors: CPS.0002 (offset < 0, limit outside 1..MaxImagePage),
+	// CPS.0010 (status outside its enumeration), CPS.9011 (another type),
+	// APIGW.0301, APIGW.0302.
+	ListImages(ctx context.Context, f ImageFilter) (*ImagePage, error)
+
+	// CreateImage captures a phone of the caller's project as a new
+	// private image, usable at once (status ImageProduction), and returns
+	// it.
+	// Errors: CPS.9011 (a bad name), CPS.0004 (a malformed phone id),
+	// CPS.0005 (an unknown phone), CPS.9001 (the phone is neither running
+	// nor stopped), CPS.0001 (a read-only user), APIGW.0301, APIGW.0302.
+	CreateImage(ctx context.Context, p CreateImageParams) (*CustomImage, error)
+
+	// DeleteImage deletes one of the caller's own custom images and all
+	// its memberships. An image that phones (of any project) run, or that
+	// restarts or resets still boot phones with, is kept.
+	// Errors: CPS.0030 (not an own custom image), CPS.9008 (in use),
+	// CPS.0001, APIGW.0301, APIGW.0302.
+	DeleteImage(ctx context.Context, id string) error
+
+	// AddImageMember shares one of the caller's own custom images with
+	// another project of the same region; the member must accept it
+	// before using it.
+	// Errors: CPS.0030 (not an own custom image), CPS.9011 (the member is
+	// the caller's project, unknown, or of another region), CPS.9008 (the
+	// image has MaxImageMembers members already), CPS.0001, APIGW.0301,
+	// APIGW.0302.
+	AddImageMember(ctx context.Context, imageID, memberID string) error
+
+	// ListImageMembers returns the projects one of the caller's own
+	// custom images is shared with.
+	// Errors: CPS.0030 (not an own custom image), APIGW.0301, APIGW.0302.
+	ListImageMembers(ctx context.Context, imageID string) ([]*ImageMember, error)
+
+	// UpdateImageMember records the caller's project's answer to an
+	// image shared with it. An image that restarts or resets of the
+	// project still boot phones with cannot be rejected.
+	// Errors: CPS.0030 (an image not shared with the project), CPS.9011
+	// (a status other than accepted or rejected), CPS.9008 (rejected
+	// while in use), CPS.0001, APIGW.0301, APIGW.0302.
+	UpdateImageMember(ctx context.Context, imageID string, upd ImageMemberUpdate) error
+
+	// DeleteImageMember stops sharing one of the caller's own custom
+	// images with the project memberID.
+	// Errors: CPS.0030 (not an own custom image), CPS.9011 (memberID is
+	// not a member), CPS.9008 (phones of the member are booting with the
+	// image), CPS.0001, APIGW.0301, APIGW.0302.
+	DeleteImageMember(ctx context.Context, imageID, memberID string) error
 }

@@ -56,6 +56,8 @@ type NewEnv func(t *testing.T) *Env
 // Run runs the whole suite. Each area starts its own Env.
 func Run(t *testing.T, newEnv NewEnv) {
 	t.Run("phones", func(t *testing.T) { testPhones(t, newEnv(t)) })
+	t.Run("images", func(t *testing.T) { testImages(t, newEnv(t)) })
+	t.Run("buckets", func(t *testing.T) { testBuckets(t, newEnv(t)) })
 }
 
 // code returns the CPH code of err ("" for nil).

@@ -3,15 +3,9 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"time"
-)
 
-// Bucket is an object storage bucket owned by a project.
-type Bucket struct {
-	Name      string
-	ProjectID string
-	CreatedAt time.Time
-}
+	"github.com/opencph/opencph"
+)
 
 // ClaimBucket records projectID as the owner of bucket name unless the
 // bucket already has an owner, and returns the owner afterwards.
@@ -39,21 +33,21 @@ func (db *DB) BucketOwner(ctx context.Context, name string) (string, error) {
 }
 
 // ListBuckets returns the buckets of projectID, by name.
-func (db *DB) ListBuckets(ctx context.Context, projectID string) ([]Bucket, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT name, project_id, created_at FROM buckets WHERE project_id = $1 ORDER BY name`, projectID)
+func (db *DB) ListBuckets(ctx context.Context, projectID string) ([]*cph.Bucket, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT name, created_at FROM buckets WHERE project_id = $1 ORDER BY name`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list buckets: %w", err)
 	}
 	defer rows.Close()
-	var out []Bucket
+	var out []*cph.Bucket
 	for rows.Next() {
-		var b Bucket
+		var b cph.Bucket
 		var created int64
-		if err := rows.Scan(&b.Name, &b.ProjectID, &created); err != nil {
+		if err := rows.Scan(&b.Name, &created); err != nil {
 			return nil, fmt.Errorf("sqlstore: list buckets: %w", err)
 		}
-		b.CreatedAt = fromMicros(created)
-		out = append(out, b)
+		b.CreateTime = cph.NewTime(fromMicros(created))
+		out = append(out, &b)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: list buckets: %w", err)

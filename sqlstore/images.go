@@ -8,22 +8,8 @@ import (
 	"github.com/opencph/opencph"
 )
 
-// CustomImage is a project's own phone image, shareable with other projects.
-type CustomImage struct {
-	ID        string
-	ProjectID string // owner project
-	DomainID  string // owner account
-	Name      string
-	OSType    string
-	OSName    string
-	Label     string
-	Version   string
-	Size      int64 // bytes
-	Status    cph.ImageStatus
-}
-
 // CreateCustomImage inserts a custom (private) image.
-func (tx *Tx) CreateCustomImage(ctx context.Context, im *CustomImage) error {
+func (tx *Tx) CreateCustomImage(ctx context.Context, im *cph.CustomImage) error {
 	now := micros(tx.now)
 	_, err := tx.tx.ExecContext(ctx, `INSERT INTO images (id, project_id, name, os_type, os_name, image_label, image_version, is_public,
 		created_at, domain_id, status, image_size, updated_at)
@@ -37,8 +23,8 @@ func (tx *Tx) CreateCustomImage(ctx context.Context, im *CustomImage) error {
 
 // OwnImage returns the custom image with that id owned by projectID, or
 // ErrNotFound (also for public images and images shared with projectID).
-func (tx *Tx) OwnImage(ctx context.Context, projectID, id string) (*CustomImage, error) {
-	var im CustomImage
+func (tx *Tx) OwnImage(ctx context.Context, projectID, id string) (*cph.CustomImage, error) {
+	var im cph.CustomImage
 	var status int32
 	err := tx.tx.QueryRowContext(ctx, `SELECT id, project_id, domain_id, name, os_type, os_name, image_label, image_version, image_size, status
 		FROM images WHERE id = $1 AND project_id = $2 AND is_public = $3`, id, projectID, false).

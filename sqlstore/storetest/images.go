@@ -11,9 +11,9 @@ import (
 )
 
 // newCustomImage creates a production custom image of f's project.
-func newCustomImage(t *testing.T, db *sqlstore.DB, f *fixture, name string) *sqlstore.CustomImage {
+func newCustomImage(t *testing.T, db *sqlstore.DB, f *fixture, name string) *cph.CustomImage {
 	t.Helper()
-	im := &sqlstore.CustomImage{ID: cph.NewID(), ProjectID: f.project.ID, DomainID: f.domain.ID, Name: name,
+	im := &cph.CustomImage{ID: cph.NewID(), ProjectID: f.project.ID, DomainID: f.domain.ID, Name: name,
 		OSType: "Android", OSName: "Android 11", Label: "cloud_phone", Version: "AOSP 11.0", Size: 1 << 30, Status: cph.ImageProduction}
 	mustTx(t, db, func(tx *sqlstore.Tx) error { return tx.CreateCustomImage(context.Background(), im) })
 	return im
