@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -100,6 +101,20 @@ func (w *Writer) Record(e *Event) {
 	default:
 		w.dropped(1, errors.New("queue full"))
 	}
+}
+
+// RecordAudit queues e as Record does. domainName is the account a
+// refused login named, looked up when e.DomainID is empty; a zero e.At
+// is the store's clock now.
+func (w *Writer) RecordAudit(e *cph.AuditEvent, domainName string) {
+	if w == nil {
+		return
+	}
+	ev := &Event{AuditEvent: *e, DomainName: domainName}
+	if ev.At.IsZero() {
+		ev.At = w.cfg.DB.Now()
+	}
+	w.Record(ev)
 }
 
 // Close stores every queued event, then stops the writer.

@@ -298,13 +298,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.services = service.New(service.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
-		EnrollToken: cfg.AgentEnrollToken, Logger: cfg.Logger.With("component", "service"), Audit: s.audit})
+		EnrollToken: cfg.AgentEnrollToken, Logger: cfg.Logger.With("component", "service"), Audit: s.audit,
+		PollWait: cfg.PollWait})
 	svc := s.services
+	var observer httpapi.RequestObserver
+	if s.metrics != nil {
+		observer = s.metrics
+	}
 	api := httpapi.New(httpapi.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Agents: svc,
-		DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects, EnrollToken: cfg.AgentEnrollToken,
-		Logger: cfg.Logger.With("component", "http"), PollWait: cfg.PollWait, Timeouts: cfg.HTTPTimeouts,
+		DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
+		Logger: cfg.Logger.With("component", "http"), Timeouts: cfg.HTTPTimeouts,
 		MaxBodyMemory: cfg.MaxBodyMemory, SpoolDir: cfg.DataDir, TrustedProxies: cfg.TrustedProxies,
-		Metrics: s.metrics, MetricsOnAPI: cfg.MetricsListen == "", Audit: s.audit})
+		Metrics: observer, MetricsOnAPI: cfg.MetricsListen == "", Audit: s.audit, Health: db.Ping})
 	s.http = api.HTTPServer(slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn))
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

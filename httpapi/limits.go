@@ -2,11 +2,9 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/opencph/opencph"
-	"github.com/opencph/opencph/agentproto"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -49,31 +47,4 @@ func (l *rateLimiter) allow(ctx context.Context, db *sqlstore.DB, key string, re
 		return &rateLimited{err: refusal, after: after}
 	}
 	return nil
-}
-
-// Failed agent enrollments (a wrong enrollment token) are allowed per
-// client address enrollFailures at once, then one more every
-// enrollRefill.
-var enrollFailures = sqlstore.TokenBucket{Burst: 10, Every: 30 * time.Second}
-
-// enrollAttempt reserves one failed enrollment for the caller's address
-// before the enrollment token is checked, or refuses the call with 429
-// AGENT.0429. The caller calls the returned function once the token
-// proved right: then the attempt does not count.
-func (s *Server) enrollAttempt(r *http.Request) (tokenRight func(), err error) {
-	key := "enroll:addr:" + clientAddr(r)
-	ok, after, err := s.db.TakeToken(r.Context(), key, enrollFailures)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		s.log.Warn("agent enrollment throttled", "remote", clientAddr(r))
-		return nil, &rateLimited{after: after, err: cph.Errorf(http.StatusTooManyRequests, agentproto.CodeEnrollThrottled,
-			"Too many enrollments with a wrong token from this address. Retry after %d seconds.", retryAfterSeconds(after))}
-	}
-	return func() {
-		if err := s.db.ReturnToken(context.WithoutCancel(r.Context()), key, enrollFailures); err != nil {
-			s.log.Warn("could not return an enrollment attempt", "err", err)
-		}
-	}, nil
 }

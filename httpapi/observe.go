@@ -21,6 +21,28 @@ import (
 // the route, authentication, the body decoder and the error writer fill
 // it in; the deferred part of ServeHTTP reads it.
 
+// RequestObserver counts what requests did (cphd's metrics) and serves
+// the counts. Its methods are safe for concurrent use.
+type RequestObserver interface {
+	// Request counts a request of operation answered with status after d.
+	Request(operation string, status int, d time.Duration)
+	// LoginFailed counts a login refused for its credentials.
+	LoginFailed()
+	// LoginThrottled counts a login refused by the login throttle.
+	LoginThrottled()
+	// Handler serves the counts (GET /metrics, with MetricsOnAPI).
+	Handler() http.Handler
+}
+
+// AuditRecorder receives the audit events of mutating calls and logins.
+// Its method is safe for concurrent use.
+type AuditRecorder interface {
+	// RecordAudit queues e without blocking. domainName is the account a
+	// refused login named (e.DomainID is empty then); a zero e.At is the
+	// recorder's clock now.
+	RecordAudit(e *cph.AuditEvent, domainName string)
+}
+
 // requestInfo is what is known about a request once it has been served.
 type requestInfo struct {
 	route     *route
@@ -149,7 +171,7 @@ func noteLogin(r *http.Request, l iam.PasswordLogin, ti *iam.TokenInfo) {
 }
 
 func (i *requestInfo) addTarget(id string) {
-	if id == "" || len(i.targets) >= sqlstore.MaxAuditTargets {
+	if id == "" || len(i.targets) >= cph.MaxAuditTargets {
 		return
 	}
 	for _, t := range i.targets {
@@ -183,7 +205,7 @@ type bodyTargets struct {
 }
 
 // noteBodyTargets records the target ids of a decoded JSON body of an
-// audited route (its id lists, at most sqlstore.MaxAuditTargets ids in
+// audited route (its id lists, at most cph.MaxAuditTargets ids in
 // all). Nothing else of the body is kept.
 func (s *Server) noteBodyTargets(r *http.Request, body []byte) {
 	info := infoOf(r)
@@ -253,19 +275,20 @@ func (s *Server) recordAudit(r *http.Request, rec *statusRecorder, reqID string)
 	if s.cfg.Audit == nil || info == nil || info.route == nil || info.route.readOnly || info.route.fam == familyAgent {
 		return
 	}
-	e := &audit.Event{AuditEvent: sqlstore.AuditEvent{ID: cph.NewOrderedID(), At: s.db.Now(), Source: clientAddr(r),
-		Operation: info.route.operation, TargetIDs: info.targets, RequestID: reqID, Status: finalStatus(r, rec), ErrorCode: info.errorCode}}
+	e := &cph.AuditEvent{ID: cph.NewOrderedID(), Source: clientAddr(r),
+		Operation: info.route.operation, TargetIDs: info.targets, RequestID: reqID, Status: finalStatus(r, rec), ErrorCode: info.errorCode}
+	var domainName string
 	switch {
 	case info.route.operation == loginOperation && info.login != nil:
 		l := info.login
-		e.UserID, e.UserName, e.DomainID, e.DomainName, e.ProjectID = l.userID, l.userName, l.domainID, l.domainName, l.projectID
+		e.UserID, e.UserName, e.DomainID, domainName, e.ProjectID = l.userID, l.userName, l.domainID, l.domainName, l.projectID
 	case info.principal != nil:
 		p := info.principal
 		e.UserID, e.UserName, e.DomainID, e.ProjectID = p.User.ID, p.User.Name, p.Domain.ID, p.ProjectID
 	default:
 		return
 	}
-	s.cfg.Audit.Record(e)
+	s.cfg.Audit.RecordAudit(e, domainName)
 }
 
 // accessLogAttrs are the caller and operation of the access-log record.

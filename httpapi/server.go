@@ -26,11 +26,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/opencph/opencph"
-	"github.com/opencph/opencph/audit"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/iam"
 	"github.com/opencph/opencph/internal/vcache"
-	"github.com/opencph/opencph/metrics"
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/sqlstore"
 	"golang.org/x/sync/semaphore"
@@ -57,13 +55,12 @@ type Config struct {
 	// Objects is the object store behind the OBS buckets operations name.
 	Objects objstore.Store
 	Logger  *slog.Logger
-	// PollWait caps how long an agent's long-poll is held open (default 25s).
-	PollWait time.Duration
-	// EnrollToken, if set, lets agents enroll new servers with it.
-	EnrollToken string
 	// Ready reports whether the server is ready to serve (for /healthz);
 	// nil means always ready.
 	Ready func() bool
+	// Health, if set, checks what the server depends on (the database)
+	// for /healthz.
+	Health func(context.Context) error
 	// MaxBodyMemory bounds the bytes that request bodies being read may
 	// hold in memory at once, over all requests (default
 	// DefaultMaxBodyMemory); past it a request is answered 503.
@@ -79,10 +76,10 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Metrics, if set, counts requests; with MetricsOnAPI it is also
 	// served at GET /metrics.
-	Metrics      *metrics.Metrics
+	Metrics      RequestObserver
 	MetricsOnAPI bool
 	// Audit, if set, receives the audit events of mutating calls and logins.
-	Audit *audit.Writer
+	Audit AuditRecorder
 }
 
 // Server is the HTTP front of cphd.
@@ -110,9 +107,6 @@ const (
 func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.PollWait <= 0 {
-		cfg.PollWait = 25 * time.Second
 	}
 	if cfg.MaxBodyMemory <= 0 {
 		cfg.MaxBodyMemory = DefaultMaxBodyMemory
@@ -361,9 +355,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, fam family, 
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
 		err = cph.Errorf(http.StatusRequestEntityTooLarge, cph.CodeBadRequest, "Request entity too large.")
-	}
-	if errors.Is(err, sqlstore.ErrInvalidText) { // input that a field check let through
-		err = cph.Errorf(http.StatusBadRequest, cph.CodeBadRequest, "The request holds text with a NUL byte or invalid UTF-8.")
 	}
 	e := cph.AsError(err)
 	noteError(r, e.Code)
@@ -643,7 +634,7 @@ func (s *Server) routes() {
 	// Agents.
 	s.handle("POST /agent/v1/enroll", familyAgent, s.agentEnroll)
 	s.handle("POST /agent/v1/session", familyAgent, s.withAgent(s.agentSession))
-	s.handle("POST /agent/v1/poll", familyAgent, s.withAgent(s.agentPoll), holds(s.cfg.PollWait))
+	s.handle("POST /agent/v1/poll", familyAgent, s.withAgent(s.agentPoll), holds(s.pollHold()))
 	s.handle("POST /agent/v1/operations/{operation_id}/result", familyAgent, s.withAgent(s.agentResult))
 	s.handle("POST /agent/v1/results", familyAgent, s.withAgent(s.agentResults))
 	s.handle("POST /agent/v1/phones", familyAgent, s.withAgent(s.agentPhones))
@@ -655,8 +646,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Ready != nil && !s.cfg.Ready() {
 		return cph.Errorf(http.StatusServiceUnavailable, cph.CodeInternal, "Service is starting.")
 	}
-	if err := s.db.Ping(r.Context()); err != nil {
-		return fmt.Errorf("healthz: %w", err)
+	if s.cfg.Health != nil {
+		if err := s.cfg.Health(r.Context()); err != nil {
+			return fmt.Errorf("healthz: %w", err)
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil

@@ -13,6 +13,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/audit"
@@ -37,6 +38,9 @@ type Config struct {
 	EnrollToken string
 	// Audit, if set, receives audit events.
 	Audit *audit.Writer
+	// PollWait caps how long an agent's long-poll is held open (default
+	// 25s).
+	PollWait time.Duration
 }
 
 // Services implements every domain service interface of the root package.

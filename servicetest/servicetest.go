@@ -58,6 +58,7 @@ func Run(t *testing.T, newEnv NewEnv) {
 	t.Run("phones", func(t *testing.T) { testPhones(t, newEnv(t)) })
 	t.Run("images", func(t *testing.T) { testImages(t, newEnv(t)) })
 	t.Run("buckets", func(t *testing.T) { testBuckets(t, newEnv(t)) })
+	t.Run("agents", func(t *testing.T) { testAgents(t, newEnv(t)) })
 }
 
 // code returns the CPH code of err ("" for nil).

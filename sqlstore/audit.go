@@ -7,27 +7,15 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/opencph/opencph"
 )
 
-// AuditEvent is one row of the audit trail: a mutating API call or a
-// login, with its outcome.
-type AuditEvent struct {
-	ID        string // time-ordered (UUID v7)
-	At        time.Time
-	DomainID  string // empty when the account is not known
-	ProjectID string // empty for an account-level event
-	UserID    string
-	UserName  string
-	Source    string // client address
-	Operation string // SDK operation name
-	TargetIDs []string
-	RequestID string
-	Status    int    // HTTP status
-	ErrorCode string // empty on success
-}
+// AuditEvent is one row of the audit trail (cph.AuditEvent).
+type AuditEvent = cph.AuditEvent
 
 // MaxAuditTargets is the most target ids an audit event keeps.
-const MaxAuditTargets = 100
+const MaxAuditTargets = cph.MaxAuditTargets
 
 // maxAuditText bounds each text field of an audit event (user names and
 // the like come from clients, on refused logins too).

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"unicode/utf8"
 
@@ -25,8 +26,11 @@ var ErrDuplicate = errors.New("sqlstore: duplicate key")
 // ErrInvalidText is returned (wrapped) when a string to be stored holds a
 // NUL byte or is not valid UTF-8. PostgreSQL cannot store such text, so
 // neither engine accepts it; inputs are validated before they reach the
-// store, and this is the last line.
-var ErrInvalidText = errors.New("sqlstore: text holds a NUL byte or invalid UTF-8")
+// store, and this is the last line. It is a *cph.Error, 400 APIGW.0201,
+// so that such input reaching the store is refused as the caller's
+// mistake rather than reported as an internal error.
+var ErrInvalidText error = &cph.Error{Status: http.StatusBadRequest, Code: cph.CodeBadRequest,
+	Message: "The request holds text with a NUL byte or invalid UTF-8."}
 
 // ErrInvalidValue is returned (wrapped) when the database refuses a value
 // for what it is (PostgreSQL's data exceptions, SQLSTATE class 22: a
