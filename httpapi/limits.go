@@ -30,27 +30,6 @@ func retryAfterSeconds(d time.Duration) int {
 	return max(int((d+time.Second-1)/time.Second), 1)
 }
 
-// rateLimiter admits at most n calls per key in any window of length
-// per, counted in the database.
-type rateLimiter struct{ w sqlstore.Window }
-
-func newRateLimiter(n int, per time.Duration) *rateLimiter {
-	return &rateLimiter{w: sqlstore.Window{N: n, Per: per}}
-}
-
-// allow records a call of key; over the limit it returns a *rateLimited
-// carrying refusal.
-func (l *rateLimiter) allow(ctx context.Context, db *sqlstore.DB, key string, refusal *cph.Error) error {
-	ok, after, err := db.TakeSlot(ctx, key, l.w)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return &rateLimited{err: refusal, after: after}
-	}
-	return nil
-}
-
 // Failed agent enrollments (a wrong enrollment token) are allowed per
 // client address enrollFailures at once, then one more every
 // enrollRefill.
