@@ -1,6 +1,9 @@
 package cph
 
-import "encoding/json"
+import (
+	"context"
+	"encoding/json"
+)
 
 // JobStatus is a job's status code.
 type JobStatus int32
@@ -87,6 +90,36 @@ type RestartArgs struct {
 	Property map[string]string `json:"property,omitempty"`
 }
 
-// JobService reads the jobs of the caller's project.
+// Limits of ListJobs.
+const (
+	// MaxJobPage is the largest page of a job list.
+	MaxJobPage = 100
+	// MaxJobRequests is the most request IDs of one job list.
+	MaxJobRequests = 20
+)
+
+// JobFilter selects the jobs of asynchronous requests in ListJobs.
+type JobFilter struct {
+	// RequestIDs are the requests whose jobs are listed: 1 to
+	// MaxJobRequests IDs of at most 64 bytes; duplicates count once.
+	RequestIDs []string
+	Offset     int
+	Limit      int
+}
+
+// JobService reads the jobs of the caller's project. The caller travels
+// in the context (NewCallerContext); jobs of other projects are unknown.
 type JobService interface {
+	// ListJobs returns the page of the jobs of f.RequestIDs, by request
+	// and then by position in the request. Unknown requests contribute no
+	// jobs.
+	// Errors: CPS.0002 (offset < 0, limit outside 1..MaxJobPage),
+	// CPS.9003 (no request ID, too many, an empty or overlong one),
+	// APIGW.0301, APIGW.0302.
+	ListJobs(ctx context.Context, f JobFilter) ([]*Job, error)
+
+	// ShowJob returns job id.
+	// Errors: CPS.9002 (malformed or unknown id, a job of another
+	// project), APIGW.0301, APIGW.0302.
+	ShowJob(ctx context.Context, id string) (*Job, error)
 }

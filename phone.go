@@ -1,6 +1,9 @@
 package cph
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // PhoneStatus is a phone's status code.
 type PhoneStatus int32
@@ -207,9 +210,82 @@ type PhonePage struct {
 // MaxPhonePage is the largest page of a phone list.
 const MaxPhonePage = 200
 
+// Limits of the phone operations.
+const (
+	// MaxConnectPhones is the most phones of one ShowConnectInfos call.
+	MaxConnectPhones = 10
+	// MaxTrafficPhones is the most phones of one ImportTraffic call.
+	MaxTrafficPhones = 100
+	// MaxVolumeSize is the largest phone data volume, in GiB.
+	MaxVolumeSize = 32768
+	// MaxCommandServers is the most server IDs of one ADB command.
+	MaxCommandServers = 100
+	// MaxSyncCommandPhones is the most phones of one RunSyncCommand call.
+	MaxSyncCommandPhones = 15
+	// SyncCommandPhoneTimeout is how long the command of one phone of a
+	// RunSyncCommand call may run.
+	SyncCommandPhoneTimeout = 2 * time.Second
+	// SyncCommandWait is how long a RunSyncCommand call waits for its
+	// jobs beyond SyncCommandPhoneTimeout before it answers with the
+	// jobs as they are.
+	SyncCommandWait = 30 * time.Second
+)
+
+// BatchResult is the answer to an asynchronous phone operation: the
+// request's ID, the handle for ListJobs, and one entry per distinct phone,
+// in request order, holding its job or its per-item refusal.
+type BatchResult struct {
+	RequestID string     `json:"request_id"`
+	Jobs      []PhoneJob `json:"jobs"`
+}
+
+// BatchPhonesParams is a restart, reset or stop of phones.
+type BatchPhonesParams struct {
+	// Kind is OpRestartPhone, OpResetPhone or OpStopPhone.
+	Kind OpKind
+	// Phones are the targets, in request order, each with the optional
+	// property JSON object to apply (restart and reset).
+	Phones []PhoneRef
+	// ImageID, if set, is the image the phones boot (restart and reset).
+	ImageID *string
+}
+
+// PhoneUpdate is a change of one phone. Nil fields do not change.
+type PhoneUpdate struct {
+	Name *string // required today: the only field that can change
+}
+
+// CommandParams is an ADB command on phones: PhoneIDs, or else every
+// phone of ServerIDs.
+type CommandParams struct {
+	// Command is install, install-multiple, uninstall, push or shell.
+	Command string
+	// Content is the command's argument.
+	Content   string
+	PhoneIDs  []string
+	ServerIDs []string
+}
+
+// CommandResult is the answer to RunCommand: the request's ID and one
+// entry per distinct phone, and one per unknown server of server_ids.
+type CommandResult struct {
+	RequestID string       `json:"request_id"`
+	Jobs      []CommandJob `json:"jobs"`
+}
+
+// SyncCommandResult is the answer to RunSyncCommand: the jobs as they
+// were when they were all final or the wait ran out.
+type SyncCommandResult struct {
+	RequestID string           `json:"request_id"`
+	Jobs      []SyncCommandJob `json:"jobs"`
+}
+
 // PhoneService reads and drives the phones of the caller's project. The
 // caller travels in the context (NewCallerContext); every method acts on
-// the caller's project only.
+// the caller's project only. Phones of other projects are unknown phones.
+// Every method refuses a caller without a project (APIGW.0301,
+// APIGW.0302); the methods that change anything refuse read-only users
+// (CPS.0001).
 type PhoneService interface {
 	// ListPhones returns the page of the caller's phones that f selects
 	// (f.ProjectID is ignored). A Status of 0 matches nothing.
@@ -217,4 +293,78 @@ type PhoneService interface {
 	// CPS.0010 (status outside its enumeration), CPS.9011 (type not 0 or
 	// 1, text that is not valid), APIGW.0301, APIGW.0302.
 	ListPhones(ctx context.Context, f PhoneFilter) (*PhonePage, error)
+
+	// ShowPhone returns the details of phone id, with where it can be
+	// reached.
+	// Errors: CPS.0004 (malformed id), CPS.0005 (unknown phone),
+	// APIGW.0301, APIGW.0302.
+	ShowPhone(ctx context.Context, id string) (*PhoneDetail, error)
+
+	// BatchPhones restarts, resets or stops phones. Phones that cannot
+	// take the operation are refused in their entry of the result
+	// (CPS.0004, CPS.0005, CPS.9001, CPS.9011).
+	// Errors: CPS.0009 (no phones), CPS.9010 (too many), CPS.0030
+	// (unusable image), CPS.9011 (unknown kind, an image for a stop),
+	// CPS.0001, APIGW.0301, APIGW.0302.
+	BatchPhones(ctx context.Context, p BatchPhonesParams) (*BatchResult, error)
+
+	// UpdatePhone renames phone id.
+	// Errors: CPS.0004 (malformed id), CPS.0025 (no name, or a name that
+	// breaks the rule), CPS.0026 (a name another phone has), CPS.0005
+	// (unknown phone), CPS.0001, APIGW.0301, APIGW.0302.
+	UpdatePhone(ctx context.Context, id string, upd PhoneUpdate) error
+
+	// UpdatePhoneProperties applies each phone's property JSON object.
+	// A phone without property is refused in its entry (CPS.9011), as
+	// are the phones BatchPhones refuses.
+	// Errors: CPS.0009, CPS.9010, CPS.0001, APIGW.0301, APIGW.0302.
+	UpdatePhoneProperties(ctx context.Context, phones []PhoneRef) (*BatchResult, error)
+
+	// ExpandPhoneVolumes grows phone data volumes; a size outside
+	// 1..MaxVolumeSize or below the current one is refused in its entry
+	// (CPS.9011).
+	// Errors: CPS.0009, CPS.9010, CPS.0001, APIGW.0301, APIGW.0302.
+	ExpandPhoneVolumes(ctx context.Context, phones []PhoneDataVolumeSize) (*BatchResult, error)
+
+	// ImportTraffic sets the traffic route of phones (TrafficDirect or
+	// TrafficRouting).
+	// Errors: CPS.9011 (traffic type), CPS.0009, CPS.9010 (over
+	// MaxTrafficPhones), CPS.0001, APIGW.0301, APIGW.0302.
+	ImportTraffic(ctx context.Context, trafficType string, phoneIDs []string) (*BatchResult, error)
+
+	// ExportPhoneData packs phone data into objects. An invalid item is
+	// refused in its entry (CPS.9011), as is one naming a bucket of
+	// another project (CPS.9201).
+	// Errors: CPS.0009, CPS.9010, CPS.0001, APIGW.0301, APIGW.0302.
+	ExportPhoneData(ctx context.Context, infos []StorageInfo) (*BatchResult, error)
+
+	// ImportPhoneData restores exported data into phones; items are
+	// refused as by ExportPhoneData.
+	// Errors: CPS.0009, CPS.9010, CPS.0001, APIGW.0301, APIGW.0302.
+	ImportPhoneData(ctx context.Context, infos []RestoreInfo) (*BatchResult, error)
+
+	// ShowConnectInfos issues connection tickets of running phones for a
+	// streaming client of clientType. Phones that cannot be connected are
+	// listed in the answer's Errors (CPS.0004, CPS.0005, CPS.0022). The
+	// answer's RequestID is left to the front end.
+	// Errors: CPS.0009, CPS.9010 (over MaxConnectPhones), CPS.9011
+	// (client type), CPS.0001, APIGW.0301, APIGW.0302.
+	ShowConnectInfos(ctx context.Context, clientType string, phoneIDs []string) (*ConnectInfos, error)
+
+	// RunCommand queues an ADB command on phones. An unknown server of
+	// ServerIDs is refused in its entry (CPS.0097), phones as by
+	// BatchPhones.
+	// Errors: CPS.0117 (command), CPS.0118 (content), CPS.0009 (no
+	// targets), CPS.9010 (over MaxCommandServers servers), CPS.0001,
+	// APIGW.0301, APIGW.0302.
+	RunCommand(ctx context.Context, p CommandParams) (*CommandResult, error)
+
+	// RunSyncCommand runs a shell command on at most MaxSyncCommandPhones
+	// phones and answers when every job is final or after
+	// SyncCommandWait plus SyncCommandPhoneTimeout, with the jobs as they
+	// are then. A user may call it 6 times a minute.
+	// Errors: those of RunCommand (CPS.0117 for a command other than
+	// shell), CPS.9010 (too many phones), 429 CPS.9009 (over the rate,
+	// with Error.RetryAfter).
+	RunSyncCommand(ctx context.Context, p CommandParams) (*SyncCommandResult, error)
 }

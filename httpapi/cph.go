@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/opencph/opencph"
-	"github.com/opencph/opencph/engine"
-	"github.com/opencph/opencph/sqlstore"
 )
 
 // paging parses offset and limit: offset ≥ 0 (default 0),
@@ -113,71 +110,13 @@ func (s *Server) listPhones(w http.ResponseWriter, r *http.Request, p *cph.Princ
 	return nil
 }
 
-// adbListenPort is the port adbd listens on inside a phone.
-const adbListenPort = 5555
-
-// phoneServerIPs returns the server IP and the public IP of the server of
-// ph, in projectID; both are "" when the server has no address.
-func (s *Server) phoneServerIPs(ctx context.Context, projectID string, ph *cph.Phone) (serverIP, publicIP string, err error) {
-	srv, err := s.db.ServerByID(ctx, projectID, ph.ServerID)
-	if err != nil {
-		return "", "", err
-	}
-	if len(srv.Addresses) > 0 {
-		serverIP, publicIP = srv.Addresses[0].ServerIP, srv.Addresses[0].PublicIP
-	}
-	return serverIP, publicIP, nil
-}
-
-// phoneAccessPort is the port of the server's public IP that leads to ph.
-func phoneAccessPort(ph *cph.Phone) int32 {
-	return int32(20000 + ph.Index)
-}
-
 // showPhone is ShowCloudPhoneDetail.
 func (s *Server) showPhone(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
-	id := r.PathValue("phone_id")
-	if !cph.ValidID(id) {
-		return cph.ErrInvalidPhoneID()
-	}
-	ph, err := s.db.PhoneByID(r.Context(), p.ProjectID, id)
-	if errors.Is(err, sqlstore.ErrNotFound) {
-		return cph.ErrPhoneNotFound()
-	} else if err != nil {
-		return err
-	}
-	serverIP, publicIP, err := s.phoneServerIPs(r.Context(), p.ProjectID, ph)
+	d, err := s.cfg.Phones.ShowPhone(r.Context(), r.PathValue("phone_id"))
 	if err != nil {
 		return err
 	}
-	property := ph.Property
-	if property == "" {
-		property = "{}"
-	}
-	ai := cph.PhoneAccessInfo{
-		Type: "adb", DeviceIP: ph.IP, PhoneIP: ph.IP, ListenPort: adbListenPort,
-		AccessIP: publicIP, PublicIP: publicIP, IntranetIP: serverIP, ServerIP: serverIP,
-		AccessPort: phoneAccessPort(ph),
-	}
-	if a, ok, err := s.db.PhoneAccess(r.Context(), ph.ID); err != nil {
-		return err
-	} else if ok {
-		// The runtime reported where the phone really is (a container's
-		// published ADB port and its own address).
-		ai.AccessIP, ai.PublicIP, ai.AccessPort = a.AccessIP, a.AccessIP, int32(a.AccessPort)
-		if a.IntranetIP != "" {
-			ai.IntranetIP, ai.DeviceIP, ai.PhoneIP = a.IntranetIP, a.IntranetIP, a.IntranetIP
-		}
-	}
-	d := cph.PhoneDetail{
-		RequestID: RequestID(r), Name: ph.Name, ServerID: ph.ServerID, ID: ph.ID, ImageID: ph.ImageID,
-		ImageVersion: ph.ImageVersion, VNCEnable: ph.VNCEnable, ModelName: ph.ModelName, Status: ph.Status,
-		AccessInfos: []cph.PhoneAccessInfo{ai},
-		Property:    property, Metadata: ph.Metadata,
-		DataVolume: cph.PhoneDataVolume{VolumeType: ph.DataVolumeType, VolumeSize: ph.DataVolumeSize},
-		IMEI:       ph.IMEI, Type: ph.Type, TrafficType: ph.TrafficType, VolumeMode: ph.VolumeMode,
-		AvailabilityZone: ph.AvailabilityZone, HasEncrypt: ph.HasEncrypt, CreateTime: ph.CreateTime, UpdateTime: ph.UpdateTime,
-	}
+	d.RequestID = RequestID(r)
 	writeJSON(w, http.StatusOK, d)
 	return nil
 }
@@ -185,6 +124,13 @@ func (s *Server) showPhone(w http.ResponseWriter, r *http.Request, p *cph.Princi
 type batchResponse struct {
 	RequestID string         `json:"request_id"`
 	Jobs      []cph.PhoneJob `json:"jobs"`
+}
+
+// writeBatch answers an asynchronous phone operation. The request's id
+// is the handle for ListJobs, so it is also the response's request id.
+func writeBatch(w http.ResponseWriter, res *cph.BatchResult) {
+	w.Header().Set("X-Request-Id", res.RequestID)
+	writeJSON(w, http.StatusOK, batchResponse{RequestID: res.RequestID, Jobs: res.Jobs})
 }
 
 type batchPhonesRequest struct {
@@ -199,25 +145,30 @@ func (s *Server) batchPhones(kind cph.OpKind) func(w http.ResponseWriter, r *htt
 		if err := decodeBody(r, &req); err != nil {
 			return err
 		}
-		if len(req.Phones) == 0 {
-			return cph.ErrEmptyPhoneList()
+		refs, err := derefItems("phones", req.Phones)
+		if err != nil {
+			return err
 		}
-		refs := make([]cph.PhoneRef, 0, len(req.Phones))
-		for _, ref := range req.Phones {
-			if ref == nil {
-				return cph.ErrInvalidParameter("phones")
-			}
-			refs = append(refs, *ref)
+		res, err := s.cfg.Phones.BatchPhones(r.Context(), cph.BatchPhonesParams{Kind: kind, Phones: refs, ImageID: req.ImageID})
+		if err != nil {
+			return err
 		}
-		b := engine.PhoneBatch{ProjectID: p.ProjectID, Kind: kind, Phones: refs}
-		if req.ImageID != nil {
-			if *req.ImageID == "" || len(*req.ImageID) > 32 {
-				return cph.ErrInvalidImage()
-			}
-			b.ImageID = *req.ImageID
-		}
-		return s.submit(w, r, b)
+		writeBatch(w, res)
+		return nil
 	}
+}
+
+// derefItems returns the items of a decoded list; a null item is a bad
+// field.
+func derefItems[T any](field string, items []*T) ([]T, error) {
+	out := make([]T, 0, len(items))
+	for _, it := range items {
+		if it == nil {
+			return nil, cph.ErrInvalidParameter(field)
+		}
+		out = append(out, *it)
+	}
+	return out, nil
 }
 
 // stopPhones is StopCloudPhone.
@@ -228,25 +179,15 @@ func (s *Server) stopPhones(w http.ResponseWriter, r *http.Request, p *cph.Princ
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if len(req.PhoneIDs) == 0 {
-		return cph.ErrEmptyPhoneList()
-	}
 	refs := make([]cph.PhoneRef, len(req.PhoneIDs))
 	for i, id := range req.PhoneIDs {
 		refs[i] = cph.PhoneRef{PhoneID: id}
 	}
-	return s.submit(w, r, engine.PhoneBatch{ProjectID: p.ProjectID, Kind: cph.OpStopPhone, Phones: refs})
-}
-
-func (s *Server) submit(w http.ResponseWriter, r *http.Request, b engine.PhoneBatch) error {
-	acc, err := s.engine.SubmitPhones(r.Context(), b)
+	res, err := s.cfg.Phones.BatchPhones(r.Context(), cph.BatchPhonesParams{Kind: cph.OpStopPhone, Phones: refs})
 	if err != nil {
 		return err
 	}
-	// The asynchronous request's id is the handle for ListJobs, so it is
-	// also this response's request id.
-	w.Header().Set("X-Request-Id", acc.RequestID)
-	writeJSON(w, http.StatusOK, batchResponse{RequestID: acc.RequestID, Jobs: acc.Jobs})
+	writeBatch(w, res)
 	return nil
 }
 
@@ -255,33 +196,22 @@ type listJobsResponse struct {
 	Jobs      []*cph.Job `json:"jobs"`
 }
 
-// maxRequestIDs is the most request ids one ListJobs call takes.
-const maxRequestIDs = 20
-
 // listJobs is ListJobs.
 func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
-	offset, limit, err := paging(r, 100, 100)
-	if err != nil {
+	f := cph.JobFilter{}
+	var err error
+	if f.Offset, f.Limit, err = paging(r, cph.MaxJobPage, cph.MaxJobPage); err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	var ids []string
 	if v, ok := q["request_ids"]; ok {
 		for _, id := range strings.Split(v[0], ",") {
-			id = strings.TrimSpace(id)
-			if id == "" || len(id) > 64 {
-				return cph.ErrInvalidRequestID()
-			}
-			ids = append(ids, id)
+			f.RequestIDs = append(f.RequestIDs, strings.TrimSpace(id))
 		}
 	} else if v := q.Get("request_id"); v != "" {
-		ids = []string{v}
+		f.RequestIDs = []string{v}
 	}
-	if len(ids) == 0 || len(ids) > maxRequestIDs {
-		return cph.ErrInvalidRequestID()
-	}
-	ids = dedupe(ids)
-	jobs, err := s.db.ListJobs(r.Context(), p.ProjectID, ids, offset, limit)
+	jobs, err := s.cfg.Jobs.ListJobs(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -292,6 +222,8 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, p *cph.Princip
 	return nil
 }
 
+// dedupe returns ids without repetitions, in order of first occurrence;
+// it reuses the backing array of ids.
 func dedupe(ids []string) []string {
 	seen := map[string]bool{}
 	out := ids[:0]
@@ -311,14 +243,8 @@ type showJobResponse struct {
 
 // showJob is ShowJob.
 func (s *Server) showJob(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
-	id := r.PathValue("job_id")
-	if !cph.ValidID(id) {
-		return cph.ErrJobNotFound()
-	}
-	j, err := s.db.JobByID(r.Context(), p.ProjectID, id)
-	if errors.Is(err, sqlstore.ErrNotFound) {
-		return cph.ErrJobNotFound()
-	} else if err != nil {
+	j, err := s.cfg.Jobs.ShowJob(r.Context(), r.PathValue("job_id"))
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, showJobResponse{RequestID: RequestID(r), Job: j})

@@ -1,6 +1,6 @@
 package httpapi
 
-import "time"
+import "github.com/opencph/opencph"
 
 // phoneOpRoutes registers the phone operations beyond list/show/restart/reset/stop: property updates, ADB commands, data export and import, connection info, models.
 func (s *Server) phoneOpRoutes() {
@@ -13,8 +13,8 @@ func (s *Server) phoneOpRoutes() {
 	s.handle("POST "+p+"/phones/batch-storage", familyCPH, s.withProject(s.exportData))
 	s.handle("POST "+p+"/phones/batch-restore", familyCPH, s.withProject(s.importData))
 	s.handle("POST "+p+"/phones/commands", familyCPH, s.withProject(s.runCommand))
-	s.handle("POST "+p+"/phones/sync-commands", familyCPH, s.withProject(s.syncCommand(newRateLimiter(syncCallsPerMinute, time.Minute))),
-		holds(syncCallTimeout+syncPhoneTimeout))
+	s.handle("POST "+p+"/phones/sync-commands", familyCPH, s.withProject(s.syncCommand),
+		holds(cph.SyncCommandWait+cph.SyncCommandPhoneTimeout))
 
 	// Object storage for the obs:// references of the operations above.
 	const b = "/opencph/v1/{project_id}/buckets"

@@ -370,10 +370,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, fam family, 
 	if errors.As(err, &th) {
 		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(th.RetryAfter)))
 	}
-	var rl *rateLimited
-	if errors.As(err, &rl) {
-		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(rl.after)))
-	}
 	var ae authError
 	if fam == familyKeystone && !errors.As(err, &ae) {
 		var body keystoneError

@@ -2,11 +2,14 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/engine"
+	"github.com/opencph/opencph/sqlstore"
 )
 
 var _ cph.PhoneService = (*Services)(nil)
@@ -88,4 +91,136 @@ func phoneFilterKey(f cph.PhoneFilter) string {
 		fmt.Fprintf(&b, "|type=%d", *f.Type)
 	}
 	return b.String()
+}
+
+// adbListenPort is the port adbd listens on inside a phone.
+const adbListenPort = 5555
+
+// phoneServerIPs returns the server IP and the public IP of the server of
+// ph, in projectID; both are "" when the server has no address.
+func (s *Services) phoneServerIPs(ctx context.Context, projectID string, ph *cph.Phone) (serverIP, publicIP string, err error) {
+	srv, err := s.db.ServerByID(ctx, projectID, ph.ServerID)
+	if err != nil {
+		return "", "", fmt.Errorf("server of phone %s: %w", ph.ID, err)
+	}
+	if len(srv.Addresses) > 0 {
+		serverIP, publicIP = srv.Addresses[0].ServerIP, srv.Addresses[0].PublicIP
+	}
+	return serverIP, publicIP, nil
+}
+
+// phoneAccessPort is the port of the server's public IP that leads to ph.
+func phoneAccessPort(ph *cph.Phone) int32 {
+	return int32(20000 + ph.Index)
+}
+
+// ShowPhone implements cph.PhoneService.
+func (s *Services) ShowPhone(ctx context.Context, id string) (*cph.PhoneDetail, error) {
+	p, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !cph.ValidID(id) {
+		return nil, cph.ErrInvalidPhoneID()
+	}
+	ph, err := s.db.PhoneByID(ctx, p.ProjectID, id)
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		return nil, cph.ErrPhoneNotFound()
+	} else if err != nil {
+		return nil, fmt.Errorf("show phone: %w", err)
+	}
+	serverIP, publicIP, err := s.phoneServerIPs(ctx, p.ProjectID, ph)
+	if err != nil {
+		return nil, err
+	}
+	property := ph.Property
+	if property == "" {
+		property = "{}"
+	}
+	ai := cph.PhoneAccessInfo{
+		Type: "adb", DeviceIP: ph.IP, PhoneIP: ph.IP, ListenPort: adbListenPort,
+		AccessIP: publicIP, PublicIP: publicIP, IntranetIP: serverIP, ServerIP: serverIP,
+		AccessPort: phoneAccessPort(ph),
+	}
+	if a, ok, err := s.db.PhoneAccess(ctx, ph.ID); err != nil {
+		return nil, fmt.Errorf("access of phone %s: %w", ph.ID, err)
+	} else if ok {
+		// The runtime reported where the phone really is (a container's
+		// published ADB port and its own address).
+		ai.AccessIP, ai.PublicIP, ai.AccessPort = a.AccessIP, a.AccessIP, int32(a.AccessPort)
+		if a.IntranetIP != "" {
+			ai.IntranetIP, ai.DeviceIP, ai.PhoneIP = a.IntranetIP, a.IntranetIP, a.IntranetIP
+		}
+	}
+	return &cph.PhoneDetail{
+		Name: ph.Name, ServerID: ph.ServerID, ID: ph.ID, ImageID: ph.ImageID,
+		ImageVersion: ph.ImageVersion, VNCEnable: ph.VNCEnable, ModelName: ph.ModelName, Status: ph.Status,
+		AccessInfos: []cph.PhoneAccessInfo{ai},
+		Property:    property, Metadata: ph.Metadata,
+		DataVolume: cph.PhoneDataVolume{VolumeType: ph.DataVolumeType, VolumeSize: ph.DataVolumeSize},
+		IMEI:       ph.IMEI, Type: ph.Type, TrafficType: ph.TrafficType, VolumeMode: ph.VolumeMode,
+		AvailabilityZone: ph.AvailabilityZone, HasEncrypt: ph.HasEncrypt, CreateTime: ph.CreateTime, UpdateTime: ph.UpdateTime,
+	}, nil
+}
+
+// BatchPhones implements cph.PhoneService.
+func (s *Services) BatchPhones(ctx context.Context, bp cph.BatchPhonesParams) (*cph.BatchResult, error) {
+	p, err := writer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch bp.Kind {
+	case cph.OpRestartPhone, cph.OpResetPhone, cph.OpStopPhone:
+	default:
+		return nil, cph.ErrInvalidParameter("kind")
+	}
+	if len(bp.Phones) == 0 {
+		return nil, cph.ErrEmptyPhoneList()
+	}
+	b := engine.PhoneBatch{ProjectID: p.ProjectID, Kind: bp.Kind, Phones: bp.Phones}
+	if bp.ImageID != nil {
+		if bp.Kind == cph.OpStopPhone {
+			return nil, cph.ErrInvalidParameter("image_id")
+		}
+		if *bp.ImageID == "" || len(*bp.ImageID) > 32 {
+			return nil, cph.ErrInvalidImage()
+		}
+		b.ImageID = *bp.ImageID
+	}
+	return s.submit(ctx, b)
+}
+
+// submit submits b to the engine.
+func (s *Services) submit(ctx context.Context, b engine.PhoneBatch) (*cph.BatchResult, error) {
+	acc, err := s.engine.SubmitPhones(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	return &cph.BatchResult{RequestID: acc.RequestID, Jobs: acc.Jobs}, nil
+}
+
+// UpdatePhone implements cph.PhoneService.
+func (s *Services) UpdatePhone(ctx context.Context, id string, upd cph.PhoneUpdate) error {
+	p, err := writer(ctx)
+	if err != nil {
+		return err
+	}
+	if !cph.ValidID(id) {
+		return cph.ErrInvalidPhoneID()
+	}
+	if upd.Name == nil || !cph.ValidPhoneName(*upd.Name) {
+		return cph.ErrPhoneNameInvalid()
+	}
+	err = s.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		return tx.RenamePhone(ctx, p.ProjectID, id, *upd.Name)
+	})
+	switch {
+	case errors.Is(err, sqlstore.ErrNotFound):
+		return cph.ErrPhoneNotFound()
+	case errors.Is(err, sqlstore.ErrNameTaken):
+		return cph.ErrPhoneNameConflict()
+	case err != nil:
+		return fmt.Errorf("rename phone: %w", err)
+	}
+	return nil
 }

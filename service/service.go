@@ -57,6 +57,8 @@ type Services struct {
 	pages *vcache.Cache[string, *cph.PhonePage]
 	// pageReads lets concurrent misses of one page share one read.
 	pageReads singleflight.Group
+	// syncCalls limits the RunSyncCommand calls of each user.
+	syncCalls *rateLimiter
 }
 
 // New returns the services over cfg's store, engine and IAM.
@@ -65,7 +67,8 @@ func New(cfg Config) *Services {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Services{db: cfg.DB, iam: cfg.IAM, engine: cfg.Engine, objects: cfg.Objects, log: cfg.Logger, cfg: cfg,
-		pages: vcache.New[string, *cph.PhonePage](pageCacheEntries, pageCacheTTL)}
+		pages:     vcache.New[string, *cph.PhonePage](pageCacheEntries, pageCacheTTL),
+		syncCalls: newRateLimiter(syncCallsPerMinute, time.Minute)}
 }
 
 // reader returns the caller of ctx if it may read its project's

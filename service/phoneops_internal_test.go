@@ -1,4 +1,4 @@
-package httpapi
+package service
 
 import (
 	"context"
@@ -103,12 +103,12 @@ func TestRateLimiter(t *testing.T) {
 	allow := func(key string) bool {
 		t.Helper()
 		err := l.allow(ctx, db, key, cph.ErrTooManyRequests())
-		var rl *rateLimited
+		var rl *cph.Error
 		if err != nil && !errors.As(err, &rl) {
 			t.Fatal(err)
 		}
-		if rl != nil && (cph.ErrorCode(err) != cph.CodeTooManyRequests || rl.after <= 0) {
-			t.Errorf("refusal %v, retry after %v", err, rl.after)
+		if rl != nil && (cph.ErrorCode(err) != cph.CodeTooManyRequests || rl.RetryAfter <= 0) {
+			t.Errorf("refusal %v, retry after %v", err, rl.RetryAfter)
 		}
 		return err == nil
 	}
