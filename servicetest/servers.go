@@ -2,6 +2,8 @@ package servicetest
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -102,7 +104,11 @@ func testServers(t *testing.T, env *Env) {
 
 	t.Run("unknown server", func(t *testing.T) {
 		for _, id := range []string{cph.NewID(), "no-such-server"} {
-			wantCode(t, "show "+id, second2(a.S.ShowServer(a.Ctx, id)), cph.CodeInvalidServerID)
+			err := second2(a.S.ShowServer(a.Ctx, id))
+			wantCode(t, "show "+id, err, cph.CodeInvalidServerID)
+			if e, ok := errors.AsType[*cph.Error](err); !ok || e.Status != http.StatusNotFound {
+				t.Errorf("show %s: %v, want a 404", id, err)
+			}
 			wantCode(t, "rename "+id, a.S.RenameServer(a.Ctx, id, "renamed"), cph.CodeInvalidServerID)
 			wantCode(t, "tags of "+id, second2(a.S.ListServerTags(a.Ctx, id)), cph.CodeInvalidServerID)
 			wantCode(t, "tag "+id, a.S.CreateServerTags(a.Ctx, id, []cph.Tag{{Key: "env", Value: "prod"}}), cph.CodeInvalidServerID)
