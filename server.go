@@ -1,5 +1,7 @@
 package cph
 
+import "context"
+
 // ServerStatus is a phone server's status code.
 type ServerStatus int32
 
@@ -120,6 +122,361 @@ type ServerFilter struct {
 	Limit          int
 }
 
-// ServerService reads and drives the servers of the caller's project.
+// MaxServerPage is the largest page of a server list.
+const MaxServerPage = 100
+
+// ServerPage is one page of a server list.
+type ServerPage struct {
+	Total   int       // servers matching the filter, over all pages
+	Servers []*Server // the page, newest first
+}
+
+// ServerJobs is the answer to an asynchronous operation on servers: the
+// request's id (the handle of ListJobs) and one entry per distinct
+// server, in request order, holding its job or the code of its refusal.
+type ServerJobs struct {
+	RequestID string
+	Jobs      []ServerJob
+}
+
+// EncodeServerJobs is the answer to RestartEncodeServers.
+type EncodeServerJobs struct {
+	RequestID string
+	Jobs      []EncodeServerJob
+}
+
+// ServerTask is the answer to a server operation that runs as one job
+// (DeleteServers, ChangeServer).
+type ServerTask struct {
+	RequestID string
+	ServerID  string // the changed server; empty for a deletion
+	JobID     string
+}
+
+// Order is the answer to an order-based operation (server creation, a
+// flavor change). Billing has no effect: every order is treated as paid.
+type Order struct {
+	RequestID string   `json:"request_id"`
+	OrderID   string   `json:"order_id"`
+	ProductID string   `json:"product_id"`
+	ServerIDs []string `json:"server_ids,omitempty"`
+}
+
+// BandwidthSpec is the validated bandwidth of new servers: a dedicated
+// one of Size Mbit/s (ShareType 0) or the shared bandwidth ID (ShareType 1).
+type BandwidthSpec struct {
+	ID         string
+	Size       int32
+	ChargeMode int32
+	ShareType  int32
+}
+
+// ServerSpec describes validated servers to create, or what a server
+// changes to.
+type ServerSpec struct {
+	ProjectID      string
+	Name           string
+	Count          int
+	ServerModel    string
+	PhoneModel     string // empty for a bare server
+	ImageID        string
+	KeypairName    string
+	AZ             string
+	Property       map[string]string
+	NetworkVersion string
+	VPCID          string
+	SubnetID       string
+	Bandwidth      *BandwidthSpec
+	DataVolumeType string
+	DataVolumeSize int32
+}
+
+// OrderParams are the order parameters of a server purchase. A nil
+// pointer is a parameter that was not given.
+type OrderParams struct {
+	ChargingMode *int32 // 0 or 1
+	PeriodType   *int32 // 2 (months, PeriodNum 1..9) or 3 (years, PeriodNum 1..10)
+	PeriodNum    *int32
+	IsAutoPay    int32 // 0 or 1
+	IsAutoRenew  int32 // 0 or 1
+}
+
+// BandwidthParams is the bandwidth asked for new servers. A nil pointer
+// is a parameter that was not given.
+type BandwidthParams struct {
+	ID         string // the shared bandwidth, for ShareType 1
+	Size       *int32 // Mbit/s, 1..2000, for ShareType 0
+	ChargeMode *int32 // 0 or 1
+	ShareType  *int32 // 0 dedicated, 1 shared
+}
+
+// ServerPort is an application port of new servers.
+type ServerPort struct {
+	Name               string `json:"name"`
+	ListenPort         int32  `json:"listen_port"`
+	InternetAccessible string `json:"internet_accessible"`
+}
+
+// VolumeParams is a disk asked for new servers: SSD or GPSSD, in GB.
+type VolumeParams struct {
+	Type string
+	Size int32
+}
+
+// CreateServersParams are the servers with phones to buy
+// (CreateNet2CloudPhoneServer).
+type CreateServersParams struct {
+	Name            string // 1..60 letters, digits, Chinese characters, '-', '_'
+	ServerModel     string
+	PhoneModel      string // a phone flavor of ServerModel, on sale
+	ImageID         string // a usable image of the project
+	Count           int    // 1..10
+	KeypairName     string // optional
+	AZ              string // optional; the project's zone when empty
+	Ports           []ServerPort
+	Order           *OrderParams // required
+	VPCID           string       // a UUID
+	SubnetIDs       []string     // one or more UUIDs; the first is used
+	PublicIP        bool         // a public IP was asked for (required)
+	PhoneDataVolume *VolumeParams
+	ShareVolume     *VolumeParams
+	Bandwidth       *BandwidthParams // required
+	Property        *string          // a property JSON object for the phones
+}
+
+// CreateBareServersParams are servers without phones to buy
+// (CreateCloudPhoneSingleServer).
+type CreateBareServersParams struct {
+	Name        string
+	ServerModel string
+	Count       int
+	Order       *OrderParams // required
+	SubnetIDs   []string
+	PublicIP    bool             // required
+	Bandwidth   *BandwidthParams // the public IP's, required
+	AZ          string
+	DataVolume  *VolumeParams
+	KeypairName string // required
+	ImageID     string // at most 36 bytes; not used
+}
+
+// ChangeServerParams is what a server is rebuilt with
+// (ChangeCloudPhoneServer).
+type ChangeServerParams struct {
+	PhoneModel      string // a phone flavor of the server's flavor
+	ImageID         string
+	KeypairName     string
+	AZ              string
+	Ports           []ServerPort
+	VPCID           string
+	SubnetIDs       []string
+	PublicIP        bool
+	PhoneDataVolume *VolumeParams
+	ShareVolume     *VolumeParams
+	Bandwidth       *BandwidthParams
+	Property        *string
+}
+
+// ChangeServerModelParams is the flavor a server changes to
+// (ChangeCloudPhoneServerModel).
+type ChangeServerModelParams struct {
+	ServerID    string
+	ServerModel string
+	PhoneModel  string
+	IsAutoPay   int32 // 0 or 1
+}
+
+// ServerKeypair names the key pair to give one server.
+type ServerKeypair struct {
+	ServerID    string `json:"server_id"`
+	KeypairName string `json:"keypair_name"`
+}
+
+// ServerModelFilter selects server flavors. Nil fields do not filter.
+type ServerModelFilter struct {
+	ProductType *int32 // 0 or 1
+}
+
+// PhoneModelFilter selects phone flavors. Nil fields do not filter.
+type PhoneModelFilter struct {
+	Status *int32 // 1 on sale, 0 withdrawn
+	Offset int
+	Limit  int // 1..100
+}
+
+// BandwidthFilter selects a page of the project's bandwidths.
+type BandwidthFilter struct {
+	Offset int
+	Limit  int // 1..100
+}
+
+// PushShareFilesParams names a tar of object storage to unpack into the
+// shared storage of servers (PushShareFiles).
+type PushShareFilesParams struct {
+	BucketName string
+	ObjectPath string // ends in ".tar"
+	ServerIDs  []string
+}
+
+// DeleteShareFilesParams names files of the shared storage of servers to
+// delete (DeleteShareFiles).
+type DeleteShareFilesParams struct {
+	FilePaths []string // absolute paths, one or more
+	ServerIDs []string
+}
+
+// ShareFileFilter selects a directory of the shared storage of servers to
+// list (ListShareFiles); the listing arrives in the jobs' execute_msg.
+type ShareFileFilter struct {
+	Path      string
+	ServerIDs []string
+	Offset    int
+	Limit     int // 1..50
+}
+
+// PushShareAppsParams names an application tar to push into the shared
+// app area of servers (PushShareApps).
+type PushShareAppsParams struct {
+	PackageName   string
+	PreInstallApp int32 // 0 or 1
+	BucketName    string
+	ObjectPath    string
+	ServerIDs     []string
+}
+
+// DeleteShareAppsParams names an application to remove from the shared
+// app area of servers (DeleteShareApps).
+type DeleteShareAppsParams struct {
+	PackageName string
+	ServerIDs   []string
+}
+
+// TagFilter selects a page of the project's tag keys.
+type TagFilter struct {
+	Offset int
+	Limit  int // 1..100
+}
+
+// TagPage is one page of the project's tag keys with their values.
+type TagPage struct {
+	Total int // tag keys over all pages
+	Tags  []Tags
+}
+
+// TagResourcePage is one page of the servers a ResourceFilter selects.
+type TagResourcePage struct {
+	Total     int // servers matching the filter, over all pages
+	Resources []TagResource
+}
+
+// MaxTagsPerServer is the most tags one server carries.
+const MaxTagsPerServer = 20
+
+// ServerService reads and drives the servers of the caller's project,
+// their bandwidths, encode services, shared storage and tags. The caller
+// travels in the context (NewCallerContext); every method acts on the
+// caller's project only, and every method that changes something refuses
+// a read-only user (CPS.0001). Every method may also return APIGW.0301
+// (no caller) and APIGW.0302 (a caller not scoped to a project).
 type ServerService interface {
+	// ListServers returns the page of the caller's servers that f
+	// selects (f.ProjectID is ignored).
+	// Errors: CPS.0002 (offset < 0, limit outside 1..MaxServerPage),
+	// CPS.0010 (status outside its enumeration), CPS.9011 (text that is
+	// not valid).
+	ListServers(ctx context.Context, f ServerFilter) (*ServerPage, error)
+	// ShowServer returns a server with its bandwidths, volumes and
+	// shared storage. Errors: 404 CPS.0016 (malformed or unknown server).
+	ShowServer(ctx context.Context, id string) (*ServerDetail, error)
+	// RenameServer renames a server. Errors: CPS.9007 (a name that breaks
+	// the server naming rule), 404 CPS.0016, CPS.0001.
+	RenameServer(ctx context.Context, id, name string) error
+	// RestartServers restarts servers and their phones. Refused servers
+	// (CPS.0016, CPS.9001) are reported in their entry.
+	// Errors: CPS.9011 (empty list), CPS.9010 (too many), CPS.0001.
+	RestartServers(ctx context.Context, ids []string) (*ServerJobs, error)
+	// UpdateKeypairs gives servers new key pairs; refused servers are
+	// reported in their entry. Errors: CPS.9011 (empty list, a bad key
+	// pair name), CPS.9010, CPS.0001.
+	UpdateKeypairs(ctx context.Context, servers []ServerKeypair) (*ServerJobs, error)
+	// ListServerModels returns the server flavors f selects.
+	// Errors: CPS.9011 (product type not 0 or 1).
+	ListServerModels(ctx context.Context, f ServerModelFilter) ([]ServerModel, error)
+	// ListPhoneModels returns the page of phone flavors f selects.
+	// Errors: CPS.0002 (bad paging), CPS.0010 (status not 0 or 1).
+	ListPhoneModels(ctx context.Context, f PhoneModelFilter) ([]PhoneModel, error)
+	// CreateServers buys servers with phones; they are created in the
+	// background. Errors: CPS.9007 (name), CPS.0088/CPS.0089 (missing or
+	// unknown server flavor), CPS.0027/CPS.0028 (missing or unknown phone
+	// flavor, or one of another server flavor), CPS.0029/CPS.0030
+	// (missing or unusable image), CPS.0024 (count outside 1..10),
+	// CPS.0031 (bandwidth), CPS.9011 (any other parameter), CPS.0001.
+	CreateServers(ctx context.Context, p CreateServersParams) (*Order, error)
+	// CreateBareServers buys servers without phones. Errors: those of
+	// CreateServers that apply, CPS.0001.
+	CreateBareServers(ctx context.Context, p CreateBareServersParams) (*Order, error)
+	// DeleteServers deletes servers and their phones with one job.
+	// Errors: CPS.9011 (empty list), CPS.9010 (more than 10 servers),
+	// CPS.0016 (malformed or unknown server), CPS.9001 (a server already
+	// being deleted), CPS.0001.
+	DeleteServers(ctx context.Context, ids []string) (*ServerTask, error)
+	// ChangeServer rebuilds a server with a new phone flavor and image.
+	// Errors: 404 CPS.0016, CPS.0027/CPS.0028 (phone flavor),
+	// CPS.0029/CPS.0030 (image), CPS.0031 (bandwidth), CPS.9001 (server
+	// not normal or busy), CPS.9011, CPS.0001.
+	ChangeServer(ctx context.Context, id string, p ChangeServerParams) (*ServerTask, error)
+	// ChangeServerModel changes a server's flavor. Errors: CPS.0016
+	// (missing, malformed or unknown server), CPS.0088/CPS.0089 (server
+	// flavor), CPS.0027/CPS.0028 (phone flavor), CPS.9008 (another
+	// generation or phone capacity), CPS.9001, CPS.9011, CPS.0001.
+	ChangeServerModel(ctx context.Context, p ChangeServerModelParams) (*Order, error)
+	// ListBandwidths returns a page of the caller's bandwidths.
+	// Errors: CPS.0002.
+	ListBandwidths(ctx context.Context, f BandwidthFilter) ([]Bandwidth, error)
+	// UpdateBandwidth resizes a shared bandwidth. Errors: CPS.0031 (a size
+	// off the steps), 404 CPS.9005 (unknown bandwidth), CPS.9008 (not a
+	// shared bandwidth), CPS.0001.
+	UpdateBandwidth(ctx context.Context, id string, size int32) error
+	// ListEncodeServers returns the caller's encode services f selects
+	// (f.ProjectID is ignored). Errors: CPS.0002, CPS.9011 (type not 0 or
+	// 1), CPS.0010 (status outside the filter's enumeration).
+	ListEncodeServers(ctx context.Context, f EncodeServerFilter) ([]*EncodeServer, error)
+	// RestartEncodeServers restarts encode services; unknown ones
+	// (CPS.9006) and those whose status does not allow it (CPS.9001) are
+	// reported in their entry. Errors: CPS.9011, CPS.9010, CPS.0001.
+	RestartEncodeServers(ctx context.Context, ids []string) (*EncodeServerJobs, error)
+	// PushShareFiles unpacks a tar into the servers' shared storage.
+	// Errors: CPS.9011 (bucket, object path, empty server list), CPS.9010,
+	// CPS.0001; refused servers are reported in their entry.
+	PushShareFiles(ctx context.Context, p PushShareFilesParams) (*ServerJobs, error)
+	// DeleteShareFiles deletes files of the servers' shared storage.
+	// Errors: CPS.0014 (no path), CPS.9011, CPS.9010, CPS.0001.
+	DeleteShareFiles(ctx context.Context, p DeleteShareFilesParams) (*ServerJobs, error)
+	// ListShareFiles lists a directory of the servers' shared storage
+	// through jobs. Errors: CPS.0002, CPS.9011 (no server, a bad path).
+	ListShareFiles(ctx context.Context, f ShareFileFilter) (*ServerJobs, error)
+	// PushShareApps pushes an application into the servers' shared app
+	// area. Errors: CPS.0173 (package name), CPS.9011, CPS.9010, CPS.0001.
+	PushShareApps(ctx context.Context, p PushShareAppsParams) (*ServerJobs, error)
+	// DeleteShareApps removes an application from the servers' shared
+	// app area. Errors: CPS.0173, CPS.9011, CPS.9010, CPS.0001.
+	DeleteShareApps(ctx context.Context, p DeleteShareAppsParams) (*ServerJobs, error)
+	// ListProjectTags returns a page of the tag keys of the caller's
+	// servers with their values. Errors: CPS.0002.
+	ListProjectTags(ctx context.Context, f TagFilter) (*TagPage, error)
+	// ListServerTags returns the tags of a server. Errors: 404 CPS.0016.
+	ListServerTags(ctx context.Context, serverID string) ([]Tag, error)
+	// CreateServerTags adds tags to a server or overwrites their values.
+	// Errors: CPS.9011 (no tags, a bad or repeated key, a bad value),
+	// CPS.9010 (a server with more than MaxTagsPerServer tags), 404
+	// CPS.0016, CPS.0001.
+	CreateServerTags(ctx context.Context, serverID string, tags []Tag) error
+	// DeleteServerTags removes tags of a server; a tag with a value is
+	// removed only with that value. Errors: those of CreateServerTags.
+	DeleteServerTags(ctx context.Context, serverID string, tags []Tag) error
+	// ListTaggedServers returns the page of the caller's servers that f
+	// selects by tags (f.ProjectID is ignored). Errors: CPS.0002 (offset
+	// < 0, limit outside 1..1000), CPS.9010 (more than 10 tag keys),
+	// CPS.9011 (a bad tag filter).
+	ListTaggedServers(ctx context.Context, f ResourceFilter) (*TagResourcePage, error)
 }

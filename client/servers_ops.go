@@ -154,6 +154,7 @@ type CreateServersRequest struct {
 	Nics            []Nic        `json:"nics"`
 	PublicIP        PublicIP     `json:"public_ip"`
 	PhoneDataVolume *Volume      `json:"phone_data_volume,omitempty"`
+	ShareVolume     *Volume      `json:"server_share_data_volume,omitempty"`
 	Bandwidth       Bandwidth    `json:"band_width"`
 	AZ              string       `json:"availability_zone,omitempty"`
 	Property        string       `json:"property,omitempty"`
@@ -200,9 +201,10 @@ type CreateBareServersRequest struct {
 	PublicIP        struct {
 		Bandwidth Bandwidth `json:"band_width"`
 	} `json:"public_ip"`
-	AZ          string `json:"availability_zone,omitempty"`
-	KeypairName string `json:"keypair_name"`
-	ImageID     string `json:"image_id,omitempty"`
+	AZ          string  `json:"availability_zone,omitempty"`
+	DataVolume  *Volume `json:"data_volume,omitempty"`
+	KeypairName string  `json:"keypair_name"`
+	ImageID     string  `json:"image_id,omitempty"`
 }
 
 // CreateBareServers buys servers without phones
@@ -238,15 +240,18 @@ func (c *Client) DeleteServers(ctx context.Context, serverIDs []string) (*Single
 
 // ChangeServerRequest is the body of ChangeCloudPhoneServer.
 type ChangeServerRequest struct {
-	PhoneModelName string    `json:"phone_model_name"`
-	ImageID        string    `json:"image_id"`
-	KeypairName    string    `json:"keypair_name,omitempty"`
-	AZ             string    `json:"availability_zone,omitempty"`
-	TenantVPCID    string    `json:"tenant_vpc_id"`
-	Nics           []Nic     `json:"nics"`
-	PublicIP       PublicIP  `json:"public_ip"`
-	Bandwidth      Bandwidth `json:"band_width"`
-	Property       string    `json:"property,omitempty"`
+	PhoneModelName  string       `json:"phone_model_name"`
+	ImageID         string       `json:"image_id"`
+	KeypairName     string       `json:"keypair_name,omitempty"`
+	AZ              string       `json:"availability_zone,omitempty"`
+	Ports           []ServerPort `json:"ports,omitempty"`
+	TenantVPCID     string       `json:"tenant_vpc_id"`
+	Nics            []Nic        `json:"nics"`
+	PublicIP        PublicIP     `json:"public_ip"`
+	PhoneDataVolume *Volume      `json:"phone_data_volume,omitempty"`
+	ShareVolume     *Volume      `json:"server_share_data_volume,omitempty"`
+	Bandwidth       Bandwidth    `json:"band_width"`
+	Property        string       `json:"property,omitempty"`
 }
 
 // ChangeServer rebuilds a server with a new phone flavor and image; its

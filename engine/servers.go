@@ -70,12 +70,6 @@ type ServerBatch struct {
 	ArgsFor func(serverID string) json.RawMessage
 }
 
-// ServersAccepted is the answer to an accepted server batch.
-type ServersAccepted struct {
-	RequestID string
-	Jobs      []cph.ServerJob
-}
-
 // SubmitServers validates a server batch and, in one transaction, creates
 // a job and queues an operation for each acceptable server (and, for a
 // restart, moves its phones to Restarting). Servers that cannot take the
@@ -83,7 +77,7 @@ type ServersAccepted struct {
 // CPS.9001 status does not allow it (or one of its phones is busy),
 // CPS.9008 the flavor has no shared storage. Whole-request errors: CPS.9011
 // empty list, CPS.9010 too many servers.
-func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*ServersAccepted, error) {
+func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*cph.ServerJobs, error) {
 	rule, ok := serverRules()[b.Kind]
 	if !ok || rule.from == nil {
 		return nil, fmt.Errorf("engine: %q is not a server batch operation", b.Kind)
@@ -94,7 +88,7 @@ func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*ServersAcce
 	if len(b.ServerIDs) > e.cfg.MaxBatch {
 		return nil, cph.ErrTooManyItems("server_ids", e.cfg.MaxBatch)
 	}
-	acc := &ServersAccepted{RequestID: cph.NewOrderedID()}
+	acc := &cph.ServerJobs{RequestID: cph.NewOrderedID()}
 	var woken []string
 	err := e.observedTx(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
 		acc.Jobs, woken = acc.Jobs[:0], woken[:0]
@@ -373,25 +367,19 @@ func shareVolumeOf(phoneModel string) cph.ShareVolumeInfo {
 	return cph.ShareVolumeInfo{VolumeType: "SSD", Size: pm.ShareDiskGB, Version: 1}
 }
 
-// EncodeAccepted is the answer to an accepted encode-service restart.
-type EncodeAccepted struct {
-	RequestID string
-	Jobs      []cph.EncodeServerJob
-}
-
 // RestartEncodeServers restarts encode services: in one transaction each
 // acceptable one goes to Restarting (3) with a job and an operation for
 // the agent of its phone server. Per-item errors: CPS.9006 unknown,
 // CPS.9001 status does not allow it. Whole-request errors: CPS.9011 empty
 // list, CPS.9010 too many.
-func (e *Engine) RestartEncodeServers(ctx context.Context, projectID string, ids []string) (*EncodeAccepted, error) {
+func (e *Engine) RestartEncodeServers(ctx context.Context, projectID string, ids []string) (*cph.EncodeServerJobs, error) {
 	if len(ids) == 0 {
 		return nil, cph.ErrInvalidParameter("encode_server_ids")
 	}
 	if len(ids) > e.cfg.MaxBatch {
 		return nil, cph.ErrTooManyItems("encode_server_ids", e.cfg.MaxBatch)
 	}
-	acc := &EncodeAccepted{RequestID: cph.NewOrderedID()}
+	acc := &cph.EncodeServerJobs{RequestID: cph.NewOrderedID()}
 	var woken []string
 	err := e.observedTx(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
 		acc.Jobs, woken = acc.Jobs[:0], woken[:0]
@@ -499,41 +487,6 @@ func (e *Engine) DeleteServers(ctx context.Context, projectID string, ids []stri
 	return requestID, jobID, nil
 }
 
-// BandwidthSpec is the band_width object of server creation and change.
-type BandwidthSpec struct {
-	ID         string
-	Size       int32
-	ChargeMode int32
-	ShareType  int32
-}
-
-// ServerSpec describes the servers to create, or what a server changes to.
-type ServerSpec struct {
-	ProjectID      string
-	Name           string
-	Count          int
-	ServerModel    string
-	PhoneModel     string // empty for a bare server
-	ImageID        string
-	KeypairName    string
-	AZ             string
-	Property       map[string]string
-	NetworkVersion string
-	VPCID          string
-	SubnetID       string
-	Bandwidth      *BandwidthSpec
-	DataVolumeType string
-	DataVolumeSize int32
-}
-
-// Order is the answer to an order-based operation.
-type Order struct {
-	RequestID string
-	OrderID   string
-	ProductID string
-	ServerIDs []string
-}
-
 // productID is the product ID of every order (billing has no meaning
 // here: every order is treated as paid).
 const productID = "00301-232211-0--0"
@@ -545,8 +498,8 @@ const productID = "00301-232211-0--0"
 // boots the phones once the server's agent runs. The caller has validated
 // the spec. Whole-request errors: CPS.0030 unusable image, CPS.0031
 // unknown shared bandwidth.
-func (e *Engine) CreateServers(ctx context.Context, spec ServerSpec) (*Order, error) {
-	order := &Order{RequestID: cph.NewID(), OrderID: "CS" + strings.ToUpper(cph.NewID()[:18]), ProductID: productID}
+func (e *Engine) CreateServers(ctx context.Context, spec cph.ServerSpec) (*cph.Order, error) {
+	order := &cph.Order{RequestID: cph.NewID(), OrderID: "CS" + strings.ToUpper(cph.NewID()[:18]), ProductID: productID}
 	var woken []string
 	err := e.observedTx(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
 		order.ServerIDs, woken = order.ServerIDs[:0], woken[:0]
@@ -628,7 +581,7 @@ func (e *Engine) CreateServers(ctx context.Context, spec ServerSpec) (*Order, er
 	return order, nil
 }
 
-func attachBandwidth(ctx context.Context, tx *sqlstore.Tx, spec ServerSpec, srv *cph.Server, shared *cph.Bandwidth) error {
+func attachBandwidth(ctx context.Context, tx *sqlstore.Tx, spec cph.ServerSpec, srv *cph.Server, shared *cph.Bandwidth) error {
 	switch {
 	case shared != nil:
 		return tx.AttachBandwidth(ctx, srv.ID, shared.ID)
@@ -645,7 +598,7 @@ func attachBandwidth(ctx context.Context, tx *sqlstore.Tx, spec ServerSpec, srv 
 
 // createPhones creates the phones of a new or rebuilt server, in status
 // Creating, and returns the arguments of the operation that boots them.
-func createPhones(ctx context.Context, tx *sqlstore.Tx, srv *cph.Server, spec ServerSpec, img *sqlstore.Image) (json.RawMessage, error) {
+func createPhones(ctx context.Context, tx *sqlstore.Tx, srv *cph.Server, spec cph.ServerSpec, img *sqlstore.Image) (json.RawMessage, error) {
 	var pa cph.ServerPhonesArgs
 	pa.Phones = []cph.ServerPhoneSpec{}
 	if pm, ok := cph.LookupPhoneModel(spec.PhoneModel); ok && img != nil {
@@ -696,7 +649,7 @@ func createPhones(ctx context.Context, tx *sqlstore.Tx, srv *cph.Server, spec Se
 // ones. Errors: 404 CPS.0016 unknown server, CPS.9001 server not normal or
 // busy, CPS.0028 phone flavor not for this server flavor, CPS.0030
 // unusable image. It returns the request and job IDs.
-func (e *Engine) ChangeServer(ctx context.Context, serverID string, spec ServerSpec) (requestID, jobID string, err error) {
+func (e *Engine) ChangeServer(ctx context.Context, serverID string, spec cph.ServerSpec) (requestID, jobID string, err error) {
 	requestID = cph.NewOrderedID()
 	err = e.observedTx(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
 		srv, err := tx.ServerByID(ctx, spec.ProjectID, serverID)
@@ -775,8 +728,8 @@ func (e *Engine) checkIdle(ctx context.Context, tx *sqlstore.Tx, srv *cph.Server
 // CPS.0028 unknown phone flavor or one of another server flavor, CPS.9008
 // another server generation or phone capacity, CPS.9001 server not normal
 // or busy.
-func (e *Engine) ChangeServerModel(ctx context.Context, projectID, serverID, serverModel, phoneModel string) (*Order, error) {
-	order := &Order{RequestID: cph.NewID(), OrderID: "CS" + strings.ToUpper(cph.NewID()[:18]), ProductID: productID}
+func (e *Engine) ChangeServerModel(ctx context.Context, projectID, serverID, serverModel, phoneModel string) (*cph.Order, error) {
+	order := &cph.Order{RequestID: cph.NewID(), OrderID: "CS" + strings.ToUpper(cph.NewID()[:18]), ProductID: productID}
 	err := e.observedTx(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
 		if !cph.ValidID(serverID) {
 			return cph.ErrInvalidServerID()

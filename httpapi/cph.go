@@ -259,15 +259,15 @@ type listServersResponse struct {
 
 // listServers is ListCloudPhoneServers.
 func (s *Server) listServers(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
-	f := cph.ServerFilter{ProjectID: p.ProjectID}
+	var f cph.ServerFilter
 	var err error
-	if f.Offset, f.Limit, err = paging(r, 100, 100); err != nil {
+	if f.Offset, f.Limit, err = paging(r, 100, cph.MaxServerPage); err != nil {
 		return err
 	}
 	q := r.URL.Query()
 	if v, ok := q["status"]; ok {
 		n, err := strconv.ParseInt(strings.TrimSpace(v[0]), 10, 32)
-		if err != nil || !cph.ServerStatus(n).Valid() {
+		if err != nil {
 			return cph.ErrInvalidStatus()
 		}
 		st := cph.ServerStatus(n)
@@ -280,11 +280,6 @@ func (s *Server) listServers(w http.ResponseWriter, r *http.Request, p *cph.Prin
 		return nil
 	}
 	f.NameLike, f.ServerID, f.NetworkVersion, f.PhoneModelName = str("server_name"), str("server_id"), str("network_version"), str("phone_model_name")
-	for name, v := range map[string]*string{"server_name": f.NameLike, "server_id": f.ServerID, "network_version": f.NetworkVersion, "phone_model_name": f.PhoneModelName} {
-		if v != nil && !cph.ValidText(*v) {
-			return cph.ErrInvalidParameter(name)
-		}
-	}
 	for name, dst := range map[string]**cph.Time{"create_since": &f.CreateSince, "create_until": &f.CreateUntil} {
 		if v := q.Get(name); v != "" {
 			t, err := parseTimestamp(v)
@@ -294,14 +289,11 @@ func (s *Server) listServers(w http.ResponseWriter, r *http.Request, p *cph.Prin
 			*dst = &t
 		}
 	}
-	servers, total, err := s.db.ListServers(r.Context(), f)
+	page, err := s.cfg.Servers.ListServers(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	if servers == nil {
-		servers = []*cph.Server{}
-	}
-	writeJSON(w, http.StatusOK, listServersResponse{RequestID: RequestID(r), Count: total, Servers: servers})
+	writeJSON(w, http.StatusOK, listServersResponse{RequestID: RequestID(r), Count: page.Total, Servers: page.Servers})
 	return nil
 }
 
