@@ -72,9 +72,11 @@ func (a *Agent) importTraffic(ctx context.Context, op cph.Operation) agentproto.
 func objectFailure(bucket, key string, err error) agentproto.Result {
 	switch {
 	case errors.Is(err, objstore.ErrNoSuchBucket):
-		return agentproto.Result{ErrorCode: cph.CodeNoSuchBucket, ErrorMsg: fmt.Sprintf("The specified bucket does not exist: %s.", bucket)}
+		code, msg := cph.Refuse(cph.CodeNoSuchBucket, bucket)
+		return agentproto.Result{ErrorCode: code, ErrorMsg: msg}
 	case errors.Is(err, objstore.ErrNoSuchObject):
-		return agentproto.Result{ErrorCode: cph.CodeNoSuchObject, ErrorMsg: fmt.Sprintf("The specified object does not exist: obs://%s/%s.", bucket, key)}
+		code, msg := cph.Refuse(cph.CodeNoSuchObject, "obs://"+bucket+"/"+key)
+		return agentproto.Result{ErrorCode: code, ErrorMsg: msg}
 	}
 	return failed(fmt.Sprintf("Job execution failed: object obs://%s/%s: %v", bucket, key, err))
 }

@@ -137,7 +137,8 @@ func (a *Agent) sharedOp(op cph.Operation) (runtime.SharedStorage, cph.SharedFil
 	var args cph.SharedFilesArgs
 	ss, ok := a.driver.(runtime.SharedStorage)
 	if !ok {
-		r := agentproto.Result{ErrorCode: cph.CodeOperationNotAllowed, ErrorMsg: "The server's runtime has no shared storage."}
+		code, msg := cph.Refuse(cph.CodeOperationNotAllowed, "the server's runtime has no shared storage")
+		r := agentproto.Result{ErrorCode: code, ErrorMsg: msg}
 		return nil, args, &r
 	}
 	if err := decodeArgs(op, &args); err != nil {

@@ -249,7 +249,7 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 			seen[ref.PhoneID] = true
 			item := cph.PhoneJob{PhoneID: ref.PhoneID}
 			if !cph.ValidID(ref.PhoneID) {
-				item.ErrorCode, item.ErrorMsg = cph.CodeInvalidPhoneID, "Parameter: phone_id is invalid."
+				item.ErrorCode, item.ErrorMsg = cph.Refuse(cph.CodeInvalidPhoneID)
 				acc.Jobs = append(acc.Jobs, item)
 				continue
 			}
@@ -284,9 +284,9 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 			p, ok := phones[item.PhoneID]
 			switch {
 			case !ok:
-				item.ErrorCode, item.ErrorMsg = cph.CodePhoneNotFound, "Phone not found."
+				item.ErrorCode, item.ErrorMsg = cph.Refuse(cph.CodePhoneNotFound)
 			case servers[p.ServerID] != cph.ServerNormal:
-				item.ErrorCode, item.ErrorMsg = cph.CodeServerUnavailable, "The phone's server is unavailable."
+				item.ErrorCode, item.ErrorMsg = cph.Refuse(cph.CodeServerUnavailable, "phone's server")
 			case slices.Contains(rule.from, p.Status):
 				eligible = append(eligible, p.ID)
 			}
@@ -313,8 +313,7 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 			}
 			p := phones[item.PhoneID]
 			if !changed[p.ID] {
-				item.ErrorCode = cph.CodeStatusNotAllowed
-				item.ErrorMsg = fmt.Sprintf("Resource status does not allow this operation (phone status %d).", p.Status)
+				item.ErrorCode, item.ErrorMsg = cph.Refuse(cph.CodeStatusNotAllowed, fmt.Sprintf("phone status %d", p.Status))
 				continue
 			}
 			job := &cph.Job{
@@ -918,8 +917,8 @@ func (e *Engine) markDown(ctx context.Context, serverID string, cutoff time.Time
 				continue
 			}
 			failed++
-			if err := e.finish(ctx, tx, op, Result{ErrorCode: cph.CodeAgentOffline,
-				ErrorMsg: "Job execution failed: the server's agent went offline."}); err != nil {
+			code, msg := cph.Refuse(cph.CodeAgentOffline)
+			if err := e.finish(ctx, tx, op, Result{ErrorCode: code, ErrorMsg: msg}); err != nil {
 				return err
 			}
 		}

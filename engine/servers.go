@@ -111,22 +111,22 @@ func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*ServersAcce
 				acc.Jobs = append(acc.Jobs, item)
 			}
 			if !cph.ValidID(id) {
-				refuse(cph.CodeInvalidServerID, cph.MessageServerIDInvalid)
+				refuse(cph.Refuse(cph.CodeInvalidServerID))
 				continue
 			}
 			srv, err := tx.ServerByID(ctx, b.ProjectID, id)
 			if errors.Is(err, sqlstore.ErrNotFound) {
-				refuse(cph.CodeInvalidServerID, cph.MessageServerIDInvalid)
+				refuse(cph.Refuse(cph.CodeInvalidServerID))
 				continue
 			} else if err != nil {
 				return err
 			}
 			if srv.Status == cph.ServerAbnormal {
-				refuse(cph.CodeServerUnavailable, "The server is unavailable.")
+				refuse(cph.Refuse(cph.CodeServerUnavailable))
 				continue
 			}
 			if !slices.Contains(rule.from, srv.Status) {
-				refuse(cph.CodeStatusNotAllowed, fmt.Sprintf("Resource status does not allow this operation (server status %d).", srv.Status))
+				refuse(cph.Refuse(cph.CodeStatusNotAllowed, fmt.Sprintf("server status %d", srv.Status)))
 				continue
 			}
 			if rule.needShare {
@@ -135,7 +135,7 @@ func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*ServersAcce
 					return err
 				}
 				if share == nil {
-					refuse(cph.CodeOperationNotAllowed, "Operation is not allowed for this resource: the server flavor has no shared storage.")
+					refuse(cph.Refuse(cph.CodeOperationNotAllowed, "the server flavor has no shared storage"))
 					continue
 				}
 			}
@@ -150,7 +150,7 @@ func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*ServersAcce
 				}
 				busy := slices.ContainsFunc(phones, func(p *cph.Phone) bool { return p.Status.Transient() })
 				if busy {
-					refuse(cph.CodeStatusNotAllowed, "Resource status does not allow this operation (a phone of the server is busy).")
+					refuse(cph.Refuse(cph.CodeStatusNotAllowed, "a phone of the server is busy"))
 					continue
 				}
 				var pa cph.ServerPhonesArgs
@@ -409,7 +409,7 @@ func (e *Engine) RestartEncodeServers(ctx context.Context, projectID string, ids
 				es, err = tx.EncodeServerByID(ctx, projectID, id)
 			}
 			if es == nil || errors.Is(err, sqlstore.ErrNotFound) {
-				item.ErrorCode, item.ErrorMsg = cph.CodeEncodeServerNotFound, cph.MessageEncodeNotFound
+				item.ErrorCode, item.ErrorMsg = cph.Refuse(cph.CodeEncodeServerNotFound)
 				acc.Jobs = append(acc.Jobs, item)
 				continue
 			} else if err != nil {
@@ -420,7 +420,7 @@ func (e *Engine) RestartEncodeServers(ctx context.Context, projectID string, ids
 				return err
 			}
 			if !ok {
-				item.ErrorCode, item.ErrorMsg = cph.CodeStatusNotAllowed, fmt.Sprintf("Resource status does not allow this operation (encode server status %d).", es.Status)
+				item.ErrorCode, item.ErrorMsg = cph.Refuse(cph.CodeStatusNotAllowed, fmt.Sprintf("encode server status %d", es.Status))
 				acc.Jobs = append(acc.Jobs, item)
 				continue
 			}
@@ -763,7 +763,7 @@ func (e *Engine) checkIdle(ctx context.Context, tx *sqlstore.Tx, srv *cph.Server
 		return err
 	}
 	if len(open) > 0 {
-		return cph.Errorf(400, cph.CodeStatusNotAllowed, "Resource status does not allow this operation (the server has %d operations in progress).", len(open))
+		return cph.ErrStatusNotAllowed(fmt.Sprintf("the server has %d operations in progress", len(open)))
 	}
 	return nil
 }
