@@ -556,8 +556,8 @@ func unstorable(err error) Result {
 	if errors.Is(err, sqlstore.ErrInvalidText) {
 		why = "text with a NUL byte or invalid UTF-8"
 	}
-	return Result{ErrorCode: cph.CodeJobFailed,
-		ErrorMsg: "Job execution failed: the result the agent reported could not be stored (" + why + ")."}
+	code, msg := cph.Refuse(cph.CodeJobFailed, "the result the agent reported could not be stored ("+why+").")
+	return Result{ErrorCode: code, ErrorMsg: msg}
 }
 
 func (e *Engine) applyResult(ctx context.Context, serverID, sessionID, opID string, r Result) error {
@@ -738,7 +738,7 @@ func (e *Engine) finish(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.Opera
 		code = cph.CodeJobFailed
 	}
 	if msg == "" {
-		msg = "Job execution failed: phone " + rule.verb + " failed."
+		_, msg = cph.Refuse(cph.CodeJobFailed, "phone "+rule.verb+" failed.")
 	}
 	if ended, err := tx.FinishJob(ctx, op.JobID, cph.JobFailed, &code, &msg, execMsg); err != nil {
 		return err
@@ -848,7 +848,7 @@ func (e *Engine) Sweep(ctx context.Context) error {
 			return err
 		}
 		for _, op := range stale {
-			if err := e.fail(ctx, op, sqlstore.OpPending, "Job execution failed: the server's agent is unavailable."); err != nil {
+			if err := e.fail(ctx, op, sqlstore.OpPending, "the server's agent is unavailable."); err != nil {
 				return err
 			}
 		}
@@ -882,7 +882,7 @@ func (e *Engine) sweepLeases(ctx context.Context, now time.Time) error {
 			}
 			continue
 		}
-		if err := e.fail(ctx, op, sqlstore.OpClaimed, "Job execution failed: the server's agent did not report a result in time."); err != nil {
+		if err := e.fail(ctx, op, sqlstore.OpClaimed, "the server's agent did not report a result in time."); err != nil {
 			return err
 		}
 	}
@@ -933,8 +933,9 @@ func (e *Engine) markDown(ctx context.Context, serverID string, cutoff time.Time
 	return err
 }
 
-// fail ends op (if it is still in state from) with a failed job.
-func (e *Engine) fail(ctx context.Context, op *sqlstore.OperationRecord, from, msg string) error {
+// fail ends op (if it is still in state from) with a failed job; detail
+// says why.
+func (e *Engine) fail(ctx context.Context, op *sqlstore.OperationRecord, from, detail string) error {
 	ctx, t := withTally(ctx)
 	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		t.reset()
@@ -952,8 +953,9 @@ func (e *Engine) fail(ctx context.Context, op *sqlstore.OperationRecord, from, m
 		if err != nil || !done {
 			return err
 		}
-		e.log.Warn("operation failed by the control plane", "operation_id", op.ID, "server_id", op.ServerID, "reason", msg)
-		return e.finish(ctx, tx, op, Result{ErrorCode: cph.CodeJobFailed, ErrorMsg: msg})
+		e.log.Warn("operation failed by the control plane", "operation_id", op.ID, "server_id", op.ServerID, "reason", detail)
+		code, msg := cph.Refuse(cph.CodeJobFailed, detail)
+		return e.finish(ctx, tx, op, Result{ErrorCode: code, ErrorMsg: msg})
 	})
 	if err == nil {
 		e.emit(t)

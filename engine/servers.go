@@ -234,7 +234,7 @@ func writeFinalJob(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationR
 		code = cph.CodeJobFailed
 	}
 	if msg == "" {
-		msg = "Job execution failed: " + verb + " failed."
+		_, msg = cph.Refuse(cph.CodeJobFailed, verb+" failed.")
 	}
 	return tx.FinishJob(ctx, op.JobID, cph.JobFailed, &code, &msg, execMsg)
 }
@@ -346,7 +346,8 @@ func (e *Engine) finishDelete(ctx context.Context, tx *sqlstore.Tx, op *sqlstore
 			return err
 		}
 		if done {
-			if err := e.finish(ctx, tx, o, Result{ErrorCode: cph.CodeJobFailed, ErrorMsg: "Job execution failed: the server was deleted."}); err != nil {
+			code, msg := cph.Refuse(cph.CodeJobFailed, "the server was deleted.")
+			if err := e.finish(ctx, tx, o, Result{ErrorCode: code, ErrorMsg: msg}); err != nil {
 				return err
 			}
 		}
