@@ -121,7 +121,7 @@ type AltStatus struct {
 var errorTable = []ErrorDef{
 	{Code: CodeForbidden, Status: http.StatusForbidden,
 		Message: "No permission to request resources.",
-		Meaning: "the caller may not do this (a read-only user changing anything)"},
+		Meaning: "the caller may not do this: a read-only user changing anything or calling an admin-only API"},
 	{Code: CodeInvalidPaging, Status: http.StatusBadRequest,
 		Message: "Parameter: offset or limit is invalid.",
 		Meaning: "offset or limit out of range"},
@@ -303,7 +303,7 @@ var errorTable = []ErrorDef{
 	{Code: CodeUnauthorized, Status: http.StatusUnauthorized,
 		Message: "Incorrect IAM authentication information: x-auth-token not found",
 		Detail:  "Incorrect IAM authentication information: %s",
-		Meaning: "no, an unknown, expired or revoked credential, or a bad signature"},
+		Meaning: "a missing, unknown, expired or revoked credential, or a bad signature"},
 	{Code: CodeNotAuthorized, Status: http.StatusForbidden,
 		Message: "The IAM user is not authorized to access the API.",
 		Meaning: "a credential not scoped to the project in the path"},

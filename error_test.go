@@ -209,6 +209,87 @@ func TestErrorMessages(t *testing.T) {
 	}
 }
 
+// TestCodeConstants checks that every code constant of error.go has a
+// row in the table, and every row a constant.
+func TestCodeConstants(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "error.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consts := map[string]string{} // code -> constant
+	for _, decl := range f.Decls {
+		g, ok := decl.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range g.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, v := range vs.Values {
+				lit, ok := v.(*ast.BasicLit)
+				if !ok || lit.Kind != token.STRING {
+					continue
+				}
+				code, _ := strconv.Unquote(lit.Value)
+				if !reCode.MatchString(code) {
+					continue
+				}
+				if other, dup := consts[code]; dup {
+					t.Errorf("%s is both %s and %s", code, other, vs.Names[i].Name)
+				}
+				consts[code] = vs.Names[i].Name
+				if _, ok := cph.LookupError(code); !ok {
+					t.Errorf("%s (%s) has no row in the error table", vs.Names[i].Name, code)
+				}
+			}
+		}
+	}
+	for _, d := range cph.ErrorTable() {
+		if consts[d.Code] == "" {
+			t.Errorf("table row %s has no constant", d.Code)
+		}
+	}
+}
+
+// TestErrorDocs checks that the code table of docs/api.md lists every
+// code of the error table with its statuses, and no other code.
+func TestErrorDocs(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(moduleRoot(t), "docs", "api.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rows of the form "| `CODE` | 404 (also 400) | ... |".
+	reRow := regexp.MustCompile("(?m)^\\| `((?:CPS|IAM|APIGW)\\.[0-9]{4})` \\| ([0-9, ()a-z]+) \\|")
+	docs := map[string]string{}
+	for _, m := range reRow.FindAllStringSubmatch(string(b), -1) {
+		if _, dup := docs[m[1]]; dup {
+			t.Errorf("docs/api.md lists %s twice", m[1])
+		}
+		docs[m[1]] = m[2]
+	}
+	for _, d := range cph.ErrorTable() {
+		want := strconv.Itoa(d.Status)
+		var also []string
+		for _, a := range d.Also {
+			if s := strconv.Itoa(a.Status); s != want && !slices.Contains(also, s) {
+				also = append(also, s)
+			}
+		}
+		if len(also) > 0 {
+			want += " (also " + strings.Join(also, ", ") + ")"
+		}
+		got, ok := docs[d.Code]
+		if !ok {
+			t.Errorf("docs/api.md: no row for %s; want | `%s` | %s | %s |", d.Code, d.Code, want, d.Meaning)
+		} else if got != want {
+			t.Errorf("docs/api.md: %s has status %q, the table %q", d.Code, got, want)
+		}
+		delete(docs, d.Code)
+	}
+	for code := range docs {
+		t.Errorf("docs/api.md lists %s, which is not in the error table", code)
+	}
+}
+
 // codeLiteralExceptions are the directories whose files may still hold
 // error codes as string literals, because they are being rewritten; the
 // list is to be emptied, not extended.
