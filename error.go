@@ -321,7 +321,10 @@ var errorsByCode = func() map[string]*ErrorDef {
 // ErrorTable returns a copy of the error table, in code order.
 func ErrorTable() []ErrorDef {
 	out := make([]ErrorDef, len(errorTable))
-	copy(out, errorTable)
+	for i, d := range errorTable {
+		d.Also = append([]AltStatus(nil), d.Also...)
+		out[i] = d
+	}
 	return out
 }
 
@@ -370,17 +373,22 @@ func Errorf(status int, code, format string, args ...any) *Error {
 
 // E returns the error of code with the table's status. Without args the
 // message is the table's Message; with args they fill the table's Detail
-// format. An unknown code is a 500 CPS.0003 whose internal cause names it.
+// format (a row without one keeps its Message, and the detail goes to the
+// log through Err). An unknown code is a 500 CPS.0003 whose internal cause
+// names it.
 func E(code string, args ...any) *Error {
 	d, ok := errorsByCode[code]
 	if !ok {
 		return unknownCode(code)
 	}
-	msg := d.Message
-	if len(args) > 0 && d.Detail != "" {
-		msg = fmt.Sprintf(d.Detail, args...)
+	e := &Error{Status: d.Status, Code: code, Message: d.Message}
+	switch {
+	case len(args) > 0 && d.Detail != "":
+		e.Message = fmt.Sprintf(d.Detail, args...)
+	case len(args) > 0:
+		e.Err = fmt.Errorf("cph: %s has no detail format; detail %v dropped", code, args)
 	}
-	return &Error{Status: d.Status, Code: code, Message: msg}
+	return e
 }
 
 // Ef returns the error of code with the table's status and a message

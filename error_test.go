@@ -58,6 +58,9 @@ func TestErrorTable(t *testing.T) {
 			t.Errorf("E(%s) = %+v", d.Code, e)
 		}
 	}
+	if e := cph.E(cph.CodeForbidden, "stray"); e.Message != "No permission to request resources." || e.Err == nil {
+		t.Errorf("E with a detail its row has no format for = %+v", e)
+	}
 	if e := cph.E("CPS.0000"); e.Status != 500 || e.Code != cph.CodeInternal || e.Err == nil || strings.Contains(e.Message, "CPS.0000") {
 		t.Errorf("E of an unknown code = %+v", e)
 	}
