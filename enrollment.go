@@ -17,13 +17,10 @@ type EnrollmentToken struct {
 	Token string `json:"token,omitempty"`
 }
 
-// Limits and codes of enrollment tokens.
+// Limits of enrollment tokens.
 const (
 	// MaxEnrollmentTokens is the most enrollment tokens one project holds.
 	MaxEnrollmentTokens = 20
 	// MaxEnrollmentTokenDescription is the longest description, in bytes.
 	MaxEnrollmentTokenDescription = 255
-	// CodeEnrollmentTokenNotFound: no such enrollment token in the
-	// project (HTTP 404).
-	CodeEnrollmentTokenNotFound = "CPS.9014"
 )

@@ -1,9 +1,10 @@
 package cph
 
-import (
-	"context"
-	"net/http"
-)
+import "context"
+
+// DefaultImageID is the public image (Android 11, AOSP) that new phones
+// run unless told otherwise.
+const DefaultImageID = "a1b2c3d4e5f60718293a4b5c6d7e8f11"
 
 // Image types of ListCloudPhoneImages and ListImages.
 const (
@@ -88,20 +89,6 @@ type ImageFilter struct {
 	SrcProjectID *string      // owner project of shared images
 	Offset       int
 	Limit        int
-}
-
-// CodeNotAllowed is the local code for an operation the resource does not
-// allow: an 11th image member, deleting an image in use.
-const CodeNotAllowed = "CPS.9008"
-
-// ErrImageNotFound reports an unknown image in a path (HTTP 404, CPS.0030).
-func ErrImageNotFound() *Error {
-	return Errorf(http.StatusNotFound, CodeInvalidImageID, "Image is not found.")
-}
-
-// ErrNotAllowed reports an operation the resource does not allow (HTTP 400, CPS.9008).
-func ErrNotAllowed(detail string) *Error {
-	return Errorf(http.StatusBadRequest, CodeNotAllowed, "Operation is not allowed for this resource: %s", detail)
 }
 
 // CustomImage is a project's own phone image, shareable with other projects.

@@ -1,29 +1,8 @@
 package cph
 
 import (
-	"net/http"
 	"regexp"
 	"strings"
-)
-
-// Error codes of the phone-instance, ADB-command and data operations.
-// CPS.92xx are OpenCPH's own extensions for
-// object-storage failures of a job, for which Huawei documents no code.
-const (
-	CodeTicketInvalid        = "CPS.0021"
-	CodePhoneNotAvailable    = "CPS.0022"
-	CodePhoneNameInvalid     = "CPS.0025"
-	CodePhoneNameConflict    = "CPS.0026"
-	CodeCommandServerInvalid = "CPS.0097"
-	CodeInvalidCommand       = "CPS.0117"
-	CodeInvalidContent       = "CPS.0118"
-	CodeTooManyRequests      = "CPS.9009"
-	CodeNoSuchBucket         = "CPS.9201"
-	CodeNoSuchObject         = "CPS.9202"
-	// CodeObjectKeyConflict: an object key names a folder of other
-	// objects, or one of its folders is an object (the object store keeps
-	// objects as files).
-	CodeObjectKeyConflict = "CPS.9203"
 )
 
 // Operation kinds of the phone-instance, ADB-command and data operations.
@@ -50,34 +29,6 @@ const (
 	TrafficDirect  = "direct"
 	TrafficRouting = "routing"
 )
-
-// ErrPhoneNameInvalid reports a phone name that breaks the naming rule
-// (HTTP 400, CPS.0025).
-func ErrPhoneNameInvalid() *Error {
-	return Errorf(http.StatusBadRequest, CodePhoneNameInvalid, "Parameter: phone_name is invalid.")
-}
-
-// ErrPhoneNameConflict reports a phone name already used in the project
-// (HTTP 400, CPS.0026).
-func ErrPhoneNameConflict() *Error {
-	return Errorf(http.StatusBadRequest, CodePhoneNameConflict, "Phone name already exists.")
-}
-
-// ErrInvalidCommand reports an unknown ADB command (HTTP 400, CPS.0117).
-func ErrInvalidCommand() *Error {
-	return Errorf(http.StatusBadRequest, CodeInvalidCommand, "Parameter: command is invalid.")
-}
-
-// ErrInvalidContent reports ADB command content that breaks its rules
-// (HTTP 400, CPS.0118).
-func ErrInvalidContent() *Error {
-	return Errorf(http.StatusBadRequest, CodeInvalidContent, "Parameter: content is invalid.")
-}
-
-// ErrTooManyRequests reports a caller over a rate limit (HTTP 429, CPS.9009).
-func ErrTooManyRequests() *Error {
-	return Errorf(http.StatusTooManyRequests, CodeTooManyRequests, "Too many requests.")
-}
 
 var rePhoneName = regexp.MustCompile(`^[a-zA-Z0-9\-_\p{Han}]{1,60}$`)
 

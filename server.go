@@ -30,6 +30,22 @@ func (s ServerStatus) Valid() bool {
 	return false
 }
 
+// Operation kinds of server-level and encode-server jobs.
+const (
+	OpRestartServer       OpKind = "restart_server"
+	OpUpdateKeypair       OpKind = "update_keypair"
+	OpPushShareFiles      OpKind = "push_share_files"
+	OpDeleteShareFiles    OpKind = "delete_share_files"
+	OpListShareFiles      OpKind = "list_share_files"
+	OpPushShareApps       OpKind = "push_share_apps"
+	OpDeleteShareApps     OpKind = "delete_share_apps"
+	OpProvisionServer     OpKind = "provision_server"
+	OpRebuildServer       OpKind = "rebuild_server"
+	OpChangeServerModel   OpKind = "change_server_model"
+	OpDeleteServer        OpKind = "delete_server"
+	OpRestartEncodeServer OpKind = "restart_encode_server"
+)
+
 // Address is one address of a server.
 type Address struct {
 	IntranetIP string `json:"intranet_ip"`
@@ -120,6 +136,60 @@ type ServerFilter struct {
 	Status         *ServerStatus
 	Offset         int
 	Limit          int
+}
+
+// ServerJob is one entry of an asynchronous server operation's response: a
+// job ID, or an error code when the server was refused.
+type ServerJob struct {
+	ServerID  string `json:"server_id"`
+	JobID     string `json:"job_id,omitempty"`
+	ErrorCode string `json:"error_code,omitempty"`
+	ErrorMsg  string `json:"error_msg,omitempty"`
+}
+
+// ShareVolumeInfo describes a server's shared storage.
+type ShareVolumeInfo struct {
+	VolumeType string `json:"volume_type"`
+	Size       int32  `json:"size"`
+	Version    int32  `json:"version"`
+}
+
+// SharedFilesArgs are the arguments of share-file and share-app operations.
+type SharedFilesArgs struct {
+	BucketName    string   `json:"bucket_name,omitempty"`
+	ObjectPath    string   `json:"object_path,omitempty"`
+	FilePaths     []string `json:"file_paths,omitempty"`
+	Path          string   `json:"path,omitempty"`
+	Offset        int      `json:"offset,omitempty"`
+	Limit         int      `json:"limit,omitempty"`
+	PackageName   string   `json:"package_name,omitempty"`
+	PreInstallApp int32    `json:"pre_install_app,omitempty"`
+}
+
+// ServerPhonesArgs are the arguments of server operations that act on the
+// server's phones: the phones to restart, create or replace.
+type ServerPhonesArgs struct {
+	Phones []ServerPhoneSpec `json:"phones"`
+}
+
+// ServerPhoneSpec is one phone in ServerPhonesArgs.
+type ServerPhoneSpec struct {
+	ID       string            `json:"phone_id"`
+	Name     string            `json:"phone_name,omitempty"`
+	Index    int               `json:"index,omitempty"`
+	ImageID  string            `json:"image_id,omitempty"`
+	Property map[string]string `json:"property,omitempty"`
+}
+
+// KeypairArgs are the arguments of an OpUpdateKeypair operation.
+type KeypairArgs struct {
+	KeypairName string `json:"keypair_name"`
+}
+
+// ServerModelArgs are the arguments of an OpChangeServerModel operation.
+type ServerModelArgs struct {
+	ServerModelName string `json:"server_model_name"`
+	PhoneModelName  string `json:"phone_model_name"`
 }
 
 // MaxServerPage is the largest page of a server list.

@@ -443,11 +443,11 @@ func (a *Agent) execute(ctx context.Context, op cph.Operation) agentproto.Result
 			verb = "reset"
 		}
 		if op.PhoneID == "" {
-			return failed("Job execution failed: operation has no phone_id.")
+			return failed("operation has no phone_id.")
 		}
 		args, derr := decodeRestartArgs(op.Args)
 		if derr != nil {
-			return failed(fmt.Sprintf("Job execution failed: invalid %s arguments: %v", op.Kind, derr))
+			return failed(fmt.Sprintf("invalid %s arguments: %v", op.Kind, derr))
 		}
 		opts := runtime.RestartOptions{ImageID: args.ImageID, Property: args.Property}
 		if op.Kind == cph.OpResetPhone {
@@ -458,7 +458,7 @@ func (a *Agent) execute(ctx context.Context, op cph.Operation) agentproto.Result
 	case cph.OpStopPhone:
 		verb = "stop"
 		if op.PhoneID == "" {
-			return failed("Job execution failed: operation has no phone_id.")
+			return failed("operation has no phone_id.")
 		}
 		err = a.driver.Stop(ctx, op.PhoneID)
 	default:
@@ -468,10 +468,10 @@ func (a *Agent) execute(ctx context.Context, op cph.Operation) agentproto.Result
 		if h, ok := a.serverHandlers()[op.Kind]; ok {
 			return h(ctx, op)
 		}
-		return failed(fmt.Sprintf("Job execution failed: unsupported operation kind %q.", op.Kind))
+		return failed(fmt.Sprintf("unsupported operation kind %q.", op.Kind))
 	}
 	if err != nil {
-		return failed(fmt.Sprintf("Job execution failed: phone %s failed: %v", verb, err))
+		return failed(fmt.Sprintf("phone %s failed: %v", verb, err))
 	}
 	if verb != "stop" {
 		a.reportAccess(ctx, op.PhoneID)
@@ -479,9 +479,11 @@ func (a *Agent) execute(ctx context.Context, op cph.Operation) agentproto.Result
 	return agentproto.Result{Success: true}
 }
 
-// failed returns a failure result with code cph.CodeJobFailed.
-func failed(msg string) agentproto.Result {
-	return agentproto.Result{Success: false, ErrorCode: cph.CodeJobFailed, ErrorMsg: msg}
+// failed returns a failure result with code cph.CodeJobFailed; detail
+// says what failed ("phone restart failed: ...").
+func failed(detail string) agentproto.Result {
+	code, msg := cph.Refuse(cph.CodeJobFailed, detail)
+	return agentproto.Result{Success: false, ErrorCode: code, ErrorMsg: msg}
 }
 
 // decodeRestartArgs decodes the arguments of a restart or reset. Property

@@ -37,14 +37,14 @@ func (a *Agent) phoneHandlers() map[cph.OpKind]handler {
 func (a *Agent) updateProperty(ctx context.Context, op cph.Operation) agentproto.Result {
 	pu, ok := a.driver.(runtime.PropertyUpdater)
 	if !ok {
-		return failed("Job execution failed: the runtime cannot update properties.")
+		return failed("the runtime cannot update properties.")
 	}
 	args, err := decodeRestartArgs(op.Args)
 	if err != nil {
-		return failed(fmt.Sprintf("Job execution failed: invalid property arguments: %v", err))
+		return failed(fmt.Sprintf("invalid property arguments: %v", err))
 	}
 	if err := pu.UpdateProperty(ctx, op.PhoneID, args.Property, cph.PropertyTakesEffectNow); err != nil {
-		return failed(fmt.Sprintf("Job execution failed: property update failed: %v", err))
+		return failed(fmt.Sprintf("property update failed: %v", err))
 	}
 	return agentproto.Result{Success: true}
 }
@@ -53,7 +53,7 @@ func (a *Agent) updateProperty(ctx context.Context, op cph.Operation) agentproto
 // size of their own, so only the phone must exist.
 func (a *Agent) expandVolume(ctx context.Context, op cph.Operation) agentproto.Result {
 	if _, err := a.driver.Phone(ctx, op.PhoneID); err != nil {
-		return failed(fmt.Sprintf("Job execution failed: volume expansion failed: %v", err))
+		return failed(fmt.Sprintf("volume expansion failed: %v", err))
 	}
 	return agentproto.Result{Success: true}
 }
@@ -62,7 +62,7 @@ func (a *Agent) expandVolume(ctx context.Context, op cph.Operation) agentproto.R
 // network setting of the server; the runtime only needs the phone.
 func (a *Agent) importTraffic(ctx context.Context, op cph.Operation) agentproto.Result {
 	if _, err := a.driver.Phone(ctx, op.PhoneID); err != nil {
-		return failed(fmt.Sprintf("Job execution failed: traffic import failed: %v", err))
+		return failed(fmt.Sprintf("traffic import failed: %v", err))
 	}
 	return agentproto.Result{Success: true}
 }
@@ -72,11 +72,13 @@ func (a *Agent) importTraffic(ctx context.Context, op cph.Operation) agentproto.
 func objectFailure(bucket, key string, err error) agentproto.Result {
 	switch {
 	case errors.Is(err, objstore.ErrNoSuchBucket):
-		return agentproto.Result{ErrorCode: cph.CodeNoSuchBucket, ErrorMsg: fmt.Sprintf("The specified bucket does not exist: %s.", bucket)}
+		code, msg := cph.Refuse(cph.CodeNoSuchBucket, bucket)
+		return agentproto.Result{ErrorCode: code, ErrorMsg: msg}
 	case errors.Is(err, objstore.ErrNoSuchObject):
-		return agentproto.Result{ErrorCode: cph.CodeNoSuchObject, ErrorMsg: fmt.Sprintf("The specified object does not exist: obs://%s/%s.", bucket, key)}
+		code, msg := cph.Refuse(cph.CodeNoSuchObject, "obs://"+bucket+"/"+key)
+		return agentproto.Result{ErrorCode: code, ErrorMsg: msg}
 	}
-	return failed(fmt.Sprintf("Job execution failed: object obs://%s/%s: %v", bucket, key, err))
+	return failed(fmt.Sprintf("object obs://%s/%s: %v", bucket, key, err))
 }
 
 // exportData packs the phone's data and uploads it as it is packed: the
@@ -86,15 +88,15 @@ func objectFailure(bucket, key string, err error) agentproto.Result {
 func (a *Agent) exportData(ctx context.Context, op cph.Operation) agentproto.Result {
 	ar, ok := a.driver.(runtime.DataArchiver)
 	if !ok {
-		return failed("Job execution failed: the runtime cannot export data.")
+		return failed("the runtime cannot export data.")
 	}
 	var args cph.ExportArgs
 	if err := json.Unmarshal(op.Args, &args); err != nil {
-		return failed(fmt.Sprintf("Job execution failed: invalid export arguments: %v", err))
+		return failed(fmt.Sprintf("invalid export arguments: %v", err))
 	}
 	info, ok := args.Phones[op.PhoneID]
 	if !ok {
-		return failed("Job execution failed: no storage information for this phone.")
+		return failed("no storage information for this phone.")
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -116,7 +118,7 @@ func (a *Agent) exportData(ctx context.Context, op cph.Operation) agentproto.Res
 	// An export stopped because the upload ended (a missing bucket, say)
 	// fails with the upload's error.
 	if err := <-exported; err != nil && (putErr == nil || !errors.Is(err, errUploadOver)) {
-		return failed(fmt.Sprintf("Job execution failed: data export failed: %v", err))
+		return failed(fmt.Sprintf("data export failed: %v", err))
 	}
 	if putErr != nil {
 		return objectFailure(info.BucketName, info.ObjectPath, putErr)
@@ -134,15 +136,15 @@ var (
 func (a *Agent) importData(ctx context.Context, op cph.Operation) agentproto.Result {
 	ar, ok := a.driver.(runtime.DataArchiver)
 	if !ok {
-		return failed("Job execution failed: the runtime cannot import data.")
+		return failed("the runtime cannot import data.")
 	}
 	var args cph.ImportArgs
 	if err := json.Unmarshal(op.Args, &args); err != nil {
-		return failed(fmt.Sprintf("Job execution failed: invalid import arguments: %v", err))
+		return failed(fmt.Sprintf("invalid import arguments: %v", err))
 	}
 	info, ok := args.Phones[op.PhoneID]
 	if !ok {
-		return failed("Job execution failed: no restore information for this phone.")
+		return failed("no restore information for this phone.")
 	}
 	rc, _, err := a.OpenObject(ctx, info.BucketName, info.ObjectPath)
 	if err != nil {
@@ -151,7 +153,7 @@ func (a *Agent) importData(ctx context.Context, op cph.Operation) agentproto.Res
 	defer rc.Close()
 	src := &countingReader{r: rc}
 	if err := ar.ImportData(ctx, op.PhoneID, src); err != nil {
-		return failed(fmt.Sprintf("Job execution failed: data import failed: %v", err))
+		return failed(fmt.Sprintf("data import failed: %v", err))
 	}
 	return agentproto.Result{Success: true, ExecuteMsg: fmt.Sprintf("restored %d bytes from obs://%s/%s", src.n, info.BucketName, info.ObjectPath)}
 }
@@ -173,11 +175,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 func (a *Agent) adbCommand(ctx context.Context, op cph.Operation) agentproto.Result {
 	adb, ok := a.driver.(runtime.ADB)
 	if !ok {
-		return failed("Job execution failed: the runtime does not run ADB commands.")
+		return failed("the runtime does not run ADB commands.")
 	}
 	var args cph.CommandArgs
 	if err := json.Unmarshal(op.Args, &args); err != nil {
-		return failed(fmt.Sprintf("Job execution failed: invalid command arguments: %v", err))
+		return failed(fmt.Sprintf("invalid command arguments: %v", err))
 	}
 	if args.TimeoutMillis > 0 {
 		var cancel context.CancelFunc
@@ -186,8 +188,7 @@ func (a *Agent) adbCommand(ctx context.Context, op cph.Operation) agentproto.Res
 	}
 	res := a.runCommand(ctx, adb, op.PhoneID, args)
 	if !res.Success && ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		res.ErrorCode = cph.CodeJobFailed
-		res.ErrorMsg = "Job execution failed: the command timed out."
+		res.ErrorCode, res.ErrorMsg = cph.Refuse(cph.CodeJobFailed, "the command timed out.")
 	}
 	return res
 }
@@ -202,10 +203,10 @@ func (a *Agent) runCommand(ctx context.Context, adb runtime.ADB, phoneID string,
 	case cph.CommandShell:
 		res, err := adb.Shell(ctx, phoneID, args.Content)
 		if err != nil {
-			return fail("", "Job execution failed: shell command failed: %v", err)
+			return fail("", "shell command failed: %v", err)
 		}
 		if res.ExitCode != 0 {
-			return fail(res.Output, "Job execution failed: the command exited with status %d.", res.ExitCode)
+			return fail(res.Output, "the command exited with status %d.", res.ExitCode)
 		}
 		return agentproto.Result{Success: true, ExecuteMsg: res.Output}
 	case cph.CommandInstall, cph.CommandInstallMultiple:
@@ -225,7 +226,7 @@ func (a *Agent) runCommand(ctx context.Context, adb runtime.ADB, phoneID string,
 		for _, u := range urls {
 			bucket, key, err := objstore.ParseURL(u)
 			if err != nil {
-				return fail("Failure [INSTALL_FAILED_INVALID_URI]\n", "Job execution failed: %v", err)
+				return fail("Failure [INSTALL_FAILED_INVALID_URI]\n", "%v", err)
 			}
 			f, size, err := a.spoolObject(ctx, bucket, key)
 			if err != nil {
@@ -246,20 +247,20 @@ func (a *Agent) runCommand(ctx context.Context, adb runtime.ADB, phoneID string,
 			} else if errors.Is(err, runtime.ErrNoSpace) {
 				reason = "INSTALL_FAILED_INSUFFICIENT_STORAGE"
 			}
-			return fail("Failure ["+reason+"]\n", "Job execution failed: install failed: %v", err)
+			return fail("Failure ["+reason+"]\n", "install failed: %v", err)
 		}
 		return agentproto.Result{Success: true, ExecuteMsg: "Success\n" + "package:" + pkg + "\n"}
 	case cph.CommandUninstall:
 		fields := strings.Fields(args.Content)
 		pkg := fields[len(fields)-1] // flags such as -k may precede the package
 		if err := adb.Uninstall(ctx, phoneID, pkg); err != nil {
-			return fail("Failure [DELETE_FAILED_INTERNAL_ERROR]\n", "Job execution failed: uninstall failed: %v", err)
+			return fail("Failure [DELETE_FAILED_INTERNAL_ERROR]\n", "uninstall failed: %v", err)
 		}
 		return agentproto.Result{Success: true, ExecuteMsg: "Success\n"}
 	case cph.CommandPush:
 		bucket, key, err := objstore.ParseURL(strings.TrimSpace(args.Content))
 		if err != nil {
-			return fail("", "Job execution failed: %v", err)
+			return fail("", "%v", err)
 		}
 		rc, _, err := a.OpenObject(ctx, bucket, key)
 		if err != nil {
@@ -268,9 +269,9 @@ func (a *Agent) runCommand(ctx context.Context, adb runtime.ADB, phoneID string,
 		defer rc.Close()
 		n, err := adb.Push(ctx, phoneID, rc)
 		if err != nil {
-			return fail("", "Job execution failed: push failed: %v", err)
+			return fail("", "push failed: %v", err)
 		}
 		return agentproto.Result{Success: true, ExecuteMsg: fmt.Sprintf("%d files pushed from obs://%s/%s\n", n, bucket, key)}
 	}
-	return failed(fmt.Sprintf("Job execution failed: unknown command %q.", args.Command))
+	return failed(fmt.Sprintf("unknown command %q.", args.Command))
 }

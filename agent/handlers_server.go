@@ -56,7 +56,7 @@ func eachPhone(ctx context.Context, phones []cph.ServerPhoneSpec, verb string, f
 	if len(failedIDs) == 0 {
 		return agentproto.Result{Success: true}
 	}
-	r := failed(fmt.Sprintf("Job execution failed: %s failed on %d of %d phones: %s", verb, len(failedIDs), len(phones), strings.Join(msgs, "; ")))
+	r := failed(fmt.Sprintf("%s failed on %d of %d phones: %s", verb, len(failedIDs), len(phones), strings.Join(msgs, "; ")))
 	r.FailedPhones = failedIDs
 	return r
 }
@@ -72,7 +72,7 @@ func decodeArgs(op cph.Operation, v any) error {
 func (a *Agent) restartServer(ctx context.Context, op cph.Operation) agentproto.Result {
 	var args cph.ServerPhonesArgs
 	if err := decodeArgs(op, &args); err != nil {
-		return failed("Job execution failed: invalid server restart arguments.")
+		return failed("invalid server restart arguments.")
 	}
 	return eachPhone(ctx, args.Phones, "server restart", func(ctx context.Context, p cph.ServerPhoneSpec) error {
 		return a.driver.Restart(ctx, p.ID, runtime.RestartOptions{})
@@ -84,14 +84,14 @@ func (a *Agent) restartServer(ctx context.Context, op cph.Operation) agentproto.
 func (a *Agent) buildServer(ctx context.Context, op cph.Operation) agentproto.Result {
 	var args cph.ServerPhonesArgs
 	if err := decodeArgs(op, &args); err != nil {
-		return failed("Job execution failed: invalid server build arguments.")
+		return failed("invalid server build arguments.")
 	}
 	keep := map[string]bool{}
 	for _, p := range args.Phones {
 		keep[p.ID] = true
 	}
 	if err := a.removePhones(ctx, func(id string) bool { return !keep[id] }); err != nil {
-		return failed(fmt.Sprintf("Job execution failed: cannot remove old phones: %v", err))
+		return failed(fmt.Sprintf("cannot remove old phones: %v", err))
 	}
 	return eachPhone(ctx, args.Phones, "phone creation", func(ctx context.Context, p cph.ServerPhoneSpec) error {
 		spec := runtime.PhoneSpec{ID: p.ID, Name: p.Name, Index: p.Index, ImageID: p.ImageID, Property: p.Property}
@@ -126,7 +126,7 @@ func (a *Agent) removePhones(ctx context.Context, drop func(id string) bool) err
 // deleteServer wipes every phone of the server.
 func (a *Agent) deleteServer(ctx context.Context, op cph.Operation) agentproto.Result {
 	if err := a.removePhones(ctx, func(string) bool { return true }); err != nil {
-		return failed(fmt.Sprintf("Job execution failed: cannot remove phones: %v", err))
+		return failed(fmt.Sprintf("cannot remove phones: %v", err))
 	}
 	return agentproto.Result{Success: true}
 }
@@ -137,11 +137,12 @@ func (a *Agent) sharedOp(op cph.Operation) (runtime.SharedStorage, cph.SharedFil
 	var args cph.SharedFilesArgs
 	ss, ok := a.driver.(runtime.SharedStorage)
 	if !ok {
-		r := agentproto.Result{ErrorCode: cph.CodeOperationNotAllowed, ErrorMsg: "The server's runtime has no shared storage."}
+		code, msg := cph.Refuse(cph.CodeOperationNotAllowed, "the server's runtime has no shared storage")
+		r := agentproto.Result{ErrorCode: code, ErrorMsg: msg}
 		return nil, args, &r
 	}
 	if err := decodeArgs(op, &args); err != nil {
-		r := failed("Job execution failed: invalid arguments.")
+		r := failed("invalid arguments.")
 		return nil, args, &r
 	}
 	return ss, args, nil
@@ -164,20 +165,20 @@ func (a *Agent) pushShareFiles(ctx context.Context, op cph.Operation) agentproto
 	defer rc.Close()
 	spool, err := os.CreateTemp("", "cph-agent-share-*")
 	if err != nil {
-		return failed(fmt.Sprintf("Job execution failed: %v", err))
+		return failed(fmt.Sprintf("%v", err))
 	}
 	defer closeSpool(spool)
 	if _, err := readSharedTar(io.TeeReader(rc, spool), sharedTargets, nil); err != nil {
-		return failed(fmt.Sprintf("Job execution failed: %v", err))
+		return failed(fmt.Sprintf("%v", err))
 	}
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
-		return failed(fmt.Sprintf("Job execution failed: %v", err))
+		return failed(fmt.Sprintf("%v", err))
 	}
 	st, err := readSharedTar(spool, sharedTargets, func(name string, content io.Reader) error {
 		return ss.WriteSharedFile(ctx, name, content)
 	})
 	if err != nil {
-		return failed(fmt.Sprintf("Job execution failed: %v", err))
+		return failed(fmt.Sprintf("%v", err))
 	}
 	return agentproto.Result{Success: true, ExecuteMsg: fmt.Sprintf("%d files pushed", st.Files)}
 }
@@ -197,10 +198,10 @@ func (a *Agent) pushShareApps(ctx context.Context, op cph.Operation) agentproto.
 	defer rc.Close()
 	st, err := readSharedTar(rc, nil, nil)
 	if err != nil {
-		return failed(fmt.Sprintf("Job execution failed: %v", err))
+		return failed(fmt.Sprintf("%v", err))
 	}
 	if err := ss.InstallSharedApp(ctx, args.PackageName, int(st.Bytes), args.PreInstallApp == 1); err != nil {
-		return failed(fmt.Sprintf("Job execution failed: %v", err))
+		return failed(fmt.Sprintf("%v", err))
 	}
 	return agentproto.Result{Success: true}
 }
@@ -212,7 +213,7 @@ func (a *Agent) deleteShareFiles(ctx context.Context, op cph.Operation) agentpro
 		return *r
 	}
 	if err := ss.DeleteSharedFiles(ctx, args.FilePaths); err != nil {
-		return failed(fmt.Sprintf("Job execution failed: %v", err))
+		return failed(fmt.Sprintf("%v", err))
 	}
 	return agentproto.Result{Success: true}
 }
@@ -226,7 +227,7 @@ func (a *Agent) listShareFiles(ctx context.Context, op cph.Operation) agentproto
 	}
 	files, err := ss.SharedFiles(ctx, args.Path)
 	if err != nil {
-		return failed(fmt.Sprintf("Job execution failed: %v", err))
+		return failed(fmt.Sprintf("%v", err))
 	}
 	if args.Offset < len(files) {
 		files = files[args.Offset:]
@@ -246,7 +247,7 @@ func (a *Agent) deleteShareApps(ctx context.Context, op cph.Operation) agentprot
 		return *r
 	}
 	if err := ss.DeleteSharedApp(ctx, args.PackageName); err != nil {
-		return failed(fmt.Sprintf("Job execution failed: %v", err))
+		return failed(fmt.Sprintf("%v", err))
 	}
 	return agentproto.Result{Success: true}
 }

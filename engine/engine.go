@@ -249,7 +249,7 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 			seen[ref.PhoneID] = true
 			item := cph.PhoneJob{PhoneID: ref.PhoneID}
 			if !cph.ValidID(ref.PhoneID) {
-				item.ErrorCode, item.ErrorMsg = cph.CodeInvalidPhoneID, "Parameter: phone_id is invalid."
+				item.ErrorCode, item.ErrorMsg = cph.Refuse(cph.CodeInvalidPhoneID)
 				acc.Jobs = append(acc.Jobs, item)
 				continue
 			}
@@ -284,9 +284,9 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 			p, ok := phones[item.PhoneID]
 			switch {
 			case !ok:
-				item.ErrorCode, item.ErrorMsg = cph.CodePhoneNotFound, "Phone not found."
+				item.ErrorCode, item.ErrorMsg = cph.Refuse(cph.CodePhoneNotFound)
 			case servers[p.ServerID] != cph.ServerNormal:
-				item.ErrorCode, item.ErrorMsg = cph.CodeServerUnavailable, "The phone's server is unavailable."
+				item.ErrorCode, item.ErrorMsg = cph.Refuse(cph.CodeServerUnavailable, "phone's server")
 			case slices.Contains(rule.from, p.Status):
 				eligible = append(eligible, p.ID)
 			}
@@ -313,8 +313,7 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 			}
 			p := phones[item.PhoneID]
 			if !changed[p.ID] {
-				item.ErrorCode = cph.CodeStatusNotAllowed
-				item.ErrorMsg = fmt.Sprintf("Resource status does not allow this operation (phone status %d).", p.Status)
+				item.ErrorCode, item.ErrorMsg = cph.Refuse(cph.CodeStatusNotAllowed, fmt.Sprintf("phone status %d", p.Status))
 				continue
 			}
 			job := &cph.Job{
@@ -557,8 +556,8 @@ func unstorable(err error) Result {
 	if errors.Is(err, sqlstore.ErrInvalidText) {
 		why = "text with a NUL byte or invalid UTF-8"
 	}
-	return Result{ErrorCode: cph.CodeJobFailed,
-		ErrorMsg: "Job execution failed: the result the agent reported could not be stored (" + why + ")."}
+	code, msg := cph.Refuse(cph.CodeJobFailed, "the result the agent reported could not be stored ("+why+").")
+	return Result{ErrorCode: code, ErrorMsg: msg}
 }
 
 func (e *Engine) applyResult(ctx context.Context, serverID, sessionID, opID string, r Result) error {
@@ -739,7 +738,7 @@ func (e *Engine) finish(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.Opera
 		code = cph.CodeJobFailed
 	}
 	if msg == "" {
-		msg = "Job execution failed: phone " + rule.verb + " failed."
+		_, msg = cph.Refuse(cph.CodeJobFailed, "phone "+rule.verb+" failed.")
 	}
 	if ended, err := tx.FinishJob(ctx, op.JobID, cph.JobFailed, &code, &msg, execMsg); err != nil {
 		return err
@@ -849,7 +848,7 @@ func (e *Engine) Sweep(ctx context.Context) error {
 			return err
 		}
 		for _, op := range stale {
-			if err := e.fail(ctx, op, sqlstore.OpPending, "Job execution failed: the server's agent is unavailable."); err != nil {
+			if err := e.fail(ctx, op, sqlstore.OpPending, "the server's agent is unavailable."); err != nil {
 				return err
 			}
 		}
@@ -883,7 +882,7 @@ func (e *Engine) sweepLeases(ctx context.Context, now time.Time) error {
 			}
 			continue
 		}
-		if err := e.fail(ctx, op, sqlstore.OpClaimed, "Job execution failed: the server's agent did not report a result in time."); err != nil {
+		if err := e.fail(ctx, op, sqlstore.OpClaimed, "the server's agent did not report a result in time."); err != nil {
 			return err
 		}
 	}
@@ -918,8 +917,8 @@ func (e *Engine) markDown(ctx context.Context, serverID string, cutoff time.Time
 				continue
 			}
 			failed++
-			if err := e.finish(ctx, tx, op, Result{ErrorCode: cph.CodeAgentOffline,
-				ErrorMsg: "Job execution failed: the server's agent went offline."}); err != nil {
+			code, msg := cph.Refuse(cph.CodeAgentOffline)
+			if err := e.finish(ctx, tx, op, Result{ErrorCode: code, ErrorMsg: msg}); err != nil {
 				return err
 			}
 		}
@@ -934,8 +933,9 @@ func (e *Engine) markDown(ctx context.Context, serverID string, cutoff time.Time
 	return err
 }
 
-// fail ends op (if it is still in state from) with a failed job.
-func (e *Engine) fail(ctx context.Context, op *sqlstore.OperationRecord, from, msg string) error {
+// fail ends op (if it is still in state from) with a failed job; detail
+// says why.
+func (e *Engine) fail(ctx context.Context, op *sqlstore.OperationRecord, from, detail string) error {
 	ctx, t := withTally(ctx)
 	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		t.reset()
@@ -953,8 +953,9 @@ func (e *Engine) fail(ctx context.Context, op *sqlstore.OperationRecord, from, m
 		if err != nil || !done {
 			return err
 		}
-		e.log.Warn("operation failed by the control plane", "operation_id", op.ID, "server_id", op.ServerID, "reason", msg)
-		return e.finish(ctx, tx, op, Result{ErrorCode: cph.CodeJobFailed, ErrorMsg: msg})
+		e.log.Warn("operation failed by the control plane", "operation_id", op.ID, "server_id", op.ServerID, "reason", detail)
+		code, msg := cph.Refuse(cph.CodeJobFailed, detail)
+		return e.finish(ctx, tx, op, Result{ErrorCode: code, ErrorMsg: msg})
 	})
 	if err == nil {
 		e.emit(t)

@@ -105,22 +105,22 @@ func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*cph.ServerJ
 				acc.Jobs = append(acc.Jobs, item)
 			}
 			if !cph.ValidID(id) {
-				refuse(cph.CodeInvalidServerID, cph.MessageServerIDInvalid)
+				refuse(cph.Refuse(cph.CodeInvalidServerID))
 				continue
 			}
 			srv, err := tx.ServerByID(ctx, b.ProjectID, id)
 			if errors.Is(err, sqlstore.ErrNotFound) {
-				refuse(cph.CodeInvalidServerID, cph.MessageServerIDInvalid)
+				refuse(cph.Refuse(cph.CodeInvalidServerID))
 				continue
 			} else if err != nil {
 				return err
 			}
 			if srv.Status == cph.ServerAbnormal {
-				refuse(cph.CodeServerUnavailable, "The server is unavailable.")
+				refuse(cph.Refuse(cph.CodeServerUnavailable))
 				continue
 			}
 			if !slices.Contains(rule.from, srv.Status) {
-				refuse(cph.CodeStatusNotAllowed, fmt.Sprintf("Resource status does not allow this operation (server status %d).", srv.Status))
+				refuse(cph.Refuse(cph.CodeStatusNotAllowed, fmt.Sprintf("server status %d", srv.Status)))
 				continue
 			}
 			if rule.needShare {
@@ -129,7 +129,7 @@ func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*cph.ServerJ
 					return err
 				}
 				if share == nil {
-					refuse(cph.CodeOperationNotAllowed, "Operation is not allowed for this resource: the server flavor has no shared storage.")
+					refuse(cph.Refuse(cph.CodeOperationNotAllowed, "the server flavor has no shared storage"))
 					continue
 				}
 			}
@@ -144,7 +144,7 @@ func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*cph.ServerJ
 				}
 				busy := slices.ContainsFunc(phones, func(p *cph.Phone) bool { return p.Status.Transient() })
 				if busy {
-					refuse(cph.CodeStatusNotAllowed, "Resource status does not allow this operation (a phone of the server is busy).")
+					refuse(cph.Refuse(cph.CodeStatusNotAllowed, "a phone of the server is busy"))
 					continue
 				}
 				var pa cph.ServerPhonesArgs
@@ -228,7 +228,7 @@ func writeFinalJob(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationR
 		code = cph.CodeJobFailed
 	}
 	if msg == "" {
-		msg = "Job execution failed: " + verb + " failed."
+		_, msg = cph.Refuse(cph.CodeJobFailed, verb+" failed.")
 	}
 	return tx.FinishJob(ctx, op.JobID, cph.JobFailed, &code, &msg, execMsg)
 }
@@ -340,7 +340,8 @@ func (e *Engine) finishDelete(ctx context.Context, tx *sqlstore.Tx, op *sqlstore
 			return err
 		}
 		if done {
-			if err := e.finish(ctx, tx, o, Result{ErrorCode: cph.CodeJobFailed, ErrorMsg: "Job execution failed: the server was deleted."}); err != nil {
+			code, msg := cph.Refuse(cph.CodeJobFailed, "the server was deleted.")
+			if err := e.finish(ctx, tx, o, Result{ErrorCode: code, ErrorMsg: msg}); err != nil {
 				return err
 			}
 		}
@@ -397,7 +398,7 @@ func (e *Engine) RestartEncodeServers(ctx context.Context, projectID string, ids
 				es, err = tx.EncodeServerByID(ctx, projectID, id)
 			}
 			if es == nil || errors.Is(err, sqlstore.ErrNotFound) {
-				item.ErrorCode, item.ErrorMsg = cph.CodeEncodeServerNotFound, cph.MessageEncodeNotFound
+				item.ErrorCode, item.ErrorMsg = cph.Refuse(cph.CodeEncodeServerNotFound)
 				acc.Jobs = append(acc.Jobs, item)
 				continue
 			} else if err != nil {
@@ -408,7 +409,7 @@ func (e *Engine) RestartEncodeServers(ctx context.Context, projectID string, ids
 				return err
 			}
 			if !ok {
-				item.ErrorCode, item.ErrorMsg = cph.CodeStatusNotAllowed, fmt.Sprintf("Resource status does not allow this operation (encode server status %d).", es.Status)
+				item.ErrorCode, item.ErrorMsg = cph.Refuse(cph.CodeStatusNotAllowed, fmt.Sprintf("encode server status %d", es.Status))
 				acc.Jobs = append(acc.Jobs, item)
 				continue
 			}
@@ -716,7 +717,7 @@ func (e *Engine) checkIdle(ctx context.Context, tx *sqlstore.Tx, srv *cph.Server
 		return err
 	}
 	if len(open) > 0 {
-		return cph.Errorf(400, cph.CodeStatusNotAllowed, "Resource status does not allow this operation (the server has %d operations in progress).", len(open))
+		return cph.ErrStatusNotAllowed(fmt.Sprintf("the server has %d operations in progress", len(open)))
 	}
 	return nil
 }

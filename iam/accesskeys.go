@@ -26,7 +26,7 @@ const (
 
 // errAuth is an AK/SK authentication failure (401 APIGW.0301).
 func errAuth(detail string) error {
-	return cph.Errorf(http.StatusUnauthorized, cph.CodeUnauthorized, "Incorrect IAM authentication information: %s", detail)
+	return cph.ErrBadCredential(detail)
 }
 
 // ErrTooManyKeys is returned when a user already has the maximum number
@@ -163,15 +163,15 @@ func (s *Service) CreateAccessKey(ctx context.Context, caller *cph.Principal, us
 	}
 	user, err := s.db.UserByID(ctx, userID)
 	if errors.Is(err, sqlstore.ErrNotFound) || (err == nil && !mayManage(caller, user) && caller.Domain.ID != user.DomainID) {
-		return nil, cph.Errorf(http.StatusNotFound, "IAM.0404", "Could not find user: %s.", userID)
+		return nil, cph.ErrIAMNotFound("user", userID)
 	} else if err != nil {
 		return nil, err
 	}
 	if !mayManage(caller, user) {
-		return nil, cph.Errorf(http.StatusForbidden, "IAM.0403", "You are not authorized to manage the access keys of this user.")
+		return nil, cph.ErrIAMForbidden("manage the access keys of this user")
 	}
 	if len(description) > 255 || !cph.ValidText(description) {
-		return nil, cph.Errorf(http.StatusBadRequest, "IAM.0400", "The description is longer than 255 characters or holds a NUL byte or invalid UTF-8.")
+		return nil, cph.ErrIAMBadRequest("The description is longer than 255 characters or holds a NUL byte or invalid UTF-8.")
 	}
 	k := &CreatedKey{Secret: randomString(40, skAlphabet)}
 	k.Access = randomString(20, akAlphabet)
@@ -196,12 +196,12 @@ func (s *Service) ListAccessKeys(ctx context.Context, caller *cph.Principal, use
 	}
 	user, err := s.db.UserByID(ctx, userID)
 	if errors.Is(err, sqlstore.ErrNotFound) || (err == nil && caller.Domain.ID != user.DomainID) {
-		return nil, cph.Errorf(http.StatusNotFound, "IAM.0404", "Could not find user: %s.", userID)
+		return nil, cph.ErrIAMNotFound("user", userID)
 	} else if err != nil {
 		return nil, err
 	}
 	if !mayManage(caller, user) {
-		return nil, cph.Errorf(http.StatusForbidden, "IAM.0403", "You are not authorized to manage the access keys of this user.")
+		return nil, cph.ErrIAMForbidden("manage the access keys of this user")
 	}
 	return s.db.ListAccessKeys(ctx, userID)
 }
@@ -210,12 +210,12 @@ func (s *Service) ListAccessKeys(ctx context.Context, caller *cph.Principal, use
 func (s *Service) AccessKey(ctx context.Context, caller *cph.Principal, access string) (*sqlstore.AccessKey, error) {
 	k, err := s.db.AccessKeyByID(ctx, access)
 	if errors.Is(err, sqlstore.ErrNotFound) || (err == nil && k.DomainID != caller.Domain.ID) {
-		return nil, cph.Errorf(http.StatusNotFound, "IAM.0404", "Could not find access key: %s.", access)
+		return nil, cph.ErrIAMNotFound("access key", access)
 	} else if err != nil {
 		return nil, err
 	}
 	if k.UserID != caller.User.ID && !caller.User.IsAdmin {
-		return nil, cph.Errorf(http.StatusForbidden, "IAM.0403", "You are not authorized to manage this access key.")
+		return nil, cph.ErrIAMForbidden("manage this access key")
 	}
 	return k, nil
 }
@@ -229,13 +229,13 @@ func (s *Service) UpdateAccessKey(ctx context.Context, caller *cph.Principal, ac
 	}
 	if status != nil {
 		if *status != KeyActive && *status != KeyInactive {
-			return nil, cph.Errorf(http.StatusBadRequest, "IAM.0400", "The status must be active or inactive.")
+			return nil, cph.ErrIAMBadRequest("The status must be active or inactive.")
 		}
 		k.Status = *status
 	}
 	if description != nil {
 		if len(*description) > 255 || !cph.ValidText(*description) {
-			return nil, cph.Errorf(http.StatusBadRequest, "IAM.0400", "The description is longer than 255 characters or holds a NUL byte or invalid UTF-8.")
+			return nil, cph.ErrIAMBadRequest("The description is longer than 255 characters or holds a NUL byte or invalid UTF-8.")
 		}
 		k.Description = *description
 	}

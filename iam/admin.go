@@ -3,7 +3,6 @@ package iam
 import (
 	"context"
 	"errors"
-	"net/http"
 	"regexp"
 
 	"github.com/opencph/opencph"
@@ -19,15 +18,15 @@ var (
 const MinPasswordLen = 8
 
 func errBadRequest(format string, args ...any) error {
-	return cph.Errorf(http.StatusBadRequest, "IAM.0400", format, args...)
+	return cph.ErrIAMBadRequest(format, args...)
 }
 
 func errConflict(format string, args ...any) error {
-	return cph.Errorf(http.StatusConflict, "IAM.0409", format, args...)
+	return cph.ErrIAMConflict(format, args...)
 }
 
 func errForbidden() error {
-	return cph.Errorf(http.StatusForbidden, "IAM.0403", "You are not authorized to perform the requested action.")
+	return cph.ErrIAMForbidden("")
 }
 
 // IsOperator reports whether p administers the whole installation: an
@@ -134,7 +133,7 @@ func (s *Service) CreateUser(ctx context.Context, caller *cph.Principal, domainI
 		return nil, err
 	}
 	if _, err := s.db.DomainByID(ctx, domainID); errors.Is(err, sqlstore.ErrNotFound) {
-		return nil, cph.Errorf(http.StatusNotFound, "IAM.0404", "Could not find domain: %s.", domainID)
+		return nil, cph.ErrIAMNotFound("domain", domainID)
 	} else if err != nil {
 		return nil, err
 	}
@@ -180,7 +179,7 @@ func (s *Service) CreateProject(ctx context.Context, caller *cph.Principal, doma
 		return nil, errBadRequest("The description is longer than 255 characters or holds a NUL byte or invalid UTF-8.")
 	}
 	if _, err := s.db.DomainByID(ctx, domainID); errors.Is(err, sqlstore.ErrNotFound) {
-		return nil, cph.Errorf(http.StatusNotFound, "IAM.0404", "Could not find domain: %s.", domainID)
+		return nil, cph.ErrIAMNotFound("domain", domainID)
 	} else if err != nil {
 		return nil, err
 	}

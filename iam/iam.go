@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"runtime"
 	"time"
 
@@ -200,16 +199,15 @@ func (e *ThrottledError) Error() string {
 
 // Unwrap returns the API error.
 func (e *ThrottledError) Unwrap() error {
-	secs := int(e.RetryAfter.Seconds() + 0.999)
-	return cph.Errorf(http.StatusTooManyRequests, "IAM.0429", "Too many failed login attempts. Retry after %d seconds.", secs)
+	return cph.ErrLoginThrottled(e.RetryAfter)
 }
 
 func errWrongCredentials() error {
-	return cph.Errorf(http.StatusUnauthorized, "IAM.0401", "The username or password is wrong.")
+	return cph.ErrWrongCredentials()
 }
 
 func errBadScope() error {
-	return cph.Errorf(http.StatusUnauthorized, "IAM.0401", "The request you have made requires authentication.")
+	return cph.ErrIAMUnauthenticated()
 }
 
 // Login checks a password and issues a token. Wrong credentials of any

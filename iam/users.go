@@ -3,7 +3,6 @@ package iam
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/sqlstore"
@@ -17,13 +16,13 @@ import (
 // access keys.
 
 func errNoSuchUser(id string) error {
-	return cph.Errorf(http.StatusNotFound, "IAM.0404", "Could not find user: %s.", id)
+	return cph.ErrIAMNotFound("user", id)
 }
 
 // errLastAdmin is the refusal to disable or delete the last enabled admin
 // of an account (409).
 func errLastAdmin() error {
-	return cph.Errorf(http.StatusConflict, "IAM.0409", "The last enabled admin of an account cannot be disabled or deleted.")
+	return cph.ErrIAMConflict("The last enabled admin of an account cannot be disabled or deleted.")
 }
 
 // managedUser returns the user userID if caller may change it: a nil

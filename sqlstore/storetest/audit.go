@@ -29,7 +29,7 @@ func testAuditEvents(t *testing.T, db *sqlstore.DB) {
 		events = append(events, ev(i, "dom-a", "proj-a", "alice", "RestartCloudPhone", 200))
 	}
 	failed := ev(5, "dom-a", "proj-a", "bob", "StopCloudPhone", 403)
-	failed.ErrorCode = "CPS.0001"
+	failed.ErrorCode = cph.CodeForbidden
 	login := ev(6, "dom-a", "", "bob", "KeystoneCreateUserTokenByPassword", 401)
 	other := ev(7, "dom-b", "proj-b", "eve", "RestartCloudPhone", 200)
 	otherLogin := ev(8, "dom-b", "", "eve", "KeystoneCreateUserTokenByPassword", 201)
@@ -64,7 +64,7 @@ func testAuditEvents(t *testing.T, db *sqlstore.DB) {
 	if got := all[1]; strings.Contains(got.UserName, "\x00") || len(got.UserName) > 128 || !strings.HasPrefix(got.UserName, "x") {
 		t.Errorf("odd user name stored as %q", got.UserName)
 	}
-	if f := all[3]; f.Status != 403 || f.ErrorCode != "CPS.0001" || f.UserName != "bob" || f.Source != "192.0.2.1" ||
+	if f := all[3]; f.Status != 403 || f.ErrorCode != cph.CodeForbidden || f.UserName != "bob" || f.Source != "192.0.2.1" ||
 		len(f.TargetIDs) != 1 || f.TargetIDs[0] != "phone-bob" || !f.At.Equal(failed.At) || f.RequestID != failed.RequestID {
 		t.Errorf("refusal read back as %+v", f)
 	}

@@ -421,7 +421,7 @@ func testFinishJob(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
 	f := newFixture(t, db, "acme", 1)
 	j := submit(t, db, f, "req", f.phones)[0]
-	code, msg := "CPS.9004", "failed"
+	code, msg := cph.CodeJobFailed, "failed"
 	var ok bool
 	mustTx(t, db, func(tx *sqlstore.Tx) (err error) {
 		ok, err = tx.FinishJob(ctx, j.ID, cph.JobFailed, &code, &msg, nil)
