@@ -173,12 +173,33 @@ func (c command[T]) writeFields(a *app, v T) error {
 	return nil
 }
 
+// stringFlag returns the Flags of a command whose one flag is a string.
+func stringFlag(p *string, name, value, usage string) func(cmd *cobra.Command) {
+	return func(cmd *cobra.Command) { cmd.Flags().StringVar(p, name, value, usage) }
+}
+
 // withID completes c as a command whose one argument is an id that call
 // gets.
-func withID[T any](c command[T], call func(*client.Client, context.Context, string) (T, error)) command[T] {
+func withID[T any](c command[T], call idCall[T]) command[T] {
 	c.Args = cobra.ExactArgs(1)
 	c.Call = func(ctx context.Context, cl *client.Client, args []string) (T, error) { return call(cl, ctx, args[0]) }
 	return c
+}
+
+// idCall is an API call on one id.
+type idCall[T any] func(c *client.Client, ctx context.Context, id string) (T, error)
+
+// answerless adapts an API call on an id that answers only an error.
+func answerless(call func(*client.Client, context.Context, string) error) idCall[none] {
+	return func(c *client.Client, ctx context.Context, id string) (none, error) { return nothing(call(c, ctx, id)) }
+}
+
+// outcomeOf adapts an API call on an id that answers only an error: it
+// answers the outcome {key: id, done: true}.
+func outcomeOf(key, done string, call func(*client.Client, context.Context, string) error) idCall[outcome] {
+	return func(c *client.Client, ctx context.Context, id string) (outcome, error) {
+		return outcome{key, id, done}, call(c, ctx, id)
+	}
 }
 
 // listPages returns the Call of a paged list with the options opts: every

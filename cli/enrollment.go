@@ -84,16 +84,12 @@ func (a *app) enrollmentTokensListCommand() *cobra.Command {
 }
 
 func (a *app) enrollmentTokensRevokeCommand() *cobra.Command {
-	return command[none]{
+	return withID(command[none]{
 		Use:   "revoke TOKEN_ID",
 		Short: "Revoke an enrollment token at once (servers it enrolled keep working)",
-		Args:  cobra.ExactArgs(1),
-		Call: func(ctx context.Context, c *client.Client, args []string) (none, error) {
-			return nothing(c.RevokeEnrollmentToken(ctx, args[0]))
-		},
 		Done: func(args []string, _ none) error {
 			fmt.Fprintf(a.stdout, "enrollment token %s revoked\n", args[0])
 			return nil
 		},
-	}.build(a)
+	}, answerless((*client.Client).RevokeEnrollmentToken)).build(a)
 }

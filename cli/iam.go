@@ -390,17 +390,13 @@ func (o outcome) JSON() any { return map[string]any{o.key: o.id, o.done: true} }
 func (o outcome) Fields() []string { return []string{o.key, o.id, o.done, "true"} }
 
 func (a *app) iamKeysDeleteCommand() *cobra.Command {
-	return command[outcome]{
+	return withID(command[outcome]{
 		Use:   "delete ACCESS_KEY",
 		Short: "Delete an access key: requests signed with it are refused at once",
-		Args:  cobra.ExactArgs(1),
-		Call: func(ctx context.Context, c *client.Client, args []string) (outcome, error) {
-			return outcome{"access", args[0], "deleted"}, c.DeleteAccessKey(ctx, args[0])
-		},
-		JSON: outcome.JSON,
+		JSON:  outcome.JSON,
 		Text: func(o outcome) error {
 			fmt.Fprintf(a.stdout, "Deleted access key %s.\n", o.id)
 			return nil
 		},
-	}.build(a)
+	}, outcomeOf("access", "deleted", (*client.Client).DeleteAccessKey)).build(a)
 }

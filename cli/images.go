@@ -32,9 +32,7 @@ func (a *app) imagesListCommand() *cobra.Command {
 		Use:   "list",
 		Short: "List the images the project can boot phones with",
 		Args:  cobra.NoArgs,
-		Flags: func(cmd *cobra.Command) {
-			cmd.Flags().StringVar(&typ, "type", "", "public, private (the project's own), share (shared with it and accepted) or all (default)")
-		},
+		Flags: stringFlag(&typ, "type", "", "public, private (the project's own), share (shared with it and accepted) or all (default)"),
 		Call: func(ctx context.Context, c *client.Client, _ []string) ([]cph.PhoneImage, error) {
 			return c.ListPhoneImages(ctx, typ)
 		},
@@ -125,9 +123,7 @@ func (a *app) imagesCreateCommand() *cobra.Command {
 		Use:   "create NAME --phone PHONE_ID",
 		Short: "Capture a running or stopped phone as a new private image (OpenCPH extension)",
 		Args:  cobra.ExactArgs(1),
-		Flags: func(cmd *cobra.Command) {
-			cmd.Flags().StringVar(&phone, "phone", "", "the phone to capture (required)")
-		},
+		Flags: stringFlag(&phone, "phone", "", "the phone to capture (required)"),
 		Check: func(*cobra.Command, []string, *settings) error {
 			if phone == "" {
 				return usagef("--phone is required")

@@ -66,10 +66,8 @@ func (a *app) phonesPropertyCommand() *cobra.Command {
 		Long: `Update phone properties (UpdateCloudPhoneProperty). ro.permission.changed and
 ro.install.auto apply at once; the other keys when the phone next boots.`,
 		Example: `  cph phones property 5f0c... --property '{"com.cph.mainkeys":1}' --wait`,
-		Flags: func(cmd *cobra.Command) {
-			cmd.Flags().StringVar(&property, "property", "", "the properties, a JSON object of CPH phone property keys (required)")
-		},
-		Check: func(*cobra.Command, []string, *settings) error { return checkProperty(property) },
+		Flags:   stringFlag(&property, "property", "", "the properties, a JSON object of CPH phone property keys (required)"),
+		Check:   func(*cobra.Command, []string, *settings) error { return checkProperty(property) },
 		Call: func(ctx context.Context, c *client.Client, ids []string) (*client.BatchResult, error) {
 			return c.UpdatePhoneProperties(ctx, phoneRefs(ids, property))
 		},
@@ -439,9 +437,7 @@ func (a *app) phonesUninstallCommand() *cobra.Command {
 		Use:   "uninstall PHONE_ID... --package NAME",
 		Short: "Uninstall an application",
 		Long:  `Remove an application and its data from phones (UninstallApk).`,
-		Flags: func(cmd *cobra.Command) {
-			cmd.Flags().StringVar(&pkg, "package", "", "package name, e.g. com.example.app (required)")
-		},
+		Flags: stringFlag(&pkg, "package", "", "package name, e.g. com.example.app (required)"),
 	}, requiredText(cph.CommandUninstall, "package", &pkg))
 }
 
@@ -452,9 +448,7 @@ func (a *app) phonesPushCommand() *cobra.Command {
 		Short: "Unpack a tar from object storage into phones",
 		Long: `Unpack a tar object into phones, relative to their root directory
 (PushFile): pack files under data/ (tar -cf data.tar data).`,
-		Flags: func(cmd *cobra.Command) {
-			cmd.Flags().StringVar(&tarRef, "tar", "", "obs:// reference of the tar (required)")
-		},
+		Flags: stringFlag(&tarRef, "tar", "", "obs:// reference of the tar (required)"),
 	}, requiredText(cph.CommandPush, "tar", &tarRef))
 }
 
@@ -465,10 +459,8 @@ func (a *app) phonesConnectInfoCommand() *cobra.Command {
 		Short: "Get access tickets of phones for a streaming client",
 		Long: `Get the access address and a short-lived signed ticket of up to 10 running
 phones (BatchShowPhoneConnectInfos).`,
-		Args: cobra.RangeArgs(1, 10),
-		Flags: func(cmd *cobra.Command) {
-			cmd.Flags().StringVar(&clientType, "client-type", "ANDROID", "ANDROID, WINDOWS, H5_MOBILE, H5_PC or IOS")
-		},
+		Args:  cobra.RangeArgs(1, 10),
+		Flags: stringFlag(&clientType, "client-type", "ANDROID", "ANDROID, WINDOWS, H5_MOBILE, H5_PC or IOS"),
 		Call: func(ctx context.Context, c *client.Client, args []string) (*cph.ConnectInfos, error) {
 			return c.ConnectInfos(ctx, clientType, args)
 		},
@@ -543,9 +535,7 @@ func (a *app) objectsListCommand() *cobra.Command {
 		Use:   "list [BUCKET]",
 		Short: "List the project's buckets, or the objects of a bucket",
 		Args:  cobra.MaximumNArgs(1),
-		Flags: func(cmd *cobra.Command) {
-			cmd.Flags().StringVar(&prefix, "prefix", "", "only objects whose key starts with this")
-		},
+		Flags: stringFlag(&prefix, "prefix", "", "only objects whose key starts with this"),
 		Call: func(ctx context.Context, c *client.Client, args []string) (l objectList, err error) {
 			if len(args) == 0 {
 				l.buckets, err = c.ListBuckets(ctx)

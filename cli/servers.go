@@ -92,10 +92,8 @@ func (a *app) projectsListCommand() *cobra.Command {
 		Long: `List the projects of the account (GET /v3/projects).
 
 "cph projects list" and "cph iam projects list" are the same command.`,
-		Args: cobra.NoArgs,
-		Flags: func(cmd *cobra.Command) {
-			cmd.Flags().StringVar(&name, "name", "", "keep the project with this exact name")
-		},
+		Args:  cobra.NoArgs,
+		Flags: stringFlag(&name, "name", "", "keep the project with this exact name"),
 		Call: func(ctx context.Context, c *client.Client, _ []string) ([]client.Project, error) {
 			return c.ListProjects(ctx, name)
 		},

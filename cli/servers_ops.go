@@ -256,14 +256,13 @@ func parseTags(args []string, needValue bool) ([]cph.Tag, error) {
 
 // serverTagsCommand builds "tags add" or "tags delete".
 func (a *app) serverTagsCommand(use, short string, needValue bool, send func(c *client.Client, ctx context.Context, serverID string, tags []cph.Tag) error) *cobra.Command {
-	var tags []cph.Tag
 	return command[none]{
 		Use: use, Short: short, Args: cobra.MinimumNArgs(2),
-		Check: func(_ *cobra.Command, args []string, _ *settings) (err error) {
-			tags, err = parseTags(args[1:], needValue)
-			return err
-		},
 		Call: func(ctx context.Context, c *client.Client, args []string) (none, error) {
+			tags, err := parseTags(args[1:], needValue)
+			if err != nil {
+				return none{}, err
+			}
 			return nothing(send(c, ctx, args[0], tags))
 		},
 	}.build(a)
@@ -367,19 +366,14 @@ func (a *app) bandwidthsCommand() *cobra.Command {
 			}
 			return t
 		})
-	var size int32
 	update := command[none]{
 		Use: "update BANDWIDTH_ID SIZE_MBITS", Short: "Resize a shared bandwidth", Args: cobra.ExactArgs(2),
-		Check: func(_ *cobra.Command, args []string, _ *settings) error {
+		Call: func(ctx context.Context, c *client.Client, args []string) (none, error) {
 			n, err := strconv.ParseInt(args[1], 10, 32)
 			if err != nil {
-				return usagef("invalid size %q", args[1])
+				return none{}, usagef("invalid size %q", args[1])
 			}
-			size = int32(n)
-			return nil
-		},
-		Call: func(ctx context.Context, c *client.Client, args []string) (none, error) {
-			return nothing(c.UpdateBandwidth(ctx, args[0], size))
+			return nothing(c.UpdateBandwidth(ctx, args[0], int32(n)))
 		},
 	}.build(a)
 	return group("bandwidths", "List and resize bandwidths", list, update)

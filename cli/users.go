@@ -29,7 +29,7 @@ func iamUserID(ctx context.Context, c *client.Client, ref, domainID string) (str
 
 // userCommand builds a command on USER, a user name or id that the
 // --domain-id flag helps find: act gets the user's id.
-func userCommand[T any](a *app, c command[T], act func(ctx context.Context, c *client.Client, id string) (T, error)) *cobra.Command {
+func userCommand[T any](a *app, c command[T], act idCall[T]) *cobra.Command {
 	var domainID string
 	flags := c.Flags
 	c.Args = cobra.ExactArgs(1)
@@ -45,7 +45,7 @@ func userCommand[T any](a *app, c command[T], act func(ctx context.Context, c *c
 			var zero T
 			return zero, err
 		}
-		return act(ctx, cl, id)
+		return act(cl, ctx, id)
 	}
 	return c.build(a)
 }
@@ -84,9 +84,9 @@ changing your own password, log in again with the new one.
 		},
 		JSON:   outcome.JSON,
 		Fields: outcome.Fields,
-	}, func(ctx context.Context, c *client.Client, id string) (outcome, error) {
-		return outcome{"user_id", id, "password_changed"}, c.ChangePassword(ctx, id, original, password)
-	})
+	}, outcomeOf("user_id", "password_changed", func(c *client.Client, ctx context.Context, id string) error {
+		return c.ChangePassword(ctx, id, original, password)
+	}))
 }
 
 func (a *app) iamUsersEnabledCommand(verb string, enabled bool) *cobra.Command {
@@ -100,7 +100,7 @@ in, its tokens are revoked and its access keys refused at once, on every
 replica. The last enabled admin of an account cannot be disabled.`
 	}
 	return userCommand(a, command[*client.User]{Use: verb + " USER", Short: short, Long: long, Fields: iamUserFields},
-		func(ctx context.Context, c *client.Client, id string) (*client.User, error) {
+		func(c *client.Client, ctx context.Context, id string) (*client.User, error) {
 			return c.SetUserEnabled(ctx, id, enabled)
 		})
 }
@@ -114,7 +114,5 @@ and access keys, at once on every replica. The last enabled admin of an
 account cannot be deleted.`,
 		JSON:   outcome.JSON,
 		Fields: outcome.Fields,
-	}, func(ctx context.Context, c *client.Client, id string) (outcome, error) {
-		return outcome{"user_id", id, "deleted"}, c.DeleteUser(ctx, id)
-	})
+	}, outcomeOf("user_id", "deleted", (*client.Client).DeleteUser))
 }
