@@ -213,6 +213,18 @@ func listPages[O, L any](page *pageFlags, opts *O, all, one func(*client.Client,
 	}
 }
 
+// pagedList completes c, which has a Page, as a list of a paged collection
+// with the options opts: all and one list every page and the page asked
+// for; items returns the items of an answer and the size of the whole
+// list; -q prints their ids and the table form has the table of rows.
+func pagedList[L, O, E any](c command[L], opts *O, all, one func(*client.Client, context.Context, O) (L, error), items func(L) ([]E, int), id func(E) string, rows func([]E) *table) command[L] {
+	c.Call = listPages(c.Page, opts, all, one)
+	c.IDs = func(l L) []string { es, _ := items(l); return ids(es, id) }
+	c.Table = func(l L) *table { es, _ := items(l); return rows(es) }
+	c.More = func(l L) (int, int) { es, total := items(l); return len(es), total }
+	return c
+}
+
 // ids returns the id of each item.
 func ids[E any](items []E, id func(E) string) []string {
 	out := make([]string, len(items))

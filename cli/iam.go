@@ -175,13 +175,8 @@ CPH_USER, CPH_PASSWORD and CPH_PROJECT (or the cached token of "cph login").`,
 func (a *app) iamAccountsListCommand() *cobra.Command {
 	return listCommand(a, "list", "List the accounts: every account for an operator, your own otherwise", "domains",
 		func(ctx context.Context, c *client.Client) ([]client.Domain, error) { return c.ListDomains(ctx) },
-		func(ds []client.Domain) *table {
-			t := &table{header: []string{"DOMAIN_ID", "NAME", "ENABLED"}}
-			for _, d := range ds {
-				t.add(d.ID, d.Name, strconv.FormatBool(d.Enabled))
-			}
-			return t
-		})
+		[]string{"DOMAIN_ID", "NAME", "ENABLED"},
+		func(d client.Domain) []string { return []string{d.ID, d.Name, strconv.FormatBool(d.Enabled)} })
 }
 
 // iamUserFields are the fields of a user in table output.
@@ -239,12 +234,9 @@ func (a *app) iamUsersListCommand() *cobra.Command {
 	var domainID string
 	cmd := listCommand(a, "list", "List the users of your account (or, for operators, of --domain-id)", "users",
 		func(ctx context.Context, c *client.Client) ([]client.User, error) { return c.ListUsers(ctx, domainID) },
-		func(us []client.User) *table {
-			t := &table{header: []string{"USER_ID", "NAME", "ROLE", "ENABLED", "DOMAIN_ID"}}
-			for _, u := range us {
-				t.add(u.ID, u.Name, u.Role, strconv.FormatBool(u.Enabled), u.DomainID)
-			}
-			return t
+		[]string{"USER_ID", "NAME", "ROLE", "ENABLED", "DOMAIN_ID"},
+		func(u client.User) []string {
+			return []string{u.ID, u.Name, u.Role, strconv.FormatBool(u.Enabled), u.DomainID}
 		})
 	cmd.Flags().StringVar(&domainID, "domain-id", "", "id of the account whose users to list (default: yours)")
 	return cmd
@@ -342,12 +334,9 @@ func (a *app) iamKeysListCommand() *cobra.Command {
 		func(ctx context.Context, c *client.Client) ([]client.AccessKey, error) {
 			return c.ListAccessKeys(ctx, userID)
 		},
-		func(ks []client.AccessKey) *table {
-			t := &table{header: []string{"ACCESS", "STATUS", "USER_ID", "DESCRIPTION", "CREATED"}}
-			for _, k := range ks {
-				t.add(k.Access, k.Status, k.UserID, k.Description, iamTime(k.CreateTime))
-			}
-			return t
+		[]string{"ACCESS", "STATUS", "USER_ID", "DESCRIPTION", "CREATED"},
+		func(k client.AccessKey) []string {
+			return []string{k.Access, k.Status, k.UserID, k.Description, iamTime(k.CreateTime)}
 		})
 	cmd.Flags().StringVar(&userID, "user-id", "", "id of the user whose keys to list (default: you)")
 	return cmd

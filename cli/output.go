@@ -128,6 +128,15 @@ func serverStatus(s cph.ServerStatus) string {
 	return strconv.Itoa(int(s)) + " " + name
 }
 
+// tableOf returns a table of items under header, a row an item.
+func tableOf[E any](items []E, header []string, row func(E) []string) *table {
+	t := &table{header: header}
+	for _, it := range items {
+		t.add(row(it)...)
+	}
+	return t
+}
+
 // phonesTable renders phones.
 func phonesTable(phones []cph.Phone) *table {
 	t := &table{header: []string{"PHONE_ID", "NAME", "SERVER", "STATUS", "IMAGE"}}

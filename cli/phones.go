@@ -98,7 +98,7 @@ func (a *app) phonesListCommand() *cobra.Command {
 		typ    int32
 		page   = &pageFlags{what: "phones", maxLimit: client.MaxPhonePageSize}
 	)
-	return command[*client.PhoneList]{
+	return pagedList(command[*client.PhoneList]{
 		Use:   "list",
 		Short: "List the project's phones, newest first",
 		Example: `  cph phones list --status running
@@ -127,11 +127,9 @@ func (a *app) phonesListCommand() *cobra.Command {
 			}
 			return nil
 		},
-		Call:  listPages(page, &opts, (*client.Client).ListAllPhones, (*client.Client).ListPhones),
-		IDs:   func(l *client.PhoneList) []string { return ids(l.Phones, func(p cph.Phone) string { return p.ID }) },
-		Table: func(l *client.PhoneList) *table { return phonesTable(l.Phones) },
-		More:  func(l *client.PhoneList) (int, int) { return len(l.Phones), l.Count },
-	}.build(a)
+	}, &opts, (*client.Client).ListAllPhones, (*client.Client).ListPhones,
+		func(l *client.PhoneList) ([]cph.Phone, int) { return l.Phones, l.Count },
+		func(p cph.Phone) string { return p.ID }, phonesTable).build(a)
 }
 
 func (a *app) phonesShowCommand() *cobra.Command {

@@ -23,7 +23,7 @@ func (a *app) serversListCommand() *cobra.Command {
 		status int32
 		page   = &pageFlags{what: "servers", maxLimit: client.MaxServerPageSize}
 	)
-	return command[*client.ServerList]{
+	return pagedList(command[*client.ServerList]{
 		Use:   "list",
 		Short: "List the project's phone servers, newest first",
 		Args:  cobra.NoArgs,
@@ -39,11 +39,9 @@ func (a *app) serversListCommand() *cobra.Command {
 			}
 			return err
 		},
-		Call:  listPages(page, &opts, (*client.Client).ListAllServers, (*client.Client).ListServers),
-		IDs:   func(l *client.ServerList) []string { return ids(l.Servers, func(s cph.Server) string { return s.ID }) },
-		Table: func(l *client.ServerList) *table { return serversTable(l.Servers) },
-		More:  func(l *client.ServerList) (int, int) { return len(l.Servers), l.Count },
-	}.build(a)
+	}, &opts, (*client.Client).ListAllServers, (*client.Client).ListServers,
+		func(l *client.ServerList) ([]cph.Server, int) { return l.Servers, l.Count },
+		func(s cph.Server) string { return s.ID }, serversTable).build(a)
 }
 
 func (a *app) serversShowCommand() *cobra.Command {

@@ -285,14 +285,15 @@ func (a *app) serversTagsCommand() *cobra.Command {
 	return group("tags", "List, add and delete server tags", list, add, del)
 }
 
-// listCommand builds a command without arguments that lists items; key
-// names the list in the JSON form, {"key": [...]}.
-func listCommand[E any](a *app, use, short, key string, list func(ctx context.Context, c *client.Client) ([]E, error), table func([]E) *table) *cobra.Command {
+// listCommand builds a command without arguments that lists items: key
+// names the list in the JSON form, {"key": [...]}; the table form has the
+// header and a row an item.
+func listCommand[E any](a *app, use, short, key string, list func(ctx context.Context, c *client.Client) ([]E, error), header []string, row func(E) []string) *cobra.Command {
 	return command[[]E]{
 		Use: use, Short: short, Args: cobra.NoArgs,
 		Call:  func(ctx context.Context, c *client.Client, _ []string) ([]E, error) { return list(ctx, c) },
 		JSON:  func(items []E) any { return map[string]any{key: items} },
-		Table: table,
+		Table: func(items []E) *table { return tableOf(items, header, row) },
 	}.build(a)
 }
 
@@ -304,23 +305,17 @@ func (a *app) modelsCommand() *cobra.Command {
 		func(ctx context.Context, c *client.Client) ([]cph.PhoneModel, error) {
 			return c.ListPhoneModels(ctx, client.ListPhoneModelsOptions{})
 		},
-		func(ms []cph.PhoneModel) *table {
-			t := &table{header: []string{"PHONE_MODEL", "SERVER_MODEL", "STATUS", "CAPACITY", "RESOLUTION", "DPI", "CPU", "MEMORY_MB"}}
-			for _, m := range ms {
-				t.add(m.PhoneModelName, m.ServerModelName, itoa(m.Status), itoa(m.PhoneCapacity), m.Resolution, itoa(m.DPI), itoa(m.CPU), itoa(m.Memory))
-			}
-			return t
+		[]string{"PHONE_MODEL", "SERVER_MODEL", "STATUS", "CAPACITY", "RESOLUTION", "DPI", "CPU", "MEMORY_MB"},
+		func(m cph.PhoneModel) []string {
+			return []string{m.PhoneModelName, m.ServerModelName, itoa(m.Status), itoa(m.PhoneCapacity), m.Resolution, itoa(m.DPI), itoa(m.CPU), itoa(m.Memory)}
 		})
 	servers := listCommand(a, "servers", "List server flavors", "server_models",
 		func(ctx context.Context, c *client.Client) ([]cph.ServerModel, error) {
 			return c.ListServerModels(ctx, nil)
 		},
-		func(ms []cph.ServerModel) *table {
-			t := &table{header: []string{"SERVER_MODEL", "TYPE", "PRODUCT_TYPE", "CPU", "MEMORY_GB"}}
-			for _, m := range ms {
-				t.add(m.ServerModelName, m.ServerType, itoa(m.ProductType), itoa(m.CPU), itoa(m.Memory))
-			}
-			return t
+		[]string{"SERVER_MODEL", "TYPE", "PRODUCT_TYPE", "CPU", "MEMORY_GB"},
+		func(m cph.ServerModel) []string {
+			return []string{m.ServerModelName, m.ServerType, itoa(m.ProductType), itoa(m.CPU), itoa(m.Memory)}
 		})
 	return group("models", "List phone and server flavors", phones, servers)
 }
@@ -330,12 +325,9 @@ func (a *app) encodeServersCommand() *cobra.Command {
 		func(ctx context.Context, c *client.Client) ([]cph.EncodeServer, error) {
 			return c.ListEncodeServers(ctx, client.ListEncodeServersOptions{})
 		},
-		func(es []cph.EncodeServer) *table {
-			t := &table{header: []string{"ENCODE_SERVER_ID", "NAME", "SERVER_ID", "TYPE", "STATUS", "IP"}}
-			for _, e := range es {
-				t.add(e.ID, e.Name, e.ServerID, itoa(e.Type), itoa(e.Status), e.IP)
-			}
-			return t
+		[]string{"ENCODE_SERVER_ID", "NAME", "SERVER_ID", "TYPE", "STATUS", "IP"},
+		func(e cph.EncodeServer) []string {
+			return []string{e.ID, e.Name, e.ServerID, itoa(e.Type), itoa(e.Status), e.IP}
 		})
 	restart := a.serverOp(command[*client.ServerBatchResult]{
 		Use: "restart ENCODE_SERVER_ID...", Short: "Restart encode services", Args: cobra.MinimumNArgs(1),
@@ -359,12 +351,9 @@ func (a *app) bandwidthsCommand() *cobra.Command {
 		func(ctx context.Context, c *client.Client) ([]cph.Bandwidth, error) {
 			return c.ListBandwidths(ctx, nil, nil)
 		},
-		func(bws []cph.Bandwidth) *table {
-			t := &table{header: []string{"BANDWIDTH_ID", "NAME", "SIZE_MBITS", "SHARE_TYPE", "CHARGE_MODE"}}
-			for _, b := range bws {
-				t.add(b.ID, b.Name, itoa(b.Size), itoa(b.ShareType), itoa(b.ChargeMode))
-			}
-			return t
+		[]string{"BANDWIDTH_ID", "NAME", "SIZE_MBITS", "SHARE_TYPE", "CHARGE_MODE"},
+		func(b cph.Bandwidth) []string {
+			return []string{b.ID, b.Name, itoa(b.Size), itoa(b.ShareType), itoa(b.ChargeMode)}
 		})
 	update := command[none]{
 		Use: "update BANDWIDTH_ID SIZE_MBITS", Short: "Resize a shared bandwidth", Args: cobra.ExactArgs(2),
