@@ -86,6 +86,35 @@ func (p *iamPasswordFlags) value(a *app, cmd *cobra.Command) (string, error) {
 	return p.password, nil
 }
 
+// withNewPassword completes c as a command that sets the password of a
+// user (whose: "the new user", ...): it adds --password and
+// --password-stdin; after c.Check it reads the password into *password and
+// takes the caller's settings that the command's flags hide (hidden, as
+// iamCaller names them) from the environment.
+func withNewPassword[T any](a *app, c command[T], password *string, whose string, hidden ...string) command[T] {
+	var pw iamPasswordFlags
+	flags, check := c.Flags, c.Check
+	c.Flags = func(cmd *cobra.Command) {
+		if flags != nil {
+			flags(cmd)
+		}
+		pw.add(cmd, whose)
+	}
+	c.Check = func(cmd *cobra.Command, args []string, s *settings) (err error) {
+		if check != nil {
+			if err := check(cmd, args, s); err != nil {
+				return err
+			}
+		}
+		if *password, err = pw.value(a, cmd); err != nil {
+			return err
+		}
+		*s = a.iamCaller(*s, hidden...)
+		return nil
+	}
+	return c
+}
+
 // iamCaller returns s with the caller's settings that cmd's local flags
 // hide taken from the environment and defaults instead: domain, user,
 // password and project, as named in hidden.
@@ -121,11 +150,8 @@ func iamTime(t time.Time) string {
 }
 
 func (a *app) iamAccountsCreateCommand() *cobra.Command {
-	var (
-		acc client.NewAccount
-		pw  iamPasswordFlags
-	)
-	return command[*client.Account]{
+	var acc client.NewAccount
+	return withNewPassword(a, command[*client.Account]{
 		Use:   "create --domain NAME [--user NAME] --password PASSWORD [--project REGION]",
 		Short: "Create an account with its first admin user (operators only)",
 		Long: `Create an account (POST /v3/domains) with its first user, an admin, and
@@ -141,16 +167,11 @@ CPH_USER, CPH_PASSWORD and CPH_PROJECT (or the cached token of "cph login").`,
 			cmd.Flags().StringVar(&acc.Domain, "domain", "", "name of the new account (required)")
 			cmd.Flags().StringVar(&acc.User, "user", "", "name of the account's first user (default: the account name)")
 			cmd.Flags().StringVar(&acc.Project, "project", "", "name of the account's first project, a region id such as cn-north-4 (default: none)")
-			pw.add(cmd, "the account's first user")
 		},
-		Check: func(cmd *cobra.Command, _ []string, s *settings) (err error) {
+		Check: func(*cobra.Command, []string, *settings) error {
 			if acc.Domain == "" {
 				return usagef("--domain is required: the name of the new account")
 			}
-			if acc.Password, err = pw.value(a, cmd); err != nil {
-				return err
-			}
-			*s = a.iamCaller(*s, "domain", "user", "password", "project")
 			return nil
 		},
 		Call: func(ctx context.Context, c *client.Client, _ []string) (*client.Account, error) {
@@ -169,7 +190,7 @@ CPH_USER, CPH_PASSWORD and CPH_PROJECT (or the cached token of "cph login").`,
 			}
 			return kv
 		},
-	}.build(a)
+	}, &acc.Password, "the account's first user", "domain", "user", "password", "project").build(a)
 }
 
 func (a *app) iamAccountsListCommand() *cobra.Command {
@@ -191,11 +212,8 @@ func iamUserFields(u *client.User) []string {
 }
 
 func (a *app) iamUsersCreateCommand() *cobra.Command {
-	var (
-		u  client.NewUser
-		pw iamPasswordFlags
-	)
-	return command[*client.User]{
+	var u client.NewUser
+	return withNewPassword(a, command[*client.User]{
 		Use:   "create NAME --password PASSWORD [--role admin|readonly]",
 		Short: "Create a user (account admins)",
 		Long: `Create a user (POST /v3/users) in your account, or, for operators, in the
@@ -210,24 +228,19 @@ the cached token of "cph login").`,
 		Flags: func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&u.Role, "role", client.RoleReadOnly, "role of the user: admin or readonly")
 			cmd.Flags().StringVar(&u.DomainID, "domain-id", "", "id of the account to create the user in (default: yours)")
-			pw.add(cmd, "the new user")
 		},
-		Check: func(cmd *cobra.Command, args []string, s *settings) (err error) {
+		Check: func(*cobra.Command, []string, *settings) error {
 			if u.Role != client.RoleAdmin && u.Role != client.RoleReadOnly {
 				return usagef("invalid --role %q: want %s or %s", u.Role, client.RoleAdmin, client.RoleReadOnly)
 			}
-			if u.Password, err = pw.value(a, cmd); err != nil {
-				return err
-			}
-			u.Name = args[0]
-			*s = a.iamCaller(*s, "password")
 			return nil
 		},
-		Call: func(ctx context.Context, c *client.Client, _ []string) (*client.User, error) {
+		Call: func(ctx context.Context, c *client.Client, args []string) (*client.User, error) {
+			u.Name = args[0]
 			return c.CreateUser(ctx, u)
 		},
 		Fields: iamUserFields,
-	}.build(a)
+	}, &u.Password, "the new user", "password").build(a)
 }
 
 func (a *app) iamUsersListCommand() *cobra.Command {

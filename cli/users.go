@@ -51,11 +51,8 @@ func userCommand[T any](a *app, c command[T], act idCall[T]) *cobra.Command {
 }
 
 func (a *app) iamUsersPasswdCommand() *cobra.Command {
-	var (
-		original, password string
-		pw                 iamPasswordFlags
-	)
-	return userCommand(a, command[outcome]{
+	var original, password string
+	return userCommand(a, withNewPassword(a, command[outcome]{
 		Use:   "passwd USER --password NEW [--original-password CURRENT]",
 		Short: "Change a user's password (your own, or, for account admins, any user's)",
 		Long: `Change the password of USER, a user name or id (PUT /v3/users/{user_id}/password).
@@ -70,21 +67,13 @@ changing your own password, log in again with the new one.
   cph iam users passwd viewer --password 'long-enough'`,
 		Flags: func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&original, "original-password", "", "your current password, when changing your own (default: CPH_PASSWORD)")
-			pw.add(cmd, "the user")
-		},
-		Check: func(cmd *cobra.Command, _ []string, s *settings) (err error) {
-			if password, err = pw.value(a, cmd); err != nil {
-				return err
-			}
-			*s = a.iamCaller(*s, "password")
-			if original == "" {
-				original = s.Password
-			}
-			return nil
 		},
 		JSON:   outcome.JSON,
 		Fields: outcome.Fields,
-	}, outcomeOf("user_id", "password_changed", func(c *client.Client, ctx context.Context, id string) error {
+	}, &password, "the user", "password"), outcomeOf("user_id", "password_changed", func(c *client.Client, ctx context.Context, id string) error {
+		if original == "" {
+			original = a.getenv(EnvPassword)
+		}
 		return c.ChangePassword(ctx, id, original, password)
 	}))
 }
