@@ -358,6 +358,7 @@ type waitFlags struct {
 	wait     bool
 	interval time.Duration
 	timeout  time.Duration
+	always   bool // the command always waits: no --wait flag
 }
 
 // add registers the flags on cmd; withWait adds --wait.

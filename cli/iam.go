@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"time"
@@ -33,7 +34,7 @@ func (a *app) iamCommand() *cobra.Command {
 		),
 		group("projects", "Create and list the projects of an account",
 			a.iamProjectsCreateCommand(),
-			a.iamProjectsListCommand(),
+			a.projectsListCommand(),
 		),
 		group("keys", "Manage permanent access keys (AK/SK)",
 			a.iamKeysCreateCommand(),
@@ -85,6 +86,35 @@ func (p *iamPasswordFlags) value(a *app, cmd *cobra.Command) (string, error) {
 	return p.password, nil
 }
 
+// withNewPassword completes c as a command that sets the password of a
+// user (whose: "the new user", ...): it adds --password and
+// --password-stdin; after c.Check it reads the password into *password and
+// takes the caller's settings that the command's flags hide (hidden, as
+// iamCaller names them) from the environment.
+func withNewPassword[T any](a *app, c command[T], password *string, whose string, hidden ...string) command[T] {
+	var pw iamPasswordFlags
+	flags, check := c.Flags, c.Check
+	c.Flags = func(cmd *cobra.Command) {
+		if flags != nil {
+			flags(cmd)
+		}
+		pw.add(cmd, whose)
+	}
+	c.Check = func(cmd *cobra.Command, args []string, s *settings) (err error) {
+		if check != nil {
+			if err := check(cmd, args, s); err != nil {
+				return err
+			}
+		}
+		if *password, err = pw.value(a, cmd); err != nil {
+			return err
+		}
+		*s = a.iamCaller(*s, hidden...)
+		return nil
+	}
+	return c
+}
+
 // iamCaller returns s with the caller's settings that cmd's local flags
 // hide taken from the environment and defaults instead: domain, user,
 // password and project, as named in hidden.
@@ -120,11 +150,8 @@ func iamTime(t time.Time) string {
 }
 
 func (a *app) iamAccountsCreateCommand() *cobra.Command {
-	var (
-		domain, user, project string
-		pw                    iamPasswordFlags
-	)
-	cmd := &cobra.Command{
+	var acc client.NewAccount
+	return withNewPassword(a, command[*client.Account]{
 		Use:   "create --domain NAME [--user NAME] --password PASSWORD [--project REGION]",
 		Short: "Create an account with its first admin user (operators only)",
 		Long: `Create an account (POST /v3/domains) with its first user, an admin, and
@@ -136,70 +163,41 @@ operator's own account, user, password and project come from CPH_DOMAIN,
 CPH_USER, CPH_PASSWORD and CPH_PROJECT (or the cached token of "cph login").`,
 		Example: `  CPH_DOMAIN=opencph cph iam accounts create --domain bravo --password-stdin --project cn-south-1 < pw.txt`,
 		Args:    cobra.NoArgs,
-	}
-	cmd.Flags().StringVar(&domain, "domain", "", "name of the new account (required)")
-	cmd.Flags().StringVar(&user, "user", "", "name of the account's first user (default: the account name)")
-	cmd.Flags().StringVar(&project, "project", "", "name of the account's first project, a region id such as cn-north-4 (default: none)")
-	pw.add(cmd, "the account's first user")
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
-		if domain == "" {
-			return usagef("--domain is required: the name of the new account")
-		}
-		password, err := pw.value(a, cmd)
-		if err != nil {
-			return err
-		}
-		c, err := a.newClient(a.iamCaller(s, "domain", "user", "password", "project"))
-		if err != nil {
-			return err
-		}
-		acc, err := c.CreateAccount(cmd.Context(), client.NewAccount{Domain: domain, User: user, Password: password, Project: project})
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, acc)
-		}
-		kv := []string{
-			"domain_id", acc.Domain.ID,
-			"domain_name", acc.Domain.Name,
-			"user_id", acc.User.ID,
-			"user_name", acc.User.Name,
-			"role", acc.User.Role,
-		}
-		if acc.Project != nil {
-			kv = append(kv, "project_id", acc.Project.ID, "project_name", acc.Project.Name)
-		}
-		return writeFields(a.stdout, kv...)
-	})
-	return cmd
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&acc.Domain, "domain", "", "name of the new account (required)")
+			cmd.Flags().StringVar(&acc.User, "user", "", "name of the account's first user (default: the account name)")
+			cmd.Flags().StringVar(&acc.Project, "project", "", "name of the account's first project, a region id such as cn-north-4 (default: none)")
+		},
+		Check: func(*cobra.Command, []string, *settings) error {
+			if acc.Domain == "" {
+				return usagef("--domain is required: the name of the new account")
+			}
+			return nil
+		},
+		Call: func(ctx context.Context, c *client.Client, _ []string) (*client.Account, error) {
+			return c.CreateAccount(ctx, acc)
+		},
+		Fields: func(acc *client.Account) []string {
+			kv := []string{
+				"domain_id", acc.Domain.ID,
+				"domain_name", acc.Domain.Name,
+				"user_id", acc.User.ID,
+				"user_name", acc.User.Name,
+				"role", acc.User.Role,
+			}
+			if acc.Project != nil {
+				kv = append(kv, "project_id", acc.Project.ID, "project_name", acc.Project.Name)
+			}
+			return kv
+		},
+	}, &acc.Password, "the account's first user", "domain", "user", "password", "project").build(a)
 }
 
 func (a *app) iamAccountsListCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the accounts: every account for an operator, your own otherwise",
-		Args:  cobra.NoArgs,
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		ds, err := c.ListDomains(cmd.Context())
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, map[string]any{"domains": ds})
-		}
-		t := &table{header: []string{"DOMAIN_ID", "NAME", "ENABLED"}}
-		for _, d := range ds {
-			t.add(d.ID, d.Name, strconv.FormatBool(d.Enabled))
-		}
-		return t.write(a.stdout)
-	})
-	return cmd
+	return listCommand(a, "list", "List the accounts: every account for an operator, your own otherwise", "domains",
+		func(ctx context.Context, c *client.Client) ([]client.Domain, error) { return c.ListDomains(ctx) },
+		[]string{"DOMAIN_ID", "NAME", "ENABLED"},
+		func(d client.Domain) []string { return []string{d.ID, d.Name, strconv.FormatBool(d.Enabled)} })
 }
 
 // iamUserFields are the fields of a user in table output.
@@ -214,11 +212,8 @@ func iamUserFields(u *client.User) []string {
 }
 
 func (a *app) iamUsersCreateCommand() *cobra.Command {
-	var (
-		role, domainID string
-		pw             iamPasswordFlags
-	)
-	cmd := &cobra.Command{
+	var u client.NewUser
+	return withNewPassword(a, command[*client.User]{
 		Use:   "create NAME --password PASSWORD [--role admin|readonly]",
 		Short: "Create a user (account admins)",
 		Long: `Create a user (POST /v3/users) in your account, or, for operators, in the
@@ -230,66 +225,39 @@ the cached token of "cph login").`,
 		Example: `  cph iam users create viewer --password-stdin < viewer-password.txt
   cph iam users create ops --role admin --password 'long-enough'`,
 		Args: cobra.ExactArgs(1),
-	}
-	cmd.Flags().StringVar(&role, "role", client.RoleReadOnly, "role of the user: admin or readonly")
-	cmd.Flags().StringVar(&domainID, "domain-id", "", "id of the account to create the user in (default: yours)")
-	pw.add(cmd, "the new user")
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		if role != client.RoleAdmin && role != client.RoleReadOnly {
-			return usagef("invalid --role %q: want %s or %s", role, client.RoleAdmin, client.RoleReadOnly)
-		}
-		password, err := pw.value(a, cmd)
-		if err != nil {
-			return err
-		}
-		c, err := a.newClient(a.iamCaller(s, "password"))
-		if err != nil {
-			return err
-		}
-		u, err := c.CreateUser(cmd.Context(), client.NewUser{Name: args[0], Password: password, DomainID: domainID, Role: role})
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, u)
-		}
-		return writeFields(a.stdout, iamUserFields(u)...)
-	})
-	return cmd
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&u.Role, "role", client.RoleReadOnly, "role of the user: admin or readonly")
+			cmd.Flags().StringVar(&u.DomainID, "domain-id", "", "id of the account to create the user in (default: yours)")
+		},
+		Check: func(*cobra.Command, []string, *settings) error {
+			if u.Role != client.RoleAdmin && u.Role != client.RoleReadOnly {
+				return usagef("invalid --role %q: want %s or %s", u.Role, client.RoleAdmin, client.RoleReadOnly)
+			}
+			return nil
+		},
+		Call: func(ctx context.Context, c *client.Client, args []string) (*client.User, error) {
+			u.Name = args[0]
+			return c.CreateUser(ctx, u)
+		},
+		Fields: iamUserFields,
+	}, &u.Password, "the new user", "password").build(a)
 }
 
 func (a *app) iamUsersListCommand() *cobra.Command {
 	var domainID string
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the users of your account (or, for operators, of --domain-id)",
-		Args:  cobra.NoArgs,
-	}
+	cmd := listCommand(a, "list", "List the users of your account (or, for operators, of --domain-id)", "users",
+		func(ctx context.Context, c *client.Client) ([]client.User, error) { return c.ListUsers(ctx, domainID) },
+		[]string{"USER_ID", "NAME", "ROLE", "ENABLED", "DOMAIN_ID"},
+		func(u client.User) []string {
+			return []string{u.ID, u.Name, u.Role, strconv.FormatBool(u.Enabled), u.DomainID}
+		})
 	cmd.Flags().StringVar(&domainID, "domain-id", "", "id of the account whose users to list (default: yours)")
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		us, err := c.ListUsers(cmd.Context(), domainID)
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, map[string]any{"users": us})
-		}
-		t := &table{header: []string{"USER_ID", "NAME", "ROLE", "ENABLED", "DOMAIN_ID"}}
-		for _, u := range us {
-			t.add(u.ID, u.Name, u.Role, strconv.FormatBool(u.Enabled), u.DomainID)
-		}
-		return t.write(a.stdout)
-	})
 	return cmd
 }
 
 func (a *app) iamProjectsCreateCommand() *cobra.Command {
-	var description, domainID string
-	cmd := &cobra.Command{
+	var p client.NewProject
+	return command[*client.Project]{
 		Use:   "create NAME",
 		Short: "Create a project named for a region (account admins)",
 		Long: `Create a project (POST /v3/projects) in your account, or, for operators, in
@@ -297,55 +265,24 @@ the account --domain-id. Its name is a region id such as cn-south-1; an
 account has at most one project per name.`,
 		Example: `  cph iam projects create cn-south-1 --description "Shenzhen"`,
 		Args:    cobra.ExactArgs(1),
-	}
-	cmd.Flags().StringVar(&description, "description", "", "description of the project, at most 255 characters")
-	cmd.Flags().StringVar(&domainID, "domain-id", "", "id of the account to create the project in (default: yours)")
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		p, err := c.CreateProject(cmd.Context(), client.NewProject{Name: args[0], DomainID: domainID, Description: description})
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, p)
-		}
-		return writeFields(a.stdout,
-			"project_id", p.ID,
-			"name", p.Name,
-			"domain_id", p.DomainID,
-			"enabled", strconv.FormatBool(p.Enabled),
-			"description", p.Description,
-		)
-	})
-	return cmd
-}
-
-func (a *app) iamProjectsListCommand() *cobra.Command {
-	var name string
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the projects of your account",
-		Args:  cobra.NoArgs,
-	}
-	cmd.Flags().StringVar(&name, "name", "", "keep the project with this exact name")
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		ps, err := c.ListProjects(cmd.Context(), name)
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, map[string]any{"projects": ps})
-		}
-		return projectsTable(ps).write(a.stdout)
-	})
-	return cmd
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&p.Description, "description", "", "description of the project, at most 255 characters")
+			cmd.Flags().StringVar(&p.DomainID, "domain-id", "", "id of the account to create the project in (default: yours)")
+		},
+		Call: func(ctx context.Context, c *client.Client, args []string) (*client.Project, error) {
+			p.Name = args[0]
+			return c.CreateProject(ctx, p)
+		},
+		Fields: func(p *client.Project) []string {
+			return []string{
+				"project_id", p.ID,
+				"name", p.Name,
+				"domain_id", p.DomainID,
+				"enabled", strconv.FormatBool(p.Enabled),
+				"description", p.Description,
+			}
+		},
+	}.build(a)
 }
 
 // iamKeyFields are the fields of an access key in table output, with the
@@ -367,9 +304,12 @@ func iamKeyFields(k *client.AccessKey, withLastUse bool) []string {
 	return kv
 }
 
+// keyFields are the fields of an access key without its last use.
+func keyFields(k *client.AccessKey) []string { return iamKeyFields(k, false) }
+
 func (a *app) iamKeysCreateCommand() *cobra.Command {
 	var userID, description string
-	cmd := &cobra.Command{
+	return command[*client.AccessKey]{
 		Use:   "create",
 		Short: "Create an access key and print its secret, once",
 		Long: `Create a permanent access key (POST /v3.0/OS-CREDENTIAL/credentials) for
@@ -379,89 +319,48 @@ most 2 keys.`,
 		Example: `  cph iam keys create --description ci
   cph iam keys create --user-id 3f2a9c1e7b4d4e5f8a6b0c9d1e2f3a4b -o json`,
 		Args: cobra.NoArgs,
-	}
-	cmd.Flags().StringVar(&userID, "user-id", "", "id of the user to create the key for (default: you)")
-	cmd.Flags().StringVar(&description, "description", "", "description of the key, at most 255 characters")
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		if userID == "" {
-			tok, err := c.Token(cmd.Context())
-			if err != nil {
-				return err
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&userID, "user-id", "", "id of the user to create the key for (default: you)")
+			cmd.Flags().StringVar(&description, "description", "", "description of the key, at most 255 characters")
+		},
+		Call: func(ctx context.Context, c *client.Client, _ []string) (*client.AccessKey, error) {
+			if userID == "" {
+				tok, err := c.Token(ctx)
+				if err != nil {
+					return nil, err
+				}
+				userID = tok.UserID
 			}
-			userID = tok.UserID
-		}
-		k, err := c.CreateAccessKey(cmd.Context(), userID, description)
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			err = writeJSON(a.stdout, k)
-		} else {
-			err = writeFields(a.stdout, iamKeyFields(k, false)...)
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(a.stderr, "Keep the secret key now: it is not shown again.")
-		return nil
-	})
-	return cmd
+			return c.CreateAccessKey(ctx, userID, description)
+		},
+		Fields: keyFields,
+		Done: func([]string, *client.AccessKey) error {
+			fmt.Fprintln(a.stderr, "Keep the secret key now: it is not shown again.")
+			return nil
+		},
+	}.build(a)
 }
 
 func (a *app) iamKeysListCommand() *cobra.Command {
 	var userID string
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the access keys of a user, without their secrets",
-		Args:  cobra.NoArgs,
-	}
+	cmd := listCommand(a, "list", "List the access keys of a user, without their secrets", "credentials",
+		func(ctx context.Context, c *client.Client) ([]client.AccessKey, error) {
+			return c.ListAccessKeys(ctx, userID)
+		},
+		[]string{"ACCESS", "STATUS", "USER_ID", "DESCRIPTION", "CREATED"},
+		func(k client.AccessKey) []string {
+			return []string{k.Access, k.Status, k.UserID, k.Description, iamTime(k.CreateTime)}
+		})
 	cmd.Flags().StringVar(&userID, "user-id", "", "id of the user whose keys to list (default: you)")
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		ks, err := c.ListAccessKeys(cmd.Context(), userID)
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, map[string]any{"credentials": ks})
-		}
-		t := &table{header: []string{"ACCESS", "STATUS", "USER_ID", "DESCRIPTION", "CREATED"}}
-		for _, k := range ks {
-			t.add(k.Access, k.Status, k.UserID, k.Description, iamTime(k.CreateTime))
-		}
-		return t.write(a.stdout)
-	})
 	return cmd
 }
 
 func (a *app) iamKeysShowCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "show ACCESS_KEY",
-		Short: "Show an access key, with its last use",
-		Args:  cobra.ExactArgs(1),
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		k, err := c.ShowAccessKey(cmd.Context(), args[0])
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, k)
-		}
-		return writeFields(a.stdout, iamKeyFields(k, true)...)
-	})
-	return cmd
+	return withID(command[*client.AccessKey]{
+		Use:    "show ACCESS_KEY",
+		Short:  "Show an access key, with its last use",
+		Fields: func(k *client.AccessKey) []string { return iamKeyFields(k, true) },
+	}, (*client.Client).ShowAccessKey).build(a)
 }
 
 // iamKeyStatusCommand returns "keys enable" or "keys disable": it sets
@@ -471,47 +370,35 @@ func (a *app) iamKeyStatusCommand(verb, status string) *cobra.Command {
 	if status == client.KeyInactive {
 		short = "Disable an access key: requests signed with it are refused (401)"
 	}
-	cmd := &cobra.Command{
+	return command[*client.AccessKey]{
 		Use:   verb + " ACCESS_KEY",
 		Short: short,
 		Args:  cobra.ExactArgs(1),
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		k, err := c.UpdateAccessKey(cmd.Context(), args[0], &status, nil)
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, k)
-		}
-		return writeFields(a.stdout, iamKeyFields(k, false)...)
-	})
-	return cmd
+		Call: func(ctx context.Context, c *client.Client, args []string) (*client.AccessKey, error) {
+			return c.UpdateAccessKey(ctx, args[0], &status, nil)
+		},
+		Fields: keyFields,
+	}.build(a)
 }
 
+// outcome is the answer of a change that the API answers with nothing:
+// the id of what changed, under key, and what was done, e.g. "deleted".
+type outcome struct{ key, id, done string }
+
+// JSON is the JSON form, e.g. {"user_id": ..., "deleted": true}.
+func (o outcome) JSON() any { return map[string]any{o.key: o.id, o.done: true} }
+
+// Fields is the table form.
+func (o outcome) Fields() []string { return []string{o.key, o.id, o.done, "true"} }
+
 func (a *app) iamKeysDeleteCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	return withID(command[outcome]{
 		Use:   "delete ACCESS_KEY",
 		Short: "Delete an access key: requests signed with it are refused at once",
-		Args:  cobra.ExactArgs(1),
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		if err := c.DeleteAccessKey(cmd.Context(), args[0]); err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, map[string]any{"access": args[0], "deleted": true})
-		}
-		fmt.Fprintf(a.stdout, "Deleted access key %s.\n", args[0])
-		return nil
-	})
-	return cmd
+		JSON:  outcome.JSON,
+		Text: func(o outcome) error {
+			fmt.Fprintf(a.stdout, "Deleted access key %s.\n", o.id)
+			return nil
+		},
+	}, outcomeOf("access", "deleted", (*client.Client).DeleteAccessKey)).build(a)
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"time"
@@ -26,105 +27,81 @@ func (a *app) imagesCommand() *cobra.Command {
 }
 
 func (a *app) imagesListCommand() *cobra.Command {
-	var (
-		typ   string
-		quiet bool
-	)
-	cmd := &cobra.Command{
+	var typ string
+	return command[[]cph.PhoneImage]{
 		Use:   "list",
 		Short: "List the images the project can boot phones with",
 		Args:  cobra.NoArgs,
-	}
-	addQuiet(cmd, &quiet)
-	cmd.Flags().StringVar(&typ, "type", "", "public, private (the project's own), share (shared with it and accepted) or all (default)")
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		images, err := c.ListPhoneImages(cmd.Context(), typ)
-		if err != nil {
-			return err
-		}
-		if quiet {
-			return writeIDs(a.stdout, images, func(im cph.PhoneImage) string { return im.ID })
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, map[string]any{"phone_images": images})
-		}
-		t := &table{header: []string{"IMAGE_ID", "NAME", "KIND", "OS", "LABEL"}}
-		for _, im := range images {
-			kind := "public"
-			if im.IsPublic != 1 {
-				kind = "private"
+		Flags: stringFlag(&typ, "type", "", "public, private (the project's own), share (shared with it and accepted) or all (default)"),
+		Call: func(ctx context.Context, c *client.Client, _ []string) ([]cph.PhoneImage, error) {
+			return c.ListPhoneImages(ctx, typ)
+		},
+		IDs: func(images []cph.PhoneImage) []string {
+			return ids(images, func(im cph.PhoneImage) string { return im.ID })
+		},
+		JSON: func(images []cph.PhoneImage) any { return map[string]any{"phone_images": images} },
+		Table: func(images []cph.PhoneImage) *table {
+			t := &table{header: []string{"IMAGE_ID", "NAME", "KIND", "OS", "LABEL"}}
+			for _, im := range images {
+				kind := "public"
+				if im.IsPublic != 1 {
+					kind = "private"
+				}
+				t.add(im.ID, im.Name, kind, im.OSName, im.Label)
 			}
-			t.add(im.ID, im.Name, kind, im.OSName, im.Label)
-		}
-		return t.write(a.stdout)
-	})
-	return cmd
+			return t
+		},
+	}.build(a)
 }
 
 func (a *app) imagesCustomCommand() *cobra.Command {
 	var (
-		page      pageFlags
-		typ, name string
+		opts client.ListImagesOptions
+		page = &pageFlags{what: "images", maxLimit: 100}
 	)
-	cmd := &cobra.Command{
+	return command[*client.ImageList]{
 		Use:   "custom",
 		Short: "List the project's custom images and those shared with it",
 		Args:  cobra.NoArgs,
-	}
-	page.add(cmd, "images", 100)
-	cmd.Flags().StringVar(&typ, "type", "", "private (the project's own) or share (shared with it and accepted); default both")
-	cmd.Flags().StringVar(&name, "name", "", "keep the images whose name contains this text")
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
-		opts := client.ListImagesOptions{Type: typ, Name: name}
-		var err error
-		if opts.Offset, opts.Limit, err = page.values(cmd); err != nil {
+		Page:  page,
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&opts.Type, "type", "", "private (the project's own) or share (shared with it and accepted); default both")
+			cmd.Flags().StringVar(&opts.Name, "name", "", "keep the images whose name contains this text")
+		},
+		Check: func(cmd *cobra.Command, _ []string, _ *settings) (err error) {
+			opts.Offset, opts.Limit, err = page.values(cmd)
 			return err
-		}
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		list, err := c.ListImages(cmd.Context(), opts)
-		for page.all && err == nil && len(list.Images) < list.Total {
-			opts.Offset = new(len(list.Images))
-			var next *client.ImageList
-			if next, err = c.ListImages(cmd.Context(), opts); err == nil {
-				if len(next.Images) == 0 {
-					break
+		},
+		Call: func(ctx context.Context, c *client.Client, _ []string) (*client.ImageList, error) {
+			list, err := c.ListImages(ctx, opts)
+			for page.all && err == nil && len(list.Images) < list.Total {
+				opts.Offset = new(len(list.Images))
+				var next *client.ImageList
+				if next, err = c.ListImages(ctx, opts); err == nil {
+					if len(next.Images) == 0 {
+						break
+					}
+					list.Images = append(list.Images, next.Images...)
 				}
-				list.Images = append(list.Images, next.Images...)
 			}
-		}
-		if err != nil {
-			return err
-		}
-		if page.quiet {
-			return writeIDs(a.stdout, list.Images, func(im cph.ImageView) string { return im.ID })
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, list)
-		}
-		t := &table{header: []string{"IMAGE_ID", "NAME", "TYPE", "STATUS", "VERSION", "OWNER_PROJECT", "CREATED"}}
-		for _, im := range list.Images {
-			owner := im.ProjectID
-			if im.Type == cph.ImageTypeShare {
-				owner = im.SrcProjectID
+			return list, err
+		},
+		IDs: func(l *client.ImageList) []string {
+			return ids(l.Images, func(im cph.ImageView) string { return im.ID })
+		},
+		Table: func(l *client.ImageList) *table {
+			t := &table{header: []string{"IMAGE_ID", "NAME", "TYPE", "STATUS", "VERSION", "OWNER_PROJECT", "CREATED"}}
+			for _, im := range l.Images {
+				owner := im.ProjectID
+				if im.Type == cph.ImageTypeShare {
+					owner = im.SrcProjectID
+				}
+				t.add(im.ID, im.Name, im.Type, imageStatus(im.Status), im.Version, owner, fmtTime(im.CreateTime))
 			}
-			t.add(im.ID, im.Name, im.Type, imageStatus(im.Status), im.Version, owner, fmtTime(im.CreateTime))
-		}
-		if err := t.write(a.stdout); err != nil {
-			return err
-		}
-		if !page.all {
-			a.morePages("images", opts.Offset, len(list.Images), list.Total)
-		}
-		return nil
-	})
-	return cmd
+			return t
+		},
+		More: func(l *client.ImageList) (int, int) { return len(l.Images), l.Total },
+	}.build(a)
 }
 
 // imageStatus names a custom image status.
@@ -142,98 +119,79 @@ func imageStatus(s cph.ImageStatus) string {
 
 func (a *app) imagesCreateCommand() *cobra.Command {
 	var phone string
-	cmd := &cobra.Command{
+	return command[string]{
 		Use:   "create NAME --phone PHONE_ID",
 		Short: "Capture a running or stopped phone as a new private image (OpenCPH extension)",
 		Args:  cobra.ExactArgs(1),
+		Flags: stringFlag(&phone, "phone", "", "the phone to capture (required)"),
+		Check: func(*cobra.Command, []string, *settings) error {
+			if phone == "" {
+				return usagef("--phone is required")
+			}
+			return nil
+		},
+		Call: func(ctx context.Context, c *client.Client, args []string) (string, error) {
+			return c.CreateImage(ctx, args[0], phone)
+		},
+		JSON: func(id string) any { return map[string]string{"image_id": id} },
+		Text: func(id string) error {
+			fmt.Fprintln(a.stdout, id)
+			return nil
+		},
+	}.build(a)
+}
+
+// imageMemberCommand builds a command that changes an image's sharing and
+// tells on stderr what it did: note formats the arguments.
+func (a *app) imageMemberCommand(use, short string, args cobra.PositionalArgs, send func(ctx context.Context, c *client.Client, args []string) error, note string) *cobra.Command {
+	return command[none]{
+		Use: use, Short: short, Args: args,
+		Call: func(ctx context.Context, c *client.Client, args []string) (none, error) {
+			return nothing(send(ctx, c, args))
+		},
+		Done: func(args []string, _ none) error {
+			fmt.Fprintf(a.stderr, note+"\n", anys(args)...)
+			return nil
+		},
+	}.build(a)
+}
+
+// anys returns the strings as values of type any.
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
 	}
-	cmd.Flags().StringVar(&phone, "phone", "", "the phone to capture (required)")
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		if phone == "" {
-			return usagef("--phone is required")
-		}
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		id, err := c.CreateImage(cmd.Context(), args[0], phone)
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, map[string]string{"image_id": id})
-		}
-		fmt.Fprintln(a.stdout, id)
-		return nil
-	})
-	return cmd
+	return out
 }
 
 func (a *app) imagesDeleteCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "delete IMAGE_ID",
-		Short: "Delete one of the project's custom images (refused while phones use it)",
-		Args:  cobra.ExactArgs(1),
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		if err := c.DeleteImage(cmd.Context(), args[0]); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.stderr, "deleted image %s\n", args[0])
-		return nil
-	})
-	return cmd
+	return a.imageMemberCommand("delete IMAGE_ID", "Delete one of the project's custom images (refused while phones use it)", cobra.ExactArgs(1),
+		func(ctx context.Context, c *client.Client, args []string) error { return c.DeleteImage(ctx, args[0]) },
+		"deleted image %s")
 }
 
 func (a *app) imagesShareCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "share IMAGE_ID PROJECT_ID",
-		Short: "Share one of the project's custom images with another project (which must accept it)",
-		Args:  cobra.ExactArgs(2),
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		if err := c.AddImageMember(cmd.Context(), args[0], args[1]); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.stderr, "shared image %s with project %s (pending its acceptance)\n", args[0], args[1])
-		return nil
-	})
-	return cmd
+	return a.imageMemberCommand("share IMAGE_ID PROJECT_ID", "Share one of the project's custom images with another project (which must accept it)", cobra.ExactArgs(2),
+		func(ctx context.Context, c *client.Client, args []string) error {
+			return c.AddImageMember(ctx, args[0], args[1])
+		},
+		"shared image %s with project %s (pending its acceptance)")
 }
 
 func (a *app) imagesMembersCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	return withID(command[[]cph.ImageMember]{
 		Use:   "members IMAGE_ID",
 		Short: "List the projects one of the project's images is shared with",
-		Args:  cobra.ExactArgs(1),
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		members, err := c.ListImageMembers(cmd.Context(), args[0])
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, map[string]any{"members": members})
-		}
-		t := &table{header: []string{"PROJECT_ID", "STATUS", "SHARED", "UPDATED"}}
-		for _, m := range members {
-			t.add(m.MemberID, m.Status, fmtMillis(m.CreateTime), fmtMillis(m.UpdateTime))
-		}
-		return t.write(a.stdout)
-	})
-	return cmd
+		JSON:  func(members []cph.ImageMember) any { return map[string]any{"members": members} },
+		Table: func(members []cph.ImageMember) *table {
+			t := &table{header: []string{"PROJECT_ID", "STATUS", "SHARED", "UPDATED"}}
+			for _, m := range members {
+				t.add(m.MemberID, m.Status, fmtMillis(m.CreateTime), fmtMillis(m.UpdateTime))
+			}
+			return t
+		},
+	}, (*client.Client).ListImageMembers).build(a)
 }
 
 // fmtMillis formats Unix milliseconds like fmtTime.
@@ -242,41 +200,17 @@ func fmtMillis(ms int64) string {
 }
 
 func (a *app) imagesAnswerCommand(use, status, short string) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   use + " IMAGE_ID",
-		Short: short,
-		Args:  cobra.ExactArgs(1),
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		if err := c.UpdateImageMember(cmd.Context(), args[0], status); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.stderr, "%s image %s\n", status, args[0])
-		return nil
-	})
-	return cmd
+	return a.imageMemberCommand(use+" IMAGE_ID", short, cobra.ExactArgs(1),
+		func(ctx context.Context, c *client.Client, args []string) error {
+			return c.UpdateImageMember(ctx, args[0], status)
+		},
+		status+" image %s")
 }
 
 func (a *app) imagesUnshareCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "unshare IMAGE_ID PROJECT_ID",
-		Short: "Stop sharing one of the project's images with a project",
-		Args:  cobra.ExactArgs(2),
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		if err := c.DeleteImageMember(cmd.Context(), args[0], args[1]); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.stderr, "stopped sharing image %s with project %s\n", args[0], args[1])
-		return nil
-	})
-	return cmd
+	return a.imageMemberCommand("unshare IMAGE_ID PROJECT_ID", "Stop sharing one of the project's images with a project", cobra.ExactArgs(2),
+		func(ctx context.Context, c *client.Client, args []string) error {
+			return c.DeleteImageMember(ctx, args[0], args[1])
+		},
+		"stopped sharing image %s with project %s")
 }

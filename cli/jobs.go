@@ -27,131 +27,89 @@ func (a *app) jobsCommand() *cobra.Command {
 
 func (a *app) jobsListCommand() *cobra.Command {
 	var (
-		page       pageFlags
-		requestID  string
-		requestIDs []string
+		opts client.ListJobsOptions
+		page = &pageFlags{what: "jobs", maxLimit: client.MaxJobPageSize}
 	)
-	cmd := &cobra.Command{
+	return command[*client.JobList]{
 		Use:   "list --request-id ID | --request-ids ID,ID...",
 		Short: "List the jobs of one or more asynchronous requests",
 		Args:  cobra.NoArgs,
-	}
-	page.add(cmd, "jobs", client.MaxJobPageSize)
-	cmd.Flags().StringVar(&requestID, "request-id", "", "request id returned by restart, stop or reset")
-	cmd.Flags().StringSliceVar(&requestIDs, "request-ids", nil, "comma-separated request ids (at most 20)")
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
-		opts := client.ListJobsOptions{RequestID: requestID, RequestIDs: requestIDs}
-		if opts.RequestID == "" && len(opts.RequestIDs) == 0 {
-			return usagef("--request-id or --request-ids is required")
-		}
-		var err error
-		if opts.Offset, opts.Limit, err = page.values(cmd); err != nil {
+		Page:  page,
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&opts.RequestID, "request-id", "", "request id returned by restart, stop or reset")
+			cmd.Flags().StringSliceVar(&opts.RequestIDs, "request-ids", nil, "comma-separated request ids (at most 20)")
+		},
+		Check: func(cmd *cobra.Command, _ []string, _ *settings) (err error) {
+			if opts.RequestID == "" && len(opts.RequestIDs) == 0 {
+				return usagef("--request-id or --request-ids is required")
+			}
+			opts.Offset, opts.Limit, err = page.values(cmd)
 			return err
-		}
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		var list *client.JobList
-		if page.all {
-			list, err = c.ListAllJobs(cmd.Context(), opts)
-		} else {
-			list, err = c.ListJobs(cmd.Context(), opts)
-		}
-		if err != nil {
-			return err
-		}
-		if page.quiet {
-			return writeIDs(a.stdout, list.Jobs, func(j cph.Job) string { return j.ID })
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, list)
-		}
-		return jobsTable(list.Jobs).write(a.stdout)
-	})
-	return cmd
+		},
+		Call:  listPages(page, &opts, (*client.Client).ListAllJobs, (*client.Client).ListJobs),
+		IDs:   func(l *client.JobList) []string { return ids(l.Jobs, func(j cph.Job) string { return j.ID }) },
+		Table: func(l *client.JobList) *table { return jobsTable(l.Jobs) },
+	}.build(a)
 }
 
 func (a *app) jobsShowCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	return withID(command[*cph.Job]{
 		Use:   "show JOB_ID",
 		Short: "Show one job",
-		Args:  cobra.ExactArgs(1),
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		j, err := c.ShowJob(cmd.Context(), args[0])
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, j)
-		}
-		return writeFields(a.stdout,
-			"job_id", j.ID,
-			"phone_id", j.PhoneID,
-			"server_id", j.ServerID,
-			"status", jobStatus(j.Status),
-			"error_code", deref(j.ErrorCode),
-			"error_msg", deref(j.ErrorMsg),
-			"execute_msg", deref(j.ExecuteMsg),
-			"begin_time", fmtTime(j.BeginTime),
-			"end_time", fmtTime(j.EndTime),
-		)
-	})
-	return cmd
+		Fields: func(j *cph.Job) []string {
+			return []string{
+				"job_id", j.ID,
+				"phone_id", j.PhoneID,
+				"server_id", j.ServerID,
+				"status", jobStatus(j.Status),
+				"error_code", deref(j.ErrorCode),
+				"error_msg", deref(j.ErrorMsg),
+				"execute_msg", deref(j.ExecuteMsg),
+				"begin_time", fmtTime(j.BeginTime),
+				"end_time", fmtTime(j.EndTime),
+			}
+		},
+	}, (*client.Client).ShowJob).build(a)
 }
 
 func (a *app) jobsWaitCommand() *cobra.Command {
-	var wf waitFlags
-	cmd := &cobra.Command{
+	wf := &waitFlags{always: true}
+	return command[client.JobList]{
 		Use:   "wait REQUEST_ID",
 		Short: "Wait until every job of a request has finished",
 		Long: `Poll the jobs of an asynchronous request (progress on stderr) until all have
 finished, then print them. The exit code is 0 only if every job succeeded;
 a request without jobs (unknown, or every item refused) is an error.`,
 		Args: cobra.ExactArgs(1),
-	}
-	wf.add(cmd, false)
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		if err := wf.check(); err != nil {
-			return err
-		}
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		jobs, err := a.waitJobs(cmd.Context(), c, args[0], wf)
-		if err != nil {
-			return err
-		}
-		if len(jobs) == 0 {
-			return fmt.Errorf("request %s has no jobs: unknown request, or every item was refused", args[0])
-		}
-		if s.Output == "json" {
-			err = writeJSON(a.stdout, client.JobList{RequestID: args[0], Jobs: jobs})
-		} else {
-			err = jobsTable(jobs).write(a.stdout)
-		}
-		if err != nil {
-			return err
-		}
-		failed := 0
-		for _, j := range jobs {
-			if j.Status != cph.JobSucceeded {
-				failed++
-				a.printFailure(jobTarget(j), j.ID, deref(j.ErrorCode), deref(j.ErrorMsg))
+		Wait: wf,
+		Call: func(ctx context.Context, c *client.Client, args []string) (client.JobList, error) {
+			jobs, err := a.waitJobs(ctx, c, args[0], *wf)
+			if err == nil && len(jobs) == 0 {
+				err = fmt.Errorf("request %s has no jobs: unknown request, or every item was refused", args[0])
 			}
+			return client.JobList{RequestID: args[0], Jobs: jobs}, err
+		},
+		Table: func(l client.JobList) *table { return jobsTable(l.Jobs) },
+		Done: func(_ []string, l client.JobList) error {
+			if failed := a.printFailedJobs(l.Jobs); failed > 0 {
+				return &exitError{code: ExitFailure, err: fmt.Errorf("%d of %d jobs failed", failed, len(l.Jobs))}
+			}
+			return nil
+		},
+	}.build(a)
+}
+
+// printFailedJobs reports on stderr each job that did not succeed and
+// returns how many they are.
+func (a *app) printFailedJobs(jobs []cph.Job) int {
+	failed := 0
+	for _, j := range jobs {
+		if j.Status != cph.JobSucceeded {
+			failed++
+			a.printFailure(jobTarget(j), j.ID, deref(j.ErrorCode), deref(j.ErrorMsg))
 		}
-		if failed > 0 {
-			return &exitError{code: ExitFailure, err: fmt.Errorf("%d of %d jobs failed", failed, len(jobs))}
-		}
-		return nil
-	})
-	return cmd
+	}
+	return failed
 }
 
 // waitJobs waits for the jobs of requestID, showing their progress on

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/opencph/opencph/client"
 )
 
 // loginInfo is the JSON output of "cph login": the token's description,
@@ -29,7 +32,7 @@ type loginInfo struct {
 
 func (a *app) loginCommand() *cobra.Command {
 	var passwordStdin bool
-	cmd := &cobra.Command{
+	return command[loginInfo]{
 		Use:   "login",
 		Short: "Get a token and cache it for the following commands",
 		Long: `Get a new token (POST /v3/auth/tokens) scoped to the project and cache it,
@@ -40,53 +43,52 @@ The password comes from --password, else CPH_PASSWORD, else the first line
 of standard input with --password-stdin, else a prompt when standard input
 is a terminal.`,
 		Args: cobra.NoArgs,
-	}
-	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
-		if passwordStdin {
-			if cmd.Flags().Changed("password") {
-				return usagef("--password and --password-stdin are mutually exclusive")
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
+		},
+		Check: func(cmd *cobra.Command, _ []string, s *settings) error {
+			if passwordStdin {
+				if cmd.Flags().Changed("password") {
+					return usagef("--password and --password-stdin are mutually exclusive")
+				}
+				pw, err := readLine(a.stdin)
+				if err != nil {
+					return fmt.Errorf("read password from standard input: %w", err)
+				}
+				s.Password = pw
 			}
-			pw, err := readLine(a.stdin)
+			if s.Password == "" {
+				pw, err := a.promptPassword()
+				if err != nil {
+					return err
+				}
+				s.Password = pw
+			}
+			return nil
+		},
+		Call: func(ctx context.Context, c *client.Client, _ []string) (loginInfo, error) {
+			tok, err := c.Login(ctx)
 			if err != nil {
-				return fmt.Errorf("read password from standard input: %w", err)
+				return loginInfo{}, err
 			}
-			s.Password = pw
-		}
-		if s.Password == "" {
-			pw, err := a.promptPassword()
-			if err != nil {
-				return err
+			return loginInfo{
+				ProjectID: tok.ProjectID, ProjectName: tok.ProjectName,
+				UserID: tok.UserID, UserName: tok.UserName,
+				DomainID: tok.DomainID, DomainName: tok.DomainName,
+				IssuedAt: tok.IssuedAt, ExpiresAt: tok.ExpiresAt,
+				Endpoint: c.Endpoint(),
+			}, nil
+		},
+		Fields: func(info loginInfo) []string {
+			return []string{
+				"endpoint", info.Endpoint,
+				"user", info.UserName + " (" + info.DomainName + ")",
+				"project_id", info.ProjectID,
+				"project_name", info.ProjectName,
+				"expires_at", info.ExpiresAt.UTC().Format(time.RFC3339),
 			}
-			s.Password = pw
-		}
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		tok, err := c.Login(cmd.Context())
-		if err != nil {
-			return err
-		}
-		info := loginInfo{
-			ProjectID: tok.ProjectID, ProjectName: tok.ProjectName,
-			UserID: tok.UserID, UserName: tok.UserName,
-			DomainID: tok.DomainID, DomainName: tok.DomainName,
-			IssuedAt: tok.IssuedAt, ExpiresAt: tok.ExpiresAt,
-			Endpoint: c.Endpoint(),
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, info)
-		}
-		return writeFields(a.stdout,
-			"endpoint", info.Endpoint,
-			"user", info.UserName+" ("+info.DomainName+")",
-			"project_id", info.ProjectID,
-			"project_name", info.ProjectName,
-			"expires_at", info.ExpiresAt.UTC().Format(time.RFC3339),
-		)
-	})
-	return cmd
+		},
+	}.build(a)
 }
 
 // promptPassword asks for the password on the terminal. When standard
@@ -125,31 +127,24 @@ func readLine(r io.Reader) (string, error) {
 }
 
 func (a *app) logoutCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	return command[bool]{
 		Use:   "logout",
 		Short: "Delete the cached token",
 		Long: `Delete the token cached for this endpoint, account, user and project.
 The token is not revoked on the server; it expires 24 hours after login.`,
 		Args: cobra.NoArgs,
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		_, had := c.CachedToken()
-		if err := c.Logout(cmd.Context()); err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, map[string]bool{"deleted": had})
-		}
-		if had {
-			fmt.Fprintln(a.stdout, "Logged out: the cached token was deleted.")
-		} else {
-			fmt.Fprintln(a.stdout, "No cached token.")
-		}
-		return nil
-	})
-	return cmd
+		Call: func(ctx context.Context, c *client.Client, _ []string) (bool, error) {
+			_, had := c.CachedToken()
+			return had, c.Logout(ctx)
+		},
+		JSON: func(had bool) any { return map[string]bool{"deleted": had} },
+		Text: func(had bool) error {
+			if had {
+				fmt.Fprintln(a.stdout, "Logged out: the cached token was deleted.")
+			} else {
+				fmt.Fprintln(a.stdout, "No cached token.")
+			}
+			return nil
+		},
+	}.build(a)
 }

@@ -111,30 +111,30 @@ func jobStatus(s cph.JobStatus) string {
 	return strconv.Itoa(int(s)) + " " + s.String()
 }
 
+// serverStatusNames name the server statuses.
+var serverStatusNames = map[cph.ServerStatus]string{
+	cph.ServerCreating: "creating", cph.ServerCreating1: "creating", cph.ServerCreating3: "creating", cph.ServerCreating4: "creating",
+	cph.ServerAbnormal: "abnormal", cph.ServerNormal: "normal", cph.ServerDeleting: "deleting", cph.ServerFrozen: "frozen",
+	cph.ServerShutDown: "shut-down", cph.ServerShuttingDown: "shutting-down", cph.ServerShutdownFail: "shutdown-failed",
+	cph.ServerStarting: "starting",
+}
+
 // serverStatus formats a server status as its code and name, e.g. "5 normal".
 func serverStatus(s cph.ServerStatus) string {
-	name := "unknown"
-	switch s {
-	case cph.ServerCreating, cph.ServerCreating1, cph.ServerCreating3, cph.ServerCreating4:
-		name = "creating"
-	case cph.ServerAbnormal:
-		name = "abnormal"
-	case cph.ServerNormal:
-		name = "normal"
-	case cph.ServerDeleting:
-		name = "deleting"
-	case cph.ServerFrozen:
-		name = "frozen"
-	case cph.ServerShutDown:
-		name = "shut-down"
-	case cph.ServerShuttingDown:
-		name = "shutting-down"
-	case cph.ServerShutdownFail:
-		name = "shutdown-failed"
-	case cph.ServerStarting:
-		name = "starting"
+	name, ok := serverStatusNames[s]
+	if !ok {
+		name = "unknown"
 	}
 	return strconv.Itoa(int(s)) + " " + name
+}
+
+// tableOf returns a table of items under header, a row an item.
+func tableOf[E any](items []E, header []string, row func(E) []string) *table {
+	t := &table{header: header}
+	for _, it := range items {
+		t.add(row(it)...)
+	}
+	return t
 }
 
 // phonesTable renders phones.
@@ -196,11 +196,11 @@ func addQuiet(cmd *cobra.Command, quiet *bool) {
 	cmd.Flags().BoolVarP(quiet, "quiet", "q", false, "print only the ids, one a line (for pipes; overrides -o)")
 }
 
-// writeIDs writes the id of each item, one a line.
-func writeIDs[T any](w io.Writer, items []T, id func(T) string) error {
+// writeIDs writes ids, one a line.
+func writeIDs(w io.Writer, ids []string) error {
 	var b strings.Builder
-	for _, it := range items {
-		b.WriteString(cell(id(it)))
+	for _, id := range ids {
+		b.WriteString(cell(id))
 		b.WriteByte('\n')
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {

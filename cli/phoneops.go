@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -34,115 +33,86 @@ func (a *app) phoneOpCommands() []*cobra.Command {
 }
 
 func (a *app) phonesRenameCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	return command[none]{
 		Use:   "rename PHONE_ID NAME",
 		Short: "Rename a phone",
 		Long: `Give a phone a new name (UpdatePhoneName): 1 to 60 letters, digits, Chinese
 characters, '-' or '_', unique in the project.`,
 		Args: cobra.ExactArgs(2),
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		return c.RenamePhone(cmd.Context(), args[0], args[1])
-	})
-	return cmd
+		Call: func(ctx context.Context, c *client.Client, args []string) (none, error) {
+			return nothing(c.RenamePhone(ctx, args[0], args[1]))
+		},
+	}.build(a)
 }
 
 // batchOp builds a command that sends an asynchronous phone operation and
 // prints its answer (and, with --wait, its jobs) like "cph phones restart".
-func (a *app) batchOp(cmd *cobra.Command, check func(args []string) error, send func(ctx context.Context, c *client.Client, args []string) (*client.BatchResult, error)) *cobra.Command {
-	var wf waitFlags
-	wf.add(cmd, true)
-	cmd.Long += `
+func (a *app) batchOp(c command[*client.BatchResult]) *cobra.Command {
+	c.Long += `
 
 With --wait, polls the jobs until all have finished and prints them; the
 exit code is 0 only if no phone was refused and every job succeeded.`
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		if err := wf.check(); err != nil {
-			return err
-		}
-		if check != nil {
-			if err := check(args); err != nil {
-				return err
-			}
-		}
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		res, err := send(cmd.Context(), c, args)
-		if err != nil {
-			return err
-		}
-		return a.batchResult(cmd.Context(), s, c, res, wf)
-	})
-	return cmd
+	c.Args = cobra.MinimumNArgs(1)
+	c.Wait = &waitFlags{}
+	c.Output = a.batchResult
+	return c.build(a)
 }
 
 func (a *app) phonesPropertyCommand() *cobra.Command {
 	var property string
-	cmd := &cobra.Command{
+	return a.batchOp(command[*client.BatchResult]{
 		Use:   "property PHONE_ID... --property JSON",
 		Short: "Update phone properties",
 		Long: `Update phone properties (UpdateCloudPhoneProperty). ro.permission.changed and
 ro.install.auto apply at once; the other keys when the phone next boots.`,
 		Example: `  cph phones property 5f0c... --property '{"com.cph.mainkeys":1}' --wait`,
-		Args:    cobra.MinimumNArgs(1),
-	}
-	cmd.Flags().StringVar(&property, "property", "", "the properties, a JSON object of CPH phone property keys (required)")
-	return a.batchOp(cmd, func([]string) error {
-		var obj map[string]any
-		if err := json.Unmarshal([]byte(property), &obj); err != nil || obj == nil {
-			return usagef("invalid --property: want a JSON object")
-		}
-		return nil
-	}, func(ctx context.Context, c *client.Client, ids []string) (*client.BatchResult, error) {
-		return c.UpdatePhoneProperties(ctx, phoneRefs(ids, property))
+		Flags:   stringFlag(&property, "property", "", "the properties, a JSON object of CPH phone property keys (required)"),
+		Check:   func(*cobra.Command, []string, *settings) error { return checkProperty(property) },
+		Call: func(ctx context.Context, c *client.Client, ids []string) (*client.BatchResult, error) {
+			return c.UpdatePhoneProperties(ctx, phoneRefs(ids, property))
+		},
 	})
 }
 
 func (a *app) phonesExpandVolumeCommand() *cobra.Command {
 	var size int32
-	cmd := &cobra.Command{
+	return a.batchOp(command[*client.BatchResult]{
 		Use:   "expand-volume PHONE_ID... --size GIB",
 		Short: "Grow phone data volumes",
 		Long:  `Grow the data volume of phones to a new size in GiB (ExpandPhoneDataVolumeSize).`,
-		Args:  cobra.MinimumNArgs(1),
-	}
-	cmd.Flags().Int32Var(&size, "size", 0, "the new size in GiB (required)")
-	return a.batchOp(cmd, func([]string) error {
-		if size <= 0 {
-			return usagef("invalid --size: want a positive number of GiB")
-		}
-		return nil
-	}, func(ctx context.Context, c *client.Client, ids []string) (*client.BatchResult, error) {
-		phones := make([]cph.PhoneDataVolumeSize, len(ids))
-		for i, id := range ids {
-			phones[i] = cph.PhoneDataVolumeSize{PhoneID: id, NewSize: size}
-		}
-		return c.ExpandPhoneVolumes(ctx, phones)
+		Flags: func(cmd *cobra.Command) { cmd.Flags().Int32Var(&size, "size", 0, "the new size in GiB (required)") },
+		Check: func(*cobra.Command, []string, *settings) error {
+			if size <= 0 {
+				return usagef("invalid --size: want a positive number of GiB")
+			}
+			return nil
+		},
+		Call: func(ctx context.Context, c *client.Client, ids []string) (*client.BatchResult, error) {
+			phones := make([]cph.PhoneDataVolumeSize, len(ids))
+			for i, id := range ids {
+				phones[i] = cph.PhoneDataVolumeSize{PhoneID: id, NewSize: size}
+			}
+			return c.ExpandPhoneVolumes(ctx, phones)
+		},
 	})
 }
 
 func (a *app) phonesTrafficCommand() *cobra.Command {
 	var typ string
-	cmd := &cobra.Command{
+	return a.batchOp(command[*client.BatchResult]{
 		Use:   "traffic PHONE_ID... --type direct|routing",
 		Short: "Set the traffic route of phones",
 		Long:  `Route phone traffic directly or through the encode container (ImportTraffic).`,
-		Args:  cobra.MinimumNArgs(1),
-	}
-	cmd.Flags().StringVar(&typ, "type", "", "direct or routing (required)")
-	return a.batchOp(cmd, func([]string) error {
-		if typ != cph.TrafficDirect && typ != cph.TrafficRouting {
-			return usagef("invalid --type %q: want direct or routing", typ)
-		}
-		return nil
-	}, func(ctx context.Context, c *client.Client, ids []string) (*client.BatchResult, error) {
-		return c.ImportTraffic(ctx, typ, ids)
+		Flags: func(cmd *cobra.Command) { cmd.Flags().StringVar(&typ, "type", "", "direct or routing (required)") },
+		Check: func(*cobra.Command, []string, *settings) error {
+			if typ != cph.TrafficDirect && typ != cph.TrafficRouting {
+				return usagef("invalid --type %q: want direct or routing", typ)
+			}
+			return nil
+		},
+		Call: func(ctx context.Context, c *client.Client, ids []string) (*client.BatchResult, error) {
+			return c.ImportTraffic(ctx, typ, ids)
+		},
 	})
 }
 
@@ -158,98 +128,115 @@ func objectTemplate(object string, ids []string) error {
 	return nil
 }
 
+// objectFlags are the flags naming the object of phone data.
+type objectFlags struct{ bucket, object string }
+
+// add registers --bucket and --object.
+func (o *objectFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.bucket, "bucket", "", "bucket of the object (required)")
+	cmd.Flags().StringVar(&o.object, "object", "", "key of the object; may contain {phone_id} (required)")
+}
+
+// check checks the object path for the phones ids.
+func (o *objectFlags) check(_ *cobra.Command, ids []string, _ *settings) error {
+	return objectTemplate(o.object, ids)
+}
+
+// path returns the object path of one phone.
+func (o *objectFlags) path(id string) string { return strings.ReplaceAll(o.object, "{phone_id}", id) }
+
 func (a *app) phonesExportCommand() *cobra.Command {
 	var (
-		bucket, object   string
+		obj              objectFlags
 		include, exclude []string
 	)
-	cmd := &cobra.Command{
+	return a.batchOp(command[*client.BatchResult]{
 		Use:   "export PHONE_ID... --bucket BUCKET --object KEY",
 		Short: "Export phone data to an object",
 		Long: `Pack the files of phones (paths under /data and /cache), their properties and
 applications into a tar object (BatchExportCloudPhoneData). {phone_id} in
 --object is replaced by each phone's id.`,
 		Example: `  cph phones export 5f0c... --bucket backup --object exports/{phone_id}.tar --include /data --wait`,
-		Args:    cobra.MinimumNArgs(1),
-	}
-	cmd.Flags().StringVar(&bucket, "bucket", "", "bucket of the object (required)")
-	cmd.Flags().StringVar(&object, "object", "", "key of the object; may contain {phone_id} (required)")
-	cmd.Flags().StringSliceVar(&include, "include", []string{"/data"}, "paths to export (repeatable)")
-	cmd.Flags().StringSliceVar(&exclude, "exclude", nil, "paths to leave out (repeatable)")
-	return a.batchOp(cmd, func(ids []string) error { return objectTemplate(object, ids) },
-		func(ctx context.Context, c *client.Client, args []string) (*client.BatchResult, error) {
+		Flags: func(cmd *cobra.Command) {
+			obj.add(cmd)
+			cmd.Flags().StringSliceVar(&include, "include", []string{"/data"}, "paths to export (repeatable)")
+			cmd.Flags().StringSliceVar(&exclude, "exclude", nil, "paths to leave out (repeatable)")
+		},
+		Check: obj.check,
+		Call: func(ctx context.Context, c *client.Client, args []string) (*client.BatchResult, error) {
 			infos := make([]cph.StorageInfo, len(args))
 			for i, id := range args {
-				infos[i] = cph.StorageInfo{PhoneID: id, IncludeFiles: include, ExcludeFiles: exclude, BucketName: bucket,
-					ObjectPath: strings.ReplaceAll(object, "{phone_id}", id)}
+				infos[i] = cph.StorageInfo{PhoneID: id, IncludeFiles: include, ExcludeFiles: exclude, BucketName: obj.bucket, ObjectPath: obj.path(id)}
 			}
 			return c.ExportPhoneData(ctx, infos)
-		})
+		},
+	})
 }
 
 func (a *app) phonesImportCommand() *cobra.Command {
-	var bucket, object string
-	cmd := &cobra.Command{
+	var obj objectFlags
+	return a.batchOp(command[*client.BatchResult]{
 		Use:   "import PHONE_ID... --bucket BUCKET --object KEY",
 		Short: "Restore exported data into phones",
 		Long: `Restore a tar object made by "cph phones export" into phones
 (BatchImportCloudPhoneData). {phone_id} in --object is replaced by each
 phone's id. A restart afterwards is recommended.`,
-		Args: cobra.MinimumNArgs(1),
-	}
-	cmd.Flags().StringVar(&bucket, "bucket", "", "bucket of the object (required)")
-	cmd.Flags().StringVar(&object, "object", "", "key of the object; may contain {phone_id} (required)")
-	return a.batchOp(cmd, func(ids []string) error { return objectTemplate(object, ids) },
-		func(ctx context.Context, c *client.Client, args []string) (*client.BatchResult, error) {
+		Flags: obj.add,
+		Check: obj.check,
+		Call: func(ctx context.Context, c *client.Client, args []string) (*client.BatchResult, error) {
 			infos := make([]cph.RestoreInfo, len(args))
 			for i, id := range args {
-				infos[i] = cph.RestoreInfo{PhoneID: id, BucketName: bucket, ObjectPath: strings.ReplaceAll(object, "{phone_id}", id)}
+				infos[i] = cph.RestoreInfo{PhoneID: id, BucketName: obj.bucket, ObjectPath: obj.path(id)}
 			}
 			return c.ImportPhoneData(ctx, infos)
-		})
+		},
+	})
 }
 
 // commandOp builds a command that queues an ADB command on the phones (or
-// servers, with --servers) given as arguments.
-func (a *app) commandOp(cmd *cobra.Command, content func(args []string) (string, string, error)) *cobra.Command {
+// servers, with --servers) given as arguments; content returns the
+// command and its text.
+func (a *app) commandOp(c command[*client.CommandResult], content func() (string, string, error)) *cobra.Command {
 	var (
-		wf      waitFlags
-		servers bool
+		servers       bool
+		command, text string
+		ids           []string
 	)
-	wf.add(cmd, true)
-	cmd.Flags().BoolVar(&servers, "servers", false, "the arguments are server ids: run on every phone of those servers")
-	cmd.Long += `
+	c.Long += `
 
 Prints the request id and one line per phone. With --wait, waits for the
 jobs and prints each phone's output; the exit code is 0 only if every job
 succeeded.`
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		if err := wf.check(); err != nil {
+	c.Args = cobra.MinimumNArgs(1)
+	c.Wait = &waitFlags{}
+	flags := c.Flags
+	c.Flags = func(cmd *cobra.Command) {
+		flags(cmd)
+		cmd.Flags().BoolVar(&servers, "servers", false, "the arguments are server ids: run on every phone of those servers")
+	}
+	c.Check = func(cmd *cobra.Command, args []string, _ *settings) (err error) {
+		if command, text, err = content(); err != nil {
 			return err
 		}
-		command, text, err := content(args)
-		if err != nil {
-			return err
-		}
-		ids := targetIDs(cmd, args)
-		if len(ids) == 0 {
+		if ids = targetIDs(cmd, args); len(ids) == 0 {
 			return usagef("give at least one phone id")
 		}
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		req := client.Command{Command: command, Content: text, PhoneIDs: ids}
-		if servers {
-			req = client.Command{Command: command, Content: text, ServerIDs: ids}
-		}
-		res, err := c.RunCommand(cmd.Context(), req)
-		if err != nil {
-			return err
-		}
-		return a.commandResult(cmd.Context(), s, c, res, wf)
-	})
-	return cmd
+		return nil
+	}
+	c.Call = func(ctx context.Context, cl *client.Client, _ []string) (*client.CommandResult, error) {
+		return cl.RunCommand(ctx, commandRequest(command, text, ids, servers))
+	}
+	c.Output = a.commandResult
+	return c.build(a)
+}
+
+// commandRequest returns the request that runs command with text on the
+// phones ids, or on every phone of the servers ids.
+func commandRequest(command, text string, ids []string, servers bool) client.Command {
+	if servers {
+		return client.Command{Command: command, Content: text, ServerIDs: ids}
+	}
+	return client.Command{Command: command, Content: text, PhoneIDs: ids}
 }
 
 // targetIDs returns the arguments before "--", or all of them.
@@ -265,11 +252,7 @@ func targetIDs(cmd *cobra.Command, args []string) []string {
 func (a *app) commandResult(ctx context.Context, s settings, c *client.Client, res *client.CommandResult, wf waitFlags) error {
 	br := &client.BatchResult{RequestID: res.RequestID}
 	for _, j := range res.Jobs {
-		target := j.PhoneID
-		if target == "" {
-			target = "server " + j.ServerID
-		}
-		br.Jobs = append(br.Jobs, cph.PhoneJob{PhoneID: target, JobID: j.JobID, ErrorCode: j.ErrorCode, ErrorMsg: j.ErrorMsg})
+		br.Jobs = append(br.Jobs, cph.PhoneJob{PhoneID: commandTarget(j.PhoneID, j.ServerID), JobID: j.JobID, ErrorCode: j.ErrorCode, ErrorMsg: j.ErrorMsg})
 	}
 	if !wf.wait {
 		return a.batchResult(ctx, s, c, br, wf)
@@ -333,12 +316,21 @@ func (a *app) printOutputs(s settings, entries []cph.PhoneJob, jobs []cph.Job) e
 	return nil
 }
 
+// shellResult is the answer of "cph phones shell": the jobs of
+// RunShellCommand, or the entries and results of RunSyncCommand.
+type shellResult struct {
+	queued  *client.CommandResult
+	entries []cph.PhoneJob
+	jobs    []cph.Job
+}
+
 func (a *app) phonesShellCommand() *cobra.Command {
 	var (
-		wf      waitFlags
-		servers bool
+		servers   bool
+		ids       []string
+		shellText string
 	)
-	cmd := &cobra.Command{
+	return command[shellResult]{
 		Use:   "shell PHONE_ID... -- COMMAND...",
 		Short: "Run a shell command on phones and print its output",
 		Long: `Run a shell command on phones and print each phone's output (execute_msg,
@@ -349,54 +341,55 @@ The exit code is 0 only if the command succeeded on every phone.`,
 		Example: `  cph phones shell 5f0c... -- getprop ro.build.version.release
   cph phones shell 5f0c... 7a1e... -- pm list packages -3`,
 		Args: cobra.MinimumNArgs(2),
-	}
-	wf.add(cmd, false)
-	cmd.Flags().BoolVar(&servers, "servers", false, "the ids are server ids: run on every phone of those servers")
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		if err := wf.check(); err != nil {
-			return err
-		}
-		dash := cmd.ArgsLenAtDash()
-		if dash < 1 || dash == len(args) {
-			return usagef(`give phone ids, then "--", then the command`)
-		}
-		ids, text := args[:dash], strings.Join(args[dash:], " ")
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		if servers || len(ids) > client.MaxSyncCommandPhones {
-			req := client.Command{Command: cph.CommandShell, Content: text, PhoneIDs: ids}
-			if servers {
-				req = client.Command{Command: cph.CommandShell, Content: text, ServerIDs: ids}
+		Wait: &waitFlags{always: true},
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().BoolVar(&servers, "servers", false, "the ids are server ids: run on every phone of those servers")
+		},
+		Check: func(cmd *cobra.Command, args []string, _ *settings) error {
+			dash := cmd.ArgsLenAtDash()
+			if dash < 1 || dash == len(args) {
+				return usagef(`give phone ids, then "--", then the command`)
 			}
-			res, err := c.RunCommand(cmd.Context(), req)
+			ids, shellText = args[:dash], strings.Join(args[dash:], " ")
+			return nil
+		},
+		Call: func(ctx context.Context, c *client.Client, _ []string) (shellResult, error) {
+			if servers || len(ids) > client.MaxSyncCommandPhones {
+				res, err := c.RunCommand(ctx, commandRequest(cph.CommandShell, shellText, ids, servers))
+				return shellResult{queued: res}, err
+			}
+			res, err := c.RunSyncCommand(ctx, commandRequest(cph.CommandShell, shellText, ids, false))
 			if err != nil {
-				return err
+				return shellResult{}, err
 			}
-			wf.wait = true
-			return a.commandResult(cmd.Context(), s, c, res, wf)
-		}
-		res, err := c.RunSyncCommand(cmd.Context(), client.Command{Command: cph.CommandShell, Content: text, PhoneIDs: ids})
-		if err != nil {
-			return err
-		}
-		var entries []cph.PhoneJob
-		var jobs []cph.Job
-		for _, j := range res.Jobs {
-			target := j.PhoneID
-			if target == "" {
-				target = "server " + j.ServerID
+			var r shellResult
+			for _, j := range res.Jobs {
+				e := cph.PhoneJob{PhoneID: commandTarget(j.PhoneID, j.ServerID), JobID: j.JobID, ErrorCode: deref(j.ErrorCode), ErrorMsg: deref(j.ErrorMsg)}
+				if j.JobID != "" {
+					r.jobs = append(r.jobs, cph.Job{ID: j.JobID, PhoneID: j.PhoneID, Status: j.Status, ErrorCode: j.ErrorCode, ErrorMsg: j.ErrorMsg, ExecuteMsg: j.ExecuteMsg})
+					e.ErrorCode, e.ErrorMsg = "", ""
+				}
+				r.entries = append(r.entries, e)
 			}
-			entries = append(entries, cph.PhoneJob{PhoneID: target, JobID: j.JobID, ErrorCode: deref(j.ErrorCode), ErrorMsg: deref(j.ErrorMsg)})
-			if j.JobID != "" {
-				jobs = append(jobs, cph.Job{ID: j.JobID, PhoneID: j.PhoneID, Status: j.Status, ErrorCode: j.ErrorCode, ErrorMsg: j.ErrorMsg, ExecuteMsg: j.ExecuteMsg})
-				entries[len(entries)-1].ErrorCode, entries[len(entries)-1].ErrorMsg = "", ""
+			return r, nil
+		},
+		Output: func(ctx context.Context, s settings, c *client.Client, r shellResult, wf waitFlags) error {
+			if r.queued != nil {
+				wf.wait = true
+				return a.commandResult(ctx, s, c, r.queued, wf)
 			}
-		}
-		return a.printOutputs(s, entries, jobs)
-	})
-	return cmd
+			return a.printOutputs(s, r.entries, r.jobs)
+		},
+	}.build(a)
+}
+
+// commandTarget names the target of a command's job: its phone, else its
+// server.
+func commandTarget(phoneID, serverID string) string {
+	if phoneID == "" {
+		return "server " + serverID
+	}
+	return phoneID
 }
 
 func (a *app) phonesInstallCommand() *cobra.Command {
@@ -404,18 +397,18 @@ func (a *app) phonesInstallCommand() *cobra.Command {
 		apks  []string
 		flags string
 	)
-	cmd := &cobra.Command{
+	return a.commandOp(command[*client.CommandResult]{
 		Use:   "install PHONE_ID... --apk obs://BUCKET/KEY.apk",
 		Short: "Install an application from object storage",
 		Long: `Install an APK from object storage on phones (InstallApk). Several --apk
 are the split APKs of one application (install-multiple). Upload APKs with
 "cph objects put".`,
 		Example: `  cph phones install 5f0c... --apk obs://apps/demo.apk --wait`,
-		Args:    cobra.MinimumNArgs(1),
-	}
-	cmd.Flags().StringSliceVar(&apks, "apk", nil, "obs:// reference of an APK (repeatable; required)")
-	cmd.Flags().StringVar(&flags, "flags", "", `install flags, e.g. "-r -t"`)
-	return a.commandOp(cmd, func([]string) (string, string, error) {
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringSliceVar(&apks, "apk", nil, "obs:// reference of an APK (repeatable; required)")
+			cmd.Flags().StringVar(&flags, "flags", "", `install flags, e.g. "-r -t"`)
+		},
+	}, func() (string, string, error) {
 		if len(apks) == 0 {
 			return "", "", usagef("--apk is required")
 		}
@@ -427,83 +420,68 @@ are the split APKs of one application (install-multiple). Upload APKs with
 	})
 }
 
+// requiredText returns the content of commandOp for a command whose text
+// is one required flag's value.
+func requiredText(command, flag string, value *string) func() (string, string, error) {
+	return func() (string, string, error) {
+		if *value == "" {
+			return "", "", usagef("--%s is required", flag)
+		}
+		return command, *value, nil
+	}
+}
+
 func (a *app) phonesUninstallCommand() *cobra.Command {
 	var pkg string
-	cmd := &cobra.Command{
+	return a.commandOp(command[*client.CommandResult]{
 		Use:   "uninstall PHONE_ID... --package NAME",
 		Short: "Uninstall an application",
 		Long:  `Remove an application and its data from phones (UninstallApk).`,
-		Args:  cobra.MinimumNArgs(1),
-	}
-	cmd.Flags().StringVar(&pkg, "package", "", "package name, e.g. com.example.app (required)")
-	return a.commandOp(cmd, func([]string) (string, string, error) {
-		if pkg == "" {
-			return "", "", usagef("--package is required")
-		}
-		return cph.CommandUninstall, pkg, nil
-	})
+		Flags: stringFlag(&pkg, "package", "", "package name, e.g. com.example.app (required)"),
+	}, requiredText(cph.CommandUninstall, "package", &pkg))
 }
 
 func (a *app) phonesPushCommand() *cobra.Command {
 	var tarRef string
-	cmd := &cobra.Command{
+	return a.commandOp(command[*client.CommandResult]{
 		Use:   "push PHONE_ID... --tar obs://BUCKET/KEY.tar",
 		Short: "Unpack a tar from object storage into phones",
 		Long: `Unpack a tar object into phones, relative to their root directory
 (PushFile): pack files under data/ (tar -cf data.tar data).`,
-		Args: cobra.MinimumNArgs(1),
-	}
-	cmd.Flags().StringVar(&tarRef, "tar", "", "obs:// reference of the tar (required)")
-	return a.commandOp(cmd, func([]string) (string, string, error) {
-		if tarRef == "" {
-			return "", "", usagef("--tar is required")
-		}
-		return cph.CommandPush, tarRef, nil
-	})
+		Flags: stringFlag(&tarRef, "tar", "", "obs:// reference of the tar (required)"),
+	}, requiredText(cph.CommandPush, "tar", &tarRef))
 }
 
 func (a *app) phonesConnectInfoCommand() *cobra.Command {
 	var clientType string
-	cmd := &cobra.Command{
+	return command[*cph.ConnectInfos]{
 		Use:   "connect-info PHONE_ID...",
 		Short: "Get access tickets of phones for a streaming client",
 		Long: `Get the access address and a short-lived signed ticket of up to 10 running
 phones (BatchShowPhoneConnectInfos).`,
-		Args: cobra.RangeArgs(1, 10),
-	}
-	cmd.Flags().StringVar(&clientType, "client-type", "ANDROID", "ANDROID, WINDOWS, H5_MOBILE, H5_PC or IOS")
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		res, err := c.ConnectInfos(cmd.Context(), clientType, args)
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			if err := writeJSON(a.stdout, res); err != nil {
-				return err
-			}
-		} else {
+		Args:  cobra.RangeArgs(1, 10),
+		Flags: stringFlag(&clientType, "client-type", "ANDROID", "ANDROID, WINDOWS, H5_MOBILE, H5_PC or IOS"),
+		Call: func(ctx context.Context, c *client.Client, args []string) (*cph.ConnectInfos, error) {
+			return c.ConnectInfos(ctx, clientType, args)
+		},
+		Table: func(res *cph.ConnectInfos) *table {
 			t := &table{header: []string{"PHONE_ID", "ACCESS_IP", "INTRANET_IP", "ACCESS_PORT", "SESSION_ID", "TICKET"}}
 			for _, ci := range res.ConnectInfos {
 				ai := ci.AccessInfo
 				t.add(ci.PhoneID, ai.AccessIP, ai.IntranetIP, strconv.Itoa(int(ai.AccessPort)), ai.SessionID, ai.Ticket)
 			}
-			if err := t.write(a.stdout); err != nil {
-				return err
+			return t
+		},
+		Done: func(_ []string, res *cph.ConnectInfos) error {
+			for _, e := range res.Errors {
+				a.printFailure(e.PhoneID, "", e.ErrorCode, e.ErrorMsg)
 			}
-		}
-		for _, e := range res.Errors {
-			a.printFailure(e.PhoneID, "", e.ErrorCode, e.ErrorMsg)
-		}
-		if len(res.Errors) > 0 {
-			return &exitError{code: ExitFailure, err: fmt.Errorf("%d of %d phones cannot be connected", len(res.Errors), len(res.Errors)+len(res.ConnectInfos))}
-		}
-		return nil
-	})
-	return cmd
+			if len(res.Errors) > 0 {
+				return &exitError{code: ExitFailure, err: fmt.Errorf("%d of %d phones cannot be connected", len(res.Errors), len(res.Errors)+len(res.ConnectInfos))}
+			}
+			return nil
+		},
+	}.build(a)
 }
 
 // objectsCommand is "cph objects": the object storage that obs://
@@ -514,119 +492,107 @@ func (a *app) objectsCommand() *cobra.Command {
 }
 
 func (a *app) objectsPutCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	var data []byte
+	return command[none]{
 		Use:   "put BUCKET KEY FILE",
 		Short: `Upload a file ("-" for standard input) as obs://BUCKET/KEY`,
 		Long: `Upload a file as an object; the bucket is created for the project if it
 does not exist. Objects are limited to 1 MiB by the server's request limit.`,
 		Example: `  cph objects put apps demo.apk ./demo.apk`,
 		Args:    cobra.ExactArgs(3),
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		var (
-			data []byte
-			err  error
-		)
-		if args[2] == "-" {
-			data, err = io.ReadAll(a.stdin)
-		} else {
-			data, err = os.ReadFile(args[2])
-		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", args[2], err)
-		}
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		if err := c.PutObject(cmd.Context(), args[0], args[1], data); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.stdout, "obs://%s/%s\n", args[0], args[1])
-		return nil
-	})
-	return cmd
+		Check: func(_ *cobra.Command, args []string, _ *settings) (err error) {
+			if args[2] == "-" {
+				data, err = io.ReadAll(a.stdin)
+			} else {
+				data, err = os.ReadFile(args[2])
+			}
+			if err != nil {
+				return fmt.Errorf("read %s: %w", args[2], err)
+			}
+			return nil
+		},
+		Call: func(ctx context.Context, c *client.Client, args []string) (none, error) {
+			return nothing(c.PutObject(ctx, args[0], args[1], data))
+		},
+		Done: func(args []string, _ none) error {
+			fmt.Fprintf(a.stdout, "obs://%s/%s\n", args[0], args[1])
+			return nil
+		},
+	}.build(a)
+}
+
+// objectList is the answer of "cph objects list": the buckets, or the
+// objects of one bucket.
+type objectList struct {
+	buckets []client.Bucket
+	objects []client.Object
+	bucket  string // the bucket listed, or "" for the buckets
 }
 
 func (a *app) objectsListCommand() *cobra.Command {
 	var prefix string
-	cmd := &cobra.Command{
+	return command[objectList]{
 		Use:   "list [BUCKET]",
 		Short: "List the project's buckets, or the objects of a bucket",
 		Args:  cobra.MaximumNArgs(1),
-	}
-	cmd.Flags().StringVar(&prefix, "prefix", "", "only objects whose key starts with this")
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		if len(args) == 0 {
-			bs, err := c.ListBuckets(cmd.Context())
-			if err != nil {
-				return err
+		Flags: stringFlag(&prefix, "prefix", "", "only objects whose key starts with this"),
+		Call: func(ctx context.Context, c *client.Client, args []string) (l objectList, err error) {
+			if len(args) == 0 {
+				l.buckets, err = c.ListBuckets(ctx)
+				return l, err
 			}
-			if s.Output == "json" {
-				return writeJSON(a.stdout, bs)
+			l.bucket = args[0]
+			l.objects, err = c.ListObjects(ctx, args[0], prefix)
+			return l, err
+		},
+		JSON: func(l objectList) any {
+			if l.bucket == "" {
+				return l.buckets
 			}
-			t := &table{header: []string{"BUCKET", "CREATED"}}
-			for _, b := range bs {
-				t.add(b.Name, fmtTime(b.CreateTime))
+			return l.objects
+		},
+		Table: func(l objectList) *table {
+			if l.bucket == "" {
+				t := &table{header: []string{"BUCKET", "CREATED"}}
+				for _, b := range l.buckets {
+					t.add(b.Name, fmtTime(b.CreateTime))
+				}
+				return t
 			}
-			return t.write(a.stdout)
-		}
-		objs, err := c.ListObjects(cmd.Context(), args[0], prefix)
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, objs)
-		}
-		t := &table{header: []string{"KEY", "SIZE", "LAST_MODIFIED"}}
-		for _, o := range objs {
-			t.add(o.Key, strconv.FormatInt(o.Size, 10), fmtTime(o.LastModified))
-		}
-		return t.write(a.stdout)
-	})
-	return cmd
+			t := &table{header: []string{"KEY", "SIZE", "LAST_MODIFIED"}}
+			for _, o := range l.objects {
+				t.add(o.Key, strconv.FormatInt(o.Size, 10), fmtTime(o.LastModified))
+			}
+			return t
+		},
+	}.build(a)
 }
 
 func (a *app) objectsGetCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	return command[[]byte]{
 		Use:   "get BUCKET KEY [FILE]",
 		Short: "Download an object to a file, or to standard output",
 		Args:  cobra.RangeArgs(2, 3),
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
+		Call: func(ctx context.Context, c *client.Client, args []string) ([]byte, error) {
+			return c.GetObject(ctx, args[0], args[1])
+		},
+		Done: func(args []string, data []byte) error {
+			if len(args) == 3 && args[2] != "-" {
+				return os.WriteFile(args[2], data, 0o644)
+			}
+			_, err := a.stdout.Write(data)
 			return err
-		}
-		data, err := c.GetObject(cmd.Context(), args[0], args[1])
-		if err != nil {
-			return err
-		}
-		if len(args) == 3 && args[2] != "-" {
-			return os.WriteFile(args[2], data, 0o644)
-		}
-		_, err = a.stdout.Write(data)
-		return err
-	})
-	return cmd
+		},
+	}.build(a)
 }
 
 func (a *app) objectsDeleteCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	return command[none]{
 		Use:   "delete BUCKET KEY",
 		Short: "Delete an object",
 		Args:  cobra.ExactArgs(2),
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		return c.DeleteObject(cmd.Context(), args[0], args[1])
-	})
-	return cmd
+		Call: func(ctx context.Context, c *client.Client, args []string) (none, error) {
+			return nothing(c.DeleteObject(ctx, args[0], args[1]))
+		},
+	}.build(a)
 }

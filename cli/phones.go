@@ -18,28 +18,27 @@ func (a *app) phonesCommand() *cobra.Command {
 		append([]*cobra.Command{
 			a.phonesListCommand(),
 			a.phonesShowCommand(),
-			a.batchCommand(restartKind()),
-			a.batchCommand(stopKind()),
-			a.batchCommand(resetKind()),
+			a.phonesRestartCommand(),
+			a.phonesStopCommand(),
+			a.phonesResetCommand(),
 		}, a.phoneOpCommands()...)...,
 	)
 }
 
 // pageFlags are the paging flags of the list commands.
 type pageFlags struct {
+	what          string // the items, e.g. "phones"
+	maxLimit      int
 	offset, limit int
 	all           bool
-	quiet         bool
-	maxLimit      int
+	sent          *int // the offset sent, once values has run
 }
 
 // add registers the flags on cmd.
-func (p *pageFlags) add(cmd *cobra.Command, what string, maxLimit int) {
-	p.maxLimit = maxLimit
-	cmd.Flags().IntVar(&p.offset, "offset", 0, "number of "+what+" to skip")
-	cmd.Flags().IntVar(&p.limit, "limit", 0, fmt.Sprintf("page size, 1 to %d (default: the server's, 100)", maxLimit))
-	cmd.Flags().BoolVar(&p.all, "all", false, "list every "+strings.TrimSuffix(what, "s")+", page by page")
-	addQuiet(cmd, &p.quiet)
+func (p *pageFlags) add(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&p.offset, "offset", 0, "number of "+p.what+" to skip")
+	cmd.Flags().IntVar(&p.limit, "limit", 0, fmt.Sprintf("page size, 1 to %d (default: the server's, 100)", p.maxLimit))
+	cmd.Flags().BoolVar(&p.all, "all", false, "list every "+strings.TrimSuffix(p.what, "s")+", page by page")
 }
 
 // values returns the offset and limit to send: nil unless set on the
@@ -61,6 +60,7 @@ func (p *pageFlags) values(cmd *cobra.Command) (offset, limit *int, err error) {
 		}
 		limit = new(p.limit)
 	}
+	p.sent = offset
 	return offset, limit, nil
 }
 
@@ -93,116 +93,78 @@ func parsePhoneStatus(s string) (cph.PhoneStatus, error) {
 
 func (a *app) phonesListCommand() *cobra.Command {
 	var (
-		page                 pageFlags
-		name, server, status string
-		typ                  int32
+		opts   client.ListPhonesOptions
+		status string
+		typ    int32
+		page   = &pageFlags{what: "phones", maxLimit: client.MaxPhonePageSize}
 	)
-	cmd := &cobra.Command{
+	return pagedList(command[*client.PhoneList]{
 		Use:   "list",
 		Short: "List the project's phones, newest first",
 		Example: `  cph phones list --status running
   cph phones list --server 5f0c2a9e7d4b4c1e8a3f6b2d9c0e1a47 --all -o json`,
 		Args: cobra.NoArgs,
-	}
-	page.add(cmd, "phones", client.MaxPhonePageSize)
-	cmd.Flags().StringVar(&name, "name", "", "keep the phones whose name contains this text")
-	cmd.Flags().StringVar(&server, "server", "", "keep the phones of this server id")
-	cmd.Flags().StringVar(&status, "status", "", "keep the phones in this status (code, e.g. 2, or name, e.g. running)")
-	cmd.Flags().Int32Var(&typ, "type", 0, "keep the phones of this type (0 ordinary, 1 trial)")
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
-		opts := client.ListPhonesOptions{Name: name, ServerID: server}
-		var err error
-		if opts.Offset, opts.Limit, err = page.values(cmd); err != nil {
-			return err
-		}
-		if cmd.Flags().Changed("status") {
-			st, err := parsePhoneStatus(status)
-			if err != nil {
+		Page: page,
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&opts.Name, "name", "", "keep the phones whose name contains this text")
+			cmd.Flags().StringVar(&opts.ServerID, "server", "", "keep the phones of this server id")
+			cmd.Flags().StringVar(&status, "status", "", "keep the phones in this status (code, e.g. 2, or name, e.g. running)")
+			cmd.Flags().Int32Var(&typ, "type", 0, "keep the phones of this type (0 ordinary, 1 trial)")
+		},
+		Check: func(cmd *cobra.Command, _ []string, _ *settings) (err error) {
+			if opts.Offset, opts.Limit, err = page.values(cmd); err != nil {
 				return err
 			}
-			opts.Status = &st
-		}
-		if cmd.Flags().Changed("type") {
-			opts.Type = new(typ)
-		}
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		var list *client.PhoneList
-		if page.all {
-			list, err = c.ListAllPhones(cmd.Context(), opts)
-		} else {
-			list, err = c.ListPhones(cmd.Context(), opts)
-		}
-		if err != nil {
-			return err
-		}
-		if page.quiet {
-			return writeIDs(a.stdout, list.Phones, func(p cph.Phone) string { return p.ID })
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, list)
-		}
-		if err := phonesTable(list.Phones).write(a.stdout); err != nil {
-			return err
-		}
-		if !page.all {
-			a.morePages("phones", opts.Offset, len(list.Phones), list.Count)
-		}
-		return nil
-	})
-	return cmd
+			if cmd.Flags().Changed("status") {
+				st, err := parsePhoneStatus(status)
+				if err != nil {
+					return err
+				}
+				opts.Status = &st
+			}
+			if cmd.Flags().Changed("type") {
+				opts.Type = new(typ)
+			}
+			return nil
+		},
+	}, &opts, (*client.Client).ListAllPhones, (*client.Client).ListPhones,
+		func(l *client.PhoneList) ([]cph.Phone, int) { return l.Phones, l.Count },
+		func(p cph.Phone) string { return p.ID }, phonesTable).build(a)
 }
 
 func (a *app) phonesShowCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	return withID(command[*cph.PhoneDetail]{
 		Use:   "show PHONE_ID",
 		Short: "Show the details of a phone",
-		Args:  cobra.ExactArgs(1),
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		p, err := c.ShowPhone(cmd.Context(), args[0])
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, p)
-		}
-		err = writeFields(a.stdout,
-			"phone_id", p.ID,
-			"phone_name", p.Name,
-			"status", phoneStatus(p.Status),
-			"server_id", p.ServerID,
-			"image_id", p.ImageID,
-			"image_version", p.ImageVersion,
-			"phone_model_name", p.ModelName,
-			"type", strconv.Itoa(int(p.Type)),
-			"imei", p.IMEI,
-			"traffic_type", p.TrafficType,
-			"volume_mode", strconv.Itoa(int(p.VolumeMode)),
-			"availability_zone", p.AvailabilityZone,
-			"has_encrypt", strconv.FormatBool(p.HasEncrypt),
-			"phone_data_volume", dataVolume(p.DataVolume),
-			"property", p.Property,
-			"create_time", fmtTime(p.CreateTime),
-			"update_time", fmtTime(p.UpdateTime),
-		)
-		if err != nil || len(p.AccessInfos) == 0 {
-			return err
-		}
-		fmt.Fprintln(a.stdout)
-		t := &table{header: []string{"ACCESS", "PHONE_IP", "LISTEN_PORT", "SERVER_IP", "PUBLIC_IP", "ACCESS_PORT"}}
-		for _, ai := range p.AccessInfos {
-			t.add(ai.Type, ai.PhoneIP, strconv.Itoa(int(ai.ListenPort)), ai.ServerIP, ai.PublicIP, strconv.Itoa(int(ai.AccessPort)))
-		}
-		return t.write(a.stdout)
-	})
-	return cmd
+		Fields: func(p *cph.PhoneDetail) []string {
+			return []string{
+				"phone_id", p.ID,
+				"phone_name", p.Name,
+				"status", phoneStatus(p.Status),
+				"server_id", p.ServerID,
+				"image_id", p.ImageID,
+				"image_version", p.ImageVersion,
+				"phone_model_name", p.ModelName,
+				"type", strconv.Itoa(int(p.Type)),
+				"imei", p.IMEI,
+				"traffic_type", p.TrafficType,
+				"volume_mode", strconv.Itoa(int(p.VolumeMode)),
+				"availability_zone", p.AvailabilityZone,
+				"has_encrypt", strconv.FormatBool(p.HasEncrypt),
+				"phone_data_volume", dataVolume(p.DataVolume),
+				"property", p.Property,
+				"create_time", fmtTime(p.CreateTime),
+				"update_time", fmtTime(p.UpdateTime),
+			}
+		},
+		Tables: func(p *cph.PhoneDetail) []*table {
+			t := &table{header: []string{"ACCESS", "PHONE_IP", "LISTEN_PORT", "SERVER_IP", "PUBLIC_IP", "ACCESS_PORT"}}
+			for _, ai := range p.AccessInfos {
+				t.add(ai.Type, ai.PhoneIP, strconv.Itoa(int(ai.ListenPort)), ai.ServerIP, ai.PublicIP, strconv.Itoa(int(ai.AccessPort)))
+			}
+			return []*table{t}
+		},
+	}, (*client.Client).ShowPhone).build(a)
 }
 
 // dataVolume formats a phone's data disk, e.g. "SSD 64 GiB".
@@ -213,55 +175,81 @@ func dataVolume(v cph.PhoneDataVolume) string {
 	return strings.TrimSpace(fmt.Sprintf("%s %d GiB", v.VolumeType, v.VolumeSize))
 }
 
-// batchKind is one of the asynchronous phone operations.
-type batchKind struct {
-	use, short, long string
-	withImage        bool // takes --image and --property
-	send             func(ctx context.Context, c *client.Client, ids []string, image, property string) (*client.BatchResult, error)
+// batchHelp ends the help of restart, stop and reset.
+const batchHelp = `
+
+With --wait, polls the jobs (progress on stderr) until all have finished and
+prints them; the exit code is 0 only if no phone was refused and every job
+succeeded. Without --wait, the exit code is 1 if any phone was refused.`
+
+// bootCommand builds restart or reset: an asynchronous phone operation
+// that may boot the phones with another image and properties.
+func (a *app) bootCommand(use, short, long string, send func(ctx context.Context, c *client.Client, image string, phones []cph.PhoneRef) (*client.BatchResult, error)) *cobra.Command {
+	var image, property string
+	return command[*client.BatchResult]{
+		Use: use, Short: short, Long: long + batchHelp,
+		Args: cobra.MinimumNArgs(1),
+		Wait: &waitFlags{},
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&image, "image", "", "image id to boot the phones with")
+			cmd.Flags().StringVar(&property, "property", "", `phone properties to apply, a JSON object, e.g. '{"sys.prop.writewifissid":"lab"}'`)
+		},
+		Check: func(*cobra.Command, []string, *settings) error {
+			if property == "" {
+				return nil
+			}
+			return checkProperty(property)
+		},
+		Call: func(ctx context.Context, c *client.Client, ids []string) (*client.BatchResult, error) {
+			return send(ctx, c, image, phoneRefs(ids, property))
+		},
+		Output: a.batchResult,
+	}.build(a)
 }
 
-// restartKind is RestartCloudPhone.
-func restartKind() batchKind {
-	return batchKind{
-		use:   "restart PHONE_ID...",
-		short: "Restart phones (and start stopped ones)",
-		long: `Restart running phones and start stopped ones, optionally with another image
+// checkProperty checks that a --property is a JSON object.
+func checkProperty(property string) error {
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(property), &obj); err != nil || obj == nil {
+		return usagef("invalid --property: want a JSON object")
+	}
+	return nil
+}
+
+func (a *app) phonesRestartCommand() *cobra.Command {
+	return a.bootCommand("restart PHONE_ID...", "Restart phones (and start stopped ones)",
+		`Restart running phones and start stopped ones, optionally with another image
 and properties (RestartCloudPhone). Prints the request id and one line per
 phone: its job id, or why it was refused.`,
-		withImage: true,
-		send: func(ctx context.Context, c *client.Client, ids []string, image, property string) (*client.BatchResult, error) {
-			return c.RestartPhones(ctx, client.RestartPhonesRequest{ImageID: image, Phones: phoneRefs(ids, property)})
-		},
-	}
+		func(ctx context.Context, c *client.Client, image string, phones []cph.PhoneRef) (*client.BatchResult, error) {
+			return c.RestartPhones(ctx, client.RestartPhonesRequest{ImageID: image, Phones: phones})
+		})
 }
 
-// resetKind is ResetCloudPhone.
-func resetKind() batchKind {
-	return batchKind{
-		use:   "reset PHONE_ID...",
-		short: "Reset phones to their factory state",
-		long: `Reset phones to their factory state, wiping their data, optionally with
+func (a *app) phonesResetCommand() *cobra.Command {
+	return a.bootCommand("reset PHONE_ID...", "Reset phones to their factory state",
+		`Reset phones to their factory state, wiping their data, optionally with
 another image and properties (ResetCloudPhone). Prints the request id and one
 line per phone: its job id, or why it was refused.`,
-		withImage: true,
-		send: func(ctx context.Context, c *client.Client, ids []string, image, property string) (*client.BatchResult, error) {
-			return c.ResetPhones(ctx, client.ResetPhonesRequest{ImageID: image, Phones: phoneRefs(ids, property)})
-		},
-	}
+		func(ctx context.Context, c *client.Client, image string, phones []cph.PhoneRef) (*client.BatchResult, error) {
+			return c.ResetPhones(ctx, client.ResetPhonesRequest{ImageID: image, Phones: phones})
+		})
 }
 
-// stopKind is StopCloudPhone.
-func stopKind() batchKind {
-	return batchKind{
-		use:   "stop PHONE_ID...",
-		short: "Power phones off",
-		long: `Power phones off (StopCloudPhone); "cph phones restart" starts them again.
+func (a *app) phonesStopCommand() *cobra.Command {
+	return command[*client.BatchResult]{
+		Use:   "stop PHONE_ID...",
+		Short: "Power phones off",
+		Long: `Power phones off (StopCloudPhone); "cph phones restart" starts them again.
 Prints the request id and one line per phone: its job id, or why it was
-refused.`,
-		send: func(ctx context.Context, c *client.Client, ids []string, _, _ string) (*client.BatchResult, error) {
+refused.` + batchHelp,
+		Args: cobra.MinimumNArgs(1),
+		Wait: &waitFlags{},
+		Call: func(ctx context.Context, c *client.Client, ids []string) (*client.BatchResult, error) {
 			return c.StopPhones(ctx, ids)
 		},
-	}
+		Output: a.batchResult,
+	}.build(a)
 }
 
 // phoneRefs returns the batch entries of ids, each with property.
@@ -271,50 +259,6 @@ func phoneRefs(ids []string, property string) []cph.PhoneRef {
 		refs[i] = cph.PhoneRef{PhoneID: id, Property: property}
 	}
 	return refs
-}
-
-// batchCommand builds the command of an asynchronous phone operation.
-func (a *app) batchCommand(k batchKind) *cobra.Command {
-	var (
-		image, property string
-		wf              waitFlags
-	)
-	cmd := &cobra.Command{
-		Use:   k.use,
-		Short: k.short,
-		Long: k.long + `
-
-With --wait, polls the jobs (progress on stderr) until all have finished and
-prints them; the exit code is 0 only if no phone was refused and every job
-succeeded. Without --wait, the exit code is 1 if any phone was refused.`,
-		Args: cobra.MinimumNArgs(1),
-	}
-	if k.withImage {
-		cmd.Flags().StringVar(&image, "image", "", "image id to boot the phones with")
-		cmd.Flags().StringVar(&property, "property", "", `phone properties to apply, a JSON object, e.g. '{"sys.prop.writewifissid":"lab"}'`)
-	}
-	wf.add(cmd, true)
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		if err := wf.check(); err != nil {
-			return err
-		}
-		if property != "" {
-			var obj map[string]any
-			if err := json.Unmarshal([]byte(property), &obj); err != nil || obj == nil {
-				return usagef("invalid --property: want a JSON object")
-			}
-		}
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		res, err := k.send(cmd.Context(), c, args, image, property)
-		if err != nil {
-			return err
-		}
-		return a.batchResult(cmd.Context(), s, c, res, wf)
-	})
-	return cmd
 }
 
 // waitOutput is the JSON output of a batch command with --wait: the
@@ -366,17 +310,13 @@ func (a *app) batchResult(ctx context.Context, s settings, c *client.Client, res
 			return err
 		}
 	}
-	failed := len(refused)
 	for _, j := range refused {
 		a.printFailure(j.PhoneID, "", j.ErrorCode, j.ErrorMsg)
 	}
+	failed := len(refused) + a.printFailedJobs(jobs)
 	listed := map[string]bool{}
 	for _, j := range jobs {
 		listed[j.ID] = true
-		if j.Status != cph.JobSucceeded {
-			failed++
-			a.printFailure(jobTarget(j), j.ID, deref(j.ErrorCode), deref(j.ErrorMsg))
-		}
 	}
 	for _, j := range res.Jobs {
 		if j.JobID != "" && j.ErrorCode == "" && !listed[j.JobID] {

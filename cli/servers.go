@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"fmt"
+	"context"
 	"strconv"
 	"strings"
 
@@ -19,147 +19,88 @@ func (a *app) serversCommand() *cobra.Command {
 
 func (a *app) serversListCommand() *cobra.Command {
 	var (
-		page   pageFlags
-		name   string
+		opts   client.ListServersOptions
 		status int32
+		page   = &pageFlags{what: "servers", maxLimit: client.MaxServerPageSize}
 	)
-	cmd := &cobra.Command{
+	return pagedList(command[*client.ServerList]{
 		Use:   "list",
 		Short: "List the project's phone servers, newest first",
 		Args:  cobra.NoArgs,
-	}
-	page.add(cmd, "servers", client.MaxServerPageSize)
-	cmd.Flags().StringVar(&name, "name", "", "keep the servers whose name contains this text")
-	cmd.Flags().Int32Var(&status, "status", 0, "keep the servers in this status code (5 normal)")
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
-		opts := client.ListServersOptions{Name: name}
-		var err error
-		if opts.Offset, opts.Limit, err = page.values(cmd); err != nil {
+		Page:  page,
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&opts.Name, "name", "", "keep the servers whose name contains this text")
+			cmd.Flags().Int32Var(&status, "status", 0, "keep the servers in this status code (5 normal)")
+		},
+		Check: func(cmd *cobra.Command, _ []string, _ *settings) (err error) {
+			opts.Offset, opts.Limit, err = page.values(cmd)
+			if cmd.Flags().Changed("status") {
+				opts.Status = new(cph.ServerStatus(status))
+			}
 			return err
-		}
-		if cmd.Flags().Changed("status") {
-			opts.Status = new(cph.ServerStatus(status))
-		}
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		var list *client.ServerList
-		if page.all {
-			list, err = c.ListAllServers(cmd.Context(), opts)
-		} else {
-			list, err = c.ListServers(cmd.Context(), opts)
-		}
-		if err != nil {
-			return err
-		}
-		if page.quiet {
-			return writeIDs(a.stdout, list.Servers, func(s cph.Server) string { return s.ID })
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, list)
-		}
-		if err := serversTable(list.Servers).write(a.stdout); err != nil {
-			return err
-		}
-		if !page.all {
-			a.morePages("servers", opts.Offset, len(list.Servers), list.Count)
-		}
-		return nil
-	})
-	return cmd
+		},
+	}, &opts, (*client.Client).ListAllServers, (*client.Client).ListServers,
+		func(l *client.ServerList) ([]cph.Server, int) { return l.Servers, l.Count },
+		func(s cph.Server) string { return s.ID }, serversTable).build(a)
 }
 
 func (a *app) serversShowCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	return withID(command[*cph.ServerDetail]{
 		Use:   "show SERVER_ID",
 		Short: "Show the details of a phone server",
-		Args:  cobra.ExactArgs(1),
-	}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		d, err := c.ShowServer(cmd.Context(), args[0])
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, d)
-		}
-		err = writeFields(a.stdout,
-			"server_id", d.ID,
-			"server_name", d.Name,
-			"status", serverStatus(d.Status),
-			"server_model_name", d.ModelName,
-			"phone_model_name", d.PhoneModelName,
-			"availability_zone", d.AvailabilityZone,
-			"network_version", d.NetworkVersion,
-			"keypair_name", d.KeypairName,
-			"vpc_id", d.VPCID,
-			"subnet_id", d.SubnetID,
-			"subnet_cidr", d.SubnetCIDR,
-			"security_groups", strings.Join(d.SecurityGroups, ","),
-			"create_time", fmtTime(d.CreateTime),
-			"update_time", fmtTime(d.UpdateTime),
-		)
-		if err != nil {
-			return err
-		}
-		if len(d.Addresses) > 0 {
-			fmt.Fprintln(a.stdout)
-			t := &table{header: []string{"SERVER_IP", "PUBLIC_IP"}}
+		Fields: func(d *cph.ServerDetail) []string {
+			return []string{
+				"server_id", d.ID,
+				"server_name", d.Name,
+				"status", serverStatus(d.Status),
+				"server_model_name", d.ModelName,
+				"phone_model_name", d.PhoneModelName,
+				"availability_zone", d.AvailabilityZone,
+				"network_version", d.NetworkVersion,
+				"keypair_name", d.KeypairName,
+				"vpc_id", d.VPCID,
+				"subnet_id", d.SubnetID,
+				"subnet_cidr", d.SubnetCIDR,
+				"security_groups", strings.Join(d.SecurityGroups, ","),
+				"create_time", fmtTime(d.CreateTime),
+				"update_time", fmtTime(d.UpdateTime),
+			}
+		},
+		Tables: func(d *cph.ServerDetail) []*table {
+			addresses := &table{header: []string{"SERVER_IP", "PUBLIC_IP"}}
 			for _, ad := range d.Addresses {
-				t.add(ad.ServerIP, ad.PublicIP)
+				addresses.add(ad.ServerIP, ad.PublicIP)
 			}
-			if err := t.write(a.stdout); err != nil {
-				return err
-			}
-		}
-		if len(d.Volumes) > 0 {
-			fmt.Fprintln(a.stdout)
-			t := &table{header: []string{"VOLUME_ID", "NAME", "TYPE", "SIZE_GB"}}
+			volumes := &table{header: []string{"VOLUME_ID", "NAME", "TYPE", "SIZE_GB"}}
 			for _, v := range d.Volumes {
-				t.add(v.ID, v.Name, v.Type, strconv.Itoa(int(v.Size)))
+				volumes.add(v.ID, v.Name, v.Type, strconv.Itoa(int(v.Size)))
 			}
-			if err := t.write(a.stdout); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return cmd
+			return []*table{addresses, volumes}
+		},
+	}, (*client.Client).ShowServer).build(a)
+}
+
+// projectsListCommand is "cph projects list", which is also "cph iam
+// projects list": one command under two parents.
+func (a *app) projectsListCommand() *cobra.Command {
+	var name string
+	return command[[]client.Project]{
+		Use:   "list",
+		Short: "List the projects of the account",
+		Long: `List the projects of the account (GET /v3/projects).
+
+"cph projects list" and "cph iam projects list" are the same command.`,
+		Args:  cobra.NoArgs,
+		Flags: stringFlag(&name, "name", "", "keep the project with this exact name"),
+		Call: func(ctx context.Context, c *client.Client, _ []string) ([]client.Project, error) {
+			return c.ListProjects(ctx, name)
+		},
+		IDs:   func(ps []client.Project) []string { return ids(ps, func(p client.Project) string { return p.ID }) },
+		JSON:  func(ps []client.Project) any { return map[string]any{"projects": ps} },
+		Table: projectsTable,
+	}.build(a)
 }
 
 func (a *app) projectsCommand() *cobra.Command {
-	var (
-		name  string
-		quiet bool
-	)
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List the projects of the account",
-		Args:  cobra.NoArgs,
-	}
-	addQuiet(list, &quiet)
-	list.Flags().StringVar(&name, "name", "", "keep the project with this exact name")
-	list.RunE = a.run(func(cmd *cobra.Command, _ []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		ps, err := c.ListProjects(cmd.Context(), name)
-		if err != nil {
-			return err
-		}
-		if quiet {
-			return writeIDs(a.stdout, ps, func(p client.Project) string { return p.ID })
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, map[string]any{"projects": ps})
-		}
-		return projectsTable(ps).write(a.stdout)
-	})
-	return group("projects", "List IAM projects", list)
+	return group("projects", "List IAM projects", a.projectsListCommand())
 }

@@ -25,24 +25,13 @@ func (a *app) serverAreaCommands() []*cobra.Command {
 	return []*cobra.Command{a.modelsCommand(), a.encodeServersCommand(), a.bandwidthsCommand(), a.shareFilesCommand(), a.shareAppsCommand()}
 }
 
-// simple builds a command whose body needs a client.
-func (a *app) simple(use, short string, args cobra.PositionalArgs, fn func(cmd *cobra.Command, args []string, s settings, c *client.Client) error) *cobra.Command {
-	cmd := &cobra.Command{Use: use, Short: short, Args: args}
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		return fn(cmd, args, s, c)
-	})
-	return cmd
-}
-
 func (a *app) serversRenameCommand() *cobra.Command {
-	return a.simple("rename SERVER_ID NAME", "Rename a phone server", cobra.ExactArgs(2),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			return c.RenameServer(cmd.Context(), args[0], args[1])
-		})
+	return command[none]{
+		Use: "rename SERVER_ID NAME", Short: "Rename a phone server", Args: cobra.ExactArgs(2),
+		Call: func(ctx context.Context, c *client.Client, args []string) (none, error) {
+			return nothing(c.RenameServer(ctx, args[0], args[1]))
+		},
+	}.build(a)
 }
 
 // serverBatch prints the answer of an asynchronous server operation and,
@@ -88,12 +77,7 @@ func (a *app) serverBatch(ctx context.Context, s settings, c *client.Client, res
 				return err
 			}
 		}
-		for _, j := range jobs {
-			if j.Status != cph.JobSucceeded {
-				failed++
-				a.printFailure(jobTarget(j), j.ID, deref(j.ErrorCode), deref(j.ErrorMsg))
-			}
-		}
+		failed += a.printFailedJobs(jobs)
 	}
 	if failed > 0 {
 		return &exitError{code: ExitFailure, err: fmt.Errorf("%d of %d servers refused or failed", failed, len(res.Jobs))}
@@ -101,42 +85,34 @@ func (a *app) serverBatch(ctx context.Context, s settings, c *client.Client, res
 	return nil
 }
 
+// serverOp builds an asynchronous server operation: it prints the answer
+// and, with --wait, waits for the jobs (serverBatch).
+func (a *app) serverOp(c command[*client.ServerBatchResult]) *cobra.Command {
+	c.Wait = &waitFlags{}
+	c.Output = a.serverBatch
+	return c.build(a)
+}
+
 func (a *app) serversRestartCommand() *cobra.Command {
-	var wf waitFlags
-	cmd := a.simple("restart SERVER_ID...", "Restart phone servers and all their phones", cobra.MinimumNArgs(1),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			if err := wf.check(); err != nil {
-				return err
-			}
-			res, err := c.RestartServers(cmd.Context(), args)
-			if err != nil {
-				return err
-			}
-			return a.serverBatch(cmd.Context(), s, c, res, wf)
-		})
-	wf.add(cmd, true)
-	return cmd
+	return a.serverOp(command[*client.ServerBatchResult]{
+		Use: "restart SERVER_ID...", Short: "Restart phone servers and all their phones", Args: cobra.MinimumNArgs(1),
+		Call: func(ctx context.Context, c *client.Client, args []string) (*client.ServerBatchResult, error) {
+			return c.RestartServers(ctx, args)
+		},
+	})
 }
 
 func (a *app) serversKeypairCommand() *cobra.Command {
-	var wf waitFlags
-	cmd := a.simple("keypair KEYPAIR_NAME SERVER_ID...", "Change the key pair of phone servers", cobra.MinimumNArgs(2),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			if err := wf.check(); err != nil {
-				return err
-			}
+	return a.serverOp(command[*client.ServerBatchResult]{
+		Use: "keypair KEYPAIR_NAME SERVER_ID...", Short: "Change the key pair of phone servers", Args: cobra.MinimumNArgs(2),
+		Call: func(ctx context.Context, c *client.Client, args []string) (*client.ServerBatchResult, error) {
 			var ks []client.ServerKeypair
 			for _, id := range args[1:] {
 				ks = append(ks, client.ServerKeypair{ServerID: id, KeypairName: args[0]})
 			}
-			res, err := c.UpdateKeypairs(cmd.Context(), ks)
-			if err != nil {
-				return err
-			}
-			return a.serverBatch(cmd.Context(), s, c, res, wf)
-		})
-	wf.add(cmd, true)
-	return cmd
+			return c.UpdateKeypairs(ctx, ks)
+		},
+	})
 }
 
 // singleJob prints the answer of a one-job operation and, with --wait,
@@ -159,30 +135,21 @@ func (a *app) singleJob(ctx context.Context, s settings, c *client.Client, res *
 	} else if err := jobsTable(jobs).write(a.stdout); err != nil {
 		return err
 	}
-	for _, j := range jobs {
-		if j.Status != cph.JobSucceeded {
-			a.printFailure(jobTarget(j), j.ID, deref(j.ErrorCode), deref(j.ErrorMsg))
-			return errFailed
-		}
+	if a.printFailedJobs(jobs) > 0 {
+		return errFailed
 	}
 	return nil
 }
 
 func (a *app) serversDeleteCommand() *cobra.Command {
-	var wf waitFlags
-	cmd := a.simple("delete SERVER_ID...", "Delete phone servers and their phones (at most 10)", cobra.MinimumNArgs(1),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			if err := wf.check(); err != nil {
-				return err
-			}
-			res, err := c.DeleteServers(cmd.Context(), args)
-			if err != nil {
-				return err
-			}
-			return a.singleJob(cmd.Context(), s, c, res, wf)
-		})
-	wf.add(cmd, true)
-	return cmd
+	return command[*client.SingleJob]{
+		Use: "delete SERVER_ID...", Short: "Delete phone servers and their phones (at most 10)", Args: cobra.MinimumNArgs(1),
+		Wait: &waitFlags{},
+		Call: func(ctx context.Context, c *client.Client, args []string) (*client.SingleJob, error) {
+			return c.DeleteServers(ctx, args)
+		},
+		Output: a.singleJob,
+	}.build(a)
 }
 
 // networkFlags are the network settings of server creation and change.
@@ -206,76 +173,72 @@ func (n *networkFlags) bandwidth() client.Bandwidth {
 	return client.Bandwidth{Size: &size}
 }
 
+// orderFields are the fields of an order in table output.
+func orderFields(o *client.Order) []string {
+	return []string{"request_id", o.RequestID, "order_id", o.OrderID}
+}
+
 func (a *app) serversCreateCommand() *cobra.Command {
 	var (
 		net                                     networkFlags
 		serverModel, phoneModel, image, keypair string
 		count                                   int
 	)
-	cmd := a.simple("create NAME", "Buy phone servers with phones (created in the background)", cobra.ExactArgs(1),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			o, err := c.CreateServers(cmd.Context(), client.CreateServersRequest{
+	return command[*client.Order]{
+		Use: "create NAME", Short: "Buy phone servers with phones (created in the background)", Args: cobra.ExactArgs(1),
+		Flags: func(cmd *cobra.Command) {
+			net.add(cmd)
+			cmd.Flags().StringVar(&serverModel, "server-model", "physical.rx1.xlarge", "server flavor (see 'cph models servers')")
+			cmd.Flags().StringVar(&phoneModel, "phone-model", "rx1.cp.c15.d46.e1v1", "phone flavor (see 'cph models phones')")
+			cmd.Flags().StringVar(&image, "image", "a1b2c3d4e5f60718293a4b5c6d7e8f11", "phone image ID")
+			cmd.Flags().StringVar(&keypair, "keypair", "", "key pair name")
+			cmd.Flags().IntVar(&count, "count", 1, "number of servers, 1 to 10")
+		},
+		Call: func(ctx context.Context, c *client.Client, args []string) (*client.Order, error) {
+			return c.CreateServers(ctx, client.CreateServersRequest{
 				ServerName: args[0], ServerModelName: serverModel, PhoneModelName: phoneModel, ImageID: image, Count: count,
 				KeypairName: keypair, ExtendParam: client.ExtendParam{PeriodType: 2, PeriodNum: 1}, TenantVPCID: net.vpc,
 				Nics: []client.Nic{{SubnetID: net.subnet}}, Bandwidth: net.bandwidth(),
 			})
-			if err != nil {
-				return err
-			}
-			if s.Output == "json" {
-				return writeJSON(a.stdout, o)
-			}
-			return writeFields(a.stdout, "request_id", o.RequestID, "order_id", o.OrderID, "server_ids", strings.Join(o.ServerIDs, ","))
-		})
-	net.add(cmd)
-	cmd.Flags().StringVar(&serverModel, "server-model", "physical.rx1.xlarge", "server flavor (see 'cph models servers')")
-	cmd.Flags().StringVar(&phoneModel, "phone-model", "rx1.cp.c15.d46.e1v1", "phone flavor (see 'cph models phones')")
-	cmd.Flags().StringVar(&image, "image", "a1b2c3d4e5f60718293a4b5c6d7e8f11", "phone image ID")
-	cmd.Flags().StringVar(&keypair, "keypair", "", "key pair name")
-	cmd.Flags().IntVar(&count, "count", 1, "number of servers, 1 to 10")
-	return cmd
+		},
+		Fields: func(o *client.Order) []string {
+			return append(orderFields(o), "server_ids", strings.Join(o.ServerIDs, ","))
+		},
+	}.build(a)
 }
 
 func (a *app) serversChangeCommand() *cobra.Command {
 	var (
 		net                        networkFlags
-		wf                         waitFlags
 		phoneModel, image, keypair string
 	)
-	cmd := a.simple("change SERVER_ID", "Rebuild a server with a new phone flavor and image; its phones are recreated", cobra.ExactArgs(1),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			if err := wf.check(); err != nil {
-				return err
-			}
-			res, err := c.ChangeServer(cmd.Context(), args[0], client.ChangeServerRequest{
+	return command[*client.SingleJob]{
+		Use: "change SERVER_ID", Short: "Rebuild a server with a new phone flavor and image; its phones are recreated", Args: cobra.ExactArgs(1),
+		Wait: &waitFlags{},
+		Flags: func(cmd *cobra.Command) {
+			net.add(cmd)
+			cmd.Flags().StringVar(&phoneModel, "phone-model", "", "new phone flavor")
+			cmd.Flags().StringVar(&image, "image", "", "new phone image ID")
+			cmd.Flags().StringVar(&keypair, "keypair", "", "new key pair name")
+		},
+		Call: func(ctx context.Context, c *client.Client, args []string) (*client.SingleJob, error) {
+			return c.ChangeServer(ctx, args[0], client.ChangeServerRequest{
 				PhoneModelName: phoneModel, ImageID: image, KeypairName: keypair, TenantVPCID: net.vpc,
 				Nics: []client.Nic{{SubnetID: net.subnet}}, Bandwidth: net.bandwidth(),
 			})
-			if err != nil {
-				return err
-			}
-			return a.singleJob(cmd.Context(), s, c, res, wf)
-		})
-	net.add(cmd)
-	wf.add(cmd, true)
-	cmd.Flags().StringVar(&phoneModel, "phone-model", "", "new phone flavor")
-	cmd.Flags().StringVar(&image, "image", "", "new phone image ID")
-	cmd.Flags().StringVar(&keypair, "keypair", "", "new key pair name")
-	return cmd
+		},
+		Output: a.singleJob,
+	}.build(a)
 }
 
 func (a *app) serversChangeModelCommand() *cobra.Command {
-	return a.simple("change-model SERVER_ID SERVER_MODEL PHONE_MODEL", "Change a server's flavor", cobra.ExactArgs(3),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			o, err := c.ChangeServerModel(cmd.Context(), args[0], args[1], args[2])
-			if err != nil {
-				return err
-			}
-			if s.Output == "json" {
-				return writeJSON(a.stdout, o)
-			}
-			return writeFields(a.stdout, "request_id", o.RequestID, "order_id", o.OrderID)
-		})
+	return command[*client.Order]{
+		Use: "change-model SERVER_ID SERVER_MODEL PHONE_MODEL", Short: "Change a server's flavor", Args: cobra.ExactArgs(3),
+		Call: func(ctx context.Context, c *client.Client, args []string) (*client.Order, error) {
+			return c.ChangeServerModel(ctx, args[0], args[1], args[2])
+		},
+		Fields: orderFields,
+	}.build(a)
 }
 
 // parseTags reads KEY=VALUE arguments (a bare KEY for deletion).
@@ -291,197 +254,166 @@ func parseTags(args []string, needValue bool) ([]cph.Tag, error) {
 	return tags, nil
 }
 
-func (a *app) serversTagsCommand() *cobra.Command {
-	list := a.simple("list SERVER_ID", "List the tags of a server", cobra.ExactArgs(1),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			tags, err := c.ServerTags(cmd.Context(), args[0])
+// serverTagsCommand builds "tags add" or "tags delete".
+func (a *app) serverTagsCommand(use, short string, needValue bool, send func(c *client.Client, ctx context.Context, serverID string, tags []cph.Tag) error) *cobra.Command {
+	return command[none]{
+		Use: use, Short: short, Args: cobra.MinimumNArgs(2),
+		Call: func(ctx context.Context, c *client.Client, args []string) (none, error) {
+			tags, err := parseTags(args[1:], needValue)
 			if err != nil {
-				return err
+				return none{}, err
 			}
-			if s.Output == "json" {
-				return writeJSON(a.stdout, map[string]any{"tags": tags})
-			}
+			return nothing(send(c, ctx, args[0], tags))
+		},
+	}.build(a)
+}
+
+func (a *app) serversTagsCommand() *cobra.Command {
+	list := withID(command[[]cph.Tag]{
+		Use: "list SERVER_ID", Short: "List the tags of a server",
+		JSON: func(tags []cph.Tag) any { return map[string]any{"tags": tags} },
+		Table: func(tags []cph.Tag) *table {
 			t := &table{header: []string{"KEY", "VALUE"}}
 			for _, tg := range tags {
 				t.add(tg.Key, tg.Value)
 			}
-			return t.write(a.stdout)
-		})
-	add := a.simple("add SERVER_ID KEY=VALUE...", "Add or overwrite tags of a server", cobra.MinimumNArgs(2),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			tags, err := parseTags(args[1:], true)
-			if err != nil {
-				return err
-			}
-			return c.AddServerTags(cmd.Context(), args[0], tags)
-		})
-	del := a.simple("delete SERVER_ID KEY[=VALUE]...", "Delete tags of a server", cobra.MinimumNArgs(2),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			tags, err := parseTags(args[1:], false)
-			if err != nil {
-				return err
-			}
-			return c.DeleteServerTags(cmd.Context(), args[0], tags)
-		})
+			return t
+		},
+	}, (*client.Client).ServerTags).build(a)
+	add := a.serverTagsCommand("add SERVER_ID KEY=VALUE...", "Add or overwrite tags of a server", true, (*client.Client).AddServerTags)
+	del := a.serverTagsCommand("delete SERVER_ID KEY[=VALUE]...", "Delete tags of a server", false, (*client.Client).DeleteServerTags)
 	return group("tags", "List, add and delete server tags", list, add, del)
 }
 
+// listCommand builds a command without arguments that lists items: key
+// names the list in the JSON form, {"key": [...]}; the table form has the
+// header and a row an item.
+func listCommand[E any](a *app, use, short, key string, list func(ctx context.Context, c *client.Client) ([]E, error), header []string, row func(E) []string) *cobra.Command {
+	return command[[]E]{
+		Use: use, Short: short, Args: cobra.NoArgs,
+		Call:  func(ctx context.Context, c *client.Client, _ []string) ([]E, error) { return list(ctx, c) },
+		JSON:  func(items []E) any { return map[string]any{key: items} },
+		Table: func(items []E) *table { return tableOf(items, header, row) },
+	}.build(a)
+}
+
+// itoa formats any integer.
+func itoa[I ~int | ~int32 | ~int64](i I) string { return strconv.FormatInt(int64(i), 10) }
+
 func (a *app) modelsCommand() *cobra.Command {
-	phones := a.simple("phones", "List phone flavors", cobra.NoArgs,
-		func(cmd *cobra.Command, _ []string, s settings, c *client.Client) error {
-			ms, err := c.ListPhoneModels(cmd.Context(), client.ListPhoneModelsOptions{})
-			if err != nil {
-				return err
-			}
-			if s.Output == "json" {
-				return writeJSON(a.stdout, map[string]any{"phone_models": ms})
-			}
-			t := &table{header: []string{"PHONE_MODEL", "SERVER_MODEL", "STATUS", "CAPACITY", "RESOLUTION", "DPI", "CPU", "MEMORY_MB"}}
-			for _, m := range ms {
-				t.add(m.PhoneModelName, m.ServerModelName, strconv.Itoa(int(m.Status)), strconv.Itoa(int(m.PhoneCapacity)),
-					m.Resolution, strconv.Itoa(int(m.DPI)), strconv.Itoa(int(m.CPU)), strconv.Itoa(int(m.Memory)))
-			}
-			return t.write(a.stdout)
+	phones := listCommand(a, "phones", "List phone flavors", "phone_models",
+		func(ctx context.Context, c *client.Client) ([]cph.PhoneModel, error) {
+			return c.ListPhoneModels(ctx, client.ListPhoneModelsOptions{})
+		},
+		[]string{"PHONE_MODEL", "SERVER_MODEL", "STATUS", "CAPACITY", "RESOLUTION", "DPI", "CPU", "MEMORY_MB"},
+		func(m cph.PhoneModel) []string {
+			return []string{m.PhoneModelName, m.ServerModelName, itoa(m.Status), itoa(m.PhoneCapacity), m.Resolution, itoa(m.DPI), itoa(m.CPU), itoa(m.Memory)}
 		})
-	servers := a.simple("servers", "List server flavors", cobra.NoArgs,
-		func(cmd *cobra.Command, _ []string, s settings, c *client.Client) error {
-			ms, err := c.ListServerModels(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
-			if s.Output == "json" {
-				return writeJSON(a.stdout, map[string]any{"server_models": ms})
-			}
-			t := &table{header: []string{"SERVER_MODEL", "TYPE", "PRODUCT_TYPE", "CPU", "MEMORY_GB"}}
-			for _, m := range ms {
-				t.add(m.ServerModelName, m.ServerType, strconv.Itoa(int(m.ProductType)), strconv.Itoa(int(m.CPU)), strconv.Itoa(int(m.Memory)))
-			}
-			return t.write(a.stdout)
+	servers := listCommand(a, "servers", "List server flavors", "server_models",
+		func(ctx context.Context, c *client.Client) ([]cph.ServerModel, error) {
+			return c.ListServerModels(ctx, nil)
+		},
+		[]string{"SERVER_MODEL", "TYPE", "PRODUCT_TYPE", "CPU", "MEMORY_GB"},
+		func(m cph.ServerModel) []string {
+			return []string{m.ServerModelName, m.ServerType, itoa(m.ProductType), itoa(m.CPU), itoa(m.Memory)}
 		})
 	return group("models", "List phone and server flavors", phones, servers)
 }
 
 func (a *app) encodeServersCommand() *cobra.Command {
-	list := a.simple("list", "List encode services", cobra.NoArgs,
-		func(cmd *cobra.Command, _ []string, s settings, c *client.Client) error {
-			es, err := c.ListEncodeServers(cmd.Context(), client.ListEncodeServersOptions{})
-			if err != nil {
-				return err
-			}
-			if s.Output == "json" {
-				return writeJSON(a.stdout, map[string]any{"encode_servers": es})
-			}
-			t := &table{header: []string{"ENCODE_SERVER_ID", "NAME", "SERVER_ID", "TYPE", "STATUS", "IP"}}
-			for _, e := range es {
-				t.add(e.ID, e.Name, e.ServerID, strconv.Itoa(int(e.Type)), strconv.Itoa(int(e.Status)), e.IP)
-			}
-			return t.write(a.stdout)
+	list := listCommand(a, "list", "List encode services", "encode_servers",
+		func(ctx context.Context, c *client.Client) ([]cph.EncodeServer, error) {
+			return c.ListEncodeServers(ctx, client.ListEncodeServersOptions{})
+		},
+		[]string{"ENCODE_SERVER_ID", "NAME", "SERVER_ID", "TYPE", "STATUS", "IP"},
+		func(e cph.EncodeServer) []string {
+			return []string{e.ID, e.Name, e.ServerID, itoa(e.Type), itoa(e.Status), e.IP}
 		})
-	var wf waitFlags
-	restart := a.simple("restart ENCODE_SERVER_ID...", "Restart encode services", cobra.MinimumNArgs(1),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			if err := wf.check(); err != nil {
-				return err
-			}
-			res, err := c.RestartEncodeServers(cmd.Context(), args)
+	restart := a.serverOp(command[*client.ServerBatchResult]{
+		Use: "restart ENCODE_SERVER_ID...", Short: "Restart encode services", Args: cobra.MinimumNArgs(1),
+		Call: func(ctx context.Context, c *client.Client, args []string) (*client.ServerBatchResult, error) {
+			res, err := c.RestartEncodeServers(ctx, args)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			sb := &client.ServerBatchResult{RequestID: res.RequestID}
 			for _, j := range res.Jobs {
 				sb.Jobs = append(sb.Jobs, cph.ServerJob{ServerID: j.EncodeServerID, JobID: j.JobID, ErrorCode: j.ErrorCode, ErrorMsg: j.ErrorMsg})
 			}
-			return a.serverBatch(cmd.Context(), s, c, sb, wf)
-		})
-	wf.add(restart, true)
+			return sb, nil
+		},
+	})
 	return group("encode-servers", "List and restart encode services", list, restart)
 }
 
 func (a *app) bandwidthsCommand() *cobra.Command {
-	list := a.simple("list", "List bandwidths", cobra.NoArgs,
-		func(cmd *cobra.Command, _ []string, s settings, c *client.Client) error {
-			bws, err := c.ListBandwidths(cmd.Context(), nil, nil)
-			if err != nil {
-				return err
-			}
-			if s.Output == "json" {
-				return writeJSON(a.stdout, map[string]any{"band_widths": bws})
-			}
-			t := &table{header: []string{"BANDWIDTH_ID", "NAME", "SIZE_MBITS", "SHARE_TYPE", "CHARGE_MODE"}}
-			for _, b := range bws {
-				t.add(b.ID, b.Name, strconv.Itoa(int(b.Size)), strconv.Itoa(int(b.ShareType)), strconv.Itoa(int(b.ChargeMode)))
-			}
-			return t.write(a.stdout)
+	list := listCommand(a, "list", "List bandwidths", "band_widths",
+		func(ctx context.Context, c *client.Client) ([]cph.Bandwidth, error) {
+			return c.ListBandwidths(ctx, nil, nil)
+		},
+		[]string{"BANDWIDTH_ID", "NAME", "SIZE_MBITS", "SHARE_TYPE", "CHARGE_MODE"},
+		func(b cph.Bandwidth) []string {
+			return []string{b.ID, b.Name, itoa(b.Size), itoa(b.ShareType), itoa(b.ChargeMode)}
 		})
-	update := a.simple("update BANDWIDTH_ID SIZE_MBITS", "Resize a shared bandwidth", cobra.ExactArgs(2),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
+	update := command[none]{
+		Use: "update BANDWIDTH_ID SIZE_MBITS", Short: "Resize a shared bandwidth", Args: cobra.ExactArgs(2),
+		Call: func(ctx context.Context, c *client.Client, args []string) (none, error) {
 			n, err := strconv.ParseInt(args[1], 10, 32)
 			if err != nil {
-				return usagef("invalid size %q", args[1])
+				return none{}, usagef("invalid size %q", args[1])
 			}
-			return c.UpdateBandwidth(cmd.Context(), args[0], int32(n))
-		})
+			return nothing(c.UpdateBandwidth(ctx, args[0], int32(n)))
+		},
+	}.build(a)
 	return group("bandwidths", "List and resize bandwidths", list, update)
 }
 
-func (a *app) shareFilesCommand() *cobra.Command {
-	var wf waitFlags
+// shareOp builds an operation on the servers' shared storage: send gets
+// the arguments and the --server ids.
+func (a *app) shareOp(use, short string, args cobra.PositionalArgs, flags func(cmd *cobra.Command), send func(ctx context.Context, c *client.Client, args, servers []string) (*client.ServerBatchResult, error)) *cobra.Command {
 	var servers []string
-	push := a.simple("push BUCKET OBJECT.tar", "Push a tar from object storage into the servers' shared storage", cobra.ExactArgs(2),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			res, err := c.PushShareFiles(cmd.Context(), args[0], args[1], servers)
-			if err != nil {
-				return err
+	return a.serverOp(command[*client.ServerBatchResult]{
+		Use: use, Short: short, Args: args,
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringSliceVar(&servers, "server", nil, "target server ID (repeatable)")
+			if flags != nil {
+				flags(cmd)
 			}
-			return a.serverBatch(cmd.Context(), s, c, res, wf)
+		},
+		Call: func(ctx context.Context, c *client.Client, args []string) (*client.ServerBatchResult, error) {
+			return send(ctx, c, args, servers)
+		},
+	})
+}
+
+func (a *app) shareFilesCommand() *cobra.Command {
+	push := a.shareOp("push BUCKET OBJECT.tar", "Push a tar from object storage into the servers' shared storage", cobra.ExactArgs(2), nil,
+		func(ctx context.Context, c *client.Client, args, servers []string) (*client.ServerBatchResult, error) {
+			return c.PushShareFiles(ctx, args[0], args[1], servers)
 		})
-	del := a.simple("delete PATH...", "Delete files of the servers' shared storage", cobra.MinimumNArgs(1),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			res, err := c.DeleteShareFiles(cmd.Context(), args, servers)
-			if err != nil {
-				return err
-			}
-			return a.serverBatch(cmd.Context(), s, c, res, wf)
+	del := a.shareOp("delete PATH...", "Delete files of the servers' shared storage", cobra.MinimumNArgs(1), nil,
+		func(ctx context.Context, c *client.Client, args, servers []string) (*client.ServerBatchResult, error) {
+			return c.DeleteShareFiles(ctx, args, servers)
 		})
-	list := a.simple("list DIR", "List a shared-storage directory (the paths are in each job's execute_msg)", cobra.ExactArgs(1),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			res, err := c.ListShareFiles(cmd.Context(), args[0], servers, nil, nil)
-			if err != nil {
-				return err
-			}
-			return a.serverBatch(cmd.Context(), s, c, res, wf)
+	list := a.shareOp("list DIR", "List a shared-storage directory (the paths are in each job's execute_msg)", cobra.ExactArgs(1), nil,
+		func(ctx context.Context, c *client.Client, args, servers []string) (*client.ServerBatchResult, error) {
+			return c.ListShareFiles(ctx, args[0], servers, nil, nil)
 		})
-	for _, cmd := range []*cobra.Command{push, del, list} {
-		cmd.Flags().StringSliceVar(&servers, "server", nil, "target server ID (repeatable)")
-		wf.add(cmd, true)
-	}
 	return group("share-files", "Manage the servers' shared storage", push, del, list)
 }
 
 func (a *app) shareAppsCommand() *cobra.Command {
-	var wf waitFlags
-	var servers []string
 	var preinstall bool
-	push := a.simple("push PACKAGE BUCKET OBJECT.tar", "Push an application tar into the servers' shared app area", cobra.ExactArgs(3),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			res, err := c.PushShareApps(cmd.Context(), args[0], args[1], args[2], preinstall, servers)
-			if err != nil {
-				return err
-			}
-			return a.serverBatch(cmd.Context(), s, c, res, wf)
+	push := a.shareOp("push PACKAGE BUCKET OBJECT.tar", "Push an application tar into the servers' shared app area", cobra.ExactArgs(3),
+		func(cmd *cobra.Command) {
+			cmd.Flags().BoolVar(&preinstall, "preinstall", false, "also install the application into the phones")
+		},
+		func(ctx context.Context, c *client.Client, args, servers []string) (*client.ServerBatchResult, error) {
+			return c.PushShareApps(ctx, args[0], args[1], args[2], preinstall, servers)
 		})
-	push.Flags().BoolVar(&preinstall, "preinstall", false, "also install the application into the phones")
-	del := a.simple("delete PACKAGE", "Remove an application from the servers' shared app area", cobra.ExactArgs(1),
-		func(cmd *cobra.Command, args []string, s settings, c *client.Client) error {
-			res, err := c.DeleteShareApps(cmd.Context(), args[0], servers)
-			if err != nil {
-				return err
-			}
-			return a.serverBatch(cmd.Context(), s, c, res, wf)
+	del := a.shareOp("delete PACKAGE", "Remove an application from the servers' shared app area", cobra.ExactArgs(1), nil,
+		func(ctx context.Context, c *client.Client, args, servers []string) (*client.ServerBatchResult, error) {
+			return c.DeleteShareApps(ctx, args[0], servers)
 		})
-	for _, cmd := range []*cobra.Command{push, del} {
-		cmd.Flags().StringSliceVar(&servers, "server", nil, "target server ID (repeatable)")
-		wf.add(cmd, true)
-	}
 	return group("share-apps", "Manage the servers' shared applications", push, del)
 }

@@ -27,12 +27,32 @@ func iamUserID(ctx context.Context, c *client.Client, ref, domainID string) (str
 	return "", fmt.Errorf("no user %q in the account", ref)
 }
 
+// userCommand builds a command on USER, a user name or id that the
+// --domain-id flag helps find: act gets the user's id.
+func userCommand[T any](a *app, c command[T], act idCall[T]) *cobra.Command {
+	var domainID string
+	flags := c.Flags
+	c.Args = cobra.ExactArgs(1)
+	c.Flags = func(cmd *cobra.Command) {
+		cmd.Flags().StringVar(&domainID, "domain-id", "", "id of the user's account, to find USER by name (default: yours)")
+		if flags != nil {
+			flags(cmd)
+		}
+	}
+	c.Call = func(ctx context.Context, cl *client.Client, args []string) (T, error) {
+		id, err := iamUserID(ctx, cl, args[0], domainID)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return act(cl, ctx, id)
+	}
+	return c.build(a)
+}
+
 func (a *app) iamUsersPasswdCommand() *cobra.Command {
-	var (
-		original, domainID string
-		pw                 iamPasswordFlags
-	)
-	cmd := &cobra.Command{
+	var original, password string
+	return userCommand(a, withNewPassword(a, command[outcome]{
 		Use:   "passwd USER --password NEW [--original-password CURRENT]",
 		Short: "Change a user's password (your own, or, for account admins, any user's)",
 		Long: `Change the password of USER, a user name or id (PUT /v3/users/{user_id}/password).
@@ -45,41 +65,20 @@ changing your own password, log in again with the new one.
 --password (or --password-stdin) is the new password, at least 8 characters.`,
 		Example: `  CPH_PASSWORD="$OLD" cph iam users passwd ops --password-stdin < new-password.txt
   cph iam users passwd viewer --password 'long-enough'`,
-		Args: cobra.ExactArgs(1),
-	}
-	cmd.Flags().StringVar(&original, "original-password", "", "your current password, when changing your own (default: CPH_PASSWORD)")
-	cmd.Flags().StringVar(&domainID, "domain-id", "", "id of the user's account, to find USER by name (default: yours)")
-	pw.add(cmd, "the user")
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		password, err := pw.value(a, cmd)
-		if err != nil {
-			return err
-		}
-		s = a.iamCaller(s, "password")
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&original, "original-password", "", "your current password, when changing your own (default: CPH_PASSWORD)")
+		},
+		JSON:   outcome.JSON,
+		Fields: outcome.Fields,
+	}, &password, "the user", "password"), outcomeOf("user_id", "password_changed", func(c *client.Client, ctx context.Context, id string) error {
 		if original == "" {
-			original = s.Password
+			original = a.getenv(EnvPassword)
 		}
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		id, err := iamUserID(cmd.Context(), c, args[0], domainID)
-		if err != nil {
-			return err
-		}
-		if err := c.ChangePassword(cmd.Context(), id, original, password); err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, map[string]any{"user_id": id, "password_changed": true})
-		}
-		return writeFields(a.stdout, "user_id", id, "password_changed", "true")
-	})
-	return cmd
+		return c.ChangePassword(ctx, id, original, password)
+	}))
 }
 
 func (a *app) iamUsersEnabledCommand(verb string, enabled bool) *cobra.Command {
-	var domainID string
 	short := "Enable a user (account admins)"
 	long := `Enable USER, a user name or id (PATCH /v3/users/{user_id}): it may log in
 again; the tokens revoked when it was disabled stay revoked.`
@@ -89,61 +88,20 @@ again; the tokens revoked when it was disabled stay revoked.`
 in, its tokens are revoked and its access keys refused at once, on every
 replica. The last enabled admin of an account cannot be disabled.`
 	}
-	cmd := &cobra.Command{
-		Use:   verb + " USER",
-		Short: short,
-		Long:  long,
-		Args:  cobra.ExactArgs(1),
-	}
-	cmd.Flags().StringVar(&domainID, "domain-id", "", "id of the user's account, to find USER by name (default: yours)")
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		id, err := iamUserID(cmd.Context(), c, args[0], domainID)
-		if err != nil {
-			return err
-		}
-		u, err := c.SetUserEnabled(cmd.Context(), id, enabled)
-		if err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, u)
-		}
-		return writeFields(a.stdout, iamUserFields(u)...)
-	})
-	return cmd
+	return userCommand(a, command[*client.User]{Use: verb + " USER", Short: short, Long: long, Fields: iamUserFields},
+		func(c *client.Client, ctx context.Context, id string) (*client.User, error) {
+			return c.SetUserEnabled(ctx, id, enabled)
+		})
 }
 
 func (a *app) iamUsersDeleteCommand() *cobra.Command {
-	var domainID string
-	cmd := &cobra.Command{
+	return userCommand(a, command[outcome]{
 		Use:   "delete USER",
 		Short: "Delete a user with its tokens and access keys (account admins)",
 		Long: `Delete USER, a user name or id (DELETE /v3/users/{user_id}), with its tokens
 and access keys, at once on every replica. The last enabled admin of an
 account cannot be deleted.`,
-		Args: cobra.ExactArgs(1),
-	}
-	cmd.Flags().StringVar(&domainID, "domain-id", "", "id of the user's account, to find USER by name (default: yours)")
-	cmd.RunE = a.run(func(cmd *cobra.Command, args []string, s settings) error {
-		c, err := a.newClient(s)
-		if err != nil {
-			return err
-		}
-		id, err := iamUserID(cmd.Context(), c, args[0], domainID)
-		if err != nil {
-			return err
-		}
-		if err := c.DeleteUser(cmd.Context(), id); err != nil {
-			return err
-		}
-		if s.Output == "json" {
-			return writeJSON(a.stdout, map[string]any{"user_id": id, "deleted": true})
-		}
-		return writeFields(a.stdout, "user_id", id, "deleted", "true")
-	})
-	return cmd
+		JSON:   outcome.JSON,
+		Fields: outcome.Fields,
+	}, outcomeOf("user_id", "deleted", (*client.Client).DeleteUser))
 }
