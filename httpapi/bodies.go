@@ -11,7 +11,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -42,8 +42,7 @@ var errBodyBudget = errors.New("httpapi: request body memory budget exhausted")
 
 // errBusy is the answer to a request refused for lack of body memory.
 func errBusy() *cph.Error {
-	return cph.Errorf(http.StatusServiceUnavailable, cph.CodeInternal,
-		"The server is busy: request bodies in progress hold all the memory reserved for them. Retry later.")
+	return cph.ErrBusy()
 }
 
 // bodyMeter is the body of every request: it charges what is read to the

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 )
 
 // Timeouts bound how long a client may hold a connection. Every request
@@ -79,7 +79,7 @@ func holds(d time.Duration) routeOption {
 }
 
 // errSlowBody is the answer to a request whose body did not arrive in time.
-var errSlowBody = cph.Errorf(http.StatusRequestTimeout, cph.CodeBadRequest, "Request timeout: the request body did not arrive in time.")
+var errSlowBody = cph.ErrRequestTimeout()
 
 // slowBodyGrace is how long the 408 answer to a slow body may take to write.
 const slowBodyGrace = 5 * time.Second

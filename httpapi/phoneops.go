@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 )
 
 // phoneAction reports whether name is an operation name below /phones/
@@ -24,7 +24,7 @@ func (s *Server) updatePhoneName(w http.ResponseWriter, r *http.Request, p *cph.
 		// PUT on an action path such as /phones/batch-restart: the path
 		// names an operation, not a phone.
 		w.Header().Set("Allow", http.MethodPost)
-		return cph.Errorf(http.StatusMethodNotAllowed, cph.CodeNoSuchAPI, "The method is not allowed for this API.")
+		return cph.ErrMethodNotAllowed()
 	}
 	if !cph.ValidID(id) {
 		// A malformed id is refused before the body is read.

@@ -25,7 +25,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/iam"
 	"github.com/opencph/opencph/internal/vcache"
@@ -354,7 +354,7 @@ func (e authError) Unwrap() error { return e.err }
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, fam family, err error) {
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
-		err = cph.Errorf(http.StatusRequestEntityTooLarge, cph.CodeBadRequest, "Request entity too large.")
+		err = cph.ErrEntityTooLarge()
 	}
 	e := cph.AsError(err)
 	noteError(r, e.Code)
@@ -640,7 +640,7 @@ func (s *Server) routes() {
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Ready != nil && !s.cfg.Ready() {
-		return cph.Errorf(http.StatusServiceUnavailable, cph.CodeInternal, "Service is starting.")
+		return cph.ErrStarting()
 	}
 	if s.cfg.Health != nil {
 		if err := s.cfg.Health(r.Context()); err != nil {

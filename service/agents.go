@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/agentproto"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/iam"
@@ -142,7 +142,7 @@ func (s *Services) ReportAgentPhones(ctx context.Context, sessionID string, stat
 		return err
 	}
 	if len(states) > agentproto.MaxPhoneStates {
-		return cph.Errorf(http.StatusBadRequest, cph.CodeInvalidParameter, "phones must hold at most %d phones.", agentproto.MaxPhoneStates)
+		return cph.Ef(cph.CodeInvalidParameter, "phones must hold at most %d phones.", agentproto.MaxPhoneStates)
 	}
 	if sessionID != a.SessionID {
 		return errSessionGone()
@@ -203,7 +203,7 @@ func (s *Services) ReportAgentResults(ctx context.Context, sessionID string, res
 		return nil, err
 	}
 	if len(results) == 0 || len(results) > agentproto.MaxResults {
-		return nil, cph.Errorf(http.StatusBadRequest, cph.CodeInvalidParameter, "results must hold 1 to %d results.", agentproto.MaxResults)
+		return nil, cph.Ef(cph.CodeInvalidParameter, "results must hold 1 to %d results.", agentproto.MaxResults)
 	}
 	in := make([]engine.OpResult, len(results))
 	for i, r := range results {

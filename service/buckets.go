@@ -6,7 +6,7 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/sqlstore"
 )
@@ -14,16 +14,15 @@ import (
 var _ cph.BucketService = (*Services)(nil)
 
 func errNoSuchBucket() *cph.Error {
-	return cph.Errorf(http.StatusNotFound, cph.CodeNoSuchBucket, "The specified bucket does not exist.")
+	return cph.ErrNoSuchBucket()
 }
 
 func errKeyConflict() *cph.Error {
-	return cph.Errorf(http.StatusConflict, cph.CodeObjectKeyConflict,
-		"The object key clashes with a folder: another object's key continues it with '/', or one of its folders is an object.")
+	return cph.ErrObjectKeyConflict()
 }
 
 func errNoSuchObject() *cph.Error {
-	return cph.Errorf(http.StatusNotFound, cph.CodeNoSuchObject, "The specified object does not exist.")
+	return cph.ErrNoSuchObject()
 }
 
 // ownBucket checks that bucket is a valid name owned by projectID: a

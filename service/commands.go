@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/sqlstore"

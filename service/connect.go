@@ -10,13 +10,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -80,7 +79,7 @@ func signTicket(key []byte, c ticketClaims) (string, error) {
 
 // errInvalidTicket is the error of a ticket that is forged, damaged or
 // expired (CPS.0021).
-var errInvalidTicket = cph.Errorf(http.StatusBadRequest, cph.CodeTicketInvalid, "Invalid ticket.")
+var errInvalidTicket = cph.ErrTicketInvalid()
 
 // verifyTicket checks a ticket's signature and expiry and returns its
 // claims.

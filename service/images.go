@@ -3,13 +3,12 @@ package service
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -98,7 +97,7 @@ func (s *Services) CreateImage(ctx context.Context, params cph.CreateImageParams
 			return err
 		}
 		if ph.Status != cph.PhoneRunning && ph.Status != cph.PhoneStopped {
-			return cph.Errorf(http.StatusBadRequest, cph.CodeStatusNotAllowed, "Resource status does not allow this operation.")
+			return cph.ErrStatusNotAllowed("")
 		}
 		base, err := tx.UsableImage(ctx, p.ProjectID, ph.ImageID)
 		if errors.Is(err, sqlstore.ErrNotFound) {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/sqlstore"
 )
 

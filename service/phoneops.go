@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/sqlstore"

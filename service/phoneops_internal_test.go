@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/sqlstore"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/sqlstore"
 )

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/sqlstore"
 )
 

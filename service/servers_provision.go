@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 )
 
 // maxNewServers is the most servers one order buys.

@@ -15,7 +15,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/audit"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/iam"
