@@ -375,10 +375,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, fam family, 
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(e.RetryAfter)))
 	}
-	var th *iam.ThrottledError
-	if errors.As(err, &th) {
-		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(th.RetryAfter)))
-	}
 	var rl *rateLimited
 	if errors.As(err, &rl) {
 		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(rl.after)))

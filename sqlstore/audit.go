@@ -7,24 +7,12 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	cph "github.com/opencph/opencph"
 )
 
-// AuditEvent is one row of the audit trail: a mutating API call or a
-// login, with its outcome.
-type AuditEvent struct {
-	ID        string // time-ordered (UUID v7)
-	At        time.Time
-	DomainID  string // empty when the account is not known
-	ProjectID string // empty for an account-level event
-	UserID    string
-	UserName  string
-	Source    string // client address
-	Operation string // SDK operation name
-	TargetIDs []string
-	RequestID string
-	Status    int    // HTTP status
-	ErrorCode string // empty on success
-}
+// AuditEvent is one row of the audit trail.
+type AuditEvent = cph.AuditEvent
 
 // MaxAuditTargets is the most target ids an audit event keeps.
 const MaxAuditTargets = 100
@@ -77,21 +65,7 @@ func (db *DB) InsertAuditEvents(ctx context.Context, events []*AuditEvent) error
 }
 
 // AuditFilter selects audit events.
-type AuditFilter struct {
-	// ProjectID and DomainID select a project's events and its account's
-	// account-level events (those with no project).
-	ProjectID, DomainID string
-	Since, Until        time.Time // zero: unbounded; Until is exclusive
-	User                string    // user id or name
-	Operation           string
-	// Result is "success" (status below 400), "failure" (400 and above)
-	// or empty (both).
-	Result string
-	// Marker is the id of the last event of the previous page: the page
-	// starts after it. Offset skips events after the marker.
-	Marker        string
-	Offset, Limit int
-}
+type AuditFilter = cph.AuditFilter
 
 // AuditEvents returns the events f selects, newest first, and whether
 // more follow.
