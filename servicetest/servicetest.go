@@ -56,6 +56,7 @@ type NewEnv func(t *testing.T) *Env
 // Run runs the whole suite. Each area starts its own Env.
 func Run(t *testing.T, newEnv NewEnv) {
 	t.Run("phones", func(t *testing.T) { testPhones(t, newEnv(t)) })
+	t.Run("identity", func(t *testing.T) { testIdentity(t, newEnv(t)) })
 }
 
 // code returns the CPH code of err ("" for nil).
