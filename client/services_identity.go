@@ -176,9 +176,9 @@ func (s *Services) Authenticate(ctx context.Context, token string) (*cph.Princip
 
 // AuthenticateSigned implements cph.IdentityService. A signed request is
 // checked where it is received: over HTTP there is nothing to call, and
-// it always fails.
+// it always fails (APIGW.0101).
 func (s *Services) AuthenticateSigned(ctx context.Context, r *http.Request, projectID string) (cph.SignedRequest, error) {
-	return nil, cph.Errorf(http.StatusNotImplemented, cph.CodeInternal, "Signed requests are checked by the server that receives them.")
+	return nil, cph.Errorf(http.StatusNotImplemented, cph.CodeNoSuchAPI, "Signed requests are checked by the server that receives them.")
 }
 
 // ShowToken implements cph.IdentityService (GET /v3/auth/tokens).

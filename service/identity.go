@@ -10,7 +10,10 @@ import (
 	"github.com/opencph/opencph/iam"
 )
 
-var _ cph.IdentityService = (*Services)(nil)
+var (
+	_ cph.IdentityService = (*Services)(nil)
+	_ cph.SignedRequest   = (*iam.SignedRequest)(nil)
+)
 
 // identityCaller returns the caller of ctx, whoever it is: identity
 // methods decide themselves what each caller may do (iam's rules:
