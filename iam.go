@@ -317,9 +317,11 @@ type IdentityService interface {
 	CreateAccount(ctx context.Context, a CreateAccountParams) (*Account, error)
 	// ListDomains lists every account to an operator, the caller's own
 	// to anyone else.
+	// Errors: APIGW.0301 (no caller).
 	ListDomains(ctx context.Context, f DomainFilter) ([]*Domain, error)
 
 	// ListProjects lists the projects of the caller's account.
+	// Errors: APIGW.0301 (no caller).
 	ListProjects(ctx context.Context, f ProjectFilter) ([]*Project, error)
 	// ShowProject returns a project of the caller's account.
 	// Errors: IAM.0404 (no such project in the account).

@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 
-	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph"
 )
 
 // credentialDoc is an access key as the IAM API shows it.

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"os"
 
-	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/aksk"
 )
 

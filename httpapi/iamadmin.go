@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
-	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph"
 )
 
 // Account administration. These follow Keystone v3's shapes; the "role"

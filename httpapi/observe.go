@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/audit"
 	"github.com/opencph/opencph/httpapi/internal/openapispec"
 	"github.com/opencph/opencph/sqlstore"
