@@ -21,3 +21,31 @@ type AuditEvent struct {
 
 // MaxAuditTargets is the most target ids an audit event keeps.
 const MaxAuditTargets = 100
+
+// MaxAuditPage is the largest page of audit events.
+const MaxAuditPage = 100
+
+// AuditFilter selects audit events.
+type AuditFilter struct {
+	// ProjectID and DomainID select a project's events and its account's
+	// account-level events (those with no project). ListAuditEvents
+	// sets them to the caller's.
+	ProjectID, DomainID string
+	Since, Until        time.Time // zero: unbounded; Until is exclusive
+	User                string    // user id or name
+	Operation           string
+	// Result is "success" (status below 400), "failure" (400 and above)
+	// or empty (both).
+	Result string
+	// Marker is the id of the last event of the previous page: the page
+	// starts after it. Offset skips events after the marker.
+	Marker        string
+	Offset, Limit int
+}
+
+// AuditPage is one page of audit events, newest first.
+type AuditPage struct {
+	Events []*AuditEvent
+	// NextMarker, when more events follow, is the Marker of the next page.
+	NextMarker string
+}

@@ -1,11 +1,9 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 
-	"github.com/opencph/opencph/iam"
-	"github.com/opencph/opencph/sqlstore"
+	"github.com/opencph/opencph"
 )
 
 // credentialDoc is an access key as the IAM API shows it.
@@ -19,7 +17,7 @@ type credentialDoc struct {
 	LastUseTime *string `json:"last_use_time,omitempty"`
 }
 
-func credentialBody(k *sqlstore.AccessKey, withLastUse bool) credentialDoc {
+func credentialBody(k *cph.AccessKey, withLastUse bool) credentialDoc {
 	d := credentialDoc{Access: k.Access, Status: k.Status, UserID: k.UserID, Description: k.Description,
 		CreateTime: k.CreatedAt.UTC().Format(iamTimeLayout)}
 	if withLastUse {
@@ -50,10 +48,9 @@ func (s *Server) createCredential(w http.ResponseWriter, r *http.Request) error 
 	if req.Credential == nil || req.Credential.UserID == "" {
 		return badRequest("The body needs credential.user_id.")
 	}
-	k, err := s.iam.CreateAccessKey(r.Context(), p, req.Credential.UserID, req.Credential.Description)
-	if errors.Is(err, iam.ErrTooManyKeys) {
-		return badRequest("akSkNumExceed")
-	} else if err != nil {
+	k, err := s.cfg.Identity.CreateAccessKey(callerContext(r, p), cph.CreateAccessKeyParams{UserID: req.Credential.UserID,
+		Description: req.Credential.Description})
+	if err != nil {
 		return err
 	}
 	doc := credentialBody(&k.AccessKey, false)
@@ -68,7 +65,7 @@ func (s *Server) listCredentials(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	keys, err := s.iam.ListAccessKeys(r.Context(), p, r.URL.Query().Get("user_id"))
+	keys, err := s.cfg.Identity.ListAccessKeys(callerContext(r, p), cph.AccessKeyFilter{UserID: r.URL.Query().Get("user_id")})
 	if err != nil {
 		return err
 	}
@@ -86,7 +83,7 @@ func (s *Server) showCredential(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	k, err := s.iam.AccessKey(r.Context(), p, r.PathValue("access_key"))
+	k, err := s.cfg.Identity.ShowAccessKey(callerContext(r, p), r.PathValue("access_key"))
 	if err != nil {
 		return err
 	}
@@ -112,7 +109,8 @@ func (s *Server) updateCredential(w http.ResponseWriter, r *http.Request) error 
 	if req.Credential == nil || (req.Credential.Status == nil && req.Credential.Description == nil) {
 		return badRequest("The body needs credential.status or credential.description.")
 	}
-	k, err := s.iam.UpdateAccessKey(r.Context(), p, r.PathValue("access_key"), req.Credential.Status, req.Credential.Description)
+	k, err := s.cfg.Identity.UpdateAccessKey(callerContext(r, p), r.PathValue("access_key"),
+		cph.AccessKeyUpdate{Status: req.Credential.Status, Description: req.Credential.Description})
 	if err != nil {
 		return err
 	}
@@ -126,7 +124,7 @@ func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := s.iam.DeleteAccessKey(r.Context(), p, r.PathValue("access_key")); err != nil {
+	if err := s.cfg.Identity.DeleteAccessKey(callerContext(r, p), r.PathValue("access_key")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

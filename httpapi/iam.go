@@ -1,15 +1,14 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"mime"
 	"net/http"
 	"os"
-	"time"
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/aksk"
-	"github.com/opencph/opencph/iam"
 )
 
 // iamTimeLayout is the time format of IAM bodies.
@@ -71,7 +70,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("Missing auth.identity.password.user.")
 	}
 	u := a.Identity.Password.User
-	login := iam.PasswordLogin{UserID: u.ID, UserName: u.Name, Password: u.Password, ClientAddr: clientAddr(r)}
+	login := cph.PasswordLogin{UserID: u.ID, UserName: u.Name, Password: u.Password, ClientAddr: clientAddr(r)}
 	if u.Domain != nil {
 		login.DomainID, login.DomainName = u.Domain.ID, u.Domain.Name
 	}
@@ -101,7 +100,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 			login.ScopeDomainID, login.ScopeDomainName = d.ID, d.Name
 		}
 	}
-	token, info, err := s.iam.Login(r.Context(), login)
+	token, info, err := s.cfg.Identity.Login(r.Context(), login)
 	noteLogin(r, login, info)
 	if err != nil {
 		return err
@@ -150,7 +149,7 @@ type tokenDoc struct {
 	Catalog   []catalogEntry `json:"catalog,omitempty"`
 }
 
-func tokenBody(r *http.Request, info *iam.TokenInfo) map[string]tokenDoc {
+func tokenBody(r *http.Request, info *cph.TokenInfo) map[string]tokenDoc {
 	d := idName{ID: info.Domain.ID, Name: info.Domain.Name}
 	role := "te_admin"
 	if !info.User.IsAdmin {
@@ -190,36 +189,26 @@ func keystoneUnauthorized() error {
 	return cph.Errorf(http.StatusUnauthorized, "IAM.0401", "The request you have made requires authentication.")
 }
 
-// subjectToken authenticates the caller (X-Auth-Token) and resolves the
-// examined token (X-Subject-Token) for the GET/HEAD/DELETE token calls.
-func (s *Server) subjectToken(r *http.Request) (string, *iam.TokenInfo, error) {
-	caller, _, state, err := s.iam.Lookup(r.Context(), r.Header.Get("X-Auth-Token"))
-	if err != nil {
-		return "", nil, err
+// tokenCaller authenticates the caller (X-Auth-Token) of the
+// GET/HEAD/DELETE token calls, which refuse a token in the Keystone shape.
+func (s *Server) tokenCaller(r *http.Request) (*http.Request, error) {
+	caller, err := s.cfg.Identity.Authenticate(r.Context(), r.Header.Get("X-Auth-Token"))
+	if cph.ErrorCode(err) == cph.CodeUnauthorized {
+		return nil, keystoneUnauthorized()
+	} else if err != nil {
+		return nil, err
 	}
-	if state != iam.TokenValid {
-		return "", nil, keystoneUnauthorized()
-	}
-	subject := r.Header.Get("X-Subject-Token")
-	if subject == "" {
-		return "", nil, badRequest("Missing X-Subject-Token.")
-	}
-	sp, info, state, err := s.iam.Lookup(r.Context(), subject)
-	if err != nil {
-		return "", nil, err
-	}
-	if state != iam.TokenValid {
-		return "", nil, cph.Errorf(http.StatusNotFound, "IAM.0404", "The token could not be found.")
-	}
-	if sp.User.ID != caller.User.ID && !(caller.User.IsAdmin && caller.Domain.ID == sp.Domain.ID) {
-		return "", nil, cph.Errorf(http.StatusForbidden, "IAM.0403", "You are not authorized to perform the requested action.")
-	}
-	return subject, info, nil
+	return r.WithContext(cph.NewCallerContext(r.Context(), caller)), nil
 }
 
 // showToken is GET /v3/auth/tokens.
 func (s *Server) showToken(w http.ResponseWriter, r *http.Request) error {
-	subject, info, err := s.subjectToken(r)
+	r, err := s.tokenCaller(r)
+	if err != nil {
+		return err
+	}
+	subject := r.Header.Get("X-Subject-Token")
+	info, err := s.cfg.Identity.ShowToken(r.Context(), subject)
 	if err != nil {
 		return err
 	}
@@ -230,7 +219,11 @@ func (s *Server) showToken(w http.ResponseWriter, r *http.Request) error {
 
 // checkToken is HEAD /v3/auth/tokens.
 func (s *Server) checkToken(w http.ResponseWriter, r *http.Request) error {
-	if _, _, err := s.subjectToken(r); err != nil {
+	r, err := s.tokenCaller(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.cfg.Identity.ShowToken(r.Context(), r.Header.Get("X-Subject-Token")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
@@ -239,11 +232,11 @@ func (s *Server) checkToken(w http.ResponseWriter, r *http.Request) error {
 
 // revokeToken is DELETE /v3/auth/tokens.
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	subject, _, err := s.subjectToken(r)
+	r, err := s.tokenCaller(r)
 	if err != nil {
 		return err
 	}
-	if _, err := s.iam.Revoke(r.Context(), subject); err != nil {
+	if err := s.cfg.Identity.RevokeToken(r.Context(), r.Header.Get("X-Subject-Token")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -273,24 +266,16 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	projects, err := s.db.ListProjects(r.Context(), pr.Domain.ID, q.Get("name"))
+	f := cph.ProjectFilter{Name: q.Get("name"), DomainID: q.Get("domain_id"), ParentID: q.Get("parent_id"), IsDomain: q.Get("is_domain") == "true"}
+	if v := q.Get("enabled"); v != "" {
+		f.Enabled = new(v == "true")
+	}
+	projects, err := s.cfg.Identity.ListProjects(callerContext(r, pr), f)
 	if err != nil {
 		return err
 	}
 	out := []projectDoc{}
 	for _, p := range projects {
-		if v := q.Get("domain_id"); v != "" && v != p.DomainID {
-			continue
-		}
-		if v := q.Get("parent_id"); v != "" && v != p.DomainID {
-			continue
-		}
-		if v := q.Get("enabled"); v != "" && (v == "true") != p.Enabled {
-			continue
-		}
-		if v := q.Get("is_domain"); v == "true" {
-			continue
-		}
 		out = append(out, projectBody(r, p))
 	}
 	self := baseURL(r) + "/v3/projects"
@@ -310,9 +295,9 @@ func (s *Server) showProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.db.ProjectByID(r.Context(), r.PathValue("project_id"))
-	if err != nil || p.DomainID != pr.Domain.ID {
-		return cph.Errorf(http.StatusNotFound, "IAM.0404", "Could not find project: %s.", r.PathValue("project_id"))
+	p, err := s.cfg.Identity.ShowProject(callerContext(r, pr), r.PathValue("project_id"))
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"project": projectBody(r, p)})
 	return nil
@@ -334,20 +319,9 @@ func (s *Server) authenticateIn(r *http.Request, project string) (*cph.Principal
 	if authz := r.Header.Get("Authorization"); aksk.IsSigned(authz) {
 		return s.authenticateSigned(r, project)
 	}
-	token := r.Header.Get("X-Auth-Token")
-	if token == "" {
-		return nil, authError{err: cph.Errorf(http.StatusUnauthorized, cph.CodeUnauthorized, "Incorrect IAM authentication information: x-auth-token not found")}
-	}
-	p, info, state, err := s.iam.Lookup(r.Context(), token)
+	p, err := s.cfg.Identity.Authenticate(r.Context(), r.Header.Get("X-Auth-Token"))
 	if err != nil {
-		return nil, err
-	}
-	switch state {
-	case iam.TokenExpired:
-		return nil, authError{err: cph.Errorf(http.StatusUnauthorized, cph.CodeUnauthorized,
-			"Incorrect IAM authentication information: token expires, expires_at: %s", info.ExpiresAt.UTC().Format(time.RFC3339))}
-	case iam.TokenUnknown:
-		return nil, authError{err: cph.Errorf(http.StatusUnauthorized, cph.CodeUnauthorized, "Incorrect IAM authentication information: decrypt token fail")}
+		return nil, asAuthError(err)
 	}
 	return p, nil
 }
@@ -389,23 +363,11 @@ func errNotAuthorized() error {
 // hash must be known is spooled (memory up to a few KiB, the rest in a
 // temporary file) and hashed before the handler sees it.
 func (s *Server) authenticateSigned(r *http.Request, project string) (*cph.Principal, error) {
-	sr, err := s.iam.BeginSigned(r.Context(), r)
+	sr, err := s.cfg.Identity.AuthenticateSigned(r.Context(), r, project)
 	if err != nil {
 		return nil, asAuthError(err)
 	}
 	p := sr.Principal()
-	if project != "" {
-		// A signed request may use any enabled project of the key's
-		// account; X-Project-Id, when sent, must name the same project.
-		if v := r.Header.Get("X-Project-Id"); v != "" && v != project {
-			return nil, errNotAuthorized()
-		}
-		proj, err := s.db.ProjectByID(r.Context(), project)
-		if err != nil || proj.DomainID != p.Domain.ID || !proj.Enabled {
-			return nil, errNotAuthorized()
-		}
-		p.ProjectID = proj.ID
-	}
 	if !sr.NeedsBody() {
 		return p, nil
 	}
@@ -429,6 +391,11 @@ func (s *Server) authenticateSigned(r *http.Request, project string) (*cph.Princ
 		return nil, asAuthError(err)
 	}
 	return p, nil
+}
+
+// callerContext returns r's context carrying p as the caller.
+func callerContext(r *http.Request, p *cph.Principal) context.Context {
+	return cph.NewCallerContext(r.Context(), p)
 }
 
 // asAuthError marks a CPH error as an authentication failure.

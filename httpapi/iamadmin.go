@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/opencph/opencph"
-	"github.com/opencph/opencph/iam"
 )
 
 // Account administration. These follow Keystone v3's shapes; the "role"
@@ -60,17 +59,17 @@ func (s *Server) createDomain(w http.ResponseWriter, r *http.Request) error {
 	if req.Domain == nil || req.User == nil {
 		return badRequest("The body needs domain.name and user.password (user.name defaults to the domain name).")
 	}
-	a := iam.NewAccount{Domain: req.Domain.Name, User: req.User.Name, Password: req.User.Password}
+	a := cph.CreateAccountParams{Domain: req.Domain.Name, User: req.User.Name, Password: req.User.Password}
 	if req.Project != nil {
 		a.Project = req.Project.Name
 	}
-	d, u, proj, err := s.iam.CreateAccount(r.Context(), p, a)
+	acct, err := s.cfg.Identity.CreateAccount(callerContext(r, p), a)
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"domain": domainBody(r, d), "user": userBody(r, u)}
-	if proj != nil {
-		out["project"] = projectBody(r, proj)
+	out := map[string]any{"domain": domainBody(r, acct.Domain), "user": userBody(r, acct.User)}
+	if acct.Project != nil {
+		out["project"] = projectBody(r, acct.Project)
 	}
 	writeJSON(w, http.StatusCreated, out)
 	return nil
@@ -83,17 +82,12 @@ func (s *Server) listDomains(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	domains := []*cph.Domain{&p.Domain}
-	if s.iam.IsOperator(r.Context(), p) {
-		if domains, err = s.db.ListDomains(r.Context()); err != nil {
-			return err
-		}
+	domains, err := s.cfg.Identity.ListDomains(callerContext(r, p), cph.DomainFilter{Name: r.URL.Query().Get("name")})
+	if err != nil {
+		return err
 	}
 	out := []domainDoc{}
 	for _, d := range domains {
-		if name := r.URL.Query().Get("name"); name != "" && name != d.Name {
-			continue
-		}
 		out = append(out, domainBody(r, d))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"domains": out})
@@ -120,10 +114,6 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if req.User == nil {
 		return badRequest("The body needs a user object.")
 	}
-	domainID := req.User.DomainID
-	if domainID == "" {
-		domainID = p.Domain.ID
-	}
 	var admin bool
 	switch req.User.Role {
 	case "", "readonly":
@@ -132,7 +122,8 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return badRequest("user.role must be admin or readonly.")
 	}
-	u, err := s.iam.CreateUser(r.Context(), p, domainID, req.User.Name, req.User.Password, admin)
+	u, err := s.cfg.Identity.CreateUser(callerContext(r, p), cph.CreateUserParams{DomainID: req.User.DomainID,
+		Name: req.User.Name, Password: req.User.Password, Admin: admin})
 	if err != nil {
 		return err
 	}
@@ -146,19 +137,13 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	domainID := r.URL.Query().Get("domain_id")
-	if domainID == "" {
-		domainID = p.Domain.ID
-	}
-	users, err := s.iam.ListUsers(r.Context(), p, domainID)
+	q := r.URL.Query()
+	users, err := s.cfg.Identity.ListUsers(callerContext(r, p), cph.UserFilter{DomainID: q.Get("domain_id"), Name: q.Get("name")})
 	if err != nil {
 		return err
 	}
 	out := []userDoc{}
 	for _, u := range users {
-		if name := r.URL.Query().Get("name"); name != "" && name != u.Name {
-			continue
-		}
 		out = append(out, userBody(r, u))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": out})
@@ -184,11 +169,8 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 	if req.Project == nil {
 		return badRequest("The body needs a project object.")
 	}
-	domainID := req.Project.DomainID
-	if domainID == "" {
-		domainID = p.Domain.ID
-	}
-	proj, err := s.iam.CreateProject(r.Context(), p, domainID, req.Project.Name, req.Project.Description)
+	proj, err := s.cfg.Identity.CreateProject(callerContext(r, p), cph.CreateProjectParams{DomainID: req.Project.DomainID,
+		Name: req.Project.Name, Description: req.Project.Description})
 	if err != nil {
 		return err
 	}
@@ -214,7 +196,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil || req.User == nil {
 		return badRequest("The body needs a user object with password (and original_password for your own).")
 	}
-	err = s.iam.ChangePassword(r.Context(), p, iam.PasswordChange{UserID: r.PathValue("user_id"),
+	err = s.cfg.Identity.ChangePassword(callerContext(r, p), cph.PasswordChange{UserID: r.PathValue("user_id"),
 		Original: req.User.OriginalPassword, Password: req.User.Password, ClientAddr: clientAddr(r)})
 	if err != nil {
 		return err
@@ -242,7 +224,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if !ok || len(req.User) != 1 || string(raw) == "null" || json.Unmarshal(raw, &enabled) != nil {
 		return badRequest("The body must be {\"user\":{\"enabled\":true|false}}: only enabled can be changed here (passwords through /v3/users/{user_id}/password).")
 	}
-	u, err := s.iam.SetUserEnabled(r.Context(), p, r.PathValue("user_id"), enabled)
+	u, err := s.cfg.Identity.UpdateUser(callerContext(r, p), r.PathValue("user_id"), cph.UserUpdate{Enabled: &enabled})
 	if err != nil {
 		return err
 	}
@@ -257,7 +239,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.iam.DeleteUser(r.Context(), p, r.PathValue("user_id")); err != nil {
+	if err := s.cfg.Identity.DeleteUser(callerContext(r, p), r.PathValue("user_id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -10,10 +10,7 @@ import (
 	"time"
 
 	"github.com/opencph/opencph"
-	"github.com/opencph/opencph/audit"
 	"github.com/opencph/opencph/httpapi/internal/openapispec"
-	"github.com/opencph/opencph/iam"
-	"github.com/opencph/opencph/sqlstore"
 )
 
 // Observability: what a request did, for the access log, the metrics and
@@ -155,7 +152,7 @@ func noteError(r *http.Request, code string) {
 
 // noteLogin records whom a login named and, if it succeeded, whom it
 // authenticated.
-func noteLogin(r *http.Request, l iam.PasswordLogin, ti *iam.TokenInfo) {
+func noteLogin(r *http.Request, l cph.PasswordLogin, ti *cph.TokenInfo) {
 	info := infoOf(r)
 	if info == nil {
 		return
@@ -322,7 +319,7 @@ func accessLogLevel(r *http.Request, status int) slog.Level {
 // auditRoutes registers the audit trail's route and, when the metrics are
 // served on the API's listener, /metrics.
 func (s *Server) auditRoutes() {
-	s.handle("GET /opencph/v1/{project_id}/audit-events", familyCPH, s.withProjectAdmin(s.listAuditEvents))
+	s.handle("GET /opencph/v1/{project_id}/audit-events", familyCPH, s.withProject(s.listAuditEvents))
 	if s.cfg.Metrics != nil && s.cfg.MetricsOnAPI {
 		h := s.cfg.Metrics.Handler()
 		s.handle("GET /metrics", familyCPH, func(w http.ResponseWriter, r *http.Request) error {
@@ -332,18 +329,41 @@ func (s *Server) auditRoutes() {
 	}
 }
 
-// maxAuditLimit is the largest page of audit events.
-const maxAuditLimit = 100
+// auditEventDoc is an audit event as the audit_events items show it.
+type auditEventDoc struct {
+	ID        string   `json:"id"`
+	Time      string   `json:"time"` // RFC 3339, UTC, microseconds
+	DomainID  string   `json:"domain_id"`
+	ProjectID string   `json:"project_id"`
+	UserID    string   `json:"user_id"`
+	UserName  string   `json:"user_name"`
+	Source    string   `json:"source_ip"`
+	Operation string   `json:"operation"`
+	TargetIDs []string `json:"target_ids"`
+	RequestID string   `json:"request_id"`
+	Status    int      `json:"status"`
+	ErrorCode string   `json:"error_code"`
+}
+
+func auditEventBody(e *cph.AuditEvent) auditEventDoc {
+	targets := e.TargetIDs
+	if targets == nil {
+		targets = []string{}
+	}
+	return auditEventDoc{ID: e.ID, Time: e.At.UTC().Format("2006-01-02T15:04:05.000000Z"), DomainID: e.DomainID, ProjectID: e.ProjectID,
+		UserID: e.UserID, UserName: e.UserName, Source: e.Source, Operation: e.Operation, TargetIDs: targets,
+		RequestID: e.RequestID, Status: e.Status, ErrorCode: e.ErrorCode}
+}
 
 // listAuditEvents is GET /opencph/v1/{project_id}/audit-events.
 func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
-	offset, limit, err := paging(r, maxAuditLimit, maxAuditLimit)
+	offset, limit, err := paging(r, cph.MaxAuditPage, cph.MaxAuditPage)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	f := sqlstore.AuditFilter{ProjectID: p.ProjectID, DomainID: p.Domain.ID, Offset: offset, Limit: limit,
-		User: q.Get("user"), Operation: q.Get("operation"), Marker: q.Get("marker")}
+	f := cph.AuditFilter{Offset: offset, Limit: limit, User: q.Get("user"), Operation: q.Get("operation"),
+		Marker: q.Get("marker"), Result: q.Get("result")}
 	for _, t := range []struct {
 		name string
 		to   *time.Time
@@ -356,28 +376,17 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request, p *cph.
 			*t.to = at
 		}
 	}
-	switch res := q.Get("result"); res {
-	case "", "success", "failure":
-		f.Result = res
-	default:
-		return cph.ErrInvalidParameter("result")
-	}
-	for name, v := range map[string]string{"user": f.User, "operation": f.Operation, "marker": f.Marker} {
-		if len(v) > 128 || !cph.ValidText(v) {
-			return cph.ErrInvalidParameter(name)
-		}
-	}
-	events, more, err := s.db.AuditEvents(r.Context(), f)
+	page, err := s.cfg.Identity.ListAuditEvents(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	out := make([]audit.EventJSON, len(events))
-	for i, e := range events {
-		out[i] = audit.EventOut(e)
+	out := make([]auditEventDoc, len(page.Events))
+	for i, e := range page.Events {
+		out[i] = auditEventBody(e)
 	}
 	body := map[string]any{"request_id": RequestID(r), "count": len(out), "audit_events": out}
-	if more && len(events) > 0 {
-		body["next_marker"] = events[len(events)-1].ID
+	if page.NextMarker != "" {
+		body["next_marker"] = page.NextMarker
 	}
 	writeJSON(w, http.StatusOK, body)
 	return nil

@@ -20,8 +20,8 @@ import (
 
 // Access key statuses.
 const (
-	KeyActive   = "active"
-	KeyInactive = "inactive"
+	KeyActive   = cph.KeyActive
+	KeyInactive = cph.KeyInactive
 )
 
 // errAuth is an AK/SK authentication failure (401 APIGW.0301).
@@ -150,10 +150,7 @@ func mayManage(caller *cph.Principal, user *cph.User) bool {
 }
 
 // CreatedKey is a new access key with its secret, shown once.
-type CreatedKey struct {
-	sqlstore.AccessKey
-	Secret string
-}
+type CreatedKey = cph.CreatedAccessKey
 
 // CreateAccessKey creates an access key for userID (the caller's own, or,
 // for an admin, any user of the same account).

@@ -51,12 +51,7 @@ func (s *Service) mayAdminister(ctx context.Context, caller *cph.Principal, doma
 
 // NewAccount describes an account to create with its first (admin) user
 // and, optionally, its first project.
-type NewAccount struct {
-	Domain   string
-	User     string // defaults to Domain
-	Password string
-	Project  string // optional region name
-}
+type NewAccount = cph.CreateAccountParams
 
 // CreateAccount creates a domain with an admin user and optionally a
 // project, in one transaction. Only operators (or the system, caller nil)

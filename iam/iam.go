@@ -158,36 +158,14 @@ func New(db *sqlstore.DB, cfg Config) (*Service, error) {
 }
 
 // PasswordLogin is a password authentication request.
-type PasswordLogin struct {
-	UserID     string // the user by id, or
-	UserName   string // the user by name, in the domain given by
-	DomainID   string // id or
-	DomainName string // name
-	Password   string
-
-	// Scope: a project by id, or by name (in the user's domain); or a
-	// domain by id or name; or nothing (unscoped).
-	ProjectID       string
-	ProjectName     string
-	ScopeDomainID   string
-	ScopeDomainName string
-
-	// ClientAddr is the caller's network address, for throttling.
-	ClientAddr string
-}
+type PasswordLogin = cph.PasswordLogin
 
 // TokenInfo describes an issued token.
-type TokenInfo struct {
-	User        cph.User
-	Domain      cph.Domain
-	Project     *cph.Project // project-scoped tokens
-	ScopeDomain *cph.Domain  // domain-scoped tokens
-	IssuedAt    time.Time
-	ExpiresAt   time.Time
-}
+type TokenInfo = cph.TokenInfo
 
 // ThrottledError is returned by Login while a user or client address has
-// used up its failed attempts. It unwraps to a 429 *cph.Error.
+// used up its failed attempts. It unwraps to a 429 *cph.Error whose
+// RetryAfter is the same.
 type ThrottledError struct {
 	RetryAfter time.Duration
 }
@@ -199,7 +177,9 @@ func (e *ThrottledError) Error() string {
 
 // Unwrap returns the API error.
 func (e *ThrottledError) Unwrap() error {
-	return cph.ErrLoginThrottled(e.RetryAfter)
+	apiErr := cph.ErrLoginThrottled(e.RetryAfter)
+	apiErr.RetryAfter = e.RetryAfter
+	return apiErr
 }
 
 func errWrongCredentials() error {

@@ -59,16 +59,7 @@ func userChangeError(userID string, err error) error {
 }
 
 // PasswordChange is a change of a user's password.
-type PasswordChange struct {
-	UserID string
-	// Original is the current password. Users changing their own password
-	// must give it; admins setting another user's password need not.
-	Original string
-	Password string
-	// ClientAddr is the caller's network address: checks of Original are
-	// throttled like logins.
-	ClientAddr string
-}
+type PasswordChange = cph.PasswordChange
 
 // ChangePassword sets a user's password and revokes the user's tokens.
 // Users may change their own password (giving the original); admins of

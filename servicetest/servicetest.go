@@ -61,6 +61,7 @@ func Run(t *testing.T, newEnv NewEnv) {
 	t.Run("agents", func(t *testing.T) { testAgents(t, newEnv(t)) })
 	t.Run("jobs", func(t *testing.T) { testJobs(t, newEnv(t)) })
 	t.Run("servers", func(t *testing.T) { testServers(t, newEnv(t)) })
+	t.Run("identity", func(t *testing.T) { testIdentity(t, newEnv(t)) })
 }
 
 // code returns the CPH code of err ("" for nil).

@@ -5,19 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	cph "github.com/opencph/opencph"
 )
 
 // AccessKey is a stored permanent access key.
-type AccessKey struct {
-	Access      string
-	UserID      string
-	DomainID    string
-	SecretEnc   string // the encrypted secret key
-	Status      string // "active" or "inactive"
-	Description string
-	CreatedAt   time.Time
-	LastUsedAt  time.Time // zero if never used
-}
+type AccessKey = cph.AccessKey
 
 const accessKeyCols = `access, user_id, domain_id, secret_enc, status, description, created_at, last_used_at`
 

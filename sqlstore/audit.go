@@ -65,21 +65,7 @@ func (db *DB) InsertAuditEvents(ctx context.Context, events []*AuditEvent) error
 }
 
 // AuditFilter selects audit events.
-type AuditFilter struct {
-	// ProjectID and DomainID select a project's events and its account's
-	// account-level events (those with no project).
-	ProjectID, DomainID string
-	Since, Until        time.Time // zero: unbounded; Until is exclusive
-	User                string    // user id or name
-	Operation           string
-	// Result is "success" (status below 400), "failure" (400 and above)
-	// or empty (both).
-	Result string
-	// Marker is the id of the last event of the previous page: the page
-	// starts after it. Offset skips events after the marker.
-	Marker        string
-	Offset, Limit int
-}
+type AuditFilter = cph.AuditFilter
 
 // AuditEvents returns the events f selects, newest first, and whether
 // more follow.
