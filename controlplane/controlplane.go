@@ -306,7 +306,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		observer = s.metrics
 	}
 	api := httpapi.New(httpapi.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Agents: svc,
-		DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
 		Logger: cfg.Logger.With("component", "http"), Timeouts: cfg.HTTPTimeouts,
 		MaxBodyMemory: cfg.MaxBodyMemory, SpoolDir: cfg.DataDir, TrustedProxies: cfg.TrustedProxies,
 		Metrics: observer, MetricsOnAPI: cfg.MetricsListen == "", Audit: s.audit, Health: db.Ping})

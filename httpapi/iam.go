@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"os"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/aksk"
 )
 
@@ -44,7 +44,7 @@ type authRequest struct {
 }
 
 func badRequest(msg string) error {
-	return cph.Errorf(http.StatusBadRequest, "IAM.0400", "%s", msg)
+	return cph.ErrIAMBadRequest("%s", msg)
 }
 
 // createToken is POST /v3/auth/tokens.
@@ -52,7 +52,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
-			return cph.Errorf(http.StatusUnsupportedMediaType, "IAM.0415", "Content-Type must be application/json.")
+			return cph.ErrIAMMediaType()
 		}
 	}
 	var req authRequest
@@ -89,7 +89,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 			if p.Domain != nil {
 				if (p.Domain.ID != "" && login.DomainID != "" && p.Domain.ID != login.DomainID) ||
 					(p.Domain.Name != "" && login.DomainName != "" && p.Domain.Name != login.DomainName) {
-					return cph.Errorf(http.StatusUnauthorized, "IAM.0401", "The request you have made requires authentication.")
+					return cph.ErrIAMUnauthenticated()
 				}
 			}
 		}
@@ -186,7 +186,7 @@ func tokenBody(r *http.Request, info *cph.TokenInfo) map[string]tokenDoc {
 
 // keystoneUnauthorized is the 401 of IAM token endpoints.
 func keystoneUnauthorized() error {
-	return cph.Errorf(http.StatusUnauthorized, "IAM.0401", "The request you have made requires authentication.")
+	return cph.ErrIAMUnauthenticated()
 }
 
 // tokenCaller authenticates the caller (X-Auth-Token) of the

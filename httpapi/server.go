@@ -26,11 +26,7 @@ import (
 	"unicode/utf8"
 
 	cph "github.com/opencph/opencph"
-	"github.com/opencph/opencph/engine"
-	"github.com/opencph/opencph/iam"
 	"github.com/opencph/opencph/internal/vcache"
-	"github.com/opencph/opencph/objstore"
-	"github.com/opencph/opencph/sqlstore"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -49,12 +45,7 @@ type Config struct {
 	Identity cph.IdentityService
 	Agents   cph.AgentService
 
-	DB     *sqlstore.DB
-	IAM    *iam.Service
-	Engine *engine.Engine
-	// Objects is the object store behind the OBS buckets operations name.
-	Objects objstore.Store
-	Logger  *slog.Logger
+	Logger *slog.Logger
 	// Ready reports whether the server is ready to serve (for /healthz);
 	// nil means always ready.
 	Ready func() bool
@@ -84,12 +75,9 @@ type Config struct {
 
 // Server is the HTTP front of cphd.
 type Server struct {
-	db     *sqlstore.DB
-	iam    *iam.Service
-	engine *engine.Engine
-	log    *slog.Logger
-	mux    *http.ServeMux
-	cfg    Config
+	log *slog.Logger
+	mux *http.ServeMux
+	cfg Config
 	// pages caches the encoding of phone list pages, for one version of
 	// the phone data (cph.PhonePage.Version).
 	pages *vcache.Cache[string, phonePage]
@@ -115,7 +103,7 @@ func New(cfg Config) *Server {
 		cfg.SpoolDir = os.TempDir()
 	}
 	cfg.Timeouts = cfg.Timeouts.withDefaults()
-	s := &Server{db: cfg.DB, iam: cfg.IAM, engine: cfg.Engine, log: cfg.Logger, mux: http.NewServeMux(), cfg: cfg,
+	s := &Server{log: cfg.Logger, mux: http.NewServeMux(), cfg: cfg,
 		pages: vcache.New[string, phonePage](pageCacheEntries, pageCacheTTL), bodies: semaphore.NewWeighted(cfg.MaxBodyMemory)}
 	s.routes()
 	return s
@@ -365,10 +353,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, fam family, 
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(e.RetryAfter)))
-	}
-	var th *iam.ThrottledError
-	if errors.As(err, &th) {
-		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds(th.RetryAfter)))
 	}
 	var ae authError
 	if fam == familyKeystone && !errors.As(err, &ae) {

@@ -12,13 +12,12 @@ import (
 	"github.com/opencph/opencph/controlplane/cptest"
 )
 
-// IAM error codes: the IAM API's codes are IAM.0 followed by the HTTP
-// status.
+// IAM error codes.
 const (
-	codeIAMBadRequest   = "IAM.0400"
-	codeIAMUnauthorized = "IAM.0401"
-	codeIAMForbidden    = "IAM.0403"
-	codeIAMNotFound     = "IAM.0404"
+	codeIAMBadRequest   = cph.CodeIAMBadRequest
+	codeIAMUnauthorized = cph.CodeIAMUnauthenticated
+	codeIAMForbidden    = cph.CodeIAMForbidden
+	codeIAMNotFound     = cph.CodeIAMNotFound
 )
 
 func testIdentity(t *testing.T, env *Env) {
@@ -129,7 +128,7 @@ func testIdentity(t *testing.T, env *Env) {
 			t.Errorf("created user %+v", u)
 		}
 		_, err = a.S.CreateUser(a.Ctx, cph.CreateUserParams{Name: name, Password: first})
-		wantCode(t, "a second user of the name", err, "IAM.0409")
+		wantCode(t, "a second user of the name", err, cph.CodeIAMConflict)
 		if _, err := login(name, first); err != nil {
 			t.Fatalf("the new user logs in: %v", err)
 		}
