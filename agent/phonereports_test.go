@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"github.com/opencph/opencph/internal/poll"
 	"testing"
 
 	"github.com/opencph/opencph"
@@ -38,7 +39,7 @@ func TestUnknownPhonesAndResources(t *testing.T) {
 		if spec.ID != "known" || spec.Resources != want {
 			t.Errorf("spec %+v, want resources %+v", spec, want)
 		}
-		waitFor(t, "the session to be set up", func() bool {
+		poll.Within(t, deadline, "the session to be set up", func() bool {
 			phones, _ := d.Phones(context.Background())
 			_, err := d.Phone(context.Background(), "known")
 			return err == nil && (len(phones) == 2) != remove

@@ -2,6 +2,7 @@ package controlplane_test
 
 import (
 	"fmt"
+	"github.com/opencph/opencph/internal/poll"
 	"net/http"
 	"strings"
 	"testing"
@@ -160,7 +161,7 @@ func TestRestartFailureAndRecovery(t *testing.T) {
 		r := do(t, "POST", api+"/phones/batch-restart", token, fmt.Sprintf(`{"phones":[{"phone_id":%q}]}`, id))
 		jobID := r.body["jobs"].([]any)[0].(map[string]any)["job_id"].(string)
 		var job map[string]any
-		waitFor(t, "job "+jobID, func() bool {
+		poll.Until(t, "job "+jobID, func() bool {
 			job = do(t, "GET", api+"/jobs/"+jobID, token, nil).body
 			return job["status"] != float64(1)
 		})
@@ -192,12 +193,12 @@ func TestStopThenRestartStartsPhone(t *testing.T) {
 	if r.status != 200 || r.body["jobs"].([]any)[0].(map[string]any)["job_id"] == nil {
 		t.Fatalf("stop: %d %s", r.status, r.raw)
 	}
-	waitFor(t, "phone stopped", func() bool { return status() == float64(8) })
+	poll.Until(t, "phone stopped", func() bool { return status() == float64(8) })
 	r = do(t, "POST", api+"/phones/batch-restart", token, fmt.Sprintf(`{"phones":[{"phone_id":%q}]}`, id))
 	if r.body["jobs"].([]any)[0].(map[string]any)["job_id"] == nil {
 		t.Fatalf("restart of a stopped phone refused: %s", r.raw)
 	}
-	waitFor(t, "phone running", func() bool { return status() == float64(2) })
+	poll.Until(t, "phone running", func() bool { return status() == float64(2) })
 }
 
 func TestRestartWithImageAndProperty(t *testing.T) {
@@ -211,7 +212,7 @@ func TestRestartWithImageAndProperty(t *testing.T) {
 		t.Fatalf("restart: %d %s", r.status, r.raw)
 	}
 	var d map[string]any
-	waitFor(t, "restart", func() bool {
+	poll.Until(t, "restart", func() bool {
 		d = do(t, "GET", api+"/phones/"+id, token, nil).body
 		return d["status"] == float64(2) && d["image_version"] == "AOSP 12.0"
 	})
@@ -247,7 +248,7 @@ func TestNoAgentFailsJobInsteadOfHanging(t *testing.T) {
 	r := do(t, "POST", api2(srv, pid)+"/phones/batch-restart", token, fmt.Sprintf(`{"phones":[{"phone_id":%q}]}`, id))
 	jobID := r.body["jobs"].([]any)[0].(map[string]any)["job_id"].(string)
 	var job map[string]any
-	waitFor(t, "job to fail", func() bool {
+	poll.Until(t, "job to fail", func() bool {
 		job = do(t, "GET", api2(srv, pid)+"/jobs/"+jobID, token, nil).body
 		return job["status"] != float64(1)
 	})

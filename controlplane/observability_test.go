@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/opencph/opencph/internal/poll"
 	"io"
 	"log/slog"
 	"net/http"
@@ -99,7 +100,7 @@ func restartAll(t *testing.T, srv *controlplane.Server, token, project string, n
 		t.Fatalf("restart: %d %s", r.status, r.raw)
 	}
 	req := r.body["request_id"].(string)
-	waitFor(t, "the restarts to finish", func() bool {
+	poll.Until(t, "the restarts to finish", func() bool {
 		jobs := do(t, "GET", api+"/jobs?request_id="+req, token, nil).body["jobs"].([]any)
 		for _, j := range jobs {
 			if j.(map[string]any)["status"].(float64) == 1 {
@@ -254,7 +255,7 @@ func TestAuditTrail(t *testing.T) {
 		return out
 	}
 	var all []map[string]any
-	waitFor(t, "the audit events to be stored", func() bool {
+	poll.Until(t, "the audit events to be stored", func() bool {
 		all = list("")
 		for _, e := range all {
 			if e["operation"] == "StopCloudPhone" {

@@ -3,6 +3,7 @@ package controlplane_test
 import (
 	"context"
 	"fmt"
+	"github.com/opencph/opencph/internal/poll"
 	"sync"
 	"testing"
 	"time"
@@ -118,7 +119,7 @@ func TestRuntimeReportsReachTheAPI(t *testing.T) {
 				t.Fatalf("phones by server: %v %v", byIndex, err)
 			}
 			first, second := *byIndex[0], *byIndex[1]
-			waitFor(t, "the reported address in phone detail", func() bool {
+			poll.Until(t, "the reported address in phone detail", func() bool {
 				d, err := c.ShowPhone(ctx, first.ID)
 				return err == nil && d.AccessInfos[0].AccessPort == 45001
 			})
@@ -140,7 +141,7 @@ func TestRuntimeReportsReachTheAPI(t *testing.T) {
 			if err := drv.crash(ctx, first.ID); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "the crashed phone to be abnormal", func() bool {
+			poll.Until(t, "the crashed phone to be abnormal", func() bool {
 				d, err := c.ShowPhone(ctx, first.ID)
 				return err == nil && d.Status == cph.PhoneAbnormal
 			})
@@ -151,7 +152,7 @@ func TestRuntimeReportsReachTheAPI(t *testing.T) {
 			if err != nil || res.Jobs[0].JobID == "" {
 				t.Fatalf("reset: %+v %v", res, err)
 			}
-			waitFor(t, "the reset phone to run", func() bool {
+			poll.Until(t, "the reset phone to run", func() bool {
 				d, err := c.ShowPhone(ctx, first.ID)
 				return err == nil && d.Status == cph.PhoneRunning
 			})
@@ -162,7 +163,7 @@ func TestRuntimeReportsReachTheAPI(t *testing.T) {
 			if _, err := c.DeleteServers(ctx, []string{first.ServerID}); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "the server's phone addresses to be gone", func() bool {
+			poll.Until(t, "the server's phone addresses to be gone", func() bool {
 				_, ok, err := srv.DB().PhoneAccess(ctx, first.ID)
 				return err == nil && !ok
 			})

@@ -2,6 +2,7 @@ package controlplane_test
 
 import (
 	"fmt"
+	"github.com/opencph/opencph/internal/poll"
 	"testing"
 
 	"github.com/opencph/opencph/controlplane"
@@ -25,7 +26,7 @@ func TestQuickStartOnPostgres(t *testing.T) {
 	id := list.body["phones"].([]any)[0].(map[string]any)["phone_id"].(string)
 	r := do(t, "POST", api+"/phones/batch-restart", token, fmt.Sprintf(`{"phones":[{"phone_id":%q}]}`, id))
 	jobID := r.body["jobs"].([]any)[0].(map[string]any)["job_id"].(string)
-	waitFor(t, "job to succeed", func() bool {
+	poll.Until(t, "job to succeed", func() bool {
 		return do(t, "GET", api+"/jobs/"+jobID, token, nil).body["status"] == float64(2)
 	})
 	if st := do(t, "GET", api+"/phones/"+id, token, nil).body["status"]; st != float64(2) {

@@ -2,6 +2,7 @@ package controlplane_test
 
 import (
 	"fmt"
+	"github.com/opencph/opencph/internal/poll"
 	"net/http"
 	"regexp"
 	"strings"
@@ -95,7 +96,7 @@ func TestQuickStartOverHTTP(t *testing.T) {
 	}
 
 	var final map[string]any
-	waitFor(t, "jobs to finish", func() bool {
+	poll.Until(t, "jobs to finish", func() bool {
 		r := do(t, "GET", api+"/jobs?request_id="+reqID, token, nil)
 		if r.status != 200 {
 			t.Fatalf("list jobs: %d %s", r.status, r.raw)
@@ -255,7 +256,7 @@ func TestPhoneListsFollowChanges(t *testing.T) {
 	if st := statusOf(id); st != 7 && st != 8 {
 		t.Errorf("listed status right after the stop was accepted: %v, want 7 (stopping) or 8", st)
 	}
-	waitFor(t, "the phone stopped in the list", func() bool { return statusOf(id) == 8 })
+	poll.Until(t, "the phone stopped in the list", func() bool { return statusOf(id) == 8 })
 	r = do(t, "PUT", api+"/phones/"+id, token, map[string]any{"phone_name": "renamed-phone"})
 	if r.status != 200 {
 		t.Fatalf("rename: %d %s", r.status, r.raw)

@@ -1,6 +1,7 @@
 package controlplane_test
 
 import (
+	"github.com/opencph/opencph/internal/poll"
 	"net/http"
 	"testing"
 
@@ -53,7 +54,7 @@ func TestUserChangesReachEveryReplica(t *testing.T) {
 	}
 	refusedOnB := func(what, token string) {
 		t.Helper()
-		waitFor(t, what+": the token refused on the other replica", func() bool { return phonesOn(b, token) == http.StatusUnauthorized })
+		poll.Until(t, what+": the token refused on the other replica", func() bool { return phonesOn(b, token) == http.StatusUnauthorized })
 	}
 
 	// Disable through A.

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"github.com/opencph/opencph/internal/poll"
 	goruntime "runtime"
 	"strings"
 	"testing"
@@ -23,7 +24,7 @@ func TestShareFilesRefusesArchiveBombs(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := order.ServerIDs[0]
-	waitFor(t, "server to be normal", func() bool {
+	poll.Until(t, "server to be normal", func() bool {
 		d, err := c.ShowServer(ctx, id)
 		return err == nil && d.Status == cph.ServerNormal
 	})

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"github.com/opencph/opencph/internal/poll"
 	"sync"
 	"testing"
 	"time"
@@ -51,7 +52,7 @@ func TestFleetServersKeepTheirRuntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []*client.Client{ca, cb} {
-		waitFor(t, "every server to be normal", func() bool {
+		poll.Until(t, "every server to be normal", func() bool {
 			l, err := c.ListAllServers(ctx, client.ListServersOptions{})
 			if err != nil || len(l.Servers) != 4 {
 				return false

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"github.com/opencph/opencph/internal/poll"
 	"net/http"
 	"strings"
 	"testing"
@@ -208,7 +209,7 @@ func TestShareFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := order.ServerIDs[0]
-	waitFor(t, "server to be normal", func() bool {
+	poll.Until(t, "server to be normal", func() bool {
 		d, err := c.ShowServer(ctx, id)
 		return err == nil && d.Status == cph.ServerNormal
 	})

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"github.com/opencph/opencph/internal/poll"
 	"net/http"
 	"strings"
 	"testing"
@@ -171,7 +172,7 @@ func testLifecycle(t *testing.T, mutate func(*controlplane.Config)) {
 		}
 	}
 	id := order.ServerIDs[0]
-	waitFor(t, "server to be normal", func() bool {
+	poll.Until(t, "server to be normal", func() bool {
 		d, err := c.ShowServer(ctx, id)
 		return err == nil && d.Status == cph.ServerNormal
 	})
@@ -186,7 +187,7 @@ func testLifecycle(t *testing.T, mutate func(*controlplane.Config)) {
 		t.Errorf("bandwidths %+v share %+v volumes %+v", d.Bandwidths, d.ShareVolumeInfo, d.Volumes)
 	}
 	phones := phonesOf(t, c, id)
-	waitFor(t, "phones to run", func() bool {
+	poll.Until(t, "phones to run", func() bool {
 		phones = phonesOf(t, c, id)
 		for _, p := range phones {
 			if p.Status != cph.PhoneRunning {
@@ -238,7 +239,7 @@ func testLifecycle(t *testing.T, mutate func(*controlplane.Config)) {
 	}
 	_, err = c.ShowPhone(ctx, phones[0].ID)
 	wantCode(t, err, http.StatusNotFound, cph.CodePhoneNotFound)
-	waitFor(t, "the agent to stop", func() bool { return srv.SimDriver(id) == nil })
+	poll.Until(t, "the agent to stop", func() bool { return srv.SimDriver(id) == nil })
 	if _, ok := servers(t, c)["lab-0002"]; !ok {
 		t.Error("the other new server went away")
 	}
@@ -369,7 +370,7 @@ func TestChangeServerModel(t *testing.T) {
 	if o.OrderID == "" {
 		t.Errorf("order = %+v", o)
 	}
-	waitFor(t, "new flavor", func() bool {
+	poll.Until(t, "new flavor", func() bool {
 		d, err := c.ShowServer(ctx, s1.ID)
 		return err == nil && d.Status == cph.ServerNormal && d.ModelName == "physical.rx2.xlarge"
 	})
@@ -446,7 +447,7 @@ func TestCreateBareServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := o.ServerIDs[0]
-	waitFor(t, "bare server to be normal", func() bool {
+	poll.Until(t, "bare server to be normal", func() bool {
 		d, err := c.ShowServer(ctx, id)
 		return err == nil && d.Status == cph.ServerNormal
 	})

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"github.com/opencph/opencph/internal/poll"
 	"strings"
 	"testing"
 
@@ -37,7 +38,7 @@ func TestPushShareFilesAndApps(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := order.ServerIDs[0]
-	waitFor(t, "server to be normal", func() bool {
+	poll.Until(t, "server to be normal", func() bool {
 		d, err := c.ShowServer(ctx, id)
 		return err == nil && d.Status == cph.ServerNormal
 	})

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"github.com/opencph/opencph/internal/poll"
 	"testing"
 	"time"
 
@@ -54,7 +55,7 @@ func TestCreatedServerSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := order.ServerIDs[0]
-	waitFor(t, "server to be normal", func() bool {
+	poll.Until(t, "server to be normal", func() bool {
 		d, err := c.ShowServer(ctx, id)
 		return err == nil && d.Status == cph.ServerNormal
 	})
@@ -87,7 +88,7 @@ func TestRestartOfSilentServerRefused(t *testing.T) {
 	dir := t.TempDir()
 	first, c := start(t, func(c *controlplane.Config) { c.DataDir = dir })
 	id := servers(t, c)["sim-server-02"].ID
-	waitFor(t, "the agent of sim-server-02 to start", func() bool {
+	poll.Until(t, "the agent of sim-server-02 to start", func() bool {
 		ps, err := first.SimDriver(id).Phones(ctx)
 		return err == nil && len(ps) == 3
 	})
@@ -104,7 +105,7 @@ func TestRestartOfSilentServerRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "server to be abnormal", func() bool {
+	poll.Until(t, "server to be abnormal", func() bool {
 		d, err := c.ShowServer(ctx, id)
 		return err == nil && d.Status == cph.ServerAbnormal
 	})

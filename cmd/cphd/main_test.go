@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/opencph/opencph/internal/poll"
 	"io"
 	"net/http"
 	"os"
@@ -310,7 +311,7 @@ func TestDowntimeLongerThanAgentTTLLosesNoJob(t *testing.T) {
 	p = startCPHD(t, dataDir, "--agent-ttl", ttl.String())
 	api = p.url + "/v1/" + pid + "/cloud-phone"
 	var jobs jobList
-	waitUntil(t, 30*time.Second, "jobs to end", func() bool {
+	poll.Within(t, 30*time.Second, "jobs to end", func() bool {
 		jobs = jobList{}
 		call(t, "GET", api+"/jobs?request_id="+accepted.RequestID, token, "", &jobs)
 		for _, j := range jobs.Jobs {
@@ -365,18 +366,6 @@ func login(t *testing.T, url string) (token, projectID string) {
 		t.Fatalf("login: %d", status)
 	}
 	return hdr.Get("X-Subject-Token"), tok.Token.Project.ID
-}
-
-// waitUntil polls cond every 100 ms until it holds or limit passes.
-func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 func strOr(s *string) string {
