@@ -2,12 +2,12 @@ package agent_test
 
 import (
 	"context"
-	"github.com/opencph/opencph/internal/poll"
 	"testing"
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/agent"
 	"github.com/opencph/opencph/agentproto"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/sim"
 )

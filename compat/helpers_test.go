@@ -5,7 +5,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
-	"github.com/opencph/opencph/internal/poll"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +20,7 @@ import (
 	cphsdk "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cph/v1"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cph/v1/model"
 
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/openapitest"
 )
 

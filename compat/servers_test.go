@@ -2,7 +2,6 @@ package compat_test
 
 import (
 	"fmt"
-	"github.com/opencph/opencph/internal/poll"
 	"testing"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cph/v1/model"
 
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // createBody is a valid CreateNet2CloudPhoneServer body.

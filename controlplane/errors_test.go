@@ -2,14 +2,15 @@ package controlplane_test
 
 import (
 	"fmt"
-	"github.com/opencph/opencph/internal/poll"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // TestErrorEnvelope checks that every refused request gets the documented
@@ -82,8 +83,17 @@ func TestErrorEnvelope(t *testing.T) {
 	}
 }
 
+// skewedClock is the current time moved forward by what Advance added.
+type skewedClock struct{ skew atomic.Int64 }
+
+func (c *skewedClock) Now() time.Time                  { return time.Now().Add(time.Duration(c.skew.Load())) }
+func (c *skewedClock) Advance(d time.Duration)         { c.skew.Add(int64(d)) }
+func (c *skewedClock) Until(t time.Time) time.Duration { return t.Sub(c.Now()) }
+
 func TestExpiredToken(t *testing.T) {
-	srv := startServer(t, func(c *controlplane.Config) { c.IAM.TokenTTL = 2 * time.Second })
+	t.Parallel()
+	clock := new(skewedClock)
+	srv := startServer(t, func(c *controlplane.Config) { c.IAM.TokenTTL = 2 * time.Second; c.Now = clock.Now })
 	token, r := login(t, srv, testPassword)
 	if r.status != 201 {
 		t.Fatalf("login: %d", r.status)
@@ -96,13 +106,13 @@ func TestExpiredToken(t *testing.T) {
 	}
 	// Used before its expires_at the token works; after it, it is refused
 	// with the gateway's "token expires" message.
-	if time.Now().Before(expires) {
+	if clock.Now().Before(expires) {
 		r := do(t, "GET", srv.URL()+"/v1/"+pid+"/cloud-phone/phones", token, nil)
-		if time.Now().Before(expires) && r.status != 200 {
+		if clock.Now().Before(expires) && r.status != 200 {
 			t.Fatalf("token before its expiry: %d", r.status)
 		}
 	}
-	time.Sleep(time.Until(expires) + 50*time.Millisecond)
+	clock.Advance(clock.Until(expires) + 50*time.Millisecond)
 	r = do(t, "GET", srv.URL()+"/v1/"+pid+"/cloud-phone/phones", token, nil)
 	if r.status != 401 || r.body["error_code"] != "APIGW.0301" || !strings.Contains(r.body["error_msg"].(string), "token expires") {
 		t.Errorf("expired token: %d %s", r.status, r.raw)

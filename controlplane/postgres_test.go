@@ -2,10 +2,10 @@ package controlplane_test
 
 import (
 	"fmt"
-	"github.com/opencph/opencph/internal/poll"
 	"testing"
 
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
 

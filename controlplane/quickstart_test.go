@@ -2,7 +2,6 @@ package controlplane_test
 
 import (
 	"fmt"
-	"github.com/opencph/opencph/internal/poll"
 	"net/http"
 	"regexp"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 var hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)

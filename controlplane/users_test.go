@@ -1,12 +1,12 @@
 package controlplane_test
 
 import (
-	"github.com/opencph/opencph/internal/poll"
 	"net/http"
 	"testing"
 
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // acmeLogin gets a project-scoped token of user (in account acme) from srv.

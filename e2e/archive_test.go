@@ -2,13 +2,13 @@ package e2e_test
 
 import (
 	"context"
-	"github.com/opencph/opencph/internal/poll"
 	goruntime "runtime"
 	"strings"
 	"testing"
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/archive/archivetest"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // TestShareFilesRefusesArchiveBombs pushes hostile archives to a server's

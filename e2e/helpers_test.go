@@ -4,13 +4,13 @@ package e2e_test
 import (
 	"context"
 	"errors"
-	"github.com/opencph/opencph/internal/poll"
 	"testing"
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // start starts a control plane and returns it with a logged-in client.

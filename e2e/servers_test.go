@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"github.com/opencph/opencph/internal/poll"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime/sim"
 )
 

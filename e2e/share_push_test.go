@@ -4,11 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"github.com/opencph/opencph/internal/poll"
 	"strings"
 	"testing"
 
 	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // makeTar returns a tar archive with the given files.

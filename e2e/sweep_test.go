@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"github.com/opencph/opencph/internal/poll"
 	"testing"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // A server restart whose agent never answers fails instead of leaving the

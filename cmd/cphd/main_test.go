@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/opencph/opencph/internal/poll"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/opencph/opencph/controlplane/cptest"
 	"github.com/opencph/opencph/internal/cphdcmd"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // When the test binary runs with CPHD_RUN_MAIN=1 it is cphd itself, so

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/opencph/opencph/internal/poll"
 	"io"
 	"net/http"
 	"os"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	"github.com/opencph/opencph/aksk"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
 

@@ -5,13 +5,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/opencph/opencph/internal/poll"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
 

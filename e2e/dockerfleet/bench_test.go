@@ -2,7 +2,6 @@ package dockerfleet_test
 
 import (
 	"context"
-	"github.com/opencph/opencph/internal/poll"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/client"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime/docker"
 	"github.com/opencph/opencph/runtime/docker/phonestub"
 )

@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/opencph/opencph/internal/poll"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +29,7 @@ import (
 	"github.com/opencph/opencph/apk/apktest"
 	"github.com/opencph/opencph/cli"
 	"github.com/opencph/opencph/client"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime/docker"
 	"github.com/opencph/opencph/runtime/docker/phonestub"
 )
