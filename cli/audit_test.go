@@ -13,6 +13,7 @@ import (
 // TestAuditList lists the audit trail: the login and a rename show up
 // (as a table and as JSON), with filters; bad flags are usage errors.
 func TestAuditList(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)

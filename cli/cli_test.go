@@ -152,6 +152,7 @@ func injectFailure(t *testing.T, srv *controlplane.Server, p cph.Phone, msg stri
 }
 
 func TestSettingsPrecedence(t *testing.T) {
+	t.Parallel()
 	resolve := func(env map[string]string, args ...string) settings {
 		t.Helper()
 		a := &app{getenv: func(k string) string { return env[k] }}
@@ -216,6 +217,7 @@ func TestSettingsPrecedence(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	for _, tc := range []struct {
@@ -266,6 +268,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestLoginThenCachedToken(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	pid := srv.Bootstrap().ProjectID
@@ -333,6 +336,7 @@ func TestLoginThenCachedToken(t *testing.T) {
 }
 
 func TestLoginPasswordStdinAndWrongPassword(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	if r := run(t, env, cptest.Password+"\n", "login", "--password-stdin", "-o", "json"); r.code != 0 {
@@ -352,6 +356,7 @@ func TestLoginPasswordStdinAndWrongPassword(t *testing.T) {
 }
 
 func TestAPIErrorOutput(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -364,6 +369,7 @@ func TestAPIErrorOutput(t *testing.T) {
 }
 
 func TestPhoneShow(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -386,6 +392,7 @@ func TestPhoneShow(t *testing.T) {
 }
 
 func TestBatchWithoutWait(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -422,6 +429,7 @@ func TestBatchWithoutWait(t *testing.T) {
 }
 
 func TestBatchWait(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -509,6 +517,7 @@ func TestBatchWait(t *testing.T) {
 }
 
 func TestServersAndProjects(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -525,6 +534,7 @@ func TestServersAndProjects(t *testing.T) {
 }
 
 func TestTables(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	created := cph.NewTime(mustTime(t, "2025-03-14T09:10:02Z"))
 	ended := cph.NewTime(mustTime(t, "2025-03-14T09:10:49Z"))
@@ -583,6 +593,7 @@ func TestTables(t *testing.T) {
 }
 
 func TestParsePhoneStatus(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]cph.PhoneStatus{"2": 2, "-6": -6, "99": 99, "Running": 2, "stop-failed": -9} {
 		if got, err := parsePhoneStatus(in); err != nil || got != want {
 			t.Errorf("parsePhoneStatus(%q) = %v, %v; want %v", in, got, err, want)
@@ -594,6 +605,7 @@ func TestParsePhoneStatus(t *testing.T) {
 }
 
 func TestInterrupted(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -616,6 +628,7 @@ func mustTime(t *testing.T, s string) time.Time {
 }
 
 func TestWaitWithoutJobs(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -635,6 +648,7 @@ func TestWaitWithoutJobs(t *testing.T) {
 // TestEnrollmentTokensCommands creates, lists and revokes an enrollment
 // token through the command.
 func TestEnrollmentTokensCommands(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)

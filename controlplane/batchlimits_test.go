@@ -13,6 +13,7 @@ import (
 // and 1,000 storage or volume items were looked up one by one before the
 // batch limit answered.
 func TestBatchItemLimitsBeforeWork(t *testing.T) {
+	t.Parallel()
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
 			srv := startServerOn(t, engine)

@@ -17,6 +17,7 @@ import (
 // status and CPH error code in the envelope, with request_id matching
 // X-Request-Id, and that it changes nothing.
 func TestErrorEnvelope(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -120,6 +121,7 @@ func TestExpiredToken(t *testing.T) {
 }
 
 func TestPerItemRefusals(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, func(c *controlplane.Config) { c.SimBootTime = time.Hour })
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -159,6 +161,7 @@ func TestPerItemRefusals(t *testing.T) {
 }
 
 func TestRestartFailureAndRecovery(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -194,6 +197,7 @@ func TestRestartFailureAndRecovery(t *testing.T) {
 }
 
 func TestStopThenRestartStartsPhone(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -212,6 +216,7 @@ func TestStopThenRestartStartsPhone(t *testing.T) {
 }
 
 func TestRestartWithImageAndProperty(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -236,6 +241,7 @@ func TestRestartWithImageAndProperty(t *testing.T) {
 }
 
 func TestNoAgentFailsJobInsteadOfHanging(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	srv := startServer(t, func(c *controlplane.Config) { c.DataDir = dir })
 	token, pid := mustLogin(t, srv)

@@ -117,6 +117,7 @@ func restartAll(t *testing.T, srv *controlplane.Server, token, project string, n
 // the request counter by one), that failed logins are counted, and that
 // no label carries an id.
 func TestMetricsAgreeWithTheAPI(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, project := mustLogin(t, srv)
 	before := scrape(t, srv.MetricsURL())
@@ -176,6 +177,7 @@ func TestMetricsAgreeWithTheAPI(t *testing.T) {
 // TestMetricsListenerOfTheirOwn serves the metrics on a listener of their
 // own: the API's listener has no /metrics then; "off" serves none.
 func TestMetricsListenerOfTheirOwn(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, func(c *controlplane.Config) { c.MetricsListen = "127.0.0.1:0" })
 	if !strings.HasPrefix(srv.MetricsURL(), "http://127.0.0.1:") || strings.HasPrefix(srv.MetricsURL(), srv.URL()) {
 		t.Fatalf("metrics URL %q", srv.MetricsURL())
@@ -219,6 +221,7 @@ func (s *syncBuffer) String() string {
 // reads and secrets out; writes the file; and loses nothing at a graceful
 // shutdown.
 func TestAuditTrail(t *testing.T) {
+	t.Parallel()
 	auditFile := filepath.Join(t.TempDir(), "audit.jsonl")
 	var logs syncBuffer
 	var dataDir string

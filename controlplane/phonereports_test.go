@@ -85,6 +85,7 @@ func (d *reportingDriver) crash(ctx context.Context, id string) error {
 // reports broken is abnormal (-7) until a reset brings it back; on SQLite
 // and PostgreSQL.
 func TestRuntimeReportsReachTheAPI(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			var mu sync.Mutex

@@ -15,6 +15,7 @@ func postgresURL(t *testing.T) string { return storetest.PostgresURL(t) }
 // TestQuickStartOnPostgres runs the quick start against a cphd whose store
 // is PostgreSQL.
 func TestQuickStartOnPostgres(t *testing.T) {
+	t.Parallel()
 	dbURL := postgresURL(t)
 	srv := startServer(t, func(c *controlplane.Config) { c.DatabaseURL = dbURL })
 	token, pid := mustLogin(t, srv)

@@ -17,6 +17,7 @@ var hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
 // TestQuickStartOverHTTP walks the CPH quick start with plain HTTP and
 // checks the exact shapes a curl user sees.
 func TestQuickStartOverHTTP(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, r := login(t, srv, testPassword)
 	if r.status != http.StatusCreated {
@@ -143,6 +144,7 @@ func TestQuickStartOverHTTP(t *testing.T) {
 }
 
 func TestListPhonesFilters(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -184,6 +186,7 @@ func TestListPhonesFilters(t *testing.T) {
 }
 
 func TestRestartKeepsStateAndFleet(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := func(c *controlplane.Config) { c.DataDir = dir }
 	srv := startServer(t, cfg)
@@ -213,6 +216,7 @@ func TestRestartKeepsStateAndFleet(t *testing.T) {
 }
 
 func TestGeneratedBootstrapPassword(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, func(c *controlplane.Config) { c.Bootstrap = controlplane.Bootstrap{} })
 	b := srv.Bootstrap()
 	if !b.Created || b.Domain != "opencph" || b.User != "opencph" || b.Project != "cn-north-4" || len(b.Password) < 16 || b.PasswordFile == "" {
@@ -232,6 +236,7 @@ func TestGeneratedBootstrapPassword(t *testing.T) {
 // around changes: every change shows in the next list (pages are cached
 // between changes).
 func TestPhoneListsFollowChanges(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"

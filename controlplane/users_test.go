@@ -39,6 +39,7 @@ func createUser(t *testing.T, srv *controlplane.Server, token, name, role string
 // before the token cache's minute; and that deleting a user deletes its
 // access keys.
 func TestUserChangesReachEveryReplica(t *testing.T) {
+	t.Parallel()
 	a, b := startReplicas(t)
 	admin, pid := mustLogin(t, a)
 	viewerID := createUser(t, a, admin, "viewer", "readonly")

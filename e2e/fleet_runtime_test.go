@@ -22,6 +22,7 @@ import (
 // own runtime only, whatever its --sim-servers: the built-in servers and a
 // server created through A on A, a server created through B on B.
 func TestFleetServersKeepTheirRuntime(t *testing.T) {
+	t.Parallel()
 	url, objects := storetest.PostgresURL(t), t.TempDir()
 	var mu sync.Mutex
 	made := map[string]int{} // server id -> drivers B made for it

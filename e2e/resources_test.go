@@ -90,6 +90,7 @@ func testTags(t *testing.T, mutate func(*controlplane.Config)) {
 }
 
 func TestModels(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	all, err := c.ListPhoneModels(ctx, client.ListPhoneModelsOptions{})
@@ -131,6 +132,7 @@ func TestModels(t *testing.T) {
 }
 
 func TestBandwidths(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
@@ -166,6 +168,7 @@ func TestBandwidths(t *testing.T) {
 }
 
 func TestEncodeServers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	list, err := c.ListEncodeServers(ctx, client.ListEncodeServersOptions{})
@@ -201,6 +204,7 @@ func TestEncodeServers(t *testing.T) {
 }
 
 func TestShareFiles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]

@@ -22,6 +22,7 @@ const (
 func slowBoot(c *controlplane.Config) { c.SimBootTime = 500 * time.Millisecond }
 
 func TestRestartServerRestartsEveryPhone(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, slowBoot)
 	s1 := servers(t, c)["sim-server-01"]
@@ -59,6 +60,7 @@ func TestRestartServerRestartsEveryPhone(t *testing.T) {
 }
 
 func TestRestartServerFailureMarksFailedPhones(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
@@ -87,6 +89,7 @@ func TestRestartServerFailureMarksFailedPhones(t *testing.T) {
 }
 
 func TestRestartServerRefusals(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, slowBoot)
 	s1 := servers(t, c)["sim-server-01"]
@@ -118,6 +121,7 @@ func TestRestartServerRefusals(t *testing.T) {
 }
 
 func TestRenameServer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
@@ -246,6 +250,7 @@ func testLifecycle(t *testing.T, mutate func(*controlplane.Config)) {
 }
 
 func TestCreateServerErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	before := len(servers(t, c))
@@ -284,6 +289,7 @@ func TestCreateServerErrors(t *testing.T) {
 }
 
 func TestDeleteServerErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
@@ -303,6 +309,7 @@ func TestDeleteServerErrors(t *testing.T) {
 }
 
 func TestChangeServerRecreatesPhones(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
@@ -353,6 +360,7 @@ func TestChangeServerRecreatesPhones(t *testing.T) {
 }
 
 func TestChangeServerModel(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
@@ -386,6 +394,7 @@ func TestChangeServerModel(t *testing.T) {
 }
 
 func TestUpdateKeypair(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
@@ -409,6 +418,7 @@ func TestUpdateKeypair(t *testing.T) {
 // Server names need not be unique; the phones of two servers with the same
 // name still get distinct names.
 func TestSameServerNameTwice(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	var ids []string
@@ -435,6 +445,7 @@ func TestSameServerNameTwice(t *testing.T) {
 }
 
 func TestCreateBareServer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	size := int32(5)
@@ -466,6 +477,7 @@ func TestCreateBareServer(t *testing.T) {
 }
 
 func TestChangeServerRefusesBusyServer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, slowBoot)
 	s1 := servers(t, c)["sim-server-01"]

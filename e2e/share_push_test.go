@@ -31,6 +31,7 @@ func makeTar(t *testing.T, files map[string]string) []byte {
 }
 
 func TestPushShareFilesAndApps(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, c := start(t, nil)
 	order, err := c.CreateServers(ctx, createRequest("shared", 1))

@@ -15,6 +15,7 @@ import (
 // A server restart whose agent never answers fails instead of leaving the
 // phones restarting forever.
 func TestServerRestartWithoutAgentFails(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	first, c := start(t, func(c *controlplane.Config) { c.DataDir = dir })
@@ -47,6 +48,7 @@ func TestServerRestartWithoutAgentFails(t *testing.T) {
 
 // A server created through the API gets its agent again when cphd restarts.
 func TestCreatedServerSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	first, c := start(t, func(c *controlplane.Config) { c.DataDir = dir })
@@ -84,6 +86,7 @@ func TestCreatedServerSurvivesRestart(t *testing.T) {
 
 // A server whose agent went silent is refused per item with CPS.9012.
 func TestRestartOfSilentServerRefused(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	first, c := start(t, func(c *controlplane.Config) { c.DataDir = dir })
