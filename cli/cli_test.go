@@ -18,6 +18,7 @@ import (
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime"
 )
 
@@ -116,16 +117,9 @@ func showPhone(t *testing.T, env map[string]string, id string) cph.PhoneDetail {
 // waitPhone polls a phone (up to 20 s) until cond holds for its details.
 func waitPhone(t *testing.T, env map[string]string, id, what string, cond func(cph.PhoneDetail) bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		d := showPhone(t, env, id)
-		if cond(d) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for phone %s to be %s: %+v", id, what, d)
-		}
-		time.Sleep(10 * time.Millisecond)
+	var d cph.PhoneDetail
+	if !poll.Wait(t, 20*time.Second, func() bool { d = showPhone(t, env, id); return cond(d) }) {
+		t.Fatalf("timed out waiting for phone %s to be %s: %+v", id, what, d)
 	}
 }
 
@@ -134,21 +128,17 @@ func waitPhone(t *testing.T, env map[string]string, id, what string, cond func(c
 // it retries until the runtime knows the phone.
 func injectFailure(t *testing.T, srv *controlplane.Server, p cph.Phone, msg string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	poll.Until(t, "the simulated runtime to know phone "+p.ID, func() bool {
 		drv := srv.SimDriver(p.ServerID)
 		if drv == nil {
 			t.Fatalf("no simulated runtime for server %s", p.ServerID)
 		}
 		err := drv.InjectFailure(p.ID, "restart", msg)
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, runtime.ErrNoSuchPhone) || time.Now().After(deadline) {
+		if err != nil && !errors.Is(err, runtime.ErrNoSuchPhone) {
 			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return err == nil
+	})
 }
 
 func TestSettingsPrecedence(t *testing.T) {

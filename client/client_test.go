@@ -19,6 +19,7 @@ import (
 	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime"
 )
 
@@ -119,21 +120,17 @@ func phoneIDs(phones []cph.Phone) []string {
 // it retries until the runtime knows the phone.
 func injectFailure(t *testing.T, srv *controlplane.Server, p cph.Phone, msg string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	poll.Until(t, "the simulated runtime to know phone "+p.ID, func() bool {
 		drv := srv.SimDriver(p.ServerID)
 		if drv == nil {
 			t.Fatalf("no simulated runtime for server %s", p.ServerID)
 		}
 		err := drv.InjectFailure(p.ID, "restart", msg)
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, runtime.ErrNoSuchPhone) || time.Now().After(deadline) {
+		if err != nil && !errors.Is(err, runtime.ErrNoSuchPhone) {
 			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return err == nil
+	})
 }
 
 // waitJobs waits (up to 20 s) for the jobs of requestID.

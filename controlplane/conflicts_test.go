@@ -45,6 +45,7 @@ func TestConcurrentDuplicateNames(t *testing.T) {
 	t.Parallel()
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
 			srv := startServerOn(t, engine)
 			token, pid := mustLogin(t, srv)
 			api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -116,6 +117,7 @@ func TestConcurrentLimitsOverHTTP(t *testing.T) {
 	t.Parallel()
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
 			srv := startServerOn(t, engine)
 			token, r := login(t, srv, testPassword)
 			pid := r.body["token"].(map[string]any)["project"].(map[string]any)["id"].(string)

@@ -12,6 +12,7 @@ func TestNULBytesRefusedAtInput(t *testing.T) {
 	t.Parallel()
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
 			srv := startServerOn(t, engine)
 			token, pid := mustLogin(t, srv)
 			api := srv.URL() + "/v1/" + pid + "/cloud-phone"

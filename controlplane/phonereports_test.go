@@ -88,6 +88,7 @@ func TestRuntimeReportsReachTheAPI(t *testing.T) {
 	t.Parallel()
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
+			t.Parallel()
 			var mu sync.Mutex
 			drivers := map[string]*reportingDriver{}
 			srv := startServer(t, func(c *controlplane.Config) {

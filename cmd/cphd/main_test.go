@@ -175,26 +175,22 @@ func TestKillDuringRestartLosesNoJob(t *testing.T) {
 
 		p = startCPHD(t, dataDir)
 		api = p.url + "/v1/" + pid + "/cloud-phone"
-		deadline := time.Now().Add(30 * time.Second)
 		var jobs jobList
-		for {
+		running := 0
+		if !poll.Wait(t, 30*time.Second, func() bool {
 			jobs = jobList{}
 			if status, _ := call(t, "GET", api+"/jobs?request_id="+accepted.RequestID, token, "", &jobs); status != 200 {
 				t.Fatalf("round %d: list jobs after restart: %d (token must survive restarts)", round, status)
 			}
-			running := 0
+			running = 0
 			for _, j := range jobs.Jobs {
 				if j.Status == 1 {
 					running++
 				}
 			}
-			if running == 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("round %d: %d jobs still running 30 s after the restart", round, running)
-			}
-			time.Sleep(100 * time.Millisecond)
+			return running == 0
+		}) {
+			t.Fatalf("round %d: %d jobs still running 30 s after the restart", round, running)
 		}
 		if len(jobs.Jobs) != 8 {
 			t.Fatalf("round %d: %d jobs after restart, want all 8 accepted jobs", round, len(jobs.Jobs))
