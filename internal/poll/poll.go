@@ -1,6 +1,7 @@
 // Package poll waits in tests for a condition to come true: it checks the
-// condition with a short, growing pause between checks and fails the test,
-// naming what it waited for, when a deadline passes first.
+// condition with a short pause, growing with the time waited, between
+// checks and fails the test, naming what it waited for, when a deadline
+// passes first.
 package poll
 
 import (
@@ -11,9 +12,13 @@ import (
 // DefaultTimeout bounds a wait of Until.
 const DefaultTimeout = 20 * time.Second
 
+// The pause between checks is a tenth of the time waited so far, within
+// these bounds: a condition that comes true soon is seen soon, one that
+// takes seconds (a process, a container) is not checked hundreds of times,
+// and the wait adds at most about a tenth to the time the condition took.
 const (
-	firstPause = time.Millisecond
-	maxPause   = 20 * time.Millisecond
+	minPause = time.Millisecond
+	maxPause = 100 * time.Millisecond
 	// margin is kept before the test binary's own deadline so that a wait
 	// fails with its message rather than the binary with a panic.
 	margin = time.Second
@@ -45,14 +50,13 @@ func Wait(tb testing.TB, timeout time.Duration, cond func() bool) bool {
 	if dl, ok := testDeadline(tb); ok && dl.Add(-margin).Before(end) {
 		end = dl.Add(-margin)
 	}
-	pause := firstPause
 	for !cond() {
 		now := time.Now()
 		if !now.Before(end) {
 			return false
 		}
+		pause := min(max(now.Sub(start)/10, minPause), maxPause)
 		time.Sleep(min(pause, end.Sub(now)))
-		pause = min(2*pause, maxPause)
 	}
 	return true
 }

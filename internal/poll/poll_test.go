@@ -98,3 +98,28 @@ func TestWaitReportsWithoutFailing(t *testing.T) {
 		}
 	})
 }
+
+func TestPausesGrowWithTheWait(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		var checks []time.Duration
+		Within(t, time.Minute, "a minute", func() bool {
+			checks = append(checks, time.Since(start))
+			return time.Since(start) >= 30*time.Second
+		})
+		// About 10 checks up to 10 ms, then a tenth more each time, then
+		// every 100 ms: a few hundred checks over 30 s, not thousands.
+		if n := len(checks); n < 100 || n > 400 {
+			t.Errorf("%d checks in 30 s", n)
+		}
+		if got := time.Since(start); got > 30*time.Second+maxPause {
+			t.Errorf("saw the condition %s after it came true", got-30*time.Second)
+		}
+		for i := 1; i < len(checks); i++ {
+			if gap := checks[i] - checks[i-1]; gap > maxPause || gap < minPause {
+				t.Fatalf("pause %s between checks %d and %d", gap, i-1, i)
+			}
+		}
+	})
+}
