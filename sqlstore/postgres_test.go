@@ -13,12 +13,14 @@ import (
 )
 
 func TestPostgres(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, storetest.OpenPostgres)
 }
 
 // TestPostgresConcurrentMigrations opens one empty database from several
 // goroutines at once, as replicas starting together do.
 func TestPostgresConcurrentMigrations(t *testing.T) {
+	t.Parallel()
 	url := storetest.PostgresURL(t)
 	ctx := context.Background()
 	errs := make(chan error, 4)
@@ -50,6 +52,7 @@ func TestPostgresConcurrentMigrations(t *testing.T) {
 // TestPostgresNotifications delivers a wake-up sent in one transaction to
 // a listener on another connection, only after commit.
 func TestPostgresNotifications(t *testing.T) {
+	t.Parallel()
 	db := storetest.OpenPostgres(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -81,6 +84,7 @@ func waitShort() <-chan time.Time { return time.After(50 * time.Millisecond) }
 // committed by one replica moves the phones version of another, and that a
 // replica that does not listen reports that it cannot tell.
 func TestPostgresChangesReachOtherReplicas(t *testing.T) {
+	t.Parallel()
 	url := storetest.PostgresURL(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
