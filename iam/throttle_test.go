@@ -159,6 +159,7 @@ func TestConcurrentGuessesAreCounted(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
 			f := newThrottleFixture(t, e.open, iam.Config{UserFailures: 5, ClientFailures: 100})
 			var wrong, throttled atomic.Int32
 			var wg sync.WaitGroup
@@ -315,6 +316,7 @@ func TestConcurrentCorrectLoginsSucceed(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
 			f := newThrottleFixture(t, e.open, iam.Config{UserFailures: 3, MaxConcurrentHashes: 8})
 			errs := make(chan error, 16)
 			var wg sync.WaitGroup
@@ -351,6 +353,7 @@ func TestCorrectLoginsNeverHoldMoreThanTheGate(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
 			f := newThrottleFixture(t, e.open, iam.Config{UserFailures: 2, ClientFailures: 100, VerifyPassword: fastVerifierFixture})
 			for round := range 5 {
 				var refused atomic.Int32
