@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/opencph/opencph"
 )
 
 func TestTimeJSON(t *testing.T) {
+	t.Parallel()
 	v := struct {
 		A cph.Time `json:"a"`
 		B cph.Time `json:"b"`
@@ -28,6 +30,7 @@ func TestTimeJSON(t *testing.T) {
 }
 
 func TestIDs(t *testing.T) {
+	t.Parallel()
 	a, b := cph.NewID(), cph.NewID()
 	if a == b || len(a) != 32 || strings.ToLower(a) != a || !cph.ValidID(a) {
 		t.Errorf("ids %q %q", a, b)
@@ -40,6 +43,7 @@ func TestIDs(t *testing.T) {
 }
 
 func TestParseProperty(t *testing.T) {
+	t.Parallel()
 	props, err := cph.ParseProperty(`{"sys.prop.writephonenum":"13900000001","com.cph.mainkeys":1,"wifi_name":"lab wifi"}`)
 	if err != nil {
 		t.Fatal(err)
@@ -65,12 +69,14 @@ func TestParseProperty(t *testing.T) {
 }
 
 func TestPhoneStatus(t *testing.T) {
+	t.Parallel()
 	if !cph.PhoneRestarting.Transient() || cph.PhoneStopped.Transient() || cph.PhoneStatus(5).Valid() || !cph.PhoneStopFailed.Valid() {
 		t.Error("status predicates wrong")
 	}
 }
 
 func TestErrorCode(t *testing.T) {
+	t.Parallel()
 	if cph.ErrorCode(cph.ErrInvalidPaging()) != "CPS.0002" || cph.ErrorCode(json.Unmarshal([]byte("x"), new(int))) != "CPS.0003" || cph.ErrorCode(nil) != "" {
 		t.Error("ErrorCode wrong")
 	}
@@ -80,19 +86,23 @@ func TestErrorCode(t *testing.T) {
 }
 
 func TestNewOrderedID(t *testing.T) {
-	prev := cph.NewOrderedID()
-	for range 5 {
-		time.Sleep(2 * time.Millisecond)
-		id := cph.NewOrderedID()
-		if len(id) != 32 || !cph.ValidID(id) || id[12] != '7' {
-			t.Fatalf("id %q: want 32 hex characters of a UUID v7", id)
+	t.Parallel()
+	// In the bubble time.Sleep moves a fake clock: no real time passes.
+	synctest.Test(t, func(t *testing.T) {
+		prev := cph.NewOrderedID()
+		for range 5 {
+			time.Sleep(2 * time.Millisecond)
+			id := cph.NewOrderedID()
+			if len(id) != 32 || !cph.ValidID(id) || id[12] != '7' {
+				t.Fatalf("id %q: want 32 hex characters of a UUID v7", id)
+			}
+			if id <= prev {
+				t.Errorf("ids made 2 ms apart do not sort by time: %q then %q", prev, id)
+			}
+			prev = id
 		}
-		if id <= prev {
-			t.Errorf("ids made 2 ms apart do not sort by time: %q then %q", prev, id)
+		if a, b := cph.NewOrderedID(), cph.NewOrderedID(); a == b {
+			t.Error("two ids are equal")
 		}
-		prev = id
-	}
-	if a, b := cph.NewOrderedID(), cph.NewOrderedID(); a == b {
-		t.Error("two ids are equal")
-	}
+	})
 }

@@ -3,6 +3,7 @@ package cph
 import "testing"
 
 func TestValidTextAndName(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		s          string
 		text, name bool

@@ -18,6 +18,7 @@ import (
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/agent"
 	"github.com/opencph/opencph/agentproto"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/sim"
 )
@@ -132,7 +133,7 @@ func (cp *fakeCP) attemptsFor(opID string) int {
 func (cp *fakeCP) waitResult(opID string) result {
 	cp.t.Helper()
 	var got result
-	waitFor(cp.t, "result of "+opID, func() bool {
+	poll.Within(cp.t, deadline, "result of "+opID, func() bool {
 		for _, r := range cp.resultsSnapshot() {
 			if r.OpID == opID {
 				got = r
@@ -319,18 +320,6 @@ func (cp *fakeCP) handleResults(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// waitFor polls cond until it holds, failing the test after deadline.
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	end := time.Now().Add(deadline)
-	for !cond() {
-		if time.Now().After(end) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // startAgent runs an agent against the given URLs until the test ends.
 // It returns a function that stops the agent and reports how long Run took
 // to return.
@@ -442,7 +431,7 @@ func TestSessionCreatesPhones(t *testing.T) {
 	)
 	d := sim.New(sim.Config{})
 	startAgent(t, []string{cp.server.URL}, d, nil)
-	waitFor(t, "a session", func() bool { return cp.sessionCount() > 0 })
+	poll.Within(t, deadline, "a session", func() bool { return cp.sessionCount() > 0 })
 
 	want := map[string]runtime.State{
 		"running":        runtime.StateRunning,
@@ -452,7 +441,7 @@ func TestSessionCreatesPhones(t *testing.T) {
 		"restart-failed": runtime.StateStopped,
 		"abnormal":       runtime.StateStopped,
 	}
-	waitFor(t, "phones in the driver", func() bool {
+	poll.Within(t, deadline, "phones in the driver", func() bool {
 		phones, _ := d.Phones(context.Background())
 		return len(phones) == len(want)
 	})
@@ -611,7 +600,7 @@ func TestPerPhoneOrderAndConcurrency(t *testing.T) {
 	cp := newFakeCP(t, phones...)
 	d := newTracingDriver(sim.New(sim.Config{BootTime: 20 * time.Millisecond}))
 	startAgent(t, []string{cp.server.URL}, d, func(c *agent.Config) { c.Concurrency = 2 })
-	waitFor(t, "a session", func() bool { return cp.sessionCount() > 0 })
+	poll.Within(t, deadline, "a session", func() bool { return cp.sessionCount() > 0 })
 
 	// p0 gets an alternating sequence; a stop is much faster than a boot,
 	// so any reordering would show in the results.
@@ -631,7 +620,7 @@ func TestPerPhoneOrderAndConcurrency(t *testing.T) {
 		ops = append(ops, restartOp(fmt.Sprintf("p%d-op", i), fmt.Sprintf("p%d", i), nil))
 	}
 	cp.enqueue(ops...)
-	waitFor(t, "all results", func() bool { return len(cp.resultsSnapshot()) == len(ops) })
+	poll.Within(t, deadline, "all results", func() bool { return len(cp.resultsSnapshot()) == len(ops) })
 
 	var gotP0 []string
 	for _, r := range cp.resultsSnapshot() {
@@ -695,7 +684,7 @@ func TestResultsTravelInBatches(t *testing.T) {
 	startAgent(t, []string{cp.server.URL}, d, nil)
 	cp.enqueue(ops...)
 	// Every operation runs while the first result post is held.
-	waitFor(t, "all restarts", func() bool {
+	poll.Within(t, deadline, "all restarts", func() bool {
 		for _, p := range phones {
 			if info, err := d.Phone(context.Background(), p.ID); err != nil || info.BootCount < 2 {
 				return false
@@ -704,7 +693,7 @@ func TestResultsTravelInBatches(t *testing.T) {
 		return true
 	})
 	close(release)
-	waitFor(t, "all results", func() bool { return len(cp.resultsSnapshot()) == len(ops) })
+	poll.Within(t, deadline, "all results", func() bool { return len(cp.resultsSnapshot()) == len(ops) })
 	cp.mu.Lock()
 	batches := slices.Clone(cp.batches)
 	cp.mu.Unlock()
@@ -729,8 +718,8 @@ func TestObserversSeeDeliveriesAndAppliedResults(t *testing.T) {
 	})
 	cp.enqueue(restartOp("op1", "p1", nil), restartOp("op2", "p2", nil))
 	cp.waitResult("op1")
-	waitFor(t, "op2 refused", func() bool { return cp.attemptsFor("op2") > 0 })
-	waitFor(t, "op1 seen applied", func() bool { mu.Lock(); defer mu.Unlock(); return applied["op1"] })
+	poll.Within(t, deadline, "op2 refused", func() bool { return cp.attemptsFor("op2") > 0 })
+	poll.Within(t, deadline, "op1 seen applied", func() bool { mu.Lock(); defer mu.Unlock(); return applied["op1"] })
 	mu.Lock()
 	defer mu.Unlock()
 	if !delivered["op1"] || !delivered["op2"] {
@@ -792,7 +781,7 @@ func TestSessionGoneStartsNewSession(t *testing.T) {
 	}
 
 	cp.expireSession()
-	waitFor(t, "a second session", func() bool { return cp.sessionCount() == 2 })
+	poll.Within(t, deadline, "a second session", func() bool { return cp.sessionCount() == 2 })
 	cp.enqueue(stopOp("op2", "p1"))
 	if r := cp.waitResult("op2"); !r.Success || r.SessionID != "s2" {
 		t.Errorf("op2 result = %+v, want success under session s2", r.Result)
@@ -807,7 +796,7 @@ func TestSessionGoneWhileOperationRuns(t *testing.T) {
 	d := newTracingDriver(sim.New(sim.Config{BootTime: 500 * time.Millisecond}))
 	startAgent(t, []string{cp.server.URL}, d, nil)
 	cp.enqueue(restartOp("op1", "p1", nil))
-	waitFor(t, "the restart to start", func() bool {
+	poll.Within(t, deadline, "the restart to start", func() bool {
 		return phoneState(d, "p1") == runtime.StateBooting
 	})
 
@@ -906,7 +895,7 @@ func TestAllControlPlanesDownThenUp(t *testing.T) {
 	t.Cleanup(gate.Close)
 	d := sim.New(sim.Config{})
 	startAgent(t, []string{gate.URL}, d, nil)
-	waitFor(t, "retries", func() bool { return downHits.Load() >= 3 })
+	poll.Within(t, deadline, "retries", func() bool { return downHits.Load() >= 3 })
 	up.Store(true)
 	cp.enqueue(restartOp("op1", "p1", nil))
 	if r := cp.waitResult("op1"); !r.Success {
@@ -919,7 +908,7 @@ func TestRunReturnsPromptlyOnCancel(t *testing.T) {
 	d := sim.New(sim.Config{BootTime: time.Hour})
 	stop := startAgent(t, []string{cp.server.URL}, d, func(c *agent.Config) { c.PollWait = time.Minute })
 	cp.enqueue(restartOp("op1", "p1", nil))
-	waitFor(t, "the restart to start", func() bool {
+	poll.Within(t, deadline, "the restart to start", func() bool {
 		return phoneState(d, "p1") == runtime.StateBooting
 	})
 
@@ -944,7 +933,7 @@ func TestRunTwice(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- a.Run(ctx) }()
-	waitFor(t, "a session", func() bool { return cp.sessionCount() > 0 })
+	poll.Within(t, deadline, "a session", func() bool { return cp.sessionCount() > 0 })
 	if err := a.Run(ctx); err == nil {
 		t.Error("a second concurrent Run succeeded")
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/agent"
 	"github.com/opencph/opencph/agentproto"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/sim"
 )
@@ -38,7 +39,7 @@ func TestUnknownPhonesAndResources(t *testing.T) {
 		if spec.ID != "known" || spec.Resources != want {
 			t.Errorf("spec %+v, want resources %+v", spec, want)
 		}
-		waitFor(t, "the session to be set up", func() bool {
+		poll.Within(t, deadline, "the session to be set up", func() bool {
 			phones, _ := d.Phones(context.Background())
 			_, err := d.Phone(context.Background(), "known")
 			return err == nil && (len(phones) == 2) != remove

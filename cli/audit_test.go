@@ -8,11 +8,13 @@ import (
 
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // TestAuditList lists the audit trail: the login and a rename show up
 // (as a table and as JSON), with filters; bad flags are usage errors.
 func TestAuditList(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -31,8 +33,8 @@ func TestAuditList(t *testing.T) {
 		t.Fatalf("rename: %d %s", r.code, r.stderr)
 	}
 	var events []client.AuditEvent
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	// The writer stores events in batches: wait for the first to appear.
+	poll.Wait(t, 20*time.Second, func() bool {
 		r = run(t, env, "", "audit", "list", "--operation", "UpdatePhoneName", "-o", "json")
 		if r.code != 0 {
 			t.Fatalf("audit list: %d %s", r.code, r.stderr)
@@ -40,11 +42,8 @@ func TestAuditList(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &events); err != nil {
 			t.Fatal(err)
 		}
-		if len(events) > 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond) // the writer stores events in batches
-	}
+		return len(events) > 0
+	})
 	if len(events) != 1 || events[0].UserName != cptest.User || len(events[0].TargetIDs) != 1 || events[0].TargetIDs[0] != phones[0].ID {
 		t.Fatalf("rename events = %+v", events)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime"
 )
 
@@ -116,16 +117,9 @@ func showPhone(t *testing.T, env map[string]string, id string) cph.PhoneDetail {
 // waitPhone polls a phone (up to 20 s) until cond holds for its details.
 func waitPhone(t *testing.T, env map[string]string, id, what string, cond func(cph.PhoneDetail) bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		d := showPhone(t, env, id)
-		if cond(d) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for phone %s to be %s: %+v", id, what, d)
-		}
-		time.Sleep(10 * time.Millisecond)
+	var d cph.PhoneDetail
+	if !poll.Wait(t, 20*time.Second, func() bool { d = showPhone(t, env, id); return cond(d) }) {
+		t.Fatalf("timed out waiting for phone %s to be %s: %+v", id, what, d)
 	}
 }
 
@@ -134,24 +128,21 @@ func waitPhone(t *testing.T, env map[string]string, id, what string, cond func(c
 // it retries until the runtime knows the phone.
 func injectFailure(t *testing.T, srv *controlplane.Server, p cph.Phone, msg string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	poll.Until(t, "the simulated runtime to know phone "+p.ID, func() bool {
 		drv := srv.SimDriver(p.ServerID)
 		if drv == nil {
 			t.Fatalf("no simulated runtime for server %s", p.ServerID)
 		}
 		err := drv.InjectFailure(p.ID, "restart", msg)
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, runtime.ErrNoSuchPhone) || time.Now().After(deadline) {
+		if err != nil && !errors.Is(err, runtime.ErrNoSuchPhone) {
 			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return err == nil
+	})
 }
 
 func TestSettingsPrecedence(t *testing.T) {
+	t.Parallel()
 	resolve := func(env map[string]string, args ...string) settings {
 		t.Helper()
 		a := &app{getenv: func(k string) string { return env[k] }}
@@ -216,6 +207,7 @@ func TestSettingsPrecedence(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	for _, tc := range []struct {
@@ -266,6 +258,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestLoginThenCachedToken(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	pid := srv.Bootstrap().ProjectID
@@ -333,6 +326,7 @@ func TestLoginThenCachedToken(t *testing.T) {
 }
 
 func TestLoginPasswordStdinAndWrongPassword(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	if r := run(t, env, cptest.Password+"\n", "login", "--password-stdin", "-o", "json"); r.code != 0 {
@@ -352,6 +346,7 @@ func TestLoginPasswordStdinAndWrongPassword(t *testing.T) {
 }
 
 func TestAPIErrorOutput(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -364,6 +359,7 @@ func TestAPIErrorOutput(t *testing.T) {
 }
 
 func TestPhoneShow(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -386,6 +382,7 @@ func TestPhoneShow(t *testing.T) {
 }
 
 func TestBatchWithoutWait(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -422,6 +419,7 @@ func TestBatchWithoutWait(t *testing.T) {
 }
 
 func TestBatchWait(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -509,6 +507,7 @@ func TestBatchWait(t *testing.T) {
 }
 
 func TestServersAndProjects(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -525,6 +524,7 @@ func TestServersAndProjects(t *testing.T) {
 }
 
 func TestTables(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	created := cph.NewTime(mustTime(t, "2025-03-14T09:10:02Z"))
 	ended := cph.NewTime(mustTime(t, "2025-03-14T09:10:49Z"))
@@ -583,6 +583,7 @@ func TestTables(t *testing.T) {
 }
 
 func TestParsePhoneStatus(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]cph.PhoneStatus{"2": 2, "-6": -6, "99": 99, "Running": 2, "stop-failed": -9} {
 		if got, err := parsePhoneStatus(in); err != nil || got != want {
 			t.Errorf("parsePhoneStatus(%q) = %v, %v; want %v", in, got, err, want)
@@ -594,6 +595,7 @@ func TestParsePhoneStatus(t *testing.T) {
 }
 
 func TestInterrupted(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -616,6 +618,7 @@ func mustTime(t *testing.T, s string) time.Time {
 }
 
 func TestWaitWithoutJobs(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -635,6 +638,7 @@ func TestWaitWithoutJobs(t *testing.T) {
 // TestEnrollmentTokensCommands creates, lists and revokes an enrollment
 // token through the command.
 func TestEnrollmentTokensCommands(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)

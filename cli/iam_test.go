@@ -97,6 +97,7 @@ func iamLines(t *testing.T, what, out string, want ...string) {
 }
 
 func TestIAMAccountsCommands(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	op := iamOperatorEnv(t, srv)
 
@@ -194,6 +195,7 @@ func TestIAMAccountsCommands(t *testing.T) {
 }
 
 func TestIAMReadOnlyUserCommands(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	op := iamOperatorEnv(t, srv)
 	iamOK(t, op, "", nil, "iam", "users", "create", "watcher", "--role", "readonly", "--password", "watcher-password")
@@ -226,6 +228,7 @@ func iamSigned(t *testing.T, hc *http.Client, srv *controlplane.Server, projectI
 }
 
 func TestIAMKeysCommands(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestImagesCommands(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	ctx := context.Background()
 	aEnv := map[string]string{EnvEndpoint: srv.URL(), EnvDomain: cptest.Domain, EnvPassword: cptest.Password,

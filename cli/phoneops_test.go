@@ -50,6 +50,7 @@ func mustRun(t *testing.T, env map[string]string, args ...string) string {
 }
 
 func TestPhoneOperationCommands(t *testing.T) {
+	t.Parallel()
 	env, ids := realEnv(t)
 	id := ids[0]
 	dir := t.TempDir()

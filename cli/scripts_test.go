@@ -56,6 +56,7 @@ func decodeJSONError(t *testing.T, stderr string) jsonErrorBody {
 }
 
 func TestExitCodesPerCause(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -80,6 +81,7 @@ func TestExitCodesPerCause(t *testing.T) {
 }
 
 func TestUnreachableEndpointMessage(t *testing.T) {
+	t.Parallel()
 	endpoint := refusedEndpoint(t)
 	env := map[string]string{EnvEndpoint: endpoint, EnvDomain: cptest.Domain, EnvPassword: "x", EnvCacheDir: t.TempDir()}
 	r := run(t, env, "", "phones", "list")
@@ -97,6 +99,7 @@ func TestUnreachableEndpointMessage(t *testing.T) {
 }
 
 func TestEndpointWithoutScheme(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{EnvEndpoint: "cph.example:8080", EnvDomain: cptest.Domain, EnvCacheDir: t.TempDir()}
 	r := run(t, env, "", "phones", "list")
 	if want := `error: invalid endpoint "cph.example:8080": it has no scheme; did you mean http://cph.example:8080`; r.code != ExitUsage ||
@@ -106,6 +109,7 @@ func TestEndpointWithoutScheme(t *testing.T) {
 }
 
 func TestJSONErrors(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -128,6 +132,7 @@ func TestJSONErrors(t *testing.T) {
 }
 
 func TestLoginUnknownProject(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	r := run(t, env, "", "login", "--password", cptest.Password, "--project", "cn-east-3")
@@ -142,6 +147,7 @@ func TestLoginUnknownProject(t *testing.T) {
 }
 
 func TestQuietListsIDs(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)
@@ -164,6 +170,7 @@ func TestQuietListsIDs(t *testing.T) {
 }
 
 func TestCompletionOfPhoneIDs(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	// Before login: no token, no password: nothing, silently.
@@ -218,6 +225,7 @@ func TestCompletionOfPhoneIDs(t *testing.T) {
 }
 
 func TestWaitTimeoutSaysHowToResume(t *testing.T) {
+	t.Parallel()
 	_, env := slowBoots(t)
 	p := listPhones(t, env)[0]
 	r := run(t, env, "", "phones", "restart", p.ID, "--wait", "--interval", "10ms", "--wait-timeout", "500ms")
@@ -261,6 +269,7 @@ func (w *cancelOnWrite) Write(p []byte) (int, error) {
 }
 
 func TestInterruptedWaitSaysHowToResume(t *testing.T) {
+	t.Parallel()
 	_, env := slowBoots(t)
 	p := listPhones(t, env)[0]
 	ctx, cancel := context.WithCancel(context.Background())
@@ -280,6 +289,7 @@ func TestInterruptedWaitSaysHowToResume(t *testing.T) {
 }
 
 func TestProgressCounts(t *testing.T) {
+	t.Parallel()
 	var w bytes.Buffer
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	p := &progress{w: &w, tty: true, start: now, now: func() time.Time { return now.Add(3500 * time.Millisecond) }}
@@ -291,6 +301,7 @@ func TestProgressCounts(t *testing.T) {
 }
 
 func TestHelpDocumentsExitCodes(t *testing.T) {
+	t.Parallel()
 	r := run(t, nil, "", "--help")
 	for _, code := range []int{ExitOK, ExitFailure, ExitUsage, ExitAPI, ExitNetwork, ExitTimeout, ExitInterrupted} {
 		if !regexp.MustCompile(`(?m)^  ` + strconv.Itoa(code) + ` +\S`).MatchString(r.stdout) {
@@ -300,6 +311,7 @@ func TestHelpDocumentsExitCodes(t *testing.T) {
 }
 
 func TestCompletionOfRequestAndJobIDs(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	env := testEnv(t, srv)
 	login(t, env)

@@ -12,6 +12,7 @@ import (
 // TestIAMUserChangeCommands changes a password, disables, enables and
 // deletes a user with "cph iam users".
 func TestIAMUserChangeCommands(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	op := iamOperatorEnv(t, srv)
 	iamOK(t, op, "", nil, "iam", "users", "create", "ops", "--role", "readonly", "--password", "first-password")

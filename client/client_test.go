@@ -19,6 +19,7 @@ import (
 	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime"
 )
 
@@ -119,21 +120,17 @@ func phoneIDs(phones []cph.Phone) []string {
 // it retries until the runtime knows the phone.
 func injectFailure(t *testing.T, srv *controlplane.Server, p cph.Phone, msg string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	poll.Until(t, "the simulated runtime to know phone "+p.ID, func() bool {
 		drv := srv.SimDriver(p.ServerID)
 		if drv == nil {
 			t.Fatalf("no simulated runtime for server %s", p.ServerID)
 		}
 		err := drv.InjectFailure(p.ID, "restart", msg)
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, runtime.ErrNoSuchPhone) || time.Now().After(deadline) {
+		if err != nil && !errors.Is(err, runtime.ErrNoSuchPhone) {
 			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return err == nil
+	})
 }
 
 // waitJobs waits (up to 20 s) for the jobs of requestID.
@@ -159,6 +156,7 @@ func phoneStatus(t *testing.T, c *Client, id string) cph.PhoneStatus {
 }
 
 func TestNewValidates(t *testing.T) {
+	t.Parallel()
 	for _, cfg := range []Config{
 		{},
 		{Endpoint: "127.0.0.1:8080", Domain: "d", Project: "p"},
@@ -184,6 +182,7 @@ func TestNewValidates(t *testing.T) {
 }
 
 func TestLoginRequestAndCache(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	dir := filepath.Join(t.TempDir(), "cache")
 	c := newTestClient(t, srv, cptest.Password, FileTokenCache{Dir: dir})
@@ -233,6 +232,7 @@ func TestLoginRequestAndCache(t *testing.T) {
 }
 
 func TestLoginScopesByProjectID(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	pid := srv.Bootstrap().ProjectID
 	// No user: the domain's name is the user's.
@@ -259,6 +259,7 @@ func TestLoginScopesByProjectID(t *testing.T) {
 }
 
 func TestLoginWrongPassword(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	c := newTestClient(t, srv, "wrong", FileTokenCache{Dir: t.TempDir()})
 	_, err := c.Login(context.Background())
@@ -273,6 +274,7 @@ func TestLoginWrongPassword(t *testing.T) {
 }
 
 func TestCachedTokenIsReusedWithoutPassword(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	cache := &loginCounter{FileTokenCache: FileTokenCache{Dir: t.TempDir()}}
 	ctx := context.Background()
@@ -300,6 +302,7 @@ func TestCachedTokenIsReusedWithoutPassword(t *testing.T) {
 }
 
 func TestNotLoggedIn(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	c := newTestClient(t, srv, "", FileTokenCache{Dir: t.TempDir()})
 	_, err := c.ListPhones(context.Background(), ListPhonesOptions{})
@@ -313,6 +316,7 @@ func TestNotLoggedIn(t *testing.T) {
 }
 
 func TestTokenValidAtMargin(t *testing.T) {
+	t.Parallel()
 	exp := time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
 	tok := &Token{Value: "t", ProjectID: "p", ExpiresAt: exp}
 	for _, tc := range []struct {
@@ -335,6 +339,7 @@ func TestTokenValidAtMargin(t *testing.T) {
 }
 
 func TestTokenRenewedNearExpiry(t *testing.T) {
+	t.Parallel()
 	// Tokens live 6 minutes: a new one is reused for its first minute.
 	srv := cptest.Start(t, func(c *controlplane.Config) { c.IAM.TokenTTL = 6 * time.Minute })
 	dir := t.TempDir()
@@ -380,6 +385,7 @@ func TestTokenRenewedNearExpiry(t *testing.T) {
 }
 
 func TestShortLivedTokenRenewedAtOnce(t *testing.T) {
+	t.Parallel()
 	// Tokens live 4 minutes, less than the margin: every call needs a new
 	// one.
 	srv := cptest.Start(t, func(c *controlplane.Config) { c.IAM.TokenTTL = 4 * time.Minute })
@@ -400,6 +406,7 @@ func TestShortLivedTokenRenewedAtOnce(t *testing.T) {
 }
 
 func TestRefusedCachedTokenIsRenewedOnce(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	cache := &loginCounter{FileTokenCache: FileTokenCache{Dir: t.TempDir()}}
 	ctx := context.Background()
@@ -445,6 +452,7 @@ func TestRefusedCachedTokenIsRenewedOnce(t *testing.T) {
 }
 
 func TestFreshTokenRefusedIsNotRetried(t *testing.T) {
+	t.Parallel()
 	// Tokens expire as soon as they are issued, so the server refuses even
 	// a token the client has just obtained.
 	srv := cptest.Start(t, func(c *controlplane.Config) { c.IAM.TokenTTL = time.Nanosecond })
@@ -462,6 +470,7 @@ func TestFreshTokenRefusedIsNotRetried(t *testing.T) {
 }
 
 func TestAPIErrorShapes(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	c := newTestClient(t, srv, cptest.Password, nil)
 	ctx := context.Background()
@@ -515,6 +524,7 @@ func TestAPIErrorShapes(t *testing.T) {
 }
 
 func TestParseAPIErrorFallbacks(t *testing.T) {
+	t.Parallel()
 	// Shapes a proxy in front of the server may answer: a pure unit test
 	// of the parser.
 	for _, tc := range []struct {
@@ -544,6 +554,7 @@ func TestParseAPIErrorFallbacks(t *testing.T) {
 }
 
 func TestShowPhone(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	c := newTestClient(t, srv, cptest.Password, nil)
 	p := allPhones(t, c)[0]
@@ -558,6 +569,7 @@ func TestShowPhone(t *testing.T) {
 }
 
 func TestListPhonesQuery(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	c := newTestClient(t, srv, cptest.Password, nil)
 	ctx := context.Background()
@@ -597,6 +609,7 @@ func TestListPhonesQuery(t *testing.T) {
 }
 
 func TestListAllPhonesPages(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	c := newTestClient(t, srv, cptest.Password, nil)
 	ctx := context.Background()
@@ -633,6 +646,7 @@ func TestListAllPhonesPages(t *testing.T) {
 }
 
 func TestListAllPhonesManyPages(t *testing.T) {
+	t.Parallel()
 	// 202 phones: two pages of MaxPhonePageSize.
 	srv := cptest.Start(t, func(c *controlplane.Config) { c.SimPhonesPerServer = 101 })
 	c := newTestClient(t, srv, cptest.Password, nil)
@@ -662,6 +676,7 @@ func TestListAllPhonesManyPages(t *testing.T) {
 }
 
 func TestBatchBodies(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	c := newTestClient(t, srv, cptest.Password, nil)
 	ctx := context.Background()
@@ -736,6 +751,7 @@ func TestBatchBodies(t *testing.T) {
 }
 
 func TestWaitJobs(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	c := newTestClient(t, srv, cptest.Password, nil)
 	ctx := context.Background()
@@ -819,6 +835,7 @@ func TestWaitJobs(t *testing.T) {
 }
 
 func TestWaitJobsContextEnds(t *testing.T) {
+	t.Parallel()
 	// Phones take an hour to boot: the job stays running.
 	srv := cptest.Start(t, func(c *controlplane.Config) { c.SimBootTime = time.Hour })
 	c := newTestClient(t, srv, cptest.Password, nil)
@@ -838,6 +855,7 @@ func TestWaitJobsContextEnds(t *testing.T) {
 }
 
 func TestListJobsNeedsRequestID(t *testing.T) {
+	t.Parallel()
 	c, err := New(Config{Endpoint: "http://127.0.0.1:1", Domain: "d", Project: "p"})
 	if err != nil {
 		t.Fatal(err)
@@ -852,6 +870,7 @@ func TestListJobsNeedsRequestID(t *testing.T) {
 }
 
 func TestListJobsOfRequests(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	c := newTestClient(t, srv, cptest.Password, nil)
 	ctx := context.Background()
@@ -883,6 +902,7 @@ func TestListJobsOfRequests(t *testing.T) {
 }
 
 func TestDoSubstitutesProjectAndDecodes(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	c := newTestClient(t, srv, cptest.Password, nil)
 	ctx := context.Background()
@@ -921,6 +941,7 @@ func TestDoSubstitutesProjectAndDecodes(t *testing.T) {
 }
 
 func TestFileTokenCache(t *testing.T) {
+	t.Parallel()
 	fc := FileTokenCache{Dir: filepath.Join(t.TempDir(), "a", "b")}
 	key := CacheKey("http://h", "d", "u", "p")
 	if len(key) != 32 || key == CacheKey("http://h", "d", "u", "q") || key == CacheKey("http://h", "du", "", "p") {
@@ -982,6 +1003,7 @@ func TestDefaultCacheDir(t *testing.T) {
 }
 
 func TestConcurrentCallsLogInOnce(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, nil)
 	cache := &loginCounter{FileTokenCache: FileTokenCache{Dir: t.TempDir()}}
 	c := newTestClient(t, srv, cptest.Password, cache)

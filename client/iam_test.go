@@ -82,6 +82,7 @@ func signedStatus(t *testing.T, hc *http.Client, srv *controlplane.Server, proje
 }
 
 func TestIAMAccountsUsersAndProjects(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := cptest.Start(t, nil)
 	hc := iamHTTP(t)
@@ -220,6 +221,7 @@ func TestIAMAccountsUsersAndProjects(t *testing.T) {
 }
 
 func TestIAMReadOnlyUser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := cptest.Start(t, nil)
 	hc := iamHTTP(t)
@@ -244,6 +246,7 @@ func TestIAMReadOnlyUser(t *testing.T) {
 }
 
 func TestIAMAccessKeys(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := cptest.Start(t, nil)
 	hc := iamHTTP(t)
@@ -386,6 +389,7 @@ func TestIAMAccessKeys(t *testing.T) {
 }
 
 func TestIAMAccessKeyJSON(t *testing.T) {
+	t.Parallel()
 	var k client.AccessKey
 	err := json.Unmarshal([]byte(`{"access":"AK","status":"active","user_id":"u","description":"d",
 		"create_time":"2024-05-01T08:00:00.000000Z","last_use_time":""}`), &k)

@@ -12,6 +12,7 @@ import (
 // TestUserChanges changes a user's password, disables, enables and
 // deletes it through the client.
 func TestUserChanges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := cptest.Start(t, nil)
 	hc := iamHTTP(t)

@@ -20,6 +20,7 @@ import (
 	cphsdk "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cph/v1"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cph/v1/model"
 
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/openapitest"
 )
 
@@ -97,18 +98,6 @@ func jobString(j model.Job) string {
 
 func itoa(n int32) string { return strconv.Itoa(int(n)) }
 
-// poll calls cond every 20 ms until it holds, failing the test after 30 s.
-func poll(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // waitJobs polls ListJobs until every job of the request is final (status
 // 2 or -1) and returns them.
 func waitJobs(t *testing.T, c *cphsdk.CphClient, requestID *string) []model.Job {
@@ -117,7 +106,7 @@ func waitJobs(t *testing.T, c *cphsdk.CphClient, requestID *string) []model.Job 
 		t.Fatal("no request_id to wait for")
 	}
 	var jobs []model.Job
-	poll(t, "the jobs of request "+*requestID, func() bool {
+	poll.Within(t, 30*time.Second, "the jobs of request "+*requestID, func() bool {
 		r, err := c.ListJobs(&model.ListJobsRequest{RequestId: requestID})
 		ok(t, "ListJobs", err)
 		if r.Jobs == nil {
@@ -141,7 +130,7 @@ func waitJob(t *testing.T, c *cphsdk.CphClient, jobID *string) *model.ShowJobRes
 		t.Fatal("no job_id to wait for")
 	}
 	var j *model.ShowJobResponse
-	poll(t, "job "+*jobID, func() bool {
+	poll.Within(t, 30*time.Second, "job "+*jobID, func() bool {
 		var err error
 		j, err = c.ShowJob(&model.ShowJobRequest{JobId: *jobID})
 		ok(t, "ShowJob", err)

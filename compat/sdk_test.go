@@ -15,6 +15,7 @@ import (
 
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // env is a running cphd with an access key of one user (the bootstrap
@@ -153,8 +154,7 @@ func TestQuickStart(t *testing.T) {
 	if len(jobs) != 1 || jobs[0].JobId == nil || *jobs[0].PhoneId != *phone.PhoneId {
 		t.Fatalf("RestartCloudPhone jobs = %+v", jobs)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	poll.Within(t, 20*time.Second, "the restart job to end", func() bool {
 		lj, err := c.ListJobs(&model.ListJobsRequest{RequestId: restart.RequestId})
 		if err != nil {
 			t.Fatal(err)
@@ -162,17 +162,12 @@ func TestQuickStart(t *testing.T) {
 		if len(*lj.Jobs) != 1 {
 			t.Fatalf("ListJobs: %d jobs", len(*lj.Jobs))
 		}
-		if st := *(*lj.Jobs)[0].Status; st != 1 {
-			if st != 2 {
-				t.Fatalf("job ended with status %d", st)
-			}
-			break
+		st := *(*lj.Jobs)[0].Status
+		if st != 1 && st != 2 {
+			t.Fatalf("job ended with status %d", st)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("job still running")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return st != 1
+	})
 	job, err := c.ShowJob(&model.ShowJobRequest{JobId: *jobs[0].JobId})
 	if err != nil || *job.Status != 2 || job.EndTime == nil || *job.PhoneId != *phone.PhoneId {
 		t.Fatalf("ShowJob = %+v, %v", job, err)
@@ -194,19 +189,16 @@ func TestPhoneLifecycle(t *testing.T) {
 	id := *(*list.Phones)[0].PhoneId
 	waitStatus := func(want int32) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for {
+		var status int32
+		if !poll.Wait(t, 20*time.Second, func() bool {
 			d, err := c.ShowCloudPhoneDetail(&model.ShowCloudPhoneDetailRequest{PhoneId: id})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if *d.Status == want {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("phone status %d, want %d", *d.Status, want)
-			}
-			time.Sleep(50 * time.Millisecond)
+			status = *d.Status
+			return status == want
+		}) {
+			t.Fatalf("phone status %d, want %d", status, want)
 		}
 	}
 	stop, err := c.StopCloudPhone(&model.StopCloudPhoneRequest{Body: &model.StopCloudPhoneRequestBody{PhoneIds: []string{id}}})

@@ -9,6 +9,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cph/v1/model"
 
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // createBody is a valid CreateNet2CloudPhoneServer body.
@@ -33,7 +34,7 @@ func createServer(t *testing.T, c *cphsdk.CphClient, name string) string {
 		t.Fatalf("CreateNet2CloudPhoneServer = %s", dump(r))
 	}
 	id := (*r.ServerIds)[0]
-	poll(t, "server "+name+" to be normal", func() bool { return num(server(t, c, id).Status) == 5 })
+	poll.Within(t, 30*time.Second, "server "+name+" to be normal", func() bool { return num(server(t, c, id).Status) == 5 })
 	return id
 }
 
@@ -70,12 +71,12 @@ func TestServerCreateAndDelete(t *testing.T) {
 		t.Errorf("ListJobs of the order = %s, %v", dump(l), err)
 	}
 	seen := map[int32]bool{}
-	poll(t, "the new server to be normal", func() bool {
+	poll.Within(t, 30*time.Second, "the new server to be normal", func() bool {
 		st := num(server(t, c, id).Status)
 		seen[st] = true
 		return st == 5
 	})
-	poll(t, "the new phones to run", func() bool {
+	poll.Within(t, 30*time.Second, "the new phones to run", func() bool {
 		ps := phones(t, c, id)
 		for _, p := range ps {
 			if num(p.Status) != 2 {
@@ -180,7 +181,7 @@ func TestCreateCloudPhoneSingleServer(t *testing.T) {
 		t.Fatalf("CreateCloudPhoneSingleServer = %s", dump(r))
 	}
 	id := (*r.ServerIds)[0]
-	poll(t, "the bare server to be normal", func() bool { return num(server(t, c, id).Status) == 5 })
+	poll.Within(t, 30*time.Second, "the bare server to be normal", func() bool { return num(server(t, c, id).Status) == 5 })
 	d := server(t, c, id)
 	if str(d.ServerName) != "bare" || str(d.ServerModelName) != "physical.rx1.bare" || str(d.KeypairName) != "admin" || str(d.Metadata.OrderId) != *r.OrderId {
 		t.Errorf("bare server = %s", dump(d))
@@ -274,7 +275,7 @@ func TestChangeCloudPhoneServerModel(t *testing.T) {
 	if r.RequestId == nil || str(r.OrderId) == "" || str(r.ProductId) == "" || r.ErrorCode != nil {
 		t.Fatalf("ChangeCloudPhoneServerModel = %s", dump(r))
 	}
-	poll(t, "the new flavor", func() bool {
+	poll.Within(t, 30*time.Second, "the new flavor", func() bool {
 		d := server(t, c, id)
 		return num(d.Status) == 5 && str(d.ServerModelName) == "physical.rx2.xlarge"
 	})

@@ -19,6 +19,7 @@ func loginAs(t *testing.T, srv *controlplane.Server, domain, user, password, pro
 }
 
 func TestAccountAdministration(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	opToken, opProject := mustLogin(t, srv)
 
@@ -89,6 +90,7 @@ func TestAccountAdministration(t *testing.T) {
 }
 
 func TestReadOnlyUser(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	opToken, pid := mustLogin(t, srv)
 	if r := do(t, "POST", srv.URL()+"/v3/users", opToken, map[string]any{"user": map[string]any{"name": "viewer", "password": "viewer-password"}}); r.status != 201 || r.body["user"].(map[string]any)["role"] != "readonly" {

@@ -44,6 +44,7 @@ func signed(t *testing.T, method, url, ak, sk, projectID string, body string) *r
 }
 
 func TestAccessKeysAndSignedRequests(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	_, tokResp := login(t, srv, testPassword)

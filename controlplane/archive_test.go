@@ -197,6 +197,7 @@ func TestAgentStreamsObjects(t *testing.T) {
 // within the quota works. Before the quota, the phone (in cphd's memory)
 // took whatever it was given.
 func TestStorageQuotaFailsJobs(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, func(cfg *controlplane.Config) { cfg.SimQuota = sim.Quota{PhoneBytes: 1 << 20} })
 	c := newClient(t, srv)
 	ctx := testCtx(t)

@@ -13,8 +13,10 @@ import (
 // and 1,000 storage or volume items were looked up one by one before the
 // batch limit answered.
 func TestBatchItemLimitsBeforeWork(t *testing.T) {
+	t.Parallel()
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
 			srv := startServerOn(t, engine)
 			token, r := login(t, srv, testPassword)
 			pid := r.body["token"].(map[string]any)["project"].(map[string]any)["id"].(string)

@@ -64,6 +64,7 @@ func sha256Hex(b []byte) string {
 // with another, whatever X-Sdk-Content-Sha256 the sender adds, on the CPH
 // API and on object uploads; the SDK's own ways of signing still work.
 func TestSignedBodySubstitution(t *testing.T) {
+	t.Parallel()
 	dataDir := t.TempDir()
 	srv := startServer(t, func(c *controlplane.Config) { c.DataDir = dataDir })
 	token, pid := mustLogin(t, srv)
@@ -323,6 +324,7 @@ func TestUploadAuthenticatedBeforeBody(t *testing.T) {
 // server reserves for request bodies is answered 503 in the CPH envelope,
 // and the budget is whole again afterwards.
 func TestBodyMemoryBudget(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, func(c *controlplane.Config) { c.MaxBodyMemory = 64 << 10 })
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -344,6 +346,7 @@ func TestBodyMemoryBudget(t *testing.T) {
 // TestBodyMemoryBudgetLogin: IAM routes answer a refusal for lack of body
 // memory in the same envelope.
 func TestBodyMemoryBudgetLogin(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, func(c *controlplane.Config) { c.MaxBodyMemory = 64 << 10 })
 	padded := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"acme","password":"x","domain":{"name":"acme"}}}}}}` +
 		strings.Repeat(" ", 100<<10)

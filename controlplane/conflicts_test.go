@@ -42,8 +42,10 @@ func raceRequests(t *testing.T, n int, method, token string, req func(i int) (st
 // phones, users, projects or accounts one name get the documented conflict
 // error, never a 500, on both engines.
 func TestConcurrentDuplicateNames(t *testing.T) {
+	t.Parallel()
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
 			srv := startServerOn(t, engine)
 			token, pid := mustLogin(t, srv)
 			api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -112,8 +114,10 @@ func raceOne(t *testing.T, method, url, token string, body any) string {
 // tags per server (20) and members per image (10) hold when requests race,
 // on both engines; the others get the documented error.
 func TestConcurrentLimitsOverHTTP(t *testing.T) {
+	t.Parallel()
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
 			srv := startServerOn(t, engine)
 			token, r := login(t, srv, testPassword)
 			pid := r.body["token"].(map[string]any)["project"].(map[string]any)["id"].(string)

@@ -111,6 +111,9 @@ type Config struct {
 	// a zero MaxAge keeps them forever.
 	JobRetention jobretention.Config
 	Logger       *slog.Logger
+	// Now, if set, is the clock of the store (and so of token expiry,
+	// deadlines and leases), for tests; nil is the current time.
+	Now func() time.Time
 }
 
 // MetricsOff is the MetricsListen value that turns the metrics off.
@@ -234,6 +237,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.db = db
+	if cfg.Now != nil {
+		db.Now = func() time.Time { return cfg.Now().UTC() }
+	}
 	if cfg.MetricsListen != MetricsOff {
 		s.metrics = metrics.New(metrics.Fleet{DB: db, AgentTTL: cfg.Engine.AgentTTL, Logger: cfg.Logger.With("component", "metrics")})
 		db.ObserveTx = s.metrics.Transaction

@@ -22,6 +22,7 @@ import (
 // running its phones, also after the agent restarts with its saved
 // credential; the old token enrolls nothing more, the new one does.
 func TestEnrollmentTokenRotationKeepsEnrolledAgents(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := cptest.Start(t, func(c *controlplane.Config) { c.SimServers = 0 })
 	c := cpclient.New(t, srv)

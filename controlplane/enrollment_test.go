@@ -63,6 +63,7 @@ func errCode(err error) string {
 // a token enrolls into its own project and no other, and revoked, expired
 // or wrong tokens enroll nothing.
 func TestEnrollmentTokenEnrollsIntoItsProjectOnly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := cptest.Start(t, nil) // no installation token
 	a := cpclient.New(t, srv)
@@ -173,6 +174,7 @@ func TestEnrollmentTokenEnrollsIntoItsProjectOnly(t *testing.T) {
 // explicitly, it enrolls into a project of any account; unset, nothing
 // but projects' tokens enrolls.
 func TestInstallationTokenIsExplicit(t *testing.T) {
+	t.Parallel()
 	srv := cptest.Start(t, func(c *controlplane.Config) { c.AgentEnrollToken = "operator-secret" })
 	bProject := cptest.CreateAccount(t, srv, "globex", "globex", "globex-Passw0rd", cptest.Project)
 	if id, pe := enroll(t, srv, "operator-secret", bProject, "ops-node"); pe != nil || id.ProjectID != bProject {

@@ -4,17 +4,20 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // TestErrorEnvelope checks that every refused request gets the documented
 // status and CPH error code in the envelope, with request_id matching
 // X-Request-Id, and that it changes nothing.
 func TestErrorEnvelope(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -81,8 +84,17 @@ func TestErrorEnvelope(t *testing.T) {
 	}
 }
 
+// skewedClock is the current time moved forward by what Advance added.
+type skewedClock struct{ skew atomic.Int64 }
+
+func (c *skewedClock) Now() time.Time                  { return time.Now().Add(time.Duration(c.skew.Load())) }
+func (c *skewedClock) Advance(d time.Duration)         { c.skew.Add(int64(d)) }
+func (c *skewedClock) Until(t time.Time) time.Duration { return t.Sub(c.Now()) }
+
 func TestExpiredToken(t *testing.T) {
-	srv := startServer(t, func(c *controlplane.Config) { c.IAM.TokenTTL = 2 * time.Second })
+	t.Parallel()
+	clock := new(skewedClock)
+	srv := startServer(t, func(c *controlplane.Config) { c.IAM.TokenTTL = 2 * time.Second; c.Now = clock.Now })
 	token, r := login(t, srv, testPassword)
 	if r.status != 201 {
 		t.Fatalf("login: %d", r.status)
@@ -95,13 +107,13 @@ func TestExpiredToken(t *testing.T) {
 	}
 	// Used before its expires_at the token works; after it, it is refused
 	// with the gateway's "token expires" message.
-	if time.Now().Before(expires) {
+	if clock.Now().Before(expires) {
 		r := do(t, "GET", srv.URL()+"/v1/"+pid+"/cloud-phone/phones", token, nil)
-		if time.Now().Before(expires) && r.status != 200 {
+		if clock.Now().Before(expires) && r.status != 200 {
 			t.Fatalf("token before its expiry: %d", r.status)
 		}
 	}
-	time.Sleep(time.Until(expires) + 50*time.Millisecond)
+	clock.Advance(clock.Until(expires) + 50*time.Millisecond)
 	r = do(t, "GET", srv.URL()+"/v1/"+pid+"/cloud-phone/phones", token, nil)
 	if r.status != 401 || r.body["error_code"] != "APIGW.0301" || !strings.Contains(r.body["error_msg"].(string), "token expires") {
 		t.Errorf("expired token: %d %s", r.status, r.raw)
@@ -109,6 +121,7 @@ func TestExpiredToken(t *testing.T) {
 }
 
 func TestPerItemRefusals(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, func(c *controlplane.Config) { c.SimBootTime = time.Hour })
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -148,6 +161,7 @@ func TestPerItemRefusals(t *testing.T) {
 }
 
 func TestRestartFailureAndRecovery(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -160,7 +174,7 @@ func TestRestartFailureAndRecovery(t *testing.T) {
 		r := do(t, "POST", api+"/phones/batch-restart", token, fmt.Sprintf(`{"phones":[{"phone_id":%q}]}`, id))
 		jobID := r.body["jobs"].([]any)[0].(map[string]any)["job_id"].(string)
 		var job map[string]any
-		waitFor(t, "job "+jobID, func() bool {
+		poll.Until(t, "job "+jobID, func() bool {
 			job = do(t, "GET", api+"/jobs/"+jobID, token, nil).body
 			return job["status"] != float64(1)
 		})
@@ -183,6 +197,7 @@ func TestRestartFailureAndRecovery(t *testing.T) {
 }
 
 func TestStopThenRestartStartsPhone(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -192,15 +207,16 @@ func TestStopThenRestartStartsPhone(t *testing.T) {
 	if r.status != 200 || r.body["jobs"].([]any)[0].(map[string]any)["job_id"] == nil {
 		t.Fatalf("stop: %d %s", r.status, r.raw)
 	}
-	waitFor(t, "phone stopped", func() bool { return status() == float64(8) })
+	poll.Until(t, "phone stopped", func() bool { return status() == float64(8) })
 	r = do(t, "POST", api+"/phones/batch-restart", token, fmt.Sprintf(`{"phones":[{"phone_id":%q}]}`, id))
 	if r.body["jobs"].([]any)[0].(map[string]any)["job_id"] == nil {
 		t.Fatalf("restart of a stopped phone refused: %s", r.raw)
 	}
-	waitFor(t, "phone running", func() bool { return status() == float64(2) })
+	poll.Until(t, "phone running", func() bool { return status() == float64(2) })
 }
 
 func TestRestartWithImageAndProperty(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -211,7 +227,7 @@ func TestRestartWithImageAndProperty(t *testing.T) {
 		t.Fatalf("restart: %d %s", r.status, r.raw)
 	}
 	var d map[string]any
-	waitFor(t, "restart", func() bool {
+	poll.Until(t, "restart", func() bool {
 		d = do(t, "GET", api+"/phones/"+id, token, nil).body
 		return d["status"] == float64(2) && d["image_version"] == "AOSP 12.0"
 	})
@@ -225,6 +241,7 @@ func TestRestartWithImageAndProperty(t *testing.T) {
 }
 
 func TestNoAgentFailsJobInsteadOfHanging(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	srv := startServer(t, func(c *controlplane.Config) { c.DataDir = dir })
 	token, pid := mustLogin(t, srv)
@@ -247,7 +264,7 @@ func TestNoAgentFailsJobInsteadOfHanging(t *testing.T) {
 	r := do(t, "POST", api2(srv, pid)+"/phones/batch-restart", token, fmt.Sprintf(`{"phones":[{"phone_id":%q}]}`, id))
 	jobID := r.body["jobs"].([]any)[0].(map[string]any)["job_id"].(string)
 	var job map[string]any
-	waitFor(t, "job to fail", func() bool {
+	poll.Until(t, "job to fail", func() bool {
 		job = do(t, "GET", api2(srv, pid)+"/jobs/"+jobID, token, nil).body
 		return job["status"] != float64(1)
 	})

@@ -12,6 +12,7 @@ import (
 // httpapi.MaxHeaderBytes of request headers; ordinary large headers (an
 // SDK's signed request, a long token) still pass.
 func TestHeadersAreBounded(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	// A plain client: net/http itself answers the 431, outside the API
 	// document.

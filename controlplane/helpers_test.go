@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
@@ -89,18 +88,6 @@ func mustLogin(t *testing.T, srv *controlplane.Server) (token, projectID string)
 		t.Fatalf("login: %d %s", r.status, r.raw)
 	}
 	return token, r.body["token"].(map[string]any)["project"].(map[string]any)["id"].(string)
-}
-
-// waitFor polls cond every 20 ms until it is true or 20 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // startServerOn starts a control plane on engine: "sqlite" (a file in a

@@ -19,6 +19,7 @@ func keystone(t *testing.T, r *response) (int, string) {
 }
 
 func TestLoginErrors(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	url := srv.URL() + "/v3/auth/tokens"
 	user := func(name, password, domain string) map[string]any {
@@ -77,6 +78,7 @@ func TestLoginErrors(t *testing.T) {
 }
 
 func TestLoginThrottle(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, func(c *controlplane.Config) { c.IAM.UserFailures = 3 })
 	for i := 0; i < 3; i++ {
 		if _, r := login(t, srv, "wrong"); r.status != 401 {
@@ -91,6 +93,7 @@ func TestLoginThrottle(t *testing.T) {
 }
 
 func TestTokenCheckAndRevoke(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	other, _ := mustLogin(t, srv)
@@ -142,6 +145,7 @@ func TestTokenCheckAndRevoke(t *testing.T) {
 }
 
 func TestProjects(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	r := do(t, "GET", srv.URL()+"/v3/projects?name=cn-north-4", token, nil)

@@ -102,6 +102,7 @@ func restartWith(t *testing.T, c *client.Client, phoneID, imageID string) cph.Jo
 }
 
 func TestListCloudPhoneImages(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := cptest.Start(t, nil)
 	c := cpclient.New(t, srv)
@@ -153,6 +154,7 @@ func TestListCloudPhoneImages(t *testing.T) {
 }
 
 func TestCreateAndListImages(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := cptest.Start(t, nil)
 	c := cpclient.New(t, srv)
@@ -246,6 +248,7 @@ func TestCreateAndListImages(t *testing.T) {
 }
 
 func TestImageSharing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	x := startTwoAccounts(t, nil)
 	a, b := x.a, x.b
@@ -375,6 +378,7 @@ func TestImageSharing(t *testing.T) {
 }
 
 func TestImageMemberLimitAndErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	x := startTwoAccounts(t, nil)
 	a, b := x.a, x.b
@@ -491,6 +495,7 @@ func TestImageMemberLimitAndErrors(t *testing.T) {
 }
 
 func TestImageKeptWhilePhonesBootWithIt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	x := startTwoAccounts(t, func(c *controlplane.Config) { c.SimBootTime = time.Hour })
 	a, b := x.a, x.b

@@ -38,6 +38,7 @@ func rawDo(t *testing.T, method, url, token string, body []byte) *response {
 // text (null, invalid UTF-8, a lone surrogate escape) is 400 APIGW.0201
 // before any field is looked at, and changes nothing.
 func TestMalformedBodiesAreRefusedWhole(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -77,6 +78,7 @@ func TestMalformedBodiesAreRefusedWhole(t *testing.T) {
 // "not valid JSON" and a body over 1 MiB with 413, before any password is
 // checked.
 func TestLoginBodies(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	tokens := srv.URL() + "/v3/auth/tokens"
 	login := func(password string) string {

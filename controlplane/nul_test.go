@@ -9,8 +9,10 @@ import (
 // or a control character where a name is expected gets the field's 400
 // code, or 401 at login, on both engines; nothing is accepted as a job.
 func TestNULBytesRefusedAtInput(t *testing.T) {
+	t.Parallel()
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
 			srv := startServerOn(t, engine)
 			token, pid := mustLogin(t, srv)
 			api := srv.URL() + "/v1/" + pid + "/cloud-phone"

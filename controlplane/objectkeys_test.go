@@ -10,6 +10,7 @@ import (
 // segment longer than a file name 400 CPS.9011, and keys that start with
 // ".tmp-" are stored and listed like any other.
 func TestObjectKeyClashes(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	objects := srv.URL() + "/opencph/v1/" + pid + "/buckets/clash-test/objects/"

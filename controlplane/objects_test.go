@@ -16,6 +16,7 @@ import (
 // store and an agent over the agent protocol, as installs, pushes and data
 // exports do.
 func TestAgentObjectTransfer(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	ctx := t.Context()
 	servers, err := srv.DB().BuiltinServers(ctx)
@@ -80,6 +81,7 @@ func TestAgentObjectTransfer(t *testing.T) {
 // TestLargeUserUpload puts an object over the 1 MiB limit of API bodies
 // through the bucket endpoints.
 func TestLargeUserUpload(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	big := bytes.Repeat([]byte("apk-bytes "), 300_000)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -99,7 +100,7 @@ func restartAll(t *testing.T, srv *controlplane.Server, token, project string, n
 		t.Fatalf("restart: %d %s", r.status, r.raw)
 	}
 	req := r.body["request_id"].(string)
-	waitFor(t, "the restarts to finish", func() bool {
+	poll.Until(t, "the restarts to finish", func() bool {
 		jobs := do(t, "GET", api+"/jobs?request_id="+req, token, nil).body["jobs"].([]any)
 		for _, j := range jobs {
 			if j.(map[string]any)["status"].(float64) == 1 {
@@ -116,6 +117,7 @@ func restartAll(t *testing.T, srv *controlplane.Server, token, project string, n
 // the request counter by one), that failed logins are counted, and that
 // no label carries an id.
 func TestMetricsAgreeWithTheAPI(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, project := mustLogin(t, srv)
 	before := scrape(t, srv.MetricsURL())
@@ -175,6 +177,7 @@ func TestMetricsAgreeWithTheAPI(t *testing.T) {
 // TestMetricsListenerOfTheirOwn serves the metrics on a listener of their
 // own: the API's listener has no /metrics then; "off" serves none.
 func TestMetricsListenerOfTheirOwn(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, func(c *controlplane.Config) { c.MetricsListen = "127.0.0.1:0" })
 	if !strings.HasPrefix(srv.MetricsURL(), "http://127.0.0.1:") || strings.HasPrefix(srv.MetricsURL(), srv.URL()) {
 		t.Fatalf("metrics URL %q", srv.MetricsURL())
@@ -218,6 +221,7 @@ func (s *syncBuffer) String() string {
 // reads and secrets out; writes the file; and loses nothing at a graceful
 // shutdown.
 func TestAuditTrail(t *testing.T) {
+	t.Parallel()
 	auditFile := filepath.Join(t.TempDir(), "audit.jsonl")
 	var logs syncBuffer
 	var dataDir string
@@ -254,7 +258,7 @@ func TestAuditTrail(t *testing.T) {
 		return out
 	}
 	var all []map[string]any
-	waitFor(t, "the audit events to be stored", func() bool {
+	poll.Until(t, "the audit events to be stored", func() bool {
 		all = list("")
 		for _, e := range all {
 			if e["operation"] == "StopCloudPhone" {

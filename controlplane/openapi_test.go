@@ -11,6 +11,7 @@ import (
 )
 
 func TestOpenAPIDocumentServed(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	r := do(t, "GET", srv.URL()+"/openapi.json", "", nil)
 	if r.status != 200 || r.header.Get("Content-Type") != "application/json" {

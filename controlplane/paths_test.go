@@ -14,6 +14,7 @@ import (
 // segments, or one that lacks the trailing slash of a route, is answered 404 APIGW.0101 in the CPH envelope, never with a
 // redirect, and the request changes nothing.
 func TestNonCanonicalPathsAnswerInTheEnvelope(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"

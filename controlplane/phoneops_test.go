@@ -15,6 +15,7 @@ import (
 )
 
 func TestRenamePhone(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	c := newClient(t, srv)
 	ctx := testCtx(t)
@@ -52,6 +53,7 @@ func TestRenamePhone(t *testing.T) {
 }
 
 func TestUpdatePropertyAppliesAtRestart(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	c := newClient(t, srv)
 	ctx := testCtx(t)
@@ -130,6 +132,7 @@ func must[T any](v T, err error) T {
 }
 
 func TestShellCommands(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	c := newClient(t, srv)
 	id := fleet(t, c)[0].ID
@@ -175,6 +178,7 @@ func TestShellCommands(t *testing.T) {
 }
 
 func TestInstallUninstallPush(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	c := newClient(t, srv)
 	ctx := testCtx(t)
@@ -265,6 +269,7 @@ func TestInstallUninstallPush(t *testing.T) {
 }
 
 func TestExportResetImport(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	c := newClient(t, srv)
 	ctx := testCtx(t)
@@ -375,6 +380,7 @@ func TestExportResetImport(t *testing.T) {
 }
 
 func TestCommandValidation(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	c := newClient(t, srv)
 	ctx := testCtx(t)
@@ -441,6 +447,7 @@ func TestCommandValidation(t *testing.T) {
 }
 
 func TestSyncCommand(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	c := newClient(t, srv)
 	ctx := testCtx(t)
@@ -499,6 +506,7 @@ func TestSyncCommand(t *testing.T) {
 }
 
 func TestBusyPhonesAreRefusedPerItem(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, func(cfg *controlplane.Config) { cfg.SimBootTime = 3 * time.Second })
 	c := newClient(t, srv)
 	ctx := testCtx(t)
@@ -545,6 +553,7 @@ func TestBusyPhonesAreRefusedPerItem(t *testing.T) {
 }
 
 func TestConnectInfos(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	c := newClient(t, srv)
 	ctx := testCtx(t)
@@ -588,6 +597,7 @@ func TestConnectInfos(t *testing.T) {
 }
 
 func TestExpandVolumeAndTraffic(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	c := newClient(t, srv)
 	ctx := testCtx(t)
@@ -641,6 +651,7 @@ func TestExpandVolumeAndTraffic(t *testing.T) {
 }
 
 func TestBuckets(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	c := newClient(t, srv)
 	ctx := testCtx(t)
@@ -674,6 +685,7 @@ func TestBuckets(t *testing.T) {
 }
 
 func TestBucketsBelongToOneProject(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	ctx := testCtx(t)
 	owner := newClient(t, srv)

@@ -11,6 +11,7 @@ import (
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/sim"
 )
@@ -84,8 +85,10 @@ func (d *reportingDriver) crash(ctx context.Context, id string) error {
 // reports broken is abnormal (-7) until a reset brings it back; on SQLite
 // and PostgreSQL.
 func TestRuntimeReportsReachTheAPI(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
+			t.Parallel()
 			var mu sync.Mutex
 			drivers := map[string]*reportingDriver{}
 			srv := startServer(t, func(c *controlplane.Config) {
@@ -118,7 +121,7 @@ func TestRuntimeReportsReachTheAPI(t *testing.T) {
 				t.Fatalf("phones by server: %v %v", byIndex, err)
 			}
 			first, second := *byIndex[0], *byIndex[1]
-			waitFor(t, "the reported address in phone detail", func() bool {
+			poll.Until(t, "the reported address in phone detail", func() bool {
 				d, err := c.ShowPhone(ctx, first.ID)
 				return err == nil && d.AccessInfos[0].AccessPort == 45001
 			})
@@ -140,7 +143,7 @@ func TestRuntimeReportsReachTheAPI(t *testing.T) {
 			if err := drv.crash(ctx, first.ID); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "the crashed phone to be abnormal", func() bool {
+			poll.Until(t, "the crashed phone to be abnormal", func() bool {
 				d, err := c.ShowPhone(ctx, first.ID)
 				return err == nil && d.Status == cph.PhoneAbnormal
 			})
@@ -151,7 +154,7 @@ func TestRuntimeReportsReachTheAPI(t *testing.T) {
 			if err != nil || res.Jobs[0].JobID == "" {
 				t.Fatalf("reset: %+v %v", res, err)
 			}
-			waitFor(t, "the reset phone to run", func() bool {
+			poll.Until(t, "the reset phone to run", func() bool {
 				d, err := c.ShowPhone(ctx, first.ID)
 				return err == nil && d.Status == cph.PhoneRunning
 			})
@@ -162,7 +165,7 @@ func TestRuntimeReportsReachTheAPI(t *testing.T) {
 			if _, err := c.DeleteServers(ctx, []string{first.ServerID}); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "the server's phone addresses to be gone", func() bool {
+			poll.Until(t, "the server's phone addresses to be gone", func() bool {
 				_, ok, err := srv.DB().PhoneAccess(ctx, first.ID)
 				return err == nil && !ok
 			})

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
@@ -14,6 +15,7 @@ func postgresURL(t *testing.T) string { return storetest.PostgresURL(t) }
 // TestQuickStartOnPostgres runs the quick start against a cphd whose store
 // is PostgreSQL.
 func TestQuickStartOnPostgres(t *testing.T) {
+	t.Parallel()
 	dbURL := postgresURL(t)
 	srv := startServer(t, func(c *controlplane.Config) { c.DatabaseURL = dbURL })
 	token, pid := mustLogin(t, srv)
@@ -25,7 +27,7 @@ func TestQuickStartOnPostgres(t *testing.T) {
 	id := list.body["phones"].([]any)[0].(map[string]any)["phone_id"].(string)
 	r := do(t, "POST", api+"/phones/batch-restart", token, fmt.Sprintf(`{"phones":[{"phone_id":%q}]}`, id))
 	jobID := r.body["jobs"].([]any)[0].(map[string]any)["job_id"].(string)
-	waitFor(t, "job to succeed", func() bool {
+	poll.Until(t, "job to succeed", func() bool {
 		return do(t, "GET", api+"/jobs/"+jobID, token, nil).body["status"] == float64(2)
 	})
 	if st := do(t, "GET", api+"/phones/"+id, token, nil).body["status"]; st != float64(2) {

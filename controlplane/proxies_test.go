@@ -67,6 +67,7 @@ func fail(t *testing.T, srv *controlplane.Server, n int, xff string) *response {
 // different X-Forwarded-For each time from a peer that is not a trusted
 // proxy: they all count against the peer's own address.
 func TestForwardedForFromAnUntrustedPeerIsIgnored(t *testing.T) {
+	t.Parallel()
 	srv := startProxied(t, "10.0.0.0/8") // loopback is not trusted
 	for i := range 3 {
 		if r := fail(t, srv, i, "203.0.113."+string(rune('1'+i))); r.status != 401 {
@@ -81,6 +82,7 @@ func TestForwardedForFromAnUntrustedPeerIsIgnored(t *testing.T) {
 // untrusted hop, so two clients behind the proxy are throttled apart, and
 // a client cannot escape its throttle by prepending addresses.
 func TestForwardedForFromATrustedProxyNamesTheClient(t *testing.T) {
+	t.Parallel()
 	srv := startProxied(t, "127.0.0.0/8", "10.0.0.0/8")
 	for i := range 3 {
 		// The client, then an inner trusted proxy.
@@ -99,6 +101,7 @@ func TestForwardedForFromATrustedProxyNamesTheClient(t *testing.T) {
 // proxy that terminates TLS: the token's catalogue URLs are https; the
 // same header from an untrusted peer changes nothing.
 func TestForwardedProtoNamesTheCatalogueScheme(t *testing.T) {
+	t.Parallel()
 	catalogueURL := func(r *response) string {
 		t.Helper()
 		if r.status != 201 {
@@ -125,6 +128,7 @@ func TestForwardedProtoNamesTheCatalogueScheme(t *testing.T) {
 // contradictory TLS configuration, or a pair that does not load, stops
 // the control plane at start with the reason.
 func TestTLSConfigurationMistakesStopTheStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	missing := dir + "/missing.pem"
 	for _, c := range []struct {

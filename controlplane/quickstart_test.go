@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 var hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
@@ -16,6 +17,7 @@ var hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
 // TestQuickStartOverHTTP walks the CPH quick start with plain HTTP and
 // checks the exact shapes a curl user sees.
 func TestQuickStartOverHTTP(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, r := login(t, srv, testPassword)
 	if r.status != http.StatusCreated {
@@ -95,7 +97,7 @@ func TestQuickStartOverHTTP(t *testing.T) {
 	}
 
 	var final map[string]any
-	waitFor(t, "jobs to finish", func() bool {
+	poll.Until(t, "jobs to finish", func() bool {
 		r := do(t, "GET", api+"/jobs?request_id="+reqID, token, nil)
 		if r.status != 200 {
 			t.Fatalf("list jobs: %d %s", r.status, r.raw)
@@ -142,6 +144,7 @@ func TestQuickStartOverHTTP(t *testing.T) {
 }
 
 func TestListPhonesFilters(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -183,6 +186,7 @@ func TestListPhonesFilters(t *testing.T) {
 }
 
 func TestRestartKeepsStateAndFleet(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := func(c *controlplane.Config) { c.DataDir = dir }
 	srv := startServer(t, cfg)
@@ -212,6 +216,7 @@ func TestRestartKeepsStateAndFleet(t *testing.T) {
 }
 
 func TestGeneratedBootstrapPassword(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, func(c *controlplane.Config) { c.Bootstrap = controlplane.Bootstrap{} })
 	b := srv.Bootstrap()
 	if !b.Created || b.Domain != "opencph" || b.User != "opencph" || b.Project != "cn-north-4" || len(b.Password) < 16 || b.PasswordFile == "" {
@@ -231,6 +236,7 @@ func TestGeneratedBootstrapPassword(t *testing.T) {
 // around changes: every change shows in the next list (pages are cached
 // between changes).
 func TestPhoneListsFollowChanges(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	token, pid := mustLogin(t, srv)
 	api := srv.URL() + "/v1/" + pid + "/cloud-phone"
@@ -255,7 +261,7 @@ func TestPhoneListsFollowChanges(t *testing.T) {
 	if st := statusOf(id); st != 7 && st != 8 {
 		t.Errorf("listed status right after the stop was accepted: %v, want 7 (stopping) or 8", st)
 	}
-	waitFor(t, "the phone stopped in the list", func() bool { return statusOf(id) == 8 })
+	poll.Until(t, "the phone stopped in the list", func() bool { return statusOf(id) == 8 })
 	r = do(t, "PUT", api+"/phones/"+id, token, map[string]any{"phone_name": "renamed-phone"})
 	if r.status != 200 {
 		t.Fatalf("rename: %d %s", r.status, r.raw)

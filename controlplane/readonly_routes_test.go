@@ -30,6 +30,7 @@ func viewerToken(t *testing.T, srv *controlplane.Server, opToken string) string 
 // object key ending in /resource_instances/action (the path of the
 // list-by-tags query) gives a read-only user no write.
 func TestReadOnlyUserCannotWriteObjectsUnderQueryLikeKeys(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, nil)
 	opToken, pid := mustLogin(t, srv)
 	viewer := viewerToken(t, srv, opToken)

@@ -43,6 +43,7 @@ func wantThrottled(t *testing.T, what string, r *response, code string) {
 // count the calls of every replica: the login throttle, RunSyncCommand's
 // six calls a minute, and failed agent enrollments.
 func TestLimitsHoldAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	a, b := startReplicas(t)
 
 	t.Run("RunSyncCommand", func(t *testing.T) {

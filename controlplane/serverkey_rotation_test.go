@@ -20,6 +20,7 @@ import (
 // is left, and is idempotent; at the end only the new key is needed and
 // the old one opens nothing.
 func TestServerKeyRotationOnReplicas(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dbURL, objects := postgresURL(t), t.TempDir()
 	oldKey, newKey := bytes.Repeat([]byte{0x11}, 32), bytes.Repeat([]byte{0x22}, 32)

@@ -35,6 +35,7 @@ type releaseFixture struct {
 // account, phones, jobs and access key written by that release are all
 // there and work.
 func TestUpgradeFromPreviousRelease(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	src := filepath.Join("testdata", "release-a57dbdb")
 	var fx releaseFixture

@@ -6,6 +6,7 @@ import (
 
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // acmeLogin gets a project-scoped token of user (in account acme) from srv.
@@ -38,6 +39,7 @@ func createUser(t *testing.T, srv *controlplane.Server, token, name, role string
 // before the token cache's minute; and that deleting a user deletes its
 // access keys.
 func TestUserChangesReachEveryReplica(t *testing.T) {
+	t.Parallel()
 	a, b := startReplicas(t)
 	admin, pid := mustLogin(t, a)
 	viewerID := createUser(t, a, admin, "viewer", "readonly")
@@ -53,7 +55,7 @@ func TestUserChangesReachEveryReplica(t *testing.T) {
 	}
 	refusedOnB := func(what, token string) {
 		t.Helper()
-		waitFor(t, what+": the token refused on the other replica", func() bool { return phonesOn(b, token) == http.StatusUnauthorized })
+		poll.Until(t, what+": the token refused on the other replica", func() bool { return phonesOn(b, token) == http.StatusUnauthorized })
 	}
 
 	// Disable through A.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/opencph/opencph/client"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // docker runs the docker CLI and returns its standard output.
@@ -113,17 +114,13 @@ func TestImageServesAndIsHealthy(t *testing.T) {
 		"-v", volume+":/var/lib/cphd", "-p", "127.0.0.1::8080",
 		"-e", "CPH_BOOTSTRAP_DOMAIN=acme", "-e", "CPH_BOOTSTRAP_PASSWORD=image-test-pw",
 		"-e", "CPH_SIM_SERVERS=1", "-e", "CPH_SIM_PHONES_PER_SERVER=3", image)
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		status := mustDocker(t, "inspect", "-f", "{{.State.Health.Status}}", id)
-		if status == "healthy" {
-			break
-		}
-		if status == "unhealthy" || time.Now().After(deadline) {
-			logs, _ := docker(t, "logs", id)
-			t.Fatalf("container health %q; logs:\n%s", status, logs)
-		}
-		time.Sleep(500 * time.Millisecond)
+	var status string
+	if !poll.Wait(t, 90*time.Second, func() bool {
+		status = mustDocker(t, "inspect", "-f", "{{.State.Health.Status}}", id)
+		return status == "healthy" || status == "unhealthy"
+	}) || status != "healthy" {
+		logs, _ := docker(t, "logs", id)
+		t.Fatalf("container health %q; logs:\n%s", status, logs)
 	}
 	port := mustDocker(t, "port", id, "8080/tcp")
 	port = strings.Fields(port)[0] // 127.0.0.1:NNNNN

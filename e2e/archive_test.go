@@ -8,6 +8,7 @@ import (
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/archive/archivetest"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // TestShareFilesRefusesArchiveBombs pushes hostile archives to a server's
@@ -23,7 +24,7 @@ func TestShareFilesRefusesArchiveBombs(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := order.ServerIDs[0]
-	waitFor(t, "server to be normal", func() bool {
+	poll.Until(t, "server to be normal", func() bool {
 		d, err := c.ShowServer(ctx, id)
 		return err == nil && d.Status == cph.ServerNormal
 	})

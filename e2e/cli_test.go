@@ -21,6 +21,7 @@ func runCPH(t *testing.T, srvURL string, args ...string) (int, string, string) {
 }
 
 func TestCLIServerCommands(t *testing.T) {
+	t.Parallel()
 	srv, c := start(t, nil)
 	all := servers(t, c)
 	s1, s2 := all["sim-server-01"], all["sim-server-02"]

@@ -9,6 +9,7 @@ import (
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/sim"
 	"github.com/opencph/opencph/sqlstore/storetest"
@@ -21,6 +22,7 @@ import (
 // own runtime only, whatever its --sim-servers: the built-in servers and a
 // server created through A on A, a server created through B on B.
 func TestFleetServersKeepTheirRuntime(t *testing.T) {
+	t.Parallel()
 	url, objects := storetest.PostgresURL(t), t.TempDir()
 	var mu sync.Mutex
 	made := map[string]int{} // server id -> drivers B made for it
@@ -51,7 +53,7 @@ func TestFleetServersKeepTheirRuntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []*client.Client{ca, cb} {
-		waitFor(t, "every server to be normal", func() bool {
+		poll.Until(t, "every server to be normal", func() bool {
 			l, err := c.ListAllServers(ctx, client.ListServersOptions{})
 			if err != nil || len(l.Servers) != 4 {
 				return false

@@ -5,12 +5,12 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // start starts a control plane and returns it with a logged-in client.
@@ -23,18 +23,6 @@ func start(t *testing.T, mutate func(*controlplane.Config)) (*controlplane.Serve
 		t.Fatal(err)
 	}
 	return srv, c
-}
-
-// waitFor polls cond until it holds or 20 seconds pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // wantCode checks that err carries the CPH error code and HTTP status.
@@ -74,7 +62,7 @@ func phonesOf(t *testing.T, c *client.Client, serverID string) []cph.Phone {
 func waitJob(t *testing.T, c *client.Client, jobID string) *cph.Job {
 	t.Helper()
 	var j *cph.Job
-	waitFor(t, "job "+jobID, func() bool {
+	poll.Until(t, "job "+jobID, func() bool {
 		var err error
 		j, err = c.ShowJob(context.Background(), jobID)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 func TestTags(t *testing.T) { testTags(t, nil) }
@@ -89,6 +90,7 @@ func testTags(t *testing.T, mutate func(*controlplane.Config)) {
 }
 
 func TestModels(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	all, err := c.ListPhoneModels(ctx, client.ListPhoneModelsOptions{})
@@ -130,6 +132,7 @@ func TestModels(t *testing.T) {
 }
 
 func TestBandwidths(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
@@ -165,6 +168,7 @@ func TestBandwidths(t *testing.T) {
 }
 
 func TestEncodeServers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	list, err := c.ListEncodeServers(ctx, client.ListEncodeServersOptions{})
@@ -200,6 +204,7 @@ func TestEncodeServers(t *testing.T) {
 }
 
 func TestShareFiles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
@@ -208,7 +213,7 @@ func TestShareFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := order.ServerIDs[0]
-	waitFor(t, "server to be normal", func() bool {
+	poll.Until(t, "server to be normal", func() bool {
 		d, err := c.ShowServer(ctx, id)
 		return err == nil && d.Status == cph.ServerNormal
 	})

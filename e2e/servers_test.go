@@ -10,6 +10,7 @@ import (
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime/sim"
 )
 
@@ -21,6 +22,7 @@ const (
 func slowBoot(c *controlplane.Config) { c.SimBootTime = 500 * time.Millisecond }
 
 func TestRestartServerRestartsEveryPhone(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, slowBoot)
 	s1 := servers(t, c)["sim-server-01"]
@@ -58,6 +60,7 @@ func TestRestartServerRestartsEveryPhone(t *testing.T) {
 }
 
 func TestRestartServerFailureMarksFailedPhones(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
@@ -86,6 +89,7 @@ func TestRestartServerFailureMarksFailedPhones(t *testing.T) {
 }
 
 func TestRestartServerRefusals(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, slowBoot)
 	s1 := servers(t, c)["sim-server-01"]
@@ -117,6 +121,7 @@ func TestRestartServerRefusals(t *testing.T) {
 }
 
 func TestRenameServer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
@@ -171,7 +176,7 @@ func testLifecycle(t *testing.T, mutate func(*controlplane.Config)) {
 		}
 	}
 	id := order.ServerIDs[0]
-	waitFor(t, "server to be normal", func() bool {
+	poll.Until(t, "server to be normal", func() bool {
 		d, err := c.ShowServer(ctx, id)
 		return err == nil && d.Status == cph.ServerNormal
 	})
@@ -186,7 +191,7 @@ func testLifecycle(t *testing.T, mutate func(*controlplane.Config)) {
 		t.Errorf("bandwidths %+v share %+v volumes %+v", d.Bandwidths, d.ShareVolumeInfo, d.Volumes)
 	}
 	phones := phonesOf(t, c, id)
-	waitFor(t, "phones to run", func() bool {
+	poll.Until(t, "phones to run", func() bool {
 		phones = phonesOf(t, c, id)
 		for _, p := range phones {
 			if p.Status != cph.PhoneRunning {
@@ -238,13 +243,14 @@ func testLifecycle(t *testing.T, mutate func(*controlplane.Config)) {
 	}
 	_, err = c.ShowPhone(ctx, phones[0].ID)
 	wantCode(t, err, http.StatusNotFound, cph.CodePhoneNotFound)
-	waitFor(t, "the agent to stop", func() bool { return srv.SimDriver(id) == nil })
+	poll.Until(t, "the agent to stop", func() bool { return srv.SimDriver(id) == nil })
 	if _, ok := servers(t, c)["lab-0002"]; !ok {
 		t.Error("the other new server went away")
 	}
 }
 
 func TestCreateServerErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	before := len(servers(t, c))
@@ -283,6 +289,7 @@ func TestCreateServerErrors(t *testing.T) {
 }
 
 func TestDeleteServerErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
@@ -302,6 +309,7 @@ func TestDeleteServerErrors(t *testing.T) {
 }
 
 func TestChangeServerRecreatesPhones(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
@@ -352,6 +360,7 @@ func TestChangeServerRecreatesPhones(t *testing.T) {
 }
 
 func TestChangeServerModel(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
@@ -369,7 +378,7 @@ func TestChangeServerModel(t *testing.T) {
 	if o.OrderID == "" {
 		t.Errorf("order = %+v", o)
 	}
-	waitFor(t, "new flavor", func() bool {
+	poll.Until(t, "new flavor", func() bool {
 		d, err := c.ShowServer(ctx, s1.ID)
 		return err == nil && d.Status == cph.ServerNormal && d.ModelName == "physical.rx2.xlarge"
 	})
@@ -385,6 +394,7 @@ func TestChangeServerModel(t *testing.T) {
 }
 
 func TestUpdateKeypair(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
@@ -408,6 +418,7 @@ func TestUpdateKeypair(t *testing.T) {
 // Server names need not be unique; the phones of two servers with the same
 // name still get distinct names.
 func TestSameServerNameTwice(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	var ids []string
@@ -434,6 +445,7 @@ func TestSameServerNameTwice(t *testing.T) {
 }
 
 func TestCreateBareServer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, nil)
 	size := int32(5)
@@ -446,7 +458,7 @@ func TestCreateBareServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := o.ServerIDs[0]
-	waitFor(t, "bare server to be normal", func() bool {
+	poll.Until(t, "bare server to be normal", func() bool {
 		d, err := c.ShowServer(ctx, id)
 		return err == nil && d.Status == cph.ServerNormal
 	})
@@ -465,6 +477,7 @@ func TestCreateBareServer(t *testing.T) {
 }
 
 func TestChangeServerRefusesBusyServer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, c := start(t, slowBoot)
 	s1 := servers(t, c)["sim-server-01"]

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // makeTar returns a tar archive with the given files.
@@ -30,6 +31,7 @@ func makeTar(t *testing.T, files map[string]string) []byte {
 }
 
 func TestPushShareFilesAndApps(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, c := start(t, nil)
 	order, err := c.CreateServers(ctx, createRequest("shared", 1))
@@ -37,7 +39,7 @@ func TestPushShareFilesAndApps(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := order.ServerIDs[0]
-	waitFor(t, "server to be normal", func() bool {
+	poll.Until(t, "server to be normal", func() bool {
 		d, err := c.ShowServer(ctx, id)
 		return err == nil && d.Status == cph.ServerNormal
 	})

@@ -9,11 +9,13 @@ import (
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // A server restart whose agent never answers fails instead of leaving the
 // phones restarting forever.
 func TestServerRestartWithoutAgentFails(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	first, c := start(t, func(c *controlplane.Config) { c.DataDir = dir })
@@ -46,6 +48,7 @@ func TestServerRestartWithoutAgentFails(t *testing.T) {
 
 // A server created through the API gets its agent again when cphd restarts.
 func TestCreatedServerSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	first, c := start(t, func(c *controlplane.Config) { c.DataDir = dir })
@@ -54,7 +57,7 @@ func TestCreatedServerSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := order.ServerIDs[0]
-	waitFor(t, "server to be normal", func() bool {
+	poll.Until(t, "server to be normal", func() bool {
 		d, err := c.ShowServer(ctx, id)
 		return err == nil && d.Status == cph.ServerNormal
 	})
@@ -83,11 +86,12 @@ func TestCreatedServerSurvivesRestart(t *testing.T) {
 
 // A server whose agent went silent is refused per item with CPS.9012.
 func TestRestartOfSilentServerRefused(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	first, c := start(t, func(c *controlplane.Config) { c.DataDir = dir })
 	id := servers(t, c)["sim-server-02"].ID
-	waitFor(t, "the agent of sim-server-02 to start", func() bool {
+	poll.Until(t, "the agent of sim-server-02 to start", func() bool {
 		ps, err := first.SimDriver(id).Phones(ctx)
 		return err == nil && len(ps) == 3
 	})
@@ -104,7 +108,7 @@ func TestRestartOfSilentServerRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "server to be abnormal", func() bool {
+	poll.Until(t, "server to be abnormal", func() bool {
 		d, err := c.ShowServer(ctx, id)
 		return err == nil && d.Status == cph.ServerAbnormal
 	})

@@ -122,6 +122,7 @@ func refs(ids ...string) []cph.PhoneRef {
 }
 
 func TestSubmitMovesPhonesAndRefusesPerItem(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, engine.Config{})
 	ctx := context.Background()
 	acc, err := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone,
@@ -167,6 +168,7 @@ func TestSubmitMovesPhonesAndRefusesPerItem(t *testing.T) {
 }
 
 func TestWholeRequestErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, engine.Config{MaxBatch: 2})
 	ctx := context.Background()
 	cases := []struct {
@@ -191,6 +193,7 @@ func TestWholeRequestErrors(t *testing.T) {
 }
 
 func TestResultSuccessAndFailure(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, engine.Config{})
 	ctx := context.Background()
 	acc, err := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone, ImageID: "img2",
@@ -237,6 +240,7 @@ func TestResultSuccessAndFailure(t *testing.T) {
 }
 
 func TestStopThenRestart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, engine.Config{})
 	ctx := context.Background()
 	session := e.session(t)
@@ -272,6 +276,7 @@ func TestStopThenRestart(t *testing.T) {
 }
 
 func TestNewSessionRedeliversClaimedOperations(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, engine.Config{})
 	ctx := context.Background()
 	acc, _ := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone, Phones: refs(e.phones[0])})
@@ -301,6 +306,7 @@ func TestNewSessionRedeliversClaimedOperations(t *testing.T) {
 }
 
 func TestExpiredLeasesRequeueThenFail(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, engine.Config{Lease: time.Minute, MaxAttempts: 2, AgentTTL: time.Hour})
 	ctx := context.Background()
 	acc, _ := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone, Phones: refs(e.phones[0])})
@@ -329,6 +335,7 @@ func TestExpiredLeasesRequeueThenFail(t *testing.T) {
 }
 
 func TestPendingTimeoutFailsJob(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, engine.Config{PendingTimeout: time.Minute, AgentTTL: time.Hour})
 	ctx := context.Background()
 	acc, _ := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpStopPhone, Phones: refs(e.phones[0])})
@@ -351,6 +358,7 @@ func TestPendingTimeoutFailsJob(t *testing.T) {
 }
 
 func TestPollWakesOnSubmit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, engine.Config{PollRecheck: time.Hour})
 	ctx := context.Background()
 	session := e.session(t)
@@ -416,6 +424,7 @@ func TestWakeAcrossReplicas(t *testing.T) {
 // failed jobs; new work for it is refused per item; when the agent starts
 // a new session the server and phones come back.
 func TestSilentAgentMarksServerDown(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, engine.Config{AgentTTL: 30 * time.Second, Lease: time.Hour})
 	ctx := context.Background()
 	session := e.session(t)
@@ -483,6 +492,7 @@ func TestSilentAgentMarksServerDown(t *testing.T) {
 // returns and its jobs complete normally. Once the restarted engine has
 // served for the TTL, an agent that never came back is marked down.
 func TestDowntimeOfTheControlPlaneFailsNothing(t *testing.T) {
+	t.Parallel()
 	cfg := engine.Config{AgentTTL: 30 * time.Second, Lease: 2 * time.Minute, PendingTimeout: 5 * time.Minute}
 	e := newEnv(t, cfg)
 	ctx := context.Background()
@@ -556,6 +566,7 @@ func TestDowntimeOfTheControlPlaneFailsNothing(t *testing.T) {
 // its own start: a replica that starts late does not sweep the silent
 // server yet, but the replica that kept running does.
 func TestStartingReplicaDoesNotMaskADeadAgent(t *testing.T) {
+	t.Parallel()
 	cfg := engine.Config{AgentTTL: 30 * time.Second, Lease: time.Hour}
 	t.Run("sqlite", func(t *testing.T) {
 		e := newEnv(t, cfg)

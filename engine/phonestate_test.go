@@ -15,6 +15,7 @@ import (
 // old session change nothing; and an abnormal phone of a normal server
 // can be restarted (its runtime broke; a restart brings it back).
 func TestReportPhones(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, engine.Config{})
 	ctx := context.Background()
 	session := e.session(t)

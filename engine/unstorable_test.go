@@ -18,6 +18,7 @@ import (
 // message that says so, on both engines, while the other results of the
 // same report are applied.
 func TestUnstorableResultFailsJobAtOnce(t *testing.T) {
+	t.Parallel()
 	open := map[string]func(t *testing.T) *sqlstore.DB{
 		"sqlite": func(t *testing.T) *sqlstore.DB {
 			db, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cph.db"))

@@ -14,6 +14,7 @@ import (
 // TestBodyBudget: bodies read concurrently share one budget; a body that
 // would overdraw it is refused, and a finished request returns its share.
 func TestBodyBudget(t *testing.T) {
+	t.Parallel()
 	s := &Server{bodies: semaphore.NewWeighted(1000)}
 	body := func(n int) io.ReadCloser { return io.NopCloser(bytes.NewReader(make([]byte, n))) }
 	a := s.meterBody(body(800), false)
@@ -51,6 +52,7 @@ func TestBodyBudget(t *testing.T) {
 // TestSpool: a small body stays in memory, a large one goes to a file
 // that is gone once the spool is closed; both read back unchanged.
 func TestSpool(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, n := range []int{0, 10, spoolMemBytes, spoolMemBytes + 1, 5 * spoolMemBytes} {
 		data := bytes.Repeat([]byte("x"), n)

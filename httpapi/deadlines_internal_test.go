@@ -10,6 +10,7 @@ import (
 // second beyond the request's own time, so a 256 MiB object at 64 KiB/s
 // gets 4096 s more; a client moving nothing gets the request time only.
 func TestTransferDeadlineGrowsWithData(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	d := newTransferDeadline(httptest.NewRecorder(), start, 30*time.Second, 64<<10)
 	if got := d.deadline(0); !got.Equal(start.Add(30 * time.Second)) {

@@ -102,6 +102,7 @@ func trickleLogin(t *testing.T, ln *pipeListener, chunk int, interval time.Durat
 // TestTricklingBodyIsCutOff: a body sent slower than the minimum rate is
 // answered 408 even though data keeps arriving.
 func TestTricklingBodyIsCutOff(t *testing.T) {
+	t.Parallel()
 	withPipeServer(t, func(t *testing.T, ln *pipeListener) {
 		status, msg, d := trickleLogin(t, ln, 5, time.Second) // 5 B/s
 		if status != http.StatusRequestTimeout {
@@ -117,6 +118,7 @@ func TestTricklingBodyIsCutOff(t *testing.T) {
 // request time (10 s here, against 1 s) but arrives faster than the
 // minimum rate is read whole and answered normally.
 func TestSteadyBodyOutlastsRequestTime(t *testing.T) {
+	t.Parallel()
 	withPipeServer(t, func(t *testing.T, ln *pipeListener) {
 		status, msg, d := trickleLogin(t, ln, 20, 100*time.Millisecond) // 200 B/s
 		if status != http.StatusBadRequest || msg != "Missing auth.identity." {
@@ -161,6 +163,7 @@ func readSlowly(t *testing.T, ln *pipeListener, chunk int, interval time.Duratio
 // than the minimum rate is disconnected; one that reads steadily gets all
 // of it, however long that takes.
 func TestSlowResponseReaderIsCutOff(t *testing.T) {
+	t.Parallel()
 	withPipeServer(t, func(t *testing.T, ln *pipeListener) {
 		if status, got := readSlowly(t, ln, 10, time.Second); status != 200 || got >= len(OpenAPIDocument) {
 			t.Errorf("slow reader (10 B/s): %d, %d of %d bytes", status, got, len(OpenAPIDocument))

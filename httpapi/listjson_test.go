@@ -13,6 +13,7 @@ import (
 // ListCloudPhones is byte for byte what encoding/json writes, for plain
 // values and for strings that need escaping.
 func TestListPhonesJSONIsEncodingJSONs(t *testing.T) {
+	t.Parallel()
 	at := cph.NewTime(time.Date(2026, 11, 27, 4, 5, 6, 0, time.UTC))
 	plain := &cph.Phone{Name: "node1-0001", ServerID: "a1b2", ID: "c3d4", ModelName: "rx.cloudphone.s1", ImageID: "img",
 		ImageVersion: "AOSP 11.0", VNCEnable: "false", Status: cph.PhoneRunning, Type: 0, IMEI: "860000000000001",

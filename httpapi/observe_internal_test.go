@@ -14,6 +14,7 @@ import (
 // OpenAPI document that is served carries the document's operation name:
 // the SDK's name for a route of one SDK operation, else the operationId.
 func TestRoutesCarryTheirOperationNames(t *testing.T) {
+	t.Parallel()
 	var doc struct {
 		Paths map[string]map[string]struct {
 			ID    string   `json:"operationId"`
@@ -57,6 +58,7 @@ func TestRoutesCarryTheirOperationNames(t *testing.T) {
 // TestAccessLogOf4xxIsInfo checks that a refused request is logged at
 // info with its operation (unknown for a path no route serves).
 func TestAccessLogOf4xxIsInfo(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	s := New(Config{Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/no/such/route", nil))

@@ -82,6 +82,7 @@ func loadDocument(t *testing.T) *openapi3.T {
 }
 
 func TestOpenAPIDocumentIsValid(t *testing.T) {
+	t.Parallel()
 	doc := loadDocument(t)
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Errorf("openapi = %q", doc.OpenAPI)
@@ -89,6 +90,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 }
 
 func TestOpenAPIDocumentCoversEveryCPHOperation(t *testing.T) {
+	t.Parallel()
 	if len(cphOperations) != 52 {
 		t.Fatalf("the index lists %d operations, want 52", len(cphOperations))
 	}
@@ -129,6 +131,7 @@ func TestOpenAPIDocumentCoversEveryCPHOperation(t *testing.T) {
 // TestOpenAPIDocumentIsGenerated fails when openapi.json was edited by
 // hand or the definitions changed without running go generate.
 func TestOpenAPIDocumentIsGenerated(t *testing.T) {
+	t.Parallel()
 	want, err := openapispec.Document()
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 // for direct peers and trusted proxies, with the header forms proxies
 // write (several headers, IPv6, ports, an entry that is not an address).
 func TestClientAddrBehindProxies(t *testing.T) {
+	t.Parallel()
 	s := &Server{cfg: Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}}}
 	for _, c := range []struct {
 		remote string

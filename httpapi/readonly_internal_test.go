@@ -12,6 +12,7 @@ import (
 // document: a route lets read-only users through exactly when it is a GET
 // or HEAD, or the one POST that only queries (listing servers by tag).
 func TestOnlyQueryRoutesAreReadOnly(t *testing.T) {
+	t.Parallel()
 	var doc struct {
 		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}

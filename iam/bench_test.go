@@ -108,6 +108,7 @@ func BenchmarkSignatureCheck(b *testing.B) {
 // revocation at the next check, and that revoking one token leaves the
 // others valid.
 func TestTokenChecksFollowChanges(t *testing.T) {
+	t.Parallel()
 	svc, _, login := benchService(t)
 	ctx := context.Background()
 	token, _, err := svc.Login(ctx, login)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestPasswordHash(t *testing.T) {
+	t.Parallel()
 	h, err := HashPassword("correct horse")
 	if err != nil {
 		t.Fatal(err)
@@ -29,6 +30,7 @@ func TestPasswordHash(t *testing.T) {
 }
 
 func TestTokensAreRandomAndHashed(t *testing.T) {
+	t.Parallel()
 	a, ha, err := newToken()
 	if err != nil {
 		t.Fatal(err)

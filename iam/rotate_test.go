@@ -17,6 +17,7 @@ import (
 // with: the rotation fails, naming the problem, and no secret changes;
 // with the right previous key it re-encrypts all, then finds nothing to do.
 func TestRotateServerKeyChangesNothingOnAnUnknownKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "cph.db"))
 	if err != nil {

@@ -120,6 +120,7 @@ func (f *throttleFixture) login(t *testing.T, req iam.PasswordLogin) string {
 // with a different random name each time: the guesses count against the
 // user, and the throttled ones are refused before any hash is computed.
 func TestThrottleKeysTheResolvedUser(t *testing.T) {
+	t.Parallel()
 	f := newThrottleFixture(t, engines[0].open, iam.Config{UserFailures: 5})
 	var got []string
 	for i := range 12 {
@@ -155,8 +156,10 @@ func TestThrottleKeysTheResolvedUser(t *testing.T) {
 // TestConcurrentGuessesAreCounted sends 40 guesses at once: at most the
 // limit of them are checked, on both engines.
 func TestConcurrentGuessesAreCounted(t *testing.T) {
+	t.Parallel()
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
 			f := newThrottleFixture(t, e.open, iam.Config{UserFailures: 5, ClientFailures: 100})
 			var wrong, throttled atomic.Int32
 			var wg sync.WaitGroup
@@ -186,6 +189,7 @@ func TestConcurrentGuessesAreCounted(t *testing.T) {
 // user logged in from do not consult; every lock-out ends one refill
 // after the guessing stops.
 func TestLockoutIsBounded(t *testing.T) {
+	t.Parallel()
 	f := newThrottleFixture(t, engines[0].open, iam.Config{UserFailures: 3, UserTotalFailures: 10, UserTotalRefill: 10 * time.Second})
 	// The user has logged in from their office before.
 	if g := f.login(t, byName(fixturePassword, "198.51.100.1")); g != "ok" {
@@ -225,6 +229,7 @@ func TestLockoutIsBounded(t *testing.T) {
 // TestUnknownUsersCostTheSame checks that a login for a user that does
 // not exist computes a hash and is throttled like a real one.
 func TestUnknownUsersCostTheSame(t *testing.T) {
+	t.Parallel()
 	f := newThrottleFixture(t, engines[0].open, iam.Config{UserFailures: 2})
 	unknown := iam.PasswordLogin{UserName: "nobody", DomainName: "acme", Password: "x", ClientAddr: "192.0.2.1"}
 	for i, want := range []string{"wrong", "wrong", "throttled"} {
@@ -240,6 +245,7 @@ func TestUnknownUsersCostTheSame(t *testing.T) {
 // TestSuccessfulLoginsCostNothing checks that successful logins give
 // their attempts back.
 func TestSuccessfulLoginsCostNothing(t *testing.T) {
+	t.Parallel()
 	f := newThrottleFixture(t, engines[0].open, iam.Config{UserFailures: 2, ClientFailures: 3})
 	for i := range 10 {
 		if g := f.login(t, byName(fixturePassword, "192.0.2.1")); g != "ok" {
@@ -255,6 +261,7 @@ func TestSuccessfulLoginsCostNothing(t *testing.T) {
 // further password checks wait without hashing and give up when their
 // request ends.
 func TestHashingIsBounded(t *testing.T) {
+	t.Parallel()
 	db := engines[0].open(t)
 	entered, release := make(chan struct{}, 10), make(chan struct{})
 	var calls, running, most atomic.Int32
@@ -306,8 +313,10 @@ func TestHashingIsBounded(t *testing.T) {
 // from one address: none is refused, though more run at once than the
 // bucket holds.
 func TestConcurrentCorrectLoginsSucceed(t *testing.T) {
+	t.Parallel()
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
 			f := newThrottleFixture(t, e.open, iam.Config{UserFailures: 3, MaxConcurrentHashes: 8})
 			errs := make(chan error, 16)
 			var wg sync.WaitGroup
@@ -341,8 +350,10 @@ func fastVerifierFixture(hash, password string) (bool, error) {
 // check of the same user and address starts, or the next ones find the
 // bucket empty. Every login succeeds and no attempt is left counted.
 func TestCorrectLoginsNeverHoldMoreThanTheGate(t *testing.T) {
+	t.Parallel()
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
 			f := newThrottleFixture(t, e.open, iam.Config{UserFailures: 2, ClientFailures: 100, VerifyPassword: fastVerifierFixture})
 			for round := range 5 {
 				var refused atomic.Int32

@@ -13,6 +13,7 @@ import (
 // on the same SQLite file, as "cphd admin" does while cphd runs: the
 // first store's cached token checks follow at the next check.
 func TestUserChangesFromAnotherProcess(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cph.db")
 	open := func() *sqlstore.DB {

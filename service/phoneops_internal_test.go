@@ -13,6 +13,7 @@ import (
 )
 
 func TestTicketSignAndVerify(t *testing.T) {
+	t.Parallel()
 	key := []byte("0123456789abcdef0123456789abcdef")
 	now := time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)
 	c := ticketClaims{ProjectID: "p", PhoneID: "ph", ServerID: "s", SessionID: "sid", ClientType: "ANDROID",
@@ -48,6 +49,7 @@ func TestTicketSignAndVerify(t *testing.T) {
 }
 
 func TestCheckContent(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		command, content string
 		ok               bool
@@ -91,6 +93,7 @@ func TestCheckContent(t *testing.T) {
 }
 
 func TestRateLimiter(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "cph.db"))
 	if err != nil {
@@ -134,6 +137,7 @@ func TestRateLimiter(t *testing.T) {
 }
 
 func TestValidDataPath(t *testing.T) {
+	t.Parallel()
 	for p, ok := range map[string]bool{
 		"/data": true, "/data/": true, "/data/app": true, "/data/local/tmp*": true, "/cache/x": true,
 		"/data*": true, "/system": false, "data": false, "/data/a*b": false, "/data/../system": false,

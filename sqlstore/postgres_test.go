@@ -7,17 +7,20 @@ import (
 	"time"
 
 	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/sqlstore"
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
 func TestPostgres(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, storetest.OpenPostgres)
 }
 
 // TestPostgresConcurrentMigrations opens one empty database from several
 // goroutines at once, as replicas starting together do.
 func TestPostgresConcurrentMigrations(t *testing.T) {
+	t.Parallel()
 	url := storetest.PostgresURL(t)
 	ctx := context.Background()
 	errs := make(chan error, 4)
@@ -49,6 +52,7 @@ func TestPostgresConcurrentMigrations(t *testing.T) {
 // TestPostgresNotifications delivers a wake-up sent in one transaction to
 // a listener on another connection, only after commit.
 func TestPostgresNotifications(t *testing.T) {
+	t.Parallel()
 	db := storetest.OpenPostgres(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -80,6 +84,7 @@ func waitShort() <-chan time.Time { return time.After(50 * time.Millisecond) }
 // committed by one replica moves the phones version of another, and that a
 // replica that does not listen reports that it cannot tell.
 func TestPostgresChangesReachOtherReplicas(t *testing.T) {
+	t.Parallel()
 	url := storetest.PostgresURL(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -97,16 +102,10 @@ func TestPostgresChangesReachOtherReplicas(t *testing.T) {
 		t.Fatal("a replica that does not listen claims to follow changes")
 	}
 	go b.Listen(ctx, nil, func(string) {})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, ok := b.PhonesVersion(); ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("replica b does not follow changes 10 s after Listen")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Within(t, 10*time.Second, "replica b to follow changes after Listen", func() bool {
+		_, ok := b.PhonesVersion()
+		return ok
+	})
 	before, _ := b.PhonesVersion()
 	beforeAuth, _ := b.AuthVersion()
 	d := &cph.Domain{ID: cph.NewID(), Name: "replicas", Enabled: true}
@@ -124,15 +123,10 @@ func TestPostgresChangesReachOtherReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if v, _ := b.AuthVersion(); v != beforeAuth {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("replica b's auth version did not move after replica a created an account")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	poll.Within(t, 10*time.Second, "replica b's auth version to move after replica a created an account", func() bool {
+		v, _ := b.AuthVersion()
+		return v != beforeAuth
+	})
 	if v, _ := b.PhonesVersion(); v != before {
 		t.Error("an account change moved replica b's phones version")
 	}
@@ -143,13 +137,8 @@ func TestPostgresChangesReachOtherReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if v, _ := b.PhonesVersion(); v != before {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("replica b's phones version did not move after replica a's phone change")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	poll.Within(t, 10*time.Second, "replica b's phones version to move after replica a's phone change", func() bool {
+		v, _ := b.PhonesVersion()
+		return v != before
+	})
 }

@@ -20,10 +20,12 @@ func openSQLite(t *testing.T) *sqlstore.DB {
 }
 
 func TestSQLite(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, openSQLite)
 }
 
 func TestSQLiteReopenKeepsData(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cph.db")
 	db, err := sqlstore.OpenSQLite(ctx, path)

@@ -3,6 +3,7 @@ package sqlstore
 import "testing"
 
 func TestIsWrite(t *testing.T) {
+	t.Parallel()
 	for q, want := range map[string]bool{
 		"UPDATE phones SET status = 1":   true,
 		"\n\t\tinsert into jobs VALUES":  true,
@@ -19,6 +20,7 @@ func TestIsWrite(t *testing.T) {
 }
 
 func TestWrittenGroup(t *testing.T) {
+	t.Parallel()
 	for q, want := range map[string]changeGroup{
 		"UPDATE phones SET status = $1":                      groupPhones,
 		"\n\t\tINSERT INTO phone_counts (project_id) VALUES": groupPhones,

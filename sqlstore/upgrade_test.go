@@ -30,6 +30,7 @@ var releasedMigrations = []struct{ name, sum string }{
 }
 
 func TestReleasedMigrationsUnchanged(t *testing.T) {
+	t.Parallel()
 	for _, m := range releasedMigrations {
 		b, err := os.ReadFile(filepath.Join("migrations", m.name))
 		if err != nil {
@@ -47,6 +48,7 @@ func TestReleasedMigrationsUnchanged(t *testing.T) {
 // opens it with the current store: the later migrations apply on both
 // engines and the row is still there.
 func TestUpgradeFromReleasedSchema(t *testing.T) {
+	t.Parallel()
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
 			ctx := context.Background()

@@ -19,6 +19,7 @@ import (
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/internal/cphdcmd"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // The test binary is cph-agent itself when CPH_AGENT_TEST_ROLE=agent, and
@@ -129,20 +130,20 @@ func startFleetless(t *testing.T) (*proc, *client.Client) {
 // returns it.
 func waitServer(t *testing.T, c *client.Client, name string) cph.Server {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var servers []cph.Server
+	i := -1
+	if !poll.Wait(t, 30*time.Second, func() bool {
 		list, err := c.ListServers(context.Background(), client.ListServersOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i := slices.IndexFunc(list.Servers, func(s cph.Server) bool { return s.Name == name && s.Status == cph.ServerNormal }); i >= 0 {
-			return list.Servers[i]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no normal server %q: %+v", name, list.Servers)
-		}
-		time.Sleep(100 * time.Millisecond)
+		servers = list.Servers
+		i = slices.IndexFunc(servers, func(s cph.Server) bool { return s.Name == name && s.Status == cph.ServerNormal })
+		return i >= 0
+	}) {
+		t.Fatalf("no normal server %q: %+v", name, servers)
 	}
+	return servers[i]
 }
 
 func agentArgs(cphd *proc, name, stateDir string, extra ...string) []string {

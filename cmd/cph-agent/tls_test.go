@@ -18,6 +18,7 @@ import (
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/internal/certs"
 	"github.com/opencph/opencph/internal/certs/certstest"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // runCLI runs cph in-process with env as its whole environment.
@@ -164,12 +165,8 @@ func TestTLSEndToEnd(t *testing.T) {
 // waitLog waits until p's stderr holds s.
 func waitLog(t *testing.T, p *proc, s string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(p.log(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q in the log:\n%s", s, p.log())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !poll.Wait(t, 20*time.Second, func() bool { return strings.Contains(p.log(), s) }) {
+		t.Fatalf("no %q in the log:\n%s", s, p.log())
 	}
 }
 
@@ -186,19 +183,16 @@ func TestTLSSelfSigned(t *testing.T) {
 	start := func() (*proc, string) {
 		p := startProc(t, "cphd", []string{"CPH_BOOTSTRAP_DOMAIN=acme", "CPH_BOOTSTRAP_PASSWORD=agent-test-pw"},
 			"--listen", "127.0.0.1:0", "--data-dir", dataDir, "--sim-servers", "0", "--log-level", "warn", "--tls-self-signed")
-		deadline := time.Now().Add(10 * time.Second)
-		for {
+		var m []string
+		if !poll.Wait(t, 10*time.Second, func() bool {
 			p.mu.Lock()
-			m := fingerprintRE.FindStringSubmatch(p.stdout.String())
-			p.mu.Unlock()
-			if m != nil {
-				return p, m[1]
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no fingerprint printed:\n%s", p.stdout.String())
-			}
-			time.Sleep(20 * time.Millisecond)
+			defer p.mu.Unlock()
+			m = fingerprintRE.FindStringSubmatch(p.stdout.String())
+			return m != nil
+		}) {
+			t.Fatalf("no fingerprint printed:\n%s", p.stdout.String())
 		}
+		return p, m[1]
 	}
 	p, printed := start()
 	if served := certs.Fingerprint(servedCert(t, p.url, nil).Raw); served != printed {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"github.com/opencph/opencph/aksk"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // admin runs "cphd admin args..." as a process and returns its output; it
@@ -115,15 +117,12 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 		}
 	})
 	waitFor := func(n int) {
-		for {
+		t.Helper()
+		poll.Within(t, time.Minute, fmt.Sprintf("%d accepted requests", n), func() bool {
 			mu.Lock()
-			got := len(accepted)
-			mu.Unlock()
-			if got >= n {
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			defer mu.Unlock()
+			return len(accepted) >= n
+		})
 	}
 	waitFor(3)
 	backupFile := filepath.Join(t.TempDir(), "cph-backup.tar")
@@ -183,8 +182,8 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 	}
 	// Every job accepted before the backup began, and they all finish.
 	for _, req := range before {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
+		running := 0
+		if !poll.Wait(t, 30*time.Second, func() bool {
 			jobs, err := acme2.ListJobs(ctx, client.ListJobsOptions{RequestID: req.id})
 			if err != nil {
 				t.Fatal(err)
@@ -192,19 +191,15 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 			if len(jobs.Jobs) != req.jobs {
 				t.Fatalf("request %s: %d jobs after restore, want the %d accepted", req.id, len(jobs.Jobs), req.jobs)
 			}
-			running := 0
+			running = 0
 			for _, j := range jobs.Jobs {
 				if j.Status == cph.JobRunning {
 					running++
 				}
 			}
-			if running == 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("request %s: %d jobs still running after restore", req.id, running)
-			}
-			time.Sleep(50 * time.Millisecond)
+			return running == 0
+		}) {
+			t.Fatalf("request %s: %d jobs still running after restore", req.id, running)
 		}
 	}
 	// The objects.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/opencph/opencph/controlplane/cptest"
 	"github.com/opencph/opencph/internal/cphdcmd"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // When the test binary runs with CPHD_RUN_MAIN=1 it is cphd itself, so
@@ -174,26 +175,22 @@ func TestKillDuringRestartLosesNoJob(t *testing.T) {
 
 		p = startCPHD(t, dataDir)
 		api = p.url + "/v1/" + pid + "/cloud-phone"
-		deadline := time.Now().Add(30 * time.Second)
 		var jobs jobList
-		for {
+		running := 0
+		if !poll.Wait(t, 30*time.Second, func() bool {
 			jobs = jobList{}
 			if status, _ := call(t, "GET", api+"/jobs?request_id="+accepted.RequestID, token, "", &jobs); status != 200 {
 				t.Fatalf("round %d: list jobs after restart: %d (token must survive restarts)", round, status)
 			}
-			running := 0
+			running = 0
 			for _, j := range jobs.Jobs {
 				if j.Status == 1 {
 					running++
 				}
 			}
-			if running == 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("round %d: %d jobs still running 30 s after the restart", round, running)
-			}
-			time.Sleep(100 * time.Millisecond)
+			return running == 0
+		}) {
+			t.Fatalf("round %d: %d jobs still running 30 s after the restart", round, running)
 		}
 		if len(jobs.Jobs) != 8 {
 			t.Fatalf("round %d: %d jobs after restart, want all 8 accepted jobs", round, len(jobs.Jobs))
@@ -310,7 +307,7 @@ func TestDowntimeLongerThanAgentTTLLosesNoJob(t *testing.T) {
 	p = startCPHD(t, dataDir, "--agent-ttl", ttl.String())
 	api = p.url + "/v1/" + pid + "/cloud-phone"
 	var jobs jobList
-	waitUntil(t, 30*time.Second, "jobs to end", func() bool {
+	poll.Within(t, 30*time.Second, "jobs to end", func() bool {
 		jobs = jobList{}
 		call(t, "GET", api+"/jobs?request_id="+accepted.RequestID, token, "", &jobs)
 		for _, j := range jobs.Jobs {
@@ -365,18 +362,6 @@ func login(t *testing.T, url string) (token, projectID string) {
 		t.Fatalf("login: %d", status)
 	}
 	return hdr.Get("X-Subject-Token"), tok.Token.Project.ID
-}
-
-// waitUntil polls cond every 100 ms until it holds or limit passes.
-func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 func strOr(s *string) string {

@@ -2,10 +2,12 @@ package cptest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -14,7 +16,8 @@ import (
 // inspect phones or inject failures into them at once.
 func waitFleet(t testing.TB, srv *controlplane.Server) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	deadline := time.Now().Add(20 * time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	servers, err := srv.DB().BuiltinServers(ctx)
 	if err != nil {
@@ -29,16 +32,10 @@ func waitFleet(t testing.TB, srv *controlplane.Server) {
 		if drv == nil {
 			continue
 		}
-		for {
+		poll.Within(t, time.Until(deadline), fmt.Sprintf("the agent of %s to create its %d phones", s.Name, len(phones)), func() bool {
 			have, err := drv.Phones(ctx)
-			if err == nil && len(have) >= len(phones) {
-				break
-			}
-			if ctx.Err() != nil {
-				t.Fatalf("the agent of %s did not create its %d phones in time", s.Name, len(phones))
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return err == nil && len(have) >= len(phones)
+		})
 	}
 }
 

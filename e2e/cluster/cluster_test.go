@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/opencph/opencph/aksk"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
@@ -158,17 +159,6 @@ type job struct {
 	ErrorCode *string `json:"error_code"`
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // TestReplicasAndAgents runs two cphd replicas on one PostgreSQL database
 // with two cph-agent processes attached to different replicas. It checks
 // that batches span agents of both replicas, that killing a replica
@@ -244,7 +234,7 @@ func TestReplicasAndAgents(t *testing.T) {
 		return l.Phones
 	}
 	// The tokens issued by replica A work on replica B; both agents enroll.
-	waitFor(t, "both agents to enroll their phones", 30*time.Second, func() bool { return len(phones(b.url)) == 6 })
+	poll.Within(t, 30*time.Second, "both agents to enroll their phones", func() bool { return len(phones(b.url)) == 6 })
 	servers := map[string][]string{} // server id -> phone ids
 	for _, ph := range phones(b.url) {
 		servers[ph.ServerID] = append(servers[ph.ServerID], ph.ID)
@@ -263,7 +253,7 @@ func TestReplicasAndAgents(t *testing.T) {
 			RequestID string `json:"request_id"`
 			Jobs      []job  `json:"jobs"`
 		}
-		waitFor(t, "the restart to be accepted", 20*time.Second, func() bool {
+		poll.Within(t, 20*time.Second, "the restart to be accepted", func() bool {
 			acc.RequestID = ""
 			return api(t, "POST", base+path+"/phones/batch-restart", token, `{"phones":[`+strings.Join(refs, ",")+`]}`, &acc) == 200
 		})
@@ -284,7 +274,7 @@ func TestReplicasAndAgents(t *testing.T) {
 				t.Errorf("%s: jobs took %s to be final", step, took.Round(time.Second))
 			}
 		}()
-		waitFor(t, step+": jobs of "+requestID+" to be final", 30*time.Second, func() bool {
+		poll.Within(t, 30*time.Second, step+": jobs of "+requestID+" to be final", func() bool {
 			var l struct{ Jobs []job }
 			if api(t, "GET", base+path+"/jobs?request_id="+requestID, token, "", &l) != 200 || len(l.Jobs) != n {
 				return false
@@ -369,7 +359,7 @@ func TestReplicasAndAgents(t *testing.T) {
 			t.Errorf("job of the dead agent: %+v", j)
 		}
 	}
-	waitFor(t, "node1's phones to be abnormal", 20*time.Second, func() bool {
+	poll.Within(t, 20*time.Second, "node1's phones to be abnormal", func() bool {
 		for _, ph := range phones(b.url) {
 			if ph.ServerID == node1 && ph.Status != -7 {
 				return false
@@ -396,7 +386,7 @@ func TestReplicasAndAgents(t *testing.T) {
 
 	// 4. The agent comes back with the same identity (no enrollment token).
 	start(t, "node1-again", "cph-agent", nil, "--control-plane", b.url, "--state-dir", agentDir1, "--sim-boot-time", "300ms", "--log-level", "warn")
-	waitFor(t, "node1 to be normal again", 20*time.Second, func() bool {
+	poll.Within(t, 20*time.Second, "node1 to be normal again", func() bool {
 		api(t, "GET", b.url+path+"/servers/"+node1, token, "", &srv)
 		return srv.Status == 5
 	})

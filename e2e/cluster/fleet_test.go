@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
@@ -59,7 +60,7 @@ func TestBuiltinFleetFailsOver(t *testing.T) {
 			return len(l) == 4
 		}
 	}
-	waitFor(t, "the built-in fleet's 4 phones to run", 30*time.Second, allPhones(2))
+	poll.Within(t, 30*time.Second, "the built-in fleet's 4 phones to run", allPhones(2))
 
 	var refs []string
 	for _, ph := range phones() {
@@ -73,7 +74,7 @@ func TestBuiltinFleetFailsOver(t *testing.T) {
 		t.Fatalf("batch restart: status %d, %+v", st, acc)
 	}
 	// The phones boot for 3 s: A dies while its agents run the restart.
-	waitFor(t, "replica A's agents to take the 4 restarts", 10*time.Second, func() bool {
+	poll.Within(t, 10*time.Second, "replica A's agents to take the 4 restarts", func() bool {
 		log := a.log()
 		for _, j := range acc.Jobs {
 			if !regexp.MustCompile(`"operation queued".* job=` + j.ID).MatchString(log) {
@@ -85,7 +86,7 @@ func TestBuiltinFleetFailsOver(t *testing.T) {
 	a.kill()
 
 	var jobs []job
-	waitFor(t, "the restart jobs to end", 40*time.Second, func() bool {
+	poll.Within(t, 40*time.Second, "the restart jobs to end", func() bool {
 		var l struct{ Jobs []job }
 		if api(t, "GET", path+"/jobs?request_id="+acc.RequestID, token, "", &l) != 200 || len(l.Jobs) != 4 {
 			return false
@@ -107,7 +108,7 @@ func TestBuiltinFleetFailsOver(t *testing.T) {
 			t.Errorf("job %s of phone %s ended %d %s, want 2", j.ID, j.PhoneID, j.Status, code)
 		}
 	}
-	waitFor(t, "the phones to run again", 20*time.Second, allPhones(2))
+	poll.Within(t, 20*time.Second, "the phones to run again", allPhones(2))
 	var servers struct {
 		Servers []struct {
 			ID     string `json:"server_id"`

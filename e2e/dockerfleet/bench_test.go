@@ -10,6 +10,7 @@ import (
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/client"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime/docker"
 	"github.com/opencph/opencph/runtime/docker/phonestub"
 )
@@ -35,7 +36,7 @@ func BenchmarkPhoneRestart(b *testing.B) {
 		b.Fatal(err)
 	}
 	var ph cph.Phone
-	waitFor(b, "the phone to run", 60*time.Second, func() bool {
+	poll.Within(b, 60*time.Second, "the phone to run", func() bool {
 		list, err := c.ListAllPhones(ctx, client.ListPhonesOptions{})
 		if err != nil || len(list.Phones) != 1 || list.Phones[0].Status != cph.PhoneRunning {
 			return false
@@ -48,7 +49,7 @@ func BenchmarkPhoneRestart(b *testing.B) {
 		phonestub.RemoveLabelled(context.Background(), engine, docker.LabelServer, ph.ServerID)
 	})
 	name := "opencph-" + ph.ServerID + "-" + ph.ID
-	waitFor(b, "the container", 60*time.Second, func() bool { return bootCompleted(ctx, engine, name) })
+	poll.Within(b, 60*time.Second, "the container", func() bool { return bootCompleted(ctx, engine, name) })
 
 	b.Run("opencph-api", func(b *testing.B) {
 		for b.Loop() {

@@ -29,6 +29,7 @@ import (
 	"github.com/opencph/opencph/apk/apktest"
 	"github.com/opencph/opencph/cli"
 	"github.com/opencph/opencph/client"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime/docker"
 	"github.com/opencph/opencph/runtime/docker/phonestub"
 )
@@ -131,18 +132,6 @@ func start(t testing.TB, name, binary string, env []string, args ...string) *pro
 	return p
 }
 
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 const (
 	domain   = "acme"
 	user     = "acme"
@@ -182,7 +171,7 @@ func TestDockerFleet(t *testing.T) {
 	}
 
 	var phones []cph.Phone
-	waitFor(t, "the agent's two phones to run", 60*time.Second, func() bool {
+	poll.Within(t, 60*time.Second, "the agent's two phones to run", func() bool {
 		list, err := c.ListAllPhones(ctx, client.ListPhonesOptions{})
 		if err != nil || len(list.Phones) != 2 {
 			return false
@@ -207,7 +196,7 @@ func TestDockerFleet(t *testing.T) {
 
 	// Phone detail reports the published ADB port and the container's address.
 	var detail *cph.PhoneDetail
-	waitFor(t, "the phone's real address", 20*time.Second, func() bool {
+	poll.Within(t, 20*time.Second, "the phone's real address", func() bool {
 		detail, err = c.ShowPhone(ctx, ph)
 		return err == nil && len(detail.AccessInfos) == 1 && detail.AccessInfos[0].AccessPort >= 43100
 	})
@@ -357,7 +346,7 @@ func TestDockerFleet(t *testing.T) {
 	if _, err := engine.ContainerKill(ctx, containerName, mobyclient.ContainerKillOptions{Signal: "KILL"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the killed phone to be abnormal", 5*time.Second, func() bool { return status() == cph.PhoneAbnormal })
+	poll.Within(t, 5*time.Second, "the killed phone to be abnormal", func() bool { return status() == cph.PhoneAbnormal })
 	// A restart brings it back, with its data.
 	if code, out := runCLI("phones", "restart", ph, "--wait", "--interval", "50ms"); code != 0 || status() != cph.PhoneRunning {
 		t.Fatalf("restart of the killed phone: %d\n%s", code, out)
@@ -370,7 +359,7 @@ func TestDockerFleet(t *testing.T) {
 	before := containerIDs(t, engine, serverID)
 	agent.kill()
 	agent = start(t, "cph-agent (restarted)", "cph-agent", nil, agentArgs...)
-	waitFor(t, "the restarted agent to log its session", 30*time.Second, func() bool { return strings.Contains(agent.log(), "session started") })
+	poll.Within(t, 30*time.Second, "the restarted agent to log its session", func() bool { return strings.Contains(agent.log(), "session started") })
 	if after := containerIDs(t, engine, serverID); strings.Join(after, ",") != strings.Join(before, ",") {
 		t.Fatalf("containers before %v, after the agent restart %v", before, after)
 	}
@@ -385,7 +374,7 @@ func TestDockerFleet(t *testing.T) {
 	if code, out := runCLI("servers", "delete", serverID, "--wait", "--interval", "50ms"); code != 0 {
 		t.Fatalf("cph servers delete: %d\n%s", code, out)
 	}
-	waitFor(t, "the server's containers and volumes to go", 20*time.Second, func() bool {
+	poll.Within(t, 20*time.Second, "the server's containers and volumes to go", func() bool {
 		c, v, err := phonestub.Count(ctx, engine, docker.LabelServer, serverID)
 		return err == nil && c == 0 && v == 0
 	})
@@ -412,7 +401,7 @@ func waitJob(t testing.TB, c *client.Client, jobID string) *cph.Job {
 		t.Fatal("no job: the request was refused")
 	}
 	var j *cph.Job
-	waitFor(t, "job "+jobID, 60*time.Second, func() bool {
+	poll.Within(t, 60*time.Second, "job "+jobID, func() bool {
 		var err error
 		j, err = c.ShowJob(context.Background(), jobID)
 		if err != nil {
@@ -464,7 +453,7 @@ func TestBuiltinDockerFleet(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ph cph.Phone
-	waitFor(t, "the built-in phone to run", 60*time.Second, func() bool {
+	poll.Within(t, 60*time.Second, "the built-in phone to run", func() bool {
 		list, err := c.ListAllPhones(ctx, client.ListPhonesOptions{})
 		if err != nil || len(list.Phones) != 1 || list.Phones[0].Status != cph.PhoneRunning {
 			return false
@@ -480,7 +469,7 @@ func TestBuiltinDockerFleet(t *testing.T) {
 	})
 	// The built-in phone is recorded running from the start; its agent
 	// then creates the container.
-	waitFor(t, "the phone's container to run and boot", 60*time.Second, func() bool {
+	poll.Within(t, 60*time.Second, "the phone's container to run and boot", func() bool {
 		ins, err := engine.ContainerInspect(ctx, "opencph-"+ph.ServerID+"-"+ph.ID, mobyclient.ContainerInspectOptions{})
 		if err != nil || !ins.Container.State.Running {
 			return false
@@ -491,7 +480,7 @@ func TestBuiltinDockerFleet(t *testing.T) {
 	// The width is a boot argument from the flavor (1080 or 720 wide). A
 	// command sent while the phone still boots fails; the next one runs.
 	var out string
-	waitFor(t, "a shell command to run on the booted phone", 30*time.Second, func() bool {
+	poll.Within(t, 30*time.Second, "a shell command to run on the booted phone", func() bool {
 		res, err := c.RunCommand(ctx, client.Command{Command: cph.CommandShell, Content: "getprop ro.boot.redroid_width", PhoneIDs: []string{ph.ID}})
 		if err != nil || res.Jobs[0].JobID == "" {
 			t.Fatalf("shell: %+v %v", res, err)

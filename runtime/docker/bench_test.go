@@ -11,6 +11,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/docker"
 )
@@ -119,15 +120,12 @@ func bootCompleted(ctx context.Context, cli *client.Client, name string) bool {
 
 func waitRunningB(b *testing.B, d *docker.Driver, id string) {
 	b.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		info, err := d.Phone(context.Background(), id)
-		if err == nil && info.State == runtime.StateRunning {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("phone %s: %s %q", id, info.State, info.LastError)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var info runtime.PhoneInfo
+	if !poll.Wait(b, 60*time.Second, func() bool {
+		var err error
+		info, err = d.Phone(context.Background(), id)
+		return err == nil && info.State == runtime.StateRunning
+	}) {
+		b.Fatalf("phone %s: %s %q", id, info.State, info.LastError)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/docker"
 	"github.com/opencph/opencph/runtime/docker/phonestub"
@@ -97,17 +98,15 @@ func shell(t *testing.T, d *docker.Driver, id, cmd string) string {
 // waitState waits (bounded) until the phone reaches state.
 func waitState(t *testing.T, d *docker.Driver, id string, want runtime.State) runtime.PhoneInfo {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		info, err := d.Phone(context.Background(), id)
-		if err == nil && info.State == want {
-			return info
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("phone %s: state %s (err %v, last error %q), want %s", id, info.State, err, info.LastError, want)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var info runtime.PhoneInfo
+	var err error
+	if !poll.Wait(t, 20*time.Second, func() bool {
+		info, err = d.Phone(context.Background(), id)
+		return err == nil && info.State == want
+	}) {
+		t.Fatalf("phone %s: state %s (err %v, last error %q), want %s", id, info.State, err, info.LastError, want)
 	}
+	return info
 }
 
 func TestLifecycle(t *testing.T) {

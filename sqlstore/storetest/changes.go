@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -18,16 +19,9 @@ func waitLive(t *testing.T, db *sqlstore.DB) func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { db.Listen(ctx, nil, func(string) {}); close(done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, ok := db.PhonesVersion(); ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatal("the store does not follow changes 10 s after Listen started")
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !poll.Wait(t, 10*time.Second, func() bool { _, ok := db.PhonesVersion(); return ok }) {
+		cancel()
+		t.Fatal("the store does not follow changes 10 s after Listen started")
 	}
 	return func() { cancel(); <-done }
 }

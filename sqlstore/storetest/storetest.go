@@ -73,6 +73,7 @@ func Run(t *testing.T, open Opener) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each test has a store of its own
 			db := open(t)
 			now := time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)
 			var mu sync.Mutex

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime/docker/phonestub"
 )
 
@@ -40,17 +41,10 @@ func TestBuildAndBoot(t *testing.T) {
 		t.Fatalf("docker run: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", name).Run() })
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	poll.Within(t, 20*time.Second, "the stand-in to boot", func() bool {
 		out, _ := exec.Command("docker", "exec", name, "getprop", "sys.boot_completed").Output()
-		if strings.TrimSpace(string(out)) == "1" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("stand-in did not boot")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return strings.TrimSpace(string(out)) == "1"
+	})
 	out, err = exec.Command("docker", "exec", name, "sh", "-c", "getprop ro.boot.redroid_width; echo hi > /data/f && cat /data/f").CombinedOutput()
 	if err != nil || string(out) != "720\nhi\n" {
 		t.Fatalf("sh -c: %v %q", err, out)
