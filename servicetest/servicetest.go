@@ -53,15 +53,27 @@ type Env struct {
 // NewEnv starts a fresh Env for a test; it is cleaned up with the test.
 type NewEnv func(t *testing.T) *Env
 
-// Run runs the whole suite. Each area starts its own Env.
+// Run runs the whole suite. Each area starts its own Env, and the areas
+// run in parallel.
 func Run(t *testing.T, newEnv NewEnv) {
-	t.Run("phones", func(t *testing.T) { testPhones(t, newEnv(t)) })
-	t.Run("images", func(t *testing.T) { testImages(t, newEnv(t)) })
-	t.Run("buckets", func(t *testing.T) { testBuckets(t, newEnv(t)) })
-	t.Run("agents", func(t *testing.T) { testAgents(t, newEnv(t)) })
-	t.Run("jobs", func(t *testing.T) { testJobs(t, newEnv(t)) })
-	t.Run("servers", func(t *testing.T) { testServers(t, newEnv(t)) })
-	t.Run("identity", func(t *testing.T) { testIdentity(t, newEnv(t)) })
+	areas := []struct {
+		name string
+		test func(*testing.T, *Env)
+	}{
+		{"phones", testPhones},
+		{"images", testImages},
+		{"buckets", testBuckets},
+		{"agents", testAgents},
+		{"jobs", testJobs},
+		{"servers", testServers},
+		{"identity", testIdentity},
+	}
+	for _, a := range areas {
+		t.Run(a.name, func(t *testing.T) {
+			t.Parallel()
+			a.test(t, newEnv(t))
+		})
+	}
 }
 
 // code returns the CPH code of err ("" for nil).
