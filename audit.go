@@ -49,3 +49,31 @@ type AuditPage struct {
 	// NextMarker, when more events follow, is the Marker of the next page.
 	NextMarker string
 }
+
+// AuditEventDoc is an audit event as it is shown: the items of the audit
+// event list and the lines of the audit file.
+type AuditEventDoc struct {
+	ID        string   `json:"id"`
+	Time      string   `json:"time"` // RFC 3339, UTC, microseconds
+	DomainID  string   `json:"domain_id"`
+	ProjectID string   `json:"project_id"`
+	UserID    string   `json:"user_id"`
+	UserName  string   `json:"user_name"`
+	Source    string   `json:"source_ip"`
+	Operation string   `json:"operation"`
+	TargetIDs []string `json:"target_ids"`
+	RequestID string   `json:"request_id"`
+	Status    int      `json:"status"`
+	ErrorCode string   `json:"error_code"`
+}
+
+// Doc returns e as it is shown.
+func (e *AuditEvent) Doc() AuditEventDoc {
+	targets := e.TargetIDs
+	if targets == nil {
+		targets = []string{}
+	}
+	return AuditEventDoc{ID: e.ID, Time: e.At.UTC().Format("2006-01-02T15:04:05.000000Z"), DomainID: e.DomainID, ProjectID: e.ProjectID,
+		UserID: e.UserID, UserName: e.UserName, Source: e.Source, Operation: e.Operation, TargetIDs: targets,
+		RequestID: e.RequestID, Status: e.Status, ErrorCode: e.ErrorCode}
+}

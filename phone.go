@@ -2,6 +2,8 @@ package cph
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -178,6 +180,26 @@ type PhoneFilter struct {
 	Type      *int32       // exact
 	Offset    int
 	Limit     int
+}
+
+// Key identifies the query f describes: two filters with the same Key
+// select the same phones.
+func (f PhoneFilter) Key() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%d|%d", f.ProjectID, f.Offset, f.Limit)
+	if f.NameLike != nil {
+		fmt.Fprintf(&b, "|name=%q", *f.NameLike)
+	}
+	if f.ServerID != nil {
+		fmt.Fprintf(&b, "|server=%q", *f.ServerID)
+	}
+	if f.Status != nil {
+		fmt.Fprintf(&b, "|status=%d", *f.Status)
+	}
+	if f.Type != nil {
+		fmt.Fprintf(&b, "|type=%d", *f.Type)
+	}
+	return b.String()
 }
 
 // PhoneRef names one phone in a batch request, with the optional property

@@ -22,7 +22,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -200,7 +200,7 @@ func (w *Writer) write(batch []*Event) {
 	if w.cfg.File != nil {
 		var buf []byte
 		for _, e := range rows {
-			b, err := json.Marshal(EventOut(e))
+			b, err := json.Marshal(e.Doc())
 			if err != nil {
 				continue
 			}
@@ -210,34 +210,6 @@ func (w *Writer) write(batch []*Event) {
 			w.cfg.Logger.Error("audit file write failed", "err", err)
 		}
 	}
-}
-
-// EventJSON is an audit event on the wire (the API's audit_events items
-// and the lines of the audit file).
-type EventJSON struct {
-	ID        string   `json:"id"`
-	Time      string   `json:"time"` // RFC 3339, UTC, microseconds
-	DomainID  string   `json:"domain_id"`
-	ProjectID string   `json:"project_id"`
-	UserID    string   `json:"user_id"`
-	UserName  string   `json:"user_name"`
-	Source    string   `json:"source_ip"`
-	Operation string   `json:"operation"`
-	TargetIDs []string `json:"target_ids"`
-	RequestID string   `json:"request_id"`
-	Status    int      `json:"status"`
-	ErrorCode string   `json:"error_code"`
-}
-
-// EventOut returns e as it is shown.
-func EventOut(e *sqlstore.AuditEvent) EventJSON {
-	targets := e.TargetIDs
-	if targets == nil {
-		targets = []string{}
-	}
-	return EventJSON{ID: e.ID, Time: e.At.UTC().Format("2006-01-02T15:04:05.000000Z"), DomainID: e.DomainID, ProjectID: e.ProjectID,
-		UserID: e.UserID, UserName: e.UserName, Source: e.Source, Operation: e.Operation, TargetIDs: targets,
-		RequestID: e.RequestID, Status: e.Status, ErrorCode: e.ErrorCode}
 }
 
 // OpenFile opens path for appending audit lines, creating it 0600.

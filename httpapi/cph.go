@@ -2,12 +2,11 @@ package httpapi
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 )
 
 // paging parses offset and limit: offset ≥ 0 (default 0),
@@ -53,25 +52,6 @@ func (s *Server) encodedPage(key string, page *cph.PhonePage) phonePage {
 	return enc
 }
 
-// phoneFilterKey identifies a phone list query.
-func phoneFilterKey(f cph.PhoneFilter) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%d|%d", f.ProjectID, f.Offset, f.Limit)
-	if f.NameLike != nil {
-		fmt.Fprintf(&b, "|name=%q", *f.NameLike)
-	}
-	if f.ServerID != nil {
-		fmt.Fprintf(&b, "|server=%q", *f.ServerID)
-	}
-	if f.Status != nil {
-		fmt.Fprintf(&b, "|status=%d", *f.Status)
-	}
-	if f.Type != nil {
-		fmt.Fprintf(&b, "|type=%d", *f.Type)
-	}
-	return b.String()
-}
-
 // listPhones is ListCloudPhones.
 func (s *Server) listPhones(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	f := cph.PhoneFilter{ProjectID: p.ProjectID}
@@ -106,7 +86,7 @@ func (s *Server) listPhones(w http.ResponseWriter, r *http.Request, p *cph.Princ
 	if err != nil {
 		return err
 	}
-	writeListPhones(w, RequestID(r), s.encodedPage(phoneFilterKey(f), page))
+	writeListPhones(w, RequestID(r), s.encodedPage(f.Key(), page))
 	return nil
 }
 
@@ -220,20 +200,6 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, p *cph.Princip
 	}
 	writeJSON(w, http.StatusOK, listJobsResponse{RequestID: RequestID(r), Jobs: jobs})
 	return nil
-}
-
-// dedupe returns ids without repetitions, in order of first occurrence;
-// it reuses the backing array of ids.
-func dedupe(ids []string) []string {
-	seen := map[string]bool{}
-	out := ids[:0]
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 type showJobResponse struct {

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/httpapi/internal/openapispec"
 )
 
@@ -329,32 +329,6 @@ func (s *Server) auditRoutes() {
 	}
 }
 
-// auditEventDoc is an audit event as the audit_events items show it.
-type auditEventDoc struct {
-	ID        string   `json:"id"`
-	Time      string   `json:"time"` // RFC 3339, UTC, microseconds
-	DomainID  string   `json:"domain_id"`
-	ProjectID string   `json:"project_id"`
-	UserID    string   `json:"user_id"`
-	UserName  string   `json:"user_name"`
-	Source    string   `json:"source_ip"`
-	Operation string   `json:"operation"`
-	TargetIDs []string `json:"target_ids"`
-	RequestID string   `json:"request_id"`
-	Status    int      `json:"status"`
-	ErrorCode string   `json:"error_code"`
-}
-
-func auditEventBody(e *cph.AuditEvent) auditEventDoc {
-	targets := e.TargetIDs
-	if targets == nil {
-		targets = []string{}
-	}
-	return auditEventDoc{ID: e.ID, Time: e.At.UTC().Format("2006-01-02T15:04:05.000000Z"), DomainID: e.DomainID, ProjectID: e.ProjectID,
-		UserID: e.UserID, UserName: e.UserName, Source: e.Source, Operation: e.Operation, TargetIDs: targets,
-		RequestID: e.RequestID, Status: e.Status, ErrorCode: e.ErrorCode}
-}
-
 // listAuditEvents is GET /opencph/v1/{project_id}/audit-events.
 func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	offset, limit, err := paging(r, cph.MaxAuditPage, cph.MaxAuditPage)
@@ -380,9 +354,9 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request, p *cph.
 	if err != nil {
 		return err
 	}
-	out := make([]auditEventDoc, len(page.Events))
+	out := make([]cph.AuditEventDoc, len(page.Events))
 	for i, e := range page.Events {
-		out[i] = auditEventBody(e)
+		out[i] = e.Doc()
 	}
 	body := map[string]any{"request_id": RequestID(r), "count": len(out), "audit_events": out}
 	if page.NextMarker != "" {

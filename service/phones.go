@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	cph "github.com/opencph/opencph"
@@ -44,7 +43,7 @@ func (s *Services) ListPhones(ctx context.Context, f cph.PhoneFilter) (*cph.Phon
 	if f.ServerID != nil && !cph.ValidText(*f.ServerID) {
 		return nil, cph.ErrInvalidParameter("server_id")
 	}
-	key := phoneFilterKey(f)
+	key := f.Key()
 	version, ok := s.db.PhonesVersion()
 	if !ok {
 		return s.readPhonePage(ctx, f, 0)
@@ -72,25 +71,6 @@ func (s *Services) readPhonePage(ctx context.Context, f cph.PhoneFilter, version
 		return nil, fmt.Errorf("list phones: %w", err)
 	}
 	return &cph.PhonePage{Total: total, Phones: phones, Version: version}, nil
-}
-
-// phoneFilterKey identifies a phone list query.
-func phoneFilterKey(f cph.PhoneFilter) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%d|%d", f.ProjectID, f.Offset, f.Limit)
-	if f.NameLike != nil {
-		fmt.Fprintf(&b, "|name=%q", *f.NameLike)
-	}
-	if f.ServerID != nil {
-		fmt.Fprintf(&b, "|server=%q", *f.ServerID)
-	}
-	if f.Status != nil {
-		fmt.Fprintf(&b, "|status=%d", *f.Status)
-	}
-	if f.Type != nil {
-		fmt.Fprintf(&b, "|type=%d", *f.Type)
-	}
-	return b.String()
 }
 
 // adbListenPort is the port adbd listens on inside a phone.
