@@ -62,10 +62,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg.Logger = logger
 	if dockerFlags != nil {
-		if err := controlplane.CheckDocker(ctx, dockerFlags, logger); err != nil {
+		if err := docker.CheckHost(ctx, dockerFlags, logger); err != nil {
 			return err
 		}
-		cfg.NewDriver, cfg.Runtime = controlplane.DockerDrivers(*dockerFlags, logger), "docker"
+		cfg.NewDriver, cfg.Runtime = docker.Drivers(*dockerFlags, logger), "docker"
 	}
 	srv, err := controlplane.Start(ctx, cfg)
 	if err != nil {
@@ -239,7 +239,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		if _, err := dockerFlags.Config("check"); err != nil {
 			return cfg, 0, nil, err
 		}
-		cfg.NewDriver, cfg.Runtime = controlplane.DockerDrivers(dockerFlags, nil), "docker"
+		cfg.NewDriver, cfg.Runtime = docker.Drivers(dockerFlags, nil), "docker"
 	default:
 		return cfg, 0, nil, fmt.Errorf("--runtime %q: want sim or docker", *rt)
 	}
