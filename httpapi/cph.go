@@ -37,17 +37,18 @@ type listPhonesResponse struct {
 	Phones    []*cph.Phone `json:"phones"`
 }
 
-// encodedPage returns the encoding of page, from the cache while the
-// phone data has the version the page was read at.
-func (s *Server) encodedPage(key string, page *cph.PhonePage) phonePage {
+// encodedPage returns the encoding of page. A page is never modified and
+// the service hands out the same page while the phone data keeps its
+// version, so the encoding is cached by the page itself.
+func (s *Server) encodedPage(page *cph.PhonePage) phonePage {
 	if page.Version != 0 {
-		if enc, hit := s.pages.Get(key, page.Version); hit {
+		if enc, hit := s.pages.Get(page, page.Version); hit {
 			return enc
 		}
 	}
 	enc := phonePage{total: page.Total, phones: appendPhones(nil, page.Phones)}
 	if page.Version != 0 {
-		s.pages.Put(key, page.Version, enc)
+		s.pages.Put(page, page.Version, enc)
 	}
 	return enc
 }
@@ -86,7 +87,7 @@ func (s *Server) listPhones(w http.ResponseWriter, r *http.Request, p *cph.Princ
 	if err != nil {
 		return err
 	}
-	writeListPhones(w, RequestID(r), s.encodedPage(f.Key(), page))
+	writeListPhones(w, RequestID(r), s.encodedPage(page))
 	return nil
 }
 

@@ -78,9 +78,8 @@ type Server struct {
 	log *slog.Logger
 	mux *http.ServeMux
 	cfg Config
-	// pages caches the encoding of phone list pages, for one version of
-	// the phone data (cph.PhonePage.Version).
-	pages *vcache.Cache[string, phonePage]
+	// pages caches the encoding of phone list pages, by page.
+	pages *vcache.Cache[*cph.PhonePage, phonePage]
 	// bodies is the memory budget of request bodies (see bodyMeter).
 	bodies *semaphore.Weighted
 }
@@ -104,7 +103,7 @@ func New(cfg Config) *Server {
 	}
 	cfg.Timeouts = cfg.Timeouts.withDefaults()
 	s := &Server{log: cfg.Logger, mux: http.NewServeMux(), cfg: cfg,
-		pages: vcache.New[string, phonePage](pageCacheEntries, pageCacheTTL), bodies: semaphore.NewWeighted(cfg.MaxBodyMemory)}
+		pages: vcache.New[*cph.PhonePage, phonePage](pageCacheEntries, pageCacheTTL), bodies: semaphore.NewWeighted(cfg.MaxBodyMemory)}
 	s.routes()
 	return s
 }
