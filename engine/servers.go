@@ -221,7 +221,7 @@ func writeFinalJob(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationR
 		execMsg = &m
 	}
 	if r.Success {
-		return tx.FinishJob(ctx, op.JobID, cph.JobSucceeded, nil, nil, execMsg)
+		return tx.FinishJob(ctx, sqlstore.FinishJobParams{ID: op.JobID, Status: cph.JobSucceeded, ExecuteMsg: execMsg})
 	}
 	code, msg := r.ErrorCode, r.ErrorMsg
 	if code == "" {
@@ -230,7 +230,7 @@ func writeFinalJob(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationR
 	if msg == "" {
 		_, msg = cph.Refuse(cph.CodeJobFailed, verb+" failed.")
 	}
-	return tx.FinishJob(ctx, op.JobID, cph.JobFailed, &code, &msg, execMsg)
+	return tx.FinishJob(ctx, sqlstore.FinishJobParams{ID: op.JobID, Status: cph.JobFailed, ErrorCode: &code, ErrorMsg: &msg, ExecuteMsg: execMsg})
 }
 
 // finishServer applies the result of a server-level or encode-service
