@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/iam"
 )
@@ -94,7 +95,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil {
 			return fmt.Errorf("admin create-user: account %q: %w", *domain, err)
 		}
-		u, err := svc.CreateUser(ctx, nil, d.ID, *user, *password, *admin)
+		u, err := svc.CreateUser(ctx, nil, cph.CreateUserParams{DomainID: d.ID, Name: *user, Password: *password, Admin: *admin})
 		if err != nil {
 			return fmt.Errorf("admin create-user: %w", err)
 		}
