@@ -165,7 +165,8 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	if err != nil {
 		return "", err
 	}
-	reqID, err := c.doWithToken(ctx, tok, method, path, query, body, out)
+	req := request{Method: method, Path: path, Query: query, Body: body}
+	reqID, err := c.doWithToken(ctx, tok, req, out)
 	var apiErr *APIError
 	if err == nil || fresh || !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
 		return reqID, err
@@ -178,30 +179,42 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	if tok, err = c.Login(ctx); err != nil {
 		return "", err
 	}
-	return c.doWithToken(ctx, tok, method, path, query, body, out)
+	return c.doWithToken(ctx, tok, req, out)
 }
 
-// doWithToken sends one request with tok and decodes the answer.
-func (c *Client) doWithToken(ctx context.Context, tok *Token, method, path string, query url.Values, body []byte, out any) (string, error) {
-	path = strings.ReplaceAll(path, "{project_id}", url.PathEscape(tok.ProjectID))
-	hdr := http.Header{}
-	hdr.Set("X-Auth-Token", tok.Value)
-	resp, data, err := c.send(ctx, method, path, query, hdr, body)
+// request is one HTTP request to the endpoint: Path is relative to it,
+// escaped; Query and Header may be nil; a nil Body sends none.
+type request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// doWithToken sends r with tok (which also fills "{project_id}" in its
+// path) and decodes the answer into out.
+func (c *Client) doWithToken(ctx context.Context, tok *Token, r request, out any) (string, error) {
+	r.Path = strings.ReplaceAll(r.Path, "{project_id}", url.PathEscape(tok.ProjectID))
+	r.Header = http.Header{}
+	r.Header.Set("X-Auth-Token", tok.Value)
+	resp, data, err := c.send(ctx, r)
 	if err != nil {
 		return "", err
 	}
 	reqID := resp.Header.Get("X-Request-Id")
 	if out != nil && len(bytes.TrimSpace(data)) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
-			return reqID, fmt.Errorf("client: decode %s %s response (request %s): %w", method, path, reqID, err)
+			return reqID, fmt.Errorf("client: decode %s %s response (request %s): %w", r.Method, r.Path, reqID, err)
 		}
 	}
 	return reqID, nil
 }
 
-// send sends one request and reads the whole answer. It returns an error
-// for transport failures and for every status other than 2xx.
-func (c *Client) send(ctx context.Context, method, path string, query url.Values, hdr http.Header, body []byte) (*http.Response, []byte, error) {
+// send sends r and reads the whole answer. It returns an error for
+// transport failures and for every status other than 2xx.
+func (c *Client) send(ctx context.Context, r request) (*http.Response, []byte, error) {
+	method, path, query, hdr, body := r.Method, r.Path, r.Query, r.Header, r.Body
 	u := c.endpoint + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()

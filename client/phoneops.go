@@ -308,7 +308,7 @@ func (c *Client) doRaw(ctx context.Context, method, path string, body []byte) ([
 		p := strings.ReplaceAll(path, "{project_id}", url.PathEscape(tok.ProjectID))
 		hdr := http.Header{}
 		hdr.Set("X-Auth-Token", tok.Value)
-		_, data, err := c.send(ctx, method, p, nil, hdr, body)
+		_, data, err := c.send(ctx, request{Method: method, Path: p, Header: hdr, Body: body})
 		return data, err
 	}
 	tok, fresh, err := c.currentToken(ctx)

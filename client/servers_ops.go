@@ -373,14 +373,25 @@ func (c *Client) ListShareFiles(ctx context.Context, path string, serverIDs []st
 	return c.serverBatch(ctx, "list share files", http.MethodGet, serversPath+"/share-files", q, nil)
 }
 
+// PushShareAppsParams names an application tar (an object of a bucket)
+// to push into the shared app area of servers.
+type PushShareAppsParams struct {
+	PackageName string
+	BucketName  string
+	ObjectPath  string
+	// PreInstall also installs the application into the phones.
+	PreInstall bool
+	ServerIDs  []string
+}
+
 // PushShareApps pushes an application tar into the servers' shared app
 // area (PushShareApps, POST /v1/{project_id}/cloud-phone/phones/share-apps).
-func (c *Client) PushShareApps(ctx context.Context, pkg, bucket, object string, preinstall bool, serverIDs []string) (*ServerBatchResult, error) {
+func (c *Client) PushShareApps(ctx context.Context, p PushShareAppsParams) (*ServerBatchResult, error) {
 	pre := 0
-	if preinstall {
+	if p.PreInstall {
 		pre = 1
 	}
-	in := map[string]any{"package_name": pkg, "bucket_name": bucket, "object_path": object, "pre_install_app": pre, "server_ids": nonNil(serverIDs)}
+	in := map[string]any{"package_name": p.PackageName, "bucket_name": p.BucketName, "object_path": p.ObjectPath, "pre_install_app": pre, "server_ids": nonNil(p.ServerIDs)}
 	return c.serverBatch(ctx, "push share apps", http.MethodPost, "/v1/{project_id}/cloud-phone/phones/share-apps", nil, in)
 }
 

@@ -120,7 +120,7 @@ func (s *Services) Login(ctx context.Context, l cph.PasswordLogin) (string, *cph
 	if err != nil {
 		return "", nil, fmt.Errorf("login: encode request: %w", err)
 	}
-	resp, data, err := s.c.send(ctx, http.MethodPost, "/v3/auth/tokens", url.Values{"nocatalog": {"true"}}, nil, body)
+	resp, data, err := s.c.send(ctx, request{Method: http.MethodPost, Path: "/v3/auth/tokens", Query: url.Values{"nocatalog": {"true"}}, Body: body})
 	if err != nil {
 		return "", nil, identityError(fmt.Errorf("login: %w", err))
 	}
@@ -143,7 +143,7 @@ func (s *Services) subjectCall(ctx context.Context, method, auth, subject string
 	if subject != "" {
 		hdr.Set("X-Subject-Token", subject)
 	}
-	_, data, err := s.c.send(ctx, method, "/v3/auth/tokens", url.Values{"nocatalog": {"true"}}, hdr, nil)
+	_, data, err := s.c.send(ctx, request{Method: method, Path: "/v3/auth/tokens", Query: url.Values{"nocatalog": {"true"}}, Header: hdr})
 	return data, err
 }
 
