@@ -100,7 +100,7 @@ func (a *Agent) call(ctx context.Context, path string, timeout time.Duration, in
 	var lastErr error
 	for i := range n {
 		idx := (first + i) % n
-		err := a.callOnce(ctx, a.bases[idx], path, timeout, body, out)
+		err := a.callOnce(ctx, attempt{URL: a.bases[idx], Path: path, Timeout: timeout, Body: body, Out: out})
 		if ctx.Err() != nil {
 			return err
 		}
@@ -127,11 +127,22 @@ func (a *Agent) call(ctx context.Context, path string, timeout time.Duration, in
 	return lastErr
 }
 
-// callOnce makes one request to one control plane URL.
-func (a *Agent) callOnce(ctx context.Context, base, path string, timeout time.Duration, body []byte, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+// attempt is one POST of Body to Path at the control plane URL URL, within
+// Timeout; a 2xx answer is decoded into Out unless it is nil.
+type attempt struct {
+	URL     string
+	Path    string
+	Timeout time.Duration
+	Body    []byte
+	Out     any
+}
+
+// callOnce makes the request at of one call to one control plane URL.
+func (a *Agent) callOnce(ctx context.Context, at attempt) error {
+	path, out := at.Path, at.Out
+	ctx, cancel := context.WithTimeout(ctx, at.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, at.URL+path, bytes.NewReader(at.Body))
 	if err != nil {
 		return fmt.Errorf("POST %s: %w", path, err)
 	}

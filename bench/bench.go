@@ -436,7 +436,7 @@ func (b *run) startCPHD(ctx context.Context, hc *http.Client) (string, error) {
 	b.log.Info("starting cphd", "data_dir", store[1], "database", b.report.Machine.Database, "log", logPath)
 	// On a new database cphd's bootstrap adopts the account as its first.
 	env := childEnv("CPH_BOOTSTRAP_DOMAIN="+b.domain, "CPH_BOOTSTRAP_PASSWORD="+b.password, "CPH_BOOTSTRAP_PROJECT="+b.project)
-	c, err := startChild(ctx, "cphd", b.self, args, env, logPath)
+	c, err := startChild(ctx, childSpec{Name: "cphd", Self: b.self, Args: args, Env: env, LogPath: logPath})
 	if err != nil {
 		return "", err
 	}

@@ -50,15 +50,27 @@ func childEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
-// startChild starts self+args with env, appends its stdout and stderr to
-// the file logPath, and waits until it prints the URL it listens on.
-func startChild(ctx context.Context, name string, self, args, env []string, logPath string) (*child, error) {
+// childSpec describes a child process: Name (in errors), the command
+// Self followed by Args, its environment Env, and LogPath, the file its
+// stdout and stderr are appended to.
+type childSpec struct {
+	Name    string
+	Self    []string
+	Args    []string
+	Env     []string
+	LogPath string
+}
+
+// startChild starts the child s and waits until it prints the URL it
+// listens on.
+func startChild(ctx context.Context, s childSpec) (*child, error) {
+	name, self, logPath := s.Name, s.Self, s.LogPath
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %s log: %w", name, err)
 	}
-	cmd := exec.Command(self[0], append(append([]string{}, self[1:]...), args...)...)
-	cmd.Env = env
+	cmd := exec.Command(self[0], append(append([]string{}, self[1:]...), s.Args...)...)
+	cmd.Env = s.Env
 	cmd.Stderr = logf
 	cmd.SysProcAttr = childSysProcAttr()
 	stdout, err := cmd.StdoutPipe()

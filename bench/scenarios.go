@@ -167,8 +167,13 @@ func (b *run) listScenario(ctx context.Context, r *SizeResult) error {
 	if err := os.WriteFile(file, body, 0o600); err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
-	static, err := startChild(ctx, "static server", b.self, []string{ChildStaticServer, "--body", file, "--content-type", ctype},
-		childEnv(), filepath.Join(b.dataDir, "static-server.log"))
+	static, err := startChild(ctx, childSpec{
+		Name:    "static server",
+		Self:    b.self,
+		Args:    []string{ChildStaticServer, "--body", file, "--content-type", ctype},
+		Env:     childEnv(),
+		LogPath: filepath.Join(b.dataDir, "static-server.log"),
+	})
 	if err != nil {
 		return err
 	}

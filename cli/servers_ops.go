@@ -409,7 +409,7 @@ func (a *app) shareAppsCommand() *cobra.Command {
 			cmd.Flags().BoolVar(&preinstall, "preinstall", false, "also install the application into the phones")
 		},
 		func(ctx context.Context, c *client.Client, args, servers []string) (*client.ServerBatchResult, error) {
-			return c.PushShareApps(ctx, args[0], args[1], args[2], preinstall, servers)
+			return c.PushShareApps(ctx, client.PushShareAppsParams{PackageName: args[0], BucketName: args[1], ObjectPath: args[2], PreInstall: preinstall, ServerIDs: servers})
 		})
 	del := a.shareOp("delete PACKAGE", "Remove an application from the servers' shared app area", cobra.ExactArgs(1), nil,
 		func(ctx context.Context, c *client.Client, args, servers []string) (*client.ServerBatchResult, error) {

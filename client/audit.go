@@ -68,7 +68,7 @@ func (c *Client) ListAuditEvents(ctx context.Context, f AuditFilter) (*AuditPage
 		q.Set("limit", strconv.Itoa(f.Limit))
 	}
 	var out AuditPage
-	if _, err := c.Do(ctx, http.MethodGet, auditEventsPath, q, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: auditEventsPath, Query: q, Out: &out}); err != nil {
 		return nil, fmt.Errorf("list audit events: %w", err)
 	}
 	return &out, nil

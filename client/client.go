@@ -136,36 +136,46 @@ func New(cfg Config) (*Client, error) {
 // slash.
 func (c *Client) Endpoint() string { return c.endpoint }
 
-// Do sends one authenticated request and returns the request id the server
-// reported in its X-Request-Id header.
-//
-// path is relative to the endpoint, starts with "/" and must already be
-// escaped; every "{project_id}" in it is replaced by the id of the project
-// the token is scoped to. query may be nil. When in is not nil it is sent as
-// the JSON body. When out is not nil a successful response body is decoded
-// into it. Every response with a status of 400 or more is returned as an
-// *APIError; other non-2xx statuses are errors too.
+// Request is one call of the API.
+type Request struct {
+	Method string
+	// Path is relative to the endpoint, starts with "/" and must already
+	// be escaped; every "{project_id}" in it is replaced by the id of the
+	// project the token is scoped to.
+	Path  string
+	Query url.Values // may be nil
+	// In, when not nil, is sent as the JSON body.
+	In any
+	// Out, when not nil, receives the decoded body of a successful answer.
+	Out any
+}
+
+// Do sends the authenticated request r and returns the request id the
+// server reported in its X-Request-Id header. Every response with a status
+// of 400 or more is returned as an *APIError; other non-2xx statuses are
+// errors too.
 //
 // If the server answers 401 to a token that was reused from memory or from
 // the cache, and a password is configured, Do logs in again and retries the
 // request once. Without a password it forgets the token and returns an
 // error that matches both ErrNotLoggedIn and the *APIError.
-func (c *Client) Do(ctx context.Context, method, path string, query url.Values, in, out any) (string, error) {
-	if !strings.HasPrefix(path, "/") {
-		return "", fmt.Errorf("client: path %q does not start with /", path)
+func (c *Client) Do(ctx context.Context, r Request) (string, error) {
+	if !strings.HasPrefix(r.Path, "/") {
+		return "", fmt.Errorf("client: path %q does not start with /", r.Path)
 	}
 	var body []byte
-	if in != nil {
+	if r.In != nil {
 		var err error
-		if body, err = json.Marshal(in); err != nil {
-			return "", fmt.Errorf("client: encode %s %s request: %w", method, path, err)
+		if body, err = json.Marshal(r.In); err != nil {
+			return "", fmt.Errorf("client: encode %s %s request: %w", r.Method, r.Path, err)
 		}
 	}
 	tok, fresh, err := c.currentToken(ctx)
 	if err != nil {
 		return "", err
 	}
-	reqID, err := c.doWithToken(ctx, tok, method, path, query, body, out)
+	req := httpRequest{Method: r.Method, Path: r.Path, Query: r.Query, Body: body}
+	reqID, err := c.doWithToken(ctx, tok, req, r.Out)
 	var apiErr *APIError
 	if err == nil || fresh || !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
 		return reqID, err
@@ -178,43 +188,54 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	if tok, err = c.Login(ctx); err != nil {
 		return "", err
 	}
-	return c.doWithToken(ctx, tok, method, path, query, body, out)
+	return c.doWithToken(ctx, tok, req, r.Out)
 }
 
-// doWithToken sends one request with tok and decodes the answer.
-func (c *Client) doWithToken(ctx context.Context, tok *Token, method, path string, query url.Values, body []byte, out any) (string, error) {
-	path = strings.ReplaceAll(path, "{project_id}", url.PathEscape(tok.ProjectID))
-	hdr := http.Header{}
-	hdr.Set("X-Auth-Token", tok.Value)
-	resp, data, err := c.send(ctx, method, path, query, hdr, body)
+// httpRequest is one HTTP request to the endpoint: Path is relative to
+// it, escaped; Query and Header may be nil; a nil Body sends none.
+type httpRequest struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// doWithToken sends r with tok (which also fills "{project_id}" in its
+// path) and decodes the answer into out.
+func (c *Client) doWithToken(ctx context.Context, tok *Token, r httpRequest, out any) (string, error) {
+	r.Path = strings.ReplaceAll(r.Path, "{project_id}", url.PathEscape(tok.ProjectID))
+	r.Header = http.Header{}
+	r.Header.Set("X-Auth-Token", tok.Value)
+	resp, data, err := c.send(ctx, r)
 	if err != nil {
 		return "", err
 	}
 	reqID := resp.Header.Get("X-Request-Id")
 	if out != nil && len(bytes.TrimSpace(data)) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
-			return reqID, fmt.Errorf("client: decode %s %s response (request %s): %w", method, path, reqID, err)
+			return reqID, fmt.Errorf("client: decode %s %s response (request %s): %w", r.Method, r.Path, reqID, err)
 		}
 	}
 	return reqID, nil
 }
 
-// send sends one request and reads the whole answer. It returns an error
-// for transport failures and for every status other than 2xx.
-func (c *Client) send(ctx context.Context, method, path string, query url.Values, hdr http.Header, body []byte) (*http.Response, []byte, error) {
-	u := c.endpoint + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
+// send sends r and reads the whole answer. It returns an error for
+// transport failures and for every status other than 2xx.
+func (c *Client) send(ctx context.Context, r httpRequest) (*http.Response, []byte, error) {
+	u := c.endpoint + r.Path
+	if len(r.Query) > 0 {
+		u += "?" + r.Query.Encode()
 	}
 	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
+	if r.Body != nil {
+		rd = bytes.NewReader(r.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	req, err := http.NewRequestWithContext(ctx, r.Method, u, rd)
 	if err != nil {
-		return nil, nil, fmt.Errorf("client: build %s %s request: %w", method, path, err)
+		return nil, nil, fmt.Errorf("client: build %s %s request: %w", r.Method, r.Path, err)
 	}
-	for k, v := range hdr {
+	for k, v := range r.Header {
 		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/json")
@@ -227,14 +248,14 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodySize))
 	if err != nil {
-		return nil, nil, fmt.Errorf("client: %s %s: read response: %w", method, path, err)
+		return nil, nil, fmt.Errorf("client: %s %s: read response: %w", r.Method, r.Path, err)
 	}
 	if resp.StatusCode >= 400 {
 		return nil, nil, parseAPIError(resp, data)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, nil, fmt.Errorf("client: %s %s: unexpected HTTP status %s (request %s)",
-			method, path, resp.Status, resp.Header.Get("X-Request-Id"))
+			r.Method, r.Path, resp.Status, resp.Header.Get("X-Request-Id"))
 	}
 	return resp, data, nil
 }

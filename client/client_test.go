@@ -910,7 +910,7 @@ func TestDoSubstitutesProjectAndDecodes(t *testing.T) {
 	var out struct {
 		Projects []Project `json:"projects"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, "/v3/projects", nil, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v3/projects", Out: &out}); err != nil {
 		t.Fatal(err)
 	}
 	if len(out.Projects) != 1 || out.Projects[0].ID != pid {
@@ -925,17 +925,17 @@ func TestDoSubstitutesProjectAndDecodes(t *testing.T) {
 	}
 	// {project_id} is the token's project.
 	var list PhoneList
-	reqID, err := c.Do(ctx, http.MethodGet, "/v1/{project_id}/cloud-phone/phones", nil, nil, &list)
+	reqID, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/{project_id}/cloud-phone/phones", Out: &list})
 	if err != nil || list.Count != 6 || reqID != list.RequestID {
 		t.Errorf("Do(phones) = %q, %+v, %v", reqID, list, err)
 	}
-	_, err = c.Do(ctx, http.MethodGet, "/v1/{project_id}/cloud-phone/nothing", nil, nil, nil)
+	_, err = c.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/{project_id}/cloud-phone/nothing"})
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Code != cph.CodeNoSuchAPI ||
 		apiErr.Message != "The API does not exist or has not been published in the environment." {
 		t.Errorf("error = %#v", err)
 	}
-	if _, err := c.Do(ctx, http.MethodGet, "v1/x", nil, nil, nil); err == nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "v1/x"}); err == nil {
 		t.Error("relative path accepted")
 	}
 }

@@ -33,7 +33,7 @@ func (c *Client) CreateEnrollmentToken(ctx context.Context, t NewEnrollmentToken
 	var out struct {
 		Token cph.EnrollmentToken `json:"enrollment_token"`
 	}
-	if _, err := c.Do(ctx, http.MethodPost, enrollmentTokensPath, nil, map[string]any{"enrollment_token": body}, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPost, Path: enrollmentTokensPath, In: map[string]any{"enrollment_token": body}, Out: &out}); err != nil {
 		return nil, fmt.Errorf("create enrollment token: %w", err)
 	}
 	return &out.Token, nil
@@ -45,7 +45,7 @@ func (c *Client) ListEnrollmentTokens(ctx context.Context) ([]cph.EnrollmentToke
 	var out struct {
 		Tokens []cph.EnrollmentToken `json:"enrollment_tokens"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, enrollmentTokensPath, nil, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: enrollmentTokensPath, Out: &out}); err != nil {
 		return nil, fmt.Errorf("list enrollment tokens: %w", err)
 	}
 	return out.Tokens, nil
@@ -55,7 +55,7 @@ func (c *Client) ListEnrollmentTokens(ctx context.Context) ([]cph.EnrollmentToke
 // servers (servers it enrolled keep working). An unknown id is 404
 // CPS.9014.
 func (c *Client) RevokeEnrollmentToken(ctx context.Context, id string) error {
-	if _, err := c.Do(ctx, http.MethodDelete, enrollmentTokensPath+"/"+url.PathEscape(id), nil, nil, nil); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodDelete, Path: enrollmentTokensPath + "/" + url.PathEscape(id)}); err != nil {
 		return fmt.Errorf("revoke enrollment token %s: %w", id, err)
 	}
 	return nil

@@ -203,7 +203,7 @@ func (c *Client) CreateAccount(ctx context.Context, a NewAccount) (*Account, err
 		in.Project = &named{a.Project}
 	}
 	var out Account
-	if _, err := c.Do(ctx, http.MethodPost, "/v3/domains", nil, in, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPost, Path: "/v3/domains", In: in, Out: &out}); err != nil {
 		return nil, fmt.Errorf("create account %s: %w", a.Domain, err)
 	}
 	if out.Domain.ID == "" || out.User.ID == "" {
@@ -218,7 +218,7 @@ func (c *Client) ListDomains(ctx context.Context) ([]Domain, error) {
 	var out struct {
 		Domains []Domain `json:"domains"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, "/v3/domains", nil, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v3/domains", Out: &out}); err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
 	if out.Domains == nil {
@@ -245,7 +245,7 @@ func (c *Client) CreateUser(ctx context.Context, u NewUser) (*User, error) {
 	var out struct {
 		User *User `json:"user"`
 	}
-	if _, err := c.Do(ctx, http.MethodPost, "/v3/users", nil, in, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPost, Path: "/v3/users", In: in, Out: &out}); err != nil {
 		return nil, fmt.Errorf("create user %s: %w", u.Name, err)
 	}
 	if out.User == nil || out.User.ID == "" {
@@ -265,7 +265,7 @@ func (c *Client) ListUsers(ctx context.Context, domainID string) ([]User, error)
 	var out struct {
 		Users []User `json:"users"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, "/v3/users", q, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v3/users", Query: q, Out: &out}); err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	if out.Users == nil {
@@ -291,7 +291,7 @@ func (c *Client) CreateProject(ctx context.Context, p NewProject) (*Project, err
 	var out struct {
 		Project *Project `json:"project"`
 	}
-	if _, err := c.Do(ctx, http.MethodPost, "/v3/projects", nil, in, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPost, Path: "/v3/projects", In: in, Out: &out}); err != nil {
 		return nil, fmt.Errorf("create project %s: %w", p.Name, err)
 	}
 	if out.Project == nil || out.Project.ID == "" {
@@ -336,7 +336,7 @@ func (c *Client) ListAccessKeys(ctx context.Context, userID string) ([]AccessKey
 	var out struct {
 		Credentials []AccessKey `json:"credentials"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, credentialsPath, q, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: credentialsPath, Query: q, Out: &out}); err != nil {
 		return nil, fmt.Errorf("list access keys: %w", err)
 	}
 	if out.Credentials == nil {
@@ -393,7 +393,7 @@ func (c *Client) DeleteAccessKey(ctx context.Context, access string) error {
 	if access == "" {
 		return fmt.Errorf("delete access key: %w", errNoAccessKey)
 	}
-	if _, err := c.Do(ctx, http.MethodDelete, credentialPath(access), nil, nil, nil); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodDelete, Path: credentialPath(access)}); err != nil {
 		return fmt.Errorf("delete access key %s: %w", access, err)
 	}
 	return nil
@@ -412,7 +412,7 @@ func (c *Client) credential(ctx context.Context, method, path string, in any) (*
 	var out struct {
 		Credential *AccessKey `json:"credential"`
 	}
-	if _, err := c.Do(ctx, method, path, nil, in, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: method, Path: path, In: in, Out: &out}); err != nil {
 		return nil, err
 	}
 	if out.Credential == nil || out.Credential.Access == "" {

@@ -26,7 +26,7 @@ func (c *Client) ListPhoneImages(ctx context.Context, imageType string) ([]cph.P
 	var out struct {
 		PhoneImages []cph.PhoneImage `json:"phone_images"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, "/v1/{project_id}/cloud-phone/phone-images", q, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/{project_id}/cloud-phone/phone-images", Query: q, Out: &out}); err != nil {
 		return nil, fmt.Errorf("list phone images: %w", err)
 	}
 	if out.PhoneImages == nil {
@@ -99,7 +99,7 @@ type ImageList struct {
 // status CPS.0010, another bad filter CPS.9011.
 func (c *Client) ListImages(ctx context.Context, opts ListImagesOptions) (*ImageList, error) {
 	var out ImageList
-	if _, err := c.Do(ctx, http.MethodGet, imagesPath, opts.query(), nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: imagesPath, Query: opts.query(), Out: &out}); err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
 	if out.Images == nil {
@@ -117,7 +117,7 @@ func (c *Client) CreateImage(ctx context.Context, name, phoneID string) (string,
 		ImageID string `json:"image_id"`
 	}
 	in := map[string]string{"image_name": name, "phone_id": phoneID}
-	if _, err := c.Do(ctx, http.MethodPost, "/opencph/v1/{project_id}/images", nil, in, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPost, Path: "/opencph/v1/{project_id}/images", In: in, Out: &out}); err != nil {
 		return "", fmt.Errorf("create image: %w", err)
 	}
 	return out.ImageID, nil
@@ -128,7 +128,7 @@ func (c *Client) CreateImage(ctx context.Context, name, phoneID string) (string,
 // An unknown image is 404 CPS.0030; an image that phones still run is
 // CPS.9008.
 func (c *Client) DeleteImage(ctx context.Context, imageID string) error {
-	if _, err := c.Do(ctx, http.MethodDelete, imagesPath+"/"+url.PathEscape(imageID), nil, nil, nil); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodDelete, Path: imagesPath + "/" + url.PathEscape(imageID)}); err != nil {
 		return fmt.Errorf("delete image %s: %w", imageID, err)
 	}
 	return nil
@@ -140,7 +140,7 @@ func (c *Client) DeleteImage(ctx context.Context, imageID string) error {
 // An 11th member is CPS.9008, an unknown project CPS.9011.
 func (c *Client) AddImageMember(ctx context.Context, imageID, memberProjectID string) error {
 	in := map[string]string{"member": memberProjectID}
-	if _, err := c.Do(ctx, http.MethodPost, imagesPath+"/"+url.PathEscape(imageID)+"/members", nil, in, nil); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPost, Path: imagesPath + "/" + url.PathEscape(imageID) + "/members", In: in}); err != nil {
 		return fmt.Errorf("share image %s with %s: %w", imageID, memberProjectID, err)
 	}
 	return nil
@@ -153,7 +153,7 @@ func (c *Client) ListImageMembers(ctx context.Context, imageID string) ([]cph.Im
 	var out struct {
 		Members []cph.ImageMember `json:"members"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, imagesPath+"/"+url.PathEscape(imageID)+"/members", nil, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: imagesPath + "/" + url.PathEscape(imageID) + "/members", Out: &out}); err != nil {
 		return nil, fmt.Errorf("list members of image %s: %w", imageID, err)
 	}
 	if out.Members == nil {
@@ -168,7 +168,7 @@ func (c *Client) ListImageMembers(ctx context.Context, imageID string) ([]cph.Im
 // shared with the project is 404 CPS.0030.
 func (c *Client) UpdateImageMember(ctx context.Context, imageID, status string) error {
 	in := map[string]string{"status": status}
-	if _, err := c.Do(ctx, http.MethodPut, imagesPath+"/"+url.PathEscape(imageID)+"/members", nil, in, nil); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPut, Path: imagesPath + "/" + url.PathEscape(imageID) + "/members", In: in}); err != nil {
 		return fmt.Errorf("answer sharing of image %s: %w", imageID, err)
 	}
 	return nil
@@ -179,7 +179,7 @@ func (c *Client) UpdateImageMember(ctx context.Context, imageID, status string) 
 // DELETE /v1/{project_id}/cloud-phone/images/{image_id}/members/{member_id}).
 func (c *Client) DeleteImageMember(ctx context.Context, imageID, memberProjectID string) error {
 	p := imagesPath + "/" + url.PathEscape(imageID) + "/members/" + url.PathEscape(memberProjectID)
-	if _, err := c.Do(ctx, http.MethodDelete, p, nil, nil, nil); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodDelete, Path: p}); err != nil {
 		return fmt.Errorf("stop sharing image %s with %s: %w", imageID, memberProjectID, err)
 	}
 	return nil

@@ -65,7 +65,7 @@ func (c *Client) ListJobs(ctx context.Context, opts ListJobsOptions) (*JobList, 
 		return nil, errors.New("list jobs: a request id is required")
 	}
 	var out JobList
-	reqID, err := c.Do(ctx, http.MethodGet, jobsPath, opts.query(), nil, &out)
+	reqID, err := c.Do(ctx, Request{Method: http.MethodGet, Path: jobsPath, Query: opts.query(), Out: &out})
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}
@@ -113,7 +113,7 @@ func (c *Client) ShowJob(ctx context.Context, jobID string) (*cph.Job, error) {
 		return nil, errors.New("show job: empty job id")
 	}
 	var out cph.Job
-	if _, err := c.Do(ctx, http.MethodGet, jobsPath+"/"+url.PathEscape(jobID), nil, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: jobsPath + "/" + url.PathEscape(jobID), Out: &out}); err != nil {
 		return nil, fmt.Errorf("show job %s: %w", jobID, err)
 	}
 	return &out, nil

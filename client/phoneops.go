@@ -24,7 +24,7 @@ func (c *Client) RenamePhone(ctx context.Context, phoneID, name string) error {
 	in := struct {
 		PhoneName string `json:"phone_name"`
 	}{name}
-	if _, err := c.Do(ctx, http.MethodPut, phonesPath+"/"+url.PathEscape(phoneID), nil, in, nil); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPut, Path: phonesPath + "/" + url.PathEscape(phoneID), In: in}); err != nil {
 		return fmt.Errorf("rename phone %s: %w", phoneID, err)
 	}
 	return nil
@@ -122,7 +122,7 @@ func (c *Client) ConnectInfos(ctx context.Context, clientType string, phoneIDs [
 		ClientType string   `json:"client_type"`
 	}{phoneIDs, clientType}
 	var out cph.ConnectInfos
-	reqID, err := c.Do(ctx, http.MethodPost, phonesPath+"/batch-connection", nil, in, &out)
+	reqID, err := c.Do(ctx, Request{Method: http.MethodPost, Path: phonesPath + "/batch-connection", In: in, Out: &out})
 	if err != nil {
 		return nil, fmt.Errorf("connection info of phones: %w", err)
 	}
@@ -160,7 +160,7 @@ type CommandResult struct {
 // command is its job's execute_msg.
 func (c *Client) RunCommand(ctx context.Context, cmd Command) (*CommandResult, error) {
 	var out CommandResult
-	reqID, err := c.Do(ctx, http.MethodPost, phonesPath+"/commands", nil, cmd, &out)
+	reqID, err := c.Do(ctx, Request{Method: http.MethodPost, Path: phonesPath + "/commands", In: cmd, Out: &out})
 	if err != nil {
 		return nil, fmt.Errorf("run %s command: %w", cmd.Command, err)
 	}
@@ -198,7 +198,7 @@ func (c *Client) RunSyncCommand(ctx context.Context, cmd Command) (*SyncCommandR
 		cmd.Command = cph.CommandShell
 	}
 	var out SyncCommandResult
-	reqID, err := c.Do(ctx, http.MethodPost, phonesPath+"/sync-commands", nil, cmd, &out)
+	reqID, err := c.Do(ctx, Request{Method: http.MethodPost, Path: phonesPath + "/sync-commands", In: cmd, Out: &out})
 	if err != nil {
 		return nil, fmt.Errorf("run sync command: %w", err)
 	}
@@ -239,7 +239,7 @@ func (c *Client) ListBuckets(ctx context.Context) ([]Bucket, error) {
 	var out struct {
 		Buckets []Bucket `json:"buckets"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, bucketsPath, nil, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: bucketsPath, Out: &out}); err != nil {
 		return nil, fmt.Errorf("list buckets: %w", err)
 	}
 	return out.Buckets, nil
@@ -248,7 +248,7 @@ func (c *Client) ListBuckets(ctx context.Context) ([]Bucket, error) {
 // CreateBucket creates a bucket owned by the project; creating an own
 // bucket again succeeds. A bucket of another project is 403 CPS.0001.
 func (c *Client) CreateBucket(ctx context.Context, bucket string) error {
-	if _, err := c.Do(ctx, http.MethodPut, bucketsPath+"/"+url.PathEscape(bucket), nil, nil, nil); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPut, Path: bucketsPath + "/" + url.PathEscape(bucket)}); err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucket, err)
 	}
 	return nil
@@ -264,7 +264,7 @@ func (c *Client) ListObjects(ctx context.Context, bucket, prefix string) ([]Obje
 	var out struct {
 		Objects []Object `json:"objects"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, bucketsPath+"/"+url.PathEscape(bucket)+"/objects", q, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: bucketsPath + "/" + url.PathEscape(bucket) + "/objects", Query: q, Out: &out}); err != nil {
 		return nil, fmt.Errorf("list objects of %s: %w", bucket, err)
 	}
 	return out.Objects, nil
@@ -308,7 +308,7 @@ func (c *Client) doRaw(ctx context.Context, method, path string, body []byte) ([
 		p := strings.ReplaceAll(path, "{project_id}", url.PathEscape(tok.ProjectID))
 		hdr := http.Header{}
 		hdr.Set("X-Auth-Token", tok.Value)
-		_, data, err := c.send(ctx, method, p, nil, hdr, body)
+		_, data, err := c.send(ctx, httpRequest{Method: method, Path: p, Header: hdr, Body: body})
 		return data, err
 	}
 	tok, fresh, err := c.currentToken(ctx)

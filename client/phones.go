@@ -70,7 +70,7 @@ type PhoneList struct {
 // a bad offset or limit and CPS.0010 for a bad status.
 func (c *Client) ListPhones(ctx context.Context, opts ListPhonesOptions) (*PhoneList, error) {
 	var out PhoneList
-	reqID, err := c.Do(ctx, http.MethodGet, phonesPath, opts.query(), nil, &out)
+	reqID, err := c.Do(ctx, Request{Method: http.MethodGet, Path: phonesPath, Query: opts.query(), Out: &out})
 	if err != nil {
 		return nil, fmt.Errorf("list phones: %w", err)
 	}
@@ -120,7 +120,7 @@ func (c *Client) ShowPhone(ctx context.Context, phoneID string) (*cph.PhoneDetai
 		return nil, fmt.Errorf("show phone: empty phone id")
 	}
 	var out cph.PhoneDetail
-	reqID, err := c.Do(ctx, http.MethodGet, phonesPath+"/"+url.PathEscape(phoneID), nil, nil, &out)
+	reqID, err := c.Do(ctx, Request{Method: http.MethodGet, Path: phonesPath + "/" + url.PathEscape(phoneID), Out: &out})
 	if err != nil {
 		return nil, fmt.Errorf("show phone %s: %w", phoneID, err)
 	}
@@ -165,7 +165,7 @@ func (c *Client) batch(ctx context.Context, op, action string, in any) (*BatchRe
 // errors.
 func (c *Client) postBatch(ctx context.Context, what, path string, in any) (*BatchResult, error) {
 	var out BatchResult
-	reqID, err := c.Do(ctx, http.MethodPost, path, nil, in, &out)
+	reqID, err := c.Do(ctx, Request{Method: http.MethodPost, Path: path, In: in, Out: &out})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

@@ -38,7 +38,7 @@ func (c *Client) ListProjects(ctx context.Context, name string) ([]Project, erro
 	var out struct {
 		Projects []Project `json:"projects"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, "/v3/projects", q, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v3/projects", Query: q, Out: &out}); err != nil {
 		return nil, fmt.Errorf("list projects: %w", err)
 	}
 	if out.Projects == nil {

@@ -85,7 +85,7 @@ type ServerList struct {
 // status.
 func (c *Client) ListServers(ctx context.Context, opts ListServersOptions) (*ServerList, error) {
 	var out ServerList
-	reqID, err := c.Do(ctx, http.MethodGet, serversPath, opts.query(), nil, &out)
+	reqID, err := c.Do(ctx, Request{Method: http.MethodGet, Path: serversPath, Query: opts.query(), Out: &out})
 	if err != nil {
 		return nil, fmt.Errorf("list servers: %w", err)
 	}
@@ -135,7 +135,7 @@ func (c *Client) ShowServer(ctx context.Context, serverID string) (*cph.ServerDe
 		return nil, errors.New("show server: empty server id")
 	}
 	var out cph.ServerDetail
-	reqID, err := c.Do(ctx, http.MethodGet, serversPath+"/"+url.PathEscape(serverID), nil, nil, &out)
+	reqID, err := c.Do(ctx, Request{Method: http.MethodGet, Path: serversPath + "/" + url.PathEscape(serverID), Out: &out})
 	if err != nil {
 		return nil, fmt.Errorf("show server %s: %w", serverID, err)
 	}

@@ -21,9 +21,12 @@ type ServerBatchResult struct {
 	Jobs []cph.ServerJob `json:"jobs"`
 }
 
-func (c *Client) serverBatch(ctx context.Context, what, method, path string, query url.Values, in any) (*ServerBatchResult, error) {
+// serverBatch sends r, a request answered with a ServerBatchResult;
+// what names the request in errors.
+func (c *Client) serverBatch(ctx context.Context, what string, r Request) (*ServerBatchResult, error) {
 	var out ServerBatchResult
-	reqID, err := c.Do(ctx, method, path, query, in, &out)
+	r.Out = &out
+	reqID, err := c.Do(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -40,7 +43,7 @@ func (c *Client) serverBatch(ctx context.Context, what, method, path string, que
 // PUT /v1/{project_id}/cloud-phone/servers/{server_id}). The server answers
 // CPS.9007 for a bad name and 404 CPS.0016 for an unknown server.
 func (c *Client) RenameServer(ctx context.Context, serverID, name string) error {
-	_, err := c.Do(ctx, http.MethodPut, serversPath+"/"+url.PathEscape(serverID), nil, map[string]string{"server_name": name}, nil)
+	_, err := c.Do(ctx, Request{Method: http.MethodPut, Path: serversPath + "/" + url.PathEscape(serverID), In: map[string]string{"server_name": name}})
 	if err != nil {
 		return fmt.Errorf("rename server %s: %w", serverID, err)
 	}
@@ -51,7 +54,7 @@ func (c *Client) RenameServer(ctx context.Context, serverID, name string) error 
 // (RestartCloudPhoneServer, POST /v1/{project_id}/cloud-phone/servers/batch-restart).
 // Refused servers (CPS.0016, CPS.9001) are reported in their entry.
 func (c *Client) RestartServers(ctx context.Context, serverIDs []string) (*ServerBatchResult, error) {
-	return c.serverBatch(ctx, "restart servers", http.MethodPost, serversPath+"/batch-restart", nil, map[string][]string{"server_ids": nonNil(serverIDs)})
+	return c.serverBatch(ctx, "restart servers", Request{Method: http.MethodPost, Path: serversPath + "/batch-restart", In: map[string][]string{"server_ids": nonNil(serverIDs)}})
 }
 
 // ServerKeypair names the key pair to give one server.
@@ -66,7 +69,7 @@ func (c *Client) UpdateKeypairs(ctx context.Context, servers []ServerKeypair) (*
 	if servers == nil {
 		servers = []ServerKeypair{}
 	}
-	return c.serverBatch(ctx, "update key pairs", http.MethodPut, serversPath+"/open-access", nil, map[string]any{"servers": servers})
+	return c.serverBatch(ctx, "update key pairs", Request{Method: http.MethodPut, Path: serversPath + "/open-access", In: map[string]any{"servers": servers}})
 }
 
 // ListServerModels lists server flavors (ListCloudPhoneServerModels); a
@@ -77,7 +80,7 @@ func (c *Client) ListServerModels(ctx context.Context, productType *int) ([]cph.
 	var out struct {
 		ServerModels []cph.ServerModel `json:"server_models"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, "/v1/{project_id}/cloud-phone/server-models", q, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/{project_id}/cloud-phone/server-models", Query: q, Out: &out}); err != nil {
 		return nil, fmt.Errorf("list server models: %w", err)
 	}
 	return out.ServerModels, nil
@@ -101,7 +104,7 @@ func (c *Client) ListPhoneModels(ctx context.Context, opts ListPhoneModelsOption
 	var out struct {
 		PhoneModels []cph.PhoneModel `json:"phone_models"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, "/v1/{project_id}/cloud-phone/phone-models", q, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/{project_id}/cloud-phone/phone-models", Query: q, Out: &out}); err != nil {
 		return nil, fmt.Errorf("list phone models: %w", err)
 	}
 	return out.PhoneModels, nil
@@ -181,7 +184,7 @@ type Order struct {
 // the background; watch their status with ShowServer.
 func (c *Client) CreateServers(ctx context.Context, req CreateServersRequest) (*Order, error) {
 	var out Order
-	reqID, err := c.Do(ctx, http.MethodPost, "/v2/{project_id}/cloud-phone/servers", nil, req, &out)
+	reqID, err := c.Do(ctx, Request{Method: http.MethodPost, Path: "/v2/{project_id}/cloud-phone/servers", In: req, Out: &out})
 	if err != nil {
 		return nil, fmt.Errorf("create servers: %w", err)
 	}
@@ -211,7 +214,7 @@ type CreateBareServersRequest struct {
 // (CreateCloudPhoneSingleServer, POST /v2.1/{project_id}/cloud-phone/servers).
 func (c *Client) CreateBareServers(ctx context.Context, req CreateBareServersRequest) (*Order, error) {
 	var out Order
-	reqID, err := c.Do(ctx, http.MethodPost, "/v2.1/{project_id}/cloud-phone/servers", nil, req, &out)
+	reqID, err := c.Do(ctx, Request{Method: http.MethodPost, Path: "/v2.1/{project_id}/cloud-phone/servers", In: req, Out: &out})
 	if err != nil {
 		return nil, fmt.Errorf("create bare servers: %w", err)
 	}
@@ -232,7 +235,7 @@ type SingleJob struct {
 // (DeleteCloudPhoneServer, DELETE /v2/{project_id}/cloud-phone/servers).
 func (c *Client) DeleteServers(ctx context.Context, serverIDs []string) (*SingleJob, error) {
 	var out SingleJob
-	if _, err := c.Do(ctx, http.MethodDelete, "/v2/{project_id}/cloud-phone/servers", nil, map[string][]string{"server_ids": nonNil(serverIDs)}, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodDelete, Path: "/v2/{project_id}/cloud-phone/servers", In: map[string][]string{"server_ids": nonNil(serverIDs)}, Out: &out}); err != nil {
 		return nil, fmt.Errorf("delete servers: %w", err)
 	}
 	return &out, nil
@@ -259,7 +262,7 @@ type ChangeServerRequest struct {
 // POST /v2/{project_id}/cloud-phone/servers/{server_id}/change).
 func (c *Client) ChangeServer(ctx context.Context, serverID string, req ChangeServerRequest) (*SingleJob, error) {
 	var out SingleJob
-	if _, err := c.Do(ctx, http.MethodPost, "/v2/{project_id}/cloud-phone/servers/"+url.PathEscape(serverID)+"/change", nil, req, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPost, Path: "/v2/{project_id}/cloud-phone/servers/" + url.PathEscape(serverID) + "/change", In: req, Out: &out}); err != nil {
 		return nil, fmt.Errorf("change server %s: %w", serverID, err)
 	}
 	return &out, nil
@@ -270,7 +273,7 @@ func (c *Client) ChangeServer(ctx context.Context, serverID string, req ChangeSe
 func (c *Client) ChangeServerModel(ctx context.Context, serverID, serverModel, phoneModel string) (*Order, error) {
 	var out Order
 	in := map[string]string{"server_id": serverID, "server_model_name": serverModel, "phone_model_name": phoneModel}
-	if _, err := c.Do(ctx, http.MethodPost, serversPath+"/change-server-model", nil, in, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPost, Path: serversPath + "/change-server-model", In: in, Out: &out}); err != nil {
 		return nil, fmt.Errorf("change server model: %w", err)
 	}
 	return &out, nil
@@ -285,7 +288,7 @@ func (c *Client) ListBandwidths(ctx context.Context, offset, limit *int) ([]cph.
 	var out struct {
 		Bandwidths []cph.Bandwidth `json:"band_widths"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, "/v1/{project_id}/cloud-phone/bandwidths", q, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/{project_id}/cloud-phone/bandwidths", Query: q, Out: &out}); err != nil {
 		return nil, fmt.Errorf("list bandwidths: %w", err)
 	}
 	return out.Bandwidths, nil
@@ -295,8 +298,7 @@ func (c *Client) ListBandwidths(ctx context.Context, offset, limit *int) ([]cph.
 // PUT /v1/{project_id}/cloud-phone/bandwidths/{band_width_id}). The server
 // answers CPS.0031 for a bad size and 404 CPS.9005 for an unknown bandwidth.
 func (c *Client) UpdateBandwidth(ctx context.Context, id string, size int32) error {
-	if _, err := c.Do(ctx, http.MethodPut, "/v1/{project_id}/cloud-phone/bandwidths/"+url.PathEscape(id), nil,
-		map[string]int32{"band_width_size": size}, nil); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPut, Path: "/v1/{project_id}/cloud-phone/bandwidths/" + url.PathEscape(id), In: map[string]int32{"band_width_size": size}}); err != nil {
 		return fmt.Errorf("update bandwidth %s: %w", id, err)
 	}
 	return nil
@@ -325,7 +327,7 @@ func (c *Client) ListEncodeServers(ctx context.Context, opts ListEncodeServersOp
 	var out struct {
 		EncodeServers []cph.EncodeServer `json:"encode_servers"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, "/v1/{project_id}/cloud-phone/encode-servers", q, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/{project_id}/cloud-phone/encode-servers", Query: q, Out: &out}); err != nil {
 		return nil, fmt.Errorf("list encode servers: %w", err)
 	}
 	return out.EncodeServers, nil
@@ -342,8 +344,7 @@ type EncodeBatchResult struct {
 // services are refused per entry with CPS.9006.
 func (c *Client) RestartEncodeServers(ctx context.Context, ids []string) (*EncodeBatchResult, error) {
 	var out EncodeBatchResult
-	if _, err := c.Do(ctx, http.MethodPost, "/v1/{project_id}/cloud-phone/encode-servers/batch-restart", nil,
-		map[string][]string{"encode_server_ids": nonNil(ids)}, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/{project_id}/cloud-phone/encode-servers/batch-restart", In: map[string][]string{"encode_server_ids": nonNil(ids)}, Out: &out}); err != nil {
 		return nil, fmt.Errorf("restart encode servers: %w", err)
 	}
 	return &out, nil
@@ -353,14 +354,14 @@ func (c *Client) RestartEncodeServers(ctx context.Context, ids []string) (*Encod
 // storage (PushShareFiles, POST /v1/{project_id}/cloud-phone/phones/share-files).
 func (c *Client) PushShareFiles(ctx context.Context, bucket, object string, serverIDs []string) (*ServerBatchResult, error) {
 	in := map[string]any{"bucket_name": bucket, "object_path": object, "server_ids": nonNil(serverIDs)}
-	return c.serverBatch(ctx, "push share files", http.MethodPost, "/v1/{project_id}/cloud-phone/phones/share-files", nil, in)
+	return c.serverBatch(ctx, "push share files", Request{Method: http.MethodPost, Path: "/v1/{project_id}/cloud-phone/phones/share-files", In: in})
 }
 
 // DeleteShareFiles deletes files of the servers' shared storage
 // (DeleteShareFiles, POST /v1/{project_id}/cloud-phone/phones/share-files).
 func (c *Client) DeleteShareFiles(ctx context.Context, paths, serverIDs []string) (*ServerBatchResult, error) {
 	in := map[string]any{"file_paths": nonNil(paths), "server_ids": nonNil(serverIDs)}
-	return c.serverBatch(ctx, "delete share files", http.MethodPost, "/v1/{project_id}/cloud-phone/phones/share-files", nil, in)
+	return c.serverBatch(ctx, "delete share files", Request{Method: http.MethodPost, Path: "/v1/{project_id}/cloud-phone/phones/share-files", In: in})
 }
 
 // ListShareFiles starts the listing of a shared-storage directory
@@ -370,25 +371,36 @@ func (c *Client) ListShareFiles(ctx context.Context, path string, serverIDs []st
 	q := url.Values{"path": {path}, "server_ids": {strings.Join(serverIDs, ",")}}
 	setInt(q, "offset", offset)
 	setInt(q, "limit", limit)
-	return c.serverBatch(ctx, "list share files", http.MethodGet, serversPath+"/share-files", q, nil)
+	return c.serverBatch(ctx, "list share files", Request{Method: http.MethodGet, Path: serversPath + "/share-files", Query: q})
+}
+
+// PushShareAppsParams names an application tar (an object of a bucket)
+// to push into the shared app area of servers.
+type PushShareAppsParams struct {
+	PackageName string
+	BucketName  string
+	ObjectPath  string
+	// PreInstall also installs the application into the phones.
+	PreInstall bool
+	ServerIDs  []string
 }
 
 // PushShareApps pushes an application tar into the servers' shared app
 // area (PushShareApps, POST /v1/{project_id}/cloud-phone/phones/share-apps).
-func (c *Client) PushShareApps(ctx context.Context, pkg, bucket, object string, preinstall bool, serverIDs []string) (*ServerBatchResult, error) {
+func (c *Client) PushShareApps(ctx context.Context, p PushShareAppsParams) (*ServerBatchResult, error) {
 	pre := 0
-	if preinstall {
+	if p.PreInstall {
 		pre = 1
 	}
-	in := map[string]any{"package_name": pkg, "bucket_name": bucket, "object_path": object, "pre_install_app": pre, "server_ids": nonNil(serverIDs)}
-	return c.serverBatch(ctx, "push share apps", http.MethodPost, "/v1/{project_id}/cloud-phone/phones/share-apps", nil, in)
+	in := map[string]any{"package_name": p.PackageName, "bucket_name": p.BucketName, "object_path": p.ObjectPath, "pre_install_app": pre, "server_ids": nonNil(p.ServerIDs)}
+	return c.serverBatch(ctx, "push share apps", Request{Method: http.MethodPost, Path: "/v1/{project_id}/cloud-phone/phones/share-apps", In: in})
 }
 
 // DeleteShareApps removes an application from the servers' shared app
 // area (DeleteShareApps, DELETE /v1/{project_id}/cloud-phone/phones/share-apps).
 func (c *Client) DeleteShareApps(ctx context.Context, pkg string, serverIDs []string) (*ServerBatchResult, error) {
 	in := map[string]any{"package_name": pkg, "server_ids": nonNil(serverIDs)}
-	return c.serverBatch(ctx, "delete share apps", http.MethodDelete, "/v1/{project_id}/cloud-phone/phones/share-apps", nil, in)
+	return c.serverBatch(ctx, "delete share apps", Request{Method: http.MethodDelete, Path: "/v1/{project_id}/cloud-phone/phones/share-apps", In: in})
 }
 
 // tagsPath is the tag API of servers.
@@ -399,7 +411,7 @@ func (c *Client) ServerTags(ctx context.Context, serverID string) ([]cph.Tag, er
 	var out struct {
 		Tags []cph.Tag `json:"tags"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, tagsPath+"/"+url.PathEscape(serverID)+"/tags", nil, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: tagsPath + "/" + url.PathEscape(serverID) + "/tags", Out: &out}); err != nil {
 		return nil, fmt.Errorf("list tags of server %s: %w", serverID, err)
 	}
 	return out.Tags, nil
@@ -419,8 +431,7 @@ func (c *Client) tagAction(ctx context.Context, serverID, action string, tags []
 	if tags == nil {
 		tags = []cph.Tag{}
 	}
-	if _, err := c.Do(ctx, http.MethodPost, tagsPath+"/"+url.PathEscape(serverID)+"/tags/action", nil,
-		map[string]any{"action": action, "tags": tags}, nil); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPost, Path: tagsPath + "/" + url.PathEscape(serverID) + "/tags/action", In: map[string]any{"action": action, "tags": tags}}); err != nil {
 		return fmt.Errorf("%s tags of server %s: %w", action, serverID, err)
 	}
 	return nil
@@ -436,7 +447,7 @@ func (c *Client) ProjectTags(ctx context.Context, offset, limit *int) ([]cph.Tag
 		Tags  []cph.Tags `json:"tags"`
 		Total int        `json:"total_count"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, tagsPath+"/tags", q, nil, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: tagsPath + "/tags", Query: q, Out: &out}); err != nil {
 		return nil, 0, fmt.Errorf("list project tags: %w", err)
 	}
 	return out.Tags, out.Total, nil
@@ -480,7 +491,7 @@ func (c *Client) ListResourceInstances(ctx context.Context, q ResourceQuery) ([]
 		Resources []cph.TagResource `json:"resources"`
 		Total     int               `json:"total_count"`
 	}
-	if _, err := c.Do(ctx, http.MethodPost, tagsPath+"/resource_instances/action", nil, in, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPost, Path: tagsPath + "/resource_instances/action", In: in, Out: &out}); err != nil {
 		return nil, 0, fmt.Errorf("list resource instances: %w", err)
 	}
 	return out.Resources, out.Total, nil

@@ -120,7 +120,7 @@ func (s *Services) Login(ctx context.Context, l cph.PasswordLogin) (string, *cph
 	if err != nil {
 		return "", nil, fmt.Errorf("login: encode request: %w", err)
 	}
-	resp, data, err := s.c.send(ctx, http.MethodPost, "/v3/auth/tokens", url.Values{"nocatalog": {"true"}}, nil, body)
+	resp, data, err := s.c.send(ctx, httpRequest{Method: http.MethodPost, Path: "/v3/auth/tokens", Query: url.Values{"nocatalog": {"true"}}, Body: body})
 	if err != nil {
 		return "", nil, identityError(fmt.Errorf("login: %w", err))
 	}
@@ -143,7 +143,7 @@ func (s *Services) subjectCall(ctx context.Context, method, auth, subject string
 	if subject != "" {
 		hdr.Set("X-Subject-Token", subject)
 	}
-	_, data, err := s.c.send(ctx, method, "/v3/auth/tokens", url.Values{"nocatalog": {"true"}}, hdr, nil)
+	_, data, err := s.c.send(ctx, httpRequest{Method: method, Path: "/v3/auth/tokens", Query: url.Values{"nocatalog": {"true"}}, Header: hdr})
 	return data, err
 }
 
@@ -261,7 +261,7 @@ func (s *Services) ListProjects(ctx context.Context, f cph.ProjectFilter) ([]*cp
 	var body struct {
 		Projects []Project `json:"projects"`
 	}
-	if _, err := s.c.Do(ctx, http.MethodGet, "/v3/projects", q, nil, &body); err != nil {
+	if _, err := s.c.Do(ctx, Request{Method: http.MethodGet, Path: "/v3/projects", Query: q, Out: &body}); err != nil {
 		return nil, identityError(fmt.Errorf("list projects: %w", err))
 	}
 	out := make([]*cph.Project, len(body.Projects))
@@ -276,7 +276,7 @@ func (s *Services) ShowProject(ctx context.Context, id string) (*cph.Project, er
 	var body struct {
 		Project *Project `json:"project"`
 	}
-	if _, err := s.c.Do(ctx, http.MethodGet, "/v3/projects/"+url.PathEscape(id), nil, nil, &body); err != nil {
+	if _, err := s.c.Do(ctx, Request{Method: http.MethodGet, Path: "/v3/projects/" + url.PathEscape(id), Out: &body}); err != nil {
 		return nil, identityError(fmt.Errorf("show project %s: %w", id, err))
 	}
 	if body.Project == nil {
@@ -331,7 +331,7 @@ func (s *Services) UpdateUser(ctx context.Context, id string, u cph.UserUpdate) 
 	var body struct {
 		User User `json:"user"`
 	}
-	if _, err := s.c.Do(ctx, http.MethodPatch, userPath(id), nil, map[string]any{"user": change}, &body); err != nil {
+	if _, err := s.c.Do(ctx, Request{Method: http.MethodPatch, Path: userPath(id), In: map[string]any{"user": change}, Out: &body}); err != nil {
 		return nil, identityError(fmt.Errorf("update user %s: %w", id, err))
 	}
 	return userOf(body.User), nil
@@ -439,7 +439,7 @@ func (s *Services) ListAuditEvents(ctx context.Context, f cph.AuditFilter) (*cph
 		}
 	}
 	var body AuditPage
-	if _, err := s.c.Do(ctx, http.MethodGet, auditEventsPath, q, nil, &body); err != nil {
+	if _, err := s.c.Do(ctx, Request{Method: http.MethodGet, Path: auditEventsPath, Query: q, Out: &body}); err != nil {
 		return nil, fmt.Errorf("list audit events: %w", err)
 	}
 	page := &cph.AuditPage{Events: make([]*cph.AuditEvent, len(body.Events)), NextMarker: body.NextMarker}

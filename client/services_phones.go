@@ -71,7 +71,7 @@ func (s *Services) UpdatePhone(ctx context.Context, id string, upd cph.PhoneUpda
 		return s.c.RenamePhone(ctx, id, *upd.Name)
 	}
 	// No name: the server answers what it answers to a body without one.
-	if _, err := s.c.Do(ctx, http.MethodPut, phonesPath+"/"+url.PathEscape(id), nil, struct{}{}, nil); err != nil {
+	if _, err := s.c.Do(ctx, Request{Method: http.MethodPut, Path: phonesPath + "/" + url.PathEscape(id), In: struct{}{}}); err != nil {
 		return fmt.Errorf("rename phone %s: %w", id, err)
 	}
 	return nil
@@ -121,7 +121,7 @@ func (s *Services) RunCommand(ctx context.Context, p cph.CommandParams) (*cph.Co
 // server to refuse (CPS.0117).
 func (s *Services) RunSyncCommand(ctx context.Context, p cph.CommandParams) (*cph.SyncCommandResult, error) {
 	var out SyncCommandResult
-	reqID, err := s.c.Do(ctx, http.MethodPost, phonesPath+"/sync-commands", nil, Command(p), &out)
+	reqID, err := s.c.Do(ctx, Request{Method: http.MethodPost, Path: phonesPath + "/sync-commands", In: Command(p), Out: &out})
 	if err != nil {
 		return nil, fmt.Errorf("run sync command: %w", err)
 	}

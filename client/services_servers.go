@@ -284,7 +284,7 @@ func (s *Services) ListShareFiles(ctx context.Context, f cph.ShareFileFilter) (*
 // PushShareApps implements cph.ServerService. A pre_install_app other
 // than 0 is sent as 1.
 func (s *Services) PushShareApps(ctx context.Context, p cph.PushShareAppsParams) (*cph.ServerJobs, error) {
-	return serverJobs(s.c.PushShareApps(ctx, p.PackageName, p.BucketName, p.ObjectPath, p.PreInstallApp != 0, p.ServerIDs))
+	return serverJobs(s.c.PushShareApps(ctx, PushShareAppsParams{PackageName: p.PackageName, BucketName: p.BucketName, ObjectPath: p.ObjectPath, PreInstall: p.PreInstallApp != 0, ServerIDs: p.ServerIDs}))
 }
 
 // DeleteShareApps implements cph.ServerService.

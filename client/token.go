@@ -124,7 +124,7 @@ func (c *Client) loginLocked(ctx context.Context) (*Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: login: encode request: %w", err)
 	}
-	resp, data, err := c.send(ctx, http.MethodPost, "/v3/auth/tokens", map[string][]string{"nocatalog": {"true"}}, nil, body)
+	resp, data, err := c.send(ctx, httpRequest{Method: http.MethodPost, Path: "/v3/auth/tokens", Query: map[string][]string{"nocatalog": {"true"}}, Body: body})
 	if err != nil {
 		return nil, fmt.Errorf("client: login as %s/%s: %w", c.domain, c.user, err)
 	}

@@ -32,7 +32,7 @@ func (c *Client) ChangePassword(ctx context.Context, userID, original, password 
 		Password string `json:"password"`
 	}
 	in := map[string]change{"user": {Original: original, Password: password}}
-	if _, err := c.Do(ctx, http.MethodPut, userPath(userID)+"/password", nil, in, nil); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPut, Path: userPath(userID) + "/password", In: in}); err != nil {
 		return fmt.Errorf("change password of user %s: %w", userID, err)
 	}
 	return nil
@@ -50,7 +50,7 @@ func (c *Client) SetUserEnabled(ctx context.Context, userID string, enabled bool
 	var out struct {
 		User User `json:"user"`
 	}
-	if _, err := c.Do(ctx, http.MethodPatch, userPath(userID), nil, in, &out); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPatch, Path: userPath(userID), In: in, Out: &out}); err != nil {
 		return nil, fmt.Errorf("update user %s: %w", userID, err)
 	}
 	return &out.User, nil
@@ -63,7 +63,7 @@ func (c *Client) DeleteUser(ctx context.Context, userID string) error {
 	if userID == "" {
 		return fmt.Errorf("delete user: %w", errNoUser)
 	}
-	if _, err := c.Do(ctx, http.MethodDelete, userPath(userID), nil, nil, nil); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodDelete, Path: userPath(userID)}); err != nil {
 		return fmt.Errorf("delete user %s: %w", userID, err)
 	}
 	return nil

@@ -282,7 +282,7 @@ func TestShareFiles(t *testing.T) {
 	wantCode(t, err, http.StatusBadRequest, cph.CodeInvalidParameter)
 	_, err = c.PushShareFiles(ctx, "bucket", "a.zip", []string{id})
 	wantCode(t, err, http.StatusBadRequest, cph.CodeInvalidParameter)
-	_, err = c.PushShareApps(ctx, "1bad", "bucket", "a.tar", false, []string{id})
+	_, err = c.PushShareApps(ctx, client.PushShareAppsParams{PackageName: "1bad", BucketName: "bucket", ObjectPath: "a.tar", ServerIDs: []string{id}})
 	wantCode(t, err, http.StatusBadRequest, cph.CodeInvalidPackageName)
 	_, err = c.DeleteShareApps(ctx, "nodots", []string{id})
 	wantCode(t, err, http.StatusBadRequest, cph.CodeInvalidPackageName)

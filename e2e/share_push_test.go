@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/internal/poll"
 )
 
@@ -87,7 +88,7 @@ func TestPushShareFilesAndApps(t *testing.T) {
 		t.Errorf("failed pushes changed the shared storage: %v", files)
 	}
 
-	res, err = c.PushShareApps(ctx, "com.example.game", "media", "apps/game.tar", true, []string{id})
+	res, err = c.PushShareApps(ctx, client.PushShareAppsParams{PackageName: "com.example.game", BucketName: "media", ObjectPath: "apps/game.tar", PreInstall: true, ServerIDs: []string{id}})
 	if err != nil {
 		t.Fatal(err)
 	}

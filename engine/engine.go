@@ -711,7 +711,7 @@ func (e *Engine) finish(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.Opera
 		execMsg = &m
 	}
 	if r.Success {
-		if ended, err := tx.FinishJob(ctx, op.JobID, cph.JobSucceeded, nil, nil, execMsg); err != nil {
+		if ended, err := tx.FinishJob(ctx, sqlstore.FinishJobParams{ID: op.JobID, Status: cph.JobSucceeded, ExecuteMsg: execMsg}); err != nil {
 			return err
 		} else if ended {
 			tallyOf(ctx).finish(op.Kind, true)
@@ -740,7 +740,7 @@ func (e *Engine) finish(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.Opera
 	if msg == "" {
 		_, msg = cph.Refuse(cph.CodeJobFailed, "phone "+rule.verb+" failed.")
 	}
-	if ended, err := tx.FinishJob(ctx, op.JobID, cph.JobFailed, &code, &msg, execMsg); err != nil {
+	if ended, err := tx.FinishJob(ctx, sqlstore.FinishJobParams{ID: op.JobID, Status: cph.JobFailed, ErrorCode: &code, ErrorMsg: &msg, ExecuteMsg: execMsg}); err != nil {
 		return err
 	} else if ended {
 		tallyOf(ctx).finish(op.Kind, false)

@@ -161,7 +161,7 @@ func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*cph.ServerJ
 					return fmt.Errorf("engine: encode server args: %w", err)
 				}
 			}
-			jobID, err := e.queueServerOp(ctx, tx, b.ProjectID, acc.RequestID, position, b.Kind, srv.ID, srv.ID, "", args)
+			jobID, err := e.queueServerOp(ctx, tx, serverOpParams{ProjectID: b.ProjectID, RequestID: acc.RequestID, Position: position, Kind: b.Kind, AgentServerID: srv.ID, JobServerID: srv.ID, Args: args})
 			if err != nil {
 				return err
 			}
@@ -179,27 +179,41 @@ func (e *Engine) SubmitServers(ctx context.Context, b ServerBatch) (*cph.ServerJ
 	return acc, nil
 }
 
-// queueServerOp creates a running job for a server (jobServerID) or an
-// encode service and queues its operation for the agent of agentServerID.
-func (e *Engine) queueServerOp(ctx context.Context, tx *sqlstore.Tx, projectID, requestID string, position int, kind cph.OpKind,
-	agentServerID, jobServerID, encodeID string, args json.RawMessage) (string, error) {
+// serverOpParams describes a server-level operation to queue: the job it
+// runs under (for the server JobServerID or the encode service
+// EncodeServerID) and the agent (of AgentServerID) that carries it out.
+type serverOpParams struct {
+	ProjectID      string
+	RequestID      string
+	Position       int
+	Kind           cph.OpKind
+	AgentServerID  string
+	JobServerID    string
+	EncodeServerID string
+	Args           json.RawMessage // nil means {}
+}
+
+// queueServerOp creates a running job for a server or an encode service
+// and queues its operation for the agent of p.AgentServerID.
+func (e *Engine) queueServerOp(ctx context.Context, tx *sqlstore.Tx, p serverOpParams) (string, error) {
 	job := &cph.Job{
-		ID: cph.NewOrderedID(), RequestID: requestID, ProjectID: projectID, Kind: kind, Position: position,
-		ServerID: jobServerID, EncodeServerID: encodeID, Status: cph.JobRunning, BeginTime: cph.NewTime(tx.Now()),
+		ID: cph.NewOrderedID(), RequestID: p.RequestID, ProjectID: p.ProjectID, Kind: p.Kind, Position: p.Position,
+		ServerID: p.JobServerID, EncodeServerID: p.EncodeServerID, Status: cph.JobRunning, BeginTime: cph.NewTime(tx.Now()),
 	}
 	if err := tx.CreateJob(ctx, job); err != nil {
 		return "", err
 	}
-	tallyOf(ctx).accept(kind)
+	tallyOf(ctx).accept(p.Kind)
+	args := p.Args
 	if args == nil {
 		args = json.RawMessage(`{}`)
 	}
-	op := &cph.Operation{ID: cph.NewOrderedID(), JobID: job.ID, ServerID: agentServerID, Kind: kind, Args: args}
+	op := &cph.Operation{ID: cph.NewOrderedID(), JobID: job.ID, ServerID: p.AgentServerID, Kind: p.Kind, Args: args}
 	if err := tx.CreateOperation(ctx, op); err != nil {
 		return "", err
 	}
 	// Wake the agent's long-poll on whichever replica holds it.
-	if err := tx.NotifyServer(ctx, agentServerID); err != nil {
+	if err := tx.NotifyServer(ctx, p.AgentServerID); err != nil {
 		return "", err
 	}
 	return job.ID, nil
@@ -221,7 +235,7 @@ func writeFinalJob(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationR
 		execMsg = &m
 	}
 	if r.Success {
-		return tx.FinishJob(ctx, op.JobID, cph.JobSucceeded, nil, nil, execMsg)
+		return tx.FinishJob(ctx, sqlstore.FinishJobParams{ID: op.JobID, Status: cph.JobSucceeded, ExecuteMsg: execMsg})
 	}
 	code, msg := r.ErrorCode, r.ErrorMsg
 	if code == "" {
@@ -230,7 +244,7 @@ func writeFinalJob(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationR
 	if msg == "" {
 		_, msg = cph.Refuse(cph.CodeJobFailed, verb+" failed.")
 	}
-	return tx.FinishJob(ctx, op.JobID, cph.JobFailed, &code, &msg, execMsg)
+	return tx.FinishJob(ctx, sqlstore.FinishJobParams{ID: op.JobID, Status: cph.JobFailed, ErrorCode: &code, ErrorMsg: &msg, ExecuteMsg: execMsg})
 }
 
 // finishServer applies the result of a server-level or encode-service
@@ -259,9 +273,9 @@ func (e *Engine) finishServer(ctx context.Context, tx *sqlstore.Tx, op *sqlstore
 	}
 	switch op.Kind {
 	case cph.OpRestartServer:
-		return setPhoneOutcomes(ctx, tx, op, r, cph.PhoneRestarting, cph.PhoneRunning, cph.PhoneRestartFailed)
+		return setPhoneOutcomes(ctx, tx, op, r, phoneOutcomes{During: cph.PhoneRestarting, Success: cph.PhoneRunning, Failure: cph.PhoneRestartFailed})
 	case cph.OpProvisionServer, cph.OpRebuildServer:
-		if err := setPhoneOutcomes(ctx, tx, op, r, cph.PhoneCreating, cph.PhoneRunning, cph.PhoneCreateFailed); err != nil {
+		if err := setPhoneOutcomes(ctx, tx, op, r, phoneOutcomes{During: cph.PhoneCreating, Success: cph.PhoneRunning, Failure: cph.PhoneCreateFailed}); err != nil {
 			return err
 		}
 		to := cph.ServerNormal
@@ -293,10 +307,16 @@ func (e *Engine) finishServer(ctx context.Context, tx *sqlstore.Tx, op *sqlstore
 	return nil
 }
 
+// phoneOutcomes names the statuses a server-level operation moves its
+// phones through: During while it runs, then Success or Failure.
+type phoneOutcomes struct {
+	During, Success, Failure cph.PhoneStatus
+}
+
 // setPhoneOutcomes moves the phones named in op's arguments from the
-// transient status during to success, or to failure for the phones the
-// result lists as failed (all of them when a failed result lists none).
-func setPhoneOutcomes(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationRecord, r Result, during, success, failure cph.PhoneStatus) error {
+// transient status s.During to s.Success, or to s.Failure for the phones
+// the result lists as failed (all of them when a failed result lists none).
+func setPhoneOutcomes(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationRecord, r Result, s phoneOutcomes) error {
 	var a cph.ServerPhonesArgs
 	if len(op.Args) > 0 {
 		if err := json.Unmarshal(op.Args, &a); err != nil {
@@ -304,11 +324,11 @@ func setPhoneOutcomes(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.Operati
 		}
 	}
 	for _, p := range a.Phones {
-		to := success
+		to := s.Success
 		if !r.Success && (len(r.FailedPhones) == 0 || slices.Contains(r.FailedPhones, p.ID)) {
-			to = failure
+			to = s.Failure
 		}
-		if _, err := tx.SetPhoneStatus(ctx, p.ID, []cph.PhoneStatus{during}, to); err != nil {
+		if _, err := tx.SetPhoneStatus(ctx, p.ID, []cph.PhoneStatus{s.During}, to); err != nil {
 			return err
 		}
 	}
@@ -414,7 +434,7 @@ func (e *Engine) RestartEncodeServers(ctx context.Context, projectID string, ids
 				continue
 			}
 			args, _ := json.Marshal(cph.EncodeServerArgs{EncodeServerID: es.ID})
-			jobID, err := e.queueServerOp(ctx, tx, projectID, acc.RequestID, position, cph.OpRestartEncodeServer, es.ServerID, "", es.ID, args)
+			jobID, err := e.queueServerOp(ctx, tx, serverOpParams{ProjectID: projectID, RequestID: acc.RequestID, Position: position, Kind: cph.OpRestartEncodeServer, AgentServerID: es.ServerID, EncodeServerID: es.ID, Args: args})
 			if err != nil {
 				return err
 			}
@@ -567,7 +587,7 @@ func (e *Engine) CreateServers(ctx context.Context, spec cph.ServerSpec) (*cph.O
 			if err != nil {
 				return err
 			}
-			if _, err := e.queueServerOp(ctx, tx, spec.ProjectID, order.RequestID, i-1, cph.OpProvisionServer, srv.ID, srv.ID, "", args); err != nil {
+			if _, err := e.queueServerOp(ctx, tx, serverOpParams{ProjectID: spec.ProjectID, RequestID: order.RequestID, Position: i - 1, Kind: cph.OpProvisionServer, AgentServerID: srv.ID, JobServerID: srv.ID, Args: args}); err != nil {
 				return err
 			}
 			order.ServerIDs = append(order.ServerIDs, srv.ID)
@@ -696,7 +716,7 @@ func (e *Engine) ChangeServer(ctx context.Context, serverID string, spec cph.Ser
 		if err != nil {
 			return err
 		}
-		jobID, err = e.queueServerOp(ctx, tx, spec.ProjectID, requestID, 0, cph.OpRebuildServer, srv.ID, srv.ID, "", args)
+		jobID, err = e.queueServerOp(ctx, tx, serverOpParams{ProjectID: spec.ProjectID, RequestID: requestID, Kind: cph.OpRebuildServer, AgentServerID: srv.ID, JobServerID: srv.ID, Args: args})
 		return err
 	})
 	if err != nil {
@@ -763,7 +783,7 @@ func (e *Engine) ChangeServerModel(ctx context.Context, projectID, serverID, ser
 			return err
 		}
 		args, _ := json.Marshal(cph.ServerModelArgs{ServerModelName: serverModel, PhoneModelName: phoneModel})
-		_, err = e.queueServerOp(ctx, tx, projectID, order.RequestID, 0, cph.OpChangeServerModel, srv.ID, srv.ID, "", args)
+		_, err = e.queueServerOp(ctx, tx, serverOpParams{ProjectID: projectID, RequestID: order.RequestID, Kind: cph.OpChangeServerModel, AgentServerID: srv.ID, JobServerID: srv.ID, Args: args})
 		order.ServerIDs = []string{srv.ID}
 		return err
 	})

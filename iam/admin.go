@@ -118,9 +118,11 @@ func checkUser(name, password string) error {
 	return nil
 }
 
-// CreateUser creates a user in domainID: an admin, or a read-only user
-// who may list and show but not change anything.
-func (s *Service) CreateUser(ctx context.Context, caller *cph.Principal, domainID, name, password string, admin bool) (*cph.User, error) {
+// CreateUser creates a user in the account p.DomainID (which must be set):
+// an admin, or a read-only user who may list and show but not change
+// anything.
+func (s *Service) CreateUser(ctx context.Context, caller *cph.Principal, p cph.CreateUserParams) (*cph.User, error) {
+	domainID, name, password := p.DomainID, p.Name, p.Password
 	if !s.mayAdminister(ctx, caller, domainID) {
 		return nil, errForbidden()
 	}
@@ -136,7 +138,7 @@ func (s *Service) CreateUser(ctx context.Context, caller *cph.Principal, domainI
 	if err != nil {
 		return nil, err
 	}
-	u := &cph.User{ID: cph.NewID(), DomainID: domainID, Name: name, PasswordHash: hash, Enabled: true, IsAdmin: admin}
+	u := &cph.User{ID: cph.NewID(), DomainID: domainID, Name: name, PasswordHash: hash, Enabled: true, IsAdmin: p.Admin}
 	err = s.db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		if _, err := tx.UserByName(ctx, domainID, name); err == nil {
 			return errConflict("A user named %q exists in this account.", name)

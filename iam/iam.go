@@ -207,7 +207,7 @@ func (s *Service) Login(ctx context.Context, req PasswordLogin) (string, *TokenI
 	// Only a login that succeeds with the right password gives its
 	// attempts back.
 	canSucceed := user != nil && user.Enabled && domain.Enabled && domainMatches(req, domain)
-	ok, err := s.checkPassword(ctx, subject, req.ClientAddr, hash, req.Password, canSucceed)
+	ok, err := s.checkPassword(ctx, passwordCheck{Subject: subject, Addr: req.ClientAddr, Hash: hash, Password: req.Password, Refund: canSucceed})
 	if err != nil {
 		return "", nil, err
 	}

@@ -62,35 +62,46 @@ func loginSubject(userID string, req PasswordLogin) string {
 	return "unknown-" + hex.EncodeToString(sum[:16])
 }
 
-// checkPassword runs one throttled check of password against hash for
-// subject at addr. In order: a look at the buckets (an empty one refuses
+// passwordCheck is one login attempt's password check: Password against
+// Hash, for Subject at the client address Addr. Refund: the caller knows
+// the login will succeed if the password is right.
+type passwordCheck struct {
+	Subject  string
+	Addr     string
+	Hash     string
+	Password string
+	Refund   bool
+}
+
+// checkPassword runs one throttled check c of a password against a hash
+// for a subject at an address. In order: a look at the buckets (an empty one refuses
 // the attempt at once, with a *ThrottledError); a place among the
 // checks of this subject at this address that run at once on this
 // replica (fewer than UserFailures, so that concurrent correct logins do
 // not use up the bucket), and a hash slot, both waited for as long as ctx
 // lasts; the atomic reservation of the attempt in every bucket (which
 // may still refuse it); the hash. A failed check keeps its reservation.
-// A correct password gives the attempts back if refund is set (the
+// A correct password gives the attempts back if c.Refund is set (the
 // caller knows the login will succeed if the password is right), before
 // the check leaves its place: a check that had left its place while
 // still holding its attempts would let one more in, and more checks
 // than the bucket holds would hold attempts at once.
-func (s *Service) checkPassword(ctx context.Context, subject, addr, hash, password string, refund bool) (bool, error) {
-	known, err := s.db.Marked(ctx, "login:known:"+subject+"|"+addr)
+func (s *Service) checkPassword(ctx context.Context, c passwordCheck) (bool, error) {
+	known, err := s.db.Marked(ctx, "login:known:"+c.Subject+"|"+c.Addr)
 	if err != nil {
 		return false, err
 	}
-	res := &reservation{keys: []string{"login:addr:" + addr, "login:user:" + subject + "|" + addr},
+	res := &reservation{keys: []string{"login:addr:" + c.Addr, "login:user:" + c.Subject + "|" + c.Addr},
 		buckets: []sqlstore.TokenBucket{s.limits.addr, s.limits.userAddr}}
 	if !known {
-		res.keys, res.buckets = append(res.keys, "login:user:"+subject), append(res.buckets, s.limits.user)
+		res.keys, res.buckets = append(res.keys, "login:user:"+c.Subject), append(res.buckets, s.limits.user)
 	}
 	if ok, after, err := s.db.PeekTokens(ctx, res.keys, res.buckets); err != nil {
 		return false, err
 	} else if !ok {
 		return false, &ThrottledError{RetryAfter: after}
 	}
-	leave, err := s.gates.enter(ctx, subject+"|"+addr)
+	leave, err := s.gates.enter(ctx, c.Subject+"|"+c.Addr)
 	if err != nil {
 		return false, err
 	}
@@ -104,12 +115,12 @@ func (s *Service) checkPassword(ctx context.Context, subject, addr, hash, passwo
 	if err := s.reserve(ctx, res); err != nil {
 		return false, err
 	}
-	ok, err := s.cfg.VerifyPassword(hash, password)
+	ok, err := s.cfg.VerifyPassword(c.Hash, c.Password)
 	if err != nil {
 		s.release(ctx, res)
 		return false, fmt.Errorf("iam: verify password: %w", err)
 	}
-	if ok && refund {
+	if ok && c.Refund {
 		s.release(ctx, res)
 	}
 	return ok, nil

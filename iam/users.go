@@ -77,7 +77,7 @@ func (s *Service) ChangePassword(ctx context.Context, caller *cph.Principal, c P
 		if c.Original == "" {
 			return errBadRequest("Changing your own password needs user.original_password.")
 		}
-		ok, err := s.checkPassword(ctx, loginSubject(u.ID, PasswordLogin{}), c.ClientAddr, u.PasswordHash, c.Original, true)
+		ok, err := s.checkPassword(ctx, passwordCheck{Subject: loginSubject(u.ID, PasswordLogin{}), Addr: c.ClientAddr, Hash: u.PasswordHash, Password: c.Original, Refund: true})
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/iam"
 	"github.com/opencph/opencph/sqlstore"
 )
@@ -36,7 +37,7 @@ func TestUserChangesFromAnotherProcess(t *testing.T) {
 	if _, _, _, err := adminSvc.CreateAccount(ctx, nil, iam.NewAccount{Domain: "acme", Password: fixturePassword, Project: "cn-north-4"}); err != nil {
 		t.Fatal(err)
 	}
-	viewer, err := adminSvc.CreateUser(ctx, nil, mustDomain(t, admin, "acme"), "viewer", "viewer-password", false)
+	viewer, err := adminSvc.CreateUser(ctx, nil, cph.CreateUserParams{DomainID: mustDomain(t, admin, "acme"), Name: "viewer", Password: "viewer-password"})
 	if err != nil {
 		t.Fatal(err)
 	}

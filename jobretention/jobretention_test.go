@@ -66,7 +66,7 @@ func jobs(t *testing.T, db *sqlstore.DB, request string, n int, final bool) []st
 				if _, err := tx.CompleteOperation(ctx, op.ID, sqlstore.OpPending, ""); err != nil {
 					return err
 				}
-				if _, err := tx.FinishJob(ctx, j.ID, cph.JobFailed, nil, nil, nil); err != nil {
+				if _, err := tx.FinishJob(ctx, sqlstore.FinishJobParams{ID: j.ID, Status: cph.JobFailed}); err != nil {
 					return err
 				}
 			}

@@ -211,7 +211,7 @@ func (s *Services) CreateUser(ctx context.Context, c cph.CreateUserParams) (*cph
 	if c.DomainID == "" {
 		c.DomainID = p.Domain.ID
 	}
-	return s.iam.CreateUser(ctx, p, c.DomainID, c.Name, c.Password, c.Admin)
+	return s.iam.CreateUser(ctx, p, c)
 }
 
 // ListUsers implements cph.IdentityService.

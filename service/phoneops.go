@@ -223,8 +223,13 @@ func (s *Services) ExportPhoneData(ctx context.Context, infos []cph.StorageInfo)
 	if err != nil {
 		return nil, err
 	}
-	b, err := bucketItems(ctx, s, p.ProjectID, "storage_infos", infos, func(si *cph.StorageInfo) (string, string, string) {
-		return si.PhoneID, si.BucketName, checkStorageInfo(si)
+	b, err := bucketItems(ctx, s, bucketItemsParams[cph.StorageInfo]{
+		ProjectID: p.ProjectID,
+		Field:     "storage_infos",
+		Items:     infos,
+		Item: func(si *cph.StorageInfo) (string, string, string) {
+			return si.PhoneID, si.BucketName, checkStorageInfo(si)
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -242,8 +247,13 @@ func (s *Services) ImportPhoneData(ctx context.Context, infos []cph.RestoreInfo)
 	if err != nil {
 		return nil, err
 	}
-	b, err := bucketItems(ctx, s, p.ProjectID, "restore_infos", infos, func(ri *cph.RestoreInfo) (string, string, string) {
-		return ri.PhoneID, ri.BucketName, checkBucketObject(ri.BucketName, ri.ObjectPath)
+	b, err := bucketItems(ctx, s, bucketItemsParams[cph.RestoreInfo]{
+		ProjectID: p.ProjectID,
+		Field:     "restore_infos",
+		Items:     infos,
+		Item: func(ri *cph.RestoreInfo) (string, string, string) {
+			return ri.PhoneID, ri.BucketName, checkBucketObject(ri.BucketName, ri.ObjectPath)
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -266,24 +276,32 @@ type bucketBatch[T any] struct {
 	refs    []cph.PhoneRef
 }
 
-// bucketItems reads the items of an export or import of phone data,
-// field being their list: item gives an item's phone, bucket and why it
-// is invalid (or ""). No item is CPS.0009; only the first item of a phone
-// counts, and an invalid one or one naming another project's bucket is
-// refused.
-func bucketItems[T any](ctx context.Context, s *Services, projectID, field string, items []T,
-	item func(*T) (phoneID, bucket, invalid string)) (*bucketBatch[T], error) {
+// bucketItemsParams are the items of an export or import of phone data
+// in the project ProjectID, Field being the name of their list: Item
+// gives an item's phone, bucket and why it is invalid (or "").
+type bucketItemsParams[T any] struct {
+	ProjectID string
+	Field     string
+	Items     []T
+	Item      func(*T) (phoneID, bucket, invalid string)
+}
+
+// bucketItems reads the items of an export or import of phone data. No
+// item is CPS.0009; only the first item of a phone counts, and an invalid
+// one or one naming another project's bucket is refused.
+func bucketItems[T any](ctx context.Context, s *Services, p bucketItemsParams[T]) (*bucketBatch[T], error) {
+	items := p.Items
 	if len(items) == 0 {
 		return nil, cph.ErrEmptyPhoneList()
 	}
 	// Each item's bucket is looked up: their number is checked first.
 	if max := s.maxBatch(); len(items) > max {
-		return nil, cph.ErrTooManyItems(field, max)
+		return nil, cph.ErrTooManyItems(p.Field, max)
 	}
 	b := &bucketBatch[T]{refused: map[string]cph.PhoneJob{}, phones: map[string]T{}}
 	for i := range items {
 		it := &items[i]
-		phoneID, bucket, invalid := item(it)
+		phoneID, bucket, invalid := p.Item(it)
 		b.order = append(b.order, phoneID)
 		if _, dup := b.phones[phoneID]; dup {
 			continue
@@ -292,7 +310,7 @@ func bucketItems[T any](ctx context.Context, s *Services, projectID, field strin
 			refuseOnce(b.refused, phoneID, cph.CodeInvalidParameter, invalid)
 			continue
 		}
-		msg, err := s.bucketRefusal(ctx, projectID, bucket)
+		msg, err := s.bucketRefusal(ctx, p.ProjectID, bucket)
 		if err != nil {
 			return nil, err
 		}

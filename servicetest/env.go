@@ -46,7 +46,7 @@ func StartEnv(t *testing.T, engine, front string) *Env {
 	srv := cptest.Start(t, mutate)
 	ctx := context.Background()
 	admin := principal(t, srv, cptest.Domain, cptest.User, cptest.Password, cptest.Project)
-	if _, err := srv.IAM().CreateUser(ctx, admin, admin.Domain.ID, Viewer, ViewerPassword, false); err != nil {
+	if _, err := srv.IAM().CreateUser(ctx, admin, cph.CreateUserParams{DomainID: admin.Domain.ID, Name: Viewer, Password: ViewerPassword}); err != nil {
 		t.Fatalf("create the read-only user: %v", err)
 	}
 	cptest.CreateAccount(t, srv, OtherDomain, OtherDomain, cptest.Password, OtherProject)

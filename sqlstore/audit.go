@@ -42,8 +42,12 @@ func (db *DB) InsertAuditEvents(ctx context.Context, events []*AuditEvent) error
 		return nil
 	}
 	return db.Tx(ctx, func(tx *Tx) error {
-		return insertRows(ctx, tx, `INSERT INTO audit_events (id, at, domain_id, project_id, user_id, user_name, source, operation, target_ids, request_id, status, error_code) VALUES `,
-			12, ")", len(events), func(i int, args []any) []any {
+		return insertRows(ctx, tx, multiInsert{
+			Head: `INSERT INTO audit_events (id, at, domain_id, project_id, user_id, user_name, source, operation, target_ids, request_id, status, error_code) VALUES `,
+			Cols: 12,
+			Tail: ")",
+			Rows: len(events),
+			Row: func(i int, args []any) []any {
 				e := events[i]
 				targets := e.TargetIDs
 				if len(targets) > MaxAuditTargets {
@@ -60,7 +64,8 @@ func (db *DB) InsertAuditEvents(ctx context.Context, events []*AuditEvent) error
 				return append(args, e.ID, micros(e.At), auditText(e.DomainID), auditText(e.ProjectID), auditText(e.UserID),
 					auditText(e.UserName), auditText(e.Source), auditText(e.Operation), string(tj), auditText(e.RequestID),
 					e.Status, auditText(e.ErrorCode))
-			})
+			},
+		})
 	})
 }
 

@@ -106,28 +106,48 @@ func (tx *Tx) SetPhonesStatus(ctx context.Context, ids []string, from []cph.Phon
 // CreateJobs inserts jobs.
 func (tx *Tx) CreateJobs(ctx context.Context, jobs []*cph.Job) error {
 	const cols = 10
-	return insertRows(ctx, tx, `INSERT INTO jobs (id, request_id, project_id, position, kind, phone_id, server_id, status, begin_at, encode_server_id, end_at) VALUES `,
-		cols, ", 0)", len(jobs), func(i int, args []any) []any {
+	return insertRows(ctx, tx, multiInsert{
+		Head: `INSERT INTO jobs (id, request_id, project_id, position, kind, phone_id, server_id, status, begin_at, encode_server_id, end_at) VALUES `,
+		Cols: cols,
+		Tail: ", 0)",
+		Rows: len(jobs),
+		Row: func(i int, args []any) []any {
 			j := jobs[i]
 			return append(args, j.ID, j.RequestID, j.ProjectID, j.Position, string(j.Kind), j.PhoneID, j.ServerID, int32(j.Status),
 				micros(j.BeginTime.Time), j.EncodeServerID)
-		})
+		},
+	})
 }
 
 // CreateOperations queues operations, each for the agent of its server.
 func (tx *Tx) CreateOperations(ctx context.Context, ops []*cph.Operation) error {
 	const cols = 7
-	return insertRows(ctx, tx, `INSERT INTO operations (id, job_id, server_id, phone_id, kind, args, created_at, state, attempts, session_id, lease_until) VALUES `,
-		cols, ", 'pending', 0, '', 0)", len(ops), func(i int, args []any) []any {
+	return insertRows(ctx, tx, multiInsert{
+		Head: `INSERT INTO operations (id, job_id, server_id, phone_id, kind, args, created_at, state, attempts, session_id, lease_until) VALUES `,
+		Cols: cols,
+		Tail: ", 'pending', 0, '', 0)",
+		Rows: len(ops),
+		Row: func(i int, args []any) []any {
 			op := ops[i]
 			return append(args, op.ID, op.JobID, op.ServerID, op.PhoneID, string(op.Kind), string(op.Args), micros(tx.now))
-		})
+		},
+	})
 }
 
-// insertRows inserts n rows with a multi-row INSERT: head, then for each
-// row "(" cols placeholders, then tail (the row's constant values and
-// the closing parenthesis); row appends the values of row i.
-func insertRows(ctx context.Context, tx *Tx, head string, cols int, tail string, n int, row func(i int, args []any) []any) error {
+// multiInsert describes a multi-row INSERT: Head, then for each of Rows
+// rows "(" Cols placeholders, then Tail (the row's constant values and
+// the closing parenthesis); Row appends the values of row i to args.
+type multiInsert struct {
+	Head string
+	Cols int
+	Tail string
+	Rows int
+	Row  func(i int, args []any) []any
+}
+
+// insertRows runs the multi-row INSERT m.
+func insertRows(ctx context.Context, tx *Tx, m multiInsert) error {
+	head, cols, tail, n, row := m.Head, m.Cols, m.Tail, m.Rows, m.Row
 	// Up to 100 rows a statement keeps the placeholders far below both
 	// engines' limits and the variety of cached statements small.
 	const chunk = 100

@@ -209,22 +209,34 @@ func (db *DB) ListServers(ctx context.Context, f cph.ServerFilter) ([]*cph.Serve
 	if f.Status != nil {
 		w.add("status = $%d", int32(*f.Status))
 	}
-	return listPage(ctx, db.db, "servers", serverCols, w, f.Limit, f.Offset, queryServers)
+	return listPage(ctx, db.db, pageQuery[*cph.Server]{
+		Table: "servers", Cols: serverCols, Where: w, Limit: f.Limit, Offset: f.Offset, Query: queryServers,
+	})
 }
 
-// listPage counts the rows of table that match w and returns one page of
-// them, cols read by query, newest first (ties by name), with the number
-// of matches.
-func listPage[T any](ctx context.Context, qr querier, table, cols string, w where, limit, offset int,
-	query func(context.Context, querier, string, ...any) ([]T, error)) ([]T, int, error) {
+// pageQuery asks for one page (Limit rows from Offset) of the rows of
+// Table that match Where, their columns Cols read by Query.
+type pageQuery[T any] struct {
+	Table  string
+	Cols   string
+	Where  where
+	Limit  int
+	Offset int
+	Query  func(context.Context, querier, string, ...any) ([]T, error)
+}
+
+// listPage counts the rows that p matches and returns p's page of them,
+// newest first (ties by name), with the number of matches.
+func listPage[T any](ctx context.Context, qr querier, p pageQuery[T]) ([]T, int, error) {
+	w, table, cols := p.Where, p.Table, p.Cols
 	cond := w.sql()
 	var total int
 	if err := qr.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE `+cond, w.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: count %s: %w", table, err)
 	}
 	n := len(w.args)
-	args := append(w.args, limit, offset)
-	page, err := query(ctx, qr, fmt.Sprintf(`SELECT `+cols+` FROM `+table+` WHERE `+cond+
+	args := append(w.args, p.Limit, p.Offset)
+	page, err := p.Query(ctx, qr, fmt.Sprintf(`SELECT `+cols+` FROM `+table+` WHERE `+cond+
 		` ORDER BY created_at DESC, name LIMIT $%d OFFSET $%d`, n+1, n+2), args...)
 	return page, total, err
 }

@@ -128,12 +128,22 @@ func (db *DB) ListJobs(ctx context.Context, projectID string, requestIDs []strin
 	return out, rows.Err()
 }
 
+// FinishJobParams says how a running job ends: its final status and
+// messages. A nil message is stored as NULL.
+type FinishJobParams struct {
+	ID         string
+	Status     cph.JobStatus
+	ErrorCode  *string
+	ErrorMsg   *string
+	ExecuteMsg *string
+}
+
 // FinishJob gives a running job its final status, end time and messages.
 // It reports false (and changes nothing) if the job is already final.
-func (tx *Tx) FinishJob(ctx context.Context, id string, status cph.JobStatus, errorCode, errorMsg, executeMsg *string) (bool, error) {
+func (tx *Tx) FinishJob(ctx context.Context, p FinishJobParams) (bool, error) {
 	res, err := tx.tx.ExecContext(ctx, `UPDATE jobs SET status = $1, end_at = $2, error_code = $3, error_msg = $4, execute_msg = $5
 		WHERE id = $6 AND status = $7`,
-		int32(status), micros(tx.now), nullString(errorCode), nullString(errorMsg), nullString(executeMsg), id, int32(cph.JobRunning))
+		int32(p.Status), micros(tx.now), nullString(p.ErrorCode), nullString(p.ErrorMsg), nullString(p.ExecuteMsg), p.ID, int32(cph.JobRunning))
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: finish job: %w", err)
 	}

@@ -5,17 +5,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
 
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/iam"
 )
 
 // runAdmin runs a "cphd admin" command.
-func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runAdmin(ctx context.Context, args []string, e cmdEnv) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, adminUsageText())
+		fmt.Fprint(e.Stderr, adminUsageText())
 		if len(args) == 0 {
 			return errors.New("admin: a command is required")
 		}
@@ -23,27 +23,27 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	cmd := args[0]
 	if cmd == "backup" || cmd == "restore" {
-		return runBackupAdmin(ctx, cmd, args[1:], getenv, stdout, stderr)
+		return runBackupAdmin(ctx, cmd, args[1:], e)
 	}
 	if cmd == "rotate-server-key" {
-		return runRotateServerKey(ctx, args[1:], getenv, stdout, stderr)
+		return runRotateServerKey(ctx, args[1:], e)
 	}
 	known := false
 	for _, c := range adminCommands {
 		known = known || c.name == cmd
 	}
 	if !known {
-		fmt.Fprint(stderr, adminUsageText())
+		fmt.Fprint(e.Stderr, adminUsageText())
 		if s := suggestAdmin(cmd); len(s) > 0 {
 			return fmt.Errorf("admin: unknown command %q; did you mean %s?", cmd, strings.Join(s, " or "))
 		}
 		return fmt.Errorf("admin: unknown command %q", cmd)
 	}
 	fs := flag.NewFlagSet("cphd admin "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(e.Stderr)
 	adminCommandUsage(fs, cmd)
 	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
+		if v := e.Getenv(name); v != "" {
 			return v
 		}
 		return def
@@ -82,9 +82,9 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil {
 			return fmt.Errorf("admin create-account: %w", err)
 		}
-		fmt.Fprintf(stdout, "account %s (%s), admin user %s (%s)\n", d.Name, d.ID, u.Name, u.ID)
+		fmt.Fprintf(e.Stdout, "account %s (%s), admin user %s (%s)\n", d.Name, d.ID, u.Name, u.ID)
 		if p != nil {
-			fmt.Fprintf(stdout, "project %s (%s)\n", p.Name, p.ID)
+			fmt.Fprintf(e.Stdout, "project %s (%s)\n", p.Name, p.ID)
 		}
 	case "create-user":
 		if err := errors.Join(need("domain", *domain), need("user", *user), need("password", *password)); err != nil {
@@ -94,7 +94,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil {
 			return fmt.Errorf("admin create-user: account %q: %w", *domain, err)
 		}
-		u, err := svc.CreateUser(ctx, nil, d.ID, *user, *password, *admin)
+		u, err := svc.CreateUser(ctx, nil, cph.CreateUserParams{DomainID: d.ID, Name: *user, Password: *password, Admin: *admin})
 		if err != nil {
 			return fmt.Errorf("admin create-user: %w", err)
 		}
@@ -102,7 +102,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		if u.IsAdmin {
 			role = "admin"
 		}
-		fmt.Fprintf(stdout, "user %s (%s), %s, in account %s\n", u.Name, u.ID, role, d.Name)
+		fmt.Fprintf(e.Stdout, "user %s (%s), %s, in account %s\n", u.Name, u.ID, role, d.Name)
 	case "create-project":
 		if err := errors.Join(need("domain", *domain), need("project", *project)); err != nil {
 			return err
@@ -115,7 +115,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil {
 			return fmt.Errorf("admin create-project: %w", err)
 		}
-		fmt.Fprintf(stdout, "project %s (%s) in account %s\n", p.Name, p.ID, d.Name)
+		fmt.Fprintf(e.Stdout, "project %s (%s) in account %s\n", p.Name, p.ID, d.Name)
 	case "list-accounts":
 		domains, err := db.ListDomains(ctx)
 		if err != nil {
@@ -130,14 +130,14 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "%s  %s  users=%d projects=", d.ID, d.Name, len(users))
+			fmt.Fprintf(e.Stdout, "%s  %s  users=%d projects=", d.ID, d.Name, len(users))
 			for i, p := range projects {
 				if i > 0 {
-					fmt.Fprint(stdout, ",")
+					fmt.Fprint(e.Stdout, ",")
 				}
-				fmt.Fprint(stdout, p.Name)
+				fmt.Fprint(e.Stdout, p.Name)
 			}
-			fmt.Fprintln(stdout)
+			fmt.Fprintln(e.Stdout)
 		}
 	case "set-password", "disable-user", "enable-user", "delete-user":
 		missing := []error{need("domain", *domain), need("user", *user)}
@@ -166,7 +166,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil {
 			return fmt.Errorf("admin %s: %w", cmd, err)
 		}
-		fmt.Fprintf(stdout, "user %s (%s) in account %s: %s done\n", u.Name, u.ID, d.Name, cmd)
+		fmt.Fprintf(e.Stdout, "user %s (%s) in account %s: %s done\n", u.Name, u.ID, d.Name, cmd)
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"path/filepath"
 
 	"github.com/opencph/opencph/internal/backup"
@@ -13,11 +12,11 @@ import (
 )
 
 // runBackupAdmin runs "cphd admin backup" and "cphd admin restore".
-func runBackupAdmin(ctx context.Context, cmd string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runBackupAdmin(ctx context.Context, cmd string, args []string, e cmdEnv) error {
 	fs := flag.NewFlagSet("cphd admin "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(e.Stderr)
 	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
+		if v := e.Getenv(name); v != "" {
 			return v
 		}
 		return def
@@ -58,7 +57,7 @@ func runBackupAdmin(ctx context.Context, cmd string, args []string, getenv func(
 		if err != nil {
 			return fmt.Errorf("admin %w", err)
 		}
-		fmt.Fprintf(stdout, "backup of %s written to %s: schema version %d, %d entries\n", dataDir, to, m.SchemaVersion, m.Files)
+		fmt.Fprintf(e.Stdout, "backup of %s written to %s: schema version %d, %d entries\n", dataDir, to, m.SchemaVersion, m.Files)
 	case "restore":
 		if from == "" || dataDir == "" {
 			return errors.New("admin restore: --from and --data-dir are required")
@@ -67,7 +66,7 @@ func runBackupAdmin(ctx context.Context, cmd string, args []string, getenv func(
 		if err != nil {
 			return fmt.Errorf("admin %w", err)
 		}
-		fmt.Fprintf(stdout, "restored the backup of %s (schema version %d) into %s; start cphd with --data-dir %s\n",
+		fmt.Fprintf(e.Stdout, "restored the backup of %s (schema version %d) into %s; start cphd with --data-dir %s\n",
 			m.CreatedAt.Format("2006-01-02 15:04:05Z"), m.SchemaVersion, dataDir, dataDir)
 	}
 	return nil

@@ -45,14 +45,22 @@ func Main(args []string) int {
 	return 0
 }
 
+// cmdEnv is what a command gets of the program's surroundings: its
+// environment (Getenv) and its output streams.
+type cmdEnv struct {
+	Getenv         func(string) string
+	Stdout, Stderr io.Writer
+}
+
 // Run parses the configuration (args without the program name; getenv
 // supplies the environment), starts the control plane and serves until ctx
 // ends. "admin ..." arguments run an administration command instead.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	e := cmdEnv{Getenv: getenv, Stdout: stdout, Stderr: stderr}
 	if len(args) > 0 && args[0] == "admin" {
-		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
+		return runAdmin(ctx, args[1:], e)
 	}
-	if handled, err := runOther(ctx, args, getenv, stdout, stderr); handled {
+	if handled, err := runOther(ctx, args, e); handled {
 		return err
 	}
 	cfg, level, dockerFlags, err := parseOptions(args, getenv, stderr)

@@ -14,18 +14,18 @@ import (
 // runHealthcheck is "cphd healthcheck": it asks a running cphd's /healthz
 // and succeeds only on 200. It exists for container health checks, where
 // an image built from scratch has no curl.
-func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runHealthcheck(ctx context.Context, args []string, e cmdEnv) error {
 	fs := flag.NewFlagSet("cphd healthcheck", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(e.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: cphd healthcheck [--url URL] [--timeout D]\n\nGET URL/healthz; exit status 0 if cphd answers 200, 1 otherwise.")
+		fmt.Fprintln(e.Stderr, "usage: cphd healthcheck [--url URL] [--timeout D]\n\nGET URL/healthz; exit status 0 if cphd answers 200, 1 otherwise.")
 		fs.PrintDefaults()
 	}
-	listen := getenv("CPH_LISTEN")
+	listen := e.Getenv("CPH_LISTEN")
 	if listen == "" {
 		listen = "127.0.0.1:8080"
 	}
-	def := getenv("CPH_HEALTHCHECK_URL")
+	def := e.Getenv("CPH_HEALTHCHECK_URL")
 	if def == "" {
 		def = "http://" + localAddr(listen)
 	}
@@ -53,7 +53,7 @@ func runHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("healthcheck: %s answered %s", target, resp.Status)
 	}
-	fmt.Fprintf(stdout, "ok: %s\n", target)
+	fmt.Fprintf(e.Stdout, "ok: %s\n", target)
 	return nil
 }
 

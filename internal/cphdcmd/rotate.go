@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/iam"
@@ -15,11 +14,11 @@ import (
 // runRotateServerKey runs "cphd admin rotate-server-key": every access-key
 // secret sealed with the previous server key is sealed with the new one,
 // in one transaction.
-func runRotateServerKey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runRotateServerKey(ctx context.Context, args []string, e cmdEnv) error {
 	fs := flag.NewFlagSet("cphd admin rotate-server-key", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(e.Stderr)
 	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
+		if v := e.Getenv(name); v != "" {
 			return v
 		}
 		return def
@@ -61,6 +60,6 @@ func runRotateServerKey(ctx context.Context, args []string, getenv func(string) 
 	if err != nil {
 		return fmt.Errorf("admin rotate-server-key: %w", err)
 	}
-	fmt.Fprintf(stdout, "access key secrets re-encrypted with the new server key: %d; already under it: %d\n", r.Resealed, r.Current)
+	fmt.Fprintf(e.Stdout, "access key secrets re-encrypted with the new server key: %d; already under it: %d\n", r.Resealed, r.Current)
 	return nil
 }

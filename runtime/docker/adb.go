@@ -87,7 +87,7 @@ func (d *Driver) Screenshot(ctx context.Context, phoneID string) ([]byte, error)
 	out := &limitedBuffer{max: MaxScreenshot}
 	var stderr limitedBuffer
 	stderr.max = 4096
-	code, err := d.execTo(ctx, cid, []string{"screencap", "-p"}, nil, out, &stderr)
+	code, err := d.execTo(ctx, cid, []string{"screencap", "-p"}, execIO{Stdout: out, Stderr: &stderr})
 	if err != nil {
 		return nil, fmt.Errorf("docker: screenshot of phone %s: %w", phoneID, err)
 	}
@@ -270,13 +270,21 @@ func (d *Driver) Uninstall(ctx context.Context, phoneID, pkg string) error {
 // forbidden are the trees of a phone nothing may be pushed into.
 var forbidden = []string{"system", "proc", "sys", "dev", "vendor", "apex"}
 
-// checkTar streams a tar archive from r to w: every entry is checked by
-// package archive within lim and must not be under a forbidden tree;
-// under, when not empty, is the only top-level tree allowed. extra, when
-// set, sees every entry first and may consume it (done). It returns the
-// number of regular files.
-func checkTar(r io.Reader, w io.Writer, lim archive.Limits, under string, extra func(hdr *tar.Header, body io.Reader) (bool, error)) (int, error) {
-	ar := archive.NewReader(r, lim)
+// tarRules say which archives may be written into a phone: every entry
+// is checked by package archive within Limits and must not be under a
+// forbidden tree; Under, when not empty, is the only top-level tree
+// allowed. Extra, when set, sees every entry first and may consume it
+// (done).
+type tarRules struct {
+	Limits archive.Limits
+	Under  string
+	Extra  func(hdr *tar.Header, body io.Reader) (done bool, err error)
+}
+
+// checkTar streams a tar archive from r to w, checking it against rules.
+// It returns the number of regular files.
+func checkTar(r io.Reader, w io.Writer, rules tarRules) (int, error) {
+	ar := archive.NewReader(r, rules.Limits)
 	tw := tar.NewWriter(w)
 	files := 0
 	for {
@@ -287,8 +295,8 @@ func checkTar(r io.Reader, w io.Writer, lim archive.Limits, under string, extra 
 		if err != nil {
 			return files, err
 		}
-		if extra != nil {
-			done, err := extra(hdr, ar)
+		if rules.Extra != nil {
+			done, err := rules.Extra(hdr, ar)
 			if err != nil {
 				return files, err
 			}
@@ -297,7 +305,7 @@ func checkTar(r io.Reader, w io.Writer, lim archive.Limits, under string, extra 
 			}
 		}
 		top, _, _ := strings.Cut(hdr.Name, "/")
-		if hdr.Name != "." && (slices.Contains(forbidden, top) || under != "" && top != under) {
+		if hdr.Name != "." && (slices.Contains(forbidden, top) || rules.Under != "" && top != rules.Under) {
 			return files, fmt.Errorf("%w: entry %q is outside the writable areas", runtime.ErrBadArchive, hdr.Name)
 		}
 		out := *hdr
@@ -320,18 +328,18 @@ func checkTar(r io.Reader, w io.Writer, lim archive.Limits, under string, extra 
 	return files, tw.Close()
 }
 
-// copyIn checks a tar as it streams from src into a spool file on the
-// agent's disk (Config.SpoolDir), and only when the whole archive passed
+// copyIn checks a tar against rules as it streams from src into a spool
+// file on the agent's disk (Config.SpoolDir), and only when the whole archive passed
 // streams the spool into the container's root: a refused archive writes
 // nothing into the phone, and memory use does not depend on its size.
-func (d *Driver) copyIn(ctx context.Context, cid string, src io.Reader, lim archive.Limits, under string, extra func(*tar.Header, io.Reader) (bool, error)) (int, error) {
+func (d *Driver) copyIn(ctx context.Context, cid string, src io.Reader, rules tarRules) (int, error) {
 	f, err := os.CreateTemp(d.cfg.SpoolDir, "opencph-archive-*.tar")
 	if err != nil {
 		return 0, fmt.Errorf("spool archive: %w", err)
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	n, err := checkTar(src, f, lim, under, extra)
+	n, err := checkTar(src, f, rules)
 	if err != nil {
 		return 0, err
 	}
@@ -353,7 +361,7 @@ func (d *Driver) Push(ctx context.Context, phoneID string, src io.Reader) (int, 
 		return 0, err
 	}
 	defer d.unlock(p)
-	n, err := d.copyIn(ctx, cid, src, archive.PushLimits(), "", nil)
+	n, err := d.copyIn(ctx, cid, src, tarRules{Limits: archive.PushLimits()})
 	if err != nil {
 		return 0, fmt.Errorf("docker: push to phone %s: %w", phoneID, err)
 	}
@@ -430,9 +438,15 @@ type manifest struct {
 	Properties map[string]string `json:"properties"`
 }
 
-// exportTo streams the phone's selected files under /data, after a
-// manifest entry with its properties, as a tar archive to w.
-func (d *Driver) exportTo(ctx context.Context, p *phone, cid string, include, exclude []string, w io.Writer) error {
+// fileSelection selects files by absolute path: those that match an
+// Include pattern and no Exclude pattern.
+type fileSelection struct {
+	Include, Exclude []string
+}
+
+// exportTo streams the phone's files under /data that sel selects, after
+// a manifest entry with its properties, as a tar archive to w.
+func (d *Driver) exportTo(ctx context.Context, p *phone, cid string, sel fileSelection, w io.Writer) error {
 	d.mu.Lock()
 	m := manifest{Version: 1, PhoneID: p.info.ID, ImageID: p.info.ImageID, Properties: maps.Clone(p.info.Property)}
 	d.mu.Unlock()
@@ -462,7 +476,7 @@ func (d *Driver) exportTo(ctx context.Context, p *phone, cid string, include, ex
 			continue
 		}
 		abs := "/" + strings.TrimPrefix(hdr.Name, "/")
-		if !matches(abs, include) || matches(abs, exclude) {
+		if !matches(abs, sel.Include) || matches(abs, sel.Exclude) {
 			continue
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
@@ -485,7 +499,7 @@ func (d *Driver) ExportData(ctx context.Context, phoneID string, include, exclud
 		return err
 	}
 	defer d.unlock(p)
-	if err := d.exportTo(ctx, p, cid, include, exclude, w); err != nil {
+	if err := d.exportTo(ctx, p, cid, fileSelection{Include: include, Exclude: exclude}, w); err != nil {
 		return fmt.Errorf("docker: export phone %s: %w", phoneID, err)
 	}
 	return nil
@@ -505,7 +519,7 @@ func (d *Driver) importFrom(ctx context.Context, p *phone, cid string, src io.Re
 		}
 		return true, nil
 	}
-	if _, err := d.copyIn(ctx, cid, src, archive.ImportLimits(), "data", extra); err != nil {
+	if _, err := d.copyIn(ctx, cid, src, tarRules{Limits: archive.ImportLimits(), Under: "data", Extra: extra}); err != nil {
 		return err
 	}
 	if m == nil {

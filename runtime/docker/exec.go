@@ -37,18 +37,25 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 // nil, is copied to the command's standard input.
 func (d *Driver) exec(ctx context.Context, containerID string, cmd []string, stdin io.Reader, max int) ([]byte, int, error) {
 	out := &limitedBuffer{max: max}
-	code, err := d.execTo(ctx, containerID, cmd, stdin, out, out)
+	code, err := d.execTo(ctx, containerID, cmd, execIO{Stdin: stdin, Stdout: out, Stderr: out})
 	return out.buf.Bytes(), code, err
 }
 
-// execTo runs cmd in a container, streaming its output to stdout and
-// stderr, and returns its exit code.
-func (d *Driver) execTo(ctx context.Context, containerID string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+// execIO are the streams of a command run in a container: Stdin, when
+// not nil, is copied to its input; its output goes to Stdout and Stderr.
+type execIO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// execTo runs cmd in a container with the streams of s and returns its
+// exit code.
+func (d *Driver) execTo(ctx context.Context, containerID string, cmd []string, s execIO) (int, error) {
 	if containerID == "" {
 		return -1, fmt.Errorf("docker: exec %s: the phone has no container", cmd[0])
 	}
 	created, err := d.cli.ExecCreate(ctx, containerID, client.ExecCreateOptions{
-		Cmd: cmd, AttachStdout: true, AttachStderr: true, AttachStdin: stdin != nil,
+		Cmd: cmd, AttachStdout: true, AttachStderr: true, AttachStdin: s.Stdin != nil,
 	})
 	if err != nil {
 		return -1, fmt.Errorf("docker: exec %s: %w", cmd[0], err)
@@ -60,13 +67,13 @@ func (d *Driver) execTo(ctx context.Context, containerID string, cmd []string, s
 	defer att.Close()
 	stop := context.AfterFunc(ctx, func() { att.Close() })
 	defer stop()
-	if stdin != nil {
+	if s.Stdin != nil {
 		go func() {
-			_, _ = io.Copy(att.Conn, stdin)
+			_, _ = io.Copy(att.Conn, s.Stdin)
 			_ = att.CloseWrite()
 		}()
 	}
-	if _, err := stdcopy.StdCopy(stdout, stderr, att.Reader); err != nil {
+	if _, err := stdcopy.StdCopy(s.Stdout, s.Stderr, att.Reader); err != nil {
 		if ctx.Err() != nil {
 			return -1, fmt.Errorf("docker: exec %s: %w", cmd[0], ctx.Err())
 		}

@@ -252,7 +252,7 @@ func testInvalidText(t *testing.T, db *sqlstore.DB) {
 		}
 		execMsg := "out" + bad
 		err = db.Tx(ctx, func(tx *sqlstore.Tx) error {
-			_, err := tx.FinishJob(ctx, cph.NewID(), cph.JobSucceeded, nil, nil, &execMsg)
+			_, err := tx.FinishJob(ctx, sqlstore.FinishJobParams{ID: cph.NewID(), Status: cph.JobSucceeded, ExecuteMsg: &execMsg})
 			return err
 		})
 		if !errors.Is(err, sqlstore.ErrInvalidText) {

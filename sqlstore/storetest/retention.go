@@ -36,7 +36,7 @@ func testPruneJobs(t *testing.T, db *sqlstore.DB) {
 						return err
 					}
 				}
-				if _, err := tx.FinishJob(ctx, j.ID, cph.JobSucceeded, nil, nil, nil); err != nil {
+				if _, err := tx.FinishJob(ctx, sqlstore.FinishJobParams{ID: j.ID, Status: cph.JobSucceeded}); err != nil {
 					return err
 				}
 			}

@@ -425,14 +425,14 @@ func testFinishJob(t *testing.T, db *sqlstore.DB) {
 	code, msg := cph.CodeJobFailed, "failed"
 	var ok bool
 	mustTx(t, db, func(tx *sqlstore.Tx) (err error) {
-		ok, err = tx.FinishJob(ctx, j.ID, cph.JobFailed, &code, &msg, nil)
+		ok, err = tx.FinishJob(ctx, sqlstore.FinishJobParams{ID: j.ID, Status: cph.JobFailed, ErrorCode: &code, ErrorMsg: &msg})
 		return err
 	})
 	if !ok {
 		t.Fatal("FinishJob did not finish a running job")
 	}
 	mustTx(t, db, func(tx *sqlstore.Tx) (err error) {
-		ok, err = tx.FinishJob(ctx, j.ID, cph.JobSucceeded, nil, nil, nil)
+		ok, err = tx.FinishJob(ctx, sqlstore.FinishJobParams{ID: j.ID, Status: cph.JobSucceeded})
 		return err
 	})
 	if ok {
