@@ -9,19 +9,9 @@ import (
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
-func openSQLite(t *testing.T) *sqlstore.DB {
-	t.Helper()
-	db, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cph.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 func TestSQLite(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, openSQLite)
+	storetest.Run(t, storetest.OpenSQLite)
 }
 
 func TestSQLiteReopenKeepsData(t *testing.T) {
