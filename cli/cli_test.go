@@ -47,20 +47,35 @@ func run(t *testing.T, env map[string]string, stdin string, args ...string) resu
 	return result{code, out.String(), errOut.String()}
 }
 
-// testEnv returns an environment for srv's account with a fresh cache
-// directory.
-func testEnv(t *testing.T, srv *controlplane.Server) map[string]string {
-	// Close the command's connections before the server shuts down: a
-	// connection dialled but never used would hold up the shutdown.
+// closeIdleConnectionsAtEnd closes the command's connections before the
+// server shuts down: a connection dialled but never used would hold up
+// the shutdown.
+func closeIdleConnectionsAtEnd(t *testing.T) {
 	if tr, ok := http.DefaultTransport.(*http.Transport); ok {
 		t.Cleanup(tr.CloseIdleConnections)
 	}
+}
+
+// testEnv returns an environment for srv's account with a fresh cache
+// directory.
+func testEnv(t *testing.T, srv *controlplane.Server) map[string]string {
+	closeIdleConnectionsAtEnd(t)
 	return map[string]string{
 		EnvEndpoint: srv.URL(),
 		EnvDomain:   cptest.Domain,
 		EnvUser:     cptest.User,
 		EnvCacheDir: t.TempDir(),
 	}
+}
+
+// startLoggedIn starts a control plane and logs in to it with the
+// bootstrap user's password, returning the server and the environment.
+func startLoggedIn(t *testing.T) (*controlplane.Server, map[string]string) {
+	t.Helper()
+	srv := cptest.Start(t, nil)
+	env := testEnv(t, srv)
+	login(t, env)
+	return srv, env
 }
 
 // login logs in through the command and fails the test otherwise.
@@ -347,9 +362,7 @@ func TestLoginPasswordStdinAndWrongPassword(t *testing.T) {
 
 func TestAPIErrorOutput(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	r := run(t, env, "", "phones", "show", unknownPhone)
 	want := "error: CPS.0005: Phone is not found. (request "
 	if r.code != ExitAPI || !strings.HasPrefix(r.stderr, want) || r.stdout != "" {
@@ -360,9 +373,7 @@ func TestAPIErrorOutput(t *testing.T) {
 
 func TestPhoneShow(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	var id string
 	for _, p := range listPhones(t, env) {
 		if p.Name == "sim-server-01-0001" {
@@ -383,9 +394,7 @@ func TestPhoneShow(t *testing.T) {
 
 func TestBatchWithoutWait(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	phones := listPhones(t, env)
 	p1, p2, p3 := phones[0].ID, phones[1].ID, phones[2].ID
 
@@ -420,9 +429,7 @@ func TestBatchWithoutWait(t *testing.T) {
 
 func TestBatchWait(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	srv, env := startLoggedIn(t)
 	phones := listPhones(t, env)
 	p1, p2 := phones[0].ID, phones[1].ID
 
@@ -508,9 +515,7 @@ func TestBatchWait(t *testing.T) {
 
 func TestServersAndProjects(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	srv, env := startLoggedIn(t)
 	r := run(t, env, "", "servers", "list")
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	if r.code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "SERVER_ID") ||
@@ -596,9 +601,7 @@ func TestParsePhoneStatus(t *testing.T) {
 
 func TestInterrupted(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out, errOut bytes.Buffer
@@ -619,9 +622,7 @@ func mustTime(t *testing.T, s string) time.Time {
 
 func TestWaitWithoutJobs(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	// Every phone is refused: nothing to wait for. The jobs are never
 	// polled, since the first poll would print a progress line.
 	r := run(t, env, "", "phones", "restart", "ffff", "--wait")
@@ -639,9 +640,7 @@ func TestWaitWithoutJobs(t *testing.T) {
 // token through the command.
 func TestEnrollmentTokensCommands(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	r := run(t, env, "", "enrollment-tokens", "create", "--description", "rack-7", "--expires-in", "24h")
 	secret := strings.TrimSpace(r.stdout)
 	if r.code != 0 || !strings.HasPrefix(secret, "cphe_") || !strings.Contains(r.stderr, "shown only this once") {

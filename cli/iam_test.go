@@ -1,8 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -32,9 +30,8 @@ type iamResult struct {
 // iamRun runs cli.Main with args, stdin and the environment env.
 func iamRun(t *testing.T, env map[string]string, stdin string, args ...string) iamResult {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := cli.Main(context.Background(), args, strings.NewReader(stdin), &out, &errOut, func(k string) string { return env[k] })
-	return iamResult{code, out.String(), errOut.String()}
+	code, stdout, stderr := cli.RunMain(t, env, stdin, args...)
+	return iamResult{code, stdout, stderr}
 }
 
 // iamOK runs the command, fails the test unless it exits 0 and decodes its
@@ -67,10 +64,7 @@ func iamFails(t *testing.T, env map[string]string, stdin string, code int, want 
 // iamEnv returns the environment of an account of srv with a fresh cache
 // directory.
 func iamEnv(t *testing.T, srv *controlplane.Server, domain, user, password, project string) map[string]string {
-	// Close the command's connections before the server shuts down.
-	if tr, ok := http.DefaultTransport.(*http.Transport); ok {
-		t.Cleanup(tr.CloseIdleConnections)
-	}
+	cli.CloseIdleConnectionsAtEnd(t)
 	return map[string]string{
 		cli.EnvEndpoint: srv.URL(),
 		cli.EnvDomain:   domain,

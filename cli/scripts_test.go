@@ -57,9 +57,7 @@ func decodeJSONError(t *testing.T, stderr string) jsonErrorBody {
 
 func TestExitCodesPerCause(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	phones := listPhones(t, env)
 	refused := refusedEndpoint(t)
 	for _, tc := range []struct {
@@ -110,9 +108,7 @@ func TestEndpointWithoutScheme(t *testing.T) {
 
 func TestJSONErrors(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	r := run(t, env, "", "phones", "show", unknownPhone, "-o", "json")
 	e := decodeJSONError(t, r.stderr)
 	if r.code != ExitAPI || r.stdout != "" || e.Code != "CPS.0005" || e.Status != 404 || e.Message != "Phone is not found." ||
@@ -148,9 +144,7 @@ func TestLoginUnknownProject(t *testing.T) {
 
 func TestQuietListsIDs(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	srv, env := startLoggedIn(t)
 	var want []string
 	for _, p := range listPhones(t, env) {
 		want = append(want, p.ID)
@@ -312,9 +306,7 @@ func TestHelpDocumentsExitCodes(t *testing.T) {
 
 func TestCompletionOfRequestAndJobIDs(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	if r := run(t, env, "", "__complete", "jobs", "wait", ""); r.stdout != ":4\n" {
 		t.Errorf("no request yet: %q", r.stdout)
 	}
