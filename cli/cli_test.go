@@ -528,56 +528,47 @@ func TestServersAndProjects(t *testing.T) {
 	}
 }
 
+// wantTable fails the test unless tb writes want.
+func wantTable(t *testing.T, name string, tb *table, want string) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := tb.write(&b); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, b.String()); d != "" {
+		t.Errorf("%s table (-want +got):\n%s", name, d)
+	}
+}
+
 func TestTables(t *testing.T) {
 	t.Parallel()
-	var b bytes.Buffer
 	created := cph.NewTime(mustTime(t, "2025-03-14T09:10:02Z"))
 	ended := cph.NewTime(mustTime(t, "2025-03-14T09:10:49Z"))
 	phones := []cph.Phone{
 		{ID: "8c1e4b7a", Name: "farm-a-0001", ServerID: "5f0c2a9e", Status: cph.PhoneRunning, ImageID: "6b8d0f2a"},
 		{ID: "3d7f9a1c", Name: "farm\ta\n2", ServerID: "5f0c2a9e", Status: cph.PhoneRestartFailed},
 	}
-	if err := phonesTable(phones).write(&b); err != nil {
-		t.Fatal(err)
-	}
-	want := "" +
-		"PHONE_ID  NAME         SERVER    STATUS             IMAGE\n" +
-		"8c1e4b7a  farm-a-0001  5f0c2a9e  2 running          6b8d0f2a\n" +
-		"3d7f9a1c  farm a 2     5f0c2a9e  -6 restart-failed  -\n"
-	if d := cmp.Diff(want, b.String()); d != "" {
-		t.Errorf("phones table (-want +got):\n%s", d)
-	}
+	wantTable(t, "phones", phonesTable(phones),
+		"PHONE_ID  NAME         SERVER    STATUS             IMAGE\n"+
+			"8c1e4b7a  farm-a-0001  5f0c2a9e  2 running          6b8d0f2a\n"+
+			"3d7f9a1c  farm a 2     5f0c2a9e  -6 restart-failed  -\n")
 
-	b.Reset()
 	jobs := []cph.Job{
 		{ID: "71b3", PhoneID: "8c1e", Status: cph.JobSucceeded, BeginTime: created, EndTime: ended},
 		{ID: "9c2e", ServerID: "5f0c", Status: cph.JobFailed, BeginTime: created, EndTime: ended,
 			ErrorCode: new("CPS.9004"), ErrorMsg: new("Job execution failed.")},
 		{ID: "0d2f", PhoneID: "3d7f", Status: cph.JobRunning, BeginTime: created},
 	}
-	if err := jobsTable(jobs).write(&b); err != nil {
-		t.Fatal(err)
-	}
-	want = "" +
-		"JOB_ID  TARGET  STATUS       ERROR_CODE  ERROR_MSG              BEGIN                 END\n" +
-		"71b3    8c1e    2 succeeded  -           -                      2025-03-14T09:10:02Z  2025-03-14T09:10:49Z\n" +
-		"9c2e    5f0c    -1 failed    CPS.9004    Job execution failed.  2025-03-14T09:10:02Z  2025-03-14T09:10:49Z\n" +
-		"0d2f    3d7f    1 running    -           -                      2025-03-14T09:10:02Z  -\n"
-	if d := cmp.Diff(want, b.String()); d != "" {
-		t.Errorf("jobs table (-want +got):\n%s", d)
-	}
+	wantTable(t, "jobs", jobsTable(jobs),
+		"JOB_ID  TARGET  STATUS       ERROR_CODE  ERROR_MSG              BEGIN                 END\n"+
+			"71b3    8c1e    2 succeeded  -           -                      2025-03-14T09:10:02Z  2025-03-14T09:10:49Z\n"+
+			"9c2e    5f0c    -1 failed    CPS.9004    Job execution failed.  2025-03-14T09:10:02Z  2025-03-14T09:10:49Z\n"+
+			"0d2f    3d7f    1 running    -           -                      2025-03-14T09:10:02Z  -\n")
 
-	b.Reset()
-	if err := batchTable([]cph.PhoneJob{{PhoneID: "p1", JobID: "j1"}, {PhoneID: "p2", ErrorCode: "CPS.0005", ErrorMsg: "Phone not found."}}).write(&b); err != nil {
-		t.Fatal(err)
-	}
-	want = "" +
-		"PHONE_ID  JOB_ID  ERROR_CODE  ERROR_MSG\n" +
-		"p1        j1      -           -\n" +
-		"p2        -       CPS.0005    Phone not found.\n"
-	if d := cmp.Diff(want, b.String()); d != "" {
-		t.Errorf("batch table (-want +got):\n%s", d)
-	}
+	wantTable(t, "batch", batchTable([]cph.PhoneJob{{PhoneID: "p1", JobID: "j1"}, {PhoneID: "p2", ErrorCode: "CPS.0005", ErrorMsg: "Phone not found."}}),
+		"PHONE_ID  JOB_ID  ERROR_CODE  ERROR_MSG\n"+
+			"p1        j1      -           -\n"+
+			"p2        -       CPS.0005    Phone not found.\n")
 
 	if got := serverStatus(cph.ServerShuttingDown); got != "11 shutting-down" {
 		t.Errorf("serverStatus = %q", got)
