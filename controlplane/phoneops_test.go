@@ -8,6 +8,7 @@ import (
 	"time"
 
 	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph/archive/archivetest"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
@@ -190,7 +191,7 @@ func TestInstallUninstallPush(t *testing.T) {
 	if err := c.PutObject(ctx, "apps", "com.acme.notes.apk", []byte("not a zip")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.PutObject(ctx, "apps", "files/data.tar", tarball(t, map[string]string{
+	if err := c.PutObject(ctx, "apps", "files/data.tar", archivetest.FileMap(map[string]string{
 		"data/local/tmp/hello.txt": "hello from obs\n", "data/local/tmp/big.txt": strings.Repeat("0123456789", 300),
 	})); err != nil {
 		t.Fatal(err)
@@ -279,7 +280,7 @@ func TestExportResetImport(t *testing.T) {
 	if err := c.PutObject(ctx, "backup", "apps/demo.apk", apk(t, "com.example.demo", "3.0")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.PutObject(ctx, "backup", "files.tar", tarball(t, map[string]string{
+	if err := c.PutObject(ctx, "backup", "files.tar", archivetest.FileMap(map[string]string{
 		"data/local/tmp/notes.txt": "remember me\n", "data/local/tmp/skip.log": "noise\n", "cache/c.bin": "cache\n",
 	})); err != nil {
 		t.Fatal(err)
