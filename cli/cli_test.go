@@ -27,11 +27,10 @@ import (
 // each, account cptest.Domain / cptest.User / cptest.Password, project
 // cptest.Project.
 
-// android12 is the id of a public image of every control plane.
-const android12 = "a1b2c3d4e5f60718293a4b5c6d7e8f12"
-
-// unknownPhone is a well-formed phone id that no phone has.
-const unknownPhone = "ffffffffffffffffffffffffffffffff"
+const (
+	android12    = cptest.Android12
+	unknownPhone = cptest.UnknownPhone
+)
 
 // result is the outcome of one run of Main.
 type result struct {

@@ -27,11 +27,10 @@ import (
 // process by cptest.Start): 2 simulated servers of 3 phones each, account
 // cptest.Domain / cptest.User / cptest.Password, project cptest.Project.
 
-// android12 is the id of a public image of every control plane.
-const android12 = "a1b2c3d4e5f60718293a4b5c6d7e8f12"
-
-// unknownPhone is a well-formed phone id that no phone has.
-const unknownPhone = "ffffffffffffffffffffffffffffffff"
+const (
+	android12    = cptest.Android12
+	unknownPhone = cptest.UnknownPhone
+)
 
 var hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
@@ -49,6 +48,14 @@ func (lc *loginCounter) Store(key string, t *Token) error {
 }
 
 func (lc *loginCounter) logins() int { return int(lc.stores.Load()) }
+
+// startClient starts a control plane and returns it with a client for
+// its bootstrap account.
+func startClient(t *testing.T) (*controlplane.Server, *Client) {
+	t.Helper()
+	srv := cptest.Start(t, nil)
+	return srv, newTestClient(t, srv, cptest.Password, nil)
+}
 
 // newTestClient returns a client of srv for the bootstrap account, with
 // cache as its token cache.
@@ -471,8 +478,7 @@ func TestFreshTokenRefusedIsNotRetried(t *testing.T) {
 
 func TestAPIErrorShapes(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	srv, c := startClient(t)
 	ctx := context.Background()
 	check := func(name string, err error, status int, code, msg string) *APIError {
 		t.Helper()
@@ -555,8 +561,7 @@ func TestParseAPIErrorFallbacks(t *testing.T) {
 
 func TestShowPhone(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	_, c := startClient(t)
 	p := allPhones(t, c)[0]
 	d, err := c.ShowPhone(context.Background(), p.ID)
 	if err != nil {
@@ -570,8 +575,7 @@ func TestShowPhone(t *testing.T) {
 
 func TestListPhonesQuery(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	_, c := startClient(t)
 	ctx := context.Background()
 	all := allPhones(t, c)
 	server0 := all[0].ServerID
@@ -610,8 +614,7 @@ func TestListPhonesQuery(t *testing.T) {
 
 func TestListAllPhonesPages(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	_, c := startClient(t)
 	ctx := context.Background()
 	// Pages of 2 walk through the 6 phones in list order.
 	var paged []string
@@ -677,8 +680,7 @@ func TestListAllPhonesManyPages(t *testing.T) {
 
 func TestBatchBodies(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	_, c := startClient(t)
 	ctx := context.Background()
 	phones := allPhones(t, c)
 	p0, p1 := phones[0].ID, phones[1].ID
@@ -752,8 +754,7 @@ func TestBatchBodies(t *testing.T) {
 
 func TestWaitJobs(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	srv, c := startClient(t)
 	ctx := context.Background()
 	phones := allPhones(t, c)
 	ids := phoneIDs(phones[:2])
@@ -871,8 +872,7 @@ func TestListJobsNeedsRequestID(t *testing.T) {
 
 func TestListJobsOfRequests(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	_, c := startClient(t)
 	ctx := context.Background()
 	ids := phoneIDs(allPhones(t, c))
 	r1, err := c.RestartPhones(ctx, RestartPhonesRequest{Phones: []cph.PhoneRef{{PhoneID: ids[0]}, {PhoneID: ids[1]}}})
@@ -903,8 +903,7 @@ func TestListJobsOfRequests(t *testing.T) {
 
 func TestDoSubstitutesProjectAndDecodes(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	srv, c := startClient(t)
 	ctx := context.Background()
 	pid := srv.Bootstrap().ProjectID
 	var out struct {
