@@ -108,6 +108,17 @@ func mustLogin(t *testing.T, srv *controlplane.Server) (token, projectID string)
 	return token, r.body["token"].(map[string]any)["project"].(map[string]any)["id"].(string)
 }
 
+// onBothEngines runs f in parallel subtests, named by engine, each on a
+// control plane of its own on SQLite and on PostgreSQL (startServerOn).
+func onBothEngines(t *testing.T, f func(t *testing.T, srv *controlplane.Server)) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			f(t, startServerOn(t, engine))
+		})
+	}
+}
+
 // startServerOn starts a control plane on engine: "sqlite" (a file in a
 // temporary data dir) or "postgres" (a fresh database on the test server).
 func startServerOn(t *testing.T, engine string) *controlplane.Server {
