@@ -93,6 +93,21 @@ func (e *env) session(t *testing.T) string {
 	return s
 }
 
+// pollOps polls up to 10 operations of session, fails the test unless
+// there are n, and returns their ids by phone.
+func (e *env) pollOps(t *testing.T, session string, n int) map[string]string {
+	t.Helper()
+	ops, err := e.eng.Poll(context.Background(), e.server, session, 0, 10)
+	if err != nil || len(ops) != n {
+		t.Fatalf("Poll = %d ops, %v", len(ops), err)
+	}
+	byPhone := map[string]string{}
+	for _, op := range ops {
+		byPhone[op.PhoneID] = op.ID
+	}
+	return byPhone
+}
+
 func refs(ids ...string) []cph.PhoneRef {
 	var out []cph.PhoneRef
 	for _, id := range ids {
@@ -182,14 +197,7 @@ func TestResultSuccessAndFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	session := e.session(t)
-	ops, err := e.eng.Poll(ctx, e.server, session, 0, 10)
-	if err != nil || len(ops) != 2 {
-		t.Fatalf("Poll = %d ops, %v", len(ops), err)
-	}
-	byPhone := map[string]string{}
-	for _, op := range ops {
-		byPhone[op.PhoneID] = op.ID
-	}
+	byPhone := e.pollOps(t, session, 2)
 	if err := e.eng.ApplyResult(ctx, e.server, session, byPhone[e.phones[0]], engine.Result{Success: true}); err != nil {
 		t.Fatal(err)
 	}

@@ -34,14 +34,7 @@ func TestUnstorableResultFailsJobAtOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			session := e.session(t)
-			ops, err := e.eng.Poll(ctx, e.server, session, 0, 10)
-			if err != nil || len(ops) != 3 {
-				t.Fatalf("Poll = %d ops, %v", len(ops), err)
-			}
-			byPhone := map[string]string{}
-			for _, op := range ops {
-				byPhone[op.PhoneID] = op.ID
-			}
+			byPhone := e.pollOps(t, session, 3)
 			errs, err := e.eng.ApplyResults(ctx, e.server, session, []engine.OpResult{
 				{OperationID: byPhone[e.phones[0]], Result: engine.Result{Success: true, ExecuteMsg: "boot\x00log"}},
 				{OperationID: byPhone[e.phones[1]], Result: engine.Result{Success: true}},

@@ -14,24 +14,32 @@ func TestSQLite(t *testing.T) {
 	storetest.Run(t, storetest.OpenSQLite)
 }
 
-func TestSQLiteReopenKeepsData(t *testing.T) {
-	t.Parallel()
+// openWithMeta opens the SQLite store at path and sets its meta value k
+// to v.
+func openWithMeta(t *testing.T, path string) *sqlstore.DB {
+	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "cph.db")
 	db, err := sqlstore.OpenSQLite(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Tx(ctx, func(tx *sqlstore.Tx) error {
+	if err := db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		_, err := tx.SetMetaIfAbsent(ctx, "k", "v")
 		return err
-	})
-	if err != nil {
+	}); err != nil {
 		t.Fatal(err)
 	}
+	return db
+}
+
+func TestSQLiteReopenKeepsData(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cph.db")
+	db := openWithMeta(t, path)
 	db.Close()
 	// Reopening runs the migrations again, which must be a no-op.
-	db, err = sqlstore.OpenSQLite(ctx, path)
+	db, err := sqlstore.OpenSQLite(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
