@@ -61,6 +61,14 @@ func iamFails(t *testing.T, env map[string]string, stdin string, code int, want 
 	}
 }
 
+// readOnlyUser creates the read-only user name of the bootstrap account
+// with op's command and returns the environment of that user.
+func readOnlyUser(t *testing.T, srv *controlplane.Server, op map[string]string, name, password string) map[string]string {
+	t.Helper()
+	iamOK(t, op, "", nil, "iam", "users", "create", name, "--role", "readonly", "--password", password)
+	return iamEnv(t, srv, cptest.Domain, name, password, cptest.Project)
+}
+
 // iamEnv returns the environment of an account of srv with a fresh cache
 // directory.
 func iamEnv(t *testing.T, srv *controlplane.Server, domain, user, password, project string) map[string]string {
@@ -192,8 +200,7 @@ func TestIAMReadOnlyUserCommands(t *testing.T) {
 	t.Parallel()
 	srv := cptest.Start(t, nil)
 	op := iamOperatorEnv(t, srv)
-	iamOK(t, op, "", nil, "iam", "users", "create", "watcher", "--role", "readonly", "--password", "watcher-password")
-	watcher := iamEnv(t, srv, cptest.Domain, "watcher", "watcher-password", cptest.Project)
+	watcher := readOnlyUser(t, srv, op, "watcher", "watcher-password")
 	var list client.PhoneList
 	iamOK(t, watcher, "", &list, "phones", "list", "-o", "json")
 	if len(list.Phones) == 0 {
