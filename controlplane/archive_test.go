@@ -32,9 +32,7 @@ func liveHeap() int64 {
 // archive readers were bounded, the 3.5 KB sparse archive alone became a
 // 512 MiB file in the phone.
 func TestArchiveBombsFailJobs(t *testing.T) {
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	phone := fleet(t, c)[0]
 	id := phone.ID
 

@@ -28,6 +28,14 @@ func newClient(t *testing.T, srv *controlplane.Server) *client.Client {
 	return c
 }
 
+// startWithClient starts a control plane and returns it, a client of its
+// bootstrap account and a context bounded as testCtx's.
+func startWithClient(t *testing.T) (*controlplane.Server, *client.Client, context.Context) {
+	t.Helper()
+	srv := startServer(t, nil)
+	return srv, newClient(t, srv), testCtx(t)
+}
+
 // ctx returns a context that ends with the test, after at most 30 s.
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

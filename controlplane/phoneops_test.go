@@ -17,9 +17,7 @@ import (
 
 func TestRenamePhone(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	srv, c, ctx := startWithClient(t)
 	phones := fleet(t, c)
 	id := phones[0].ID
 
@@ -55,9 +53,7 @@ func TestRenamePhone(t *testing.T) {
 
 func TestUpdatePropertyAppliesAtRestart(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	phones := fleet(t, c)
 	running, stopped := phones[0].ID, phones[1].ID
 	mustSucceed(t, waitOne(t, c, must(c.StopPhones(ctx, []string{stopped}))))
@@ -180,9 +176,7 @@ func TestShellCommands(t *testing.T) {
 
 func TestInstallUninstallPush(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	id := fleet(t, c)[0].ID
 
 	if err := c.PutObject(ctx, "apps", "android/demo.apk", apk(t, "com.example.demo", "2.1")); err != nil {
@@ -271,9 +265,7 @@ func TestInstallUninstallPush(t *testing.T) {
 
 func TestExportResetImport(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	phones := fleet(t, c)
 	id := phones[0].ID
 
@@ -382,9 +374,7 @@ func TestExportResetImport(t *testing.T) {
 
 func TestCommandValidation(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	phones := fleet(t, c)
 	id := phones[0].ID
 	one := []string{id}
@@ -449,9 +439,7 @@ func TestCommandValidation(t *testing.T) {
 
 func TestSyncCommand(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	phones := fleet(t, c)
 
 	res, err := c.RunSyncCommand(ctx, client.Command{Content: "echo hi", PhoneIDs: []string{phones[0].ID, phones[4].ID, "0123456789abcdef0123456789abcdef"}})
@@ -555,9 +543,7 @@ func TestBusyPhonesAreRefusedPerItem(t *testing.T) {
 
 func TestConnectInfos(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	phones := fleet(t, c)
 	mustSucceed(t, waitOne(t, c, must(c.StopPhones(ctx, []string{phones[2].ID}))))
 
@@ -599,9 +585,7 @@ func TestConnectInfos(t *testing.T) {
 
 func TestExpandVolumeAndTraffic(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	phones := fleet(t, c)
 	before, _ := c.ShowPhone(ctx, phones[0].ID)
 	size := before.DataVolume.VolumeSize
@@ -653,9 +637,7 @@ func TestExpandVolumeAndTraffic(t *testing.T) {
 
 func TestBuckets(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	if err := c.PutObject(ctx, "media", "a/b.txt", []byte("hello")); err != nil {
 		t.Fatal(err)
 	}
