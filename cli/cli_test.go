@@ -27,11 +27,6 @@ import (
 // each, account cptest.Domain / cptest.User / cptest.Password, project
 // cptest.Project.
 
-const (
-	android12    = cptest.Android12
-	unknownPhone = cptest.UnknownPhone
-)
-
 // result is the outcome of one run of Main.
 type result struct {
 	code           int
@@ -362,7 +357,7 @@ func TestLoginPasswordStdinAndWrongPassword(t *testing.T) {
 func TestAPIErrorOutput(t *testing.T) {
 	t.Parallel()
 	_, env := startLoggedIn(t)
-	r := run(t, env, "", "phones", "show", unknownPhone)
+	r := run(t, env, "", "phones", "show", cptest.UnknownPhone)
 	want := "error: CPS.0005: Phone is not found. (request "
 	if r.code != ExitAPI || !strings.HasPrefix(r.stderr, want) || r.stdout != "" {
 		t.Errorf("show unknown phone: %+v; want exit 3 and %q", r, want)
@@ -405,7 +400,7 @@ func TestBatchWithoutWait(t *testing.T) {
 		waitPhone(t, env, id, "stopped", func(d cph.PhoneDetail) bool { return d.Status == cph.PhoneStopped })
 	}
 
-	r = run(t, env, "", "phones", "restart", p3, "ffff", "--image", android12, "--property", `{"persist.sys.locale":"en-US"}`)
+	r = run(t, env, "", "phones", "restart", p3, "ffff", "--image", cptest.Android12, "--property", `{"persist.sys.locale":"en-US"}`)
 	if r.code != ExitFailure || !strings.Contains(r.stdout, "ffff") ||
 		!strings.Contains(r.stderr, "failed: ffff: CPS.0005: Phone not found.\n") ||
 		!strings.Contains(r.stderr, "error: 1 of 2 phones refused") {
@@ -413,7 +408,7 @@ func TestBatchWithoutWait(t *testing.T) {
 	}
 	// The known phone was restarted with the image and the property.
 	waitPhone(t, env, p3, "restarted with the image", func(d cph.PhoneDetail) bool {
-		return d.Status == cph.PhoneRunning && d.ImageID == android12
+		return d.Status == cph.PhoneRunning && d.ImageID == cptest.Android12
 	})
 	if d := showPhone(t, env, p3); d.Property != `{"persist.sys.locale":"en-US"}` {
 		t.Errorf("property after restart = %q", d.Property)

@@ -67,9 +67,9 @@ func TestExitCodesPerCause(t *testing.T) {
 		code int
 	}{
 		{"ok", env, []string{"phones", "show", phones[0].ID}, ExitOK},
-		{"item refused", env, []string{"phones", "stop", unknownPhone}, ExitFailure},
+		{"item refused", env, []string{"phones", "stop", cptest.UnknownPhone}, ExitFailure},
 		{"usage", env, []string{"phones", "list", "--bogus"}, ExitUsage},
-		{"api", env, []string{"phones", "show", unknownPhone}, ExitAPI},
+		{"api", env, []string{"phones", "show", cptest.UnknownPhone}, ExitAPI},
 		{"network", map[string]string{EnvEndpoint: refused, EnvDomain: cptest.Domain, EnvPassword: "x", EnvCacheDir: t.TempDir()}, []string{"phones", "list"}, ExitNetwork},
 	} {
 		if r := run(t, tc.env, "", tc.args...); r.code != tc.code {
@@ -109,7 +109,7 @@ func TestEndpointWithoutScheme(t *testing.T) {
 func TestJSONErrors(t *testing.T) {
 	t.Parallel()
 	_, env := startLoggedIn(t)
-	r := run(t, env, "", "phones", "show", unknownPhone, "-o", "json")
+	r := run(t, env, "", "phones", "show", cptest.UnknownPhone, "-o", "json")
 	e := decodeJSONError(t, r.stderr)
 	if r.code != ExitAPI || r.stdout != "" || e.Code != "CPS.0005" || e.Status != 404 || e.Message != "Phone is not found." ||
 		!regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(e.RequestID) || e.ExitCode != ExitAPI {

@@ -27,11 +27,6 @@ import (
 // process by cptest.Start): 2 simulated servers of 3 phones each, account
 // cptest.Domain / cptest.User / cptest.Password, project cptest.Project.
 
-const (
-	android12    = cptest.Android12
-	unknownPhone = cptest.UnknownPhone
-)
-
 var hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 // loginCounter is a FileTokenCache that counts the tokens stored in it:
@@ -255,7 +250,7 @@ func TestLoginScopesByProjectID(t *testing.T) {
 		t.Errorf("token = %+v", tok)
 	}
 	// An id no project has is refused, so the id was really the scope.
-	c, err = New(Config{Endpoint: srv.URL(), Domain: cptest.Domain, Password: cptest.Password, Project: unknownPhone})
+	c, err = New(Config{Endpoint: srv.URL(), Domain: cptest.Domain, Password: cptest.Password, Project: cptest.UnknownPhone})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +460,7 @@ func TestFreshTokenRefusedIsNotRetried(t *testing.T) {
 	srv := cptest.Start(t, func(c *controlplane.Config) { c.IAM.TokenTTL = time.Nanosecond })
 	cache := &loginCounter{FileTokenCache: FileTokenCache{Dir: t.TempDir()}}
 	c := newTestClient(t, srv, cptest.Password, cache)
-	_, err := c.ShowPhone(context.Background(), unknownPhone)
+	_, err := c.ShowPhone(context.Background(), cptest.UnknownPhone)
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Code != "APIGW.0301" ||
 		!strings.Contains(apiErr.Message, "token expires") || errors.Is(err, ErrNotLoggedIn) {
@@ -502,7 +497,7 @@ func TestAPIErrorShapes(t *testing.T) {
 	check("limit 0", err, 400, cph.CodeInvalidPaging, "Parameter: offset or limit is invalid.")
 	_, err = c.ListPhones(ctx, ListPhonesOptions{Status: new(cph.PhoneStatus(99))})
 	check("bad status", err, 400, cph.CodeInvalidStatus, "Parameter: status is invalid.")
-	_, err = c.ShowPhone(ctx, unknownPhone)
+	_, err = c.ShowPhone(ctx, cptest.UnknownPhone)
 	e := check("unknown phone", err, 404, cph.CodePhoneNotFound, "Phone is not found.")
 	if e != nil {
 		if got, want := e.Error(), "CPS.0005: Phone is not found. (request "+e.RequestID+")"; got != want {
@@ -516,7 +511,7 @@ func TestAPIErrorShapes(t *testing.T) {
 	check("unknown short phone id", err, 404, cph.CodePhoneNotFound, "Phone is not found.")
 	_, err = c.ShowPhone(ctx, "bad_id")
 	check("malformed phone id", err, 400, cph.CodeInvalidPhoneID, "Invalid phone id.")
-	_, err = c.ShowJob(ctx, unknownPhone)
+	_, err = c.ShowJob(ctx, cptest.UnknownPhone)
 	check("unknown job", err, 404, cph.CodeJobNotFound, "Job is not found.")
 
 	// Keystone shape of IAM: no code.
@@ -686,7 +681,7 @@ func TestBatchBodies(t *testing.T) {
 	p0, p1 := phones[0].ID, phones[1].ID
 
 	// Stop: the phone stops; the unknown one is refused.
-	res, err := c.StopPhones(ctx, []string{p0, unknownPhone})
+	res, err := c.StopPhones(ctx, []string{p0, cptest.UnknownPhone})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -695,7 +690,7 @@ func TestBatchBodies(t *testing.T) {
 	}
 	want := []cph.PhoneJob{
 		{PhoneID: p0, JobID: res.Jobs[0].JobID},
-		{PhoneID: unknownPhone, ErrorCode: cph.CodePhoneNotFound, ErrorMsg: "Phone not found."},
+		{PhoneID: cptest.UnknownPhone, ErrorCode: cph.CodePhoneNotFound, ErrorMsg: "Phone not found."},
 	}
 	if d := cmp.Diff(want, res.Jobs); d != "" || !hex32.MatchString(res.RequestID) || !hex32.MatchString(res.Jobs[0].JobID) {
 		t.Errorf("stop result %+v (-want +got):\n%s", res, d)
@@ -709,7 +704,7 @@ func TestBatchBodies(t *testing.T) {
 
 	// Restart with an image and a property: the phone runs again with
 	// both.
-	res, err = c.RestartPhones(ctx, RestartPhonesRequest{ImageID: android12,
+	res, err = c.RestartPhones(ctx, RestartPhonesRequest{ImageID: cptest.Android12,
 		Phones: []cph.PhoneRef{{PhoneID: p0, Property: `{"sys.prop.writewifissid":"lab_wifi"}`}}})
 	if err != nil {
 		t.Fatal(err)
@@ -721,7 +716,7 @@ func TestBatchBodies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Status != cph.PhoneRunning || d.ImageID != android12 || d.Property != `{"sys.prop.writewifissid":"lab_wifi"}` {
+	if d.Status != cph.PhoneRunning || d.ImageID != cptest.Android12 || d.Property != `{"sys.prop.writewifissid":"lab_wifi"}` {
 		t.Errorf("after restart: status %v, image %q, property %q", d.Status, d.ImageID, d.Property)
 	}
 
@@ -747,7 +742,7 @@ func TestBatchBodies(t *testing.T) {
 	if _, err = c.StopPhones(ctx, nil); cph.ErrorCode(err) != cph.CodeEmptyPhoneList {
 		t.Errorf("empty stop error = %v", err)
 	}
-	if _, err = c.ResetPhones(ctx, ResetPhonesRequest{ImageID: unknownPhone, Phones: []cph.PhoneRef{{PhoneID: p1}}}); cph.ErrorCode(err) != cph.CodeInvalidImageID {
+	if _, err = c.ResetPhones(ctx, ResetPhonesRequest{ImageID: cptest.UnknownPhone, Phones: []cph.PhoneRef{{PhoneID: p1}}}); cph.ErrorCode(err) != cph.CodeInvalidImageID {
 		t.Errorf("unknown image error = %v", err)
 	}
 }
@@ -825,7 +820,7 @@ func TestWaitJobs(t *testing.T) {
 	if err != nil || len(jobs) != 0 {
 		t.Errorf("WaitJobs(unknown) = %v, %v", jobs, err)
 	}
-	res, err = c.StopPhones(ctx, []string{unknownPhone})
+	res, err = c.StopPhones(ctx, []string{cptest.UnknownPhone})
 	if err != nil {
 		t.Fatal(err)
 	}
