@@ -4,15 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/audit"
 	"github.com/opencph/opencph/sqlstore"
+	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
 type counts struct {
@@ -23,16 +23,6 @@ type counts struct {
 func (c *counts) AuditWritten(n int) { c.mu.Lock(); c.written += n; c.mu.Unlock() }
 func (c *counts) AuditDropped(n int) { c.mu.Lock(); c.dropped += n; c.mu.Unlock() }
 
-func openDB(t *testing.T) *sqlstore.DB {
-	t.Helper()
-	db, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cph.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 func event(i int) *audit.Event {
 	return &audit.Event{AuditEvent: sqlstore.AuditEvent{ID: cph.NewOrderedID(), At: time.Now(), DomainID: "d", ProjectID: "p",
 		UserName: fmt.Sprint("user-", i), Operation: "RestartCloudPhone", RequestID: cph.NewID(), Status: 200}}
@@ -41,7 +31,7 @@ func event(i int) *audit.Event {
 // TestCloseStoresEverythingQueued: events recorded before Close are all
 // stored (and written to the file), whatever the batch interval.
 func TestCloseStoresEverythingQueued(t *testing.T) {
-	db := openDB(t)
+	db := storetest.OpenSQLite(t)
 	var file bytes.Buffer
 	c := &counts{}
 	w := audit.NewWriter(audit.Config{DB: db, File: &file, Interval: time.Hour, Counter: c})
@@ -65,7 +55,7 @@ func TestCloseStoresEverythingQueued(t *testing.T) {
 // TestFullQueueDropsAndCounts: a full queue drops events without blocking
 // the caller, and counts them.
 func TestFullQueueDropsAndCounts(t *testing.T) {
-	db := openDB(t)
+	db := storetest.OpenSQLite(t)
 	c := &counts{}
 	// Hold the writer up: its first batch waits for the store, which a
 	// transaction of the test holds.

@@ -15,9 +15,7 @@ import (
 // (as a table and as JSON), with filters; bad flags are usage errors.
 func TestAuditList(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	r := run(t, env, "", "phones", "list", "-o", "json")
 	var list struct {
 		Phones []struct {

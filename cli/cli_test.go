@@ -27,12 +27,6 @@ import (
 // each, account cptest.Domain / cptest.User / cptest.Password, project
 // cptest.Project.
 
-// android12 is the id of a public image of every control plane.
-const android12 = "a1b2c3d4e5f60718293a4b5c6d7e8f12"
-
-// unknownPhone is a well-formed phone id that no phone has.
-const unknownPhone = "ffffffffffffffffffffffffffffffff"
-
 // result is the outcome of one run of Main.
 type result struct {
 	code           int
@@ -47,20 +41,35 @@ func run(t *testing.T, env map[string]string, stdin string, args ...string) resu
 	return result{code, out.String(), errOut.String()}
 }
 
-// testEnv returns an environment for srv's account with a fresh cache
-// directory.
-func testEnv(t *testing.T, srv *controlplane.Server) map[string]string {
-	// Close the command's connections before the server shuts down: a
-	// connection dialled but never used would hold up the shutdown.
+// closeIdleConnectionsAtEnd closes the command's connections before the
+// server shuts down: a connection dialled but never used would hold up
+// the shutdown.
+func closeIdleConnectionsAtEnd(t *testing.T) {
 	if tr, ok := http.DefaultTransport.(*http.Transport); ok {
 		t.Cleanup(tr.CloseIdleConnections)
 	}
+}
+
+// testEnv returns an environment for srv's account with a fresh cache
+// directory.
+func testEnv(t *testing.T, srv *controlplane.Server) map[string]string {
+	closeIdleConnectionsAtEnd(t)
 	return map[string]string{
 		EnvEndpoint: srv.URL(),
 		EnvDomain:   cptest.Domain,
 		EnvUser:     cptest.User,
 		EnvCacheDir: t.TempDir(),
 	}
+}
+
+// startLoggedIn starts a control plane and logs in to it with the
+// bootstrap user's password, returning the server and the environment.
+func startLoggedIn(t *testing.T) (*controlplane.Server, map[string]string) {
+	t.Helper()
+	srv := cptest.Start(t, nil)
+	env := testEnv(t, srv)
+	login(t, env)
+	return srv, env
 }
 
 // login logs in through the command and fails the test otherwise.
@@ -347,10 +356,8 @@ func TestLoginPasswordStdinAndWrongPassword(t *testing.T) {
 
 func TestAPIErrorOutput(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
-	r := run(t, env, "", "phones", "show", unknownPhone)
+	_, env := startLoggedIn(t)
+	r := run(t, env, "", "phones", "show", cptest.UnknownPhone)
 	want := "error: CPS.0005: Phone is not found. (request "
 	if r.code != ExitAPI || !strings.HasPrefix(r.stderr, want) || r.stdout != "" {
 		t.Errorf("show unknown phone: %+v; want exit 3 and %q", r, want)
@@ -360,9 +367,7 @@ func TestAPIErrorOutput(t *testing.T) {
 
 func TestPhoneShow(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	var id string
 	for _, p := range listPhones(t, env) {
 		if p.Name == "sim-server-01-0001" {
@@ -383,9 +388,7 @@ func TestPhoneShow(t *testing.T) {
 
 func TestBatchWithoutWait(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	phones := listPhones(t, env)
 	p1, p2, p3 := phones[0].ID, phones[1].ID, phones[2].ID
 
@@ -397,7 +400,7 @@ func TestBatchWithoutWait(t *testing.T) {
 		waitPhone(t, env, id, "stopped", func(d cph.PhoneDetail) bool { return d.Status == cph.PhoneStopped })
 	}
 
-	r = run(t, env, "", "phones", "restart", p3, "ffff", "--image", android12, "--property", `{"persist.sys.locale":"en-US"}`)
+	r = run(t, env, "", "phones", "restart", p3, "ffff", "--image", cptest.Android12, "--property", `{"persist.sys.locale":"en-US"}`)
 	if r.code != ExitFailure || !strings.Contains(r.stdout, "ffff") ||
 		!strings.Contains(r.stderr, "failed: ffff: CPS.0005: Phone not found.\n") ||
 		!strings.Contains(r.stderr, "error: 1 of 2 phones refused") {
@@ -405,7 +408,7 @@ func TestBatchWithoutWait(t *testing.T) {
 	}
 	// The known phone was restarted with the image and the property.
 	waitPhone(t, env, p3, "restarted with the image", func(d cph.PhoneDetail) bool {
-		return d.Status == cph.PhoneRunning && d.ImageID == android12
+		return d.Status == cph.PhoneRunning && d.ImageID == cptest.Android12
 	})
 	if d := showPhone(t, env, p3); d.Property != `{"persist.sys.locale":"en-US"}` {
 		t.Errorf("property after restart = %q", d.Property)
@@ -420,9 +423,7 @@ func TestBatchWithoutWait(t *testing.T) {
 
 func TestBatchWait(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	srv, env := startLoggedIn(t)
 	phones := listPhones(t, env)
 	p1, p2 := phones[0].ID, phones[1].ID
 
@@ -508,9 +509,7 @@ func TestBatchWait(t *testing.T) {
 
 func TestServersAndProjects(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	srv, env := startLoggedIn(t)
 	r := run(t, env, "", "servers", "list")
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	if r.code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "SERVER_ID") ||
@@ -523,56 +522,47 @@ func TestServersAndProjects(t *testing.T) {
 	}
 }
 
+// wantTable fails the test unless tb writes want.
+func wantTable(t *testing.T, name string, tb *table, want string) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := tb.write(&b); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, b.String()); d != "" {
+		t.Errorf("%s table (-want +got):\n%s", name, d)
+	}
+}
+
 func TestTables(t *testing.T) {
 	t.Parallel()
-	var b bytes.Buffer
 	created := cph.NewTime(mustTime(t, "2025-03-14T09:10:02Z"))
 	ended := cph.NewTime(mustTime(t, "2025-03-14T09:10:49Z"))
 	phones := []cph.Phone{
 		{ID: "8c1e4b7a", Name: "farm-a-0001", ServerID: "5f0c2a9e", Status: cph.PhoneRunning, ImageID: "6b8d0f2a"},
 		{ID: "3d7f9a1c", Name: "farm\ta\n2", ServerID: "5f0c2a9e", Status: cph.PhoneRestartFailed},
 	}
-	if err := phonesTable(phones).write(&b); err != nil {
-		t.Fatal(err)
-	}
-	want := "" +
-		"PHONE_ID  NAME         SERVER    STATUS             IMAGE\n" +
-		"8c1e4b7a  farm-a-0001  5f0c2a9e  2 running          6b8d0f2a\n" +
-		"3d7f9a1c  farm a 2     5f0c2a9e  -6 restart-failed  -\n"
-	if d := cmp.Diff(want, b.String()); d != "" {
-		t.Errorf("phones table (-want +got):\n%s", d)
-	}
+	wantTable(t, "phones", phonesTable(phones),
+		"PHONE_ID  NAME         SERVER    STATUS             IMAGE\n"+
+			"8c1e4b7a  farm-a-0001  5f0c2a9e  2 running          6b8d0f2a\n"+
+			"3d7f9a1c  farm a 2     5f0c2a9e  -6 restart-failed  -\n")
 
-	b.Reset()
 	jobs := []cph.Job{
 		{ID: "71b3", PhoneID: "8c1e", Status: cph.JobSucceeded, BeginTime: created, EndTime: ended},
 		{ID: "9c2e", ServerID: "5f0c", Status: cph.JobFailed, BeginTime: created, EndTime: ended,
 			ErrorCode: new("CPS.9004"), ErrorMsg: new("Job execution failed.")},
 		{ID: "0d2f", PhoneID: "3d7f", Status: cph.JobRunning, BeginTime: created},
 	}
-	if err := jobsTable(jobs).write(&b); err != nil {
-		t.Fatal(err)
-	}
-	want = "" +
-		"JOB_ID  TARGET  STATUS       ERROR_CODE  ERROR_MSG              BEGIN                 END\n" +
-		"71b3    8c1e    2 succeeded  -           -                      2025-03-14T09:10:02Z  2025-03-14T09:10:49Z\n" +
-		"9c2e    5f0c    -1 failed    CPS.9004    Job execution failed.  2025-03-14T09:10:02Z  2025-03-14T09:10:49Z\n" +
-		"0d2f    3d7f    1 running    -           -                      2025-03-14T09:10:02Z  -\n"
-	if d := cmp.Diff(want, b.String()); d != "" {
-		t.Errorf("jobs table (-want +got):\n%s", d)
-	}
+	wantTable(t, "jobs", jobsTable(jobs),
+		"JOB_ID  TARGET  STATUS       ERROR_CODE  ERROR_MSG              BEGIN                 END\n"+
+			"71b3    8c1e    2 succeeded  -           -                      2025-03-14T09:10:02Z  2025-03-14T09:10:49Z\n"+
+			"9c2e    5f0c    -1 failed    CPS.9004    Job execution failed.  2025-03-14T09:10:02Z  2025-03-14T09:10:49Z\n"+
+			"0d2f    3d7f    1 running    -           -                      2025-03-14T09:10:02Z  -\n")
 
-	b.Reset()
-	if err := batchTable([]cph.PhoneJob{{PhoneID: "p1", JobID: "j1"}, {PhoneID: "p2", ErrorCode: "CPS.0005", ErrorMsg: "Phone not found."}}).write(&b); err != nil {
-		t.Fatal(err)
-	}
-	want = "" +
-		"PHONE_ID  JOB_ID  ERROR_CODE  ERROR_MSG\n" +
-		"p1        j1      -           -\n" +
-		"p2        -       CPS.0005    Phone not found.\n"
-	if d := cmp.Diff(want, b.String()); d != "" {
-		t.Errorf("batch table (-want +got):\n%s", d)
-	}
+	wantTable(t, "batch", batchTable([]cph.PhoneJob{{PhoneID: "p1", JobID: "j1"}, {PhoneID: "p2", ErrorCode: "CPS.0005", ErrorMsg: "Phone not found."}}),
+		"PHONE_ID  JOB_ID  ERROR_CODE  ERROR_MSG\n"+
+			"p1        j1      -           -\n"+
+			"p2        -       CPS.0005    Phone not found.\n")
 
 	if got := serverStatus(cph.ServerShuttingDown); got != "11 shutting-down" {
 		t.Errorf("serverStatus = %q", got)
@@ -596,9 +586,7 @@ func TestParsePhoneStatus(t *testing.T) {
 
 func TestInterrupted(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out, errOut bytes.Buffer
@@ -619,9 +607,7 @@ func mustTime(t *testing.T, s string) time.Time {
 
 func TestWaitWithoutJobs(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	// Every phone is refused: nothing to wait for. The jobs are never
 	// polled, since the first poll would print a progress line.
 	r := run(t, env, "", "phones", "restart", "ffff", "--wait")
@@ -639,9 +625,7 @@ func TestWaitWithoutJobs(t *testing.T) {
 // token through the command.
 func TestEnrollmentTokensCommands(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	r := run(t, env, "", "enrollment-tokens", "create", "--description", "rack-7", "--expires-in", "24h")
 	secret := strings.TrimSpace(r.stdout)
 	if r.code != 0 || !strings.HasPrefix(secret, "cphe_") || !strings.Contains(r.stderr, "shown only this once") {

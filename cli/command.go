@@ -226,10 +226,13 @@ func pagedList[L, O, E any](c command[L], opts *O, all, one func(*client.Client,
 }
 
 // ids returns the id of each item.
-func ids[E any](items []E, id func(E) string) []string {
-	out := make([]string, len(items))
+func ids[E any](items []E, id func(E) string) []string { return each(items, id) }
+
+// each returns f of every item, in order.
+func each[E, T any](items []E, f func(E) T) []T {
+	out := make([]T, len(items))
 	for i, it := range items {
-		out[i] = id(it)
+		out[i] = f(it)
 	}
 	return out
 }

@@ -31,22 +31,14 @@ var idListers = map[string]idLister{
 		if err != nil {
 			return nil, err
 		}
-		out := make([]string, 0, len(list.Phones))
-		for _, p := range list.Phones {
-			out = append(out, p.ID+"\t"+p.Name+" ("+p.Status.String()+")")
-		}
-		return out, nil
+		return each(list.Phones, func(p cph.Phone) string { return p.ID + "\t" + p.Name + " (" + p.Status.String() + ")" }), nil
 	},
 	"SERVER_ID": func(ctx context.Context, c *client.Client) ([]string, error) {
 		list, err := c.ListServers(ctx, client.ListServersOptions{Limit: new(completionPage)})
 		if err != nil {
 			return nil, err
 		}
-		out := make([]string, 0, len(list.Servers))
-		for _, s := range list.Servers {
-			out = append(out, s.ID+"\t"+s.Name)
-		}
-		return out, nil
+		return each(list.Servers, func(s cph.Server) string { return s.ID + "\t" + s.Name }), nil
 	},
 	// Jobs are listed only by request: the ids of the recent requests
 	// (remembered in the cache directory) complete, and their jobs.
@@ -57,11 +49,7 @@ var idListers = map[string]idLister{
 		if err != nil {
 			return nil, err
 		}
-		out := make([]string, 0, len(images))
-		for _, im := range images {
-			out = append(out, im.ID+"\t"+im.Name)
-		}
-		return out, nil
+		return each(images, func(im cph.PhoneImage) string { return im.ID + "\t" + im.Name }), nil
 	},
 }
 

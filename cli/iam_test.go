@@ -1,8 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -32,9 +30,8 @@ type iamResult struct {
 // iamRun runs cli.Main with args, stdin and the environment env.
 func iamRun(t *testing.T, env map[string]string, stdin string, args ...string) iamResult {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := cli.Main(context.Background(), args, strings.NewReader(stdin), &out, &errOut, func(k string) string { return env[k] })
-	return iamResult{code, out.String(), errOut.String()}
+	code, stdout, stderr := cli.RunMain(t, env, stdin, args...)
+	return iamResult{code, stdout, stderr}
 }
 
 // iamOK runs the command, fails the test unless it exits 0 and decodes its
@@ -64,13 +61,18 @@ func iamFails(t *testing.T, env map[string]string, stdin string, code int, want 
 	}
 }
 
+// readOnlyUser creates the read-only user name of the bootstrap account
+// with op's command and returns the environment of that user.
+func readOnlyUser(t *testing.T, srv *controlplane.Server, op map[string]string, name, password string) map[string]string {
+	t.Helper()
+	iamOK(t, op, "", nil, "iam", "users", "create", name, "--role", "readonly", "--password", password)
+	return iamEnv(t, srv, cptest.Domain, name, password, cptest.Project)
+}
+
 // iamEnv returns the environment of an account of srv with a fresh cache
 // directory.
 func iamEnv(t *testing.T, srv *controlplane.Server, domain, user, password, project string) map[string]string {
-	// Close the command's connections before the server shuts down.
-	if tr, ok := http.DefaultTransport.(*http.Transport); ok {
-		t.Cleanup(tr.CloseIdleConnections)
-	}
+	cli.CloseIdleConnectionsAtEnd(t)
 	return map[string]string{
 		cli.EnvEndpoint: srv.URL(),
 		cli.EnvDomain:   domain,
@@ -198,8 +200,7 @@ func TestIAMReadOnlyUserCommands(t *testing.T) {
 	t.Parallel()
 	srv := cptest.Start(t, nil)
 	op := iamOperatorEnv(t, srv)
-	iamOK(t, op, "", nil, "iam", "users", "create", "watcher", "--role", "readonly", "--password", "watcher-password")
-	watcher := iamEnv(t, srv, cptest.Domain, "watcher", "watcher-password", cptest.Project)
+	watcher := readOnlyUser(t, srv, op, "watcher", "watcher-password")
 	var list client.PhoneList
 	iamOK(t, watcher, "", &list, "phones", "list", "-o", "json")
 	if len(list.Phones) == 0 {

@@ -88,11 +88,9 @@ func (a *app) phonesExpandVolumeCommand() *cobra.Command {
 			return nil
 		},
 		Call: func(ctx context.Context, c *client.Client, ids []string) (*client.BatchResult, error) {
-			phones := make([]cph.PhoneDataVolumeSize, len(ids))
-			for i, id := range ids {
-				phones[i] = cph.PhoneDataVolumeSize{PhoneID: id, NewSize: size}
-			}
-			return c.ExpandPhoneVolumes(ctx, phones)
+			return c.ExpandPhoneVolumes(ctx, each(ids, func(id string) cph.PhoneDataVolumeSize {
+				return cph.PhoneDataVolumeSize{PhoneID: id, NewSize: size}
+			}))
 		},
 	})
 }
@@ -164,11 +162,9 @@ applications into a tar object (BatchExportCloudPhoneData). {phone_id} in
 		},
 		Check: obj.check,
 		Call: func(ctx context.Context, c *client.Client, args []string) (*client.BatchResult, error) {
-			infos := make([]cph.StorageInfo, len(args))
-			for i, id := range args {
-				infos[i] = cph.StorageInfo{PhoneID: id, IncludeFiles: include, ExcludeFiles: exclude, BucketName: obj.bucket, ObjectPath: obj.path(id)}
-			}
-			return c.ExportPhoneData(ctx, infos)
+			return c.ExportPhoneData(ctx, each(args, func(id string) cph.StorageInfo {
+				return cph.StorageInfo{PhoneID: id, IncludeFiles: include, ExcludeFiles: exclude, BucketName: obj.bucket, ObjectPath: obj.path(id)}
+			}))
 		},
 	})
 }
@@ -184,11 +180,9 @@ phone's id. A restart afterwards is recommended.`,
 		Flags: obj.add,
 		Check: obj.check,
 		Call: func(ctx context.Context, c *client.Client, args []string) (*client.BatchResult, error) {
-			infos := make([]cph.RestoreInfo, len(args))
-			for i, id := range args {
-				infos[i] = cph.RestoreInfo{PhoneID: id, BucketName: obj.bucket, ObjectPath: obj.path(id)}
-			}
-			return c.ImportPhoneData(ctx, infos)
+			return c.ImportPhoneData(ctx, each(args, func(id string) cph.RestoreInfo {
+				return cph.RestoreInfo{PhoneID: id, BucketName: obj.bucket, ObjectPath: obj.path(id)}
+			}))
 		},
 	})
 }

@@ -254,11 +254,7 @@ refused.` + batchHelp,
 
 // phoneRefs returns the batch entries of ids, each with property.
 func phoneRefs(ids []string, property string) []cph.PhoneRef {
-	refs := make([]cph.PhoneRef, len(ids))
-	for i, id := range ids {
-		refs[i] = cph.PhoneRef{PhoneID: id, Property: property}
-	}
-	return refs
+	return each(ids, func(id string) cph.PhoneRef { return cph.PhoneRef{PhoneID: id, Property: property} })
 }
 
 // waitOutput is the JSON output of a batch command with --wait: the

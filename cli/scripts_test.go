@@ -57,9 +57,7 @@ func decodeJSONError(t *testing.T, stderr string) jsonErrorBody {
 
 func TestExitCodesPerCause(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	phones := listPhones(t, env)
 	refused := refusedEndpoint(t)
 	for _, tc := range []struct {
@@ -69,9 +67,9 @@ func TestExitCodesPerCause(t *testing.T) {
 		code int
 	}{
 		{"ok", env, []string{"phones", "show", phones[0].ID}, ExitOK},
-		{"item refused", env, []string{"phones", "stop", unknownPhone}, ExitFailure},
+		{"item refused", env, []string{"phones", "stop", cptest.UnknownPhone}, ExitFailure},
 		{"usage", env, []string{"phones", "list", "--bogus"}, ExitUsage},
-		{"api", env, []string{"phones", "show", unknownPhone}, ExitAPI},
+		{"api", env, []string{"phones", "show", cptest.UnknownPhone}, ExitAPI},
 		{"network", map[string]string{EnvEndpoint: refused, EnvDomain: cptest.Domain, EnvPassword: "x", EnvCacheDir: t.TempDir()}, []string{"phones", "list"}, ExitNetwork},
 	} {
 		if r := run(t, tc.env, "", tc.args...); r.code != tc.code {
@@ -110,10 +108,8 @@ func TestEndpointWithoutScheme(t *testing.T) {
 
 func TestJSONErrors(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
-	r := run(t, env, "", "phones", "show", unknownPhone, "-o", "json")
+	_, env := startLoggedIn(t)
+	r := run(t, env, "", "phones", "show", cptest.UnknownPhone, "-o", "json")
 	e := decodeJSONError(t, r.stderr)
 	if r.code != ExitAPI || r.stdout != "" || e.Code != "CPS.0005" || e.Status != 404 || e.Message != "Phone is not found." ||
 		!regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(e.RequestID) || e.ExitCode != ExitAPI {
@@ -148,9 +144,7 @@ func TestLoginUnknownProject(t *testing.T) {
 
 func TestQuietListsIDs(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	srv, env := startLoggedIn(t)
 	var want []string
 	for _, p := range listPhones(t, env) {
 		want = append(want, p.ID)
@@ -312,9 +306,7 @@ func TestHelpDocumentsExitCodes(t *testing.T) {
 
 func TestCompletionOfRequestAndJobIDs(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	env := testEnv(t, srv)
-	login(t, env)
+	_, env := startLoggedIn(t)
 	if r := run(t, env, "", "__complete", "jobs", "wait", ""); r.stdout != ":4\n" {
 		t.Errorf("no request yet: %q", r.stdout)
 	}

@@ -15,8 +15,7 @@ func TestIAMUserChangeCommands(t *testing.T) {
 	t.Parallel()
 	srv := cptest.Start(t, nil)
 	op := iamOperatorEnv(t, srv)
-	iamOK(t, op, "", nil, "iam", "users", "create", "ops", "--role", "readonly", "--password", "first-password")
-	ops := iamEnv(t, srv, cptest.Domain, "ops", "first-password", cptest.Project)
+	ops := readOnlyUser(t, srv, op, "ops", "first-password")
 	iamOK(t, ops, "", nil, "phones", "list")
 
 	// Own password: the original comes from CPH_PASSWORD.

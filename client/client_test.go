@@ -27,12 +27,6 @@ import (
 // process by cptest.Start): 2 simulated servers of 3 phones each, account
 // cptest.Domain / cptest.User / cptest.Password, project cptest.Project.
 
-// android12 is the id of a public image of every control plane.
-const android12 = "a1b2c3d4e5f60718293a4b5c6d7e8f12"
-
-// unknownPhone is a well-formed phone id that no phone has.
-const unknownPhone = "ffffffffffffffffffffffffffffffff"
-
 var hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 // loginCounter is a FileTokenCache that counts the tokens stored in it:
@@ -49,6 +43,14 @@ func (lc *loginCounter) Store(key string, t *Token) error {
 }
 
 func (lc *loginCounter) logins() int { return int(lc.stores.Load()) }
+
+// startClient starts a control plane and returns it with a client for
+// its bootstrap account.
+func startClient(t *testing.T) (*controlplane.Server, *Client) {
+	t.Helper()
+	srv := cptest.Start(t, nil)
+	return srv, newTestClient(t, srv, cptest.Password, nil)
+}
 
 // newTestClient returns a client of srv for the bootstrap account, with
 // cache as its token cache.
@@ -248,7 +250,7 @@ func TestLoginScopesByProjectID(t *testing.T) {
 		t.Errorf("token = %+v", tok)
 	}
 	// An id no project has is refused, so the id was really the scope.
-	c, err = New(Config{Endpoint: srv.URL(), Domain: cptest.Domain, Password: cptest.Password, Project: unknownPhone})
+	c, err = New(Config{Endpoint: srv.URL(), Domain: cptest.Domain, Password: cptest.Password, Project: cptest.UnknownPhone})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +460,7 @@ func TestFreshTokenRefusedIsNotRetried(t *testing.T) {
 	srv := cptest.Start(t, func(c *controlplane.Config) { c.IAM.TokenTTL = time.Nanosecond })
 	cache := &loginCounter{FileTokenCache: FileTokenCache{Dir: t.TempDir()}}
 	c := newTestClient(t, srv, cptest.Password, cache)
-	_, err := c.ShowPhone(context.Background(), unknownPhone)
+	_, err := c.ShowPhone(context.Background(), cptest.UnknownPhone)
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Code != "APIGW.0301" ||
 		!strings.Contains(apiErr.Message, "token expires") || errors.Is(err, ErrNotLoggedIn) {
@@ -471,8 +473,7 @@ func TestFreshTokenRefusedIsNotRetried(t *testing.T) {
 
 func TestAPIErrorShapes(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	srv, c := startClient(t)
 	ctx := context.Background()
 	check := func(name string, err error, status int, code, msg string) *APIError {
 		t.Helper()
@@ -496,7 +497,7 @@ func TestAPIErrorShapes(t *testing.T) {
 	check("limit 0", err, 400, cph.CodeInvalidPaging, "Parameter: offset or limit is invalid.")
 	_, err = c.ListPhones(ctx, ListPhonesOptions{Status: new(cph.PhoneStatus(99))})
 	check("bad status", err, 400, cph.CodeInvalidStatus, "Parameter: status is invalid.")
-	_, err = c.ShowPhone(ctx, unknownPhone)
+	_, err = c.ShowPhone(ctx, cptest.UnknownPhone)
 	e := check("unknown phone", err, 404, cph.CodePhoneNotFound, "Phone is not found.")
 	if e != nil {
 		if got, want := e.Error(), "CPS.0005: Phone is not found. (request "+e.RequestID+")"; got != want {
@@ -510,7 +511,7 @@ func TestAPIErrorShapes(t *testing.T) {
 	check("unknown short phone id", err, 404, cph.CodePhoneNotFound, "Phone is not found.")
 	_, err = c.ShowPhone(ctx, "bad_id")
 	check("malformed phone id", err, 400, cph.CodeInvalidPhoneID, "Invalid phone id.")
-	_, err = c.ShowJob(ctx, unknownPhone)
+	_, err = c.ShowJob(ctx, cptest.UnknownPhone)
 	check("unknown job", err, 404, cph.CodeJobNotFound, "Job is not found.")
 
 	// Keystone shape of IAM: no code.
@@ -555,8 +556,7 @@ func TestParseAPIErrorFallbacks(t *testing.T) {
 
 func TestShowPhone(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	_, c := startClient(t)
 	p := allPhones(t, c)[0]
 	d, err := c.ShowPhone(context.Background(), p.ID)
 	if err != nil {
@@ -570,8 +570,7 @@ func TestShowPhone(t *testing.T) {
 
 func TestListPhonesQuery(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	_, c := startClient(t)
 	ctx := context.Background()
 	all := allPhones(t, c)
 	server0 := all[0].ServerID
@@ -610,8 +609,7 @@ func TestListPhonesQuery(t *testing.T) {
 
 func TestListAllPhonesPages(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	_, c := startClient(t)
 	ctx := context.Background()
 	// Pages of 2 walk through the 6 phones in list order.
 	var paged []string
@@ -677,14 +675,13 @@ func TestListAllPhonesManyPages(t *testing.T) {
 
 func TestBatchBodies(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	_, c := startClient(t)
 	ctx := context.Background()
 	phones := allPhones(t, c)
 	p0, p1 := phones[0].ID, phones[1].ID
 
 	// Stop: the phone stops; the unknown one is refused.
-	res, err := c.StopPhones(ctx, []string{p0, unknownPhone})
+	res, err := c.StopPhones(ctx, []string{p0, cptest.UnknownPhone})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -693,7 +690,7 @@ func TestBatchBodies(t *testing.T) {
 	}
 	want := []cph.PhoneJob{
 		{PhoneID: p0, JobID: res.Jobs[0].JobID},
-		{PhoneID: unknownPhone, ErrorCode: cph.CodePhoneNotFound, ErrorMsg: "Phone not found."},
+		{PhoneID: cptest.UnknownPhone, ErrorCode: cph.CodePhoneNotFound, ErrorMsg: "Phone not found."},
 	}
 	if d := cmp.Diff(want, res.Jobs); d != "" || !hex32.MatchString(res.RequestID) || !hex32.MatchString(res.Jobs[0].JobID) {
 		t.Errorf("stop result %+v (-want +got):\n%s", res, d)
@@ -707,7 +704,7 @@ func TestBatchBodies(t *testing.T) {
 
 	// Restart with an image and a property: the phone runs again with
 	// both.
-	res, err = c.RestartPhones(ctx, RestartPhonesRequest{ImageID: android12,
+	res, err = c.RestartPhones(ctx, RestartPhonesRequest{ImageID: cptest.Android12,
 		Phones: []cph.PhoneRef{{PhoneID: p0, Property: `{"sys.prop.writewifissid":"lab_wifi"}`}}})
 	if err != nil {
 		t.Fatal(err)
@@ -719,7 +716,7 @@ func TestBatchBodies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Status != cph.PhoneRunning || d.ImageID != android12 || d.Property != `{"sys.prop.writewifissid":"lab_wifi"}` {
+	if d.Status != cph.PhoneRunning || d.ImageID != cptest.Android12 || d.Property != `{"sys.prop.writewifissid":"lab_wifi"}` {
 		t.Errorf("after restart: status %v, image %q, property %q", d.Status, d.ImageID, d.Property)
 	}
 
@@ -745,15 +742,14 @@ func TestBatchBodies(t *testing.T) {
 	if _, err = c.StopPhones(ctx, nil); cph.ErrorCode(err) != cph.CodeEmptyPhoneList {
 		t.Errorf("empty stop error = %v", err)
 	}
-	if _, err = c.ResetPhones(ctx, ResetPhonesRequest{ImageID: unknownPhone, Phones: []cph.PhoneRef{{PhoneID: p1}}}); cph.ErrorCode(err) != cph.CodeInvalidImageID {
+	if _, err = c.ResetPhones(ctx, ResetPhonesRequest{ImageID: cptest.UnknownPhone, Phones: []cph.PhoneRef{{PhoneID: p1}}}); cph.ErrorCode(err) != cph.CodeInvalidImageID {
 		t.Errorf("unknown image error = %v", err)
 	}
 }
 
 func TestWaitJobs(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	srv, c := startClient(t)
 	ctx := context.Background()
 	phones := allPhones(t, c)
 	ids := phoneIDs(phones[:2])
@@ -824,7 +820,7 @@ func TestWaitJobs(t *testing.T) {
 	if err != nil || len(jobs) != 0 {
 		t.Errorf("WaitJobs(unknown) = %v, %v", jobs, err)
 	}
-	res, err = c.StopPhones(ctx, []string{unknownPhone})
+	res, err = c.StopPhones(ctx, []string{cptest.UnknownPhone})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -871,8 +867,7 @@ func TestListJobsNeedsRequestID(t *testing.T) {
 
 func TestListJobsOfRequests(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	_, c := startClient(t)
 	ctx := context.Background()
 	ids := phoneIDs(allPhones(t, c))
 	r1, err := c.RestartPhones(ctx, RestartPhonesRequest{Phones: []cph.PhoneRef{{PhoneID: ids[0]}, {PhoneID: ids[1]}}})
@@ -903,8 +898,7 @@ func TestListJobsOfRequests(t *testing.T) {
 
 func TestDoSubstitutesProjectAndDecodes(t *testing.T) {
 	t.Parallel()
-	srv := cptest.Start(t, nil)
-	c := newTestClient(t, srv, cptest.Password, nil)
+	srv, c := startClient(t)
 	ctx := context.Background()
 	pid := srv.Bootstrap().ProjectID
 	var out struct {

@@ -81,12 +81,19 @@ func signedStatus(t *testing.T, hc *http.Client, srv *controlplane.Server, proje
 	return resp.StatusCode, body.ErrorCode
 }
 
+// startIAM starts a control plane and returns it, an HTTP client for it
+// and a client for its bootstrap (operator) account.
+func startIAM(t *testing.T) (*controlplane.Server, *http.Client, *client.Client) {
+	t.Helper()
+	srv := cptest.Start(t, nil)
+	hc := iamHTTP(t)
+	return srv, hc, iamClient(t, srv, hc, cptest.Domain, cptest.User, cptest.Password, cptest.Project)
+}
+
 func TestIAMAccountsUsersAndProjects(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := cptest.Start(t, nil)
-	hc := iamHTTP(t)
-	op := iamClient(t, srv, hc, cptest.Domain, cptest.User, cptest.Password, cptest.Project)
+	srv, hc, op := startIAM(t)
 	opTok, err := op.Token(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -223,9 +230,7 @@ func TestIAMAccountsUsersAndProjects(t *testing.T) {
 func TestIAMReadOnlyUser(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := cptest.Start(t, nil)
-	hc := iamHTTP(t)
-	op := iamClient(t, srv, hc, cptest.Domain, cptest.User, cptest.Password, cptest.Project)
+	srv, hc, op := startIAM(t)
 	if _, err := op.CreateUser(ctx, client.NewUser{Name: "watcher", Password: "watcher-password", Role: client.RoleReadOnly}); err != nil {
 		t.Fatal(err)
 	}
@@ -248,9 +253,7 @@ func TestIAMReadOnlyUser(t *testing.T) {
 func TestIAMAccessKeys(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := cptest.Start(t, nil)
-	hc := iamHTTP(t)
-	admin := iamClient(t, srv, hc, cptest.Domain, cptest.User, cptest.Password, cptest.Project)
+	srv, hc, admin := startIAM(t)
 	tok, err := admin.Token(ctx)
 	if err != nil {
 		t.Fatal(err)

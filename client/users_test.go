@@ -14,9 +14,7 @@ import (
 func TestUserChanges(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := cptest.Start(t, nil)
-	hc := iamHTTP(t)
-	op := iamClient(t, srv, hc, cptest.Domain, cptest.User, cptest.Password, cptest.Project)
+	srv, hc, op := startIAM(t)
 	u, err := op.CreateUser(ctx, client.NewUser{Name: "ops", Password: "first-password", Role: client.RoleReadOnly})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package controlplane_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"github.com/opencph/opencph/controlplane/cptest"
 	"io"
 	"net/http"
@@ -30,17 +29,7 @@ func signed(t *testing.T, method, url, ak, sk, projectID string, body string) *r
 		req.Header.Set("X-Project-Id", projectID)
 	}
 	aksk.Sign(req, b, ak, sk, time.Now())
-	resp, err := cptest.HTTPClient(t).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := &response{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if len(raw) > 0 {
-		json.Unmarshal(raw, &r.body)
-	}
-	return r
+	return send(t, req)
 }
 
 func TestAccessKeysAndSignedRequests(t *testing.T) {

@@ -14,7 +14,6 @@ import (
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/runtime/sim"
-	"github.com/opencph/opencph/sqlstore"
 )
 
 // liveHeap returns the heap in use after a collection. cphd runs in this
@@ -33,9 +32,7 @@ func liveHeap() int64 {
 // archive readers were bounded, the 3.5 KB sparse archive alone became a
 // 512 MiB file in the phone.
 func TestArchiveBombsFailJobs(t *testing.T) {
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	phone := fleet(t, c)[0]
 	id := phone.ID
 
@@ -122,23 +119,8 @@ func (f *failAfter) Read(p []byte) (int, error) {
 // object transfers without holding it in memory, and checks that an
 // upload whose source fails stores nothing.
 func TestAgentStreamsObjects(t *testing.T) {
-	srv := startServer(t, nil)
 	ctx := t.Context()
-	servers, err := srv.DB().BuiltinServers(ctx)
-	if err != nil || len(servers) == 0 {
-		t.Fatal(servers, err)
-	}
-	ag := srv.Agent(servers[0].ID)
-	store := srv.Objects()
-	if err := store.CreateBucket(ctx, "apps"); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.DB().Tx(ctx, func(tx *sqlstore.Tx) error {
-		_, err := tx.ClaimBucket(ctx, "apps", servers[0].ProjectID)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ag, _ := agentWithBucket(t, startServer(t, nil), "apps")
 	const size = 40 << 20
 	allocated := func(f func()) int64 {
 		var m0, m1 goruntime.MemStats
@@ -147,7 +129,10 @@ func TestAgentStreamsObjects(t *testing.T) {
 		goruntime.ReadMemStats(&m1)
 		return int64(m1.TotalAlloc - m0.TotalAlloc)
 	}
-	var n int64
+	var (
+		n   int64
+		err error
+	)
 	up := allocated(func() { n, err = ag.PutObjectFrom(ctx, "apps", "big.bin", io.LimitReader(repeatReader('x'), size)) })
 	if err != nil || n != size {
 		t.Fatalf("PutObjectFrom = %d, %v", n, err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"io/fs"
 	"net"
@@ -20,7 +19,6 @@ import (
 
 	"github.com/opencph/opencph/aksk"
 	"github.com/opencph/opencph/controlplane"
-	"github.com/opencph/opencph/controlplane/cptest"
 )
 
 // newAccessKey creates an access key for the bootstrap user.
@@ -42,17 +40,7 @@ func sendSigned(t *testing.T, req *http.Request, body []byte) *response {
 	t.Helper()
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	req.ContentLength = int64(len(body))
-	resp, err := cptest.HTTPClient(t).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := &response{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if len(raw) > 0 {
-		json.Unmarshal(raw, &r.body)
-	}
-	return r
+	return send(t, req)
 }
 
 func sha256Hex(b []byte) string {

@@ -43,7 +43,20 @@ func do(t *testing.T, method, url, token string, body any) *response {
 		}
 		rd = bytes.NewReader(buf)
 	}
-	req, err := http.NewRequest(method, url, rd)
+	r := send(t, newRequest(t, method, url, token, rd))
+	if len(r.raw) > 0 && method != http.MethodHead {
+		if err := json.Unmarshal(r.raw, &r.body); err != nil {
+			t.Fatalf("%s %s: body is not a JSON object: %v\n%s", method, url, err, r.raw)
+		}
+	}
+	return r
+}
+
+// newRequest makes a request with a JSON content type and, unless token
+// is "", the token.
+func newRequest(t *testing.T, method, url, token string, body io.Reader) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +64,13 @@ func do(t *testing.T, method, url, token string, body any) *response {
 	if token != "" {
 		req.Header.Set("X-Auth-Token", token)
 	}
+	return req
+}
+
+// send sends req and reads the answer, decoding its body where it is a
+// JSON object.
+func send(t *testing.T, req *http.Request) *response {
+	t.Helper()
 	resp, err := cptest.HTTPClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -61,10 +81,8 @@ func do(t *testing.T, method, url, token string, body any) *response {
 		t.Fatal(err)
 	}
 	r := &response{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if len(raw) > 0 && method != http.MethodHead {
-		if err := json.Unmarshal(raw, &r.body); err != nil {
-			t.Fatalf("%s %s: body is not a JSON object: %v\n%s", method, url, err, raw)
-		}
+	if len(raw) > 0 && req.Method != http.MethodHead {
+		_ = json.Unmarshal(raw, &r.body)
 	}
 	return r
 }
@@ -88,6 +106,17 @@ func mustLogin(t *testing.T, srv *controlplane.Server) (token, projectID string)
 		t.Fatalf("login: %d %s", r.status, r.raw)
 	}
 	return token, r.body["token"].(map[string]any)["project"].(map[string]any)["id"].(string)
+}
+
+// onBothEngines runs f in parallel subtests, named by engine, each on a
+// control plane of its own on SQLite and on PostgreSQL (startServerOn).
+func onBothEngines(t *testing.T, f func(t *testing.T, srv *controlplane.Server)) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			f(t, startServerOn(t, engine))
+		})
+	}
 }
 
 // startServerOn starts a control plane on engine: "sqlite" (a file in a

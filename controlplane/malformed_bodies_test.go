@@ -2,36 +2,15 @@ package controlplane_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/opencph/opencph/controlplane/cptest"
 )
 
 // rawDo sends body as it is (no JSON encoding) and decodes the answer.
 func rawDo(t *testing.T, method, url, token string, body []byte) *response {
 	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("X-Auth-Token", token)
-	}
-	resp, err := cptest.HTTPClient(t).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := &response{status: resp.StatusCode, header: resp.Header, raw: raw}
-	_ = json.Unmarshal(raw, &r.body)
-	return r
+	return send(t, newRequest(t, method, url, token, bytes.NewReader(body)))
 }
 
 // TestMalformedBodiesAreRefusedWhole: a body that is not well-formed JSON

@@ -8,33 +8,42 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/opencph/opencph/agent"
+	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/objstore"
 	"github.com/opencph/opencph/sqlstore"
 )
+
+// agentWithBucket returns the agent of srv's first built-in server and
+// srv's object store, in which it creates bucket, owned by the project of
+// the agent's server.
+func agentWithBucket(t *testing.T, srv *controlplane.Server, bucket string) (*agent.Agent, objstore.Store) {
+	t.Helper()
+	ctx := t.Context()
+	servers, err := srv.DB().BuiltinServers(ctx)
+	if err != nil || len(servers) == 0 {
+		t.Fatal(servers, err)
+	}
+	store := srv.Objects()
+	if err := store.CreateBucket(ctx, bucket); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.DB().Tx(ctx, func(tx *sqlstore.Tx) error {
+		_, err := tx.ClaimBucket(ctx, bucket, servers[0].ProjectID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return srv.Agent(servers[0].ID), store
+}
 
 // TestAgentObjectTransfer moves objects between the control plane's object
 // store and an agent over the agent protocol, as installs, pushes and data
 // exports do.
 func TestAgentObjectTransfer(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
 	ctx := t.Context()
-	servers, err := srv.DB().BuiltinServers(ctx)
-	if err != nil || len(servers) == 0 {
-		t.Fatal(servers, err)
-	}
-	ag := srv.Agent(servers[0].ID)
-	store := srv.Objects()
-	if err := store.CreateBucket(ctx, "apps"); err != nil {
-		t.Fatal(err)
-	}
-	// The bucket belongs to the project of the agent's server.
-	if err := srv.DB().Tx(ctx, func(tx *sqlstore.Tx) error {
-		_, err := tx.ClaimBucket(ctx, "apps", servers[0].ProjectID)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ag, store := agentWithBucket(t, startServer(t, nil), "apps")
 	if err := store.CreateBucket(ctx, "foreign"); err != nil {
 		t.Fatal(err)
 	}

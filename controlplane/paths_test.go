@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"testing"
-
-	"github.com/opencph/opencph/controlplane/cptest"
 )
 
 // TestNonCanonicalPathsAnswerInTheEnvelope: a path with "..", "//" or "."
@@ -40,24 +38,19 @@ func TestNonCanonicalPathsAnswerInTheEnvelope(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("X-Auth-Token", token)
-		resp, err := cptest.HTTPClient(t).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp := send(t, req)
 		var env struct {
 			ErrorCode string `json:"error_code"`
 			ErrorMsg  string `json:"error_msg"`
 			RequestID string `json:"request_id"`
 		}
-		if resp.StatusCode != 404 || json.Unmarshal(raw, &env) != nil || env.ErrorCode != "APIGW.0101" || env.RequestID == "" {
-			t.Errorf("%s %s: %d %q", c.method, c.url, resp.StatusCode, raw)
+		if resp.status != 404 || json.Unmarshal(resp.raw, &env) != nil || env.ErrorCode != "APIGW.0101" || env.RequestID == "" {
+			t.Errorf("%s %s: %d %q", c.method, c.url, resp.status, resp.raw)
 		}
-		if loc := resp.Header.Get("Location"); loc != "" {
+		if loc := resp.header.Get("Location"); loc != "" {
 			t.Errorf("%s %s: redirects to %s", c.method, c.url, loc)
 		}
-		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		if ct := resp.header.Get("Content-Type"); ct != "application/json" {
 			t.Errorf("%s %s: Content-Type %q", c.method, c.url, ct)
 		}
 	}

@@ -1,7 +1,6 @@
 package controlplane_test
 
 import (
-	"archive/tar"
 	"archive/zip"
 	"bytes"
 	"context"
@@ -27,6 +26,14 @@ func newClient(t *testing.T, srv *controlplane.Server) *client.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// startWithClient starts a control plane and returns it, a client of its
+// bootstrap account and a context bounded as testCtx's.
+func startWithClient(t *testing.T) (*controlplane.Server, *client.Client, context.Context) {
+	t.Helper()
+	srv := startServer(t, nil)
+	return srv, newClient(t, srv), testCtx(t)
 }
 
 // ctx returns a context that ends with the test, after at most 30 s.
@@ -163,30 +170,6 @@ func apk(t *testing.T, pkg, version string) []byte {
 		}
 	}
 	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// tarball returns a tar archive of the files, by path.
-func tarball(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(files[n])), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(files[n])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()

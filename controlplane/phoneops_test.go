@@ -8,6 +8,7 @@ import (
 	"time"
 
 	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph/archive/archivetest"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
@@ -16,9 +17,7 @@ import (
 
 func TestRenamePhone(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	srv, c, ctx := startWithClient(t)
 	phones := fleet(t, c)
 	id := phones[0].ID
 
@@ -54,9 +53,7 @@ func TestRenamePhone(t *testing.T) {
 
 func TestUpdatePropertyAppliesAtRestart(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	phones := fleet(t, c)
 	running, stopped := phones[0].ID, phones[1].ID
 	mustSucceed(t, waitOne(t, c, must(c.StopPhones(ctx, []string{stopped}))))
@@ -179,9 +176,7 @@ func TestShellCommands(t *testing.T) {
 
 func TestInstallUninstallPush(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	id := fleet(t, c)[0].ID
 
 	if err := c.PutObject(ctx, "apps", "android/demo.apk", apk(t, "com.example.demo", "2.1")); err != nil {
@@ -190,7 +185,7 @@ func TestInstallUninstallPush(t *testing.T) {
 	if err := c.PutObject(ctx, "apps", "com.acme.notes.apk", []byte("not a zip")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.PutObject(ctx, "apps", "files/data.tar", tarball(t, map[string]string{
+	if err := c.PutObject(ctx, "apps", "files/data.tar", archivetest.FileMap(map[string]string{
 		"data/local/tmp/hello.txt": "hello from obs\n", "data/local/tmp/big.txt": strings.Repeat("0123456789", 300),
 	})); err != nil {
 		t.Fatal(err)
@@ -270,16 +265,14 @@ func TestInstallUninstallPush(t *testing.T) {
 
 func TestExportResetImport(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	phones := fleet(t, c)
 	id := phones[0].ID
 
 	if err := c.PutObject(ctx, "backup", "apps/demo.apk", apk(t, "com.example.demo", "3.0")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.PutObject(ctx, "backup", "files.tar", tarball(t, map[string]string{
+	if err := c.PutObject(ctx, "backup", "files.tar", archivetest.FileMap(map[string]string{
 		"data/local/tmp/notes.txt": "remember me\n", "data/local/tmp/skip.log": "noise\n", "cache/c.bin": "cache\n",
 	})); err != nil {
 		t.Fatal(err)
@@ -381,9 +374,7 @@ func TestExportResetImport(t *testing.T) {
 
 func TestCommandValidation(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	phones := fleet(t, c)
 	id := phones[0].ID
 	one := []string{id}
@@ -448,9 +439,7 @@ func TestCommandValidation(t *testing.T) {
 
 func TestSyncCommand(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	phones := fleet(t, c)
 
 	res, err := c.RunSyncCommand(ctx, client.Command{Content: "echo hi", PhoneIDs: []string{phones[0].ID, phones[4].ID, "0123456789abcdef0123456789abcdef"}})
@@ -554,9 +543,7 @@ func TestBusyPhonesAreRefusedPerItem(t *testing.T) {
 
 func TestConnectInfos(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	phones := fleet(t, c)
 	mustSucceed(t, waitOne(t, c, must(c.StopPhones(ctx, []string{phones[2].ID}))))
 
@@ -598,9 +585,7 @@ func TestConnectInfos(t *testing.T) {
 
 func TestExpandVolumeAndTraffic(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	phones := fleet(t, c)
 	before, _ := c.ShowPhone(ctx, phones[0].ID)
 	size := before.DataVolume.VolumeSize
@@ -652,9 +637,7 @@ func TestExpandVolumeAndTraffic(t *testing.T) {
 
 func TestBuckets(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, nil)
-	c := newClient(t, srv)
-	ctx := testCtx(t)
+	_, c, ctx := startWithClient(t)
 	if err := c.PutObject(ctx, "media", "a/b.txt", []byte("hello")); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package controlplane_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/opencph/opencph/controlplane"
-	"github.com/opencph/opencph/controlplane/cptest"
 )
 
 // loginVia sends a password login (for user, of account acme) with extra
@@ -31,15 +29,7 @@ func loginVia(t *testing.T, srv *controlplane.Server, user, password string, hea
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := cptest.HTTPClient(t).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := &response{status: resp.StatusCode, header: resp.Header, raw: raw}
-	json.Unmarshal(raw, &r.body)
-	return r
+	return send(t, req)
 }
 
 // startProxied starts a control plane whose login throttle allows 3

@@ -8,7 +8,6 @@ import (
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/archive/archivetest"
-	"github.com/opencph/opencph/internal/poll"
 )
 
 // TestShareFilesRefusesArchiveBombs pushes hostile archives to a server's
@@ -19,15 +18,7 @@ import (
 func TestShareFilesRefusesArchiveBombs(t *testing.T) {
 	ctx := context.Background()
 	srv, c := start(t, nil)
-	order, err := c.CreateServers(ctx, createRequest("shared", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := order.ServerIDs[0]
-	poll.Until(t, "server to be normal", func() bool {
-		d, err := c.ShowServer(ctx, id)
-		return err == nil && d.Status == cph.ServerNormal
-	})
+	id := createNormalServer(t, c, "shared")
 	if err := c.CreateBucket(ctx, "media"); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
-	"github.com/opencph/opencph/internal/poll"
 )
 
 func TestTags(t *testing.T) { testTags(t, nil) }
@@ -208,15 +207,7 @@ func TestShareFiles(t *testing.T) {
 	ctx := context.Background()
 	srv, c := start(t, nil)
 	s1 := servers(t, c)["sim-server-01"]
-	order, err := c.CreateServers(ctx, createRequest("shared", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := order.ServerIDs[0]
-	poll.Until(t, "server to be normal", func() bool {
-		d, err := c.ShowServer(ctx, id)
-		return err == nil && d.Status == cph.ServerNormal
-	})
+	id := createNormalServer(t, c, "shared")
 	drv := srv.SimDriver(id)
 	for _, f := range []string{"/data/app/a.txt", "/data/app/b.txt", "/data/media/c.png", "/cache/x"} {
 		if err := drv.WriteSharedFile(ctx, f, strings.NewReader("x")); err != nil {

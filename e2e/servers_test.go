@@ -141,6 +141,23 @@ func TestRenameServer(t *testing.T) {
 }
 
 // createRequest is a valid CreateNet2CloudPhoneServer body.
+// createNormalServer orders one server named name, waits until it is
+// normal and returns its id.
+func createNormalServer(t *testing.T, c *client.Client, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	order, err := c.CreateServers(ctx, createRequest(name, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := order.ServerIDs[0]
+	poll.Until(t, "server to be normal", func() bool {
+		d, err := c.ShowServer(ctx, id)
+		return err == nil && d.Status == cph.ServerNormal
+	})
+	return id
+}
+
 func createRequest(name string, count int) client.CreateServersRequest {
 	size := int32(10)
 	return client.CreateServersRequest{

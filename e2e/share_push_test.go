@@ -1,49 +1,20 @@
 package e2e_test
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"strings"
 	"testing"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph/archive/archivetest"
 	"github.com/opencph/opencph/client"
-	"github.com/opencph/opencph/internal/poll"
 )
-
-// makeTar returns a tar archive with the given files.
-func makeTar(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for name, body := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(body)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 func TestPushShareFilesAndApps(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, c := start(t, nil)
-	order, err := c.CreateServers(ctx, createRequest("shared", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := order.ServerIDs[0]
-	poll.Until(t, "server to be normal", func() bool {
-		d, err := c.ShowServer(ctx, id)
-		return err == nil && d.Status == cph.ServerNormal
-	})
+	id := createNormalServer(t, c, "shared")
 	if err := c.CreateBucket(ctx, "media"); err != nil {
 		t.Fatal(err)
 	}
@@ -53,9 +24,9 @@ func TestPushShareFilesAndApps(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	put("share/files.tar", makeTar(t, map[string]string{"data/media/a.mp4": "aa", "cache/b.bin": "b"}))
-	put("share/bad.tar", makeTar(t, map[string]string{"etc/passwd": "x"}))
-	put("apps/game.tar", makeTar(t, map[string]string{"com.example.game/base.apk": "apk"}))
+	put("share/files.tar", archivetest.FileMap(map[string]string{"data/media/a.mp4": "aa", "cache/b.bin": "b"}))
+	put("share/bad.tar", archivetest.FileMap(map[string]string{"etc/passwd": "x"}))
+	put("apps/game.tar", archivetest.FileMap(map[string]string{"com.example.game/base.apk": "apk"}))
 
 	run := func(jobID string) *cph.Job { return waitJob(t, c, jobID) }
 

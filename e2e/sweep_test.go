@@ -52,15 +52,7 @@ func TestCreatedServerSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	first, c := start(t, func(c *controlplane.Config) { c.DataDir = dir })
-	order, err := c.CreateServers(ctx, createRequest("durable", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := order.ServerIDs[0]
-	poll.Until(t, "server to be normal", func() bool {
-		d, err := c.ShowServer(ctx, id)
-		return err == nil && d.Status == cph.ServerNormal
-	})
+	id := createNormalServer(t, c, "durable")
 	first.Close()
 	srv := cptest.Start(t, func(c *controlplane.Config) { c.DataDir = dir })
 	if srv.SimDriver(id) == nil {

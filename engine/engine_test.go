@@ -3,34 +3,19 @@ package engine_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/sqlstore"
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
-// clock is a settable time source for the store.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type env struct {
 	db      *sqlstore.DB
 	eng     *engine.Engine
-	clock   *clock
+	clock   *storetest.Clock
 	project string
 	server  string
 	phones  []string
@@ -38,18 +23,13 @@ type env struct {
 
 func newEnv(t *testing.T, cfg engine.Config) *env {
 	t.Helper()
-	db, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cph.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	c := &clock{now: time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)}
-	db.Now = c.Now
+	db := storetest.OpenSQLite(t)
+	c := storetest.Fixed(db, time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC))
 	return newEnvOn(t, db, c, cfg)
 }
 
 // newEnvOn fills db with an account, a server and four phones.
-func newEnvOn(t *testing.T, db *sqlstore.DB, c *clock, cfg engine.Config) *env {
+func newEnvOn(t *testing.T, db *sqlstore.DB, c *storetest.Clock, cfg engine.Config) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{db: db, clock: c, eng: engine.New(db, cfg)}
@@ -111,6 +91,21 @@ func (e *env) session(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// pollOps polls up to 10 operations of session, fails the test unless
+// there are n, and returns their ids by phone.
+func (e *env) pollOps(t *testing.T, session string, n int) map[string]string {
+	t.Helper()
+	ops, err := e.eng.Poll(context.Background(), e.server, session, 0, 10)
+	if err != nil || len(ops) != n {
+		t.Fatalf("Poll = %d ops, %v", len(ops), err)
+	}
+	byPhone := map[string]string{}
+	for _, op := range ops {
+		byPhone[op.PhoneID] = op.ID
+	}
+	return byPhone
 }
 
 func refs(ids ...string) []cph.PhoneRef {
@@ -202,14 +197,7 @@ func TestResultSuccessAndFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	session := e.session(t)
-	ops, err := e.eng.Poll(ctx, e.server, session, 0, 10)
-	if err != nil || len(ops) != 2 {
-		t.Fatalf("Poll = %d ops, %v", len(ops), err)
-	}
-	byPhone := map[string]string{}
-	for _, op := range ops {
-		byPhone[op.PhoneID] = op.ID
-	}
+	byPhone := e.pollOps(t, session, 2)
 	if err := e.eng.ApplyResult(ctx, e.server, session, byPhone[e.phones[0]], engine.Result{Success: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -575,7 +563,7 @@ func TestStartingReplicaDoesNotMaskADeadAgent(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
 		// Two replicas: two stores on one PostgreSQL database, one clock.
 		url := storetest.PostgresURL(t)
-		c := &clock{now: time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)}
+		c := storetest.NewClock(time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC))
 		open := func() *sqlstore.DB {
 			db, err := sqlstore.OpenPostgres(context.Background(), url)
 			if err != nil {

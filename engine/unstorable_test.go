@@ -2,12 +2,11 @@ package engine_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/sqlstore"
 	"github.com/opencph/opencph/sqlstore/storetest"
@@ -20,21 +19,13 @@ import (
 func TestUnstorableResultFailsJobAtOnce(t *testing.T) {
 	t.Parallel()
 	open := map[string]func(t *testing.T) *sqlstore.DB{
-		"sqlite": func(t *testing.T) *sqlstore.DB {
-			db, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cph.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			return db
-		},
+		"sqlite":   storetest.OpenSQLite,
 		"postgres": storetest.OpenPostgres,
 	}
 	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
 			db := open[name](t)
-			c := &clock{now: time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)}
-			db.Now = c.Now
+			c := storetest.Fixed(db, time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC))
 			e := newEnvOn(t, db, c, engine.Config{})
 			ctx := context.Background()
 			acc, err := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone,
@@ -43,14 +34,7 @@ func TestUnstorableResultFailsJobAtOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			session := e.session(t)
-			ops, err := e.eng.Poll(ctx, e.server, session, 0, 10)
-			if err != nil || len(ops) != 3 {
-				t.Fatalf("Poll = %d ops, %v", len(ops), err)
-			}
-			byPhone := map[string]string{}
-			for _, op := range ops {
-				byPhone[op.PhoneID] = op.ID
-			}
+			byPhone := e.pollOps(t, session, 3)
 			errs, err := e.eng.ApplyResults(ctx, e.server, session, []engine.OpResult{
 				{OperationID: byPhone[e.phones[0]], Result: engine.Result{Success: true, ExecuteMsg: "boot\x00log"}},
 				{OperationID: byPhone[e.phones[1]], Result: engine.Result{Success: true}},

@@ -3,13 +3,12 @@ package iam_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/iam"
-	"github.com/opencph/opencph/sqlstore"
+	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
 // TestRotateServerKeyChangesNothingOnAnUnknownKey rotates on a database
@@ -19,11 +18,7 @@ import (
 func TestRotateServerKeyChangesNothingOnAnUnknownKey(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "cph.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenSQLite(t)
 	keyA, keyB, keyC := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{3}, 32)
 	svc, err := iam.New(db, iam.Config{ServerKey: keyA})
 	if err != nil {

@@ -4,30 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/iam"
 	"github.com/opencph/opencph/sqlstore"
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
-
-// testClock is the injectable clock of the store (DB.Now).
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // countingVerifier is a password verifier that counts the hashes it
 // computes; it checks with next (iam.VerifyPassword if nil).
@@ -49,7 +35,7 @@ func (v *countingVerifier) verify(hash, password string) (bool, error) {
 type throttleFixture struct {
 	svc    *iam.Service
 	db     *sqlstore.DB
-	clock  *testClock
+	clock  *storetest.Clock
 	hashes *countingVerifier
 	userID string
 }
@@ -62,22 +48,14 @@ type engineOpener struct {
 }
 
 var engines = []engineOpener{
-	{"sqlite", func(t *testing.T) *sqlstore.DB {
-		db, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cph.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}},
+	{"sqlite", storetest.OpenSQLite},
 	{"postgres", storetest.OpenPostgres},
 }
 
 func newThrottleFixture(t *testing.T, open func(t *testing.T) *sqlstore.DB, cfg iam.Config) *throttleFixture {
 	t.Helper()
 	db := open(t)
-	clock := &testClock{now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
-	db.Now = clock.Now
+	clock := storetest.Fixed(db, time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	v := &countingVerifier{next: cfg.VerifyPassword}
 	cfg.VerifyPassword = v.verify
 	svc, err := iam.New(db, cfg)

@@ -1,9 +1,7 @@
 package metrics_test
 
 import (
-	"context"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,9 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/metrics"
-	"github.com/opencph/opencph/sqlstore"
+	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
 // exported returns the names of every series family the registry
@@ -22,11 +20,7 @@ import (
 // _bucket, _sum and _count series.
 func exported(t *testing.T) (map[string]bool, []*dto.MetricFamily) {
 	t.Helper()
-	db, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cph.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.OpenSQLite(t)
 	m := metrics.New(metrics.Fleet{DB: db})
 	m.Request("RestartCloudPhone", 200, time.Millisecond)
 	m.JobsAccepted(cph.OpRestartPhone, 1)

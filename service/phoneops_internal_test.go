@@ -3,13 +3,12 @@ package service
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	cph "github.com/opencph/opencph"
-	"github.com/opencph/opencph/sqlstore"
+	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
 func TestTicketSignAndVerify(t *testing.T) {
@@ -95,13 +94,8 @@ func TestCheckContent(t *testing.T) {
 func TestRateLimiter(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "cph.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	now := time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)
-	db.Now = func() time.Time { return now }
+	db := storetest.OpenSQLite(t)
+	clock := storetest.Fixed(db, time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC))
 	l := newRateLimiter(6, time.Minute)
 	allow := func(key string) bool {
 		t.Helper()
@@ -119,7 +113,7 @@ func TestRateLimiter(t *testing.T) {
 		if !allow("alice") {
 			t.Fatalf("call %d refused", i+1)
 		}
-		now = now.Add(5 * time.Second)
+		clock.Add(5 * time.Second)
 	}
 	if allow("alice") {
 		t.Error("seventh call within a minute allowed")
@@ -127,7 +121,7 @@ func TestRateLimiter(t *testing.T) {
 	if !allow("bob") {
 		t.Error("another user was limited")
 	}
-	now = now.Add(30 * time.Second) // the first call is now a minute old
+	clock.Add(30 * time.Second) // the first call is now a minute old
 	if !allow("alice") {
 		t.Error("call after the window moved on refused")
 	}

@@ -56,20 +56,13 @@ func testAgents(t *testing.T, env *Env) {
 	})
 
 	t.Run("enrollment refusals", func(t *testing.T) {
-		for _, c := range []struct {
-			name string
-			p    cph.EnrollAgentParams
-			want string
-		}{
+		refusals(t, ctx, svc.EnrollAgent, []refusal[cph.EnrollAgentParams]{
 			{"no token", cph.EnrollAgentParams{Name: "edge", Phones: 1, From: "192.0.2.1"}, agentproto.CodeUnauthorized},
 			{"wrong token", cph.EnrollAgentParams{Token: "wrong", Name: "edge", Phones: 1, From: "192.0.2.1"}, agentproto.CodeUnauthorized},
 			{"another project", cph.EnrollAgentParams{Token: secret, Project: OtherProject, Name: "edge", Phones: 1, From: "192.0.2.1"}, agentproto.CodeEnrollWrongProject},
 			{"bad name", cph.EnrollAgentParams{Token: secret, Name: "edge 1", Phones: 1, From: "192.0.2.1"}, agentproto.CodeBadEnrollment},
 			{"too many phones", cph.EnrollAgentParams{Token: secret, Name: "edge", Phones: 100000, From: "192.0.2.1"}, agentproto.CodeBadEnrollment},
-		} {
-			_, err := svc.EnrollAgent(ctx, c.p)
-			wantCode(t, c.name, err, c.want)
-		}
+		})
 		// Failed enrollments from one address are throttled, then even
 		// the right token is refused from there.
 		var err error

@@ -49,20 +49,13 @@ func testImages(t *testing.T, env *Env) {
 		_, err := a.S.ListPhoneImages(a.Ctx, cph.PhoneImageFilter{Type: "bogus"})
 		wantCode(t, "phone images of type bogus", err, cph.CodeInvalidParameter)
 		bad := cph.ImageStatus(9)
-		for _, c := range []struct {
-			name string
-			f    cph.ImageFilter
-			want string
-		}{
+		refusals(t, a.Ctx, a.S.ListImages, []refusal[cph.ImageFilter]{
 			{"limit 0", cph.ImageFilter{Limit: 0}, cph.CodeInvalidPaging},
 			{"limit over the maximum", cph.ImageFilter{Limit: cph.MaxImagePage + 1}, cph.CodeInvalidPaging},
 			{"negative offset", cph.ImageFilter{Offset: -1, Limit: 10}, cph.CodeInvalidPaging},
 			{"type public", cph.ImageFilter{Limit: 10, Type: cph.ImageTypePublic}, cph.CodeInvalidParameter},
 			{"unknown status", cph.ImageFilter{Limit: 10, Status: &bad}, cph.CodeInvalidStatus},
-		} {
-			_, err := a.S.ListImages(a.Ctx, c.f)
-			wantCode(t, c.name, err, c.want)
-		}
+		})
 	})
 
 	phones, err := a.S.ListPhones(a.Ctx, cph.PhoneFilter{Limit: 100})
@@ -91,19 +84,12 @@ func testImages(t *testing.T, env *Env) {
 				t.Errorf("own image view = %+v", v)
 			}
 		}
-		for _, c := range []struct {
-			name string
-			p    cph.CreateImageParams
-			want string
-		}{
+		refusals(t, a.Ctx, a.S.CreateImage, []refusal[cph.CreateImageParams]{
 			{"empty name", cph.CreateImageParams{PhoneID: phone.ID}, cph.CodeInvalidParameter},
 			{"name with a leading space", cph.CreateImageParams{Name: " x", PhoneID: phone.ID}, cph.CodeInvalidParameter},
 			{"malformed phone id", cph.CreateImageParams{Name: "x", PhoneID: "not a phone!"}, cph.CodeInvalidPhoneID},
 			{"unknown phone", cph.CreateImageParams{Name: "x", PhoneID: cph.NewID()}, cph.CodePhoneNotFound},
-		} {
-			_, err := a.S.CreateImage(a.Ctx, c.p)
-			wantCode(t, c.name, err, c.want)
-		}
+		})
 	})
 
 	peer, peerProject := peerCaller(t, env)
@@ -179,18 +165,13 @@ func testImages(t *testing.T, env *Env) {
 		}
 	})
 	t.Run("read-only users change nothing", func(t *testing.T) {
-		for _, c := range []struct {
-			name string
-			err  error
-		}{
+		wantCodes(t, cph.CodeForbidden, []failure{
 			{"create", createErr(ro, cph.CreateImageParams{Name: "ro", PhoneID: phone.ID})},
 			{"delete", ro.S.DeleteImage(ro.Ctx, img.ID)},
 			{"share", ro.S.AddImageMember(ro.Ctx, img.ID, otherProject)},
 			{"answer", ro.S.UpdateImageMember(ro.Ctx, img.ID, cph.ImageMemberUpdate{Status: cph.MemberRejected})},
 			{"stop sharing", ro.S.DeleteImageMember(ro.Ctx, img.ID, peerProject)},
-		} {
-			wantCode(t, c.name, c.err, cph.CodeForbidden)
-		}
+		})
 		if members, err := ro.S.ListImageMembers(ro.Ctx, img.ID); err != nil || len(members) != 1 {
 			t.Errorf("members as the read-only user sees them: %+v, %v", members, err)
 		}
@@ -212,18 +193,13 @@ func testImages(t *testing.T, env *Env) {
 				t.Errorf("another account may boot with the image: %+v", v)
 			}
 		}
-		for _, c := range []struct {
-			name string
-			err  error
-		}{
+		wantCodes(t, cph.CodeInvalidImageID, []failure{
 			{"delete", o.S.DeleteImage(o.Ctx, img.ID)},
 			{"share", o.S.AddImageMember(o.Ctx, img.ID, otherProject)},
 			{"list members", listMembersErr(o, img.ID)},
 			{"accept", o.S.UpdateImageMember(o.Ctx, img.ID, cph.ImageMemberUpdate{Status: cph.MemberAccepted})},
 			{"stop sharing", o.S.DeleteImageMember(o.Ctx, img.ID, peerProject)},
-		} {
-			wantCode(t, c.name, c.err, cph.CodeInvalidImageID)
-		}
+		})
 		if page, err := a.S.ListImages(a.Ctx, cph.ImageFilter{Limit: 100, ImageID: &img.ID}); err != nil || page.Total != 1 {
 			t.Errorf("the image after another account's calls: %+v, %v", page, err)
 		}

@@ -68,20 +68,13 @@ func testJobs(t *testing.T, env *Env) {
 		for i := range tooMany {
 			tooMany[i] = cph.NewID()
 		}
-		for _, c := range []struct {
-			name string
-			f    cph.JobFilter
-			want string
-		}{
+		refusals(t, a.Ctx, a.S.ListJobs, []refusal[cph.JobFilter]{
 			{"no request id", cph.JobFilter{Limit: 10}, cph.CodeInvalidRequestID},
 			{"too many request ids", cph.JobFilter{RequestIDs: tooMany, Limit: 10}, cph.CodeInvalidRequestID},
 			{"limit 0", cph.JobFilter{RequestIDs: filter.RequestIDs}, cph.CodeInvalidPaging},
 			{"limit over the maximum", cph.JobFilter{RequestIDs: filter.RequestIDs, Limit: cph.MaxJobPage + 1}, cph.CodeInvalidPaging},
 			{"negative offset", cph.JobFilter{RequestIDs: filter.RequestIDs, Offset: -1, Limit: 10}, cph.CodeInvalidPaging},
-		} {
-			_, err := a.S.ListJobs(a.Ctx, c.f)
-			wantCode(t, c.name, err, c.want)
-		}
+		})
 		if jobs, err := a.S.ListJobs(a.Ctx, cph.JobFilter{RequestIDs: []string{cph.NewID()}, Limit: 10}); err != nil || len(jobs) != 0 {
 			t.Errorf("an unknown request: %v, %+v", err, jobs)
 		}

@@ -51,20 +51,13 @@ func testPhones(t *testing.T, env *Env) {
 	t.Run("list refusals", func(t *testing.T) {
 		bad := cph.PhoneStatus(42)
 		typ := int32(7)
-		for _, c := range []struct {
-			name string
-			f    cph.PhoneFilter
-			want string
-		}{
+		refusals(t, a.Ctx, a.S.ListPhones, []refusal[cph.PhoneFilter]{
 			{"limit 0", cph.PhoneFilter{Limit: 0}, cph.CodeInvalidPaging},
 			{"limit over the maximum", cph.PhoneFilter{Limit: cph.MaxPhonePage + 1}, cph.CodeInvalidPaging},
 			{"negative offset", cph.PhoneFilter{Offset: -1, Limit: 10}, cph.CodeInvalidPaging},
 			{"unknown status", cph.PhoneFilter{Limit: 10, Status: &bad}, cph.CodeInvalidStatus},
 			{"unknown type", cph.PhoneFilter{Limit: 10, Type: &typ}, cph.CodeInvalidParameter},
-		} {
-			_, err := a.S.ListPhones(a.Ctx, c.f)
-			wantCode(t, c.name, err, c.want)
-		}
+		})
 	})
 	t.Run("read-only users read", func(t *testing.T) {
 		ro, err := env.ReadOnly.S.ListPhones(env.ReadOnly.Ctx, cph.PhoneFilter{Limit: 100})

@@ -86,3 +86,35 @@ func wantCode(t *testing.T, what string, err error, want string) {
 		t.Errorf("%s: error %v (code %q), want code %q", what, err, got, want)
 	}
 }
+
+// refusal is one call that must fail: its name, its argument and the CPH
+// code of the error it must return.
+type refusal[P any] struct {
+	name string
+	p    P
+	want string
+}
+
+// refusals calls call with each case's argument and fails the test unless
+// the error has the case's code.
+func refusals[P, R any](t *testing.T, ctx context.Context, call func(context.Context, P) (R, error), cases []refusal[P]) {
+	t.Helper()
+	for _, c := range cases {
+		_, err := call(ctx, c.p)
+		wantCode(t, c.name, err, c.want)
+	}
+}
+
+// failure is the error one named call returned.
+type failure struct {
+	name string
+	err  error
+}
+
+// wantCodes fails the test unless every failure has the CPH code want.
+func wantCodes(t *testing.T, want string, fs []failure) {
+	t.Helper()
+	for _, f := range fs {
+		wantCode(t, f.name, f.err, want)
+	}
+}

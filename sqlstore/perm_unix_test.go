@@ -24,17 +24,7 @@ func TestSQLiteFilesArePrivate(t *testing.T) {
 	}
 	ctx := context.Background()
 	path := filepath.Join(dir, "cph.db")
-	db, err := sqlstore.OpenSQLite(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Tx(ctx, func(tx *sqlstore.Tx) error {
-		_, err := tx.SetMetaIfAbsent(ctx, "k", "v")
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openWithMeta(t, path)
 	check := func(when string) {
 		t.Helper()
 		for _, p := range []string{path, path + "-wal", path + "-shm"} {
@@ -55,7 +45,7 @@ func TestSQLiteFilesArePrivate(t *testing.T) {
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		os.Chmod(p, 0o644)
 	}
-	db, err = sqlstore.OpenSQLite(ctx, path)
+	db, err := sqlstore.OpenSQLite(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,39 +9,37 @@ import (
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
-func openSQLite(t *testing.T) *sqlstore.DB {
+func TestSQLite(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, storetest.OpenSQLite)
+}
+
+// openWithMeta opens the SQLite store at path and sets its meta value k
+// to v.
+func openWithMeta(t *testing.T, path string) *sqlstore.DB {
 	t.Helper()
-	db, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cph.db"))
+	ctx := context.Background()
+	db, err := sqlstore.OpenSQLite(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	if err := db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		_, err := tx.SetMetaIfAbsent(ctx, "k", "v")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	return db
-}
-
-func TestSQLite(t *testing.T) {
-	t.Parallel()
-	storetest.Run(t, openSQLite)
 }
 
 func TestSQLiteReopenKeepsData(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cph.db")
-	db, err := sqlstore.OpenSQLite(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Tx(ctx, func(tx *sqlstore.Tx) error {
-		_, err := tx.SetMetaIfAbsent(ctx, "k", "v")
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openWithMeta(t, path)
 	db.Close()
 	// Reopening runs the migrations again, which must be a no-op.
-	db, err = sqlstore.OpenSQLite(ctx, path)
+	db, err := sqlstore.OpenSQLite(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

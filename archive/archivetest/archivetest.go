@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 )
 
@@ -52,6 +54,15 @@ func Files(nameData ...string) []byte {
 	var entries []Entry
 	for i := 0; i+1 < len(nameData); i += 2 {
 		entries = append(entries, Entry{Name: nameData[i], Data: nameData[i+1]})
+	}
+	return Tar(entries...)
+}
+
+// FileMap is Tar of regular files, by path, in the order of their paths.
+func FileMap(files map[string]string) []byte {
+	entries := make([]Entry, 0, len(files))
+	for _, n := range slices.Sorted(maps.Keys(files)) {
+		entries = append(entries, Entry{Name: n, Data: files[n]})
 	}
 	return Tar(entries...)
 }

@@ -19,6 +19,14 @@ const (
 	Password = "s3cret-Passw0rd"
 )
 
+// Ids every test control plane answers to in the same way.
+const (
+	// Android12 is the id of a public image of every control plane.
+	Android12 = "a1b2c3d4e5f60718293a4b5c6d7e8f12"
+	// UnknownPhone is a well-formed phone id that no phone has.
+	UnknownPhone = "ffffffffffffffffffffffffffffffff"
+)
+
 // Start starts a control plane with 2 simulated servers of 3 phones each,
 // 50 ms boot time and the account Domain/User/Password/Project. mutate, if
 // not nil, adjusts the configuration first. It returns once the agents of

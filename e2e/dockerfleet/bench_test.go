@@ -2,7 +2,6 @@ package dockerfleet_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -49,7 +48,7 @@ func BenchmarkPhoneRestart(b *testing.B) {
 		phonestub.RemoveLabelled(context.Background(), engine, docker.LabelServer, ph.ServerID)
 	})
 	name := "opencph-" + ph.ServerID + "-" + ph.ID
-	poll.Within(b, 60*time.Second, "the container", func() bool { return bootCompleted(ctx, engine, name) })
+	poll.Within(b, 60*time.Second, "the container", func() bool { return phonestub.BootCompleted(ctx, engine, name) })
 
 	b.Run("opencph-api", func(b *testing.B) {
 		for b.Loop() {
@@ -78,32 +77,9 @@ func BenchmarkPhoneRestart(b *testing.B) {
 			if _, err := engine.ContainerRestart(ctx, name, mobyclient.ContainerRestartOptions{Timeout: &timeout}); err != nil {
 				b.Fatal(err)
 			}
-			for !bootCompleted(ctx, engine, name) {
+			for !phonestub.BootCompleted(ctx, engine, name) {
 				time.Sleep(docker.DefaultBootPoll)
 			}
 		}
 	})
-}
-
-// bootCompleted runs getprop sys.boot_completed in the container.
-func bootCompleted(ctx context.Context, engine *mobyclient.Client, name string) bool {
-	ex, err := engine.ExecCreate(ctx, name, mobyclient.ExecCreateOptions{Cmd: []string{"getprop", "sys.boot_completed"}, AttachStdout: true})
-	if err != nil {
-		return false
-	}
-	att, err := engine.ExecAttach(ctx, ex.ID, mobyclient.ExecAttachOptions{})
-	if err != nil {
-		return false
-	}
-	defer att.Close()
-	var sb strings.Builder
-	buf := make([]byte, 512)
-	for {
-		n, err := att.Reader.Read(buf)
-		sb.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return strings.Contains(sb.String(), "1\n")
 }

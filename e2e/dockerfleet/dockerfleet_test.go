@@ -6,7 +6,6 @@
 package dockerfleet_test
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/apk/apktest"
+	"github.com/opencph/opencph/archive/archivetest"
 	"github.com/opencph/opencph/cli"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/internal/poll"
@@ -274,7 +274,7 @@ func TestDockerFleet(t *testing.T) {
 	if err := c.CreateBucket(ctx, "media"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.PutObject(ctx, "media", "files.tar", makeTar(t, map[string]string{"data/local/tmp/pushed.txt": "pushed"})); err != nil {
+	if err := c.PutObject(ctx, "media", "files.tar", archivetest.FileMap(map[string]string{"data/local/tmp/pushed.txt": "pushed"})); err != nil {
 		t.Fatal(err)
 	}
 	if j := command(cph.CommandPush, "obs://media/files.tar"); j.Status != cph.JobSucceeded {
@@ -417,22 +417,6 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-func makeTar(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for name, body := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write([]byte(body))
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 // TestBuiltinDockerFleet: cphd --runtime docker alone is a single-machine

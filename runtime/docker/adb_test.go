@@ -1,7 +1,6 @@
 package docker_test
 
 import (
-	"archive/tar"
 	"archive/zip"
 	"bytes"
 	"context"
@@ -37,20 +36,6 @@ func testAPK(t *testing.T, pkg string) []byte {
 
 func apkOf(name string, data []byte) runtime.APK {
 	return runtime.APK{Name: name, Size: int64(len(data)), Content: bytes.NewReader(data)}
-}
-
-func tarOf(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	tw := tar.NewWriter(&b)
-	for name, body := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write([]byte(body))
-	}
-	tw.Close()
-	return b.Bytes()
 }
 
 func runningPhone(t *testing.T, d *docker.Driver, id string) {
@@ -93,7 +78,7 @@ func TestCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	n, err := d.Push(ctx, "p1", bytes.NewReader(tarOf(t, map[string]string{"data/local/tmp/a.txt": "A", "sdcard/b.txt": "B"})))
+	n, err := d.Push(ctx, "p1", bytes.NewReader(archivetest.FileMap(map[string]string{"data/local/tmp/a.txt": "A", "sdcard/b.txt": "B"})))
 	if err != nil || n != 2 {
 		t.Fatalf("push: %d %v", n, err)
 	}
@@ -101,7 +86,7 @@ func TestCommands(t *testing.T) {
 		t.Fatalf("after push: %q", out)
 	}
 	for _, bad := range []string{"system/x", "../etc/x", "proc/x"} {
-		if _, err := d.Push(ctx, "p1", bytes.NewReader(tarOf(t, map[string]string{bad: "x"}))); !errors.Is(err, runtime.ErrBadArchive) {
+		if _, err := d.Push(ctx, "p1", bytes.NewReader(archivetest.FileMap(map[string]string{bad: "x"}))); !errors.Is(err, runtime.ErrBadArchive) {
 			t.Fatalf("push %s: %v", bad, err)
 		}
 	}
@@ -151,7 +136,7 @@ func TestCommands(t *testing.T) {
 	if res, _ := d.Shell(ctx, "p1", "cat /data/local/tmp/skip.txt"); res.ExitCode == 0 {
 		t.Fatal("excluded file was exported")
 	}
-	if err := d.ImportData(ctx, "p1", bytes.NewReader(tarOf(t, map[string]string{"data/x": "x"}))); !errors.Is(err, runtime.ErrBadArchive) {
+	if err := d.ImportData(ctx, "p1", bytes.NewReader(archivetest.FileMap(map[string]string{"data/x": "x"}))); !errors.Is(err, runtime.ErrBadArchive) {
 		t.Fatalf("import without manifest: %v", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	goruntime "runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/docker"
+	"github.com/opencph/opencph/runtime/docker/phonestub"
 )
 
 // BenchmarkRestart compares a phone restart through the driver with the
@@ -41,7 +41,7 @@ func BenchmarkRestart(b *testing.B) {
 			if _, err := cli.ContainerRestart(ctx, name, client.ContainerRestartOptions{Timeout: &timeout}); err != nil {
 				b.Fatal(err)
 			}
-			for !bootCompleted(ctx, cli, name) {
+			for !phonestub.BootCompleted(ctx, cli, name) {
 				time.Sleep(cfg.BootPoll)
 			}
 		}
@@ -94,28 +94,6 @@ func BenchmarkBatchRestart50(b *testing.B) {
 	}
 	b.ReportMetric(float64(n), "phones/batch")
 	b.ReportMetric(heapPerPhone, "heap-B/phone")
-}
-
-func bootCompleted(ctx context.Context, cli *client.Client, name string) bool {
-	ex, err := cli.ExecCreate(ctx, name, client.ExecCreateOptions{Cmd: []string{"getprop", "sys.boot_completed"}, AttachStdout: true})
-	if err != nil {
-		return false
-	}
-	att, err := cli.ExecAttach(ctx, ex.ID, client.ExecAttachOptions{})
-	if err != nil {
-		return false
-	}
-	defer att.Close()
-	var sb strings.Builder
-	buf := make([]byte, 512)
-	for {
-		n, err := att.Reader.Read(buf)
-		sb.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return strings.Contains(sb.String(), "1\n")
 }
 
 func waitRunningB(b *testing.B, d *docker.Driver, id string) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencph/opencph/archive/archivetest"
 	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/runtime/sim"
 )
@@ -196,26 +197,7 @@ func apkOf(name string, data []byte) runtime.APK {
 	return runtime.APK{Name: name, Size: int64(len(data)), Content: bytes.NewReader(data)}
 }
 
-// tarReader returns a stream of tarOf(files).
+// tarReader returns a stream of a tar archive of the files, by name.
 func tarReader(t *testing.T, files map[string]string) io.Reader {
-	return bytes.NewReader(tarOf(t, files))
-}
-
-// tarOf returns a tar archive of the files, by name.
-func tarOf(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for name, body := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(body)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return bytes.NewReader(archivetest.FileMap(files))
 }

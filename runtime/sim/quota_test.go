@@ -185,7 +185,7 @@ func TestInstallAndImportOverQuota(t *testing.T) {
 	if err := d.ExportData(ctx, "p1", []string{"/data"}, nil, &export); err != nil {
 		t.Fatal(err)
 	}
-	over := tarOf(t, map[string]string{"opencph-export.json": `{"version":1,"properties":{"x.imported":"1"}}`, "data/huge": strings.Repeat("y", 2<<20)})
+	over := archivetest.FileMap(map[string]string{"opencph-export.json": `{"version":1,"properties":{"x.imported":"1"}}`, "data/huge": strings.Repeat("y", 2<<20)})
 	wantQuota(t, "import of 2 MiB", d.ImportData(ctx, "p1", bytes.NewReader(over)), "PhoneBytes")
 	if out, _ := sh(t, d, "getprop x.imported"); out != "\n" {
 		t.Errorf("property after the refused import: %q", out)

@@ -10,26 +10,12 @@ import (
 	"github.com/opencph/opencph/sqlstore"
 )
 
-// clock is a settable clock for DB.Now.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // testTokenBuckets checks the token bucket: Burst at once, then one per
 // Every; refusals change nothing; returned tokens count again; keys are
 // independent.
 func testTokenBuckets(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)}
-	db.Now = c.Now
+	c := Fixed(db, time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC))
 	b := sqlstore.TokenBucket{Burst: 3, Every: time.Minute}
 	take := func(key string) (bool, time.Duration) {
 		t.Helper()
@@ -100,8 +86,7 @@ func testTokenBuckets(t *testing.T, db *sqlstore.DB) {
 // at once: exactly Burst are allowed.
 func testConcurrentTokens(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)}
-	db.Now = c.Now
+	Fixed(db, time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC))
 	b := sqlstore.TokenBucket{Burst: 5, Every: time.Minute}
 	var allowed atomic.Int32
 	var wg sync.WaitGroup
@@ -126,8 +111,7 @@ func testConcurrentTokens(t *testing.T, db *sqlstore.DB) {
 // of length Per, also when the calls come at once.
 func testWindows(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)}
-	db.Now = c.Now
+	c := Fixed(db, time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC))
 	w := sqlstore.Window{N: 6, Per: time.Minute}
 	take := func(key string) (bool, time.Duration) {
 		t.Helper()
@@ -180,8 +164,7 @@ func testWindows(t *testing.T, db *sqlstore.DB) {
 // testMarks checks marks expire.
 func testMarks(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC)}
-	db.Now = c.Now
+	c := Fixed(db, time.Date(2026, 3, 14, 8, 0, 0, 0, time.UTC))
 	if ok, err := db.Marked(ctx, "m"); err != nil || ok {
 		t.Fatalf("unset mark: %v, %v", ok, err)
 	}

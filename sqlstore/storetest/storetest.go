@@ -217,10 +217,13 @@ func testIdentities(t *testing.T, db *sqlstore.DB) {
 	}
 }
 
-func names(ps []*cph.Phone) []string {
-	var out []string
-	for _, p := range ps {
-		out = append(out, p.Name)
+func names(ps []*cph.Phone) []string { return each(ps, func(p *cph.Phone) string { return p.Name }) }
+
+// each returns f of every item, in order (nil for no items).
+func each[E, T any](items []E, f func(E) T) []T {
+	var out []T
+	for _, it := range items {
+		out = append(out, f(it))
 	}
 	return out
 }
@@ -381,13 +384,7 @@ func submit(t *testing.T, db *sqlstore.DB, f *fixture, requestID string, phones 
 	return jobs
 }
 
-func jobIDs(js []*cph.Job) []string {
-	var out []string
-	for _, j := range js {
-		out = append(out, j.ID)
-	}
-	return out
-}
+func jobIDs(js []*cph.Job) []string { return each(js, func(j *cph.Job) string { return j.ID }) }
 
 func testListJobs(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/moby/moby/client"
@@ -76,4 +77,28 @@ func Count(ctx context.Context, cli *client.Client, key, value string) (containe
 		return 0, 0, err
 	}
 	return len(list.Items), len(vols.Items), nil
+}
+
+// BootCompleted reports whether getprop sys.boot_completed answers 1 in
+// the container name.
+func BootCompleted(ctx context.Context, cli *client.Client, name string) bool {
+	ex, err := cli.ExecCreate(ctx, name, client.ExecCreateOptions{Cmd: []string{"getprop", "sys.boot_completed"}, AttachStdout: true})
+	if err != nil {
+		return false
+	}
+	att, err := cli.ExecAttach(ctx, ex.ID, client.ExecAttachOptions{})
+	if err != nil {
+		return false
+	}
+	defer att.Close()
+	var sb strings.Builder
+	buf := make([]byte, 512)
+	for {
+		n, err := att.Reader.Read(buf)
+		sb.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return strings.Contains(sb.String(), "1\n")
 }
