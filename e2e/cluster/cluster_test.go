@@ -4,8 +4,6 @@
 package cluster_test
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -13,17 +11,15 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/opencph/opencph/aksk"
 	"github.com/opencph/opencph/internal/poll"
+	"github.com/opencph/opencph/internal/proctest"
 	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
@@ -36,18 +32,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "the cluster tests build cphd and cph-agent and need the go command on PATH:", err)
+	if err := proctest.Build(dir, "cphd", "cph-agent"); err != nil {
+		fmt.Fprintln(os.Stderr, "the cluster tests build cphd and cph-agent:", err)
 		os.Exit(1)
-	}
-	for _, cmd := range []string{"cphd", "cph-agent"} {
-		build := exec.Command(goTool, "build", "-o", filepath.Join(dir, cmd), "github.com/opencph/opencph/cmd/"+cmd)
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "build", cmd, err)
-			os.Exit(1)
-		}
 	}
 	bin = dir
 	code := m.Run()
@@ -56,69 +43,14 @@ func TestMain(m *testing.M) {
 }
 
 // proc is a started process.
-type proc struct {
-	name   string
-	cmd    *exec.Cmd
-	url    string
-	mu     sync.Mutex
-	output bytes.Buffer
-}
-
-func (p *proc) log() string { p.mu.Lock(); defer p.mu.Unlock(); return p.output.String() }
-
-type lockedWriter struct{ p *proc }
-
-func (w lockedWriter) Write(b []byte) (int, error) {
-	w.p.mu.Lock()
-	defer w.p.mu.Unlock()
-	return w.p.output.Write(b)
-}
-
-// kill sends SIGKILL and waits for the process to end.
-func (p *proc) kill() {
-	if p.cmd.ProcessState == nil {
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		p.cmd.Wait()
-	}
-}
-
-var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+type proc = proctest.Proc
 
 // start runs a binary; for cphd it waits until it listens and records its URL.
 func start(t *testing.T, name, binary string, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, cmd: exec.Command(filepath.Join(bin, binary), args...)}
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stderr = lockedWriter{p}
-	stdout, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("--- output of %s:\n%s", p.name, p.log())
-		}
-	})
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lockedWriter{p}.Write([]byte(sc.Text() + "\n"))
-			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
-				urls <- m[1]
-			}
-		}
-	}()
+	p := proctest.Start(t, name, filepath.Join(bin, binary), env, args...)
 	if binary == "cphd" {
-		select {
-		case p.url = <-urls:
-		case <-time.After(60 * time.Second):
-			t.Fatalf("%s did not start:\n%s", name, p.log())
-		}
+		p.WaitURL(t, 60*time.Second)
 	}
 	return p
 }
@@ -194,7 +126,7 @@ func TestReplicasAndAgents(t *testing.T) {
 			Project struct{ ID string } `json:"project"`
 		} `json:"token"`
 	}
-	req, _ := http.NewRequest("POST", a.url+"/v3/auth/tokens", strings.NewReader(`{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"acme","password":"cluster-password","domain":{"name":"acme"}}}},"scope":{"project":{"name":"cn-north-4"}}}}`))
+	req, _ := http.NewRequest("POST", a.URL+"/v3/auth/tokens", strings.NewReader(`{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"acme","password":"cluster-password","domain":{"name":"acme"}}}},"scope":{"project":{"name":"cn-north-4"}}}}`))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 201 {
@@ -212,7 +144,7 @@ func TestReplicasAndAgents(t *testing.T) {
 	var enroll struct {
 		Token struct{ Token string } `json:"enrollment_token"`
 	}
-	if st := api(t, "POST", a.url+"/opencph/v1/"+pid+"/enrollment-tokens", token, `{"enrollment_token":{"description":"cluster test"}}`, &enroll); st != 201 || enroll.Token.Token == "" {
+	if st := api(t, "POST", a.URL+"/opencph/v1/"+pid+"/enrollment-tokens", token, `{"enrollment_token":{"description":"cluster test"}}`, &enroll); st != 201 || enroll.Token.Token == "" {
 		t.Fatalf("create enrollment token on A: %d", st)
 	}
 	tokenFile := filepath.Join(t.TempDir(), "enroll-token")
@@ -225,8 +157,8 @@ func TestReplicasAndAgents(t *testing.T) {
 			"--sim-phones", "3", "--sim-boot-time", "300ms", "--log-level", "info"}, tokenArgs...)
 		return start(t, name, "cph-agent", env, args...)
 	}
-	agent1 := agent("node1", agentDir1, nil, []string{"--enroll-token-file", tokenFile}, a.url, b.url)
-	agent2 := agent("node2", agentDir2, []string{"CPH_ENROLL_TOKEN=" + enroll.Token.Token}, nil, b.url, a.url)
+	agent1 := agent("node1", agentDir1, nil, []string{"--enroll-token-file", tokenFile}, a.URL, b.URL)
+	agent2 := agent("node2", agentDir2, []string{"CPH_ENROLL_TOKEN=" + enroll.Token.Token}, nil, b.URL, a.URL)
 
 	phones := func(base string) []phone {
 		var l struct{ Phones []phone }
@@ -234,9 +166,9 @@ func TestReplicasAndAgents(t *testing.T) {
 		return l.Phones
 	}
 	// The tokens issued by replica A work on replica B; both agents enroll.
-	poll.Within(t, 30*time.Second, "both agents to enroll their phones", func() bool { return len(phones(b.url)) == 6 })
+	poll.Within(t, 30*time.Second, "both agents to enroll their phones", func() bool { return len(phones(b.URL)) == 6 })
 	servers := map[string][]string{} // server id -> phone ids
-	for _, ph := range phones(b.url) {
+	for _, ph := range phones(b.URL) {
 		servers[ph.ServerID] = append(servers[ph.ServerID], ph.ID)
 	}
 	if len(servers) != 2 {
@@ -300,7 +232,7 @@ func TestReplicasAndAgents(t *testing.T) {
 			User struct{ ID string } `json:"user"`
 		} `json:"token"`
 	}
-	req, _ = http.NewRequest("GET", a.url+"/v3/auth/tokens", nil)
+	req, _ = http.NewRequest("GET", a.URL+"/v3/auth/tokens", nil)
 	req.Header.Set("X-Auth-Token", token)
 	req.Header.Set("X-Subject-Token", token)
 	if resp, err := http.DefaultClient.Do(req); err == nil {
@@ -310,10 +242,10 @@ func TestReplicasAndAgents(t *testing.T) {
 	var cred struct {
 		Credential struct{ Access, Secret string } `json:"credential"`
 	}
-	if st := api(t, "POST", a.url+"/v3.0/OS-CREDENTIAL/credentials", token, `{"credential":{"user_id":"`+me.Token.User.ID+`"}}`, &cred); st != 201 {
+	if st := api(t, "POST", a.URL+"/v3.0/OS-CREDENTIAL/credentials", token, `{"credential":{"user_id":"`+me.Token.User.ID+`"}}`, &cred); st != 201 {
 		t.Fatalf("create access key on A: %d", st)
 	}
-	signed, _ := http.NewRequest("GET", b.url+path+"/phones", nil)
+	signed, _ := http.NewRequest("GET", b.URL+path+"/phones", nil)
 	aksk.Sign(signed, nil, cred.Credential.Access, cred.Credential.Secret, time.Now())
 	if resp, err := http.DefaultClient.Do(signed); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("signed request on replica B: %v %v", resp, err)
@@ -322,16 +254,16 @@ func TestReplicasAndAgents(t *testing.T) {
 	}
 
 	// 1. A batch accepted by replica A spans both agents (one attached to B).
-	for _, j := range finalJobs("batch across replicas", b.url, restartAll(a.url, all), 6) {
+	for _, j := range finalJobs("batch across replicas", b.URL, restartAll(a.URL, all), 6) {
 		if j.Status != 2 {
 			t.Errorf("job %s ended %d", j.ID, j.Status)
 		}
 	}
 
 	// 2. Replica A is killed right after accepting a batch: nothing is lost.
-	reqID := restartAll(a.url, all)
-	a.kill()
-	for _, j := range finalJobs("replica A killed", b.url, reqID, 6) {
+	reqID := restartAll(a.URL, all)
+	a.Kill()
+	for _, j := range finalJobs("replica A killed", b.URL, reqID, 6) {
 		if j.Status != 2 {
 			t.Errorf("after replica A died, job %s ended %d (%v)", j.ID, j.Status, j.ErrorCode)
 		}
@@ -343,7 +275,7 @@ func TestReplicasAndAgents(t *testing.T) {
 		var detail struct {
 			Name string `json:"server_name"`
 		}
-		api(t, "GET", b.url+path+"/servers/"+sid, token, "", &detail)
+		api(t, "GET", b.URL+path+"/servers/"+sid, token, "", &detail)
 		if detail.Name == "node1" {
 			node1 = sid
 			_ = ids
@@ -352,15 +284,15 @@ func TestReplicasAndAgents(t *testing.T) {
 	if node1 == "" {
 		t.Fatal("no server named node1")
 	}
-	reqID = restartAll(b.url, servers[node1])
-	agent1.kill()
-	for _, j := range finalJobs("agent killed", b.url, reqID, 3) {
+	reqID = restartAll(b.URL, servers[node1])
+	agent1.Kill()
+	for _, j := range finalJobs("agent killed", b.URL, reqID, 3) {
 		if j.Status != -1 || j.ErrorCode == nil || *j.ErrorCode != "CPS.9013" {
 			t.Errorf("job of the dead agent: %+v", j)
 		}
 	}
 	poll.Within(t, 20*time.Second, "node1's phones to be abnormal", func() bool {
-		for _, ph := range phones(b.url) {
+		for _, ph := range phones(b.URL) {
 			if ph.ServerID == node1 && ph.Status != -7 {
 				return false
 			}
@@ -368,35 +300,35 @@ func TestReplicasAndAgents(t *testing.T) {
 		return true
 	})
 	var srv struct{ Status int }
-	api(t, "GET", b.url+path+"/servers/"+node1, token, "", &srv)
+	api(t, "GET", b.URL+path+"/servers/"+node1, token, "", &srv)
 	if srv.Status != 2 {
 		t.Errorf("node1 server status %d, want 2 (abnormal)", srv.Status)
 	}
-	for _, ph := range phones(b.url) {
+	for _, ph := range phones(b.URL) {
 		if ph.ServerID != node1 && ph.Status != 2 {
 			t.Errorf("node2's phone %s status %d: a dead agent must not affect others", ph.ID, ph.Status)
 		}
 	}
 	// Work for the dead agent's phones is refused per item, not queued.
 	var refused struct{ Jobs []job }
-	api(t, "POST", b.url+path+"/phones/batch-reset", token, fmt.Sprintf(`{"phones":[{"phone_id":%q}]}`, servers[node1][0]), &refused)
+	api(t, "POST", b.URL+path+"/phones/batch-reset", token, fmt.Sprintf(`{"phones":[{"phone_id":%q}]}`, servers[node1][0]), &refused)
 	if len(refused.Jobs) != 1 || refused.Jobs[0].ID != "" {
 		t.Errorf("work for a down server: %+v", refused.Jobs)
 	}
 
 	// 4. The agent comes back with the same identity (no enrollment token).
-	start(t, "node1-again", "cph-agent", nil, "--control-plane", b.url, "--state-dir", agentDir1, "--sim-boot-time", "300ms", "--log-level", "warn")
+	start(t, "node1-again", "cph-agent", nil, "--control-plane", b.URL, "--state-dir", agentDir1, "--sim-boot-time", "300ms", "--log-level", "warn")
 	poll.Within(t, 20*time.Second, "node1 to be normal again", func() bool {
-		api(t, "GET", b.url+path+"/servers/"+node1, token, "", &srv)
+		api(t, "GET", b.URL+path+"/servers/"+node1, token, "", &srv)
 		return srv.Status == 5
 	})
-	for _, j := range finalJobs("agent back", b.url, restartAll(b.url, servers[node1]), 3) {
+	for _, j := range finalJobs("agent back", b.URL, restartAll(b.URL, servers[node1]), 3) {
 		if j.Status != 2 {
 			t.Errorf("restart after recovery: job %s ended %d", j.ID, j.Status)
 		}
 	}
 	var count struct{ Count int }
-	api(t, "GET", b.url+path+"/servers", token, "", &count)
+	api(t, "GET", b.URL+path+"/servers", token, "", &count)
 	if count.Count != 2 {
 		t.Errorf("%d servers: the restarted agent must keep its identity", count.Count)
 	}

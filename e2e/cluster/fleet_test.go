@@ -40,8 +40,8 @@ func TestBuiltinFleetFailsOver(t *testing.T) {
 	a := replica("replica-a", "2", "debug")
 	b := replica("replica-b", "0", "info")
 
-	token, pid := login(t, b.url, "acme", "fleet-password")
-	path := b.url + "/v1/" + pid + "/cloud-phone"
+	token, pid := login(t, b.URL, "acme", "fleet-password")
+	path := b.URL + "/v1/" + pid + "/cloud-phone"
 	phones := func() []phone {
 		var l struct{ Phones []phone }
 		if api(t, "GET", path+"/phones", token, "", &l) != 200 {
@@ -75,7 +75,7 @@ func TestBuiltinFleetFailsOver(t *testing.T) {
 	}
 	// The phones boot for 3 s: A dies while its agents run the restart.
 	poll.Within(t, 10*time.Second, "replica A's agents to take the 4 restarts", func() bool {
-		log := a.log()
+		log := a.Log()
 		for _, j := range acc.Jobs {
 			if !regexp.MustCompile(`"operation queued".* job=` + j.ID).MatchString(log) {
 				return false
@@ -83,7 +83,7 @@ func TestBuiltinFleetFailsOver(t *testing.T) {
 		}
 		return true
 	})
-	a.kill()
+	a.Kill()
 
 	var jobs []job
 	poll.Within(t, 40*time.Second, "the restart jobs to end", func() bool {
@@ -123,7 +123,7 @@ func TestBuiltinFleetFailsOver(t *testing.T) {
 			t.Errorf("server %s has status %d, want 5", s.ID, s.Status)
 		}
 	}
-	if !strings.Contains(b.log(), "this replica now runs the simulated fleet's agents") {
+	if !strings.Contains(b.Log(), "this replica now runs the simulated fleet's agents") {
 		t.Errorf("replica B never took the fleet lease")
 	}
 }

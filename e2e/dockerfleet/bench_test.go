@@ -26,11 +26,11 @@ func BenchmarkPhoneRestart(b *testing.B) {
 	cphd := start(b, "cphd", "cphd", []string{"CPH_BOOTSTRAP_DOMAIN=" + domain, "CPH_BOOTSTRAP_USER=" + user,
 		"CPH_BOOTSTRAP_PASSWORD=" + password, "CPH_BOOTSTRAP_PROJECT=" + project, "CPH_AGENT_ENROLL_TOKEN=enroll-secret"},
 		"--listen", "127.0.0.1:0", "--data-dir", b.TempDir(), "--sim-servers", "0", "--log-level", "warn")
-	agent := start(b, "cph-agent", "cph-agent", nil, "--runtime", "docker", "--control-plane", cphd.url,
+	agent := start(b, "cph-agent", "cph-agent", nil, "--runtime", "docker", "--control-plane", cphd.URL,
 		"--enroll-token", "enroll-secret", "--project", project, "--name", "bench-node", "--state-dir", b.TempDir(),
 		"--sim-phones", "1", "--docker-images", "*="+stubImage, "--docker-privileged=false",
 		"--docker-ports", "43300-43399", "--docker-labels", phonestub.TestLabel+"=1", "--log-level", "warn")
-	c, err := client.New(client.Config{Endpoint: cphd.url, Domain: domain, User: user, Password: password, Project: project})
+	c, err := client.New(client.Config{Endpoint: cphd.URL, Domain: domain, User: user, Password: password, Project: project})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func BenchmarkPhoneRestart(b *testing.B) {
 		return true
 	})
 	b.Cleanup(func() {
-		agent.kill()
+		agent.Kill()
 		phonestub.RemoveLabelled(context.Background(), engine, docker.LabelServer, ph.ServerID)
 	})
 	name := "opencph-" + ph.ServerID + "-" + ph.ID

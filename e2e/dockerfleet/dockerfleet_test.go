@@ -6,30 +6,27 @@
 package dockerfleet_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	mobyclient "github.com/moby/moby/client"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/apk/apktest"
 	"github.com/opencph/opencph/archive/archivetest"
 	"github.com/opencph/opencph/cli"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/internal/poll"
+	"github.com/opencph/opencph/internal/proctest"
 	"github.com/opencph/opencph/runtime/docker"
 	"github.com/opencph/opencph/runtime/docker/phonestub"
 )
@@ -74,60 +71,14 @@ func TestMain(m *testing.M) {
 }
 
 // proc is a started process with its output.
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  bytes.Buffer
-	url  string
-}
+type proc = proctest.Proc
 
-func (p *proc) Write(b []byte) (int, error) { p.mu.Lock(); defer p.mu.Unlock(); return p.out.Write(b) }
-func (p *proc) log() string                 { p.mu.Lock(); defer p.mu.Unlock(); return p.out.String() }
-
-func (p *proc) kill() {
-	if p.cmd.ProcessState == nil {
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		p.cmd.Wait()
-	}
-}
-
-var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
-
+// start runs a binary; for cphd it waits until it listens and records its URL.
 func start(t testing.TB, name, binary string, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, cmd: exec.Command(filepath.Join(bin, binary), args...)}
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stderr = p
-	stdout, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("--- output of %s:\n%s", p.name, p.log())
-		}
-	})
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			p.Write([]byte(sc.Text() + "\n"))
-			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
-				urls <- m[1]
-			}
-		}
-	}()
+	p := proctest.Start(t, name, filepath.Join(bin, binary), env, args...)
 	if binary == "cphd" {
-		select {
-		case p.url = <-urls:
-		case <-time.After(60 * time.Second):
-			t.Fatalf("%s did not start:\n%s", name, p.log())
-		}
+		p.WaitURL(t, 60*time.Second)
 	}
 	return p
 }
@@ -150,20 +101,20 @@ func TestDockerFleet(t *testing.T) {
 		"CPH_BOOTSTRAP_PASSWORD=" + password, "CPH_BOOTSTRAP_PROJECT=" + project, "CPH_AGENT_ENROLL_TOKEN=enroll-secret"},
 		"--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--sim-servers", "0", "--log-level", "warn")
 	stateDir := t.TempDir()
-	agentArgs := []string{"--runtime", "docker", "--control-plane", cphd.url, "--enroll-token", "enroll-secret",
+	agentArgs := []string{"--runtime", "docker", "--control-plane", cphd.URL, "--enroll-token", "enroll-secret",
 		"--project", project, "--name", "docker-node", "--state-dir", stateDir, "--sim-phones", "2",
 		"--docker-images", "*=" + stubImage, "--docker-privileged=false", "--docker-ports", "43100-43199",
 		"--docker-boot-timeout", "30s", "--docker-labels", phonestub.TestLabel + "=1", "--log-level", "info"}
 	agent := start(t, "cph-agent", "cph-agent", nil, agentArgs...)
 
-	c, err := client.New(client.Config{Endpoint: cphd.url, Domain: domain, User: user, Password: password, Project: project})
+	c, err := client.New(client.Config{Endpoint: cphd.URL, Domain: domain, User: user, Password: password, Project: project})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cacheDir := t.TempDir()
 	runCLI := func(args ...string) (int, string) {
 		t.Helper()
-		env := map[string]string{cli.EnvEndpoint: cphd.url, cli.EnvDomain: domain, cli.EnvUser: user,
+		env := map[string]string{cli.EnvEndpoint: cphd.URL, cli.EnvDomain: domain, cli.EnvUser: user,
 			cli.EnvPassword: password, cli.EnvProject: project, cli.EnvCacheDir: cacheDir}
 		var out, errOut bytes.Buffer
 		code := cli.Main(ctx, args, strings.NewReader(""), &out, &errOut, func(k string) string { return env[k] })
@@ -186,7 +137,7 @@ func TestDockerFleet(t *testing.T) {
 	})
 	serverID := phones[0].ServerID
 	t.Cleanup(func() {
-		agent.kill() // first, so that it creates nothing more
+		agent.Kill() // first, so that it creates nothing more
 		if err := phonestub.RemoveLabelled(context.Background(), engine, docker.LabelServer, serverID); err != nil {
 			t.Error(err)
 		}
@@ -357,17 +308,17 @@ func TestDockerFleet(t *testing.T) {
 
 	// The agent is killed and restarted: it adopts its containers.
 	before := containerIDs(t, engine, serverID)
-	agent.kill()
+	agent.Kill()
 	agent = start(t, "cph-agent (restarted)", "cph-agent", nil, agentArgs...)
-	poll.Within(t, 30*time.Second, "the restarted agent to log its session", func() bool { return strings.Contains(agent.log(), "session started") })
+	poll.Within(t, 30*time.Second, "the restarted agent to log its session", func() bool { return strings.Contains(agent.Log(), "session started") })
 	if after := containerIDs(t, engine, serverID); strings.Join(after, ",") != strings.Join(before, ",") {
 		t.Fatalf("containers before %v, after the agent restart %v", before, after)
 	}
 	if out := shell("getprop sys.boot_completed"); out != "1\n" {
 		t.Fatalf("adopted phone: %q", out)
 	}
-	if strings.Contains(agent.log(), "does not know") {
-		t.Fatalf("the agent saw unknown phones:\n%s", agent.log())
+	if strings.Contains(agent.Log(), "does not know") {
+		t.Fatalf("the agent saw unknown phones:\n%s", agent.Log())
 	}
 
 	// Deleting the server removes its containers and volumes.
@@ -432,7 +383,7 @@ func TestBuiltinDockerFleet(t *testing.T) {
 		"--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--runtime", "docker", "--sim-servers", "1",
 		"--sim-phones-per-server", "1", "--docker-images", "*="+stubImage, "--docker-privileged=false",
 		"--docker-ports", "43200-43299", "--docker-labels", phonestub.TestLabel+"=1", "--log-level", "warn")
-	c, err := client.New(client.Config{Endpoint: cphd.url, Domain: domain, User: user, Password: password, Project: project})
+	c, err := client.New(client.Config{Endpoint: cphd.URL, Domain: domain, User: user, Password: password, Project: project})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,7 +397,7 @@ func TestBuiltinDockerFleet(t *testing.T) {
 		return true
 	})
 	t.Cleanup(func() {
-		cphd.kill() // first, so that its agent creates nothing more
+		cphd.Kill() // first, so that its agent creates nothing more
 		if err := phonestub.RemoveLabelled(context.Background(), engine, docker.LabelServer, ph.ServerID); err != nil {
 			t.Error(err)
 		}
