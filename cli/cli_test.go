@@ -19,7 +19,6 @@ import (
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
 	"github.com/opencph/opencph/internal/poll"
-	"github.com/opencph/opencph/runtime"
 )
 
 // The tests below run the command against a real control plane (cphd
@@ -130,24 +129,6 @@ func waitPhone(t *testing.T, env map[string]string, id, what string, cond func(c
 	if !poll.Wait(t, 20*time.Second, func() bool { d = showPhone(t, env, id); return cond(d) }) {
 		t.Fatalf("timed out waiting for phone %s to be %s: %+v", id, what, d)
 	}
-}
-
-// injectFailure makes the next restart of phone p fail with msg. The
-// simulated runtime learns its phones when the server's agent connects, so
-// it retries until the runtime knows the phone.
-func injectFailure(t *testing.T, srv *controlplane.Server, p cph.Phone, msg string) {
-	t.Helper()
-	poll.Until(t, "the simulated runtime to know phone "+p.ID, func() bool {
-		drv := srv.SimDriver(p.ServerID)
-		if drv == nil {
-			t.Fatalf("no simulated runtime for server %s", p.ServerID)
-		}
-		err := drv.InjectFailure(p.ID, "restart", msg)
-		if err != nil && !errors.Is(err, runtime.ErrNoSuchPhone) {
-			t.Fatal(err)
-		}
-		return err == nil
-	})
 }
 
 func TestSettingsPrecedence(t *testing.T) {
@@ -451,7 +432,7 @@ func TestBatchWait(t *testing.T) {
 	}
 
 	// The next restart of p2 fails in the runtime.
-	injectFailure(t, srv, phones[1], "kernel panic")
+	cptest.InjectFailure(t, srv, phones[1], "kernel panic")
 	r = run(t, env, "", "phones", "restart", p1, p2, "nope", "--wait", "--interval", "10ms", "-o", "json")
 	if r.code != ExitFailure {
 		t.Fatalf("restart --wait: %+v", r)

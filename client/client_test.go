@@ -19,8 +19,6 @@ import (
 	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
-	"github.com/opencph/opencph/internal/poll"
-	"github.com/opencph/opencph/runtime"
 )
 
 // The tests below run against a real control plane (cphd started in
@@ -115,24 +113,6 @@ func phoneIDs(phones []cph.Phone) []string {
 		ids = append(ids, p.ID)
 	}
 	return ids
-}
-
-// injectFailure makes the next restart of phone p fail with msg. The
-// simulated runtime learns its phones when the server's agent connects, so
-// it retries until the runtime knows the phone.
-func injectFailure(t *testing.T, srv *controlplane.Server, p cph.Phone, msg string) {
-	t.Helper()
-	poll.Until(t, "the simulated runtime to know phone "+p.ID, func() bool {
-		drv := srv.SimDriver(p.ServerID)
-		if drv == nil {
-			t.Fatalf("no simulated runtime for server %s", p.ServerID)
-		}
-		err := drv.InjectFailure(p.ID, "restart", msg)
-		if err != nil && !errors.Is(err, runtime.ErrNoSuchPhone) {
-			t.Fatal(err)
-		}
-		return err == nil
-	})
 }
 
 // waitJobs waits (up to 20 s) for the jobs of requestID.
@@ -801,7 +781,7 @@ func TestWaitJobs(t *testing.T) {
 	mu.Unlock()
 
 	// A failed job: the next restart of phone 2 fails in the runtime.
-	injectFailure(t, srv, phones[2], "kernel panic")
+	cptest.InjectFailure(t, srv, phones[2], "kernel panic")
 	res, err = c.RestartPhones(ctx, RestartPhonesRequest{Phones: []cph.PhoneRef{{PhoneID: phones[2].ID}}})
 	if err != nil {
 		t.Fatal(err)

@@ -2,12 +2,15 @@ package cptest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/internal/poll"
+	"github.com/opencph/opencph/runtime"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -53,4 +56,22 @@ func Orphan(t testing.TB, srv *controlplane.Server, serverID string) {
 	if err != nil {
 		t.Fatalf("orphan server %s: %v", serverID, err)
 	}
+}
+
+// InjectFailure makes the next restart of phone p fail with msg. The
+// simulated runtime learns its phones when the server's agent connects, so
+// it retries until the runtime knows the phone.
+func InjectFailure(t testing.TB, srv *controlplane.Server, p cph.Phone, msg string) {
+	t.Helper()
+	poll.Until(t, "the simulated runtime to know phone "+p.ID, func() bool {
+		drv := srv.SimDriver(p.ServerID)
+		if drv == nil {
+			t.Fatalf("no simulated runtime for server %s", p.ServerID)
+		}
+		err := drv.InjectFailure(p.ID, "restart", msg)
+		if err != nil && !errors.Is(err, runtime.ErrNoSuchPhone) {
+			t.Fatal(err)
+		}
+		return err == nil
+	})
 }

@@ -45,6 +45,15 @@ func TestMain(m *testing.M) {
 // proc is a started process.
 type proc = proctest.Proc
 
+// replicaEnv is the environment of cphd replicas that share a new
+// PostgreSQL database and a server key, with the bootstrap account acme.
+func replicaEnv(t *testing.T, password string) []string {
+	key := make([]byte, 32)
+	rand.Read(key)
+	return []string{"CPH_BOOTSTRAP_DOMAIN=acme", "CPH_BOOTSTRAP_PASSWORD=" + password,
+		"CPH_DATABASE_URL=" + storetest.PostgresURL(t), "CPH_SERVER_KEY=" + hex.EncodeToString(key)}
+}
+
 // start runs a binary; for cphd it waits until it listens and records its URL.
 func start(t *testing.T, name, binary string, env []string, args ...string) *proc {
 	t.Helper()
@@ -101,11 +110,7 @@ func TestReplicasAndAgents(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills real processes")
 	}
-	dbURL := storetest.PostgresURL(t)
-	key := make([]byte, 32)
-	rand.Read(key)
-	cphdEnv := []string{"CPH_BOOTSTRAP_DOMAIN=acme", "CPH_BOOTSTRAP_PASSWORD=cluster-password",
-		"CPH_DATABASE_URL=" + dbURL, "CPH_SERVER_KEY=" + hex.EncodeToString(key)}
+	cphdEnv := replicaEnv(t, "cluster-password")
 	replica := func(name string) *proc {
 		return start(t, name, "cphd", cphdEnv, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(),
 			"--sim-servers", "0", "--agent-ttl", "2s", "--log-level", "warn")

@@ -1,8 +1,6 @@
 package cluster_test
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,7 +10,6 @@ import (
 	"time"
 
 	"github.com/opencph/opencph/internal/poll"
-	"github.com/opencph/opencph/sqlstore/storetest"
 )
 
 // TestBuiltinFleetFailsOver runs the built-in simulated fleet on two cphd
@@ -25,11 +22,7 @@ func TestBuiltinFleetFailsOver(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills real processes")
 	}
-	dbURL := storetest.PostgresURL(t)
-	key := make([]byte, 32)
-	rand.Read(key)
-	env := []string{"CPH_BOOTSTRAP_DOMAIN=acme", "CPH_BOOTSTRAP_PASSWORD=fleet-password",
-		"CPH_DATABASE_URL=" + dbURL, "CPH_SERVER_KEY=" + hex.EncodeToString(key)}
+	env := replicaEnv(t, "fleet-password")
 	replica := func(name, simServers, logLevel string) *proc {
 		return start(t, name, "cphd", env, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(),
 			"--sim-servers", simServers, "--sim-phones-per-server", "2", "--sim-boot-time", "3s",
