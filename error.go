@@ -73,6 +73,16 @@ const (
 	CodeIAMMediaType       = "IAM.0415"
 	CodeIAMThrottled       = "IAM.0429"
 
+	// Codes of the agent protocol (/agent/v1), which cph-agent handles.
+	CodeAgentBadEnrollment = "AGENT.0400"
+	CodeAgentUnauthorized  = "AGENT.0401"
+	CodeAgentNoSuchProject = "AGENT.0404"
+	CodeAgentWrongProject  = "AGENT.0405"
+	CodeAgentSessionGone   = "AGENT.0409"
+	CodeAgentNotClaimed    = "AGENT.0410"
+	CodeAgentServerDeleted = "AGENT.0411"
+	CodeAgentThrottled     = "AGENT.0429"
+
 	CodeNoSuchAPI     = "APIGW.0101"
 	CodeBadRequest    = "APIGW.0201"
 	CodeUnauthorized  = "APIGW.0301"
@@ -287,6 +297,34 @@ var errorTable = []ErrorDef{
 		Detail:  "Too many failed login attempts. Retry after %d seconds.",
 		Meaning: "too many failed logins for a user or client address (with Retry-After)"},
 
+	{Code: CodeAgentBadEnrollment, Status: http.StatusBadRequest,
+		Message: "The enrollment is invalid.",
+		Meaning: "an enrollment whose server name is not 1-64 of [A-Za-z0-9_-] or whose phone count is out of range"},
+	{Code: CodeAgentUnauthorized, Status: http.StatusUnauthorized,
+		Message: "Unknown agent credential.",
+		Meaning: "a missing or unknown agent credential; a wrong, revoked or expired enrollment token"},
+	{Code: CodeAgentNoSuchProject, Status: http.StatusNotFound,
+		Message: "No single project of that name exists.",
+		Detail:  "No single project %q exists.",
+		Meaning: "an installation-token enrollment naming an unknown or ambiguous project"},
+	{Code: CodeAgentWrongProject, Status: http.StatusForbidden,
+		Message: "The enrollment token enrolls into its own project only.",
+		Detail:  "The enrollment token enrolls into project %s (%s) only.",
+		Meaning: "a project's enrollment token used for another project"},
+	{Code: CodeAgentSessionGone, Status: http.StatusConflict,
+		Message: "The agent session was replaced by a newer one.",
+		Meaning: "a call of an agent session that a newer session of its server replaced"},
+	{Code: CodeAgentNotClaimed, Status: http.StatusConflict,
+		Message: "The operation is not claimed by this session.",
+		Meaning: "a result for an operation the session does not hold (it timed out and was failed or queued again)"},
+	{Code: CodeAgentServerDeleted, Status: http.StatusGone,
+		Message: "The server was deleted; this agent's credential is void.",
+		Detail:  "The server %s (%s) was deleted; this agent's credential is void.",
+		Meaning: "the credential of a server that was deleted (the agent stops; cph-agent exits 3)"},
+	{Code: CodeAgentThrottled, Status: http.StatusTooManyRequests,
+		Message: "Too many enrollments with a wrong token from this address.",
+		Detail:  "Too many enrollments with a wrong token from this address. Retry after %d seconds.",
+		Meaning: "more than 10 enrollments with a wrong token from one address, then one per 30 s (with Retry-After)"},
 	{Code: CodeNoSuchAPI, Status: http.StatusNotFound,
 		Message: "The API does not exist or has not been published in the environment.",
 		Also:    []AltStatus{{http.StatusMethodNotAllowed, "The method is not allowed for this API."}},

@@ -18,7 +18,7 @@ import (
 	"github.com/opencph/opencph"
 )
 
-var reCode = regexp.MustCompile(`^(CPS|IAM|APIGW)\.[0-9]{4}$`)
+var reCode = regexp.MustCompile(`^(CPS|IAM|APIGW|AGENT)\.[0-9]{4}$`)
 
 func TestErrorTable(t *testing.T) {
 	seen := map[string]bool{}
@@ -261,7 +261,7 @@ func TestErrorDocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Rows of the form "| `CODE` | 404 (also 400) | ... |".
-	reRow := regexp.MustCompile("(?m)^\\| `((?:CPS|IAM|APIGW)\\.[0-9]{4})` \\| ([0-9, ()a-z]+) \\|")
+	reRow := regexp.MustCompile("(?m)^\\| `((?:CPS|IAM|APIGW|AGENT)\\.[0-9]{4})` \\| ([0-9, ()a-z]+) \\|")
 	docs := map[string]string{}
 	for _, m := range reRow.FindAllStringSubmatch(string(b), -1) {
 		if _, dup := docs[m[1]]; dup {

@@ -22,7 +22,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 )
 
 // Paths of the agent protocol.
@@ -175,18 +175,18 @@ type Error struct {
 // Codes of agent protocol errors (HTTP status in brackets).
 const (
 	// CodeUnauthorized: the credential is missing or unknown (401).
-	CodeUnauthorized = "AGENT.0401"
+	CodeUnauthorized = cph.CodeAgentUnauthorized
 	// CodeSessionGone: a newer session of the same server replaced this one
 	// (409); the agent must start a new session.
-	CodeSessionGone = "AGENT.0409"
+	CodeSessionGone = cph.CodeAgentSessionGone
 	// CodeNotClaimed: the operation is not claimed by this session (409),
 	// typically because it timed out and was failed or re-queued. The agent
 	// drops the result.
-	CodeNotClaimed = "AGENT.0410"
+	CodeNotClaimed = cph.CodeAgentNotClaimed
 	// CodeServerDeleted: the credential belonged to a server that has been
 	// deleted (410 Gone). It will never work again: the agent stops
 	// (cph-agent exits with status 3) instead of retrying.
-	CodeServerDeleted = "AGENT.0411"
+	CodeServerDeleted = cph.CodeAgentServerDeleted
 )
 
 // ObjectPath is the path of an object for agents: GET downloads it, PUT
@@ -244,21 +244,18 @@ type EnrollResponse struct {
 
 // Codes of enrollment errors.
 const (
-	// CodeEnrollDisabled: cphd has no enrollment token configured (403).
-	// No longer answered: enrollment is on wherever a project has a token.
-	CodeEnrollDisabled = "AGENT.0403"
 	// A wrong, revoked or expired enrollment token is 401 CodeUnauthorized.
 	//
 	// CodeEnrollWrongProject: the project's token does not enroll into
 	// the project the request names (403).
-	CodeEnrollWrongProject = "AGENT.0405"
+	CodeEnrollWrongProject = cph.CodeAgentWrongProject
 	// CodeNoSuchProject: the project is unknown or ambiguous (404).
-	CodeNoSuchProject = "AGENT.0404"
+	CodeNoSuchProject = cph.CodeAgentNoSuchProject
 	// CodeBadEnrollment: the name or phone count is invalid (400).
-	CodeBadEnrollment = "AGENT.0400"
+	CodeBadEnrollment = cph.CodeAgentBadEnrollment
 )
 
 // CodeEnrollThrottled: too many enrollments with a wrong token came from
 // the caller's address (429, with Retry-After); the agent waits and tries
 // again.
-const CodeEnrollThrottled = "AGENT.0429"
+const CodeEnrollThrottled = cph.CodeAgentThrottled

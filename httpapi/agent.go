@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/agentproto"
 )
 
@@ -17,7 +17,7 @@ func (s *Server) withAgent(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || token == "" {
-			return cph.Errorf(http.StatusUnauthorized, agentproto.CodeUnauthorized, "Missing agent credential.")
+			return cph.Ef(cph.CodeAgentUnauthorized, "Missing agent credential.")
 		}
 		a, err := s.cfg.Agents.AuthenticateAgent(r.Context(), token)
 		if err != nil {

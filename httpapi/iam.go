@@ -351,7 +351,7 @@ func (s *Server) withProject(h func(w http.ResponseWriter, r *http.Request, p *c
 
 // errNotAuthorized is the 403 of a call on a project the caller may not use.
 func errNotAuthorized() error {
-	return authError{err: cph.Errorf(http.StatusForbidden, cph.CodeNotAuthorized, "The IAM user is not authorized to access the API.")}
+	return authError{err: cph.ErrNotAuthorized()}
 }
 
 // authenticateSigned authenticates an access-key request without holding

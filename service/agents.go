@@ -35,24 +35,23 @@ func agent(ctx context.Context) (*cph.AgentIdentity, error) {
 }
 
 func errUnknownAgent(msg string) *cph.Error {
-	return cph.Errorf(http.StatusUnauthorized, agentproto.CodeUnauthorized, "%s", msg)
+	return cph.Ef(cph.CodeAgentUnauthorized, "%s", msg)
 }
 
 // errServerDeleted answers an agent whose server was deleted: 410
 // AGENT.0411, which tells the agent to stop rather than retry.
 func errServerDeleted(name, id string) *cph.Error {
-	return cph.Errorf(http.StatusGone, agentproto.CodeServerDeleted,
-		"The server %s (%s) was deleted; this agent's credential is void.", name, id)
+	return cph.E(cph.CodeAgentServerDeleted, name, id)
 }
 
 // errSessionGone is 409 AGENT.0409: a newer session replaced the agent's.
 func errSessionGone() *cph.Error {
-	return cph.Errorf(http.StatusConflict, agentproto.CodeSessionGone, "The agent session was replaced by a newer one.")
+	return cph.E(cph.CodeAgentSessionGone)
 }
 
 // errNotClaimed is 409 AGENT.0410: the session does not hold the operation.
 func errNotClaimed() *cph.Error {
-	return cph.Errorf(http.StatusConflict, agentproto.CodeNotClaimed, "The operation is not claimed by this session.")
+	return cph.E(cph.CodeAgentNotClaimed)
 }
 
 // AgentSettings implements cph.AgentService.
@@ -312,7 +311,7 @@ func (s *Services) EnrollAgent(ctx context.Context, p cph.EnrollAgentParams) (*c
 	}
 	tokenRight()
 	if !reServerName.MatchString(p.Name) || p.Phones < 0 || p.Phones > engine.MaxEnrolledPhones {
-		return nil, cph.Errorf(http.StatusBadRequest, agentproto.CodeBadEnrollment,
+		return nil, cph.Ef(cph.CodeAgentBadEnrollment,
 			"The name must be 1-64 letters, digits, '_' or '-', and phones between 0 and %d.", engine.MaxEnrolledPhones)
 	}
 	srv, err := s.engine.EnrollServer(ctx, engine.EnrollSpec{ProjectID: proj.ID, Name: p.Name, Phones: p.Phones, ImageID: cph.DefaultImageID})
@@ -348,8 +347,7 @@ func (s *Services) enrollAttempt(ctx context.Context, from string) (tokenRight f
 	}
 	if !ok {
 		s.log.Warn("agent enrollment throttled", "remote", from)
-		e := cph.Errorf(http.StatusTooManyRequests, agentproto.CodeEnrollThrottled,
-			"Too many enrollments with a wrong token from this address. Retry after %d seconds.", retryAfterSeconds(after))
+		e := cph.E(cph.CodeAgentThrottled, retryAfterSeconds(after))
 		e.RetryAfter = after
 		return nil, e
 	}
@@ -377,7 +375,7 @@ func retryAfterSeconds(d time.Duration) int {
 // into the project p.Project names. Anything else, and an expired
 // token, is 401 AGENT.0401.
 func (s *Services) checkEnrollToken(ctx context.Context, p cph.EnrollAgentParams) (*cph.Project, string, error) {
-	wrong := cph.Errorf(http.StatusUnauthorized, agentproto.CodeUnauthorized, "Wrong enrollment token.")
+	wrong := cph.Ef(cph.CodeAgentUnauthorized, "Wrong enrollment token.")
 	if p.Token == "" || len(p.Token) > maxEnrollTokenBytes {
 		return nil, "", wrong
 	}
@@ -394,7 +392,7 @@ func (s *Services) checkEnrollToken(ctx context.Context, p cph.EnrollAgentParams
 	}
 	if !tok.ExpiresAt.IsZero() && !s.db.Now().Before(tok.ExpiresAt) {
 		s.log.Warn("agent enrollment refused: expired token", "remote", p.From, "name", p.Name, "token_id", tok.ID)
-		return nil, "", cph.Errorf(http.StatusUnauthorized, agentproto.CodeUnauthorized, "The enrollment token has expired.")
+		return nil, "", cph.Ef(cph.CodeAgentUnauthorized, "The enrollment token has expired.")
 	}
 	proj, err := s.db.ProjectByID(ctx, tok.ProjectID)
 	if err != nil {
@@ -403,8 +401,7 @@ func (s *Services) checkEnrollToken(ctx context.Context, p cph.EnrollAgentParams
 	if p.Project != "" && p.Project != proj.ID && p.Project != proj.Name {
 		s.log.Warn("agent enrollment refused: token of another project", "remote", p.From, "name", p.Name,
 			"token_id", tok.ID, "token_project_id", proj.ID, "project", p.Project)
-		return nil, "", cph.Errorf(http.StatusForbidden, agentproto.CodeEnrollWrongProject,
-			"The enrollment token enrolls into project %s (%s) only.", proj.Name, proj.ID)
+		return nil, "", cph.E(cph.CodeAgentWrongProject, proj.Name, proj.ID)
 	}
 	return proj, tok.ID, nil
 }
@@ -412,7 +409,7 @@ func (s *Services) checkEnrollToken(ctx context.Context, p cph.EnrollAgentParams
 // enrollProject resolves a project id, or a project name: the bootstrap
 // account's project of that name, else the only project of that name.
 func (s *Services) enrollProject(ctx context.Context, ref string) (*cph.Project, error) {
-	notFound := cph.Errorf(http.StatusNotFound, agentproto.CodeNoSuchProject, "No single project %q exists.", ref)
+	notFound := cph.E(cph.CodeAgentNoSuchProject, ref)
 	if ref == "" {
 		return nil, notFound
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 )
 
 // maxAuditFilterText bounds the text fields of an audit filter.

@@ -3,9 +3,8 @@ package service
 import (
 	"context"
 	"errors"
-	"net/http"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/iam"
 )
 
@@ -19,11 +18,11 @@ func (s *Services) CreateAccessKey(ctx context.Context, c cph.CreateAccessKeyPar
 		return nil, err
 	}
 	if c.UserID == "" {
-		return nil, iamError(http.StatusBadRequest, "The body needs credential.user_id.")
+		return nil, cph.Ef(cph.CodeIAMBadRequest, "The body needs credential.user_id.")
 	}
 	k, err := s.iam.CreateAccessKey(ctx, p, c.UserID, c.Description)
 	if errors.Is(err, iam.ErrTooManyKeys) {
-		return nil, iamError(http.StatusBadRequest, "akSkNumExceed")
+		return nil, cph.Ef(cph.CodeIAMBadRequest, "akSkNumExceed")
 	}
 	return k, err
 }
@@ -60,7 +59,7 @@ func (s *Services) UpdateAccessKey(ctx context.Context, access string, u cph.Acc
 		return nil, err
 	}
 	if u.Status == nil && u.Description == nil {
-		return nil, iamError(http.StatusBadRequest, "The body needs credential.status or credential.description.")
+		return nil, cph.Ef(cph.CodeIAMBadRequest, "The body needs credential.status or credential.description.")
 	}
 	return s.iam.UpdateAccessKey(ctx, p, access, u.Status, u.Description)
 }

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"unicode"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/iam"
 	"github.com/opencph/opencph/sqlstore"
 )
@@ -80,7 +79,7 @@ func (s *Services) DeleteEnrollmentToken(ctx context.Context, id string) error {
 	}
 	err = s.db.DeleteEnrollmentToken(ctx, p.ProjectID, id)
 	if errors.Is(err, sqlstore.ErrNotFound) {
-		return cph.Errorf(http.StatusNotFound, cph.CodeEnrollmentTokenNotFound, "The enrollment token does not exist.")
+		return cph.ErrEnrollmentTokenNotFound()
 	} else if err != nil {
 		return fmt.Errorf("delete enrollment token: %w", err)
 	}

@@ -2,11 +2,10 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
-	"github.com/opencph/opencph"
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/iam"
 )
 
@@ -28,11 +27,6 @@ func identityCaller(ctx context.Context) (*cph.Principal, error) {
 	return p, nil
 }
 
-// iamError is an error of the IAM API, in its IAM.0xxx code space.
-func iamError(status int, format string, args ...any) error {
-	return cph.Errorf(status, fmt.Sprintf("IAM.0%d", status), format, args...)
-}
-
 // Login implements cph.IdentityService.
 func (s *Services) Login(ctx context.Context, l cph.PasswordLogin) (string, *cph.TokenInfo, error) {
 	return s.iam.Login(ctx, l)
@@ -49,10 +43,9 @@ func (s *Services) Authenticate(ctx context.Context, token string) (*cph.Princip
 	}
 	switch state {
 	case iam.TokenExpired:
-		return nil, cph.Errorf(http.StatusUnauthorized, cph.CodeUnauthorized,
-			"Incorrect IAM authentication information: token expires, expires_at: %s", info.ExpiresAt.UTC().Format(time.RFC3339))
+		return nil, cph.ErrBadCredential("token expires, expires_at: " + info.ExpiresAt.UTC().Format(time.RFC3339))
 	case iam.TokenUnknown:
-		return nil, cph.Errorf(http.StatusUnauthorized, cph.CodeUnauthorized, "Incorrect IAM authentication information: decrypt token fail")
+		return nil, cph.ErrBadCredential("decrypt token fail")
 	}
 	return p, nil
 }
@@ -89,17 +82,17 @@ func (s *Services) subjectToken(ctx context.Context, subject string) (*cph.Token
 		return nil, err
 	}
 	if subject == "" {
-		return nil, iamError(http.StatusBadRequest, "Missing X-Subject-Token.")
+		return nil, cph.Ef(cph.CodeIAMBadRequest, "Missing X-Subject-Token.")
 	}
 	sp, info, state, err := s.iam.Lookup(ctx, subject)
 	if err != nil {
 		return nil, err
 	}
 	if state != iam.TokenValid {
-		return nil, iamError(http.StatusNotFound, "The token could not be found.")
+		return nil, cph.Ef(cph.CodeIAMNotFound, "The token could not be found.")
 	}
 	if sp.User.ID != caller.User.ID && !(caller.User.IsAdmin && caller.Domain.ID == sp.Domain.ID) {
-		return nil, iamError(http.StatusForbidden, "You are not authorized to perform the requested action.")
+		return nil, cph.Ef(cph.CodeIAMForbidden, "You are not authorized to perform the requested action.")
 	}
 	return info, nil
 }
@@ -185,7 +178,7 @@ func (s *Services) ShowProject(ctx context.Context, id string) (*cph.Project, er
 	}
 	pr, err := s.db.ProjectByID(ctx, id)
 	if err != nil || pr.DomainID != p.Domain.ID {
-		return nil, iamError(http.StatusNotFound, "Could not find project: %s.", id)
+		return nil, cph.Ef(cph.CodeIAMNotFound, "Could not find project: %s.", id)
 	}
 	return pr, nil
 }
@@ -243,7 +236,7 @@ func (s *Services) UpdateUser(ctx context.Context, id string, u cph.UserUpdate) 
 		return nil, err
 	}
 	if u.Enabled == nil {
-		return nil, iamError(http.StatusBadRequest, "Only enabled can be changed here.")
+		return nil, cph.Ef(cph.CodeIAMBadRequest, "Only enabled can be changed here.")
 	}
 	return s.iam.SetUserEnabled(ctx, p, id, *u.Enabled)
 }
