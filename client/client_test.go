@@ -516,15 +516,19 @@ func TestParseAPIErrorFallbacks(t *testing.T) {
 		want   APIError
 	}{
 		{"cph without header", 400, "", `{"error_code":"CPS.0002","error_msg":"bad","request_id":"b1"}`,
-			APIError{400, "b1", "CPS.0002", "bad"}},
-		{"code message", 403, "h3", `{"code":"X.1","message":"m"}`, APIError{403, "h3", "X.1", "m"}},
-		{"text", 502, "", "bad gateway\n", APIError{502, "", "", "bad gateway"}},
-		{"empty", 503, "", "", APIError{503, "", "", "Service Unavailable"}},
+			APIError{400, "b1", "CPS.0002", "bad", 0}},
+		{"code message", 403, "h3", `{"code":"X.1","message":"m"}`, APIError{403, "h3", "X.1", "m", 0}},
+		{"text", 502, "", "bad gateway\n", APIError{502, "", "", "bad gateway", 0}},
+		{"empty", 503, "", "", APIError{503, "", "", "Service Unavailable", 0}},
+		{"retry after", 429, "h5", `{"error_code":"CPS.9009","error_msg":"slow down"}`, APIError{429, "h5", "CPS.9009", "slow down", 7 * time.Second}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp := &http.Response{StatusCode: tc.status, Header: http.Header{}}
 			if tc.header != "" {
 				resp.Header.Set("X-Request-Id", tc.header)
+			}
+			if tc.status == 429 {
+				resp.Header.Set("Retry-After", "7")
 			}
 			got := parseAPIError(resp, []byte(tc.body))
 			if *got != tc.want {

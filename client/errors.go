@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	cph "github.com/opencph/opencph"
 )
@@ -28,6 +30,9 @@ type APIError struct {
 	Code string
 	// Message is the server's error message.
 	Message string
+	// RetryAfter is how long the server asked the caller to wait before
+	// trying again (its Retry-After header, on 429 and 503 answers), or 0.
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.
@@ -49,7 +54,7 @@ func (e *APIError) Error() string {
 // Unwrap returns the equivalent *cph.Error, so that errors.As and
 // cph.ErrorCode see the server's error code.
 func (e *APIError) Unwrap() error {
-	return &cph.Error{Status: e.StatusCode, Code: e.Code, Message: e.Message}
+	return &cph.Error{Status: e.StatusCode, Code: e.Code, Message: e.Message, RetryAfter: e.RetryAfter}
 }
 
 // parseAPIError builds the *APIError of an error response. It understands
@@ -57,7 +62,8 @@ func (e *APIError) Unwrap() error {
 // Keystone envelope {"error":{"code","message","title"}}, a top-level
 // {"code","message"} pair, and falls back to the body text.
 func parseAPIError(resp *http.Response, body []byte) *APIError {
-	e := &APIError{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id")}
+	e := &APIError{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id"),
+		RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
 	var env struct {
 		ErrorCode string          `json:"error_code"`
 		ErrorMsg  string          `json:"error_msg"`
@@ -93,6 +99,16 @@ func parseAPIError(resp *http.Response, body []byte) *APIError {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	return e
+}
+
+// retryAfter parses a Retry-After header given in seconds (the form cphd
+// sends); an absent or unparsable header is 0.
+func retryAfter(v string) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return time.Duration(n) * time.Second
 }
 
 // stringCode returns raw when it is a JSON string; Keystone's numeric codes

@@ -254,6 +254,9 @@ func testPhones(t *testing.T, env *Env) {
 			}
 		}
 		wantCode(t, "seventh call in a minute", refused, cph.CodeTooManyRequests)
+		if e := cph.AsError(refused); refused != nil && (e.RetryAfter <= 0 || e.RetryAfter > time.Minute) {
+			t.Errorf("the refusal says to retry after %v, want within the minute", e.RetryAfter)
+		}
 	})
 }
 
