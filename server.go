@@ -296,22 +296,28 @@ type VolumeParams struct {
 // CreateServersParams are the servers with phones to buy
 // (CreateNet2CloudPhoneServer).
 type CreateServersParams struct {
-	Name            string // 1..60 letters, digits, Chinese characters, '-', '_'
-	ServerModel     string
-	PhoneModel      string // a phone flavor of ServerModel, on sale
-	ImageID         string // a usable image of the project
-	Count           int    // 1..10
-	KeypairName     string // optional
-	AZ              string // optional; the project's zone when empty
-	Ports           []ServerPort
-	Order           *OrderParams // required
-	VPCID           string       // a UUID
-	SubnetIDs       []string     // one or more UUIDs; the first is used
-	PublicIP        bool         // a public IP was asked for (required)
+	Name        string // 1..60 letters, digits, Chinese characters, '-', '_'
+	ServerModel string
+	PhoneModel  string // a phone flavor of ServerModel, on sale
+	ImageID     string // a usable image of the project
+	Count       int    // 1..10
+	KeypairName string // optional
+	AZ          string // optional; the project's zone when empty
+	Ports       []ServerPort
+	Order       *OrderParams // required
+	ServerNetwork
+	Property *string // a property JSON object for the phones
+}
+
+// ServerNetwork is the network, storage and bandwidth of servers to
+// create (CreateServersParams) or rebuild (ChangeServerParams).
+type ServerNetwork struct {
+	VPCID           string   // a UUID
+	SubnetIDs       []string // one or more UUIDs; the first is used
+	PublicIP        bool     // a public IP was asked for (required)
 	PhoneDataVolume *VolumeParams
 	ShareVolume     *VolumeParams
 	Bandwidth       *BandwidthParams // required
-	Property        *string          // a property JSON object for the phones
 }
 
 // CreateBareServersParams are servers without phones to buy
@@ -333,18 +339,13 @@ type CreateBareServersParams struct {
 // ChangeServerParams is what a server is rebuilt with
 // (ChangeCloudPhoneServer).
 type ChangeServerParams struct {
-	PhoneModel      string // a phone flavor of the server's flavor
-	ImageID         string
-	KeypairName     string
-	AZ              string
-	Ports           []ServerPort
-	VPCID           string
-	SubnetIDs       []string
-	PublicIP        bool
-	PhoneDataVolume *VolumeParams
-	ShareVolume     *VolumeParams
-	Bandwidth       *BandwidthParams
-	Property        *string
+	PhoneModel  string // a phone flavor of the server's flavor
+	ImageID     string
+	KeypairName string
+	AZ          string
+	Ports       []ServerPort
+	ServerNetwork
+	Property *string
 }
 
 // ChangeServerModelParams is the flavor a server changes to

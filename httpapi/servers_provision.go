@@ -122,9 +122,9 @@ func (s *Server) createServers(w http.ResponseWriter, r *http.Request, p *cph.Pr
 	params := cph.CreateServersParams{
 		Name: req.ServerName, ServerModel: req.ServerModelName, PhoneModel: req.PhoneModelName, ImageID: req.ImageID,
 		KeypairName: req.KeypairName, AZ: req.AZ, Ports: ports(req.Ports), Order: req.ExtendParam.params(),
-		VPCID: req.TenantVPCID, SubnetIDs: subnets(req.Nics), PublicIP: req.PublicIP != nil,
-		PhoneDataVolume: req.PhoneDataVolume.params(), ShareVolume: req.ShareVolume.params(),
-		Bandwidth: req.Bandwidth.params(), Property: req.Property,
+		ServerNetwork: cph.ServerNetwork{VPCID: req.TenantVPCID, SubnetIDs: subnets(req.Nics), PublicIP: req.PublicIP != nil,
+			PhoneDataVolume: req.PhoneDataVolume.params(), ShareVolume: req.ShareVolume.params(), Bandwidth: req.Bandwidth.params()},
+		Property: req.Property,
 	}
 	if req.Count != nil {
 		params.Count = *req.Count
@@ -208,9 +208,10 @@ func (s *Server) changeServer(w http.ResponseWriter, r *http.Request, p *cph.Pri
 	}
 	t, err := s.cfg.Servers.ChangeServer(r.Context(), r.PathValue("server_id"), cph.ChangeServerParams{
 		PhoneModel: req.PhoneModelName, ImageID: req.ImageID, KeypairName: req.KeypairName, AZ: req.AZ,
-		Ports: ports(req.Ports), VPCID: req.TenantVPCID, SubnetIDs: subnets(req.Nics), PublicIP: req.PublicIP != nil,
-		PhoneDataVolume: req.PhoneDataVolume.params(), ShareVolume: req.ShareVolume.params(),
-		Bandwidth: req.Bandwidth.params(), Property: req.Property,
+		Ports: ports(req.Ports),
+		ServerNetwork: cph.ServerNetwork{VPCID: req.TenantVPCID, SubnetIDs: subnets(req.Nics), PublicIP: req.PublicIP != nil,
+			PhoneDataVolume: req.PhoneDataVolume.params(), ShareVolume: req.ShareVolume.params(), Bandwidth: req.Bandwidth.params()},
+		Property: req.Property,
 	})
 	if err != nil {
 		return err

@@ -94,6 +94,41 @@ func checkNics(subnets []string) (string, error) {
 	return subnets[0], nil
 }
 
+// network is a checked cph.ServerNetwork.
+type network struct {
+	subnet     string
+	volumeType string
+	volumeSize int32
+	bandwidth  *cph.BandwidthSpec
+}
+
+// checkNetwork checks the network, storage and bandwidth of servers to
+// create or rebuild; a phone data volume must have at least
+// minPhoneVolume GB.
+func checkNetwork(n cph.ServerNetwork, minPhoneVolume int32) (network, error) {
+	var out network
+	if !validUUID(n.VPCID) {
+		return out, cph.ErrInvalidParameter("tenant_vpc_id")
+	}
+	var err error
+	if out.subnet, err = checkNics(n.SubnetIDs); err != nil {
+		return out, err
+	}
+	if !n.PublicIP {
+		return out, cph.ErrInvalidParameter("public_ip")
+	}
+	if out.volumeType, out.volumeSize, err = checkVolume(n.PhoneDataVolume, "phone_data_volume", minPhoneVolume); err != nil {
+		return out, err
+	}
+	if _, _, err := checkVolume(n.ShareVolume, "server_share_data_volume", 10); err != nil {
+		return out, err
+	}
+	if out.bandwidth, err = checkBandwidth(n.Bandwidth); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
 // checkProperty parses an optional property JSON object of 1 to 8192 bytes.
 func checkProperty(p *string) (map[string]string, error) {
 	if p == nil {
@@ -168,24 +203,7 @@ func (s *Services) CreateServers(ctx context.Context, p cph.CreateServersParams)
 	if err := checkOrder(p.Order, "extend_param"); err != nil {
 		return nil, err
 	}
-	if !validUUID(p.VPCID) {
-		return nil, cph.ErrInvalidParameter("tenant_vpc_id")
-	}
-	subnet, err := checkNics(p.SubnetIDs)
-	if err != nil {
-		return nil, err
-	}
-	if !p.PublicIP {
-		return nil, cph.ErrInvalidParameter("public_ip")
-	}
-	volType, volSize, err := checkVolume(p.PhoneDataVolume, "phone_data_volume", 1)
-	if err != nil {
-		return nil, err
-	}
-	if _, _, err := checkVolume(p.ShareVolume, "server_share_data_volume", 10); err != nil {
-		return nil, err
-	}
-	bw, err := checkBandwidth(p.Bandwidth)
+	n, err := checkNetwork(p.ServerNetwork, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +214,7 @@ func (s *Services) CreateServers(ctx context.Context, p cph.CreateServersParams)
 	return s.engine.CreateServers(ctx, cph.ServerSpec{
 		ProjectID: c.ProjectID, Name: p.Name, Count: p.Count, ServerModel: p.ServerModel, PhoneModel: p.PhoneModel,
 		ImageID: p.ImageID, KeypairName: p.KeypairName, AZ: p.AZ, Property: props, NetworkVersion: "v2",
-		VPCID: p.VPCID, SubnetID: subnet, Bandwidth: bw, DataVolumeType: volType, DataVolumeSize: volSize,
+		VPCID: p.VPCID, SubnetID: n.subnet, Bandwidth: n.bandwidth, DataVolumeType: n.volumeType, DataVolumeSize: n.volumeSize,
 	})
 }
 
@@ -298,23 +316,8 @@ func (s *Services) ChangeServer(ctx context.Context, id string, p cph.ChangeServ
 	if err := checkPorts(p.Ports); err != nil {
 		return nil, err
 	}
-	if !validUUID(p.VPCID) {
-		return nil, cph.ErrInvalidParameter("tenant_vpc_id")
-	}
-	if _, err := checkNics(p.SubnetIDs); err != nil {
-		return nil, err
-	}
-	if !p.PublicIP {
-		return nil, cph.ErrInvalidParameter("public_ip")
-	}
-	volType, volSize, err := checkVolume(p.PhoneDataVolume, "phone_data_volume", 10)
+	n, err := checkNetwork(p.ServerNetwork, 10)
 	if err != nil {
-		return nil, err
-	}
-	if _, _, err := checkVolume(p.ShareVolume, "server_share_data_volume", 10); err != nil {
-		return nil, err
-	}
-	if _, err := checkBandwidth(p.Bandwidth); err != nil {
 		return nil, err
 	}
 	props, err := checkProperty(p.Property)
@@ -323,7 +326,7 @@ func (s *Services) ChangeServer(ctx context.Context, id string, p cph.ChangeServ
 	}
 	reqID, jobID, err := s.engine.ChangeServer(ctx, id, cph.ServerSpec{
 		ProjectID: c.ProjectID, PhoneModel: p.PhoneModel, ImageID: p.ImageID, KeypairName: p.KeypairName,
-		AZ: p.AZ, Property: props, DataVolumeType: volType, DataVolumeSize: volSize,
+		AZ: p.AZ, Property: props, DataVolumeType: n.volumeType, DataVolumeSize: n.volumeSize,
 	})
 	if err != nil {
 		return nil, err

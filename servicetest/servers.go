@@ -51,8 +51,9 @@ func newServersParams(name string, count int) cph.CreateServersParams {
 	return cph.CreateServersParams{
 		Name: name, ServerModel: "physical.rx2.xlarge", PhoneModel: "rx2.cp.c6.d64.e2v1", ImageID: "a1b2c3d4e5f60718293a4b5c6d7e8f12",
 		Count: count, KeypairName: "kp1", Order: &cph.OrderParams{ChargingMode: &charging, PeriodType: &period, PeriodNum: &num},
-		VPCID: "2a7e3b4c-1d2e-4f5a-8b9c-0d1e2f3a4b5c", SubnetIDs: []string{"3b8f4c5d-2e3f-4a6b-9c0d-1e2f3a4b5c6d"}, PublicIP: true,
-		Bandwidth: &cph.BandwidthParams{Size: &size, ChargeMode: &mode, ShareType: &share},
+		ServerNetwork: cph.ServerNetwork{VPCID: "2a7e3b4c-1d2e-4f5a-8b9c-0d1e2f3a4b5c",
+			SubnetIDs: []string{"3b8f4c5d-2e3f-4a6b-9c0d-1e2f3a4b5c6d"}, PublicIP: true,
+			Bandwidth: &cph.BandwidthParams{Size: &size, ChargeMode: &mode, ShareType: &share}},
 	}
 }
 
