@@ -10,7 +10,10 @@ import (
 	"github.com/opencph/opencph/sqlstore"
 )
 
-var _ cph.JobService = (*Services)(nil)
+var (
+	_ cph.JobService    = (*Services)(nil)
+	_ cph.ChangeService = (*Services)(nil)
+)
 
 // maxRequestIDLen is the longest request ID ListJobs takes.
 const maxRequestIDLen = 64

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -25,10 +26,12 @@ type changeGroup uint8
 const (
 	groupPhones changeGroup = 1 << iota // phones and their counts
 	groupAuth                           // tokens, users, accounts, projects
+	groupJobs                           // jobs
 )
 
 var tableGroups = map[string]changeGroup{
 	"phones": groupPhones, "phone_counts": groupPhones,
+	"jobs":   groupJobs,
 	"tokens": groupAuth, "users": groupAuth, "domains": groupAuth, "projects": groupAuth,
 }
 
@@ -39,12 +42,17 @@ const changeChannel = "cph_changes"
 
 // changes holds the versions of the tracked groups.
 type changes struct {
-	origin       string // this store's id in change notifications
-	phones, auth atomic.Uint64
+	origin             string // this store's id in change notifications
+	phones, auth, jobs atomic.Uint64
 	// live reports whether the versions follow every change: always on
 	// SQLite (one process owns the database), while listening on
 	// PostgreSQL.
 	live atomic.Bool
+
+	// mu guards next, the channel closed at the next change of phones or
+	// jobs (Changed).
+	mu   sync.Mutex
+	next chan struct{}
 }
 
 // bump moves the versions of the groups in g.
@@ -55,6 +63,28 @@ func (c *changes) bump(g changeGroup) {
 	if g&groupAuth != 0 {
 		c.auth.Add(1)
 	}
+	if g&groupJobs != 0 {
+		c.jobs.Add(1)
+	}
+	if g&(groupPhones|groupJobs) != 0 {
+		c.mu.Lock()
+		if c.next != nil {
+			close(c.next)
+			c.next = nil
+		}
+		c.mu.Unlock()
+	}
+}
+
+// changed returns a channel that is closed at the next change of phones
+// or jobs.
+func (c *changes) changed() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.next == nil {
+		c.next = make(chan struct{})
+	}
+	return c.next
 }
 
 // writtenGroup returns the group of the table a write statement changes,
@@ -95,6 +125,20 @@ func (db *DB) AuthVersion() (version uint64, ok bool) {
 	return db.db.changes.auth.Load(), db.db.changes.live.Load()
 }
 
+// JobsVersion returns the version of the jobs, like PhonesVersion.
+func (db *DB) JobsVersion() (version uint64, ok bool) {
+	return db.db.changes.jobs.Load(), db.db.changes.live.Load()
+}
+
+// Changed returns a channel that is closed when phones or jobs next change
+// (a write committed here or, on PostgreSQL, a change notification of
+// another replica). Followers of live views wait on it instead of polling
+// the database; while PhonesVersion reports that changes are not followed,
+// they must poll.
+func (db *DB) Changed() <-chan struct{} {
+	return db.db.changes.changed()
+}
+
 // notifyChanges sends, on PostgreSQL, the change notification of the
 // groups g through q (in a transaction: when it commits).
 func (db *DB) notifyChanges(ctx context.Context, q querier, g changeGroup) error {
@@ -110,14 +154,14 @@ func (db *DB) notifyChanges(ctx context.Context, q querier, g changeGroup) error
 
 // changed handles a change notification from the database.
 // Its own changes were counted when they committed.
-func (c *changes) changed(payload string) {
+func (c *changes) notified(payload string) {
 	mask, origin, _ := strings.Cut(payload, ":")
 	if origin == c.origin {
 		return
 	}
 	n, err := strconv.Atoi(mask)
 	if err != nil {
-		n = int(groupPhones | groupAuth)
+		n = int(groupPhones | groupAuth | groupJobs)
 	}
 	c.bump(changeGroup(n))
 }

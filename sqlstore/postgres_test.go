@@ -141,4 +141,23 @@ func TestPostgresChangesReachOtherReplicas(t *testing.T) {
 		v, _ := b.PhonesVersion()
 		return v != before
 	})
+	// A live view on replica b (the console's job list) wakes up when
+	// replica a writes a job.
+	changed := b.Changed()
+	jobsBefore, _ := b.JobsVersion()
+	err = a.Tx(ctx, func(tx *sqlstore.Tx) error {
+		return tx.CreateJob(ctx, &cph.Job{ID: cph.NewID(), RequestID: cph.NewID(), ProjectID: p.ID, Kind: cph.OpRestartServer,
+			ServerID: s.ID, Status: cph.JobRunning, BeginTime: cph.NewTime(tx.Now())})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("replica b's Changed channel was not closed 10 s after replica a created a job")
+	}
+	if v, _ := b.JobsVersion(); v == jobsBefore {
+		t.Error("replica a's job did not move replica b's jobs version")
+	}
 }

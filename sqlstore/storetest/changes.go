@@ -84,6 +84,64 @@ func testChangeVersions(t *testing.T, db *sqlstore.DB) {
 	}
 }
 
+// testChangedSignal checks that Changed is closed by a committed write to
+// phones or jobs and not by a rolled-back one, and that job writes move the
+// jobs version only.
+func testChangedSignal(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	defer waitLive(t, db)()
+	f := newFixture(t, db, "signal", 1)
+	closed := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	jobs := func() uint64 { v, _ := db.JobsVersion(); return v }
+	phones := func() uint64 { v, _ := db.PhonesVersion(); return v }
+
+	ch := db.Changed()
+	failed := db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		if _, err := tx.SetPhoneStatus(ctx, f.phones[0].ID, []cph.PhoneStatus{cph.PhoneRunning}, cph.PhoneStopped); err != nil {
+			return err
+		}
+		return context.Canceled // roll back
+	})
+	if failed == nil {
+		t.Fatal("the transaction did not fail")
+	}
+	if closed(ch) {
+		t.Error("a rolled-back write closed the Changed channel")
+	}
+	j0, p0 := jobs(), phones()
+	mustTx(t, db, func(tx *sqlstore.Tx) error {
+		return tx.CreateJob(ctx, &cph.Job{ID: cph.NewID(), RequestID: cph.NewID(), ProjectID: f.project.ID, Kind: cph.OpRestartPhone,
+			PhoneID: f.phones[0].ID, ServerID: f.phones[0].ServerID, Status: cph.JobRunning, BeginTime: cph.NewTime(tx.Now())})
+	})
+	if !closed(ch) {
+		t.Error("a committed job did not close the Changed channel")
+	}
+	if jobs() == j0 {
+		t.Error("a committed job did not move the jobs version")
+	}
+	if phones() != p0 {
+		t.Error("a job write moved the phones version")
+	}
+	ch = db.Changed()
+	if closed(ch) {
+		t.Error("a new Changed channel is closed before any change")
+	}
+	mustTx(t, db, func(tx *sqlstore.Tx) error {
+		_, err := tx.SetPhoneStatus(ctx, f.phones[0].ID, []cph.PhoneStatus{cph.PhoneRunning}, cph.PhoneStopped)
+		return err
+	})
+	if !closed(ch) {
+		t.Error("a committed phone change did not close the Changed channel")
+	}
+}
+
 // testGroupTx runs many GroupTx calls at once, some failing and one
 // panicking: each failure undoes only its own changes.
 func testGroupTx(t *testing.T, db *sqlstore.DB) {

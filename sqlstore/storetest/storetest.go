@@ -59,6 +59,7 @@ func Run(t *testing.T, open Opener) {
 		{"ListImagesFilters", testListImagesFilters},
 		{"ReassignServer", testReassignServer},
 		{"ChangesMoveVersions", testChangeVersions},
+		{"ChangedSignal", testChangedSignal},
 		{"GroupTxUndoesOnlyFailures", testGroupTx},
 		{"ConcurrentAccessKeyLimit", testConcurrentAccessKeyLimit},
 		{"ConcurrentTagLimit", testConcurrentTagLimit},
