@@ -22,6 +22,7 @@ import (
 
 	"github.com/opencph/opencph/agent"
 	"github.com/opencph/opencph/audit"
+	"github.com/opencph/opencph/console"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/httpapi"
 	"github.com/opencph/opencph/iam"
@@ -107,6 +108,11 @@ type Config struct {
 	// AuditFile, if set, is a file to which every audit event is also
 	// appended as a JSON line (created 0600).
 	AuditFile string
+	// NoConsole turns the web console (/console/) off.
+	NoConsole bool
+	// ConsoleIdleTimeout ends a console session after this long without
+	// a page view or an action (default console.DefaultIdleTimeout).
+	ConsoleIdleTimeout time.Duration
 	// JobRetention prunes final jobs and their operations past an age;
 	// a zero MaxAge keeps them forever.
 	JobRetention jobretention.Config
@@ -311,10 +317,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if s.metrics != nil {
 		observer = s.metrics
 	}
+	var ui http.Handler
+	if !cfg.NoConsole {
+		c, err := console.New(console.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Changes: svc,
+			Logger: cfg.Logger.With("component", "console"), IdleTimeout: cfg.ConsoleIdleTimeout, MaxBatch: s.engine.Config().MaxBatch,
+			ClientAddr: httpapi.ClientAddr, IsHTTPS: httpapi.IsHTTPS, Now: db.Now, Audit: s.consoleAudit()})
+		if err != nil {
+			s.ln.Close()
+			db.Close()
+			return nil, err
+		}
+		ui = c
+	}
 	api := httpapi.New(httpapi.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Agents: svc,
 		Logger: cfg.Logger.With("component", "http"), Timeouts: cfg.HTTPTimeouts,
 		MaxBodyMemory: cfg.MaxBodyMemory, SpoolDir: cfg.DataDir, TrustedProxies: cfg.TrustedProxies,
-		Metrics: observer, MetricsOnAPI: cfg.MetricsListen == "", Audit: s.audit, Health: db.Ping})
+		Metrics: observer, MetricsOnAPI: cfg.MetricsListen == "", Audit: s.audit, Health: db.Ping, Console: ui})
 	s.http = api.HTTPServer(slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn))
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -552,4 +570,13 @@ func (s *Server) jobRetentionConfig() jobretention.Config {
 		c.Logger = s.log.With("component", "retention")
 	}
 	return c
+}
+
+// consoleAudit is the console's audit recorder: the audit writer, or nil
+// without one.
+func (s *Server) consoleAudit() console.AuditRecorder {
+	if s.audit == nil {
+		return nil
+	}
+	return s.audit
 }

@@ -94,6 +94,9 @@ var routeOperations = sync.OnceValue(func() map[string]string {
 		"POST /agent/v1/results":                          "AgentReportResults",
 		"GET /agent/v1/objects/{bucket}/{key}":            "AgentGetObject",
 		"PUT /agent/v1/objects/{bucket}/{key}":            "AgentPutObject",
+		"/console/":                                       "Console",
+		"GET /console/events":                             "ConsoleEvents",
+		"GET /console":                                    "Console",
 	} {
 		if _, ok := ops[pattern]; !ok {
 			ops[pattern] = name

@@ -6,7 +6,8 @@
 // CPH and authentication errors, the Keystone shape for IAM business
 // errors), sets X-Request-Id on every response, recovers panics, and writes
 // one access-log record per request. Unknown routes and methods get the CPH
-// envelope too (404/405 APIGW.0101). The server never redirects.
+// envelope too (404/405 APIGW.0101). The API never redirects; the web
+// console, when it is served (Config.Console), answers in HTML.
 package httpapi
 
 import (
@@ -71,6 +72,8 @@ type Config struct {
 	MetricsOnAPI bool
 	// Audit, if set, receives the audit events of mutating calls and logins.
 	Audit AuditRecorder
+	// Console, if set, is the web console, served under /console/.
+	Console http.Handler
 }
 
 // Server is the HTTP front of cphd.
@@ -609,6 +612,7 @@ func (s *Server) routes() {
 	s.imageRoutes()
 	s.enrollmentTokenRoutes()
 	s.auditRoutes()
+	s.consoleRoutes()
 
 	// Agents.
 	s.handle("POST /agent/v1/enroll", familyAgent, s.agentEnroll)
