@@ -57,6 +57,9 @@ type Services struct {
 	pages *vcache.Cache[string, *cph.PhonePage]
 	// pageReads lets concurrent misses of one page share one read.
 	pageReads singleflight.Group
+	// screenshots lets concurrent screenshot requests of one phone (and
+	// project) share one capture.
+	screenshots singleflight.Group
 	// syncCalls limits the RunSyncCommand calls of each user.
 	syncCalls *rateLimiter
 }
