@@ -69,3 +69,24 @@ func (db *DB) OpenScreenshotJob(ctx context.Context, serverID, phoneID string) (
 	}
 	return jobID, true, nil
 }
+
+// JobsOfPhone returns the latest jobs of kind on phone phoneID of
+// projectID, newest first, at most limit: what ran on a phone, for
+// diagnostics and tests (ListJobs lists by request).
+func (db *DB) JobsOfPhone(ctx context.Context, projectID, phoneID string, kind cph.OpKind, limit int) ([]*cph.Job, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+jobCols+` FROM jobs WHERE project_id = $1 AND phone_id = $2 AND kind = $3
+		ORDER BY begin_at DESC, id DESC LIMIT $4`, projectID, phoneID, string(kind), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: jobs of phone %s: %w", phoneID, err)
+	}
+	defer rows.Close()
+	var out []*cph.Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: scan job: %w", err)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
