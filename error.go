@@ -64,8 +64,8 @@ const (
 	// CodePhoneNoAnswer: the phone (its server's agent or its runtime) did
 	// not deliver what was asked of it in time, or failed to.
 	CodePhoneNoAnswer = "CPS.9016"
-	CodeNoSuchBucket            = "CPS.9201"
-	CodeNoSuchObject            = "CPS.9202"
+	CodeNoSuchBucket  = "CPS.9201"
+	CodeNoSuchObject  = "CPS.9202"
 	// CodeObjectKeyConflict: an object key names a folder of other
 	// objects, or one of its folders is an object (the object store keeps
 	// objects as files).
