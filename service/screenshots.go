@@ -41,9 +41,9 @@ func (s *Services) ShowPhoneScreenshot(ctx context.Context, id string) (*cph.Pho
 	}
 	// The shared capture is not bound to the first caller's context:
 	// each caller waits for it only as long as its own context lasts, and
-	// the capture itself is bounded by cph.ScreenshotWait.
+	// the capture itself is bounded by Config.ScreenshotWait.
 	ch := s.screenshots.DoChan(p.ProjectID+"/"+ph.ID, func() (any, error) {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cph.ScreenshotWait)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ScreenshotWait)
 		defer cancel()
 		return s.captureScreenshot(sctx, p.ProjectID, ph)
 	})
@@ -108,7 +108,7 @@ func (s *Services) captureScreenshot(ctx context.Context, projectID string, ph *
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, cph.ErrPhoneNoAnswer(fmt.Sprintf("no screenshot arrived within %s.", cph.ScreenshotWait))
+			return nil, cph.ErrPhoneNoAnswer(fmt.Sprintf("no screenshot arrived within %s.", s.cfg.ScreenshotWait))
 		case <-t.C:
 		}
 	}

@@ -41,6 +41,9 @@ type Config struct {
 	// PollWait caps how long an agent's long-poll is held open (default
 	// 25s).
 	PollWait time.Duration
+	// ScreenshotWait bounds how long ShowPhoneScreenshot waits for a
+	// capture (default cph.ScreenshotWait).
+	ScreenshotWait time.Duration
 }
 
 // Services implements every domain service interface of the root package.
@@ -68,6 +71,9 @@ type Services struct {
 func New(cfg Config) *Services {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ScreenshotWait <= 0 {
+		cfg.ScreenshotWait = cph.ScreenshotWait
 	}
 	return &Services{db: cfg.DB, iam: cfg.IAM, engine: cfg.Engine, objects: cfg.Objects, log: cfg.Logger, cfg: cfg,
 		pages:     vcache.New[string, *cph.PhonePage](pageCacheEntries, pageCacheTTL),
