@@ -41,6 +41,10 @@ func (a *Agent) screenshot(ctx context.Context, op cph.Operation) agentproto.Res
 	if !ok {
 		return failed("the runtime cannot take screenshots.")
 	}
+	// The control plane answers its caller after cph.ScreenshotWait: a
+	// capture that takes longer is of no use, and would hold up the next.
+	ctx, cancel := context.WithTimeout(ctx, cph.ScreenshotWait)
+	defer cancel()
 	png, err := sc.Screenshot(ctx, op.PhoneID)
 	if err != nil {
 		return failed(fmt.Sprintf("screenshot failed: %v", err))

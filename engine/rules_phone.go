@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/sqlstore"
@@ -56,14 +57,22 @@ func checkScreenshot(op *sqlstore.OperationRecord, r Result) Result {
 	return Result{ErrorCode: code, ErrorMsg: msg}
 }
 
+// screenshotJobsKept is how long a screenshot job is kept after it ended,
+// for the requests that wait for it; each new capture of the phone deletes
+// the older ones.
+const screenshotJobsKept = time.Minute
+
 // recordScreenshot keeps the capture of a successful screenshot as its
-// phone's latest.
+// phone's latest, and prunes the phone's earlier screenshot jobs.
 func recordScreenshot(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.OperationRecord, r Result) error {
 	job, err := tx.JobByID(ctx, op.JobID)
 	if err != nil {
 		return err
 	}
-	return tx.SetScreenshot(ctx, sqlstore.Screenshot{PhoneID: op.PhoneID, ProjectID: job.ProjectID, ServerID: op.ServerID, PNG: r.Screenshot})
+	if err := tx.SetScreenshot(ctx, sqlstore.Screenshot{PhoneID: op.PhoneID, ProjectID: job.ProjectID, ServerID: op.ServerID, PNG: r.Screenshot}); err != nil {
+		return err
+	}
+	return tx.PruneScreenshotJobs(ctx, op.PhoneID, tx.Now().Add(-screenshotJobsKept))
 }
 
 // recordProperty merges the properties of a successful update into the

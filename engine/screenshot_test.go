@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/engine"
@@ -57,5 +58,41 @@ func TestScreenshotResults(t *testing.T) {
 	}
 	if jobs, err := e.db.ListJobs(ctx, e.project, []string{acc.RequestID}, 0, 100); err != nil || len(jobs) != 0 {
 		t.Errorf("ListJobs of a screenshot request = %d jobs, %v; want none", len(jobs), err)
+	}
+}
+
+// Each capture of a phone deletes its screenshot jobs that ended more than
+// a minute before, so a phone viewed all day leaves a few, not thousands.
+func TestScreenshotJobsPruned(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engine.Config{})
+	ctx := context.Background()
+	session := e.session(t)
+	capture := func() string {
+		t.Helper()
+		acc, err := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpScreenshot, Phones: refs(e.phones[0]), Args: []byte(`{}`)})
+		if err != nil || acc.Jobs[0].JobID == "" {
+			t.Fatalf("submit: %v, %+v", err, acc)
+		}
+		op := e.pollOps(t, session, 1)[e.phones[0]]
+		if errs, err := e.eng.ApplyResults(ctx, e.server, session, []engine.OpResult{
+			{OperationID: op, Result: engine.Result{Success: true, Screenshot: []byte("\x89PNG\r\n\x1a\n")}}}); err != nil || errs[0] != nil {
+			t.Fatalf("ApplyResults = %v, %v", errs, err)
+		}
+		return acc.Jobs[0].JobID
+	}
+	first := capture()
+	e.clock.Add(30 * time.Second)
+	second := capture()
+	if _, err := e.db.JobByID(ctx, e.project, first); err != nil {
+		t.Errorf("a screenshot job that ended 30 s ago was pruned: %v", err)
+	}
+	e.clock.Add(45 * time.Second)
+	capture()
+	if _, err := e.db.JobByID(ctx, e.project, first); !errors.Is(err, sqlstore.ErrNotFound) {
+		t.Errorf("a screenshot job that ended 75 s ago: %v, want pruned", err)
+	}
+	if _, err := e.db.JobByID(ctx, e.project, second); err != nil {
+		t.Errorf("a screenshot job that ended 45 s ago was pruned: %v", err)
 	}
 }

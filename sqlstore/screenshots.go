@@ -90,3 +90,20 @@ func (db *DB) JobsOfPhone(ctx context.Context, projectID, phoneID string, kind c
 	}
 	return out, rows.Err()
 }
+
+// PruneScreenshotJobs deletes the screenshot jobs of phoneID (and their
+// operations) that ended before endedBefore: a phone viewed for a day
+// would otherwise leave tens of thousands of them to the job retention.
+// Queries repeat the index's condition, kind = 'screenshot', word for
+// word, so that SQLite uses it.
+func (tx *Tx) PruneScreenshotJobs(ctx context.Context, phoneID string, endedBefore time.Time) error {
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM operations WHERE job_id IN (
+		SELECT id FROM jobs WHERE kind = 'screenshot' AND phone_id = $1 AND end_at > 0 AND end_at < $2)`, phoneID, micros(endedBefore)); err != nil {
+		return fmt.Errorf("sqlstore: prune screenshot operations of phone %s: %w", phoneID, err)
+	}
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM jobs WHERE kind = 'screenshot' AND phone_id = $1 AND end_at > 0 AND end_at < $2`,
+		phoneID, micros(endedBefore)); err != nil {
+		return fmt.Errorf("sqlstore: prune screenshot jobs of phone %s: %w", phoneID, err)
+	}
+	return nil
+}

@@ -11,3 +11,6 @@ CREATE TABLE phone_screenshots (
     png_base64 TEXT NOT NULL
 );
 CREATE INDEX phone_screenshots_server ON phone_screenshots (server_id);
+-- Screenshot jobs of a phone, so that each new capture prunes the earlier
+-- ones (PruneScreenshotJobs) instead of leaving them to the job retention.
+CREATE INDEX jobs_screenshots ON jobs (phone_id, end_at) WHERE kind = 'screenshot';
