@@ -74,6 +74,9 @@ type Config struct {
 	Engine   engine.Config
 	IAM      iam.Config
 	PollWait time.Duration // longest agent long-poll: 25s
+	// ScreenshotWait bounds how long a screenshot request waits for the
+	// phone's server to deliver a capture (default cph.ScreenshotWait).
+	ScreenshotWait time.Duration
 	// HTTPTimeouts bound how long an API client may hold a connection
 	// (zero fields: the defaults of httpapi.Timeouts).
 	HTTPTimeouts httpapi.Timeouts
@@ -311,7 +314,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.services = service.New(service.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
 		EnrollToken: cfg.AgentEnrollToken, Logger: cfg.Logger.With("component", "service"), Audit: s.audit,
-		PollWait: cfg.PollWait})
+		PollWait: cfg.PollWait, ScreenshotWait: cfg.ScreenshotWait})
 	svc := s.services
 	var observer httpapi.RequestObserver
 	if s.metrics != nil {

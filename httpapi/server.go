@@ -27,6 +27,7 @@ import (
 	"unicode/utf8"
 
 	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph/agentproto"
 	"github.com/opencph/opencph/internal/vcache"
 	"golang.org/x/sync/semaphore"
 )
@@ -224,8 +225,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody {
 		limit := int64(maxBodyBytes)
 		upload := r.Method == http.MethodPut && isObjectUpload(r.URL.Path)
-		if upload {
+		switch {
+		case upload:
 			limit = maxObjectBytes
+		case r.Method == http.MethodPost && isAgentResult(r.URL.Path):
+			limit = agentproto.MaxResultBodyBytes
 		}
 		m := s.meterBody(http.MaxBytesReader(rec, r.Body, limit), upload)
 		defer m.finish()
@@ -641,6 +645,16 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 // isObjectUpload reports whether path is an object upload, which may be
 // larger than other request bodies: an agent's data export or a user's
 // PUT into a bucket.
+// isAgentResult reports whether path is where agents report results,
+// whose bodies may carry a screenshot.
+func isAgentResult(path string) bool {
+	if path == agentproto.ResultsPath {
+		return true
+	}
+	rest, ok := strings.CutPrefix(path, "/agent/v1/operations/")
+	return ok && strings.HasSuffix(rest, "/result")
+}
+
 func isObjectUpload(path string) bool {
 	if strings.HasPrefix(path, "/agent/v1/objects/") {
 		return true
