@@ -119,7 +119,7 @@
           img.classList.remove('stale');
           if (lastURL) URL.revokeObjectURL(lastURL);
           lastURL = u;
-          var at = res.headers.get('X-Screenshot-Time');
+          var at = res.headers.get('X-Screenshot-Taken-At');
           if (note) note.textContent = at ? 'Taken ' + at + '; refreshes every ' + every / 1000 + ' s.' : '';
         });
       }).catch(function (err) { if (note) note.textContent = 'No screenshot: ' + err.message; });
