@@ -73,6 +73,8 @@ func loadViews() (*views, error) {
 		"statuses":     cph.PhoneStatuses,
 		"join":         strings.Join,
 		"num":          num,
+		"list":         func(s ...string) []string { return s },
+		"jobClass":     jobClass,
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(assets, "assets/templates/layout.html")
 	if err != nil {
@@ -264,6 +266,17 @@ func statusClass(s cph.PhoneStatus) string {
 		return "bad"
 	}
 	return "off"
+}
+
+// jobClass is the CSS class of a job status.
+func jobClass(s cph.JobStatus) string {
+	switch s {
+	case cph.JobSucceeded:
+		return "ok"
+	case cph.JobFailed:
+		return "bad"
+	}
+	return "busy"
 }
 
 func serverStatusName(s cph.ServerStatus) string {
