@@ -609,6 +609,7 @@ func (s *Server) routes() {
 	s.imageRoutes()
 	s.enrollmentTokenRoutes()
 	s.auditRoutes()
+	s.overviewRoutes()
 
 	// Agents.
 	s.handle("POST /agent/v1/enroll", familyAgent, s.agentEnroll)
