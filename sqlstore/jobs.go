@@ -316,11 +316,22 @@ func (db *DB) RecentJobs(ctx context.Context, projectID string, f cph.RecentJobF
 		if err != nil {
 			return nil, false, notFound(err, "marker job "+f.Marker)
 		}
-		b, r, p := arg(begin), arg(request), arg(position)
-		where = append(where, fmt.Sprintf("begin_at <= %s AND (begin_at < %s OR request_id < %s OR (request_id = %s AND position > %s))", b, b, r, r, p))
+		if request == f.RequestID {
+			// A marker inside the listed request: its later positions.
+			where = append(where, "position > "+arg(position))
+		} else {
+			b, r, p := arg(begin), arg(request), arg(position)
+			where = append(where, fmt.Sprintf("begin_at <= %s AND (begin_at < %s OR request_id < %s OR (request_id = %s AND position > %s))", b, b, r, r, p))
+		}
+	}
+	// The jobs of one request are created in one transaction: they share
+	// their begin time, and the request's own index holds their order.
+	order := `begin_at DESC, request_id DESC, position`
+	if f.RequestID != "" {
+		order = `position`
 	}
 	q := `SELECT ` + jobCols + ` FROM jobs WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY begin_at DESC, request_id DESC, position LIMIT ` + arg(f.Limit+1) + ` OFFSET ` + arg(f.Offset)
+		` ORDER BY ` + order + ` LIMIT ` + arg(f.Limit+1) + ` OFFSET ` + arg(f.Offset)
 	jobs, err := queryAll(ctx, db.db, "recent jobs", "job", scanJob, q, args...)
 	if err != nil {
 		return nil, false, err
