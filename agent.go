@@ -115,6 +115,9 @@ type AgentResult struct {
 	// FailedPhones lists, for a server operation that acts on the
 	// server's phones, the phones on which it failed.
 	FailedPhones []string
+	// Screenshot is the PNG of a successful OpScreenshot, at most
+	// MaxScreenshotBytes.
+	Screenshot []byte
 }
 
 // AgentService is the control plane side of the agent protocol: it

@@ -58,8 +58,14 @@ const (
 	CodeAgentOffline = "CPS.9013"
 	// CodeEnrollmentTokenNotFound: no such enrollment token in the project.
 	CodeEnrollmentTokenNotFound = "CPS.9014"
-	CodeNoSuchBucket            = "CPS.9201"
-	CodeNoSuchObject            = "CPS.9202"
+	// CodePhoneNotRunning refuses a screenshot of a phone that is not
+	// running.
+	CodePhoneNotRunning = "CPS.9015"
+	// CodePhoneNoAnswer: the phone (its server's agent or its runtime) did
+	// not deliver what was asked of it in time, or failed to.
+	CodePhoneNoAnswer = "CPS.9016"
+	CodeNoSuchBucket  = "CPS.9201"
+	CodeNoSuchObject  = "CPS.9202"
 	// CodeObjectKeyConflict: an object key names a folder of other
 	// objects, or one of its folders is an object (the object store keeps
 	// objects as files).
@@ -260,6 +266,12 @@ var errorTable = []ErrorDef{
 	{Code: CodeEnrollmentTokenNotFound, Status: http.StatusNotFound,
 		Message: "The enrollment token does not exist.",
 		Meaning: "no such enrollment token in the project"},
+	{Code: CodePhoneNotRunning, Status: http.StatusConflict,
+		Message: "The phone is not running.", Detail: "The phone is not running (phone status %d).",
+		Meaning: "a screenshot of a phone that is not running (stopped, restarting, abnormal, ...)"},
+	{Code: CodePhoneNoAnswer, Status: http.StatusGatewayTimeout,
+		Message: "The phone did not answer.", Detail: "The phone did not answer: %s",
+		Meaning: "the phone's agent or runtime did not deliver a screenshot in time, or could not take it"},
 	{Code: CodeNoSuchBucket, Status: http.StatusNotFound,
 		Message: "The specified bucket does not exist.",
 		Detail:  "The specified bucket does not exist: %s.",
@@ -630,6 +642,14 @@ func ErrTooManyItems(field string, max int) *Error { return E(CodeTooManyItems, 
 
 // ErrInvalidParameter reports a field-level validation failure (HTTP 400, CPS.9011).
 func ErrInvalidParameter(field string) *Error { return E(CodeInvalidParameter, field) }
+
+// ErrPhoneNotRunning refuses a screenshot of a phone in status st (HTTP
+// 409, CPS.9015).
+func ErrPhoneNotRunning(st PhoneStatus) *Error { return E(CodePhoneNotRunning, int(st)) }
+
+// ErrPhoneNoAnswer reports a phone that did not deliver a screenshot, and
+// why (HTTP 504, CPS.9016).
+func ErrPhoneNoAnswer(why string) *Error { return E(CodePhoneNoAnswer, why) }
 
 // ErrEnrollmentTokenNotFound reports an unknown enrollment token (HTTP 404, CPS.9014).
 func ErrEnrollmentTokenNotFound() *Error { return E(CodeEnrollmentTokenNotFound) }

@@ -110,6 +110,8 @@ var constructors = map[string]func() *cph.Error{
 	"ErrTooManyItems":            func() *cph.Error { return cph.ErrTooManyItems("phones", 100) },
 	"ErrInvalidParameter":        func() *cph.Error { return cph.ErrInvalidParameter("type") },
 	"ErrEnrollmentTokenNotFound": func() *cph.Error { return cph.ErrEnrollmentTokenNotFound() },
+	"ErrPhoneNotRunning":         func() *cph.Error { return cph.ErrPhoneNotRunning(cph.PhoneStopped) },
+	"ErrPhoneNoAnswer":           func() *cph.Error { return cph.ErrPhoneNoAnswer("no screenshot arrived within 10s.") },
 	"ErrNoSuchBucket":            func() *cph.Error { return cph.ErrNoSuchBucket() },
 	"ErrNoSuchObject":            func() *cph.Error { return cph.ErrNoSuchObject() },
 	"ErrObjectKeyConflict":       func() *cph.Error { return cph.ErrObjectKeyConflict() },

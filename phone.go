@@ -322,6 +322,18 @@ type PhoneService interface {
 	// APIGW.0301, APIGW.0302.
 	ShowPhone(ctx context.Context, id string) (*PhoneDetail, error)
 
+	// ShowPhoneScreenshot returns a recent capture of the screen of
+	// running phone id: one taken less than ScreenshotFresh ago (by any
+	// caller of the project, on any replica), or a new one, for which it
+	// waits at most ScreenshotWait. Any caller of the project may call it
+	// (read-only users too); it changes nothing a user sees.
+	// Errors: CPS.0004 (malformed id), CPS.0005 (unknown phone, or one of
+	// another project), CPS.9015 (the phone is not running), CPS.9012
+	// (the phone's server is unavailable), CPS.9016 (no capture within
+	// ScreenshotWait, or the runtime could not take it), APIGW.0301,
+	// APIGW.0302.
+	ShowPhoneScreenshot(ctx context.Context, id string) (*PhoneScreenshot, error)
+
 	// BatchPhones restarts, resets or stops phones. Phones that cannot
 	// take the operation are refused in their entry of the result
 	// (CPS.0004, CPS.0005, CPS.9001, CPS.9011).

@@ -81,8 +81,14 @@ func (d *dispatcher) submit(sess *session, op cph.Operation) {
 	t := &task{op: op, sess: sess}
 	d.tasks[op.ID] = t
 	key := op.PhoneID
-	if key == "" {
+	switch {
+	case key == "":
 		key = "operation:" + op.ID
+	case op.Kind == cph.OpScreenshot:
+		// A screenshot only reads the screen: it has a queue of its own
+		// beside the phone's, so it neither waits for a long operation of
+		// the phone (an install, an export) nor holds one up.
+		key = "screenshot:" + op.PhoneID
 	}
 	q := d.queues[key]
 	d.queues[key] = append(q, t)
@@ -279,18 +285,25 @@ func (d *dispatcher) sendResults() {
 			}
 		}
 		linger.Stop()
-		// One request per session, in the order the results came.
+		// One request per session, in the order the results came; a
+		// result that carries a screenshot travels alone, so that a
+		// request holds at most one (agentproto.MaxResultBodyBytes).
 		for len(batch) > 0 {
 			sess := batch[0].sess
 			var same, rest []*pendingResult
 			for _, p := range batch {
-				if p.sess == sess {
-					same = append(same, p)
-				} else {
+				switch {
+				case p.sess != sess:
 					rest = append(rest, p)
+				case len(p.res.Screenshot) > 0:
+					d.postBatch(sess, []*pendingResult{p})
+				default:
+					same = append(same, p)
 				}
 			}
-			d.postBatch(sess, same)
+			if len(same) > 0 {
+				d.postBatch(sess, same)
+			}
 			batch = rest
 		}
 	}

@@ -29,7 +29,30 @@ func (a *Agent) phoneHandlers() map[cph.OpKind]handler {
 		cph.OpExportData:     a.exportData,
 		cph.OpImportData:     a.importData,
 		cph.OpADBCommand:     a.adbCommand,
+		cph.OpScreenshot:     a.screenshot,
 	}
+}
+
+// screenshot captures the phone's screen through the runtime and returns
+// the PNG in the result. A capture larger than cph.MaxScreenshotBytes is
+// refused rather than sent.
+func (a *Agent) screenshot(ctx context.Context, op cph.Operation) agentproto.Result {
+	sc, ok := a.driver.(runtime.Screenshotter)
+	if !ok {
+		return failed("the runtime cannot take screenshots.")
+	}
+	// The control plane answers its caller after cph.ScreenshotWait: a
+	// capture that takes longer is of no use, and would hold up the next.
+	ctx, cancel := context.WithTimeout(ctx, cph.ScreenshotWait)
+	defer cancel()
+	png, err := sc.Screenshot(ctx, op.PhoneID)
+	if err != nil {
+		return failed(fmt.Sprintf("screenshot failed: %v", err))
+	}
+	if len(png) > cph.MaxScreenshotBytes {
+		return failed(fmt.Sprintf("the screenshot is %d bytes, more than the %d allowed.", len(png), cph.MaxScreenshotBytes))
+	}
+	return agentproto.Result{Success: true, Screenshot: png}
 }
 
 // updateProperty records new properties in the runtime: some apply at

@@ -164,7 +164,17 @@ type Result struct {
 	// FailedPhones lists, for a server operation that acts on the
 	// server's phones, the phones on which it failed.
 	FailedPhones []string `json:"failed_phone_ids,omitempty"`
+	// Screenshot is the PNG of a successful screenshot operation
+	// (cph.OpScreenshot), base64 in JSON, at most cph.MaxScreenshotBytes
+	// before encoding. A result that carries one travels alone in its
+	// request: MaxResultBodyBytes bounds the body of a result request.
+	Screenshot []byte `json:"screenshot_png,omitempty"`
 }
+
+// MaxResultBodyBytes is the largest body of a ResultsPath or ResultPath
+// request: room for one screenshot of cph.MaxScreenshotBytes in base64,
+// plus the 1 MiB of any other request.
+const MaxResultBodyBytes = 1<<20 + (cph.MaxScreenshotBytes+2)/3*4
 
 // Error is the body of every non-2xx answer of the agent protocol.
 type Error struct {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +20,7 @@ func (a *app) phonesCommand() *cobra.Command {
 		append([]*cobra.Command{
 			a.phonesListCommand(),
 			a.phonesShowCommand(),
+			a.phonesScreenshotCommand(),
 			a.phonesRestartCommand(),
 			a.phonesStopCommand(),
 			a.phonesResetCommand(),
@@ -165,6 +168,41 @@ func (a *app) phonesShowCommand() *cobra.Command {
 			return []*table{t}
 		},
 	}, (*client.Client).ShowPhone).build(a)
+}
+
+func (a *app) phonesScreenshotCommand() *cobra.Command {
+	return command[*cph.PhoneScreenshot]{
+		Use:   "screenshot PHONE_ID [FILE]",
+		Short: "Save a PNG screenshot of a running phone to a file, or to standard output",
+		Long: `Save a PNG capture of a running phone's screen to FILE, or to standard output
+without FILE or with "-". A capture less than 2 s old is shared by every
+viewer of the phone. A phone that is not running is refused (CPS.9015); a
+phone that does not deliver a capture within 10 s answers CPS.9016. With
+-o json and a FILE, the capture's time and size are printed as JSON.`,
+		Example: "  cph phones screenshot 1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6 screen.png",
+		Args:    cobra.RangeArgs(1, 2),
+		Call: func(ctx context.Context, c *client.Client, args []string) (*cph.PhoneScreenshot, error) {
+			return c.ShowPhoneScreenshot(ctx, args[0])
+		},
+		JSON: func(shot *cph.PhoneScreenshot) any {
+			return map[string]any{"taken_at": shot.TakenAt.UTC().Format(time.RFC3339Nano), "size": len(shot.PNG)}
+		},
+		Done: func(args []string, shot *cph.PhoneScreenshot) error {
+			if len(args) == 2 && args[1] != "-" {
+				if err := os.WriteFile(args[1], shot.PNG, 0o644); err != nil {
+					return fmt.Errorf("write the screenshot: %w", err)
+				}
+				fmt.Fprintf(a.stderr, "screenshot of phone %s taken at %s written to %s (%d bytes)\n",
+					args[0], shot.TakenAt.UTC().Format(time.RFC3339), args[1], len(shot.PNG))
+				return nil
+			}
+			if a.flags.output == "json" {
+				return nil // the JSON form went to standard output
+			}
+			_, err := a.stdout.Write(shot.PNG)
+			return err
+		},
+	}.build(a)
 }
 
 // dataVolume formats a phone's data disk, e.g. "SSD 64 GiB".

@@ -304,25 +304,34 @@ func (c *Client) DeleteObject(ctx context.Context, bucket, key string) error {
 // doRaw sends a request with a raw body and returns the raw answer,
 // logging in again once if a reused token is refused.
 func (c *Client) doRaw(ctx context.Context, method, path string, body []byte) ([]byte, error) {
-	send := func(tok *Token) ([]byte, error) {
+	_, data, err := c.doRawResponse(ctx, method, path, body)
+	return data, err
+}
+
+// doRawResponse is doRaw that also returns the answer's headers.
+func (c *Client) doRawResponse(ctx context.Context, method, path string, body []byte) (http.Header, []byte, error) {
+	send := func(tok *Token) (http.Header, []byte, error) {
 		p := strings.ReplaceAll(path, "{project_id}", url.PathEscape(tok.ProjectID))
 		hdr := http.Header{}
 		hdr.Set("X-Auth-Token", tok.Value)
-		_, data, err := c.send(ctx, httpRequest{Method: method, Path: p, Header: hdr, Body: body})
-		return data, err
+		resp, data, err := c.send(ctx, httpRequest{Method: method, Path: p, Header: hdr, Body: body})
+		if err != nil {
+			return nil, nil, err
+		}
+		return resp.Header, data, nil
 	}
 	tok, fresh, err := c.currentToken(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	data, err := send(tok)
+	h, data, err := send(tok)
 	var apiErr *APIError
 	if err == nil || fresh || !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized || c.password == "" {
-		return data, err
+		return h, data, err
 	}
 	c.dropToken(ctx, tok)
 	if tok, err = c.Login(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return send(tok)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	cph "github.com/opencph/opencph"
 )
@@ -110,6 +111,29 @@ func (c *Client) ListAllPhones(ctx context.Context, opts ListPhonesOptions) (*Ph
 	}
 	all.Count = len(all.Phones)
 	return all, nil
+}
+
+// ShowPhoneScreenshot returns a PNG capture of a running phone's screen
+// (OpenCPH extension, GET
+// /opencph/v1/{project_id}/cloud-phone/phones/{phone_id}/screenshot) and
+// when the control plane received it. The server answers 409 CPS.9015 for
+// a phone that is not running and 504 CPS.9016 when the phone did not
+// deliver a capture within 10 s.
+func (c *Client) ShowPhoneScreenshot(ctx context.Context, phoneID string) (*cph.PhoneScreenshot, error) {
+	if phoneID == "" {
+		return nil, fmt.Errorf("show screenshot: empty phone id")
+	}
+	h, data, err := c.doRawResponse(ctx, http.MethodGet, "/opencph/v1/{project_id}/cloud-phone/phones/"+url.PathEscape(phoneID)+"/screenshot", nil)
+	if err != nil {
+		return nil, fmt.Errorf("show screenshot of phone %s: %w", phoneID, err)
+	}
+	out := &cph.PhoneScreenshot{PNG: data}
+	if v := h.Get(cph.ScreenshotTakenAtHeader); v != "" {
+		if out.TakenAt, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return nil, fmt.Errorf("show screenshot of phone %s: %s header %q: %w", phoneID, cph.ScreenshotTakenAtHeader, v, err)
+		}
+	}
+	return out, nil
 }
 
 // ShowPhone returns the details of one phone (ShowCloudPhoneDetail,

@@ -18,6 +18,15 @@ func (s *Services) ShowPhone(ctx context.Context, id string) (*cph.PhoneDetail, 
 	return s.c.ShowPhone(ctx, id)
 }
 
+// ShowPhoneScreenshot implements cph.PhoneService. An empty id is
+// refused as the server refuses a malformed one (CPS.0004).
+func (s *Services) ShowPhoneScreenshot(ctx context.Context, id string) (*cph.PhoneScreenshot, error) {
+	if id == "" {
+		return nil, cph.ErrInvalidPhoneID()
+	}
+	return s.c.ShowPhoneScreenshot(ctx, id)
+}
+
 // BatchPhones implements cph.PhoneService over RestartCloudPhone,
 // ResetCloudPhone and StopCloudPhone. StopCloudPhone takes no image, so
 // an image for a stop is refused here (CPS.9011), as is another kind.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/opencph/opencph/agent"
 	"github.com/opencph/opencph/audit"
+	"github.com/opencph/opencph/console"
 	"github.com/opencph/opencph/engine"
 	"github.com/opencph/opencph/httpapi"
 	"github.com/opencph/opencph/iam"
@@ -73,6 +74,9 @@ type Config struct {
 	Engine   engine.Config
 	IAM      iam.Config
 	PollWait time.Duration // longest agent long-poll: 25s
+	// ScreenshotWait bounds how long a screenshot request waits for the
+	// phone's server to deliver a capture (default cph.ScreenshotWait).
+	ScreenshotWait time.Duration
 	// HTTPTimeouts bound how long an API client may hold a connection
 	// (zero fields: the defaults of httpapi.Timeouts).
 	HTTPTimeouts httpapi.Timeouts
@@ -107,6 +111,11 @@ type Config struct {
 	// AuditFile, if set, is a file to which every audit event is also
 	// appended as a JSON line (created 0600).
 	AuditFile string
+	// NoConsole turns the web console (/console/) off.
+	NoConsole bool
+	// ConsoleIdleTimeout ends a console session after this long without
+	// a page view or an action (default console.DefaultIdleTimeout).
+	ConsoleIdleTimeout time.Duration
 	// JobRetention prunes final jobs and their operations past an age;
 	// a zero MaxAge keeps them forever.
 	JobRetention jobretention.Config
@@ -305,16 +314,28 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.services = service.New(service.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
 		EnrollToken: cfg.AgentEnrollToken, Logger: cfg.Logger.With("component", "service"), Audit: s.audit,
-		PollWait: cfg.PollWait})
+		PollWait: cfg.PollWait, ScreenshotWait: cfg.ScreenshotWait})
 	svc := s.services
 	var observer httpapi.RequestObserver
 	if s.metrics != nil {
 		observer = s.metrics
 	}
+	var ui http.Handler
+	if !cfg.NoConsole {
+		c, err := console.New(console.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Changes: svc,
+			Logger: cfg.Logger.With("component", "console"), IdleTimeout: cfg.ConsoleIdleTimeout, MaxBatch: s.engine.Config().MaxBatch,
+			ClientAddr: httpapi.ClientAddr, IsHTTPS: httpapi.IsHTTPS, Now: db.Now, Audit: s.consoleAudit()})
+		if err != nil {
+			s.ln.Close()
+			db.Close()
+			return nil, err
+		}
+		ui = c
+	}
 	api := httpapi.New(httpapi.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Agents: svc,
 		Logger: cfg.Logger.With("component", "http"), Timeouts: cfg.HTTPTimeouts,
 		MaxBodyMemory: cfg.MaxBodyMemory, SpoolDir: cfg.DataDir, TrustedProxies: cfg.TrustedProxies,
-		Metrics: observer, MetricsOnAPI: cfg.MetricsListen == "", Audit: s.audit, Health: db.Ping})
+		Metrics: observer, MetricsOnAPI: cfg.MetricsListen == "", Audit: s.audit, Health: db.Ping, Console: ui})
 	s.http = api.HTTPServer(slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn))
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -552,4 +573,13 @@ func (s *Server) jobRetentionConfig() jobretention.Config {
 		c.Logger = s.log.With("component", "retention")
 	}
 	return c
+}
+
+// consoleAudit is the console's audit recorder: the audit writer, or nil
+// without one.
+func (s *Server) consoleAudit() console.AuditRecorder {
+	if s.audit == nil {
+		return nil
+	}
+	return s.audit
 }

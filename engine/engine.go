@@ -527,6 +527,8 @@ type Result struct {
 	// FailedPhones lists, for a server operation that acts on the
 	// server's phones, the phones on which it failed.
 	FailedPhones []string
+	// Screenshot is the PNG of a successful OpScreenshot.
+	Screenshot []byte
 }
 
 // maxExecuteMsg is the most bytes of command output a job keeps.
@@ -705,6 +707,7 @@ func (e *Engine) finish(ctx context.Context, tx *sqlstore.Tx, op *sqlstore.Opera
 	if !ok {
 		return fmt.Errorf("engine: operation %s has unknown kind %q", op.ID, op.Kind)
 	}
+	r = checkScreenshot(op, r)
 	var execMsg *string
 	if r.ExecuteMsg != "" {
 		m := truncate(r.ExecuteMsg, maxExecuteMsg)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	cph "github.com/opencph/opencph"
 )
@@ -99,6 +100,24 @@ func (s *Server) showPhone(w http.ResponseWriter, r *http.Request, p *cph.Princi
 	}
 	d.RequestID = RequestID(r)
 	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// showPhoneScreenshot is GET
+// /opencph/v1/{project_id}/cloud-phone/phones/{phone_id}/screenshot: the
+// PNG itself, never cached by the client or a proxy.
+func (s *Server) showPhoneScreenshot(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
+	shot, err := s.cfg.Phones.ShowPhoneScreenshot(r.Context(), r.PathValue("phone_id"))
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "image/png")
+	h.Set("Content-Length", strconv.Itoa(len(shot.PNG)))
+	h.Set("Cache-Control", "no-store")
+	h.Set(cph.ScreenshotTakenAtHeader, shot.TakenAt.UTC().Format(time.RFC3339Nano))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(shot.PNG)
 	return nil
 }
 

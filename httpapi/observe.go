@@ -94,6 +94,9 @@ var routeOperations = sync.OnceValue(func() map[string]string {
 		"POST /agent/v1/results":                          "AgentReportResults",
 		"GET /agent/v1/objects/{bucket}/{key}":            "AgentGetObject",
 		"PUT /agent/v1/objects/{bucket}/{key}":            "AgentPutObject",
+		"/console/":                                       "Console",
+		"GET /console/events":                             "ConsoleEvents",
+		"GET /console":                                    "Console",
 	} {
 		if _, ok := ops[pattern]; !ok {
 			ops[pattern] = name
@@ -320,6 +323,8 @@ func accessLogLevel(r *http.Request, status int) slog.Level {
 // served on the API's listener, /metrics.
 func (s *Server) auditRoutes() {
 	s.handle("GET /opencph/v1/{project_id}/audit-events", familyCPH, s.withProject(s.listAuditEvents))
+	s.handle("GET /opencph/v1/{project_id}/cloud-phone/phones/{phone_id}/screenshot", familyCPH, s.withProject(s.showPhoneScreenshot),
+		holds(cph.ScreenshotWait))
 	if s.cfg.Metrics != nil && s.cfg.MetricsOnAPI {
 		h := s.cfg.Metrics.Handler()
 		s.handle("GET /metrics", familyCPH, func(w http.ResponseWriter, r *http.Request) error {

@@ -6,7 +6,8 @@
 // CPH and authentication errors, the Keystone shape for IAM business
 // errors), sets X-Request-Id on every response, recovers panics, and writes
 // one access-log record per request. Unknown routes and methods get the CPH
-// envelope too (404/405 APIGW.0101). The server never redirects.
+// envelope too (404/405 APIGW.0101). The API never redirects; the web
+// console, when it is served (Config.Console), answers in HTML.
 package httpapi
 
 import (
@@ -26,6 +27,7 @@ import (
 	"unicode/utf8"
 
 	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph/agentproto"
 	"github.com/opencph/opencph/internal/vcache"
 	"golang.org/x/sync/semaphore"
 )
@@ -71,6 +73,8 @@ type Config struct {
 	MetricsOnAPI bool
 	// Audit, if set, receives the audit events of mutating calls and logins.
 	Audit AuditRecorder
+	// Console, if set, is the web console, served under /console/.
+	Console http.Handler
 }
 
 // Server is the HTTP front of cphd.
@@ -221,8 +225,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody {
 		limit := int64(maxBodyBytes)
 		upload := r.Method == http.MethodPut && isObjectUpload(r.URL.Path)
-		if upload {
+		switch {
+		case upload:
 			limit = maxObjectBytes
+		case r.Method == http.MethodPost && isAgentResult(r.URL.Path):
+			limit = agentproto.MaxResultBodyBytes
 		}
 		m := s.meterBody(http.MaxBytesReader(rec, r.Body, limit), upload)
 		defer m.finish()
@@ -610,6 +617,7 @@ func (s *Server) routes() {
 	s.enrollmentTokenRoutes()
 	s.auditRoutes()
 	s.overviewRoutes()
+	s.consoleRoutes()
 
 	// Agents.
 	s.handle("POST /agent/v1/enroll", familyAgent, s.agentEnroll)
@@ -638,6 +646,16 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 // isObjectUpload reports whether path is an object upload, which may be
 // larger than other request bodies: an agent's data export or a user's
 // PUT into a bucket.
+// isAgentResult reports whether path is where agents report results,
+// whose bodies may carry a screenshot.
+func isAgentResult(path string) bool {
+	if path == agentproto.ResultsPath {
+		return true
+	}
+	rest, ok := strings.CutPrefix(path, "/agent/v1/operations/")
+	return ok && strings.HasSuffix(rest, "/result")
+}
+
 func isObjectUpload(path string) bool {
 	if strings.HasPrefix(path, "/agent/v1/objects/") {
 		return true

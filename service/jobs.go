@@ -55,7 +55,8 @@ func (s *Services) ShowJob(ctx context.Context, id string) (*cph.Job, error) {
 		return nil, cph.ErrJobNotFound()
 	}
 	j, err := s.db.JobByID(ctx, p.ProjectID, id)
-	if errors.Is(err, sqlstore.ErrNotFound) {
+	if errors.Is(err, sqlstore.ErrNotFound) || err == nil && j.Kind == cph.OpScreenshot {
+		// Screenshot jobs serve ShowPhoneScreenshot only: users never see them.
 		return nil, cph.ErrJobNotFound()
 	} else if err != nil {
 		return nil, fmt.Errorf("show job: %w", err)

@@ -41,6 +41,9 @@ type Config struct {
 	// PollWait caps how long an agent's long-poll is held open (default
 	// 25s).
 	PollWait time.Duration
+	// ScreenshotWait bounds how long ShowPhoneScreenshot waits for a
+	// capture (default cph.ScreenshotWait).
+	ScreenshotWait time.Duration
 }
 
 // Services implements every domain service interface of the root package.
@@ -61,6 +64,9 @@ type Services struct {
 	// concurrent misses share one read.
 	summaries    *vcache.Cache[string, cachedSummary]
 	summaryReads singleflight.Group
+	// screenshots lets concurrent screenshot requests of one phone (and
+	// project) share one capture.
+	screenshots singleflight.Group
 	// syncCalls limits the RunSyncCommand calls of each user.
 	syncCalls *rateLimiter
 }
@@ -69,6 +75,9 @@ type Services struct {
 func New(cfg Config) *Services {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ScreenshotWait <= 0 {
+		cfg.ScreenshotWait = cph.ScreenshotWait
 	}
 	return &Services{db: cfg.DB, iam: cfg.IAM, engine: cfg.Engine, objects: cfg.Objects, log: cfg.Logger, cfg: cfg,
 		pages:     vcache.New[string, *cph.PhonePage](pageCacheEntries, pageCacheTTL),

@@ -236,6 +236,7 @@ func testPhones(t *testing.T, env *Env) {
 			t.Errorf("another account's tickets: %+v", o)
 		}
 	})
+	t.Run("screenshots", func(t *testing.T) { testPhoneScreenshots(t, env) })
 	t.Run("sync commands are rate limited", func(t *testing.T) {
 		// A phone that does not exist gives the calls no job to wait for.
 		cmd := cph.CommandParams{Command: cph.CommandShell, Content: "id", PhoneIDs: []string{cph.NewID()}}

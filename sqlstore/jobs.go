@@ -94,13 +94,14 @@ func (tx *Tx) JobByID(ctx context.Context, id string) (*cph.Job, error) {
 }
 
 // ListJobs returns the jobs of projectID created by the given requests,
+// except screenshot jobs (cph.OpScreenshot), which users do not see,
 // ordered by the position of their request in requestIDs, then by their
 // position in the request, paged by offset and limit.
 func (db *DB) ListJobs(ctx context.Context, projectID string, requestIDs []string, offset, limit int) ([]*cph.Job, error) {
 	if len(requestIDs) == 0 {
 		return nil, nil
 	}
-	args := []any{projectID}
+	args := []any{projectID, string(cph.OpScreenshot)}
 	var order strings.Builder
 	order.WriteString("CASE request_id")
 	for i, id := range requestIDs {
@@ -108,9 +109,9 @@ func (db *DB) ListJobs(ctx context.Context, projectID string, requestIDs []strin
 		fmt.Fprintf(&order, " WHEN $%d THEN %d", len(args), i)
 	}
 	order.WriteString(" END")
-	in := placeholders(2, len(requestIDs))
+	in := placeholders(3, len(requestIDs))
 	args = append(args, limit, offset)
-	q := fmt.Sprintf(`SELECT `+jobCols+` FROM jobs WHERE project_id = $1 AND request_id IN (%s) ORDER BY %s, position LIMIT $%d OFFSET $%d`,
+	q := fmt.Sprintf(`SELECT `+jobCols+` FROM jobs WHERE project_id = $1 AND kind <> $2 AND request_id IN (%s) ORDER BY %s, position LIMIT $%d OFFSET $%d`,
 		in, order.String(), len(args)-1, len(args))
 	rows, err := db.db.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -171,6 +171,8 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	trustedProxies := fs.String("trusted-proxies", env("CPH_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges (or addresses) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; empty = none [CPH_TRUSTED_PROXIES]")
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", env("CPH_METRICS_LISTEN", ""), "where Prometheus metrics are served: empty = at /metrics on --listen; an address = on a listener of their own (and not on --listen); off = not at all [CPH_METRICS_LISTEN]")
 	fs.DurationVar(&cfg.AuditRetention, "audit-retention", envDur("CPH_AUDIT_RETENTION", 90*24*time.Hour), "how long audit events are kept (pruned in small batches every 10 minutes); 0 = forever [CPH_AUDIT_RETENTION]")
+	console := fs.Bool("console", getenv("CPH_CONSOLE") != "false" && getenv("CPH_CONSOLE") != "0", "serve the web console at /console/ on --listen [CPH_CONSOLE]")
+	fs.DurationVar(&cfg.ConsoleIdleTimeout, "console-idle-timeout", envDur("CPH_CONSOLE_IDLE_TIMEOUT", 30*time.Minute), "how long a web console session may go without a page view or an action before it ends (its token is revoked) [CPH_CONSOLE_IDLE_TIMEOUT]")
 	fs.StringVar(&cfg.AuditFile, "audit-file", env("CPH_AUDIT_FILE", ""), "file to which every audit event is also appended as a JSON line (created 0600); empty = none [CPH_AUDIT_FILE]")
 	logLevel := fs.String("log-level", env("CPH_LOG_LEVEL", "info"), "debug, info, warn or error [CPH_LOG_LEVEL]")
 	rt := fs.String("runtime", env("CPH_RUNTIME", "sim"), "runtime of the built-in servers' phones: sim (simulated) or docker (containers on a Docker Engine) [CPH_RUNTIME]")
@@ -187,6 +189,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	if err := fs.Parse(args); err != nil {
 		return cfg, 0, nil, err
 	}
+	cfg.NoConsole = !*console
 	if fs.NArg() > 0 {
 		return cfg, 0, nil, fmt.Errorf("unexpected argument %q (run \"cphd --help\")", fs.Arg(0))
 	}
@@ -260,6 +263,8 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		return cfg, 0, nil, errors.New("--sim-boot-time must not be negative")
 	case cfg.AuditRetention < 0:
 		return cfg, 0, nil, errors.New("--audit-retention must not be negative")
+	case cfg.ConsoleIdleTimeout < time.Minute:
+		return cfg, 0, nil, errors.New("--console-idle-timeout must be at least 1m")
 	case cfg.JobRetention.MaxAge < 0:
 		return cfg, 0, nil, errors.New("--job-retention must not be negative (0 keeps jobs forever)")
 	case cfg.JobRetention.Interval <= 0:

@@ -102,6 +102,9 @@ type Config struct {
 	// Quota bounds the storage of the phones and the shared storage; its
 	// zero fields take the values of DefaultQuota.
 	Quota Quota
+	// Now is the driver's clock: boot times and the time screenshots
+	// show. If nil, time.Now.
+	Now func() time.Time
 }
 
 // Package is an application installed on a simulated phone.
@@ -141,6 +144,7 @@ type Driver struct {
 	failureRate float64
 	log         *slog.Logger
 	quota       Quota
+	now         func() time.Time
 
 	mu       sync.Mutex // guards everything below and every phone's state
 	rand     *rand.Rand
@@ -195,6 +199,7 @@ func New(cfg Config) *Driver {
 		failureRate: min(max(cfg.FailureRate, 0), 1),
 		log:         cfg.Logger,
 		quota:       cfg.Quota.withDefaults(),
+		now:         cfg.Now,
 		rand:        cfg.Rand,
 		phones:      make(map[string]*phone),
 		image:       image{property: DefaultProperties(), packages: systemPackages(), files: imageFiles()},
@@ -202,6 +207,9 @@ func New(cfg Config) *Driver {
 	d.image.fileCost = filesCost(d.image.files)
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
+	}
+	if d.now == nil {
+		d.now = time.Now
 	}
 	if d.rand == nil {
 		d.rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
@@ -298,7 +306,7 @@ func (d *Driver) EnsurePhone(ctx context.Context, spec runtime.PhoneSpec) error 
 	if spec.Running {
 		p.state = runtime.StateRunning
 		p.bootCount = 1
-		p.bootedAt = time.Now()
+		p.bootedAt = d.now()
 	}
 	d.phones[spec.ID] = p
 	d.log.Debug("phone created", "phone", p.id, "state", p.state, "image", p.imageID)
@@ -359,7 +367,7 @@ func (d *Driver) boot(ctx context.Context, op Op, id string, opts runtime.Restar
 	p.property.copyFrom(opts.Property)
 	p.state = runtime.StateRunning
 	p.bootCount++
-	p.bootedAt = time.Now()
+	p.bootedAt = d.now()
 	p.lastError = ""
 	d.log.Debug("phone running", "phone", id, "op", op, "boots", p.bootCount)
 	return nil

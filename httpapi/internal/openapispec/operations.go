@@ -289,6 +289,16 @@ func operations() []operation {
 		{method: "DELETE", path: enrollmentTokens + "/{token_id}", id: "RevokeEnrollmentToken", tag: "opencph", fam: cphFamily, extension: true,
 			summary: "OpenCPH extension: revoke an enrollment token at once (project admins only); 204. Unknown token: 404 CPS.9014.",
 			params:  ps(path("token_id", "Enrollment token id.")), status: 204},
+		{method: "GET", path: "/opencph/v1/{project_id}/cloud-phone/phones/{phone_id}/screenshot", id: "ShowPhoneScreenshot", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: a PNG capture of a running phone's screen, at most 2 s old (any user of the project, read-only users too). " +
+				"Malformed id: 400 CPS.0004; unknown phone (or one of another project): 404 CPS.0005; phone not running: 409 CPS.9015; " +
+				"its server's agent offline: 503 CPS.9012; no capture within 10 s, or the runtime could not take it: 504 CPS.9016.",
+			params:      ps(path("phone_id", "Phone id.")),
+			respContent: "image/png", resp: M{"type": "string", "format": "binary"},
+			respHeaders: M{
+				"X-Screenshot-Taken-At": M{"required": true, "schema": with(typ("string"), "format", "date-time"), "description": "When the control plane received the capture (RFC 3339, UTC)."},
+				"Cache-Control":         M{"required": true, "schema": typ("string"), "description": "no-store: every request asks again."},
+			}},
 		{method: "GET", path: "/opencph/v1/{project_id}/audit-events", id: "ListAuditEvents", tag: "opencph", fam: cphFamily, extension: true,
 			summary: "OpenCPH extension: the audit trail of the project, newest first (project admins only; read-only users get 403 CPS.0001): " +
 				"every mutating call and every login, success or refusal, with the account's logins not scoped to a project. " +

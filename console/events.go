@@ -1,0 +1,82 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Change stream pacing.
+const (
+	// streamPing is how often an idle stream sends a comment, so that
+	// proxies and the browser keep it open.
+	streamPing = 15 * time.Second
+	// streamGap is the least time between two change events: a busy
+	// fleet wakes the pages at most this often.
+	streamGap = 250 * time.Millisecond
+)
+
+// events streams the fleet's changes as Server-Sent Events: a "change"
+// event whenever phones or jobs change (on any replica), on which the
+// script re-fetches the live parts of the page, and an "expired" event
+// when the session's idle time is up. The stream ends after
+// StreamDuration; the browser reconnects by itself.
+func (c *Console) events(w http.ResponseWriter, r *http.Request, s *session) error {
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	since, _ := strconv.ParseUint(r.URL.Query().Get("since"), 10, 64)
+	ctx, cancel := context.WithTimeout(r.Context(), StreamDuration)
+	defer cancel()
+	expires := s.lastSeen.Add(c.cfg.IdleTimeout)
+	send := func(format string, args ...any) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(streamPing + 10*time.Second))
+		if _, err := fmt.Fprintf(w, format, args...); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !send("retry: 2000\n\n") {
+		return nil
+	}
+	for {
+		if !c.cfg.Now().Before(expires) {
+			send("event: expired\ndata: idle\n\n")
+			return nil
+		}
+		wait, stop := context.WithTimeout(ctx, streamPing)
+		ch, err := c.cfg.Changes.WaitForChange(s.ctx(r.WithContext(wait)), since)
+		stop()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, context.DeadlineExceeded):
+			if !send(": ping\n\n") {
+				return nil
+			}
+			continue
+		case err != nil:
+			c.log.Warn("console change stream", "err", err)
+			return nil
+		}
+		// The first event comes at once: it covers what changed between
+		// the page's rendering (or the last stream) and this stream.
+		since = ch.Version
+		if !send("event: change\ndata: %d\n\n", ch.Version) {
+			return nil
+		}
+		t := time.NewTimer(streamGap)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,4 @@
+package console
+
+// imageRoutes registers the images pages.
+func (c *Console) imageRoutes() {}

@@ -1,0 +1,4 @@
+package console
+
+// serverRoutes registers the servers pages.
+func (c *Console) serverRoutes() {}
