@@ -39,6 +39,14 @@ func testRecentJobs(t *testing.T, env *Env) {
 	cptest.InjectFailure(t, env.ControlPlane, *ph2, "injected restart failure")
 	second := restart(ph1, ph2)
 	firstJob, okJob, failedJob := first.Jobs[0].JobID, second.Jobs[0].JobID, second.Jobs[1].JobID
+	// A screenshot runs a job that no job list shows.
+	untilTrue(t, "the phone to run again", func() (bool, error) {
+		d, err := a.S.ShowPhone(a.Ctx, ph1.ID)
+		return err == nil && d.Status == cph.PhoneRunning, err
+	})
+	if _, err := a.S.ShowPhoneScreenshot(a.Ctx, ph1.ID); err != nil {
+		t.Fatal(err)
+	}
 
 	list := func(c Caller, f cph.RecentJobFilter) *cph.JobPage {
 		t.Helper()
@@ -69,6 +77,11 @@ func testRecentJobs(t *testing.T, env *Env) {
 		if j.PhoneID != ph2.ID || j.ServerID != ph2.ServerID || j.RequestID != second.RequestID || j.Kind != cph.OpRestartPhone ||
 			j.Status != cph.JobFailed || j.ErrorCode == nil || j.BeginTime.IsZero() || j.EndTime.IsZero() {
 			t.Errorf("the failed job: %+v", j)
+		}
+		for _, j := range page.Jobs {
+			if j.Kind == cph.OpScreenshot {
+				t.Errorf("a screenshot job is listed: %+v", j)
+			}
 		}
 		if page.Jobs[0].Status != cph.JobSucceeded || page.Jobs[2].Status != cph.JobSucceeded {
 			t.Errorf("the restarts of %s: %+v, %+v", ph1.ID, page.Jobs[0], page.Jobs[2])

@@ -289,7 +289,7 @@ func (db *DB) ReleaseOperations(ctx context.Context, sessionID string, ids []str
 }
 
 // RecentJobs returns the page of the jobs of projectID that f selects,
-// newest first (begin time, then request, then position in the request),
+// except screenshot jobs (cph.OpScreenshot), newest first (begin time, then request, then position in the request),
 // and whether more follow. f.Marker, if set, is the id of a job of the
 // project: the page starts after it; ErrNotFound if there is no such job.
 // Each filter has an index that holds the order (migration 0016).
@@ -299,7 +299,7 @@ func (db *DB) RecentJobs(ctx context.Context, projectID string, f cph.RecentJobF
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	where := []string{"project_id = $1"}
+	where := []string{"project_id = $1", "kind <> " + arg(string(cph.OpScreenshot))}
 	if f.Status != 0 {
 		where = append(where, "status = "+arg(int32(f.Status)))
 	}
@@ -312,8 +312,8 @@ func (db *DB) RecentJobs(ctx context.Context, projectID string, f cph.RecentJobF
 		var begin int64
 		var request string
 		var position int
-		err := db.db.QueryRowContext(ctx, `SELECT begin_at, request_id, position FROM jobs WHERE id = $1 AND project_id = $2`,
-			f.Marker, projectID).Scan(&begin, &request, &position)
+		err := db.db.QueryRowContext(ctx, `SELECT begin_at, request_id, position FROM jobs WHERE id = $1 AND project_id = $2 AND kind <> $3`,
+			f.Marker, projectID, string(cph.OpScreenshot)).Scan(&begin, &request, &position)
 		if err != nil {
 			return nil, false, notFound(err, "marker job "+f.Marker)
 		}

@@ -15,7 +15,9 @@ type ProjectFleet struct {
 	// AgentsConnected counts the servers whose agent has a session and
 	// was seen since the cutoff given to ProjectFleet.
 	AgentsConnected int
-	JobsRunning     int
+	// JobsRunning and JobsFailed leave out screenshot jobs, as the job
+	// lists do.
+	JobsRunning int
 	// JobsFailed counts the jobs that ended failed since the cutoff given
 	// to ProjectFleet.
 	JobsFailed int
@@ -44,9 +46,10 @@ func (db *DB) ProjectFleet(ctx context.Context, projectID string, agentsSince, f
 	}{
 		{`SELECT COUNT(*) FROM servers WHERE project_id = $1 AND agent_session <> '' AND last_seen >= $2`,
 			[]any{projectID, micros(agentsSince)}, &pf.AgentsConnected},
-		{`SELECT COUNT(*) FROM jobs WHERE project_id = $1 AND status = $2`, []any{projectID, int32(cph.JobRunning)}, &pf.JobsRunning},
-		// The literal status matches the partial index jobs_project_failed.
-		{`SELECT COUNT(*) FROM jobs WHERE project_id = $1 AND status = -1 AND end_at >= $2`,
+		{`SELECT COUNT(*) FROM jobs WHERE project_id = $1 AND status = $2 AND kind <> $3`,
+			[]any{projectID, int32(cph.JobRunning), string(cph.OpScreenshot)}, &pf.JobsRunning},
+		// The literal condition matches the partial index jobs_project_failed.
+		{`SELECT COUNT(*) FROM jobs WHERE project_id = $1 AND status = -1 AND kind <> 'screenshot' AND end_at >= $2`,
 			[]any{projectID, micros(failedSince)}, &pf.JobsFailed},
 	} {
 		if err := db.db.QueryRowContext(ctx, c.q, c.args...).Scan(c.to); err != nil {

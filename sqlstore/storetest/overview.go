@@ -28,6 +28,10 @@ func testRecentJobs(t *testing.T, db *sqlstore.DB) {
 	advance(time.Second)
 	r2 := submit(t, db, f, "req2", f.phones)
 	submit(t, db, other, "req2", other.phones)
+	advance(time.Second)
+	shot := &cph.Job{ID: cph.NewID(), RequestID: "shot", ProjectID: f.project.ID, Kind: cph.OpScreenshot,
+		PhoneID: f.phones[0].ID, ServerID: f.server.ID, Status: cph.JobRunning, BeginTime: cph.NewTime(db.Now())}
+	mustTx(t, db, func(tx *sqlstore.Tx) error { return tx.CreateJob(ctx, shot) })
 	mustTx(t, db, func(tx *sqlstore.Tx) error {
 		_, err := tx.FinishJob(ctx, sqlstore.FinishJobParams{ID: r2[1].ID, Status: cph.JobFailed})
 		return err
@@ -67,9 +71,11 @@ func testRecentJobs(t *testing.T, db *sqlstore.DB) {
 			t.Errorf("%s: more %v, want %v; jobs (-want +got):\n%s", c.name, more, c.more, diff)
 		}
 	}
-	_, _, err := db.RecentJobs(ctx, f.project.ID, cph.RecentJobFilter{Marker: other.phones[0].ID, Limit: 10})
-	if !errors.Is(err, sqlstore.ErrNotFound) {
-		t.Errorf("a marker of no job of the project: %v, want ErrNotFound", err)
+	for _, marker := range []string{other.phones[0].ID, shot.ID} {
+		_, _, err := db.RecentJobs(ctx, f.project.ID, cph.RecentJobFilter{Marker: marker, Limit: 10})
+		if !errors.Is(err, sqlstore.ErrNotFound) {
+			t.Errorf("marker %s, no listed job of the project: %v, want ErrNotFound", marker, err)
+		}
 	}
 }
 
@@ -107,6 +113,21 @@ func testProjectFleet(t *testing.T, db *sqlstore.DB) {
 	advance(90 * time.Minute)
 	fail(submit(t, db, f, "recent", f.phones[1:3]))
 	submit(t, db, f, "running", f.phones[3:])
+	mustTx(t, db, func(tx *sqlstore.Tx) error {
+		for i, st := range []cph.JobStatus{cph.JobRunning, cph.JobFailed} {
+			j := &cph.Job{ID: cph.NewID(), RequestID: "shot", ProjectID: f.project.ID, Position: i, Kind: cph.OpScreenshot,
+				PhoneID: f.phones[i].ID, ServerID: f.server.ID, Status: cph.JobRunning, BeginTime: cph.NewTime(tx.Now())}
+			if err := tx.CreateJob(ctx, j); err != nil {
+				return err
+			}
+			if st == cph.JobFailed {
+				if _, err := tx.FinishJob(ctx, sqlstore.FinishJobParams{ID: j.ID, Status: st}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}) // screenshot jobs, not counted
 
 	t0 := db.Now()
 	pf, err := db.ProjectFleet(ctx, f.project.ID, t0.Add(-time.Minute), t0.Add(-time.Hour))
