@@ -3,6 +3,7 @@ package cph
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 )
 
 // JobStatus is a job's status code.
@@ -29,6 +30,17 @@ func (s JobStatus) String() string {
 		return "failed"
 	}
 	return "unknown"
+}
+
+// ParseJobStatus reads a job status given by its name (running,
+// succeeded, failed) or its code (1, 2, -1).
+func ParseJobStatus(s string) (JobStatus, bool) {
+	for _, st := range []JobStatus{JobRunning, JobSucceeded, JobFailed} {
+		if s == st.String() || s == strconv.Itoa(int(st)) {
+			return st, true
+		}
+	}
+	return 0, false
 }
 
 // OpKind names what an operation asks an agent to do.
@@ -107,6 +119,40 @@ type JobFilter struct {
 	Limit      int
 }
 
+// RecentJobFilter selects jobs of the caller's project in ListRecentJobs,
+// newest first. Empty fields do not filter.
+type RecentJobFilter struct {
+	// Status is JobRunning, JobSucceeded or JobFailed; 0 lists every job.
+	Status JobStatus
+	// RequestID, PhoneID and ServerID select the jobs of one request (at
+	// most 64 bytes), phone or server (valid ids), exactly.
+	RequestID, PhoneID, ServerID string
+	// Marker is the NextMarker of the previous page: the page starts
+	// after that job. Offset skips jobs after the marker, if any.
+	Marker        string
+	Offset, Limit int
+}
+
+// JobPage is one page of ListRecentJobs.
+type JobPage struct {
+	// Jobs are newest first (by begin time); the jobs of one request are
+	// in their order in the request.
+	Jobs []*Job
+	// NextMarker, when more jobs follow, is the Marker of the next page.
+	NextMarker string
+}
+
+// JobDoc is a job as the OpenCPH recent-jobs list shows it: the fields of
+// the CPH Job with the request that created it and the operation it runs.
+type JobDoc struct {
+	Job
+	RequestID string `json:"request_id"`
+	Kind      OpKind `json:"kind"`
+}
+
+// Doc returns j as the recent-jobs list shows it.
+func (j *Job) Doc() JobDoc { return JobDoc{Job: *j, RequestID: j.RequestID, Kind: j.Kind} }
+
 // JobService reads the jobs of the caller's project. The caller travels
 // in the context (NewCallerContext); jobs of other projects are unknown.
 type JobService interface {
@@ -122,4 +168,14 @@ type JobService interface {
 	// Errors: CPS.9002 (malformed or unknown id, a job of another
 	// project), APIGW.0301, APIGW.0302.
 	ShowJob(ctx context.Context, id string) (*Job, error)
+
+	// ListRecentJobs returns a page of the project's jobs that f selects,
+	// newest first, without naming their requests (an OpenCPH extension;
+	// ListJobs is the CPH API's list). A marker that names no job of the
+	// project is refused.
+	// Errors: CPS.0002 (offset < 0, limit outside 1..MaxJobPage),
+	// CPS.0010 (status other than running, succeeded or failed),
+	// CPS.9003 (an overlong request ID), CPS.9011 (a phone, server or
+	// marker that is not a valid id), APIGW.0301, APIGW.0302.
+	ListRecentJobs(ctx context.Context, f RecentJobFilter) (*JobPage, error)
 }

@@ -30,6 +30,12 @@ func (s ServerStatus) Valid() bool {
 	return false
 }
 
+// ServerStatuses lists every documented server status.
+func ServerStatuses() []ServerStatus {
+	return []ServerStatus{ServerCreating, ServerCreating1, ServerAbnormal, ServerCreating3, ServerCreating4, ServerNormal,
+		ServerDeleting, ServerFrozen, ServerShutDown, ServerShuttingDown, ServerShutdownFail, ServerStarting}
+}
+
 // Operation kinds of server-level and encode-server jobs.
 const (
 	OpRestartServer       OpKind = "restart_server"
@@ -550,4 +556,45 @@ type ServerService interface {
 	// < 0, limit outside 1..1000), CPS.9010 (more than 10 tag keys),
 	// CPS.9011 (a bad tag filter).
 	ListTaggedServers(ctx context.Context, f ResourceFilter) (*TagResourcePage, error)
+	// FleetSummary counts the project's phones and servers by status,
+	// its servers whose agent is connected, its running jobs and the jobs
+	// that failed in the last hour (an OpenCPH extension). Read-only
+	// users may read it.
+	FleetSummary(ctx context.Context) (*FleetSummary, error)
+}
+
+// FleetSummary is the overview of a project's fleet.
+type FleetSummary struct {
+	// Phones is the number of phones; PhonesByStatus has every documented
+	// status (PhoneStatuses order), with 0 for the absent ones, then any
+	// undocumented status a phone has.
+	Phones         int                `json:"phones"`
+	PhonesByStatus []PhoneStatusCount `json:"phones_by_status"`
+	// Servers and ServersByStatus are the same for servers
+	// (ServerStatuses order).
+	Servers         int                 `json:"servers"`
+	ServersByStatus []ServerStatusCount `json:"servers_by_status"`
+	// AgentsConnected counts the servers whose agent has a session and
+	// was heard from within the control plane's agent time-to-live;
+	// AgentsDisconnected is every other server.
+	AgentsConnected    int `json:"agents_connected"`
+	AgentsDisconnected int `json:"agents_disconnected"`
+	// JobsRunning counts the running jobs; JobsFailedLastHour the jobs
+	// that ended failed in the hour before At.
+	JobsRunning        int `json:"jobs_running"`
+	JobsFailedLastHour int `json:"jobs_failed_last_hour"`
+	// At is when the counts were read.
+	At Time `json:"at"`
+}
+
+// PhoneStatusCount is the number of phones in one status.
+type PhoneStatusCount struct {
+	Status PhoneStatus `json:"status"`
+	Count  int         `json:"count"`
+}
+
+// ServerStatusCount is the number of servers in one status.
+type ServerStatusCount struct {
+	Status ServerStatus `json:"status"`
+	Count  int          `json:"count"`
 }

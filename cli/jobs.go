@@ -20,6 +20,7 @@ import (
 func (a *app) jobsCommand() *cobra.Command {
 	return group("jobs", "List, show and wait for the jobs of asynchronous operations",
 		a.jobsListCommand(),
+		a.jobsRecentCommand(),
 		a.jobsShowCommand(),
 		a.jobsWaitCommand(),
 	)

@@ -2,6 +2,9 @@ package client
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"strconv"
 
 	cph "github.com/opencph/opencph"
 )
@@ -32,4 +35,27 @@ func (s *Services) ShowJob(ctx context.Context, id string) (*cph.Job, error) {
 		return nil, cph.ErrJobNotFound()
 	}
 	return s.c.ShowJob(ctx, id)
+}
+
+// ListRecentJobs implements cph.JobService. Offset and Limit are sent as
+// they are, so that the server judges them.
+func (s *Services) ListRecentJobs(ctx context.Context, f cph.RecentJobFilter) (*cph.JobPage, error) {
+	opts := RecentJobsOptions{RequestID: f.RequestID, PhoneID: f.PhoneID, ServerID: f.ServerID, Marker: f.Marker}
+	if f.Status != 0 {
+		opts.Status = strconv.Itoa(int(f.Status))
+	}
+	q := opts.query()
+	q.Set("offset", strconv.Itoa(f.Offset))
+	q.Set("limit", strconv.Itoa(f.Limit))
+	var body RecentJobPage
+	if _, err := s.c.Do(ctx, Request{Method: http.MethodGet, Path: recentJobsPath, Query: q, Out: &body}); err != nil {
+		return nil, fmt.Errorf("list recent jobs: %w", err)
+	}
+	page := &cph.JobPage{Jobs: make([]*cph.Job, len(body.Jobs)), NextMarker: body.NextMarker}
+	for i, d := range body.Jobs {
+		j := d.Job
+		j.RequestID, j.Kind = d.RequestID, d.Kind
+		page.Jobs[i] = &j
+	}
+	return page, nil
 }

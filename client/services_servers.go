@@ -341,3 +341,8 @@ func (s *Services) ListTaggedServers(ctx context.Context, f cph.ResourceFilter) 
 	}
 	return &cph.TagResourcePage{Total: total, Resources: res}, nil
 }
+
+// FleetSummary implements cph.ServerService.
+func (s *Services) FleetSummary(ctx context.Context) (*cph.FleetSummary, error) {
+	return s.c.FleetSummary(ctx)
+}

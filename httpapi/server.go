@@ -616,6 +616,7 @@ func (s *Server) routes() {
 	s.imageRoutes()
 	s.enrollmentTokenRoutes()
 	s.auditRoutes()
+	s.overviewRoutes()
 	s.consoleRoutes()
 
 	// Agents.

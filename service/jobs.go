@@ -63,3 +63,39 @@ func (s *Services) ShowJob(ctx context.Context, id string) (*cph.Job, error) {
 	}
 	return j, nil
 }
+
+// ListRecentJobs implements cph.JobService.
+func (s *Services) ListRecentJobs(ctx context.Context, f cph.RecentJobFilter) (*cph.JobPage, error) {
+	p, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if f.Offset < 0 || f.Limit < 1 || f.Limit > cph.MaxJobPage {
+		return nil, cph.ErrInvalidPaging()
+	}
+	if f.Status != 0 && f.Status != cph.JobRunning && f.Status != cph.JobSucceeded && f.Status != cph.JobFailed {
+		return nil, cph.ErrInvalidStatus()
+	}
+	if len(f.RequestID) > maxRequestIDLen || !cph.ValidText(f.RequestID) {
+		return nil, cph.ErrInvalidRequestID()
+	}
+	for _, v := range []struct{ name, id string }{{"phone_id", f.PhoneID}, {"server_id", f.ServerID}, {"marker", f.Marker}} {
+		if v.id != "" && !cph.ValidID(v.id) {
+			return nil, cph.ErrInvalidParameter(v.name)
+		}
+	}
+	jobs, more, err := s.db.RecentJobs(ctx, p.ProjectID, f)
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		return nil, cph.ErrInvalidParameter("marker")
+	} else if err != nil {
+		return nil, fmt.Errorf("list recent jobs: %w", err)
+	}
+	page := &cph.JobPage{Jobs: jobs}
+	if page.Jobs == nil {
+		page.Jobs = []*cph.Job{}
+	}
+	if more && len(jobs) > 0 {
+		page.NextMarker = jobs[len(jobs)-1].ID
+	}
+	return page, nil
+}

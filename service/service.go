@@ -60,6 +60,10 @@ type Services struct {
 	pages *vcache.Cache[string, *cph.PhonePage]
 	// pageReads lets concurrent misses of one page share one read.
 	pageReads singleflight.Group
+	// summaries caches fleet summaries per project; summaryReads lets
+	// concurrent misses share one read.
+	summaries    *vcache.Cache[string, cachedSummary]
+	summaryReads singleflight.Group
 	// screenshots lets concurrent screenshot requests of one phone (and
 	// project) share one capture.
 	screenshots singleflight.Group
@@ -77,6 +81,7 @@ func New(cfg Config) *Services {
 	}
 	return &Services{db: cfg.DB, iam: cfg.IAM, engine: cfg.Engine, objects: cfg.Objects, log: cfg.Logger, cfg: cfg,
 		pages:     vcache.New[string, *cph.PhonePage](pageCacheEntries, pageCacheTTL),
+		summaries: vcache.New[string, cachedSummary](summaryCacheEntries, summaryCacheTTL),
 		syncCalls: newRateLimiter(syncCallsPerMinute, time.Minute)}
 }
 

@@ -79,4 +79,6 @@ func testJobs(t *testing.T, env *Env) {
 			t.Errorf("an unknown request: %v, %+v", err, jobs)
 		}
 	})
+	t.Run("recent jobs", func(t *testing.T) { testRecentJobs(t, env) })
+	t.Run("fleet summary", func(t *testing.T) { testFleetSummary(t, env) })
 }

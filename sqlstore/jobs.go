@@ -287,3 +287,59 @@ func (db *DB) ReleaseOperations(ctx context.Context, sessionID string, ids []str
 	}
 	return nil
 }
+
+// RecentJobs returns the page of the jobs of projectID that f selects,
+// except screenshot jobs (cph.OpScreenshot), newest first (begin time, then request, then position in the request),
+// and whether more follow. f.Marker, if set, is the id of a job of the
+// project: the page starts after it; ErrNotFound if there is no such job.
+// Each filter has an index that holds the order (migration 0016).
+func (db *DB) RecentJobs(ctx context.Context, projectID string, f cph.RecentJobFilter) ([]*cph.Job, bool, error) {
+	args := []any{projectID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	where := []string{"project_id = $1", "kind <> " + arg(string(cph.OpScreenshot))}
+	if f.Status != 0 {
+		where = append(where, "status = "+arg(int32(f.Status)))
+	}
+	for _, c := range []struct{ col, v string }{{"request_id", f.RequestID}, {"phone_id", f.PhoneID}, {"server_id", f.ServerID}} {
+		if c.v != "" {
+			where = append(where, c.col+" = "+arg(c.v))
+		}
+	}
+	if f.Marker != "" {
+		var begin int64
+		var request string
+		var position int
+		err := db.db.QueryRowContext(ctx, `SELECT begin_at, request_id, position FROM jobs WHERE id = $1 AND project_id = $2 AND kind <> $3`,
+			f.Marker, projectID, string(cph.OpScreenshot)).Scan(&begin, &request, &position)
+		if err != nil {
+			return nil, false, notFound(err, "marker job "+f.Marker)
+		}
+		if request == f.RequestID {
+			// A marker inside the listed request: its later positions.
+			where = append(where, "position > "+arg(position))
+		} else {
+			b, r, p := arg(begin), arg(request), arg(position)
+			where = append(where, fmt.Sprintf("begin_at <= %s AND (begin_at < %s OR request_id < %s OR (request_id = %s AND position > %s))", b, b, r, r, p))
+		}
+	}
+	// The jobs of one request are created in one transaction: they share
+	// their begin time, and the request's own index holds their order.
+	order := `begin_at DESC, request_id DESC, position`
+	if f.RequestID != "" {
+		order = `position`
+	}
+	q := `SELECT ` + jobCols + ` FROM jobs WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY ` + order + ` LIMIT ` + arg(f.Limit+1) + ` OFFSET ` + arg(f.Offset)
+	jobs, err := queryAll(ctx, db.db, "recent jobs", "job", scanJob, q, args...)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(jobs) > f.Limit
+	if more {
+		jobs = jobs[:f.Limit]
+	}
+	return jobs, more, nil
+}

@@ -33,6 +33,8 @@ func Run(t *testing.T, open Opener) {
 		{"TxRollsBack", testRollback},
 		{"JobsListedInRequestOrder", testListJobs},
 		{"FinishJobOnlyOnce", testFinishJob},
+		{"RecentJobsNewestFirst", testRecentJobs},
+		{"ProjectFleetCounts", testProjectFleet},
 		{"PruneJobs", testPruneJobs},
 		{"ClaimHandsOutEachOperationOnce", testClaim},
 		{"ConcurrentClaimsNeverShare", testConcurrentClaims},

@@ -312,6 +312,23 @@ func operations() []operation {
 				query("offset", with(typ("int32"), "minimum", 0), "Events to skip (after the marker, if any)."),
 				query("limit", with(typ("int32"), "minimum", 1, "maximum", 100), "Page size, 1-100 (default 100).")),
 			resp: obj("request_id hex32!; count int32!; next_marker string; audit_events []@AuditEvent!")},
+		{method: "GET", path: "/opencph/v1/{project_id}/jobs", id: "ListRecentJobs", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: the project's jobs, newest first (by begin time; the jobs of one request in their order), " +
+				"without naming their requests; read-only users may list. A bad status is 400 CPS.0010, a bad offset or limit 400 CPS.0002, " +
+				"an overlong request id 400 CPS.9003, a malformed phone id, server id or marker (or one that names no job of the project) 400 CPS.9011.",
+			params: ps(query("status", enum("string", "running", "succeeded", "failed", "1", "2", "-1"), "Jobs of this status (name or code)."),
+				query("request_id", typ("string"), "Jobs of this asynchronous request."),
+				query("phone_id", typ("string"), "Jobs of this phone."),
+				query("server_id", typ("string"), "Jobs of this server."),
+				query("marker", typ("string"), "next_marker of the previous page: the page starts after that job."),
+				query("offset", with(typ("int32"), "minimum", 0), "Jobs to skip (after the marker, if any)."),
+				query("limit", with(typ("int32"), "minimum", 1, "maximum", 100), "Page size, 1-100 (default 100).")),
+			resp: obj("request_id hex32!; count int32!; next_marker string; jobs []@RecentJob!")},
+		{method: "GET", path: "/opencph/v1/{project_id}/fleet-summary", id: "ShowFleetSummary", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: the counts of the project's fleet: phones and servers by status (every documented status), " +
+				"servers whose agent is connected or not, running jobs and jobs failed in the last hour. Read-only users may read it; " +
+				"the counts may be a few seconds old.",
+			resp: ref("FleetSummary")},
 		{method: "GET", path: "/metrics", id: "Metrics", tag: "opencph", fam: publicFamily, extension: true,
 			summary:     "Prometheus metrics (text exposition format), when cphd serves them on the API listener (the default; see --metrics-listen). Aggregates only: no ids, users or projects.",
 			respContent: "text/plain", resp: M{"type": "string"}},

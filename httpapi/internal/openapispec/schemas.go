@@ -47,7 +47,13 @@ func schemas() M {
 		"EncodeServerJob": jobElem("encode_server_id"),
 		"RunSyncCommandJob": obj("phone_id string!; job_id hex32; status @JobStatus; error_code ?string; error_msg ?string; execute_msg ?string",
 			"execute_msg", with(typ("?string"), "maxLength", 1024)),
-		"Job":              obj("phone_id string; server_id string; node_id string; encode_server_id string; job_id hex32!; begin_time time!; end_time ?time!; status @JobStatus!; error_code ?string!; error_msg ?string!; execute_msg ?string!"),
+		"Job": obj("phone_id string; server_id string; node_id string; encode_server_id string; job_id hex32!; begin_time time!; end_time ?time!; status @JobStatus!; error_code ?string!; error_msg ?string!; execute_msg ?string!"),
+		"RecentJob": obj("phone_id string; server_id string; encode_server_id string; job_id hex32!; begin_time time!; end_time ?time!; status @JobStatus!; " +
+			"error_code ?string!; error_msg ?string!; execute_msg ?string!; request_id string!; kind string!"),
+		"FleetSummary": obj("request_id hex32!; phones int32!; phones_by_status []object!; servers int32!; servers_by_status []object!; "+
+			"agents_connected int32!; agents_disconnected int32!; jobs_running int32!; jobs_failed_last_hour int32!; at time!",
+			"phones_by_status", M{"type": "array", "items": obj("status int32!; count int32!")},
+			"servers_by_status", M{"type": "array", "items": obj("status int32!; count int32!")}),
 		"PhoneJobs":        obj("request_id hex32!; jobs []@PhoneJob!"),
 		"ServerJobs":       obj("request_id hex32!; jobs []@ServerJob!"),
 		"EncodeServerJobs": obj("request_id hex32!; jobs []@EncodeServerJob!"),
