@@ -17,10 +17,15 @@ type phonePage struct {
 	Buckets    []*cph.Bucket
 	// Shell is the answer to the shell box's command, if one ran.
 	Shell *shellResult
+	// Jobs are the phone's most recent jobs.
+	Jobs []*cph.Job
 	// Request is the request ID of an action just taken on the phone.
 	Request string
 	LiveURL string
 }
+
+// phoneJobs is the most jobs a phone's page lists.
+const phoneJobs = 10
 
 // shellResult is the answer of one shell command.
 type shellResult struct {
@@ -56,6 +61,11 @@ func (c *Console) renderPhone(w http.ResponseWriter, r *http.Request, s *session
 		return err
 	}
 	d := phonePage{Phone: ph, Shell: sh, Request: requestID, LiveURL: Prefix + "phones/" + id}
+	jobs, err := c.cfg.Jobs.ListRecentJobs(s.ctx(r), cph.RecentJobFilter{PhoneID: id, Limit: phoneJobs})
+	if err != nil {
+		return err
+	}
+	d.Jobs = jobs.Jobs
 	if err := json.Unmarshal([]byte(ph.Property), &d.Properties); err != nil {
 		d.Properties = nil
 	}
