@@ -88,6 +88,8 @@ type Console struct {
 	log  *slog.Logger
 	mux  *http.ServeMux
 	view *views
+	// streams counts the open change streams.
+	streams streamCounter
 }
 
 // New returns the console over cfg's services.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -19,12 +20,56 @@ const (
 	streamGap = 250 * time.Millisecond
 )
 
+// Change stream limits: the streams one user may hold open at once (a
+// stream per open live page), and all users together.
+const (
+	MaxStreamsPerUser = 16
+	MaxStreams        = 2048
+)
+
+// streamCounter counts open change streams, by user.
+type streamCounter struct {
+	mu     sync.Mutex
+	total  int
+	byUser map[string]int
+}
+
+// acquire counts a new stream of user, unless a limit is reached; the
+// returned function releases it.
+func (sc *streamCounter) acquire(user string) (func(), bool) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.total >= MaxStreams || sc.byUser[user] >= MaxStreamsPerUser {
+		return nil, false
+	}
+	if sc.byUser == nil {
+		sc.byUser = map[string]int{}
+	}
+	sc.total++
+	sc.byUser[user]++
+	return func() {
+		sc.mu.Lock()
+		defer sc.mu.Unlock()
+		sc.total--
+		if sc.byUser[user]--; sc.byUser[user] == 0 {
+			delete(sc.byUser, user)
+		}
+	}, true
+}
+
 // events streams the fleet's changes as Server-Sent Events: a "change"
 // event whenever phones or jobs change (on any replica), on which the
 // script re-fetches the live parts of the page, and an "expired" event
 // when the session's idle time is up. The stream ends after
 // StreamDuration; the browser reconnects by itself.
 func (c *Console) events(w http.ResponseWriter, r *http.Request, s *session) error {
+	release, ok := c.streams.acquire(s.caller.User.ID)
+	if !ok {
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, "Too many live pages are open: close some tabs of the console.", http.StatusTooManyRequests)
+		return nil
+	}
+	defer release()
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph/console"
 	"github.com/opencph/opencph/console/consoletest"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
@@ -270,5 +271,44 @@ func TestChangeStream(t *testing.T) {
 	}
 	if e := next("the restart"); e != "change" {
 		t.Errorf("event after a restart %q, want change", e)
+	}
+}
+
+func TestChangeStreamsAreBounded(t *testing.T) {
+	srv := cptest.Start(t, nil)
+	cl := consoletest.Login(t, srv.URL(), cptest.Domain, cptest.User, cptest.Password, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	open := func() int {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+"/console/events", nil)
+		res, err := cl.HTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusOK {
+			res.Body.Close()
+		} else {
+			t.Cleanup(func() { res.Body.Close() })
+		}
+		return res.StatusCode
+	}
+	for i := range console.MaxStreamsPerUser {
+		if status := open(); status != http.StatusOK {
+			t.Fatalf("stream %d: status %d", i+1, status)
+		}
+	}
+	if status := open(); status != http.StatusTooManyRequests {
+		t.Errorf("stream %d of one user: status %d, want 429", console.MaxStreamsPerUser+1, status)
+	}
+	// A second session of the same user counts toward the same limit.
+	other := consoletest.Login(t, srv.URL(), cptest.Domain, cptest.User, cptest.Password, "")
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+"/console/events", nil)
+	res, err := other.HTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a second session of the same user: status %d, want 429 (the limit is per user)", res.StatusCode)
 	}
 }
