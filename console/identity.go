@@ -90,11 +90,28 @@ func (c *Console) createAccessKey(w http.ResponseWriter, r *http.Request, s *ses
 	return c.renderAccessKeys(w, r, s, k, "", nil)
 }
 
+// maxAccessKeyID bounds the access key ID of a path (IAM's are 20
+// characters).
+const maxAccessKeyID = 64
+
+// accessKeyID returns the access key ID of the request's path, or
+// refuses it as IAM refuses an unknown key.
+func accessKeyID(r *http.Request) (string, error) {
+	ak := r.PathValue("ak")
+	if ak == "" || len(ak) > maxAccessKeyID {
+		return "", cph.ErrIAMNotFound("access key", "")
+	}
+	return ak, nil
+}
+
 // accessKeyStatus enables or disables an access key.
 func (c *Console) accessKeyStatus(w http.ResponseWriter, r *http.Request, s *session) error {
-	ak := r.PathValue("ak")
+	ak, err := accessKeyID(r)
+	if err != nil {
+		return err
+	}
 	status := r.PostFormValue("status")
-	_, err := c.cfg.Identity.UpdateAccessKey(s.ctx(r), ak, cph.AccessKeyUpdate{Status: &status})
+	_, err = c.cfg.Identity.UpdateAccessKey(s.ctx(r), ak, cph.AccessKeyUpdate{Status: &status})
 	c.auditAction(r, s, "UpdateCredential", []string{ak}, "", err)
 	if err != nil {
 		return c.renderAccessKeys(w, r, s, nil, "", err)
@@ -108,8 +125,11 @@ func (c *Console) accessKeyStatus(w http.ResponseWriter, r *http.Request, s *ses
 
 // deleteAccessKey deletes an access key.
 func (c *Console) deleteAccessKey(w http.ResponseWriter, r *http.Request, s *session) error {
-	ak := r.PathValue("ak")
-	err := c.cfg.Identity.DeleteAccessKey(s.ctx(r), ak)
+	ak, err := accessKeyID(r)
+	if err != nil {
+		return err
+	}
+	err = c.cfg.Identity.DeleteAccessKey(s.ctx(r), ak)
 	c.auditAction(r, s, "DeleteCredential", []string{ak}, "", err)
 	if err != nil {
 		return c.renderAccessKeys(w, r, s, nil, "", err)
@@ -231,6 +251,9 @@ func (c *Console) createEnrollmentToken(w http.ResponseWriter, r *http.Request, 
 // deleteEnrollmentToken revokes an enrollment token.
 func (c *Console) deleteEnrollmentToken(w http.ResponseWriter, r *http.Request, s *session) error {
 	id := r.PathValue("id")
+	if !cph.ValidID(id) {
+		return cph.ErrEnrollmentTokenNotFound()
+	}
 	err := c.cfg.Identity.DeleteEnrollmentToken(s.ctx(r), id)
 	c.auditAction(r, s, "RevokeEnrollmentToken", []string{id}, "", err)
 	if err != nil {

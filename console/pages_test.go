@@ -7,11 +7,13 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/internal/poll"
 	"github.com/opencph/opencph/servicetest"
 )
 
@@ -108,6 +110,24 @@ func (b *browser) mustPost(path string, form url.Values) string {
 	return body
 }
 
+// audited waits until the audit trail holds an event of operation on
+// target with the result ("success" or "failure") by the bootstrap user.
+func audited(t *testing.T, env *servicetest.Env, operation, target, result string) {
+	t.Helper()
+	poll.Until(t, "the audit event of "+operation+" on "+target, func() bool {
+		pg, err := env.Admin.S.ListAuditEvents(env.Admin.Ctx, cph.AuditFilter{Operation: operation, Result: result, Limit: 50})
+		if err != nil {
+			t.Fatalf("audit events: %v", err)
+		}
+		for _, e := range pg.Events {
+			if slices.Contains(e.TargetIDs, target) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // actionForms counts the page's POST forms other than the logout form.
 func actionForms(body string) int {
 	return strings.Count(body, `method="post"`) - strings.Count(body, `action="/console/logout"`)
@@ -172,6 +192,7 @@ func TestServerPages(t *testing.T) {
 		if body := b.get("/console/servers"); !strings.Contains(body, ">rack-renamed</a>") {
 			t.Errorf("after the rename, the list does not show the new name:\n%s", body)
 		}
+		audited(t, env, "UpdateServerName", first.ID, "success")
 		status, body, _ := b.do(http.MethodPost, serverPage+"/rename", url.Values{"name": {"no-csrf"}})
 		if status != http.StatusForbidden {
 			t.Errorf("a rename without the CSRF token: %d, want 403\n%s", status, body)
@@ -229,6 +250,7 @@ func TestServerPages(t *testing.T) {
 		if s, err := a.S.ShowServer(a.Ctx, first.ID); err != nil || s.Name != "rack-renamed" {
 			t.Errorf("after a read-only user's rename, the server is %+v, %v", s, err)
 		}
+		audited(t, env, "UpdateServerName", first.ID, "failure")
 	})
 }
 
@@ -276,6 +298,8 @@ func TestImagePages(t *testing.T) {
 		if m, err := a.S.ListImageMembers(a.Ctx, img.ID); err != nil || len(m) != 0 {
 			t.Errorf("members after stopping sharing: %v, %v", m, err)
 		}
+		audited(t, env, "AddImageMember", img.ID, "success")
+		audited(t, env, "DeleteImageMember", img.ID, "success")
 	})
 
 	t.Run("answer", func(t *testing.T) {
@@ -364,6 +388,9 @@ func TestIdentityPages(t *testing.T) {
 		if strings.Contains(body, `data-key="`+access+`"`) {
 			t.Errorf("after the deletion, the list still shows the key")
 		}
+		for _, op := range []string{"CreateCredential", "UpdateCredential", "DeleteCredential"} {
+			audited(t, env, op, access, "success")
+		}
 	})
 
 	t.Run("read-only user's own keys", func(t *testing.T) {
@@ -428,5 +455,7 @@ func TestIdentityPages(t *testing.T) {
 		if tokens, err := env.Admin.S.ListEnrollmentTokens(env.Admin.Ctx); err != nil || len(tokens) != 0 {
 			t.Errorf("tokens after the revocation: %+v, %v", tokens, err)
 		}
+		audited(t, env, "CreateEnrollmentToken", id, "success")
+		audited(t, env, "RevokeEnrollmentToken", id, "success")
 	})
 }

@@ -277,6 +277,20 @@ func (c *Console) renderServer(w http.ResponseWriter, r *http.Request, s *sessio
 	return nil
 }
 
+// serverAction renders the server's page with the outcome of an action:
+// its message, or its refusal in plain words at the top of the page (so
+// that the form can be used again). An unknown server gets the error
+// page.
+func (c *Console) serverAction(w http.ResponseWriter, r *http.Request, s *session, requestID, flash string, err error) error {
+	if err != nil {
+		if cph.AsError(err).Status == http.StatusNotFound {
+			return err
+		}
+		return c.renderServer(w, r, s, "", "", err)
+	}
+	return c.renderServer(w, r, s, requestID, flash, nil)
+}
+
 // restartServer restarts the server and its phones.
 func (c *Console) restartServer(w http.ResponseWriter, r *http.Request, s *session) error {
 	id, err := serverID(r)
@@ -292,10 +306,7 @@ func (c *Console) restartServer(w http.ResponseWriter, r *http.Request, s *sessi
 		}
 	}
 	c.auditAction(r, s, "RestartCloudPhoneServer", []string{id}, reqID, err)
-	if err != nil {
-		return err
-	}
-	return c.renderServer(w, r, s, reqID, "The restart of the server and its phones is queued.", nil)
+	return c.serverAction(w, r, s, reqID, "The restart of the server and its phones is queued.", err)
 }
 
 // renameServer changes the server's name.
@@ -307,10 +318,7 @@ func (c *Console) renameServer(w http.ResponseWriter, r *http.Request, s *sessio
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	err = c.cfg.Servers.RenameServer(s.ctx(r), id, name)
 	c.auditAction(r, s, "UpdateServerName", []string{id}, "", err)
-	if err != nil {
-		return err
-	}
-	return c.renderServer(w, r, s, "", "The server is now named "+name+".", nil)
+	return c.serverAction(w, r, s, "", "The server is now named "+name+".", err)
 }
 
 // formTag reads the tag of a tag form.
@@ -331,13 +339,7 @@ func (c *Console) addServerTag(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	err = c.cfg.Servers.CreateServerTags(s.ctx(r), id, []cph.Tag{t})
 	c.auditAction(r, s, "BatchCreateOrDeleteTags", []string{id}, "", err)
-	if err != nil {
-		if cph.AsError(err).Status == http.StatusNotFound {
-			return err
-		}
-		return c.renderServer(w, r, s, "", "", err)
-	}
-	return c.renderServer(w, r, s, "", "The tag "+t.Key+" = "+t.Value+" is set.", nil)
+	return c.serverAction(w, r, s, "", "The tag "+t.Key+" = "+t.Value+" is set.", err)
 }
 
 // deleteServerTag removes a tag of the server.
@@ -352,11 +354,5 @@ func (c *Console) deleteServerTag(w http.ResponseWriter, r *http.Request, s *ses
 	}
 	err = c.cfg.Servers.DeleteServerTags(s.ctx(r), id, []cph.Tag{t})
 	c.auditAction(r, s, "BatchCreateOrDeleteTags", []string{id}, "", err)
-	if err != nil {
-		if cph.AsError(err).Status == http.StatusNotFound {
-			return err
-		}
-		return c.renderServer(w, r, s, "", "", err)
-	}
-	return c.renderServer(w, r, s, "", "The tag "+t.Key+" is removed.", nil)
+	return c.serverAction(w, r, s, "", "The tag "+t.Key+" is removed.", err)
 }
