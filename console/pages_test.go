@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"html"
 	"io"
 	"net/http"
@@ -126,6 +127,22 @@ func audited(t *testing.T, env *servicetest.Env, operation, target, result strin
 		}
 		return false
 	})
+}
+
+// peerContext logs a user of the project cptest.Project of the account
+// named like it in through IAM and returns its caller's context.
+func peerContext(t *testing.T, env *servicetest.Env, account, password string) context.Context {
+	t.Helper()
+	ctx := context.Background()
+	token, _, err := env.ControlPlane.IAM().Login(ctx, cph.PasswordLogin{DomainName: account, UserName: account, Password: password, ProjectName: cptest.Project})
+	if err != nil {
+		t.Fatalf("log in %s: %v", account, err)
+	}
+	p, err := env.ControlPlane.Services().Authenticate(ctx, token)
+	if err != nil {
+		t.Fatalf("authenticate %s: %v", account, err)
+	}
+	return cph.NewCallerContext(ctx, p)
 }
 
 // actionForms counts the page's POST forms other than the logout form.
@@ -307,6 +324,39 @@ func TestImagePages(t *testing.T) {
 		if status != http.StatusNotFound || !strings.Contains(body, cph.CodeInvalidImageID) {
 			t.Errorf("accepting an image not shared with the project: %d, want 404 %s\n%s", status, cph.CodeInvalidImageID, body)
 		}
+		// The peer project, with a server of its own, shares an image
+		// with the project.
+		servers, err := a.S.ListServers(a.Ctx, cph.ServerFilter{Limit: 10})
+		if err != nil || len(servers.Servers) < 2 {
+			t.Fatalf("servers: %+v, %v", servers, err)
+		}
+		given := servers.Servers[1].ID
+		cptest.GiveServer(t, env.ControlPlane, given, peer)
+		ctx := peerContext(t, env, "initech", cptest.Password)
+		svc := env.ControlPlane.Services()
+		peerPhones, err := svc.ListPhones(ctx, cph.PhoneFilter{ServerID: &given, Limit: 1})
+		if err != nil || len(peerPhones.Phones) == 0 {
+			t.Fatalf("the peer's phones: %+v, %v", peerPhones, err)
+		}
+		shared, err := svc.CreateImage(ctx, cph.CreateImageParams{Name: "peer-golden", PhoneID: peerPhones.Phones[0].ID})
+		if err != nil {
+			t.Fatalf("the peer's image: %v", err)
+		}
+		if err := svc.AddImageMember(ctx, shared.ID, env.ProjectID); err != nil {
+			t.Fatalf("share the peer's image: %v", err)
+		}
+		if body := b.get("/console/images"); strings.Contains(body, `data-image="`+shared.ID+`"`) {
+			t.Errorf("the page shows a shared image before it is accepted")
+		}
+		body = b.mustPost("/console/images/answer", url.Values{"image": {shared.ID}, "status": {cph.MemberAccepted}})
+		if !strings.Contains(body, `data-image="`+shared.ID+`"`) || !strings.Contains(body, "shared with this project") {
+			t.Errorf("after accepting, the page does not show the shared image:\n%s", body)
+		}
+		body = b.mustPost("/console/images/"+shared.ID+"/answer", url.Values{"status": {cph.MemberRejected}})
+		if strings.Contains(body, `data-image="`+shared.ID+`"`) {
+			t.Errorf("after rejecting, the page still shows the shared image")
+		}
+		audited(t, env, "UpdateImageMember", shared.ID, "success")
 	})
 
 	t.Run("read-only", func(t *testing.T) {
