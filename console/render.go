@@ -293,6 +293,10 @@ func serverStatusName(s cph.ServerStatus) string {
 		return "shut down"
 	case cph.ServerShuttingDown:
 		return "shutting down"
+	case cph.ServerShutdownFail:
+		return "shutdown failed"
+	case cph.ServerStarting:
+		return "starting"
 	case cph.ServerCreating, cph.ServerCreating1, cph.ServerCreating3, cph.ServerCreating4:
 		return "creating"
 	}
