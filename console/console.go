@@ -58,6 +58,9 @@ type Config struct {
 	// (the engine's limit, default 100): the console splits larger
 	// selections into batches of this size.
 	MaxBatch int
+	// AgentTTL is how long a server's agent may be silent and still count
+	// as connected: the engine's (default 30 s).
+	AgentTTL time.Duration
 	// ClientAddr returns the address of the client of r (behind trusted
 	// proxies, the one they forwarded); default r.RemoteAddr's host.
 	ClientAddr func(r *http.Request) string
@@ -102,6 +105,9 @@ func New(cfg Config) (*Console, error) {
 	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = defaultMaxBatch
+	}
+	if cfg.AgentTTL <= 0 {
+		cfg.AgentTTL = 30 * time.Second
 	}
 	if cfg.ClientAddr == nil {
 		cfg.ClientAddr = remoteHost

@@ -20,11 +20,6 @@ func (c *Console) serverRoutes() {
 	c.mux.Handle("POST /console/servers/{id}/tags/delete", c.action(c.deleteServerTag))
 }
 
-// agentFresh is how recently a server's agent must have polled to count
-// as connected: an agent long-polls for at most half a minute and polls
-// again at once.
-const agentFresh = time.Minute
-
 // serverStatuses are the server statuses the list's filter offers.
 var serverStatuses = []cph.ServerStatus{cph.ServerNormal, cph.ServerAbnormal, cph.ServerCreating, cph.ServerStarting,
 	cph.ServerShuttingDown, cph.ServerShutDown, cph.ServerShutdownFail, cph.ServerFrozen, cph.ServerDeleting}
@@ -108,6 +103,7 @@ func parseOffset(s string) (int, error) {
 type serverRow struct {
 	*cph.Server
 	now time.Time
+	ttl time.Duration // the agent TTL (Config.AgentTTL)
 }
 
 // StatusName is the server's status in words.
@@ -118,7 +114,7 @@ func (s serverRow) StatusClass() string { return serverStatusClass(s.Status) }
 
 // Connected reports whether the server's agent polled recently.
 func (s serverRow) Connected() bool {
-	return !s.LastSeen.IsZero() && s.now.Sub(s.LastSeen.Time) < agentFresh
+	return !s.LastSeen.IsZero() && s.now.Sub(s.LastSeen.Time) < s.ttl
 }
 
 // Agent says in words whether the server's agent is connected.
@@ -193,7 +189,7 @@ func (c *Console) servers(w http.ResponseWriter, r *http.Request, s *session) er
 	}
 	now := c.cfg.Now()
 	for _, sv := range pg.Servers {
-		d.Servers = append(d.Servers, serverRow{sv, now})
+		d.Servers = append(d.Servers, serverRow{sv, now, c.cfg.AgentTTL})
 	}
 	for _, st := range serverStatuses {
 		v := strconv.Itoa(int(st))
@@ -262,7 +258,7 @@ func (c *Console) renderServer(w http.ResponseWriter, r *http.Request, s *sessio
 	if err != nil {
 		return err
 	}
-	d := serverPage{Server: serverRow{&sd.Server, c.cfg.Now()}, Detail: sd, Tags: tags, MaxTags: cph.MaxTagsPerServer,
+	d := serverPage{Server: serverRow{&sd.Server, c.cfg.Now(), c.cfg.AgentTTL}, Detail: sd, Tags: tags, MaxTags: cph.MaxTagsPerServer,
 		Phones: pg.Phones, Request: requestID, URL: Prefix + "servers/" + id,
 		Pager: pager{Base: Prefix + "servers/" + id, Offset: offset, Size: pageSize, Count: len(pg.Phones), Total: pg.Total}}
 	v := view{Title: sd.Name, Session: s, Nav: "server", Path: r.URL.RequestURI(), Data: d, Flash: flash, FlashOK: flash != ""}
