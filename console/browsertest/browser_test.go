@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -279,14 +280,20 @@ func (b *tab) loginAdmin() {
 	}
 }
 
-// acceptDialogs answers every confirm() of the tab with OK, from now on.
-func (b *tab) acceptDialogs() {
+// acceptDialogs answers every confirm() of the tab with OK, from now on;
+// the function it returns tells the messages of the dialogs so far.
+func (b *tab) acceptDialogs() func() []string {
+	var mu sync.Mutex
+	var seen []string
 	dialogs := chromedp.Events(b.ctx, page.JavascriptDialogOpening)
 	go func() {
-		for _, err := range dialogs {
+		for ev, err := range dialogs {
 			if err != nil {
 				return
 			}
+			mu.Lock()
+			seen = append(seen, ev.Message)
+			mu.Unlock()
 			ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 			_, err := chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
 			cancel()
@@ -295,6 +302,11 @@ func (b *tab) acceptDialogs() {
 			}
 		}
 	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(seen)
+	}
 }
 
 // cookieHeader returns the Cookie header the tab's browser sends to the
