@@ -110,6 +110,14 @@ type tab struct {
 	base string // the control plane's URL
 }
 
+// startConsole starts a control plane for a browser test (see
+// cptest.Start), once it is known that the test has a browser.
+func startConsole(t *testing.T, mutate func(*controlplane.Config)) *controlplane.Server {
+	t.Helper()
+	sharedBrowser(t)
+	return cptest.Start(t, mutate)
+}
+
 // newTab opens a tab on srv's console.
 func newTab(t *testing.T, srv *controlplane.Server) *tab {
 	t.Helper()

@@ -80,7 +80,7 @@ func (b *tab) selectPhones(ids []string) {
 const batchDone = `document.querySelector("#batch")?.dataset.final === "true"`
 
 func TestLogin(t *testing.T) {
-	srv := cptest.Start(t, nil)
+	srv := startConsole(t, nil)
 	b := newTab(t, srv)
 
 	b.open("/console/login")
@@ -113,7 +113,7 @@ func TestLogin(t *testing.T) {
 }
 
 func TestPhoneListShowsFleet(t *testing.T) {
-	srv := cptest.Start(t, nil)
+	srv := startConsole(t, nil)
 	want := listPhones(t, adminContext(t, srv), srv, cph.PhoneFilter{Limit: 100})
 	if want.Total != 6 {
 		t.Fatalf("the test fleet has %d phones, want 6", want.Total)
@@ -139,7 +139,7 @@ func TestPhoneListShowsFleet(t *testing.T) {
 
 func TestBatchRestartLive(t *testing.T) {
 	// A boot long enough for "restarting" to be seen before "running".
-	srv := cptest.Start(t, func(c *controlplane.Config) { c.SimBootTime = 2 * time.Second })
+	srv := startConsole(t, func(c *controlplane.Config) { c.SimBootTime = 2 * time.Second })
 	phones := listPhones(t, adminContext(t, srv), srv, cph.PhoneFilter{Limit: 100}).Phones
 	chosen, others := phoneIDs(phones[:3]), phoneIDs(phones[3:])
 	b := newTab(t, srv)
@@ -180,7 +180,7 @@ func TestBatchRestartLive(t *testing.T) {
 }
 
 func TestBatchFailureShown(t *testing.T) {
-	srv := cptest.Start(t, nil)
+	srv := startConsole(t, nil)
 	phones := listPhones(t, adminContext(t, srv), srv, cph.PhoneFilter{Limit: 100}).Phones
 	failing := phones[1]
 	cptest.InjectFailure(t, srv, *failing, "disk full")
@@ -213,7 +213,7 @@ func TestBatchFailureShown(t *testing.T) {
 }
 
 func TestReadOnlyUserHasNoControls(t *testing.T) {
-	srv := cptest.Start(t, nil)
+	srv := startConsole(t, nil)
 	admin := adminContext(t, srv)
 	const viewer = "viewer"
 	if _, err := srv.Services().CreateUser(admin, cph.CreateUserParams{Name: viewer, Password: cptest.Password}); err != nil {
@@ -259,7 +259,7 @@ func TestReadOnlyUserHasNoControls(t *testing.T) {
 }
 
 func TestPostWithoutCSRFTokenRefused(t *testing.T) {
-	srv := cptest.Start(t, nil)
+	srv := startConsole(t, nil)
 	phones := listPhones(t, adminContext(t, srv), srv, cph.PhoneFilter{Limit: 100}).Phones
 	b := newTab(t, srv)
 	b.loginAdmin()
@@ -301,7 +301,7 @@ func TestPostWithoutCSRFTokenRefused(t *testing.T) {
 }
 
 func TestShellShowsGetprop(t *testing.T) {
-	srv := cptest.Start(t, nil)
+	srv := startConsole(t, nil)
 	ph := listPhones(t, adminContext(t, srv), srv, cph.PhoneFilter{Limit: 1}).Phones[0]
 	res, err := srv.SimDriver(ph.ServerID).Shell(t.Context(), ph.ID, "getprop ro.product.model")
 	if err != nil {
@@ -325,7 +325,7 @@ func TestShellShowsGetprop(t *testing.T) {
 }
 
 func TestScreenshotShown(t *testing.T) {
-	srv := cptest.Start(t, nil)
+	srv := startConsole(t, nil)
 	ph := listPhones(t, adminContext(t, srv), srv, cph.PhoneFilter{Limit: 1}).Phones[0]
 	b := newTab(t, srv)
 	b.loginAdmin()
