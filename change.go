@@ -25,4 +25,8 @@ type ChangeService interface {
 	// Errors: APIGW.0301 (no caller), APIGW.0302 (not scoped to a
 	// project).
 	WaitForChange(ctx context.Context, since uint64) (Change, error)
+	// CurrentChange returns the current version at once: a page rendered
+	// now shows the fleet as of that version, and waits for the next.
+	// Errors: those of WaitForChange.
+	CurrentChange(ctx context.Context) (Change, error)
 }

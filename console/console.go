@@ -24,6 +24,7 @@ import (
 	"time"
 
 	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph/internal/vcache"
 )
 
 // Prefix is the path under which the console is served.
@@ -85,6 +86,12 @@ const (
 	StreamDuration = 4 * time.Minute
 )
 
+// Bounds of the cache of phone list renderings: about 40 KiB each.
+const (
+	rowsCacheEntries = 256
+	rowsCacheTTL     = 10 * time.Second
+)
+
 // Console is the web console's HTTP handler.
 type Console struct {
 	cfg  Config
@@ -93,6 +100,8 @@ type Console struct {
 	view *views
 	// streams counts the open change streams.
 	streams streamCounter
+	// rows caches renderings of pages of the phone list (phoneRows).
+	rows *vcache.Cache[rowsKey, []byte]
 }
 
 // New returns the console over cfg's services.
@@ -122,7 +131,8 @@ func New(cfg Config) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), view: v}
+	c := &Console{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), view: v,
+		rows: vcache.New[rowsKey, []byte](rowsCacheEntries, rowsCacheTTL)}
 	c.routes()
 	return c, nil
 }

@@ -76,7 +76,14 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, s *session) err
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	since, _ := strconv.ParseUint(r.URL.Query().Get("since"), 10, 64)
+	// The version the page shows: on a reconnection, that of the last
+	// event the browser got; else the one the page was rendered at. With
+	// neither, the first event comes at once.
+	sinceText := r.Header.Get("Last-Event-ID")
+	if sinceText == "" {
+		sinceText = r.URL.Query().Get("since")
+	}
+	since, _ := strconv.ParseUint(sinceText, 10, 64)
 	ctx, cancel := context.WithTimeout(r.Context(), StreamDuration)
 	defer cancel()
 	expires := s.lastSeen.Add(c.cfg.IdleTimeout)
@@ -110,10 +117,8 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, s *session) err
 			c.log.Warn("console change stream", "err", err)
 			return nil
 		}
-		// The first event comes at once: it covers what changed between
-		// the page's rendering (or the last stream) and this stream.
 		since = ch.Version
-		if !send("event: change\ndata: %d\n\n", ch.Version) {
+		if !send("id: %d\nevent: change\ndata: %d\n\n", ch.Version, ch.Version) {
 			return nil
 		}
 		t := time.NewTimer(streamGap)

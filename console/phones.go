@@ -1,6 +1,8 @@
 package console
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -35,6 +37,7 @@ func parsePhoneQuery(v url.Values) (phoneQuery, error) {
 		if err != nil || !cph.PhoneStatus(n).Valid() {
 			return q, cph.ErrInvalidStatus()
 		}
+		q.Status = strconv.Itoa(n)
 	}
 	return q, nil
 }
@@ -96,6 +99,28 @@ type phonesPage struct {
 	Batch *batchStatus
 	// LiveURL is the URL of the page's live part.
 	LiveURL string
+	// rows is the rendering of the phones and the pager, spliced into the
+	// page.
+	rows []byte
+	// StatusOptions are the choices of the status filter.
+	StatusOptions []option
+}
+
+// option is one choice of a select.
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// statusOptions returns the phone statuses as choices, selected the one
+// whose code is selected.
+func statusOptions(selected string) []option {
+	var out []option
+	for _, st := range cph.PhoneStatuses() {
+		v := strconv.Itoa(int(st))
+		out = append(out, option{Value: v, Label: st.String(), Selected: v == selected})
+	}
+	return out
 }
 
 func (c *Console) phones(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -108,6 +133,15 @@ func (c *Console) phones(w http.ResponseWriter, r *http.Request, s *session) err
 		if b, err = c.batchStatus(r, s, ids); err != nil {
 			return err
 		}
+		// What the action was, as the answer to it named it.
+		for _, k := range batchKinds {
+			if k.verb == r.URL.Query().Get("verb") {
+				b.Verb = k.verb
+			}
+		}
+		if n, err := strconv.Atoi(r.URL.Query().Get("n")); err == nil && n > 0 && n <= c.maxSelection() {
+			b.Phones = n
+		}
 	}
 	return c.renderPhones(w, r, s, q, b)
 }
@@ -118,10 +152,15 @@ func (c *Console) renderPhones(w http.ResponseWriter, r *http.Request, s *sessio
 	if err != nil {
 		return err
 	}
-	d := phonesPage{Q: q, Total: pg.Total, Phones: pg.Phones, Prev: -1, Next: -1, MaxSelection: c.maxSelection(), Statuses: cph.PhoneStatuses(), Batch: b}
+	d := phonesPage{Q: q, Total: pg.Total, Phones: pg.Phones, Prev: -1, Next: -1, MaxSelection: c.maxSelection(), Statuses: cph.PhoneStatuses(), Batch: b,
+		StatusOptions: statusOptions(q.Status)}
 	v := q.Values(q.Offset)
 	if b != nil {
 		v["batch"] = b.RequestIDs
+		if b.Verb != "" && b.Phones > 0 {
+			v.Set("verb", b.Verb)
+			v.Set("n", strconv.Itoa(b.Phones))
+		}
 	}
 	d.LiveURL = Prefix + "phones?" + v.Encode()
 	if len(pg.Phones) > 0 {
@@ -136,8 +175,42 @@ func (c *Console) renderPhones(w http.ResponseWriter, r *http.Request, s *sessio
 	if pg.Total > 0 {
 		d.LastOffset = (pg.Total - 1) / pageSize * pageSize
 	}
-	c.render(w, r, s, http.StatusOK, "phones", "Phones", d)
+	rows, err := c.phoneRows(r, s, pg, d)
+	if err != nil {
+		return err
+	}
+	c.renderView(w, r, http.StatusOK, "phones", view{Title: "Phones", Session: s, Path: r.URL.RequestURI(), Data: d, Nav: "phones", Splice: rows})
 	return nil
+}
+
+// rowsKey names one rendering of a page of phones: the page (the services
+// hand out the same page while the phone data keeps its version) and
+// whether it has selection boxes.
+type rowsKey struct {
+	page  *cph.PhonePage
+	write bool
+}
+
+// phoneRows renders the rows and pager of a page of phones, or takes them
+// from the cache: every viewer of one page of a version shares one
+// rendering, and a live re-fetch that finds nothing new costs no
+// rendering.
+func (c *Console) phoneRows(r *http.Request, s *session, pg *cph.PhonePage, d phonesPage) ([]byte, error) {
+	key := rowsKey{pg, s.CanWrite()}
+	if pg.Version != 0 {
+		if h, ok := c.rows.Get(key, pg.Version); ok {
+			return h, nil
+		}
+	}
+	var buf bytes.Buffer
+	if err := c.view.pages["phones"].ExecuteTemplate(&buf, "rows", view{Session: s, Data: d}); err != nil {
+		return nil, fmt.Errorf("console: render phone rows: %w", err)
+	}
+	h := buf.Bytes()
+	if pg.Version != 0 {
+		c.rows.Put(key, pg.Version, h)
+	}
+	return h, nil
 }
 
 // batchKinds maps the console's batch actions to operations and the

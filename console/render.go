@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,7 +25,45 @@ import (
 type views struct {
 	pages  map[string]*template.Template
 	static map[string]staticFile
+	// nav is the navigation bar of each section, made once (a page's
+	// template then spends one action on it, not two dozen).
+	nav map[string]template.HTML
+	// assets are the links of the stylesheet and the script.
+	assets template.HTML
 }
+
+// sections are the navigation bar's entries: the path, the label, and
+// the Nav values of the pages that belong to the section.
+var sections = []struct {
+	path, label string
+	navs        []string
+}{
+	{"/console/", "Overview", []string{"overview"}},
+	{"/console/phones", "Phones", []string{"phones", "phone"}},
+	{"/console/servers", "Servers", []string{"servers", "server"}},
+	{"/console/jobs", "Jobs", []string{"jobs"}},
+	{"/console/images", "Images", []string{"images"}},
+	{"/console/access-keys", "Access keys", []string{"keys"}},
+	{"/console/enrollment-tokens", "Enrollment", []string{"enrollment"}},
+}
+
+// navBar renders the navigation bar with the section of nav current.
+func navBar(nav string) template.HTML {
+	var b strings.Builder
+	b.WriteString(`<nav aria-label="Sections">`)
+	for _, sec := range sections {
+		b.WriteString(`<a href="` + sec.path + `"`)
+		if slices.Contains(sec.navs, nav) {
+			b.WriteString(` aria-current="page"`)
+		}
+		b.WriteString(">" + sec.label + "</a> ")
+	}
+	b.WriteString("</nav>")
+	return template.HTML(b.String())
+}
+
+// NavHTML is the navigation bar of the page's section.
+func (v view) NavHTML() template.HTML { return v.nav[v.Nav] }
 
 type staticFile struct {
 	body []byte
@@ -32,7 +72,12 @@ type staticFile struct {
 }
 
 func loadViews() (*views, error) {
-	v := &views{pages: map[string]*template.Template{}, static: map[string]staticFile{}}
+	v := &views{pages: map[string]*template.Template{}, static: map[string]staticFile{}, nav: map[string]template.HTML{}}
+	for _, sec := range sections {
+		for _, n := range sec.navs {
+			v.nav[n] = navBar(n)
+		}
+	}
 	files, err := fs.Glob(assets, "assets/static/*")
 	if err != nil {
 		return nil, fmt.Errorf("console: list static files: %w", err)
@@ -54,10 +99,14 @@ func loadViews() (*views, error) {
 		}
 		v.static[path.Base(f)] = staticFile{body: b, hash: hex.EncodeToString(sum[:6]), kind: kind}
 	}
+	v.assets = template.HTML(`<link rel="stylesheet" href="` + Prefix + "static/console.css?v=" + v.static["console.css"].hash + `">` + "\n" +
+		`<script src="` + Prefix + "static/console.js?v=" + v.static["console.js"].hash + `" defer></script>`)
 	funcs := template.FuncMap{
 		"static": func(name string) string {
 			return Prefix + "static/" + name + "?v=" + v.static[name].hash
 		},
+		// assets are the page's stylesheet and script links, made once.
+		"assets":       func() template.HTML { return v.assets },
 		"phoneStatus":  phoneStatusName,
 		"statusClass":  statusClass,
 		"jobStatus":    func(s cph.JobStatus) string { return s.String() },
@@ -114,6 +163,8 @@ func (c *Console) static(w http.ResponseWriter, r *http.Request) {
 
 // view is what every page template gets.
 type view struct {
+	// nav holds the navigation bars (views.nav).
+	nav     map[string]template.HTML
 	Title   string
 	Session *session
 	// Nav is the section of the navigation the page belongs to.
@@ -126,7 +177,18 @@ type view struct {
 	Flash     string
 	FlashCode string
 	FlashOK   bool
+	// Version is the version of the fleet's phones and jobs the page was
+	// rendered at: its change stream waits for the next one.
+	Version uint64
+	// Splice, if set, is HTML rendered before (a cached part of the page)
+	// that takes the place of the template's first spliceMarker.
+	Splice []byte
 }
+
+// spliceMarker marks where view.Splice goes in a rendered page. Splicing
+// a large part in afterwards costs a copy, where passing it through the
+// template would cost its escaper's pass over every byte.
+const spliceMarker = "<x-splice></x-splice>"
 
 // CSRF returns the session's CSRF token for forms.
 func (v view) CSRF() string {
@@ -146,6 +208,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, sta
 }
 
 func (c *Console) renderView(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
+	v.nav = c.view.nav
 	t, ok := c.view.pages[page]
 	if !ok {
 		c.log.Error("console: no template", "page", page)
@@ -155,6 +218,8 @@ func (c *Console) renderView(w http.ResponseWriter, r *http.Request, status int,
 	name := "layout"
 	if r.URL.Query().Get("fragment") == "live" && t.Lookup("live") != nil {
 		name = "live"
+	} else if v.Session != nil && v.Version == 0 {
+		v.Version = v.Session.version
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, name, v); err != nil {
@@ -162,11 +227,18 @@ func (c *Console) renderView(w http.ResponseWriter, r *http.Request, status int,
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	out := buf.Bytes()
+	if v.Splice != nil {
+		if before, after, ok := bytes.Cut(out, []byte(spliceMarker)); ok {
+			out = slices.Concat(before, v.Splice, after)
+		}
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(out)
 }
 
 // errorPage is the data of the error page.

@@ -43,6 +43,11 @@ type session struct {
 	caller   *cph.Principal
 	lastSeen time.Time
 	csrf     string
+	// version is the version of the fleet's phones and jobs before the
+	// request read anything (0 if unknown): the page's change stream
+	// waits for a later one, so no change between the reads and the
+	// stream is missed.
+	version uint64
 }
 
 // CanWrite reports whether the session's user may act (see
@@ -162,6 +167,9 @@ func (c *Console) authenticated(h handler, touch bool) http.Handler {
 		}
 		if touch && r.Header.Get(liveHeader) == "" {
 			c.touch(w, r, s)
+			if ch, err := c.cfg.Changes.CurrentChange(s.ctx(r)); err == nil && ch.Live {
+				s.version = ch.Version
+			}
 		}
 		if err := h(w, r, s); err != nil {
 			c.renderServiceError(w, r, s, err)

@@ -43,6 +43,14 @@ func (s *Services) WaitForChange(ctx context.Context, since uint64) (cph.Change,
 	return c, nil
 }
 
+// CurrentChange implements cph.ChangeService.
+func (s *Services) CurrentChange(ctx context.Context) (cph.Change, error) {
+	if _, err := reader(ctx); err != nil {
+		return cph.Change{}, err
+	}
+	return s.change(), nil
+}
+
 // change returns the current version of phones and jobs: the sum of
 // theirs, which moves whenever either does.
 func (s *Services) change() cph.Change {

@@ -52,6 +52,11 @@
       if (res.status === 401) { location.reload(); return; }
       if (!res.ok) { say('Live update failed (HTTP ' + res.status + ').'); return; }
       return res.text().then(function (html) {
+        // Nothing this part shows changed: leave it (and the user's
+        // pointer and focus) alone.
+        if (el.getAttribute('data-fetched') !== null && el.liveHTML === html) return;
+        el.setAttribute('data-fetched', '');
+        el.liveHTML = html;
         var checked = {};
         el.querySelectorAll('input[name=phone]:checked').forEach(function (cb) { checked[cb.value] = true; });
         var all = el.querySelector('[data-select-all]');
@@ -83,7 +88,8 @@
   }
 
   if (lives.length && window.EventSource) {
-    var es = new EventSource('/console/events');
+    var version = document.body.getAttribute('data-version');
+    var es = new EventSource('/console/events' + (version ? '?since=' + encodeURIComponent(version) : ''));
     es.addEventListener('change', refresh);
     es.addEventListener('expired', function () { es.close(); location.reload(); });
     es.onerror = function () {
