@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	cph "github.com/opencph/opencph"
+	"github.com/opencph/opencph/apk/apktest"
 	"github.com/opencph/opencph/console/consoletest"
 	"github.com/opencph/opencph/controlplane/cptest"
 	"github.com/opencph/opencph/internal/poll"
@@ -99,5 +100,44 @@ func waitStatus(t *testing.T, srv interface {
 	poll.Until(t, "phone "+id+" to be "+want.String(), func() bool {
 		d, err := srv.Services().ShowPhone(ctx, id)
 		return err == nil && d.Status == want
+	})
+}
+
+func TestInstallFromBucket(t *testing.T) {
+	srv := cptest.Start(t, nil)
+	admin := adminOf(t, srv)
+	ctx := cph.NewCallerContext(context.Background(), admin)
+	if err := srv.Services().CreateBucket(ctx, "apps"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Services().PutObject(ctx, "apps", "notes.apk", bytes.NewReader(apktest.APK("com.acme.notes", "1.0"))); err != nil {
+		t.Fatal(err)
+	}
+	pg, err := srv.Services().ListPhones(ctx, cph.PhoneFilter{ProjectID: admin.ProjectID, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := pg.Phones[0].ID
+	cl := consoletest.Login(t, srv.URL(), cptest.Domain, cptest.User, cptest.Password, "")
+	_, page := cl.Get(t, "/console/phones/"+id)
+	if !strings.Contains(page, "<option>apps</option>") {
+		t.Fatalf("the install form does not offer the bucket: %.500s", page)
+	}
+	status, page := cl.Action(t, "/console/phones/"+id+"/install", url.Values{"bucket": {"apps"}, "key": {"notes.apk"}})
+	if status != http.StatusOK || !strings.Contains(page, "is queued") {
+		t.Fatalf("install: status %d, %.500s", status, page)
+	}
+	poll.Until(t, "the install job to succeed", func() bool {
+		jobs, err := srv.Services().ListRecentJobs(ctx, cph.RecentJobFilter{PhoneID: id, Limit: 5})
+		return err == nil && len(jobs.Jobs) > 0 && jobs.Jobs[0].Kind == cph.OpADBCommand && jobs.Jobs[0].Status == cph.JobSucceeded
+	})
+	// A missing object fails its job, and the phone's page says why.
+	status, page = cl.Action(t, "/console/phones/"+id+"/install", url.Values{"bucket": {"apps"}, "key": {"missing.apk"}})
+	if status != http.StatusOK {
+		t.Fatalf("install of a missing object: status %d, %.300s", status, page)
+	}
+	poll.Until(t, "the failed install to show on the phone's page", func() bool {
+		_, page := cl.Get(t, "/console/phones/"+id)
+		return strings.Contains(page, `<span class="status bad">failed</span>`)
 	})
 }
