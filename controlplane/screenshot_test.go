@@ -48,11 +48,18 @@ func TestScreenshotEndpoint(t *testing.T) {
 		return srv.URL() + "/opencph/v1/" + pid + "/cloud-phone/phones/" + phoneID + "/screenshot"
 	}
 
-	// A running phone: the PNG itself, never cached, with its time.
-	r := send(t, newRequest(t, "GET", shotURL(phoneOf(first)), token, nil))
-	if r.status != http.StatusOK {
-		t.Fatalf("screenshot: %d %s", r.status, r.raw)
-	}
+	// A running phone: the PNG itself, never cached, with its time. The
+	// wait is short for the silent server below; on a loaded machine (the
+	// race detector) a capture may miss it, and the next call takes it.
+	running := phoneOf(first)
+	var r *response
+	poll.Until(t, "a screenshot of a running phone", func() bool {
+		r = send(t, newRequest(t, "GET", shotURL(running), token, nil))
+		if r.status != http.StatusOK && r.status != http.StatusGatewayTimeout {
+			t.Fatalf("screenshot: %d %s", r.status, r.raw)
+		}
+		return r.status == http.StatusOK
+	})
 	if ct, cc := r.header.Get("Content-Type"), r.header.Get("Cache-Control"); ct != "image/png" || cc != "no-store" {
 		t.Errorf("Content-Type %q, Cache-Control %q", ct, cc)
 	}
