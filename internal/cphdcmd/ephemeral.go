@@ -36,6 +36,9 @@ func ephemeralConfig(cfg *controlplane.Config, on bool, envFile string, given fu
 	if given("data-dir", "CPH_DATA_DIR") || given("database", "CPH_DATABASE_URL") {
 		return nil, errors.New("--ephemeral keeps its state in a temporary data dir: it takes no --data-dir (CPH_DATA_DIR) or --database (CPH_DATABASE_URL)")
 	}
+	if cfg.TLSCertFile != "" || cfg.TLSKeyFile != "" || cfg.TLSSelfSigned {
+		return nil, errors.New("--ephemeral serves plain HTTP: it takes no --tls-cert, --tls-key or --tls-self-signed")
+	}
 	cfg.DataDir = ""
 	if !given("listen", "CPH_LISTEN") {
 		cfg.Listen = "127.0.0.1:0"

@@ -38,6 +38,7 @@ func TestEphemeralFlags(t *testing.T) {
 		{nil, []string{"--ephemeral", "--data-dir", "d"}, "", 0, false, "", "temporary data dir"},
 		{map[string]string{"CPH_DATABASE_URL": "postgres://x"}, []string{"--ephemeral"}, "", 0, false, "", "temporary data dir"},
 		{nil, []string{"--ephemeral-env-file", "e"}, "", 0, false, "", "needs --ephemeral"},
+		{nil, []string{"--ephemeral", "--tls-self-signed"}, "", 0, false, "", "plain HTTP"},
 		{map[string]string{"CPH_EPHEMERAL": "maybe"}, nil, "", 0, false, "", "CPH_EPHEMERAL"},
 	} {
 		o, err := parseProgram(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
