@@ -11,23 +11,20 @@ import (
 	"testing"
 
 	"github.com/opencph/opencph/client"
-	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/cphtest"
 )
 
-// realEnv starts a real control plane and returns an environment for it
-// and the ids of its phones, sorted by name.
+// realEnv starts a stand-in control plane (package cphtest: one simulated
+// server of three phones) and returns an environment for it and the ids
+// of its phones, sorted by name.
 func realEnv(t *testing.T) (map[string]string, []string) {
 	t.Helper()
-	srv := cptest.Start(t, nil)
+	srv := cphtest.New(t, cphtest.Options{})
 	env := map[string]string{
-		EnvEndpoint: srv.URL(), EnvDomain: cptest.Domain, EnvUser: cptest.User,
-		EnvPassword: cptest.Password, EnvProject: cptest.Project, EnvCacheDir: t.TempDir(),
+		EnvEndpoint: srv.Endpoint, EnvDomain: srv.Domain, EnvUser: srv.User,
+		EnvPassword: srv.Password, EnvProject: srv.Project, EnvCacheDir: t.TempDir(),
 	}
-	c, err := client.New(client.Config{Endpoint: srv.URL(), Domain: cptest.Domain, Password: cptest.Password, Project: cptest.Project, HTTPClient: cptest.HTTPClient(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	list, err := c.ListAllPhones(context.Background(), client.ListPhonesOptions{})
+	list, err := srv.Client().ListAllPhones(context.Background(), client.ListPhonesOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/controlplane/cptest"
+	"github.com/opencph/opencph/cphtest"
 	"github.com/opencph/opencph/internal/poll"
 )
 
@@ -36,11 +37,19 @@ type env struct {
 // setup starts cphd and creates an access key over the IAM API.
 func setup(t *testing.T) *env { return setupWith(t, nil) }
 
-// setupWith starts cphd with its configuration adjusted by mutate.
+// setupWith starts cphd (package cphtest: 2 simulated servers of 3 phones,
+// 50 ms boots, the account of package cptest and an access key of its
+// user) with its configuration adjusted by mutate.
 func setupWith(t *testing.T, mutate func(*controlplane.Config)) *env {
 	t.Helper()
-	srv := cptest.Start(t, mutate)
-	return login(t, srv, cptest.Domain, cptest.User, cptest.Password, cptest.Project)
+	s := cphtest.New(t, cphtest.Options{Servers: 2, PhonesPerServer: 3, BootTime: 50 * time.Millisecond,
+		Domain: cptest.Domain, User: cptest.User, Password: cptest.Password, Project: cptest.Project, Configure: mutate})
+	tok, err := s.Client().Token(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{srv: s.ControlPlane, url: checkingProxy(t, s.Endpoint), ak: s.AK, sk: s.SK,
+		projectID: s.ProjectID, domainID: tok.DomainID, token: s.Token}
 }
 
 // login logs a user in over the IAM API, creates an access key for it and

@@ -56,7 +56,7 @@ type Config struct {
 	// that runtime in the database.
 	SimServers         int
 	SimPhonesPerServer int           // phones per built-in server
-	SimBootTime        time.Duration // boot time of a simulated phone
+	SimBootTime        time.Duration // boot time of a simulated phone: 0 boots at once (cphd's --sim-boot-time defaults to 3s)
 	SimFailureRate     float64       // probability that a simulated operation fails
 	SimQuota           sim.Quota     // storage quota of a simulated server; zero fields = sim.DefaultQuota
 	// NewDriver, if set, makes the runtime of each built-in server instead

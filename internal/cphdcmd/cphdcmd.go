@@ -63,12 +63,27 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if handled, err := runOther(ctx, args, e); handled {
 		return err
 	}
-	cfg, level, dockerFlags, err := parseOptions(args, getenv, stderr)
+	o, err := parseProgram(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg, dockerFlags := o.cfg, o.docker
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.level}))
 	cfg.Logger = logger
+	if o.ephemeral != nil {
+		// The whole state lives in a temporary data dir, removed when
+		// cphd ends (after the shutdown, once the database is closed).
+		dir, err := os.MkdirTemp(getenv("TMPDIR"), "cphd-ephemeral-")
+		if err != nil {
+			return fmt.Errorf("--ephemeral: create the temporary data dir: %w", err)
+		}
+		defer func() {
+			if err := os.RemoveAll(dir); err != nil {
+				logger.Error("remove the temporary data dir", "data_dir", dir, "err", err)
+			}
+		}()
+		cfg.DataDir = dir
+	}
 	if dockerFlags != nil {
 		if err := docker.CheckHost(ctx, dockerFlags, logger); err != nil {
 			return err
@@ -79,7 +94,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	printWelcome(stdout, srv)
+	if o.ephemeral != nil {
+		if err := announceEphemeral(ctx, srv, *o.ephemeral, stdout); err != nil {
+			srv.Close()
+			return err
+		}
+	} else {
+		printWelcome(stdout, srv)
+	}
 	// SIGHUP reloads the TLS certificate files (a pair that does not load
 	// is logged and the previous one kept).
 	hup := make(chan os.Signal, 1)
@@ -111,6 +133,26 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 // parseOptions is parseConfig that also returns the Docker runtime's
 // flags (nil with the simulated runtime).
 func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (controlplane.Config, slog.Level, *docker.Flags, error) {
+	o, err := parseProgram(args, getenv, stderr)
+	return o.cfg, o.level, o.docker, err
+}
+
+// program is what the flags and the environment ask cphd to do.
+type program struct {
+	cfg    controlplane.Config
+	level  slog.Level
+	docker *docker.Flags // nil with the simulated runtime
+	// ephemeral is set by --ephemeral.
+	ephemeral *ephemeralOptions
+}
+
+// parseProgram reads flags, with environment variables as defaults.
+func parseProgram(args []string, getenv func(string) string, stderr io.Writer) (program, error) {
+	cfg, level, df, eph, err := parseFlags(args, getenv, stderr)
+	return program{cfg: cfg, level: level, docker: df, ephemeral: eph}, err
+}
+
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (controlplane.Config, slog.Level, *docker.Flags, *ephemeralOptions, error) {
 	var cfg controlplane.Config
 	fs := flag.NewFlagSet("cphd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -142,6 +184,17 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 			errs = append(errs, fmt.Errorf("%s=%q: not a duration", name, v))
 		}
 		return d
+	}
+	envBool := func(name string) bool {
+		v := getenv(name)
+		if v == "" {
+			return false
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: not true or false", name, v))
+		}
+		return b
 	}
 	fs.StringVar(&cfg.Listen, "listen", env("CPH_LISTEN", "127.0.0.1:8080"), "address to listen on [CPH_LISTEN]")
 	fs.StringVar(&cfg.DataDir, "data-dir", env("CPH_DATA_DIR", "./cph-data"), "directory of the database and generated secrets [CPH_DATA_DIR]")
@@ -185,13 +238,15 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		Project:  getenv("CPH_BOOTSTRAP_PROJECT"),
 	}
 	retentionFlags(fs, &cfg, getenv, &errs)
+	ephemeral := fs.Bool("ephemeral", envBool("CPH_EPHEMERAL"), "a throw-away cphd for tests and CI: state in a temporary data dir (SQLite) removed at exit, instant simulated boots and a free loopback port unless --sim-boot-time or --listen say otherwise; prints the endpoint, the account and an access key as one JSON line on stdout [CPH_EPHEMERAL]")
+	envFile := fs.String("ephemeral-env-file", env("CPH_EPHEMERAL_ENV_FILE", ""), "with --ephemeral: also write the endpoint, the account and the access key to this file as NAME=value lines (CPH_ENDPOINT, HUAWEICLOUD_SDK_AK, ...), before the JSON line [CPH_EPHEMERAL_ENV_FILE]")
 	setUsage(fs)
 	if err := fs.Parse(args); err != nil {
-		return cfg, 0, nil, err
+		return cfg, 0, nil, nil, err
 	}
 	cfg.NoConsole = !*console
 	if fs.NArg() > 0 {
-		return cfg, 0, nil, fmt.Errorf("unexpected argument %q (run \"cphd --help\")", fs.Arg(0))
+		return cfg, 0, nil, nil, fmt.Errorf("unexpected argument %q (run \"cphd --help\")", fs.Arg(0))
 	}
 	tok, err := installationToken(fs, *enrollToken, *enrollTokenFile, *oldEnrollToken)
 	if err != nil {
@@ -199,20 +254,20 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	}
 	cfg.AgentEnrollToken = tok
 	if len(errs) > 0 {
-		return cfg, 0, nil, errors.Join(errs...)
+		return cfg, 0, nil, nil, errors.Join(errs...)
 	}
 	if *maxBodyMiB < 1 {
-		return cfg, 0, nil, fmt.Errorf("--max-body-memory-mib must be at least 1, not %d", *maxBodyMiB)
+		return cfg, 0, nil, nil, fmt.Errorf("--max-body-memory-mib must be at least 1, not %d", *maxBodyMiB)
 	}
 	cfg.MaxBodyMemory = int64(*maxBodyMiB) << 20
 	if *simPhoneMiB < 1 || *simPhoneFiles < 1 || *simServerMiB < 1 {
-		return cfg, 0, nil, errors.New("--sim-phone-storage-mib, --sim-phone-files and --sim-server-storage-mib must be at least 1")
+		return cfg, 0, nil, nil, errors.New("--sim-phone-storage-mib, --sim-phone-files and --sim-server-storage-mib must be at least 1")
 	}
 	cfg.SimQuota = sim.Quota{PhoneBytes: int64(*simPhoneMiB) << 20, PhoneFiles: *simPhoneFiles, ServerBytes: int64(*simServerMiB) << 20}
 	if *serverKey != "" {
 		key, err := controlplane.ParseServerKey(*serverKey)
 		if err != nil {
-			return cfg, 0, nil, fmt.Errorf("--server-key: %w", err)
+			return cfg, 0, nil, nil, fmt.Errorf("--server-key: %w", err)
 		}
 		cfg.IAM.ServerKey = key
 	}
@@ -224,23 +279,30 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 			continue
 		}
 		if *serverKey == "" {
-			return cfg, 0, nil, fmt.Errorf("--%s needs --server-key", k.flag)
+			return cfg, 0, nil, nil, fmt.Errorf("--%s needs --server-key", k.flag)
 		}
 		key, err := controlplane.ParseServerKey(k.value)
 		if err != nil {
-			return cfg, 0, nil, fmt.Errorf("--%s: %w", k.flag, err)
+			return cfg, 0, nil, nil, fmt.Errorf("--%s: %w", k.flag, err)
 		}
 		*k.dst = key
 	}
 	if cfg.IAM.PreviousServerKey != nil && cfg.IAM.NextServerKey != nil {
-		return cfg, 0, nil, errors.New("--server-key-previous and --server-key-next are two different steps of a rotation: give one of them")
+		return cfg, 0, nil, nil, errors.New("--server-key-previous and --server-key-next are two different steps of a rotation: give one of them")
 	}
 	if cfg.TrustedProxies, err = ParseTrustedProxies(*trustedProxies); err != nil {
-		return cfg, 0, nil, fmt.Errorf("--trusted-proxies: %w", err)
+		return cfg, 0, nil, nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return cfg, 0, nil, fmt.Errorf("--log-level: %w", err)
+		return cfg, 0, nil, nil, fmt.Errorf("--log-level: %w", err)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	given := func(flagName, envName string) bool { return set[flagName] || getenv(envName) != "" }
+	eph, err := ephemeralConfig(&cfg, *ephemeral, *envFile, given)
+	if err != nil {
+		return cfg, 0, nil, nil, err
 	}
 	var df *docker.Flags
 	switch *rt {
@@ -248,31 +310,31 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	case "docker":
 		df = &dockerFlags
 		if _, err := dockerFlags.Config("check"); err != nil {
-			return cfg, 0, nil, err
+			return cfg, 0, nil, nil, err
 		}
 		cfg.NewDriver, cfg.Runtime = docker.Drivers(dockerFlags, nil), "docker"
 	default:
-		return cfg, 0, nil, fmt.Errorf("--runtime %q: want sim or docker", *rt)
+		return cfg, 0, nil, nil, fmt.Errorf("--runtime %q: want sim or docker", *rt)
 	}
 	switch {
 	case cfg.SimServers < 0:
-		return cfg, 0, nil, errors.New("--sim-servers must not be negative")
+		return cfg, 0, nil, nil, errors.New("--sim-servers must not be negative")
 	case cfg.SimPhonesPerServer < 0:
-		return cfg, 0, nil, errors.New("--sim-phones-per-server must not be negative")
+		return cfg, 0, nil, nil, errors.New("--sim-phones-per-server must not be negative")
 	case cfg.SimBootTime < 0:
-		return cfg, 0, nil, errors.New("--sim-boot-time must not be negative")
+		return cfg, 0, nil, nil, errors.New("--sim-boot-time must not be negative")
 	case cfg.AuditRetention < 0:
-		return cfg, 0, nil, errors.New("--audit-retention must not be negative")
+		return cfg, 0, nil, nil, errors.New("--audit-retention must not be negative")
 	case cfg.ConsoleIdleTimeout < time.Minute:
-		return cfg, 0, nil, errors.New("--console-idle-timeout must be at least 1m")
+		return cfg, 0, nil, nil, errors.New("--console-idle-timeout must be at least 1m")
 	case cfg.JobRetention.MaxAge < 0:
-		return cfg, 0, nil, errors.New("--job-retention must not be negative (0 keeps jobs forever)")
+		return cfg, 0, nil, nil, errors.New("--job-retention must not be negative (0 keeps jobs forever)")
 	case cfg.JobRetention.Interval <= 0:
-		return cfg, 0, nil, errors.New("--job-prune-interval must be positive")
+		return cfg, 0, nil, nil, errors.New("--job-prune-interval must be positive")
 	case cfg.SimFailureRate < 0 || cfg.SimFailureRate > 1:
-		return cfg, 0, nil, errors.New("--sim-failure-rate must be between 0 and 1")
+		return cfg, 0, nil, nil, errors.New("--sim-failure-rate must be between 0 and 1")
 	}
-	return cfg, level, df, nil
+	return cfg, level, df, eph, nil
 }
 
 // installationToken picks the installation enrollment token: the

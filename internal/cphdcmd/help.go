@@ -18,6 +18,9 @@ Usage:
   cphd [flags]             serve until SIGINT or SIGTERM
   cphd admin COMMAND ...   administer accounts and users on the database
                            (run "cphd admin --help")
+  cphd --ephemeral         a throw-away cphd for tests and CI: prints its
+                           endpoint, account and access key as one JSON line
+                           on stdout and removes its state when it stops
 
 Every flag can also be set through the environment variable shown in
 brackets; a flag given on the command line wins.
