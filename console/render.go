@@ -125,7 +125,7 @@ func loadViews() (*views, error) {
 		"list":         func(s ...string) []string { return s },
 		"jobClass":     jobClass,
 	}
-	layout, err := template.New("layout").Funcs(funcs).ParseFS(assets, "assets/templates/layout.html")
+	layout, err := template.New("layout").Funcs(funcs).ParseFS(assets, "assets/templates/layout.html", "assets/templates/partials.html")
 	if err != nil {
 		return nil, fmt.Errorf("console: parse layout: %w", err)
 	}
