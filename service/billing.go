@@ -70,7 +70,8 @@ func (s *Services) ShowCustomerOrder(ctx context.Context, orderID string) (*cph.
 		ProductID: servers[0].Metadata.ProductID}
 	for _, srv := range servers {
 		o.ServerIDs = append(o.ServerIDs, srv.ID)
-		if srv.Status == cph.ServerCreating {
+		switch srv.Status {
+		case cph.ServerCreating, cph.ServerCreating1, cph.ServerCreating3, cph.ServerCreating4:
 			o.Status = cph.OrderProcessing
 		}
 	}
