@@ -130,6 +130,20 @@ func TestBSSOrderLifecycle(t *testing.T) {
 	if r := signed(t, "POST", unsubscribe, ak, sk, "", `{"resource_ids":["`+serverID+`"],"unsubscribe_type":1}`); r.status != 404 || r.body["error_code"] != cph.CodeBSSResourceNotFound {
 		t.Errorf("unsubscribing again: %d %s", r.status, r.raw)
 	}
+	// The signed unsubscription is an account-level event of the audit
+	// trail, with the server as its target.
+	poll.Until(t, "the unsubscription in the audit trail", func() bool {
+		r := do(t, "GET", srv.URL()+"/opencph/v1/"+pid+"/audit-events", token, nil)
+		events, _ := r.body["audit_events"].([]any)
+		for _, e := range events {
+			m := e.(map[string]any)
+			targets, _ := m["target_ids"].([]any)
+			if m["operation"] == "CancelResourcesSubscription" && m["status"] == float64(200) && len(targets) == 1 && targets[0] == serverID {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // TestBSSOrderErrors: unknown and malformed orders, paging, another
