@@ -94,6 +94,16 @@ const (
 	CodeUnauthorized  = "APIGW.0301"
 	CodeNotAuthorized = "APIGW.0302"
 
+	// Codes of the billing (BSS) stand-in routes (/v2/orders), in the
+	// error_code/error_msg body of Huawei's BSS. CBC.0100, CBC.0151,
+	// CBC.30050009 and CBC.30050011 are Huawei's; CBC.0101 is OpenCPH's
+	// own for an unknown order.
+	CodeBSSInvalidParameter = "CBC.0100"
+	CodeBSSOrderNotFound    = "CBC.0101"
+	CodeBSSAccessDenied     = "CBC.0151"
+	CodeBSSResourceNotFound = "CBC.30050009"
+	CodeBSSResourceBusy     = "CBC.30050011"
+
 	// CodeNotAllowed is CodeOperationNotAllowed under its older name.
 	CodeNotAllowed = CodeOperationNotAllowed
 )
@@ -357,6 +367,21 @@ var errorTable = []ErrorDef{
 	{Code: CodeNotAuthorized, Status: http.StatusForbidden,
 		Message: "The IAM user is not authorized to access the API.",
 		Meaning: "a credential not scoped to the project in the path"},
+	{Code: CodeBSSInvalidParameter, Status: http.StatusBadRequest,
+		Message: "Invalid parameter.", Detail: "Invalid parameter: %s.",
+		Meaning: "a billing call with a malformed order id, no resource ids or too many, or an unsupported unsubscribe_type"},
+	{Code: CodeBSSOrderNotFound, Status: http.StatusNotFound,
+		Message: "The order does not exist.",
+		Meaning: "no such order in the caller's account (another account's orders are unknown too)"},
+	{Code: CodeBSSAccessDenied, Status: http.StatusForbidden,
+		Message: "Access denied.",
+		Meaning: "a read-only user unsubscribing from resources"},
+	{Code: CodeBSSResourceNotFound, Status: http.StatusNotFound,
+		Message: "The resources do not exist or have been deleted.", Detail: "The resources do not exist or have been deleted: %s.",
+		Meaning: "an unsubscription naming a server unknown in the caller's account"},
+	{Code: CodeBSSResourceBusy, Status: http.StatusConflict,
+		Message: "The resources are being unsubscribed from or changed.", Detail: "The resources are being unsubscribed from or changed: %s.",
+		Meaning: "an unsubscription naming a server already being deleted"},
 }
 
 // errorsByCode indexes errorTable.
@@ -742,3 +767,23 @@ func ErrBadCredential(detail string) *Error { return E(CodeUnauthorized, detail)
 
 // ErrNotAuthorized reports a call on a project the caller may not use (HTTP 403, APIGW.0302).
 func ErrNotAuthorized() *Error { return E(CodeNotAuthorized) }
+
+// ErrBSSInvalidParameter reports a bad parameter of a billing call (HTTP
+// 400, CBC.0100).
+func ErrBSSInvalidParameter(field string) *Error { return E(CodeBSSInvalidParameter, field) }
+
+// ErrOrderNotFound reports an order unknown in the caller's account (HTTP
+// 404, CBC.0101).
+func ErrOrderNotFound() *Error { return E(CodeBSSOrderNotFound) }
+
+// ErrBSSAccessDenied refuses a billing change to a read-only user (HTTP
+// 403, CBC.0151).
+func ErrBSSAccessDenied() *Error { return E(CodeBSSAccessDenied) }
+
+// ErrResourcesNotFound reports resources unknown in the caller's account
+// (HTTP 404, CBC.30050009).
+func ErrResourcesNotFound(ids string) *Error { return E(CodeBSSResourceNotFound, ids) }
+
+// ErrResourcesBusy reports resources already being deleted (HTTP 409,
+// CBC.30050011).
+func ErrResourcesBusy(ids string) *Error { return E(CodeBSSResourceBusy, ids) }

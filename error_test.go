@@ -18,7 +18,7 @@ import (
 	"github.com/opencph/opencph"
 )
 
-var reCode = regexp.MustCompile(`^(CPS|IAM|APIGW|AGENT)\.[0-9]{4}$`)
+var reCode = regexp.MustCompile(`^((CPS|IAM|APIGW|AGENT)\.[0-9]{4}|CBC\.[0-9]{4}([0-9]{4})?)$`)
 
 func TestErrorTable(t *testing.T) {
 	seen := map[string]bool{}
@@ -132,6 +132,11 @@ var constructors = map[string]func() *cph.Error{
 	"ErrUnauthenticated":         func() *cph.Error { return cph.ErrUnauthenticated() },
 	"ErrBadCredential":           func() *cph.Error { return cph.ErrBadCredential("decrypt token fail") },
 	"ErrNotAuthorized":           func() *cph.Error { return cph.ErrNotAuthorized() },
+	"ErrBSSInvalidParameter":     func() *cph.Error { return cph.ErrBSSInvalidParameter("resource_ids") },
+	"ErrOrderNotFound":           func() *cph.Error { return cph.ErrOrderNotFound() },
+	"ErrBSSAccessDenied":         func() *cph.Error { return cph.ErrBSSAccessDenied() },
+	"ErrResourcesNotFound":       func() *cph.Error { return cph.ErrResourcesNotFound("s1") },
+	"ErrResourcesBusy":           func() *cph.Error { return cph.ErrResourcesBusy("s1") },
 }
 
 func TestErrorConstructors(t *testing.T) {
@@ -263,7 +268,7 @@ func TestErrorDocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Rows of the form "| `CODE` | 404 (also 400) | ... |".
-	reRow := regexp.MustCompile("(?m)^\\| `((?:CPS|IAM|APIGW|AGENT)\\.[0-9]{4})` \\| ([0-9, ()a-z]+) \\|")
+	reRow := regexp.MustCompile("(?m)^\\| `((?:CPS|IAM|APIGW|AGENT)\\.[0-9]{4}|CBC\\.[0-9]{4}(?:[0-9]{4})?)` \\| ([0-9, ()a-z]+) \\|")
 	docs := map[string]string{}
 	for _, m := range reRow.FindAllStringSubmatch(string(b), -1) {
 		if _, dup := docs[m[1]]; dup {

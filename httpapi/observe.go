@@ -190,6 +190,7 @@ type bodyTargets struct {
 	PhoneIDs        []string `json:"phone_ids"`
 	ServerIDs       []string `json:"server_ids"`
 	EncodeServerIDs []string `json:"encode_server_ids"`
+	ResourceIDs     []string `json:"resource_ids"` // BSS unsubscription
 	Phones          []struct {
 		PhoneID string `json:"phone_id"`
 	} `json:"phones"`
@@ -218,7 +219,7 @@ func (s *Server) noteBodyTargets(r *http.Request, body []byte) {
 	for _, id := range []string{t.PhoneID, t.ServerID, t.ImageID} {
 		info.addTarget(id)
 	}
-	for _, list := range [][]string{t.PhoneIDs, t.ServerIDs, t.EncodeServerIDs} {
+	for _, list := range [][]string{t.PhoneIDs, t.ServerIDs, t.EncodeServerIDs, t.ResourceIDs} {
 		for _, id := range list {
 			info.addTarget(id)
 		}

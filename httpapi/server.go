@@ -46,6 +46,7 @@ type Config struct {
 	Buckets  cph.BucketService
 	Identity cph.IdentityService
 	Agents   cph.AgentService
+	Billing  cph.BillingService
 
 	Logger *slog.Logger
 	// Ready reports whether the server is ready to serve (for /healthz);
@@ -618,6 +619,7 @@ func (s *Server) routes() {
 	s.auditRoutes()
 	s.overviewRoutes()
 	s.consoleRoutes()
+	s.billingRoutes()
 
 	// Agents.
 	s.handle("POST /agent/v1/enroll", familyAgent, s.agentEnroll)

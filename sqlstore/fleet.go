@@ -65,7 +65,12 @@ func scanServer(row interface{ Scan(...any) error }) (*cph.Server, error) {
 	}
 	s.VPCCIDR = s.CIDR
 	s.Addresses = []cph.Address{{IntranetIP: serverIP, AccessIP: publicIP, ServerIP: serverIP, PublicIP: publicIP}}
-	s.Metadata.ChargingMode = 1
+	// A server bought with an order is prepaid (yearly/monthly); the
+	// simulated fleet's own servers have no order and are pay-per-use.
+	s.Metadata.ChargingMode = cph.ChargingPayPerUse
+	if s.Metadata.OrderID != "" {
+		s.Metadata.ChargingMode = cph.ChargingPrepaid
+	}
 	s.LastSeen = cph.NewTime(fromMicros(lastSeen))
 	s.CreateTime = cph.NewTime(fromMicros(created))
 	s.UpdateTime = cph.NewTime(fromMicros(updated))

@@ -37,6 +37,7 @@ func Document() ([]byte, error) {
 		"tags": []any{
 			M{"name": "phones"}, M{"name": "servers"}, M{"name": "storage"}, M{"name": "images"},
 			M{"name": "tags"}, M{"name": "jobs"}, M{"name": "iam"}, M{"name": "opencph", "description": "OpenCPH's own routes, not part of CPH."},
+			M{"name": "billing", "description": "Stand-ins of the billing service (BSS) calls made around a server's lifecycle."},
 		},
 		"security": []any{M{"token": []any{}}},
 		"paths":    paths,
