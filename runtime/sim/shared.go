@@ -40,11 +40,15 @@ func (d *Driver) RemovePhone(ctx context.Context, phoneID string) error {
 	}
 	defer release()
 	d.mu.Lock()
-	if p := d.phones[phoneID]; p != nil {
+	p := d.phones[phoneID]
+	if p != nil {
 		d.stored -= p.files.cost()
 	}
 	delete(d.phones, phoneID)
 	d.mu.Unlock()
+	if p != nil {
+		d.removeState(p)
+	}
 	d.log.Debug("phone removed", "phone", phoneID)
 	return nil
 }
@@ -68,6 +72,8 @@ func (d *Driver) WriteSharedFile(ctx context.Context, name string, r io.Reader) 
 	if err != nil {
 		return fmt.Errorf("sim: write shared file %s: %w", clean, err)
 	}
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	grow := fileCost(data)
@@ -83,6 +89,7 @@ func (d *Driver) WriteSharedFile(ctx context.Context, name string, r io.Reader) 
 	}
 	d.shared.files[clean] = data
 	d.stored += grow
+	snap = d.sharedSnapshot()
 	return nil
 }
 
@@ -91,8 +98,11 @@ func (d *Driver) DeleteSharedFiles(ctx context.Context, paths []string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sim: delete shared files: %w", err)
 	}
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	defer func() { snap = d.sharedSnapshot() }()
 	for _, p := range paths {
 		clean, err := cleanPath(p)
 		if err != nil {
@@ -133,16 +143,20 @@ func (d *Driver) InstallSharedApp(ctx context.Context, pkg string, size int, pre
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sim: install shared app: %w", err)
 	}
+	var snaps []*snapshot
+	defer func() { d.persist(snaps...) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.shared.apps == nil {
 		d.shared.apps = make(map[string]int)
 	}
 	d.shared.apps[pkg] = size
+	snaps = append(snaps, d.sharedSnapshot())
 	if preinstall {
 		for _, p := range d.phones {
 			if p.state == runtime.StateRunning {
 				p.packages.set(pkg, Package{Name: pkg, Version: "shared"})
+				snaps = append(snaps, d.phoneSnapshot(p))
 			}
 		}
 	}
@@ -154,9 +168,12 @@ func (d *Driver) DeleteSharedApp(ctx context.Context, pkg string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sim: delete shared app: %w", err)
 	}
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.shared.apps, pkg)
+	snap = d.sharedSnapshot()
 	return nil
 }
 
