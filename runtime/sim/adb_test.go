@@ -58,7 +58,7 @@ func TestShell(t *testing.T) {
 		{"rm -r /data/local/tmp", "rm: /data/local/tmp: Permission denied\n", 1},
 		{"mkdir /data/local/tmp", "mkdir: '/data/local/tmp': File exists\n", 1},
 		{"mkdir -p /data/local/tmp", "", 0},
-		{"ls /", "acct\ncache\nconfig\ndev\nmnt\nodm\noem\nproc\nproduct\nsdcard\nstorage\nsys\nsystem\nvendor\n", 0},
+		{"ls /", "acct\ncache\nconfig\ndata\ndev\nmnt\nodm\noem\nproc\nproduct\nsdcard\nstorage\nsys\nsystem\nvendor\n", 0},
 		{"ls /sdcard", "Alarms\nAndroid\nDCIM\nDocuments\nDownload\nMovies\nMusic\nNotifications\nPictures\nPodcasts\nRingtones\n", 0},
 		{"touch /storage/emulated/0/Download/a.txt", "", 0},
 		{"ls /sdcard/Download", "a.txt\n", 0},
