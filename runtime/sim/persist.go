@@ -186,17 +186,16 @@ func (d *Driver) persist(snaps ...*snapshot) {
 }
 
 // removeState removes the state file of a removed phone; its pending
-// writes are dropped.
+// writes are dropped. The caller holds Driver.mu (writers take a
+// saveState's lock without it, so this cannot deadlock).
 func (d *Driver) removeState(p *phone) {
 	if d.stateDir == "" {
 		return
 	}
-	d.mu.Lock()
 	if p.save == nil {
 		p.save = new(saveState)
 	}
 	save := p.save
-	d.mu.Unlock()
 	save.mu.Lock()
 	defer save.mu.Unlock()
 	save.removed = true

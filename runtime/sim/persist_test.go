@@ -307,3 +307,35 @@ func TestAndroidDirsCostNothing(t *testing.T) {
 		t.Errorf("touch beyond the quota: %q", out)
 	}
 }
+
+// TestConcurrentChangesSaveTheLastState: changes to one phone from many
+// goroutines, each saved without the driver's lock, leave on disk the
+// state the phone has in memory at the end, not an older one.
+func TestConcurrentChangesSaveTheLastState(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	d := openState(t, dir, sim.Quota{}, nil)
+	mustEnsure(t, d, runtime.PhoneSpec{ID: "p1", Running: true})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 10 {
+				name := "/data/local/tmp/g" + string(rune('a'+g)) + string(rune('0'+i))
+				if err := d.WriteFile(ctx, "p1", name, []byte(name)); err != nil {
+					t.Error(err)
+				}
+				if i%3 == 0 {
+					if _, err := d.Shell(ctx, "p1", "rm "+name); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	want, _ := d.Files(ctx, "p1")
+	got, err := openState(t, dir, sim.Quota{}, nil).Files(ctx, "p1")
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("files after reopening = %v, %v; want %v", got, err, want)
+	}
+}

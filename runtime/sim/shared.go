@@ -40,15 +40,14 @@ func (d *Driver) RemovePhone(ctx context.Context, phoneID string) error {
 	}
 	defer release()
 	d.mu.Lock()
-	p := d.phones[phoneID]
-	if p != nil {
+	if p := d.phones[phoneID]; p != nil {
 		d.stored -= p.files.cost()
+		// Under the lock, so that a phone created again with the same ID
+		// saves after the removal.
+		d.removeState(p)
 	}
 	delete(d.phones, phoneID)
 	d.mu.Unlock()
-	if p != nil {
-		d.removeState(p)
-	}
 	d.log.Debug("phone removed", "phone", phoneID)
 	return nil
 }
