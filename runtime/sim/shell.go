@@ -38,7 +38,7 @@ func (d *Driver) Shell(ctx context.Context, phoneID, command string) (runtime.Sh
 	var out strings.Builder
 	var code int
 	d.tracked(p, func() { code = p.shell(&out, args, func() error { return d.room(p, 1, FileOverhead) }) })
-	if changes[args[0]] {
+	if changes[args[0]] && (args[0] != "pm" || len(args) > 1 && args[1] == "uninstall") {
 		snap = d.phoneSnapshot(p)
 	}
 	return runtime.ShellResult{Output: out.String(), ExitCode: code}, nil
