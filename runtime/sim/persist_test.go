@@ -147,6 +147,14 @@ func TestStateSurvivesReopening(t *testing.T) {
 	if out := shellOn(t, d, "p1", "cat /data/local/tmp/a.txt /data/local/tmp/c"); out != "pushedc" {
 		t.Errorf("third start: %q", out)
 	}
+	// An uninstall through the shell is saved too.
+	if out := shellOn(t, d, "p1", "pm uninstall com.example.kept"); out != "Success\n" {
+		t.Fatalf("pm uninstall: %q", out)
+	}
+	d = openState(t, dir, sim.Quota{}, nil)
+	if out := shellOn(t, d, "p1", "pm list packages -3"); out != "" {
+		t.Errorf("user packages after pm uninstall and reopening = %q", out)
+	}
 }
 
 func TestResetAndRemovalPersist(t *testing.T) {
