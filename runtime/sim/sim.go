@@ -1,5 +1,5 @@
 // Package sim is a simulated phone runtime: a complete runtime.Driver whose
-// phones exist only in memory.
+// phones live in memory, saved to a state dir if it is given one.
 //
 // Every simulated phone has a state, an image, Android properties, installed
 // packages and a small file tree, and it takes time to boot and to stop, as
