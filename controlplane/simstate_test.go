@@ -11,6 +11,7 @@ import (
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/controlplane"
 	"github.com/opencph/opencph/internal/poll"
+	"github.com/opencph/opencph/objstore"
 )
 
 // changePhone installs an application, pushes a file and sets a property
@@ -83,6 +84,9 @@ func TestSimulatedPhonesSurviveRestart(t *testing.T) {
 	stateDir := filepath.Join(dataDir, "objects", controlplane.SimStateFolder, phones[0].ServerID)
 	if _, err := os.Stat(filepath.Join(stateDir, "phones", id+".state")); err != nil {
 		t.Errorf("no state file of the phone: %v", err)
+	}
+	if objstore.ValidBucket(controlplane.SimStateFolder) {
+		t.Errorf("%s is a valid bucket name: the object API could reach the simulated state", controlplane.SimStateFolder)
 	}
 	if _, err := c.ListObjects(ctx, controlplane.SimStateFolder, ""); err == nil {
 		t.Errorf("the simulated state folder can be listed as a bucket")
