@@ -176,6 +176,12 @@ type Server struct {
 	// foreign holds the fleet servers of another runtime this replica has
 	// logged that it leaves alone (fleet goroutine only).
 	foreign map[string]bool
+	// simState is the folder of the built-in simulated servers' state (see
+	// SimStateFolder); simSwept reports whether the state of deleted
+	// servers was looked for since this replica took the fleet (fleet
+	// goroutine only).
+	simState string
+	simSwept bool
 	// lock is held on the data dir's LockFile while the server runs.
 	lock *dirlock.Lock
 
@@ -301,6 +307,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if objectsDir == "" {
 		objectsDir = filepath.Join(cfg.DataDir, "objects")
 	}
+	s.simState = filepath.Join(objectsDir, SimStateFolder)
 	s.objects, err = objstore.NewDir(objectsDir)
 	if err != nil {
 		s.ln.Close()

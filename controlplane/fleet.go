@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/opencph/opencph"
@@ -14,6 +17,15 @@ import (
 	"github.com/opencph/opencph/runtime/sim"
 	"github.com/opencph/opencph/sqlstore"
 )
+
+// SimStateFolder is the folder of the objects directory (--objects-dir)
+// where the simulated runtime of cphd's built-in fleet keeps each
+// server's phones and shared storage (SimStateFolder/<server-id>/, see
+// package sim), so that they survive a restart of cphd and, since
+// replicas sharing a database share the objects directory, a failover
+// to another replica. A bucket name starts with a letter or a digit, so
+// no bucket is this folder and the object API cannot reach it.
+const SimStateFolder = ".sim"
 
 // fleetSyncInterval is how often cphd looks for simulated servers created
 // or deleted through the API.
@@ -94,7 +106,34 @@ func (s *Server) syncFleet(ctx context.Context) error {
 		ra.cancel()
 		<-ra.done
 	}
+	if s.cfg.NewDriver == nil && (!s.simSwept || len(gone) > 0) {
+		s.removeSimState(exists)
+		s.simSwept = true
+	}
 	return nil
+}
+
+// removeSimState removes the saved state of simulated servers that no
+// longer exist.
+func (s *Server) removeSimState(exists map[string]bool) {
+	entries, err := os.ReadDir(s.simState)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.log.Error("cannot list the simulated servers' state", "dir", s.simState, "err", err)
+		}
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || exists[e.Name()] {
+			continue
+		}
+		dir := filepath.Join(s.simState, e.Name())
+		if err := os.RemoveAll(dir); err != nil {
+			s.log.Error("cannot remove the state of a deleted simulated server", "dir", dir, "err", err)
+			continue
+		}
+		s.log.Info("removed the state of a deleted simulated server", "server_id", e.Name())
+	}
 }
 
 // startAgent gives a server a fresh agent credential and runs its agent
@@ -115,8 +154,11 @@ func (s *Server) startAgent(ctx context.Context, fs sqlstore.FleetServer) error 
 			return fmt.Errorf("controlplane: runtime of %s: %w", fs.Name, err)
 		}
 	} else {
-		drv = sim.New(sim.Config{BootTime: s.cfg.SimBootTime, FailureRate: s.cfg.SimFailureRate, Quota: s.cfg.SimQuota,
-			Logger: s.log.With("component", "sim", "server_name", fs.Name)})
+		drv, err = sim.Open(sim.Config{BootTime: s.cfg.SimBootTime, FailureRate: s.cfg.SimFailureRate, Quota: s.cfg.SimQuota,
+			Logger: s.log.With("component", "sim", "server_name", fs.Name), StateDir: filepath.Join(s.simState, fs.ID)})
+		if err != nil {
+			return fmt.Errorf("controlplane: simulated runtime of %s: %w", fs.Name, err)
+		}
 	}
 	ag, err := agent.New(agent.Config{
 		ControlPlane: []string{s.URL()},

@@ -13,7 +13,9 @@
 // with "a" stored, "a/b" is refused with ErrKeyConflict, and with "d/e"
 // stored, "d" is. Deleting the last object of a folder removes the folder.
 // The store's temporary files live in the root's ".tmp" folder, which no
-// bucket can be named, so every valid key is a user's.
+// bucket can be named, so every valid key is a user's. No bucket name
+// starts with '.', so such folders of the root are out of the buckets'
+// reach: cphd keeps its simulated phones' state in ".sim".
 //
 // Known limits: Dir keeps no per-object metadata beyond size and
 // modification time, and has no access control of its own: callers decide

@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -97,7 +98,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	tokenFile := fs.String("enroll-token-file", env("CPH_ENROLL_TOKEN_FILE", ""), "file holding the enrollment token (first start only) [CPH_ENROLL_TOKEN_FILE]")
 	fs.StringVar(&c.project, "project", env("CPH_PROJECT", ""), "name or id of the project that owns this server (first start); a project's token implies it [CPH_PROJECT]")
 	fs.StringVar(&c.name, "name", env("CPH_AGENT_NAME", host), "server name (first start) [CPH_AGENT_NAME]")
-	fs.StringVar(&c.stateDir, "state-dir", env("CPH_STATE_DIR", "./cph-agent-state"), "where the agent keeps its identity [CPH_STATE_DIR]")
+	fs.StringVar(&c.stateDir, "state-dir", env("CPH_STATE_DIR", "./cph-agent-state"), "where the agent keeps its identity, and with --runtime sim its phones' state (in sim/) [CPH_STATE_DIR]")
 	fs.StringVar(&c.runtime, "runtime", env("CPH_RUNTIME", "sim"), "phone runtime driver: sim (simulated phones) or docker (containers on a Docker Engine) [CPH_RUNTIME]")
 	c.docker.Register(fs, env)
 	removeUnknown := fs.String("remove-unknown-phones", env("CPH_REMOVE_UNKNOWN_PHONES", "false"), "remove the runtime's phones (containers) that the control plane does not know, instead of only logging them [CPH_REMOVE_UNKNOWN_PHONES]")
@@ -216,18 +217,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	log.Info("agent running", "server_id", id.ServerID, "control_plane", urls)
 	err = ag.Run(ctx)
 	if errors.Is(err, agent.ErrServerDeleted) {
+		if c.runtime != "docker" {
+			if rerr := os.RemoveAll(simStateDir(c)); rerr != nil {
+				log.Error("cannot remove the simulated phones' state", "dir", simStateDir(c), "err", rerr)
+			}
+		}
 		return fmt.Errorf("server %s (%s) was deleted from the control plane; its credential in %s is void: remove that directory and start the agent with an enrollment token to enroll a new server (%w)",
 			id.ServerName, id.ServerID, c.stateDir, err)
 	}
 	return err
 }
 
+// simStateDir is where the simulated runtime keeps its phones and shared
+// storage: sim/ in the state dir, so that they survive a restart of the
+// agent.
+func simStateDir(c *config) string { return filepath.Join(c.stateDir, "sim") }
+
 // newDriver returns the configured runtime driver and a function that
 // releases it. The docker runtime checks the host first and says what is
 // missing.
 func newDriver(ctx context.Context, c *config, serverID string, log *slog.Logger) (runtime.Driver, func(), error) {
 	if c.runtime != "docker" {
-		return sim.New(sim.Config{BootTime: c.simBootTime, Quota: c.simQuota, Logger: log.With("component", "sim")}), func() {}, nil
+		drv, err := sim.Open(sim.Config{BootTime: c.simBootTime, Quota: c.simQuota, Logger: log.With("component", "sim"), StateDir: simStateDir(c)})
+		if err != nil {
+			return nil, nil, err
+		}
+		return drv, func() {}, nil
 	}
 	cfg, err := c.docker.Config(serverID)
 	if err != nil {

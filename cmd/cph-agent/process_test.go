@@ -209,4 +209,75 @@ func TestAgentOfDeletedServerExits(t *testing.T) {
 	if code != exitServerDeleted || !bytes.Contains([]byte(ag.log()), []byte(want)) {
 		t.Errorf("agent of a deleted server: exit %d, want %d with %q in:\n%s", code, exitServerDeleted, want, ag.log())
 	}
+	if _, err := os.Stat(filepath.Join(stateDir, "sim")); !os.IsNotExist(err) {
+		t.Errorf("the simulated phones' state of a deleted server is left: %v", err)
+	}
+}
+
+// agentShell runs a shell command on a phone through the API and returns
+// the finished job.
+func agentShell(t *testing.T, c *client.Client, phoneID, content string) cph.Job {
+	t.Helper()
+	ctx := context.Background()
+	res, err := c.RunCommand(ctx, client.Command{Command: cph.CommandShell, Content: content, PhoneIDs: []string{phoneID}})
+	if err != nil || len(res.Jobs) != 1 {
+		t.Fatalf("shell %q: %+v, %v", content, res, err)
+	}
+	var job *cph.Job
+	if !poll.Wait(t, 30*time.Second, func() bool {
+		job, err = c.ShowJob(ctx, res.Jobs[0].JobID)
+		return err == nil && (job.Status == cph.JobSucceeded || job.Status == cph.JobFailed)
+	}) {
+		t.Fatalf("shell %q: job not finished: %+v, %v", content, job, err)
+	}
+	return *job
+}
+
+// TestSimulatedPhonesSurviveAgentKill kills a cph-agent --runtime sim
+// process with SIGKILL and starts it again on its state dir: the file
+// and property set on its phone are still there.
+func TestSimulatedPhonesSurviveAgentKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	ctx := context.Background()
+	cphd, c := startFleetless(t)
+	tok, err := c.CreateEnrollmentToken(ctx, client.NewEnrollmentToken{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stateDir := t.TempDir()
+	ag := startProc(t, "agent", []string{"CPH_ENROLL_TOKEN=" + tok.Token}, agentArgs(cphd, "keeper", stateDir)...)
+	srv := waitServer(t, c, "keeper")
+	var phone cph.Phone
+	if !poll.Wait(t, 30*time.Second, func() bool {
+		list, err := c.ListAllPhones(ctx, client.ListPhonesOptions{ServerID: srv.ID})
+		if err != nil || len(list.Phones) == 0 || list.Phones[0].Status != cph.PhoneRunning {
+			return false
+		}
+		phone = list.Phones[0]
+		return true
+	}) {
+		t.Fatal("no running phone on the agent's server")
+	}
+	for _, cmd := range []string{"touch /data/local/tmp/kept", "setprop persist.kept yes"} {
+		if j := agentShell(t, c, phone.ID, cmd); j.Status != cph.JobSucceeded {
+			t.Fatalf("%s: %+v", cmd, j)
+		}
+	}
+	if err := ag.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	ag.exited(t, 30*time.Second)
+
+	startProc(t, "agent", nil, agentArgs(cphd, "keeper", stateDir)...)
+	for cmd, want := range map[string]string{"ls /data/local/tmp": "kept\n", "getprop persist.kept": "yes\n"} {
+		var j cph.Job
+		if !poll.Wait(t, 30*time.Second, func() bool {
+			j = agentShell(t, c, phone.ID, cmd)
+			return j.Status == cph.JobSucceeded && j.ExecuteMsg != nil && *j.ExecuteMsg == want
+		}) {
+			t.Errorf("after the agent's restart, %s: %+v, want %q", cmd, j, want)
+		}
+	}
 }

@@ -29,12 +29,15 @@ func (d *Driver) UpdateProperty(ctx context.Context, phoneID string, props map[s
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sim: update property of phone %s: %w", phoneID, err)
 	}
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p := d.phones[phoneID]
 	if p == nil {
 		return fmt.Errorf("sim: update property of phone %s: %w", phoneID, runtime.ErrNoSuchPhone)
 	}
+	defer func() { snap = d.phoneSnapshot(p) }()
 	if p.pending == nil {
 		p.pending = make(map[string]string)
 	}
@@ -100,6 +103,8 @@ func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK
 	if version == "" {
 		version = "1.0"
 	}
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p, err := d.running(phoneID)
@@ -127,6 +132,7 @@ func (d *Driver) Install(ctx context.Context, phoneID string, apks []runtime.APK
 		return "", fmt.Errorf("sim: install %s on phone %s: %w", name, phoneID, err)
 	}
 	p.packages.set(name, Package{Name: name, Version: version})
+	snap = d.phoneSnapshot(p)
 	return name, nil
 }
 
@@ -151,6 +157,8 @@ func (d *Driver) Uninstall(ctx context.Context, phoneID, pkg string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sim: uninstall on phone %s: %w", phoneID, err)
 	}
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p, err := d.running(phoneID)
@@ -158,6 +166,9 @@ func (d *Driver) Uninstall(ctx context.Context, phoneID, pkg string) error {
 		return fmt.Errorf("sim: uninstall %s on phone %s: %w", pkg, phoneID, err)
 	}
 	d.tracked(p, func() { err = p.uninstall(pkg) })
+	if err == nil {
+		snap = d.phoneSnapshot(p)
+	}
 	return err
 }
 
@@ -195,10 +206,12 @@ func (d *Driver) Push(ctx context.Context, phoneID string, tr io.Reader) (int, e
 		return 0, fmt.Errorf("sim: push to phone %s: %w", phoneID, err)
 	}
 	for _, e := range entries {
-		if under(e.path, "/system") || under(e.path, "/proc") || under(e.path, "/sys") {
+		if readOnlyFS(e.path) {
 			return 0, fmt.Errorf("sim: push %s to phone %s: %w: read-only file system", e.path, phoneID, runtime.ErrBadArchive)
 		}
 	}
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p, err := d.running(phoneID)
@@ -216,6 +229,7 @@ func (d *Driver) Push(ctx context.Context, phoneID string, tr io.Reader) (int, e
 	if err != nil {
 		return 0, fmt.Errorf("sim: push to phone %s: %w", phoneID, err)
 	}
+	snap = d.phoneSnapshot(p)
 	return n, nil
 }
 
@@ -242,7 +256,7 @@ func readTar(r io.Reader, lim archive.Limits, res *reservation, keep func(name s
 		if err != nil {
 			return nil, err
 		}
-		name := path.Clean("/" + h.Name)
+		name := canonical(path.Clean("/" + h.Name))
 		if h.Typeflag != tar.TypeDir && h.Typeflag != tar.TypeReg {
 			continue
 		}
@@ -282,8 +296,8 @@ func readTar(r io.Reader, lim archive.Limits, res *reservation, keep func(name s
 // write stores one archive entry in f; it reports whether it was a file.
 // The caller holds Driver.mu.
 func write(f *fileMap, e tarEntry) bool {
-	if e.path == "/" {
-		return false
+	if e.path == "/" || androidDir(e.path) {
+		return false // a built-in directory: nothing to store
 	}
 	if e.dir {
 		if !exists(f.m, e.path) {
@@ -307,7 +321,7 @@ func (p *phone) exists(name string) bool { return exists(p.files.m, name) }
 
 // exists reports whether name is a file or a directory of files.
 func exists(files map[string][]byte, name string) bool {
-	if name == "/" {
+	if name == "/" || builtinFile(name) {
 		return true
 	}
 	if _, ok := files[name]; ok {
@@ -321,9 +335,10 @@ func exists(files map[string][]byte, name string) bool {
 // Driver.mu.
 func (p *phone) isDir(name string) bool { return isDir(p.files.m, name) }
 
-// isDir reports whether name is a directory of files.
+// isDir reports whether name is a directory of files or a built-in
+// directory.
 func isDir(files map[string][]byte, name string) bool {
-	if name == "/" {
+	if name == "/" || androidDir(name) {
 		return true
 	}
 	prefix := strings.TrimSuffix(name, "/") + "/"
@@ -482,6 +497,8 @@ func (d *Driver) ImportData(ctx context.Context, phoneID string, r io.Reader) er
 	if m == nil {
 		return fmt.Errorf("sim: import into phone %s: %w: no %s (not a data export)", phoneID, runtime.ErrBadArchive, manifestName)
 	}
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p, err := d.running(phoneID)
@@ -506,5 +523,6 @@ func (d *Driver) ImportData(ctx context.Context, phoneID string, r io.Reader) er
 		p.packages.set(pkg.Name, pkg)
 	}
 	p.property.copyFrom(m.Properties)
+	snap = d.phoneSnapshot(p)
 	return nil
 }

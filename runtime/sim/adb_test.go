@@ -44,16 +44,31 @@ func TestShell(t *testing.T) {
 		{"setprop debug.x 1", "", 0},
 		{"getprop debug.x", "1\n", 0},
 		{"setprop ro.build.version.sdk 99", "setprop: failed to set property 'ro.build.version.sdk' to '99'\n", 1},
-		{"ls /system", "build.prop\netc\n", 0},
+		{"ls /system", "app\nbin\nbuild.prop\netc\nfonts\nframework\nlib\nlib64\npriv-app\nusr\nxbin\n", 0},
 		{"ls /nowhere", "ls: /nowhere: No such file or directory\n", 1},
 		{"cat /system", "cat: /system: Is a directory\n", 1},
-		{"mkdir /data/x", "", 0},
-		{"mkdir /data/x", "mkdir: '/data/x': File exists\n", 1},
-		{"ls /data", "x\n", 0},
-		{"touch /data/x/f", "", 0},
-		{"rm /data/x", "rm: /data/x: is a directory\n", 1},
-		{"rm -r /data/x", "", 0},
-		{"ls /data", "ls: /data: No such file or directory\n", 1},
+		{"mkdir /data/local/tmp/x", "", 0},
+		{"mkdir /data/local/tmp/x", "mkdir: '/data/local/tmp/x': File exists\n", 1},
+		{"ls /data/local/tmp", "x\n", 0},
+		{"touch /data/local/tmp/x/f", "", 0},
+		{"rm /data/local/tmp/x", "rm: /data/local/tmp/x: is a directory\n", 1},
+		{"rm -r /data/local/tmp/x", "", 0},
+		{"ls /data/local/tmp", "", 0},
+		{"ls /data", "app\ndata\nlocal\nmedia\nmisc\nsystem\nuser\n", 0},
+		{"rm -r /data/local/tmp", "rm: /data/local/tmp: Permission denied\n", 1},
+		{"mkdir /data/local/tmp", "mkdir: '/data/local/tmp': File exists\n", 1},
+		{"mkdir -p /data/local/tmp", "", 0},
+		{"ls /", "acct\ncache\nconfig\ndata\ndev\nmnt\nodm\noem\nproc\nproduct\nsdcard\nstorage\nsys\nsystem\nvendor\n", 0},
+		{"ls /sdcard", "Alarms\nAndroid\nDCIM\nDocuments\nDownload\nMovies\nMusic\nNotifications\nPictures\nPodcasts\nRingtones\n", 0},
+		{"touch /storage/emulated/0/Download/a.txt", "", 0},
+		{"ls /sdcard/Download", "a.txt\n", 0},
+		{"ls /storage/self/primary/Download/a.txt", "/sdcard/Download/a.txt\n", 0},
+		{"ls /storage/emulated", "0\n", 0},
+		{"ls /vendor", "bin\netc\nfirmware\nlib\nlib64\n", 0},
+		{"ls /system/bin/ls", "/system/bin/ls\n", 0},
+		{"cat /system/bin/sh", "", 0},
+		{"rm /system/bin/sh", "rm: /system/bin/sh: Read-only file system\n", 1},
+		{"touch /vendor/x", "touch: '/vendor/x': Read-only file system\n", 1},
 		{"rm /system/build.prop", "rm: /system/build.prop: Read-only file system\n", 1},
 		{"rm -f /data/none", "", 0},
 		{"whoami", "shell\n", 0},
@@ -127,7 +142,7 @@ func TestInstallUninstallPush(t *testing.T) {
 	if err := d.Uninstall(ctx, "p1", "com.example.one"); !errors.Is(err, runtime.ErrNoSuchPackage) {
 		t.Errorf("second uninstall: err = %v", err)
 	}
-	if out, _ := sh(t, d, "ls /data/app"); out != "ls: /data/app: No such file or directory\n" {
+	if out, _ := sh(t, d, "ls /data/app"); out != "" {
 		t.Errorf("/data/app after uninstall: %q", out)
 	}
 

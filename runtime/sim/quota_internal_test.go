@@ -13,10 +13,12 @@ import (
 // TestStoredMatchesTheFiles: after pushes, installs, shell commands,
 // uninstalls, resets, removals and shared files, refused or not, the
 // driver's count of stored bytes is what its phones and shared storage
-// hold, nothing stays reserved, and an untouched phone counts nothing.
+// hold, nothing stays reserved, and an untouched phone counts nothing;
+// the driver opened again on its state dir counts the same.
 func TestStoredMatchesTheFiles(t *testing.T) {
 	ctx := context.Background()
-	d := New(Config{Quota: Quota{PhoneBytes: 64 << 10, PhoneFiles: 40}})
+	cfg := Config{Quota: Quota{PhoneBytes: 64 << 10, PhoneFiles: 40}, StateDir: t.TempDir()}
+	d := New(cfg)
 	for _, id := range []string{"p1", "p2", "p3"} {
 		if err := d.EnsurePhone(ctx, runtime.PhoneSpec{ID: id, Running: true}); err != nil {
 			t.Fatal(err)
@@ -74,4 +76,12 @@ func TestStoredMatchesTheFiles(t *testing.T) {
 	check("reset")
 	_ = d.RemovePhone(ctx, "p3")
 	check("removed")
+	_ = d.WriteSharedFile(ctx, "/s/g", strings.NewReader("kept"))
+	check("shared file kept")
+	stored := d.stored
+	d = New(cfg)
+	check("reopened")
+	if d.stored != stored || len(d.phones) != 2 {
+		t.Errorf("reopened: stored %d, %d phones; want %d, 2", d.stored, len(d.phones), stored)
+	}
 }

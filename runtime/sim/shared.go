@@ -42,6 +42,9 @@ func (d *Driver) RemovePhone(ctx context.Context, phoneID string) error {
 	d.mu.Lock()
 	if p := d.phones[phoneID]; p != nil {
 		d.stored -= p.files.cost()
+		// Under the lock, so that a phone created again with the same ID
+		// saves after the removal.
+		d.removeState(p)
 	}
 	delete(d.phones, phoneID)
 	d.mu.Unlock()
@@ -68,6 +71,8 @@ func (d *Driver) WriteSharedFile(ctx context.Context, name string, r io.Reader) 
 	if err != nil {
 		return fmt.Errorf("sim: write shared file %s: %w", clean, err)
 	}
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	grow := fileCost(data)
@@ -83,6 +88,7 @@ func (d *Driver) WriteSharedFile(ctx context.Context, name string, r io.Reader) 
 	}
 	d.shared.files[clean] = data
 	d.stored += grow
+	snap = d.sharedSnapshot()
 	return nil
 }
 
@@ -91,8 +97,11 @@ func (d *Driver) DeleteSharedFiles(ctx context.Context, paths []string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sim: delete shared files: %w", err)
 	}
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	defer func() { snap = d.sharedSnapshot() }()
 	for _, p := range paths {
 		clean, err := cleanPath(p)
 		if err != nil {
@@ -133,16 +142,20 @@ func (d *Driver) InstallSharedApp(ctx context.Context, pkg string, size int, pre
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sim: install shared app: %w", err)
 	}
+	var snaps []*snapshot
+	defer func() { d.persist(snaps...) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.shared.apps == nil {
 		d.shared.apps = make(map[string]int)
 	}
 	d.shared.apps[pkg] = size
+	snaps = append(snaps, d.sharedSnapshot())
 	if preinstall {
 		for _, p := range d.phones {
 			if p.state == runtime.StateRunning {
 				p.packages.set(pkg, Package{Name: pkg, Version: "shared"})
+				snaps = append(snaps, d.phoneSnapshot(p))
 			}
 		}
 	}
@@ -154,9 +167,12 @@ func (d *Driver) DeleteSharedApp(ctx context.Context, pkg string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sim: delete shared app: %w", err)
 	}
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.shared.apps, pkg)
+	snap = d.sharedSnapshot()
 	return nil
 }
 

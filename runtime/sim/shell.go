@@ -23,6 +23,8 @@ func (d *Driver) Shell(ctx context.Context, phoneID, command string) (runtime.Sh
 	if err := ctx.Err(); err != nil {
 		return runtime.ShellResult{}, fmt.Errorf("sim: shell on phone %s: %w", phoneID, err)
 	}
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p, err := d.running(phoneID)
@@ -36,8 +38,14 @@ func (d *Driver) Shell(ctx context.Context, phoneID, command string) (runtime.Sh
 	var out strings.Builder
 	var code int
 	d.tracked(p, func() { code = p.shell(&out, args, func() error { return d.room(p, 1, FileOverhead) }) })
+	if changes[args[0]] && (args[0] != "pm" || len(args) > 1 && args[1] == "uninstall") {
+		snap = d.phoneSnapshot(p)
+	}
 	return runtime.ShellResult{Output: out.String(), ExitCode: code}, nil
 }
+
+// changes are the commands that may change the phone's state.
+var changes = map[string]bool{"setprop": true, "pm": true, "rm": true, "mkdir": true, "touch": true}
 
 // shell runs one command; room reports whether the phone has room for
 // one more empty file or directory. The caller holds Driver.mu.
@@ -99,6 +107,8 @@ func (p *phone) shell(out *strings.Builder, args []string, room func() error) in
 			name := abs(o)
 			if data, ok := p.files.m[name]; ok {
 				out.Write(data)
+			} else if builtinFile(name) {
+				continue
 			} else if p.isDir(name) {
 				fmt.Fprintf(out, "cat: %s: Is a directory\n", o)
 				code = 1
@@ -127,6 +137,11 @@ func (p *phone) shell(out *strings.Builder, args []string, room func() error) in
 					continue
 				}
 				p.removeTree(name)
+				if androidDir(name) {
+					// What was below it is gone; the directory stays.
+					fmt.Fprintf(out, "rm: %s: Permission denied\n", o)
+					code = 1
+				}
 			case !force:
 				fmt.Fprintf(out, "rm: %s: No such file or directory\n", o)
 				code = 1
@@ -277,6 +292,9 @@ func (p *phone) pm(out *strings.Builder, args []string) int {
 func (p *phone) children(dir string) []string {
 	prefix := strings.TrimSuffix(dir, "/") + "/"
 	seen := map[string]bool{}
+	for _, c := range builtinChildren(dir) {
+		seen[c] = true
+	}
 	for k := range p.files.m {
 		rest, ok := strings.CutPrefix(k, prefix)
 		if !ok || rest == "" {
@@ -304,10 +322,11 @@ func splitFlags(args []string) (flags, operands []string) {
 }
 
 // abs returns name as a clean absolute path; relative names are relative
-// to the root, the shell's working directory.
-func abs(name string) string { return path.Clean("/" + name) }
+// to the root, the shell's working directory; the links to /sdcard are
+// followed.
+func abs(name string) string { return canonical(path.Clean("/" + name)) }
 
 // readOnly reports whether name lies on a read-only file system.
 func readOnly(name string) bool {
-	return under(name, "/system") || under(name, "/proc") || under(name, "/sys") || name == "/"
+	return readOnlyFS(name) || name == "/"
 }

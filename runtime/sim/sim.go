@@ -1,5 +1,5 @@
 // Package sim is a simulated phone runtime: a complete runtime.Driver whose
-// phones exist only in memory.
+// phones live in memory, saved to a state dir if it is given one.
 //
 // Every simulated phone has a state, an image, Android properties, installed
 // packages and a small file tree, and it takes time to boot and to stop, as
@@ -46,8 +46,17 @@
 // memory of the process, so their size and number are checked before an
 // archive, an APK or a shared file is held.
 //
-// Known limits: nothing persists across a restart of the process; the
-// shell has no quoting, pipes or redirection; there is no networking and
+// With Config.StateDir (see Open and persist.go), every phone's files,
+// packages, properties and state, and the shared storage, are saved after
+// every change and loaded again when the process restarts; without it
+// nothing persists across a restart of the process.
+//
+// Every phone has the usual Android directories (/data, /data/local/tmp,
+// /sdcard, also reached as /storage/emulated/0, /system, /system/bin,
+// /vendor, /cache, /mnt, ...; see android.go): they are not stored and
+// count nothing against the Quota.
+//
+// Known limits: the shell has no quoting, pipes or redirection; there is no networking and
 // no accounting of CPU or memory; packages and files are names and bytes
 // with no behaviour.
 package sim
@@ -105,6 +114,10 @@ type Config struct {
 	// Now is the driver's clock: boot times and the time screenshots
 	// show. If nil, time.Now.
 	Now func() time.Time
+	// StateDir, if not empty, is where Open keeps the phones' state and
+	// the shared storage, so that they survive a restart of the process
+	// (see persist.go). Empty: everything is in memory only.
+	StateDir string
 }
 
 // Package is an application installed on a simulated phone.
@@ -153,6 +166,10 @@ type Driver struct {
 	image    image       // what every phone starts with; never written
 	stored   int64       // storage counted against quota.ServerBytes: phones' files.cost() and shared files
 	inflight int64       // storage read by operations in progress (see reservation)
+
+	stateDir   string    // Config.StateDir; empty: nothing persists
+	sharedGen  uint64    // changes of the shared storage, for sharedSave
+	sharedSave saveState // orders the writes of the shared storage's state file
 }
 
 // image is the content every new or wiped phone starts with. Phones share
@@ -189,10 +206,29 @@ type phone struct {
 	bootedAt  time.Time
 	lastError string
 	failNext  map[Op]string // one-shot injected failures
+
+	gen  uint64     // snapshots taken of the phone's state (with Config.StateDir)
+	save *saveState // orders the writes of its state file; nil until the first
 }
 
-// New returns a simulated runtime with no phones.
+// New returns a simulated runtime with no phones, or with the phones and
+// shared storage saved in cfg.StateDir; a state dir that cannot be used
+// is logged, and the driver then keeps what it cannot save in memory. Use
+// Open to get that error instead.
 func New(cfg Config) *Driver {
+	d, err := Open(cfg)
+	if err != nil {
+		d.log.Error("simulated state dir unusable; state is kept in memory only", "dir", cfg.StateDir, "err", err)
+	}
+	return d
+}
+
+// Open returns a simulated runtime. With cfg.StateDir it loads the phones
+// and shared storage saved there, and saves them after every change; it
+// fails (returning a driver that keeps its state in memory) only when the
+// directory cannot be made or read: files that cannot be loaded are set
+// aside with a logged warning.
+func Open(cfg Config) (*Driver, error) {
 	d := &Driver{
 		bootTime:    max(cfg.BootTime, 0),
 		stopTime:    max(cfg.StopTime, 0),
@@ -214,7 +250,14 @@ func New(cfg Config) *Driver {
 	if d.rand == nil {
 		d.rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
-	return d
+	if cfg.StateDir != "" {
+		d.stateDir = cfg.StateDir
+		if err := d.load(); err != nil {
+			d.stateDir = ""
+			return d, err
+		}
+	}
+	return d, nil
 }
 
 // DefaultProperties returns the properties every simulated phone starts
@@ -286,6 +329,8 @@ func (d *Driver) EnsurePhone(ctx context.Context, spec runtime.PhoneSpec) error 
 	if spec.ID == "" {
 		return errors.New("sim: ensure phone: empty phone ID")
 	}
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, ok := d.phones[spec.ID]; ok {
@@ -309,6 +354,7 @@ func (d *Driver) EnsurePhone(ctx context.Context, spec runtime.PhoneSpec) error 
 		p.bootedAt = d.now()
 	}
 	d.phones[spec.ID] = p
+	snap = d.phoneSnapshot(p)
 	d.log.Debug("phone created", "phone", p.id, "state", p.state, "image", p.imageID)
 	return nil
 }
@@ -334,25 +380,35 @@ func (d *Driver) boot(ctx context.Context, op Op, id string, opts runtime.Restar
 	defer release()
 
 	d.mu.Lock()
+	var wiped *snapshot
 	if op == OpReset {
 		d.tracked(p, func() { p.wipe(&d.image, opts.ImageID) })
 	}
 	p.state = runtime.StateBooting
+	if op == OpReset {
+		wiped = d.phoneSnapshot(p) // a reset interrupted now leaves the phone wiped
+	}
 	failure, injected := d.failure(p, op)
 	d.mu.Unlock()
+	d.persist(wiped)
 	d.log.Debug("phone booting", "phone", id, "op", op)
 
 	if err := sleep(ctx, d.bootTime); err != nil {
 		d.mu.Lock()
 		p.state = runtime.StateFailed
 		p.lastError = fmt.Sprintf("%s interrupted: %v", op, err)
+		snap := d.phoneSnapshot(p)
 		d.mu.Unlock()
+		d.persist(snap)
 		d.log.Info("phone boot interrupted", "phone", id, "op", op, "err", err)
 		return fmt.Errorf("sim: %s phone %s: %w", op, id, err)
 	}
 
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	defer func() { snap = d.phoneSnapshot(p) }()
 	if failure != "" {
 		p.state = runtime.StateFailed
 		p.lastError = failure
@@ -408,13 +464,18 @@ func (d *Driver) Stop(ctx context.Context, phoneID string) error {
 		d.mu.Lock()
 		p.state = prev
 		p.lastError = fmt.Sprintf("stop interrupted: %v", err)
+		snap := d.phoneSnapshot(p)
 		d.mu.Unlock()
+		d.persist(snap)
 		d.log.Info("phone stop interrupted", "phone", phoneID, "err", err)
 		return fmt.Errorf("sim: stop phone %s: %w", phoneID, err)
 	}
 
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	defer func() { snap = d.phoneSnapshot(p) }()
 	if failure != "" {
 		p.state = prev
 		p.lastError = failure
@@ -580,6 +641,8 @@ func (d *Driver) InstallPackage(ctx context.Context, phoneID string, pkg Package
 	if pkg.Name == "" {
 		return fmt.Errorf("sim: install package on phone %s: empty package name", phoneID)
 	}
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p, err := d.running(phoneID)
@@ -588,6 +651,7 @@ func (d *Driver) InstallPackage(ctx context.Context, phoneID string, pkg Package
 	}
 	pkg.System = false
 	p.packages.set(pkg.Name, pkg)
+	snap = d.phoneSnapshot(p)
 	return nil
 }
 
@@ -614,7 +678,7 @@ func cleanPath(name string) (string, error) {
 	if !strings.HasPrefix(name, "/") {
 		return "", fmt.Errorf("path %q is not absolute", name)
 	}
-	return path.Clean(name), nil
+	return canonical(path.Clean(name)), nil
 }
 
 // WriteFile creates or replaces the file at the absolute path name on a
@@ -631,11 +695,16 @@ func (d *Driver) WriteFile(ctx context.Context, phoneID, name string, data []byt
 	if err != nil {
 		return fmt.Errorf("sim: write file on phone %s: %w", phoneID, err)
 	}
+	var snap *snapshot
+	defer func() { d.persist(snap) }() // after the unlock below
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p, err := d.running(phoneID)
 	if err != nil {
 		return fmt.Errorf("sim: write file %s on phone %s: %w", name, phoneID, err)
+	}
+	if p.isDir(name) {
+		return fmt.Errorf("sim: write file %s on phone %s: is a directory", name, phoneID)
 	}
 	var grow int64 = fileCost(data)
 	entries := 1
@@ -647,6 +716,7 @@ func (d *Driver) WriteFile(ctx context.Context, phoneID, name string, data []byt
 		return fmt.Errorf("sim: write file %s on phone %s: %w", name, phoneID, err)
 	}
 	d.tracked(p, func() { p.files.set(name, slices.Clone(data)) })
+	snap = d.phoneSnapshot(p)
 	return nil
 }
 
