@@ -46,6 +46,9 @@ type Config struct {
 	Buckets  cph.BucketService
 	Identity cph.IdentityService
 	Agents   cph.AgentService
+	// Faults, if set, serves the fault-injection rules and applies those
+	// that act on API calls (docs/faults.md).
+	Faults cph.FaultService
 
 	Logger *slog.Logger
 	// Ready reports whether the server is ready to serve (for /healthz);
@@ -615,6 +618,7 @@ func (s *Server) routes() {
 	s.serverRoutes()
 	s.imageRoutes()
 	s.enrollmentTokenRoutes()
+	s.faultRoutes()
 	s.auditRoutes()
 	s.overviewRoutes()
 	s.consoleRoutes()
