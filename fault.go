@@ -147,16 +147,16 @@ func (f *Fault) Live(now time.Time) bool {
 // CreateFaultParams is a new fault-injection rule.
 type CreateFaultParams struct {
 	Operation   string   `json:"operation"`
-	PhoneIDs    []string `json:"phone_ids"`
-	ServerIDs   []string `json:"server_ids"`
+	PhoneIDs    []string `json:"phone_ids,omitempty"`
+	ServerIDs   []string `json:"server_ids,omitempty"`
 	Effect      string   `json:"effect"`
-	ErrorCode   string   `json:"error_code"`
-	ErrorMsg    string   `json:"error_msg"`
-	Status      int      `json:"status"`
-	DelayMillis int64    `json:"delay_ms"`
-	Count       *int     `json:"count"`
-	Probability *float64 `json:"probability"`
-	ExpiresAt   Time     `json:"expires_at"`
+	ErrorCode   string   `json:"error_code,omitempty"`
+	ErrorMsg    string   `json:"error_msg,omitempty"`
+	Status      int      `json:"status,omitempty"`
+	DelayMillis int64    `json:"delay_ms,omitempty"`
+	Count       *int     `json:"count,omitempty"`
+	Probability *float64 `json:"probability,omitempty"`
+	ExpiresAt   Time     `json:"expires_at,omitzero"`
 }
 
 // CallFault is what a rule does to one API call: wait Delay, then, if Err
