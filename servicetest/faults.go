@@ -27,7 +27,7 @@ func testFaults(t *testing.T, env *Env) {
 			{"status below 400", cph.CreateFaultParams{Operation: "ListCloudPhones", Effect: cph.FaultHTTPError, Status: 302, ErrorCode: cph.CodeInternal}, cph.CodeInvalidFault},
 			{"status over 599", cph.CreateFaultParams{Operation: "ListCloudPhones", Effect: cph.FaultHTTPError, Status: 600, ErrorCode: cph.CodeInternal}, cph.CodeInvalidFault},
 			{"http_error without a code", cph.CreateFaultParams{Operation: "ListCloudPhones", Effect: cph.FaultHTTPError, Status: 503}, cph.CodeInvalidFault},
-			{"a code not in the table", cph.CreateFaultParams{Operation: "job:restart", Effect: cph.FaultFail, ErrorCode: "CPS.4242"}, cph.CodeInvalidFault},
+			{"a code not in the table", cph.CreateFaultParams{Operation: "job:restart", Effect: cph.FaultFail, ErrorCode: cph.CodeJobFailed + "0"}, cph.CodeInvalidFault},
 			{"a code that is not CPS", cph.CreateFaultParams{Operation: "job:restart", Effect: cph.FaultFail, ErrorCode: cph.CodeIAMForbidden}, cph.CodeInvalidFault},
 			{"probability over 1", cph.CreateFaultParams{Operation: "job:restart", Effect: cph.FaultFail, Probability: new(1.5)}, cph.CodeInvalidFault},
 			{"negative probability", cph.CreateFaultParams{Operation: "job:restart", Effect: cph.FaultFail, Probability: new(-0.1)}, cph.CodeInvalidFault},
