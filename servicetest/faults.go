@@ -43,6 +43,32 @@ func testFaults(t *testing.T, env *Env) {
 		}
 	})
 
+	t.Run("a project holds at most 100 rules", func(t *testing.T) {
+		var ids []string
+		defer func() {
+			for _, id := range ids {
+				deleteFault(t, a, id)
+			}
+		}()
+		rule := cph.CreateFaultParams{Operation: "job:import_traffic", Effect: cph.FaultFail, Probability: &zero}
+		for range cph.MaxFaultsPerProject {
+			f, err := a.S.CreateFault(a.Ctx, rule)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, f.ID)
+		}
+		_, err := a.S.CreateFault(a.Ctx, rule)
+		wantCode(t, "rule 101", err, cph.CodeTooManyFaults)
+		// Another project has its own limit.
+		o := env.Other
+		f, err := o.S.CreateFault(o.Ctx, rule)
+		if err != nil {
+			t.Fatalf("another project's first rule: %v", err)
+		}
+		deleteFault(t, o, f.ID)
+	})
+
 	t.Run("read-only users list but cannot create or delete", func(t *testing.T) {
 		f, err := a.S.CreateFault(a.Ctx, cph.CreateFaultParams{Operation: "job:export", Effect: cph.FaultFail, Probability: &zero})
 		if err != nil {

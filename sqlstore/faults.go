@@ -46,8 +46,16 @@ func scanFault(row interface{ Scan(...any) error }) (*cph.Fault, error) {
 }
 
 // CreateFault stores a new rule of f.ProjectID, unless the project already
-// holds max rules: then it returns false.
+// holds max rules: then it returns false. The count and the insert hold
+// under concurrency on both engines: on PostgreSQL the project's row is
+// locked first; SQLite runs one writer at a time.
 func (tx *Tx) CreateFault(ctx context.Context, f *cph.Fault, max int) (bool, error) {
+	if tx.engine == Postgres {
+		var id string
+		if err := tx.tx.QueryRowContext(ctx, `SELECT id FROM projects WHERE id = $1 FOR UPDATE`, f.ProjectID).Scan(&id); err != nil {
+			return false, notFound(err, "project "+f.ProjectID)
+		}
+	}
 	var n int
 	if err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM faults WHERE project_id = $1`, f.ProjectID).Scan(&n); err != nil {
 		return false, fmt.Errorf("sqlstore: count faults: %w", err)
