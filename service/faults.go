@@ -39,6 +39,7 @@ func (s *Services) CreateFault(ctx context.Context, c cph.CreateFaultParams) (*c
 	f.ID, f.ProjectID, f.CreatedAt = cph.NewOrderedID(), p.ProjectID, cph.NewTime(now)
 	var created bool
 	err = s.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		var err error
 		created, err = tx.CreateFault(ctx, f, cph.MaxFaultsPerProject)
 		return err
 	})
@@ -241,6 +242,7 @@ func (s *Services) MatchCallFault(ctx context.Context, operation string, targetI
 		}
 		var applied bool
 		err := s.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+			var err error
 			applied, err = tx.ApplyFault(ctx, f.ID)
 			return err
 		})
