@@ -17,6 +17,9 @@ type AuditEvent struct {
 	RequestID string
 	Status    int    // HTTP status
 	ErrorCode string // empty on success
+	// InjectedFaults are the fault-injection rules applied to the call
+	// (docs/faults.md).
+	InjectedFaults []string
 }
 
 // MaxAuditTargets is the most target ids an audit event keeps.
@@ -65,6 +68,9 @@ type AuditEventDoc struct {
 	RequestID string   `json:"request_id"`
 	Status    int      `json:"status"`
 	ErrorCode string   `json:"error_code"`
+	// InjectedFaults is set when fault-injection rules were applied to
+	// the call.
+	InjectedFaults []string `json:"injected_faults,omitempty"`
 }
 
 // Doc returns e as it is shown.
@@ -75,5 +81,5 @@ func (e *AuditEvent) Doc() AuditEventDoc {
 	}
 	return AuditEventDoc{ID: e.ID, Time: e.At.UTC().Format("2006-01-02T15:04:05.000000Z"), DomainID: e.DomainID, ProjectID: e.ProjectID,
 		UserID: e.UserID, UserName: e.UserName, Source: e.Source, Operation: e.Operation, TargetIDs: targets,
-		RequestID: e.RequestID, Status: e.Status, ErrorCode: e.ErrorCode}
+		RequestID: e.RequestID, Status: e.Status, ErrorCode: e.ErrorCode, InjectedFaults: e.InjectedFaults}
 }

@@ -64,6 +64,14 @@ const (
 	// CodePhoneNoAnswer: the phone (its server's agent or its runtime) did
 	// not deliver what was asked of it in time, or failed to.
 	CodePhoneNoAnswer = "CPS.9016"
+	// CodeFaultNotFound: no such fault-injection rule in the project.
+	CodeFaultNotFound = "CPS.9017"
+	// CodeInvalidFault refuses a fault-injection rule that fails its
+	// validation (the message names the field).
+	CodeInvalidFault = "CPS.9018"
+	// CodeTooManyFaults refuses a fault-injection rule over the project's
+	// limit.
+	CodeTooManyFaults = "CPS.9019"
 	CodeNoSuchBucket  = "CPS.9201"
 	CodeNoSuchObject  = "CPS.9202"
 	// CodeObjectKeyConflict: an object key names a folder of other
@@ -282,6 +290,15 @@ var errorTable = []ErrorDef{
 	{Code: CodePhoneNoAnswer, Status: http.StatusGatewayTimeout,
 		Message: "The phone did not answer.", Detail: "The phone did not answer: %s",
 		Meaning: "the phone's agent or runtime did not deliver a screenshot in time, or could not take it"},
+	{Code: CodeFaultNotFound, Status: http.StatusNotFound,
+		Message: "The fault rule does not exist.",
+		Meaning: "no such fault-injection rule in the project"},
+	{Code: CodeInvalidFault, Status: http.StatusBadRequest,
+		Message: "The fault rule is invalid.", Detail: "The fault rule is invalid: %s",
+		Meaning: "a fault-injection rule that fails its validation (the message says which field and why)"},
+	{Code: CodeTooManyFaults, Status: http.StatusConflict,
+		Message: "Too many fault rules.", Detail: "Too many fault rules: a project holds at most %d.",
+		Meaning: "a fault-injection rule over the project's limit of rules"},
 	{Code: CodeNoSuchBucket, Status: http.StatusNotFound,
 		Message: "The specified bucket does not exist.",
 		Detail:  "The specified bucket does not exist: %s.",
@@ -678,6 +695,17 @@ func ErrPhoneNoAnswer(why string) *Error { return E(CodePhoneNoAnswer, why) }
 
 // ErrEnrollmentTokenNotFound reports an unknown enrollment token (HTTP 404, CPS.9014).
 func ErrEnrollmentTokenNotFound() *Error { return E(CodeEnrollmentTokenNotFound) }
+
+// ErrFaultNotFound reports an unknown fault-injection rule (HTTP 404, CPS.9017).
+func ErrFaultNotFound() *Error { return E(CodeFaultNotFound) }
+
+// ErrInvalidFault reports a fault-injection rule that fails its
+// validation; why is a sentence ending with a period (HTTP 400, CPS.9018).
+func ErrInvalidFault(why string) *Error { return E(CodeInvalidFault, why) }
+
+// ErrTooManyFaults reports a fault-injection rule over the project's
+// limit of max rules (HTTP 409, CPS.9019).
+func ErrTooManyFaults(max int) *Error { return E(CodeTooManyFaults, max) }
 
 // ErrNoSuchBucket reports an unknown bucket (HTTP 404, CPS.9201).
 func ErrNoSuchBucket() *Error { return E(CodeNoSuchBucket) }

@@ -80,6 +80,9 @@ scoped to a project are listed in every project of the account.`,
 				if e.ErrorCode != "" {
 					result += " " + e.ErrorCode
 				}
+				if len(e.InjectedFaults) > 0 {
+					result += " (injected)"
+				}
 				targets := strings.Join(e.TargetIDs, ",")
 				if len(e.TargetIDs) > 3 {
 					targets = strings.Join(e.TargetIDs[:3], ",") + fmt.Sprintf(",... (%d)", len(e.TargetIDs))

@@ -26,6 +26,8 @@ type AuditEvent struct {
 	RequestID string   `json:"request_id"`
 	Status    int      `json:"status"`
 	ErrorCode string   `json:"error_code"`
+	// InjectedFaults are the fault-injection rules applied to the call.
+	InjectedFaults []string `json:"injected_faults,omitempty"`
 }
 
 // AuditFilter selects audit events; zero fields select all.

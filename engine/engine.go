@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/internal/vcache"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -107,6 +108,9 @@ type Engine struct {
 
 	sinceMu sync.Mutex
 	since   time.Time // when this engine started serving agents (store clock)
+
+	// faults caches the fault-injection rules of projects (FaultRules).
+	faults *vcache.Cache[string, []*cph.Fault]
 }
 
 // New returns an engine over db. Its sweep timeouts count from now (see
@@ -114,7 +118,7 @@ type Engine struct {
 func New(db *sqlstore.DB, cfg Config) *Engine {
 	cfg.setDefaults()
 	return &Engine{db: db, cfg: cfg, log: cfg.Logger, hub: hub{waiters: map[string]chan struct{}{}}, touched: map[string]time.Time{},
-		since: db.Now()}
+		since: db.Now(), faults: vcache.New[string, []*cph.Fault](faultCacheEntries, faultCacheTTL)}
 }
 
 // Serving records that the control plane serves agents from now on: the
@@ -217,10 +221,14 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 	if len(b.Phones) > e.cfg.MaxBatch {
 		return nil, cph.ErrTooManyItems("phones", e.cfg.MaxBatch)
 	}
+	faults, err := e.jobFaults(ctx, b)
+	if err != nil {
+		return nil, err
+	}
 	acc := &Accepted{RequestID: cph.NewOrderedID()}
 	var woken []string
 	ctx, t := withTally(ctx)
-	err := e.db.BulkTx(ctx, func(tx *sqlstore.Tx) error {
+	err = e.db.BulkTx(ctx, func(tx *sqlstore.Tx) error {
 		t.reset()
 		acc.Jobs = acc.Jobs[:0]
 		woken = woken[:0]
@@ -338,6 +346,9 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 			return err
 		}
 		if err := tx.CreateOperations(ctx, ops); err != nil {
+			return err
+		}
+		if err := e.applyJobFaults(ctx, tx, faults, ops); err != nil {
 			return err
 		}
 		for _, id := range woken {
@@ -828,6 +839,11 @@ func (e *Engine) Run(ctx context.Context) {
 // start, so downtime of the control plane never counts against an agent.
 func (e *Engine) Sweep(ctx context.Context) error {
 	now := e.db.Now()
+	// Holds of fault-injection rules end on the rules' own terms, whatever
+	// the downtime.
+	if err := e.sweepHolds(ctx, now); err != nil {
+		return err
+	}
 	up := e.servingFor(now)
 	if up >= e.cfg.Lease {
 		if err := e.sweepLeases(ctx, now); err != nil {

@@ -345,7 +345,15 @@ func (s *Server) withProject(h func(w http.ResponseWriter, r *http.Request, p *c
 		if !p.User.IsAdmin && !routeReadOnly(r) {
 			return cph.ErrForbidden()
 		}
-		return h(w, r.WithContext(cph.NewCallerContext(r.Context(), p)), p)
+		ctx, notes := cph.NewFaultNotesContext(cph.NewCallerContext(r.Context(), p))
+		if info := infoOf(r); info != nil {
+			info.faults = notes
+		}
+		r = r.WithContext(ctx)
+		if err := s.injectCallFault(r); err != nil {
+			return err
+		}
+		return h(w, r, p)
 	}
 }
 

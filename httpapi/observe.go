@@ -47,6 +47,17 @@ type requestInfo struct {
 	errorCode string
 	targets   []string
 	login     *loginInfo
+	// faults collects the fault-injection rules applied to the request.
+	faults *cph.FaultNotes
+}
+
+// injectedFaults returns the fault-injection rules applied to the
+// request.
+func (i *requestInfo) injectedFaults() []string {
+	if i == nil || i.faults == nil {
+		return nil
+	}
+	return i.faults.IDs()
 }
 
 // loginInfo is who a login named, and who it turned out to be.
@@ -277,7 +288,8 @@ func (s *Server) recordAudit(r *http.Request, rec *statusRecorder, reqID string)
 		return
 	}
 	e := &cph.AuditEvent{ID: cph.NewOrderedID(), Source: clientAddr(r),
-		Operation: info.route.operation, TargetIDs: info.targets, RequestID: reqID, Status: finalStatus(r, rec), ErrorCode: info.errorCode}
+		Operation: info.route.operation, TargetIDs: info.targets, RequestID: reqID, Status: finalStatus(r, rec), ErrorCode: info.errorCode,
+		InjectedFaults: info.injectedFaults()}
 	var domainName string
 	switch {
 	case info.route.operation == loginOperation && info.login != nil:
@@ -296,6 +308,9 @@ func (s *Server) recordAudit(r *http.Request, rec *statusRecorder, reqID string)
 func accessLogAttrs(r *http.Request) []any {
 	info := infoOf(r)
 	attrs := []any{"operation", info.operation()}
+	if ids := info.injectedFaults(); len(ids) > 0 {
+		attrs = append(attrs, "injected_fault", strings.Join(ids, ","))
+	}
 	switch {
 	case info != nil && info.principal != nil:
 		attrs = append(attrs, "user", info.principal.User.Name, "user_id", info.principal.User.ID, "domain", info.principal.Domain.Name)

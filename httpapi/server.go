@@ -47,6 +47,9 @@ type Config struct {
 	Identity cph.IdentityService
 	Agents   cph.AgentService
 	Billing  cph.BillingService
+	// Faults, if set, serves the fault-injection rules and applies those
+	// that act on API calls (docs/faults.md).
+	Faults cph.FaultService
 
 	Logger *slog.Logger
 	// Ready reports whether the server is ready to serve (for /healthz);
@@ -616,6 +619,7 @@ func (s *Server) routes() {
 	s.serverRoutes()
 	s.imageRoutes()
 	s.enrollmentTokenRoutes()
+	s.faultRoutes()
 	s.auditRoutes()
 	s.overviewRoutes()
 	s.consoleRoutes()

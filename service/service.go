@@ -44,6 +44,9 @@ type Config struct {
 	// ScreenshotWait bounds how long ShowPhoneScreenshot waits for a
 	// capture (default cph.ScreenshotWait).
 	ScreenshotWait time.Duration
+	// FaultOperations are the API operation names fault-injection rules
+	// may name (the front end's, e.g. httpapi.FaultOperations()).
+	FaultOperations []string
 }
 
 // Services implements every domain service interface of the root package.

@@ -43,8 +43,8 @@ func (db *DB) InsertAuditEvents(ctx context.Context, events []*AuditEvent) error
 	}
 	return db.Tx(ctx, func(tx *Tx) error {
 		return insertRows(ctx, tx, multiInsert{
-			Head: `INSERT INTO audit_events (id, at, domain_id, project_id, user_id, user_name, source, operation, target_ids, request_id, status, error_code) VALUES `,
-			Cols: 12,
+			Head: `INSERT INTO audit_events (id, at, domain_id, project_id, user_id, user_name, source, operation, target_ids, request_id, status, error_code, injected_faults) VALUES `,
+			Cols: 13,
 			Tail: ")",
 			Rows: len(events),
 			Row: func(i int, args []any) []any {
@@ -63,7 +63,7 @@ func (db *DB) InsertAuditEvents(ctx context.Context, events []*AuditEvent) error
 				}
 				return append(args, e.ID, micros(e.At), auditText(e.DomainID), auditText(e.ProjectID), auditText(e.UserID),
 					auditText(e.UserName), auditText(e.Source), auditText(e.Operation), string(tj), auditText(e.RequestID),
-					e.Status, auditText(e.ErrorCode))
+					e.Status, auditText(e.ErrorCode), auditText(strings.Join(e.InjectedFaults, ",")))
 			},
 		})
 	})
@@ -107,7 +107,7 @@ func (db *DB) AuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, bo
 	if limit <= 0 {
 		limit = 100
 	}
-	q := `SELECT id, at, domain_id, project_id, user_id, user_name, source, operation, target_ids, request_id, status, error_code
+	q := `SELECT id, at, domain_id, project_id, user_id, user_name, source, operation, target_ids, request_id, status, error_code, injected_faults
 		FROM audit_events WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id DESC LIMIT ` + arg(limit+1) + ` OFFSET ` + arg(max(f.Offset, 0))
 	rows, err := db.db.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -118,12 +118,15 @@ func (db *DB) AuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, bo
 	for rows.Next() {
 		var e AuditEvent
 		var at int64
-		var targets string
+		var targets, injected string
 		if err := rows.Scan(&e.ID, &at, &e.DomainID, &e.ProjectID, &e.UserID, &e.UserName, &e.Source, &e.Operation, &targets,
-			&e.RequestID, &e.Status, &e.ErrorCode); err != nil {
+			&e.RequestID, &e.Status, &e.ErrorCode, &injected); err != nil {
 			return nil, false, fmt.Errorf("sqlstore: list audit events: %w", err)
 		}
 		e.At = fromMicros(at)
+		if injected != "" {
+			e.InjectedFaults = strings.Split(injected, ",")
+		}
 		if err := json.Unmarshal([]byte(targets), &e.TargetIDs); err != nil {
 			return nil, false, fmt.Errorf("sqlstore: audit event %s: target ids: %w", e.ID, err)
 		}

@@ -27,11 +27,12 @@ const (
 	groupPhones changeGroup = 1 << iota // phones and their counts
 	groupAuth                           // tokens, users, accounts, projects
 	groupJobs                           // jobs
+	groupFaults                         // fault-injection rules
 )
 
 var tableGroups = map[string]changeGroup{
 	"phones": groupPhones, "phone_counts": groupPhones,
-	"jobs":   groupJobs,
+	"jobs": groupJobs, "faults": groupFaults,
 	"tokens": groupAuth, "users": groupAuth, "domains": groupAuth, "projects": groupAuth,
 }
 
@@ -42,8 +43,8 @@ const changeChannel = "cph_changes"
 
 // changes holds the versions of the tracked groups.
 type changes struct {
-	origin             string // this store's id in change notifications
-	phones, auth, jobs atomic.Uint64
+	origin                     string // this store's id in change notifications
+	phones, auth, jobs, faults atomic.Uint64
 	// live reports whether the versions follow every change: always on
 	// SQLite (one process owns the database), while listening on
 	// PostgreSQL.
@@ -65,6 +66,9 @@ func (c *changes) bump(g changeGroup) {
 	}
 	if g&groupJobs != 0 {
 		c.jobs.Add(1)
+	}
+	if g&groupFaults != 0 {
+		c.faults.Add(1)
 	}
 	if g&(groupPhones|groupJobs) != 0 {
 		c.mu.Lock()
@@ -130,6 +134,12 @@ func (db *DB) JobsVersion() (version uint64, ok bool) {
 	return db.db.changes.jobs.Load(), db.db.changes.live.Load()
 }
 
+// FaultsVersion returns the version of the fault-injection rules, like
+// PhonesVersion.
+func (db *DB) FaultsVersion() (version uint64, ok bool) {
+	return db.db.changes.faults.Load(), db.db.changes.live.Load()
+}
+
 // Changed returns a channel that is closed when phones or jobs next change
 // (a write committed here or, on PostgreSQL, a change notification of
 // another replica). Followers of live views wait on it instead of polling
@@ -161,7 +171,7 @@ func (c *changes) notified(payload string) {
 	}
 	n, err := strconv.Atoi(mask)
 	if err != nil {
-		n = int(groupPhones | groupAuth | groupJobs)
+		n = int(groupPhones | groupAuth | groupJobs | groupFaults)
 	}
 	c.bump(changeGroup(n))
 }

@@ -69,7 +69,7 @@ func (db *DB) listenOnce(ctx context.Context, wake func(string)) error {
 	// Changes made while nobody listened are unknown: start from new
 	// versions, and stop following them when listening stops.
 	ch := db.db.changes
-	ch.bump(groupPhones | groupAuth | groupJobs)
+	ch.bump(groupPhones | groupAuth | groupJobs | groupFaults)
 	ch.live.Store(true)
 	defer ch.live.Store(false)
 	for {

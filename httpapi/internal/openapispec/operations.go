@@ -409,6 +409,7 @@ func operations() []operation {
 			resp: obj("project @Project!")},
 	}
 	ops = append(ops, billingOperations()...)
+	ops = append(ops, faultOperations()...)
 	return ops
 }
 

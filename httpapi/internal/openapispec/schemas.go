@@ -29,7 +29,7 @@ func schemas() M {
 
 	return M{
 		"AuditEvent": obj("id hex32!; time string!; domain_id string!; project_id string!; user_id string!; user_name string!; " +
-			"source_ip string!; operation string!; target_ids []string!; request_id hex32!; status int32!; error_code string!"),
+			"source_ip string!; operation string!; target_ids []string!; request_id hex32!; status int32!; error_code string!; injected_faults []string"),
 		"Error": obj("error_code string!; error_msg string!; request_id hex32!",
 			"error_code", with(typ("string"), "minLength", 1), "error_msg", with(typ("string"), "minLength", 1)),
 		"KeystoneError":      obj("error object!", "error", obj("code int32!; message string!; title string!")),
