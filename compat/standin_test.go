@@ -1,6 +1,7 @@
 package compat_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	cphsdk "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cph/v1"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cph/v1/model"
 
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/cphtest"
 	"github.com/opencph/opencph/internal/poll"
 )
@@ -66,5 +68,84 @@ func TestStandInExample(t *testing.T) {
 		if num(shown.Status) != 2 || shown.EndTime == nil {
 			t.Errorf("job of phone %s: %s, want status 2", str(j.PhoneId), dump(shown))
 		}
+	}
+}
+
+// restartUntilRunning is code under test, as a user of the SDK writes it:
+// it restarts the phones, and restarts again those whose job failed, up
+// to tries times. It returns the failed jobs' error codes it met.
+func restartUntilRunning(t *testing.T, c *cphsdk.CphClient, ids []string, tries int) (codes []string, err error) {
+	for range tries {
+		var phones []model.PhoneProperty
+		for _, id := range ids {
+			phones = append(phones, model.PhoneProperty{PhoneId: id})
+		}
+		restart, err := c.RestartCloudPhone(&model.RestartCloudPhoneRequest{Body: &model.RestartCloudPhoneRequestBody{Phones: phones}})
+		if err != nil {
+			return codes, err
+		}
+		var failed []string
+		poll.Within(t, 30*time.Second, "the restart jobs to end", func() bool {
+			r, err := c.ListJobs(&model.ListJobsRequest{RequestId: restart.RequestId})
+			if err != nil {
+				return false
+			}
+			failed = nil
+			for _, j := range *r.Jobs {
+				switch num(j.Status) {
+				case 1:
+					return false
+				case -1:
+					failed = append(failed, str(j.PhoneId))
+					codes = append(codes, str(j.ErrorCode))
+				}
+			}
+			return len(*r.Jobs) == len(ids)
+		})
+		if len(failed) == 0 {
+			return codes, nil
+		}
+		ids = failed
+	}
+	return codes, fmt.Errorf("phones %v still failing after %d tries", ids, tries)
+}
+
+// TestStandInInjectedFailure is how a project tests its handling of a
+// failure it cannot provoke on Huawei Cloud: cphtest.AddFault makes one
+// restart job fail with CPS.9004, and the code under test must retry
+// that phone.
+func TestStandInInjectedFailure(t *testing.T) {
+	t.Parallel()
+	srv := cphtest.New(t, cphtest.Options{Servers: 1, PhonesPerServer: 3})
+	cred, err := basic.NewCredentialsBuilder().WithAk(srv.AK).WithSk(srv.SK).WithProjectId(srv.ProjectID).SafeBuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := cphsdk.CphClientBuilder().WithRegion(region.NewRegion(srv.Region, srv.Endpoint)).WithCredential(cred).SafeBuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cphsdk.NewCphClient(hc)
+	list, err := c.ListCloudPhones(&model.ListCloudPhonesRequest{})
+	ok(t, "ListCloudPhones", err)
+	var ids []string
+	for _, p := range *list.Phones {
+		ids = append(ids, *p.PhoneId)
+	}
+
+	srv.AddFault(t, cph.CreateFaultParams{Operation: "job:restart", PhoneIDs: ids[1:2], Effect: "fail",
+		ErrorCode: cph.CodeJobFailed, ErrorMsg: "the phone's disk is full", Count: cphtest.Times(1)})
+	codes, err := restartUntilRunning(t, c, ids, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(codes) != 1 || codes[0] != cph.CodeJobFailed {
+		t.Errorf("the code under test met failures %v, want one %s (the injected one)", codes, cph.CodeJobFailed)
+	}
+
+	// Without the rule, the same code meets no failure.
+	codes, err = restartUntilRunning(t, c, ids, 1)
+	if err != nil || len(codes) != 0 {
+		t.Errorf("a restart without a rule: %v, failures %v", err, codes)
 	}
 }

@@ -173,6 +173,30 @@ func (s *Server) WaitJobs(ctx context.Context, requestID string) ([]cph.Job, err
 	return s.client.WaitJobs(ctx, requestID, client.WaitOptions{Interval: 20 * time.Millisecond})
 }
 
+// AddFault adds a fault-injection rule to the project (see
+// docs/faults.md) and returns it: the failures the code under test must
+// handle, on demand. The rule is deleted when the test ends, if it is
+// still there.
+//
+//	srv.AddFault(t, cph.CreateFaultParams{Operation: "job:restart", Effect: "fail",
+//		ErrorCode: "CPS.9004", ErrorMsg: "disk full", Count: cphtest.Times(1)})
+func (s *Server) AddFault(t testing.TB, p cph.CreateFaultParams) *cph.Fault {
+	t.Helper()
+	f, err := s.client.CreateFault(context.Background(), p)
+	if err != nil {
+		t.Fatalf("cphtest: add a fault: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.client.DeleteFault(context.Background(), f.ID); err != nil && cph.ErrorCode(err) != cph.CodeFaultNotFound {
+			t.Errorf("cphtest: delete fault %s: %v", f.ID, err)
+		}
+	})
+	return f
+}
+
+// Times returns a pointer to n, for the Count of a fault rule.
+func Times(n int) *int { return &n }
+
 // waitFleet waits until the agent of every built-in server knows all the
 // server's phones in its simulated runtime.
 func waitFleet(t testing.TB, ctx context.Context, cp *controlplane.Server) {

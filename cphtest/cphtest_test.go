@@ -131,3 +131,30 @@ func TestExample(t *testing.T) {
 	t.Parallel()
 	restartAll(t)
 }
+
+// TestAddFault checks that a rule added with AddFault fails the next
+// restart of a phone, and only that one.
+func TestAddFault(t *testing.T) {
+	srv := cphtest.New(t, cphtest.Options{})
+	ctx := context.Background()
+	c := srv.Client()
+	phones, err := c.ListPhones(ctx, client.ListPhonesOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.AddFault(t, cph.CreateFaultParams{Operation: "job:restart", Effect: "fail", ErrorCode: cph.CodeJobFailed,
+		ErrorMsg: "disk full", Count: cphtest.Times(1)})
+	for i, want := range []cph.JobStatus{cph.JobFailed, cph.JobSucceeded} {
+		res, err := c.RestartPhones(ctx, client.RestartPhonesRequest{Phones: []cph.PhoneRef{{PhoneID: phones.Phones[0].ID}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := srv.WaitJobs(ctx, res.RequestID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) != 1 || jobs[0].Status != want {
+			t.Errorf("restart %d: jobs %+v, want one %v", i+1, jobs, want)
+		}
+	}
+}
