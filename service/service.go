@@ -44,6 +44,9 @@ type Config struct {
 	// ScreenshotWait bounds how long ShowPhoneScreenshot waits for a
 	// capture (default cph.ScreenshotWait).
 	ScreenshotWait time.Duration
+	// ResetSteps are the steps of ResetProject beyond the built-in ones
+	// (see ResetStep).
+	ResetSteps []ResetStep
 }
 
 // Services implements every domain service interface of the root package.
@@ -69,6 +72,8 @@ type Services struct {
 	screenshots singleflight.Group
 	// syncCalls limits the RunSyncCommand calls of each user.
 	syncCalls *rateLimiter
+	// standIn holds the waits of WaitForJobs in progress.
+	standIn standIn
 }
 
 // New returns the services over cfg's store, engine and IAM.
