@@ -46,6 +46,7 @@ type Config struct {
 	Buckets  cph.BucketService
 	Identity cph.IdentityService
 	Agents   cph.AgentService
+	StandIn  cph.StandInService
 
 	Logger *slog.Logger
 	// Ready reports whether the server is ready to serve (for /healthz);
@@ -617,6 +618,7 @@ func (s *Server) routes() {
 	s.enrollmentTokenRoutes()
 	s.auditRoutes()
 	s.overviewRoutes()
+	s.standInRoutes()
 	s.consoleRoutes()
 
 	// Agents.

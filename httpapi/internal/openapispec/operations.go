@@ -408,6 +408,7 @@ func operations() []operation {
 		{method: "GET", path: "/v3/projects/{project_id}", id: "KeystoneShowProject", tag: "iam", fam: iamFamily, summary: "One project of the caller's account.",
 			resp: obj("project @Project!")},
 	}
+	ops = append(ops, standInOperations()...)
 	return ops
 }
 
