@@ -25,6 +25,7 @@ type Services interface {
 	cph.ImageService
 	cph.BucketService
 	cph.IdentityService
+	cph.StandInService
 }
 
 // Caller is one caller and the services as it sees them. Ctx carries the
@@ -67,6 +68,7 @@ func Run(t *testing.T, newEnv NewEnv) {
 		{"jobs", testJobs},
 		{"servers", testServers},
 		{"identity", testIdentity},
+		{"standin", testStandIn},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {
