@@ -9,3 +9,13 @@ CREATE TABLE sim_settings (
     updated_at   BIGINT NOT NULL,
     PRIMARY KEY (project_id, phone_id)
 );
+
+-- Named snapshots of the fleet state (cphd admin snapshot): each is a copy
+-- of every fleet table in a table of its own, snap<id>_<table>, made and
+-- read back in one transaction.
+CREATE TABLE snapshots (
+    id             BIGINT PRIMARY KEY,
+    name           TEXT NOT NULL UNIQUE,
+    created_at     BIGINT NOT NULL,
+    schema_version INTEGER NOT NULL
+);
