@@ -64,7 +64,9 @@ type FleetSnapshot struct {
 	Rows map[string]int
 }
 
-func snapTable(id int64, table string) string { return "snap" + strconv.FormatInt(id, 10) + "_" + table }
+func snapTable(id int64, table string) string {
+	return "snap" + strconv.FormatInt(id, 10) + "_" + table
+}
 
 // lockFleet locks every fleet table on PostgreSQL in mode.
 func (tx *Tx) lockFleet(ctx context.Context, mode string) error {
