@@ -112,6 +112,8 @@ func (s *Server) resetProject(w http.ResponseWriter, r *http.Request, p *cph.Pri
 	body := map[string]any{"request_id": res.RequestID, "cleared": res.Cleared, "jobs": res.Jobs}
 	if res.RequestID == "" {
 		body["request_id"] = RequestID(r)
+	} else {
+		w.Header().Set("X-Request-Id", res.RequestID)
 	}
 	if wait {
 		body["final"], body["final_jobs"] = res.Final, jobDocs(res.FinalJobs)

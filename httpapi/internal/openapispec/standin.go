@@ -39,7 +39,7 @@ func standInOperations() []operation {
 				"request_id and jobs as in batch-reset; a phone whose status refuses a reset carries CPS.9001). " +
 				"With wait=true the answer comes once those jobs are final or the timeout passed (final, final_jobs).",
 			params: ps(query("wait", typ("bool"), "Wait for the phone resets."), timeout),
-			resp: obj("request_id string!; cleared object!; jobs []@PhoneJob!; final bool; final_jobs []@RecentJob",
+			resp: obj("request_id hex32!; cleared object!; jobs []@PhoneJob!; final bool; final_jobs []@RecentJob",
 				"cleared", M{"type": "object", "additionalProperties": typ("int32")})},
 	}
 }
