@@ -91,7 +91,22 @@ var errNoServerWait = errors.New("the server cannot wait for jobs")
 // waitOnServer is WaitJobs through WaitForJobs, in waits of at most
 // serverWaitChunk; errNoServerWait if the server answers 404 or 405.
 func (c *Client) waitOnServer(ctx context.Context, requestID string, opts WaitOptions) ([]cph.Job, error) {
-	var last []cph.Job
+	// One read first, so that progress shows the jobs at once (and a
+	// wait that ends before the server's first answer has them).
+	list, err := c.ListAllJobs(ctx, ListJobsOptions{RequestID: requestID})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("wait for jobs of request %s: %w", requestID, ctx.Err())
+		}
+		return nil, fmt.Errorf("wait for jobs of request %s: %w", requestID, err)
+	}
+	last := list.Jobs
+	if opts.Progress != nil {
+		opts.Progress(last)
+	}
+	if allFinal(last) {
+		return last, nil
+	}
 	for {
 		a, err := c.WaitForJobs(ctx, cph.JobWait{RequestID: requestID, Timeout: serverWaitChunk})
 		var apiErr *APIError
