@@ -64,6 +64,12 @@ const (
 	// CodePhoneNoAnswer: the phone (its server's agent or its runtime) did
 	// not deliver what was asked of it in time, or failed to.
 	CodePhoneNoAnswer = "CPS.9016"
+	// CodeSnapshotNotFound: no fleet snapshot of that name.
+	CodeSnapshotNotFound = "CPS.9020"
+	// CodeSnapshotExists: a fleet snapshot of that name exists.
+	CodeSnapshotExists = "CPS.9021"
+	// CodeSnapshotSchema: the snapshot was taken at another schema version.
+	CodeSnapshotSchema = "CPS.9022"
 	CodeNoSuchBucket  = "CPS.9201"
 	CodeNoSuchObject  = "CPS.9202"
 	// CodeObjectKeyConflict: an object key names a folder of other
@@ -272,6 +278,15 @@ var errorTable = []ErrorDef{
 	{Code: CodePhoneNoAnswer, Status: http.StatusGatewayTimeout,
 		Message: "The phone did not answer.", Detail: "The phone did not answer: %s",
 		Meaning: "the phone's agent or runtime did not deliver a screenshot in time, or could not take it"},
+	{Code: CodeSnapshotNotFound, Status: http.StatusNotFound,
+		Message: "The snapshot does not exist.",
+		Meaning: "no fleet snapshot of that name"},
+	{Code: CodeSnapshotExists, Status: http.StatusConflict,
+		Message: "A snapshot of that name exists.",
+		Meaning: "saving a fleet snapshot under a name already taken, without replace"},
+	{Code: CodeSnapshotSchema, Status: http.StatusConflict,
+		Message: "The snapshot was taken at another schema version.",
+		Meaning: "restoring a fleet snapshot taken before a migration (or after)"},
 	{Code: CodeNoSuchBucket, Status: http.StatusNotFound,
 		Message: "The specified bucket does not exist.",
 		Detail:  "The specified bucket does not exist: %s.",
@@ -650,6 +665,16 @@ func ErrPhoneNotRunning(st PhoneStatus) *Error { return E(CodePhoneNotRunning, i
 // ErrPhoneNoAnswer reports a phone that did not deliver a screenshot, and
 // why (HTTP 504, CPS.9016).
 func ErrPhoneNoAnswer(why string) *Error { return E(CodePhoneNoAnswer, why) }
+
+// ErrSnapshotNotFound reports an unknown fleet snapshot (HTTP 404, CPS.9020).
+func ErrSnapshotNotFound() *Error { return E(CodeSnapshotNotFound) }
+
+// ErrSnapshotExists refuses to save over a fleet snapshot (HTTP 409, CPS.9021).
+func ErrSnapshotExists() *Error { return E(CodeSnapshotExists) }
+
+// ErrSnapshotSchema refuses a fleet snapshot of another schema version
+// (HTTP 409, CPS.9022).
+func ErrSnapshotSchema() *Error { return E(CodeSnapshotSchema) }
 
 // ErrEnrollmentTokenNotFound reports an unknown enrollment token (HTTP 404, CPS.9014).
 func ErrEnrollmentTokenNotFound() *Error { return E(CodeEnrollmentTokenNotFound) }

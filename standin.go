@@ -115,3 +115,39 @@ type StandInService interface {
 	// APIGW.0302.
 	ResetProject(ctx context.Context, r ProjectReset) (*ProjectResetResult, error)
 }
+
+// Snapshot is a named snapshot of the fleet state.
+type Snapshot struct {
+	Name          string `json:"name"`
+	CreatedAt     Time   `json:"created_at"`
+	SchemaVersion int    `json:"schema_version"`
+	// Rows counts the rows saved or restored, by table (in the answers
+	// of SaveSnapshot and RestoreSnapshot).
+	Rows map[string]int `json:"rows,omitempty"`
+}
+
+// SnapshotService saves the fleet state of the whole installation
+// (servers, phones, jobs, images, buckets, ...; not identity, the audit
+// trail or the objects' files) as a named snapshot, and restores it while
+// the control plane runs: each is one transaction with the fleet's tables
+// locked, so no engine transaction is half in a snapshot or half over a
+// restore, and the agents stay connected. Operators only (an admin of the
+// bootstrap account).
+type SnapshotService interface {
+	// ListSnapshots returns the snapshots, by name.
+	// Errors: CPS.0001 (not an operator), APIGW.0301.
+	ListSnapshots(ctx context.Context) ([]*Snapshot, error)
+	// SaveSnapshot saves the fleet state as name (1 to 64 letters,
+	// digits, '.', '_' or '-'), replacing a snapshot of that name only if
+	// replace is set.
+	// Errors: CPS.9011 (a bad name), CPS.9021 (the name is taken),
+	// those of ListSnapshots.
+	SaveSnapshot(ctx context.Context, name string, replace bool) (*Snapshot, error)
+	// RestoreSnapshot replaces the fleet state by snapshot name's.
+	// Errors: CPS.9020 (no such snapshot), CPS.9022 (taken at another
+	// schema version), those of ListSnapshots.
+	RestoreSnapshot(ctx context.Context, name string) (*Snapshot, error)
+	// DeleteSnapshot removes snapshot name.
+	// Errors: CPS.9020, those of ListSnapshots.
+	DeleteSnapshot(ctx context.Context, name string) error
+}

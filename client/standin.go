@@ -209,3 +209,85 @@ func (s *Services) ResetProject(ctx context.Context, r cph.ProjectReset) (*cph.P
 	}
 	return res, nil
 }
+
+const snapshotsPath = "/opencph/v1/admin/snapshots"
+
+var _ cph.SnapshotService = (*Services)(nil)
+
+// ListSnapshots returns the fleet snapshots (operators only).
+func (c *Client) ListSnapshots(ctx context.Context) ([]*cph.Snapshot, error) {
+	var out struct {
+		Snapshots []*cph.Snapshot `json:"snapshots"`
+	}
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: snapshotsPath, Out: &out}); err != nil {
+		return nil, fmt.Errorf("list snapshots: %w", err)
+	}
+	if out.Snapshots == nil {
+		out.Snapshots = []*cph.Snapshot{}
+	}
+	return out.Snapshots, nil
+}
+
+// SaveSnapshot saves the fleet state as snapshot name (operators only).
+func (c *Client) SaveSnapshot(ctx context.Context, name string, replace bool) (*cph.Snapshot, error) {
+	var q url.Values
+	if replace {
+		q = url.Values{"replace": {"true"}}
+	}
+	var out struct {
+		Snapshot *cph.Snapshot `json:"snapshot"`
+	}
+	if _, err := c.Do(ctx, Request{Method: http.MethodPut, Path: snapshotsPath + "/" + url.PathEscape(name), Query: q, Out: &out}); err != nil {
+		return nil, fmt.Errorf("save snapshot %s: %w", name, err)
+	}
+	return out.Snapshot, nil
+}
+
+// RestoreSnapshot brings snapshot name back (operators only).
+func (c *Client) RestoreSnapshot(ctx context.Context, name string) (*cph.Snapshot, error) {
+	var out struct {
+		Snapshot *cph.Snapshot `json:"snapshot"`
+	}
+	if _, err := c.Do(ctx, Request{Method: http.MethodPost, Path: snapshotsPath + "/" + url.PathEscape(name) + "/restore", Out: &out}); err != nil {
+		return nil, fmt.Errorf("restore snapshot %s: %w", name, err)
+	}
+	return out.Snapshot, nil
+}
+
+// DeleteSnapshot deletes snapshot name (operators only).
+func (c *Client) DeleteSnapshot(ctx context.Context, name string) error {
+	if _, err := c.Do(ctx, Request{Method: http.MethodDelete, Path: snapshotsPath + "/" + url.PathEscape(name)}); err != nil {
+		return fmt.Errorf("delete snapshot %s: %w", name, err)
+	}
+	return nil
+}
+
+// ListSnapshots implements cph.SnapshotService.
+func (s *Services) ListSnapshots(ctx context.Context) ([]*cph.Snapshot, error) {
+	return s.c.ListSnapshots(ctx)
+}
+
+// SaveSnapshot implements cph.SnapshotService.
+func (s *Services) SaveSnapshot(ctx context.Context, name string, replace bool) (*cph.Snapshot, error) {
+	if name == "" {
+		return nil, cph.ErrInvalidParameter("name")
+	}
+	return s.c.SaveSnapshot(ctx, name, replace)
+}
+
+// RestoreSnapshot implements cph.SnapshotService.
+func (s *Services) RestoreSnapshot(ctx context.Context, name string) (*cph.Snapshot, error) {
+	if name == "" {
+		return nil, cph.ErrSnapshotNotFound()
+	}
+	return s.c.RestoreSnapshot(ctx, name)
+}
+
+// DeleteSnapshot implements cph.SnapshotService. An empty name is refused
+// as the server refuses an unknown one.
+func (s *Services) DeleteSnapshot(ctx context.Context, name string) error {
+	if name == "" {
+		return cph.ErrSnapshotNotFound()
+	}
+	return s.c.DeleteSnapshot(ctx, name)
+}

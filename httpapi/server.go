@@ -47,6 +47,8 @@ type Config struct {
 	Identity cph.IdentityService
 	Agents   cph.AgentService
 	StandIn  cph.StandInService
+	// Snapshots serves the operator's fleet snapshots.
+	Snapshots cph.SnapshotService
 
 	Logger *slog.Logger
 	// Ready reports whether the server is ready to serve (for /healthz);

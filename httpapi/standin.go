@@ -20,6 +20,7 @@ func (s *Server) standInRoutes() {
 	s.handle("PUT "+o+"/cloud-phone/phones/{phone_id}/sim-settings", familyCPH, s.withProject(s.setSimSettings))
 	s.handle("GET "+o+"/jobs/wait", familyCPH, s.withProject(s.waitForJobs), holds(cph.MaxJobWait))
 	s.handle("POST "+o+"/reset", familyCPH, s.withProject(s.resetProject), holds(cph.MaxJobWait))
+	s.snapshotRoutes()
 }
 
 type simSettingsResponse struct {
@@ -119,5 +120,75 @@ func (s *Server) resetProject(w http.ResponseWriter, r *http.Request, p *cph.Pri
 		body["final"], body["final_jobs"] = res.Final, jobDocs(res.FinalJobs)
 	}
 	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+// snapshotRoutes are the operator's fleet snapshots.
+func (s *Server) snapshotRoutes() {
+	const sn = "/opencph/v1/admin/snapshots"
+	s.handle("GET "+sn, familyCPH, s.listSnapshots)
+	s.handle("PUT "+sn+"/{name}", familyCPH, s.saveSnapshot)
+	s.handle("POST "+sn+"/{name}/restore", familyCPH, s.restoreSnapshot)
+	s.handle("DELETE "+sn+"/{name}", familyCPH, s.deleteSnapshot)
+}
+
+// listSnapshots is GET /opencph/v1/admin/snapshots.
+func (s *Server) listSnapshots(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	list, err := s.cfg.Snapshots.ListSnapshots(callerContext(r, p))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"request_id": RequestID(r), "count": len(list), "snapshots": list})
+	return nil
+}
+
+// saveSnapshot is PUT /opencph/v1/admin/snapshots/{name}[?replace=true].
+func (s *Server) saveSnapshot(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	var replace bool
+	if v := r.URL.Query().Get("replace"); v != "" {
+		if replace, err = strconv.ParseBool(v); err != nil {
+			return cph.ErrInvalidParameter("replace")
+		}
+	}
+	snap, err := s.cfg.Snapshots.SaveSnapshot(callerContext(r, p), r.PathValue("name"), replace)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"request_id": RequestID(r), "snapshot": snap})
+	return nil
+}
+
+// restoreSnapshot is POST /opencph/v1/admin/snapshots/{name}/restore.
+func (s *Server) restoreSnapshot(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	snap, err := s.cfg.Snapshots.RestoreSnapshot(callerContext(r, p), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"request_id": RequestID(r), "snapshot": snap})
+	return nil
+}
+
+// deleteSnapshot is DELETE /opencph/v1/admin/snapshots/{name}.
+func (s *Server) deleteSnapshot(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Snapshots.DeleteSnapshot(callerContext(r, p), r.PathValue("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

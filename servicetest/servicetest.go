@@ -26,6 +26,7 @@ type Services interface {
 	cph.BucketService
 	cph.IdentityService
 	cph.StandInService
+	cph.SnapshotService
 }
 
 // Caller is one caller and the services as it sees them. Ctx carries the
@@ -69,6 +70,7 @@ func Run(t *testing.T, newEnv NewEnv) {
 		{"servers", testServers},
 		{"identity", testIdentity},
 		{"standin", testStandIn},
+		{"snapshots", testSnapshots},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {

@@ -5,6 +5,9 @@ package openapispec
 // project reset.
 func standInOperations() []operation {
 	const o = "/opencph/v1/{project_id}"
+	const snapshots = "/opencph/v1/admin/snapshots"
+	snapshot := obj("name string!; created_at time!; schema_version int32!; rows object",
+		"rows", M{"type": "object", "additionalProperties": typ("int32")})
 	settings := obj("request_id hex32!; sim_settings object!", "sim_settings", obj("boot_time_ms ?int64!; effective_boot_time_ms ?int64"))
 	setBody := obj("boot_time_ms ?int64")
 	timeout := query("timeout", typ("string"), "How long to wait at most: a duration (30s, 1m) or whole seconds; default 30s, at most 60s.")
@@ -41,5 +44,22 @@ func standInOperations() []operation {
 			params: ps(query("wait", typ("bool"), "Wait for the phone resets."), timeout),
 			resp: obj("request_id hex32!; cleared object!; jobs []@PhoneJob!; final bool; final_jobs []@RecentJob",
 				"cleared", M{"type": "object", "additionalProperties": typ("int32")})},
+		{method: "GET", path: snapshots, id: "ListSnapshots", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: the fleet snapshots of the installation, by name (operators only: admins of the bootstrap account; others get 403 CPS.0001).",
+			resp:    obj("request_id hex32!; count int32!; snapshots []object!", "snapshots", M{"type": "array", "items": snapshot})},
+		{method: "PUT", path: snapshots + "/{name}", id: "SaveSnapshot", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: save the fleet state (servers, phones, jobs, images, buckets, ...; not identity, the audit trail or the objects' files) " +
+				"as snapshot name, in one transaction (operators only). A bad name is 400 CPS.9011; a name taken, without replace=true, 409 CPS.9021.",
+			params: ps(path("name", "Snapshot name: 1 to 64 letters, digits, '.', '_' or '-'."), query("replace", typ("bool"), "Replace a snapshot of that name.")),
+			resp:   obj("request_id hex32!; snapshot object!", "snapshot", snapshot)},
+		{method: "POST", path: snapshots + "/{name}/restore", id: "RestoreSnapshot", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: replace the fleet state by the snapshot's, in one transaction, while the agents stay connected; " +
+				"operations the snapshot has open go back to the queue (operators only). Unknown snapshot: 404 CPS.9020; " +
+				"one taken at another schema version: 409 CPS.9022.",
+			params: ps(path("name", "Snapshot name.")),
+			resp:   obj("request_id hex32!; snapshot object!", "snapshot", snapshot)},
+		{method: "DELETE", path: snapshots + "/{name}", id: "DeleteSnapshot", tag: "opencph", fam: cphFamily, extension: true,
+			summary: "OpenCPH extension: delete a fleet snapshot (operators only); 204. Unknown snapshot: 404 CPS.9020.",
+			params:  ps(path("name", "Snapshot name.")), status: 204},
 	}
 }
