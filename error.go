@@ -70,8 +70,9 @@ const (
 	CodeSnapshotExists = "CPS.9021"
 	// CodeSnapshotSchema: the snapshot was taken at another schema version.
 	CodeSnapshotSchema = "CPS.9022"
-	CodeNoSuchBucket   = "CPS.9201"
-	CodeNoSuchObject   = "CPS.9202"
+
+	CodeNoSuchBucket = "CPS.9201"
+	CodeNoSuchObject = "CPS.9202"
 	// CodeObjectKeyConflict: an object key names a folder of other
 	// objects, or one of its folders is an object (the object store keeps
 	// objects as files).
