@@ -1,7 +1,9 @@
 package servicetest
 
 import (
+	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -133,6 +135,31 @@ func testStandIn(t *testing.T, env *Env) {
 		if st := status(t, ps[1].ID); st != cph.PhoneRestarting {
 			t.Errorf("the slow phone's status = %d, want restarting", st)
 		}
+		// Each user holds a bounded number of waits at once.
+		wctx, cancel := context.WithCancel(a.Ctx)
+		var wg sync.WaitGroup
+		for range cph.MaxJobWaitsPerUser {
+			wg.Go(func() {
+				// A wait refused while a probe below holds a place asks
+				// again: every one of them ends up holding one.
+				for wctx.Err() == nil {
+					_, _ = a.S.WaitForJobs(wctx, cph.JobWait{RequestID: res.RequestID, Timeout: cph.MaxJobWait})
+				}
+			})
+		}
+		untilTrue(t, "a wait over the user's bound refused", func() (bool, error) {
+			_, err := a.S.WaitForJobs(a.Ctx, cph.JobWait{RequestID: res.RequestID, Timeout: time.Millisecond})
+			return code(err) == cph.CodeTooManyRequests, nil
+		})
+		if _, err := ro.S.WaitForJobs(ro.Ctx, cph.JobWait{RequestID: res.RequestID, Timeout: time.Millisecond}); err != nil {
+			t.Errorf("another user's wait meanwhile: %v", err)
+		}
+		cancel()
+		wg.Wait()
+		untilTrue(t, "the user's waits given back", func() (bool, error) {
+			_, err := a.S.WaitForJobs(a.Ctx, cph.JobWait{RequestID: res.RequestID, Timeout: time.Millisecond})
+			return err == nil, nil
+		})
 		// Another account cannot see the request.
 		if w, err := o.S.WaitForJobs(o.Ctx, cph.JobWait{RequestID: res.RequestID}); err != nil || !w.Final || len(w.Jobs) != 0 {
 			t.Errorf("another account waits for the request: %v, %+v", err, w)
@@ -190,6 +217,16 @@ func testStandIn(t *testing.T, env *Env) {
 		if d, err := a.S.ShowPhone(a.Ctx, ps[2].ID); err != nil || !strings.Contains(d.Property, "mainkeys") {
 			t.Fatalf("the updated phone: %v, property %q", err, d.Property)
 		}
+		// A property the phone got in its runtime (as a property update
+		// that applies at once would give it).
+		drv := env.ControlPlane.SimDriver(ps[2].ServerID)
+		if drv == nil {
+			t.Fatalf("no simulated driver for server %s", ps[2].ServerID)
+		}
+		if err := drv.UpdateProperty(context.Background(), ps[2].ID, map[string]string{"persist.sys.locale": "fr-FR"},
+			func(string) bool { return true }); err != nil {
+			t.Fatal(err)
+		}
 
 		_, err = ro.S.ResetProject(ro.Ctx, cph.ProjectReset{})
 		wantCode(t, "a read-only user's reset", err, cph.CodeForbidden)
@@ -225,6 +262,10 @@ func testStandIn(t *testing.T, env *Env) {
 			if err != nil || d.Status != cph.PhoneRunning || d.Property != "{}" {
 				t.Errorf("phone %s after the reset: %v, status %d, property %q", p.ID, err, d.Status, d.Property)
 			}
+		}
+		// In the simulated runtime too, the phone forgot its property.
+		if info, err := drv.Phone(context.Background(), ps[2].ID); err != nil || info.Property["persist.sys.locale"] == "fr-FR" {
+			t.Errorf("the reset phone in its runtime: %v, locale %q", err, info.Property["persist.sys.locale"])
 		}
 		if list, err := a.S.ListBuckets(a.Ctx); err != nil || len(list) != 0 {
 			t.Errorf("buckets after the reset: %v, %+v", err, list)
