@@ -72,8 +72,15 @@ const (
 	// CodeTooManyFaults refuses a fault-injection rule over the project's
 	// limit.
 	CodeTooManyFaults = "CPS.9019"
-	CodeNoSuchBucket  = "CPS.9201"
-	CodeNoSuchObject  = "CPS.9202"
+	// CodeSnapshotNotFound: no fleet snapshot of that name.
+	CodeSnapshotNotFound = "CPS.9020"
+	// CodeSnapshotExists: a fleet snapshot of that name exists.
+	CodeSnapshotExists = "CPS.9021"
+	// CodeSnapshotSchema: the snapshot was taken at another schema version.
+	CodeSnapshotSchema = "CPS.9022"
+
+	CodeNoSuchBucket = "CPS.9201"
+	CodeNoSuchObject = "CPS.9202"
 	// CodeObjectKeyConflict: an object key names a folder of other
 	// objects, or one of its folders is an object (the object store keeps
 	// objects as files).
@@ -299,6 +306,15 @@ var errorTable = []ErrorDef{
 	{Code: CodeTooManyFaults, Status: http.StatusConflict,
 		Message: "Too many fault rules.", Detail: "Too many fault rules: a project holds at most %d.",
 		Meaning: "a fault-injection rule over the project's limit of rules"},
+	{Code: CodeSnapshotNotFound, Status: http.StatusNotFound,
+		Message: "The snapshot does not exist.",
+		Meaning: "no fleet snapshot of that name"},
+	{Code: CodeSnapshotExists, Status: http.StatusConflict,
+		Message: "A snapshot of that name exists.",
+		Meaning: "saving a fleet snapshot under a name already taken, without replace"},
+	{Code: CodeSnapshotSchema, Status: http.StatusConflict,
+		Message: "The snapshot was taken at another schema version.",
+		Meaning: "restoring a fleet snapshot taken before a migration (or after)"},
 	{Code: CodeNoSuchBucket, Status: http.StatusNotFound,
 		Message: "The specified bucket does not exist.",
 		Detail:  "The specified bucket does not exist: %s.",
@@ -692,6 +708,16 @@ func ErrPhoneNotRunning(st PhoneStatus) *Error { return E(CodePhoneNotRunning, i
 // ErrPhoneNoAnswer reports a phone that did not deliver a screenshot, and
 // why (HTTP 504, CPS.9016).
 func ErrPhoneNoAnswer(why string) *Error { return E(CodePhoneNoAnswer, why) }
+
+// ErrSnapshotNotFound reports an unknown fleet snapshot (HTTP 404, CPS.9020).
+func ErrSnapshotNotFound() *Error { return E(CodeSnapshotNotFound) }
+
+// ErrSnapshotExists refuses to save over a fleet snapshot (HTTP 409, CPS.9021).
+func ErrSnapshotExists() *Error { return E(CodeSnapshotExists) }
+
+// ErrSnapshotSchema refuses a fleet snapshot of another schema version
+// (HTTP 409, CPS.9022).
+func ErrSnapshotSchema() *Error { return E(CodeSnapshotSchema) }
 
 // ErrEnrollmentTokenNotFound reports an unknown enrollment token (HTTP 404, CPS.9014).
 func ErrEnrollmentTokenNotFound() *Error { return E(CodeEnrollmentTokenNotFound) }

@@ -100,6 +100,14 @@ type Operation struct {
 type RestartArgs struct {
 	ImageID  string            `json:"image_id,omitempty"`
 	Property map[string]string `json:"property,omitempty"`
+	// BootTimeMS, when set, is how long a simulated phone boots, in
+	// milliseconds (the project's or phone's sim settings, see
+	// SimSettings); other runtimes ignore it.
+	BootTimeMS *int64 `json:"boot_time_ms,omitempty"`
+	// Factory, on a reset, also returns the phone's properties to its
+	// image's defaults, forgetting those it was created or updated with
+	// (a project reset).
+	Factory bool `json:"factory,omitempty"`
 }
 
 // Limits of ListJobs.

@@ -449,7 +449,11 @@ func (a *Agent) execute(ctx context.Context, op cph.Operation) agentproto.Result
 		if derr != nil {
 			return failed(fmt.Sprintf("invalid %s arguments: %v", op.Kind, derr))
 		}
-		opts := runtime.RestartOptions{ImageID: args.ImageID, Property: args.Property}
+		opts := runtime.RestartOptions{ImageID: args.ImageID, Property: args.Property, Factory: args.Factory}
+		if args.BootTimeMS != nil {
+			bt := time.Duration(max(*args.BootTimeMS, 0)) * time.Millisecond
+			opts.BootTime = &bt
+		}
 		if op.Kind == cph.OpResetPhone {
 			err = a.driver.Reset(ctx, op.PhoneID, opts)
 		} else {
@@ -499,13 +503,15 @@ func decodeRestartArgs(raw json.RawMessage) (cph.RestartArgs, error) {
 		return args, nil
 	}
 	var loose struct {
-		ImageID  string                     `json:"image_id"`
-		Property map[string]json.RawMessage `json:"property"`
+		ImageID    string                     `json:"image_id"`
+		Property   map[string]json.RawMessage `json:"property"`
+		BootTimeMS *int64                     `json:"boot_time_ms"`
+		Factory    bool                       `json:"factory"`
 	}
 	if err := json.Unmarshal(raw, &loose); err != nil {
 		return args, err
 	}
-	args = cph.RestartArgs{ImageID: loose.ImageID}
+	args = cph.RestartArgs{ImageID: loose.ImageID, BootTimeMS: loose.BootTimeMS, Factory: loose.Factory}
 	if loose.Property != nil {
 		args.Property = make(map[string]string, len(loose.Property))
 	}

@@ -7,5 +7,6 @@ import "github.com/spf13/cobra"
 func (a *app) areaCommands() []*cobra.Command {
 	cmds := []*cobra.Command{a.objectsCommand(), a.iamCommand(), a.imagesCommand(), a.enrollmentTokensCommand(), a.auditCommand(), a.overviewCommand(), a.faultsCommand()}
 	cmds = append(cmds, a.serverAreaCommands()...)
+	cmds = append(cmds, a.standInCommands()...)
 	return cmds
 }

@@ -366,7 +366,7 @@ func (w *waitFlags) add(cmd *cobra.Command, withWait bool) {
 	if withWait {
 		cmd.Flags().BoolVar(&w.wait, "wait", false, "wait until every job has finished; exit 1 if any failed")
 	}
-	cmd.Flags().DurationVar(&w.interval, "interval", client.DefaultWaitInterval, "time between two polls of the jobs")
+	cmd.Flags().DurationVar(&w.interval, "interval", client.DefaultWaitInterval, "time between two polls of the jobs, against a server that cannot wait for them")
 	cmd.Flags().DurationVar(&w.timeout, "wait-timeout", 0, "give up waiting after this long, exit 5 (0: no limit); the jobs go on")
 	cmd.Flags().DurationVar(&w.timeout, "timeout", 0, "")
 	_ = cmd.Flags().MarkDeprecated("timeout", "use --wait-timeout")

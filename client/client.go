@@ -15,8 +15,9 @@ import (
 )
 
 // DefaultTimeout is the timeout of the HTTP client a Client uses when
-// Config.HTTPClient is nil.
-const DefaultTimeout = 60 * time.Second
+// Config.HTTPClient is nil: longer than the longest wait a server holds
+// a request for (cph.MaxJobWait, WaitForJobs).
+const DefaultTimeout = 90 * time.Second
 
 // DefaultUserAgent is the User-Agent header sent when Config.UserAgent is
 // empty.

@@ -131,15 +131,27 @@ type WaitOptions struct {
 	Progress func([]cph.Job)
 }
 
-// WaitJobs polls the jobs of the asynchronous request requestID until every
-// one of them has a final status (cph.JobStatus.Final) and returns them. A
-// request without jobs (every item refused) returns at once with none. When
-// ctx ends first, WaitJobs returns the jobs of the last poll together with
-// an error wrapping ctx.Err().
+// WaitJobs waits until every job of the asynchronous request requestID
+// has a final status (cph.JobStatus.Final) and returns them. A request
+// without jobs (every item refused) returns at once with none. It waits on
+// the server (WaitForJobs, GET /opencph/v1/{project_id}/jobs/wait), and
+// polls the jobs every opts.Interval instead when the server does not
+// have that extension (an older OpenCPH, or CPH itself). When ctx ends
+// first, WaitJobs returns the jobs of the last answer together with an
+// error wrapping ctx.Err().
 func (c *Client) WaitJobs(ctx context.Context, requestID string, opts WaitOptions) ([]cph.Job, error) {
 	if requestID == "" {
 		return nil, errors.New("wait for jobs: empty request id")
 	}
+	jobs, err := c.waitOnServer(ctx, requestID, opts)
+	if !errors.Is(err, errNoServerWait) {
+		return jobs, err
+	}
+	return c.pollJobs(ctx, requestID, opts)
+}
+
+// pollJobs is WaitJobs by polling the CPH job list.
+func (c *Client) pollJobs(ctx context.Context, requestID string, opts WaitOptions) ([]cph.Job, error) {
 	interval := opts.Interval
 	if interval <= 0 {
 		interval = DefaultWaitInterval

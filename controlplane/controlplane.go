@@ -339,7 +339,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		ui = c
 	}
-	api := httpapi.New(httpapi.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Agents: svc, Billing: svc, Faults: svc,
+	api := httpapi.New(httpapi.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Agents: svc, Billing: svc, Faults: svc, StandIn: svc, Snapshots: svc,
 		Logger: cfg.Logger.With("component", "http"), Timeouts: cfg.HTTPTimeouts,
 		MaxBodyMemory: cfg.MaxBodyMemory, SpoolDir: cfg.DataDir, TrustedProxies: cfg.TrustedProxies,
 		Metrics: observer, MetricsOnAPI: cfg.MetricsListen == "", Audit: s.audit, Health: db.Ping, Console: ui})

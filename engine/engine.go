@@ -194,6 +194,12 @@ type PhoneBatch struct {
 	// otherwise each operation gets cph.RestartArgs with the batch's image
 	// and the phone's property.
 	Args json.RawMessage
+	// Factory makes a reset also return the phone's properties to its
+	// image's defaults (cph.RestartArgs.Factory); for a project reset.
+	Factory bool
+	// Unbounded lifts Config.MaxBatch, for a batch the control plane
+	// makes itself over a whole project.
+	Unbounded bool
 }
 
 // Accepted is the answer to an accepted batch: its request id and one entry
@@ -218,7 +224,7 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 	if len(b.Phones) == 0 {
 		return nil, cph.ErrEmptyPhoneList()
 	}
-	if len(b.Phones) > e.cfg.MaxBatch {
+	if len(b.Phones) > e.cfg.MaxBatch && !b.Unbounded {
 		return nil, cph.ErrTooManyItems("phones", e.cfg.MaxBatch)
 	}
 	faults, err := e.jobFaults(ctx, b)
@@ -311,6 +317,14 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 				changed[id] = true
 			}
 		}
+		// Boot times set for simulated phones travel in the operation's
+		// arguments, so that any agent's simulated driver honours them.
+		var bootTimes map[string]int64
+		if b.Args == nil && (b.Kind == cph.OpRestartPhone || b.Kind == cph.OpResetPhone) {
+			if bootTimes, err = tx.SimBootTimes(ctx, b.ProjectID, eligible); err != nil {
+				return err
+			}
+		}
 		var jobs []*cph.Job
 		var ops []*cph.Operation
 		now := cph.NewTime(tx.Now())
@@ -330,7 +344,11 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 			}
 			args := b.Args
 			if args == nil {
-				if args, err = json.Marshal(cph.RestartArgs{ImageID: b.ImageID, Property: c.props}); err != nil {
+				ra := cph.RestartArgs{ImageID: b.ImageID, Property: c.props, Factory: b.Factory && b.Kind == cph.OpResetPhone}
+				if ms, ok := bootTimes[p.ID]; ok {
+					ra.BootTimeMS = &ms
+				}
+				if args, err = json.Marshal(ra); err != nil {
 					return fmt.Errorf("engine: encode operation args: %w", err)
 				}
 			}
@@ -775,12 +793,15 @@ func (e *Engine) applyBootArgs(ctx context.Context, tx *sqlstore.Tx, op *sqlstor
 			return fmt.Errorf("engine: decode operation args: %w", err)
 		}
 	}
-	if args.ImageID == "" && len(args.Property) == 0 {
+	if args.ImageID == "" && len(args.Property) == 0 && !args.Factory {
 		return nil
 	}
 	phone, err := tx.PhoneByID(ctx, "", op.PhoneID)
 	if err != nil {
 		return err
+	}
+	if args.Factory {
+		phone.Property = "{}"
 	}
 	imageID, version := phone.ImageID, phone.ImageVersion
 	if args.ImageID != "" {

@@ -49,7 +49,10 @@ type Config struct {
 	Billing  cph.BillingService
 	// Faults, if set, serves the fault-injection rules and applies those
 	// that act on API calls (docs/faults.md).
-	Faults cph.FaultService
+	Faults  cph.FaultService
+	StandIn cph.StandInService
+	// Snapshots serves the operator's fleet snapshots.
+	Snapshots cph.SnapshotService
 
 	Logger *slog.Logger
 	// Ready reports whether the server is ready to serve (for /healthz);
@@ -622,6 +625,7 @@ func (s *Server) routes() {
 	s.faultRoutes()
 	s.auditRoutes()
 	s.overviewRoutes()
+	s.standInRoutes()
 	s.consoleRoutes()
 	s.billingRoutes()
 

@@ -83,6 +83,9 @@ type Store interface {
 	List(ctx context.Context, bucket, prefix string) ([]Object, error)
 	// Delete removes the object; ErrNoSuchObject if there is none.
 	Delete(ctx context.Context, bucket, key string) error
+	// DeleteBucket removes a bucket with every object in it and returns
+	// how many objects it held; a bucket that does not exist holds 0.
+	DeleteBucket(ctx context.Context, bucket string) (int, error)
 }
 
 var bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
@@ -360,6 +363,33 @@ func (d *Dir) Delete(ctx context.Context, bucket, key string) error {
 		}
 	}
 	return nil
+}
+
+// DeleteBucket implements Store.
+func (d *Dir) DeleteBucket(ctx context.Context, bucket string) (int, error) {
+	bp, err := d.bucketPath(bucket)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = filepath.WalkDir(bp, func(_ string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.Type().IsRegular() {
+			n++
+		}
+		return ctx.Err()
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	} else if err != nil {
+		return 0, fmt.Errorf("objstore: delete bucket %s: %w", bucket, err)
+	}
+	if err := os.RemoveAll(bp); err != nil {
+		return 0, fmt.Errorf("objstore: delete bucket %s: %w", bucket, err)
+	}
+	return n, nil
 }
 
 // ctxReader stops a copy when its context ends.

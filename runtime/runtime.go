@@ -110,6 +110,13 @@ type RestartOptions struct {
 	// Property is merged into the phone's properties when the boot
 	// succeeds.
 	Property map[string]string
+	// BootTime, when not nil, is how long a simulated phone boots this
+	// time instead of its driver's configured boot time (0 boots at
+	// once). Runtimes whose phones really boot ignore it.
+	BootTime *time.Duration
+	// Factory, on a reset, also returns the phone's default properties
+	// to its image's, forgetting PhoneSpec.Property and property updates.
+	Factory bool
 }
 
 // PhoneInfo is a snapshot of one phone's runtime state. It is a copy: the

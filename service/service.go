@@ -47,6 +47,9 @@ type Config struct {
 	// FaultOperations are the API operation names fault-injection rules
 	// may name (the front end's, e.g. httpapi.FaultOperations()).
 	FaultOperations []string
+	// ResetSteps are the steps of ResetProject beyond the built-in ones
+	// (see ResetStep).
+	ResetSteps []ResetStep
 }
 
 // Services implements every domain service interface of the root package.
@@ -72,6 +75,8 @@ type Services struct {
 	screenshots singleflight.Group
 	// syncCalls limits the RunSyncCommand calls of each user.
 	syncCalls *rateLimiter
+	// standIn holds the waits of WaitForJobs in progress.
+	standIn standIn
 }
 
 // New returns the services over cfg's store, engine and IAM.

@@ -27,6 +27,8 @@ type Services interface {
 	cph.IdentityService
 	cph.BillingService
 	cph.FaultService
+	cph.StandInService
+	cph.SnapshotService
 }
 
 // Caller is one caller and the services as it sees them. Ctx carries the
@@ -71,6 +73,8 @@ func Run(t *testing.T, newEnv NewEnv) {
 		{"identity", testIdentity},
 		{"billing", testBilling},
 		{"faults", testFaults},
+		{"standin", testStandIn},
+		{"snapshots", testSnapshots},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {

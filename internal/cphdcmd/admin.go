@@ -25,6 +25,9 @@ func runAdmin(ctx context.Context, args []string, e cmdEnv) error {
 	if cmd == "backup" || cmd == "restore" {
 		return runBackupAdmin(ctx, cmd, args[1:], e)
 	}
+	if cmd == "snapshot" {
+		return runSnapshotAdmin(ctx, args[1:], e)
+	}
 	if cmd == "rotate-server-key" {
 		return runRotateServerKey(ctx, args[1:], e)
 	}

@@ -112,6 +112,8 @@ var adminCommands = []adminCommand{
 		"write one tar file: a consistent snapshot of the SQLite database (taken while cphd serves), the data dir's files (server key, ...) and the objects; with PostgreSQL use pg_dump (docs/operations.md)"},
 	{"restore", "--from FILE --data-dir NEWDIR",
 		"unpack a backup into a new, empty data dir"},
+	{"snapshot", "save [--replace] NAME | restore NAME | delete NAME | list [--data-dir DIR | --database URL]",
+		"save the fleet state (servers, phones, jobs, images, buckets, ...) as a named snapshot in the database, or bring one back, while cphd runs (docs/operations.md)"},
 }
 
 // adminUsageText is "cphd admin --help".

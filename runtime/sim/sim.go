@@ -18,7 +18,8 @@
 //
 // Semantics worth knowing:
 //
-//   - Restart boots the phone for Config.BootTime in runtime.StateBooting.
+//   - Restart boots the phone for Config.BootTime in runtime.StateBooting,
+//     or for runtime.RestartOptions.BootTime when it is set.
 //     Image and property changes are applied only when the boot succeeds.
 //   - Reset wipes the phone (user packages and files removed, properties
 //     back to the phone's defaults, image switched if asked) as soon as it
@@ -382,7 +383,12 @@ func (d *Driver) boot(ctx context.Context, op Op, id string, opts runtime.Restar
 	d.mu.Lock()
 	var wiped *snapshot
 	if op == OpReset {
-		d.tracked(p, func() { p.wipe(&d.image, opts.ImageID) })
+		d.tracked(p, func() {
+			if opts.Factory {
+				p.defaults = sharedMap(d.image.property)
+			}
+			p.wipe(&d.image, opts.ImageID)
+		})
 	}
 	p.state = runtime.StateBooting
 	if op == OpReset {
@@ -393,7 +399,11 @@ func (d *Driver) boot(ctx context.Context, op Op, id string, opts runtime.Restar
 	d.persist(wiped)
 	d.log.Debug("phone booting", "phone", id, "op", op)
 
-	if err := sleep(ctx, d.bootTime); err != nil {
+	bootTime := d.bootTime
+	if opts.BootTime != nil {
+		bootTime = max(*opts.BootTime, 0)
+	}
+	if err := sleep(ctx, bootTime); err != nil {
 		d.mu.Lock()
 		p.state = runtime.StateFailed
 		p.lastError = fmt.Sprintf("%s interrupted: %v", op, err)

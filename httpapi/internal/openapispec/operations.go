@@ -410,6 +410,7 @@ func operations() []operation {
 	}
 	ops = append(ops, billingOperations()...)
 	ops = append(ops, faultOperations()...)
+	ops = append(ops, standInOperations()...)
 	return ops
 }
 
