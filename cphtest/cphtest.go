@@ -194,6 +194,33 @@ func (s *Server) AddFault(t testing.TB, p cph.CreateFaultParams) *cph.Fault {
 	return f
 }
 
+// SetBootTime sets how long the simulated phone phoneID takes to boot
+// from its next restart or reset on, or, with phoneID empty, every phone
+// of the project without a boot time of its own: a slow boot makes a
+// test see the transient statuses its code must wait out.
+func (s *Server) SetBootTime(t testing.TB, phoneID string, d time.Duration) {
+	t.Helper()
+	ms := d.Milliseconds()
+	if _, err := s.client.SetSimSettings(context.Background(), phoneID, cph.SimSettings{BootTimeMS: &ms}); err != nil {
+		t.Fatalf("cphtest: set the boot time: %v", err)
+	}
+}
+
+// Reset brings the project back to its initial fleet (every phone reset
+// and running, jobs, buckets and fault rules removed) and waits until it
+// is: a test that shares one Server with others starts from a known
+// state.
+func (s *Server) Reset(t testing.TB) {
+	t.Helper()
+	res, err := s.client.ResetProject(context.Background(), cph.ProjectReset{Wait: true, Timeout: cph.MaxJobWait})
+	if err != nil {
+		t.Fatalf("cphtest: reset the project: %v", err)
+	}
+	if !res.Final {
+		t.Fatalf("cphtest: the project's phones were not reset within %v", cph.MaxJobWait)
+	}
+}
+
 // Times returns a pointer to n, for the Count of a fault rule.
 func Times(n int) *int { return &n }
 

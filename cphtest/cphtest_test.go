@@ -13,6 +13,7 @@ import (
 	"github.com/opencph/opencph/aksk"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/cphtest"
+	"github.com/opencph/opencph/internal/poll"
 )
 
 // TestStandIn restarts every phone of a default stand-in and checks that
@@ -155,6 +156,64 @@ func TestAddFault(t *testing.T) {
 		}
 		if len(jobs) != 1 || jobs[0].Status != want {
 			t.Errorf("restart %d: jobs %+v, want one %v", i+1, jobs, want)
+		}
+	}
+}
+
+// TestBootTimeAndReset checks that SetBootTime keeps one phone booting
+// while the others are running again, and that Reset brings back the
+// initial fleet and removes the test's fault rules.
+func TestBootTimeAndReset(t *testing.T) {
+	srv := cphtest.New(t, cphtest.Options{})
+	ctx := context.Background()
+	c := srv.Client()
+	list, err := c.ListPhones(ctx, client.ListPhonesOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := list.Phones[0].ID
+	// Long enough to be seen restarting once the others are running
+	// again; a boot in progress keeps the time it started with.
+	srv.SetBootTime(t, slow, 10*time.Second)
+	var refs []cph.PhoneRef
+	for _, p := range list.Phones {
+		refs = append(refs, cph.PhoneRef{PhoneID: p.ID})
+	}
+	res, err := c.RestartPhones(ctx, client.RestartPhonesRequest{Phones: refs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, "the fast phones' restarts to succeed", func() bool {
+		jobs, err := c.ListJobs(ctx, client.ListJobsOptions{RequestID: res.RequestID})
+		if err != nil {
+			return false
+		}
+		done := 0
+		for _, j := range jobs.Jobs {
+			if j.Status == cph.JobSucceeded {
+				done++
+			}
+		}
+		return done == len(refs)-1
+	})
+	if d, err := c.ShowPhone(ctx, slow); err != nil || d.Status != cph.PhoneRestarting {
+		t.Fatalf("the phone with a 10 s boot: %v, status %v, want restarting", err, d.Status)
+	}
+
+	srv.AddFault(t, cph.CreateFaultParams{Operation: "ListCloudPhones", Effect: "http_error", Status: 503, ErrorCode: cph.CodeInternal})
+	srv.SetBootTime(t, slow, 0)
+	poll.Within(t, time.Minute, "the slow phone to settle", func() bool {
+		d, err := c.ShowPhone(ctx, slow)
+		return err == nil && !d.Status.Transient()
+	})
+	srv.Reset(t)
+	after, err := c.ListPhones(ctx, client.ListPhonesOptions{})
+	if err != nil {
+		t.Fatalf("ListCloudPhones after the reset (its fault rule must be gone): %v", err)
+	}
+	for _, p := range after.Phones {
+		if p.Status != cph.PhoneRunning {
+			t.Errorf("phone %s after the reset: status %v", p.Name, p.Status)
 		}
 	}
 }
