@@ -284,7 +284,10 @@ func (s *Server) observeMetrics(r *http.Request, rec *statusRecorder, start time
 // recorded.
 func (s *Server) recordAudit(r *http.Request, rec *statusRecorder, reqID string) {
 	info := infoOf(r)
-	if s.cfg.Audit == nil || info == nil || info.route == nil || info.route.readOnly || info.route.fam == familyAgent {
+	// Reads are not audited, unless a fault-injection rule acted on one:
+	// every injected failure is in the trail.
+	if s.cfg.Audit == nil || info == nil || info.route == nil || info.route.fam == familyAgent ||
+		(info.route.readOnly && len(info.injectedFaults()) == 0) {
 		return
 	}
 	e := &cph.AuditEvent{ID: cph.NewOrderedID(), Source: clientAddr(r),
