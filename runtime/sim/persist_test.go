@@ -57,14 +57,18 @@ func shellOn(t *testing.T, d *sim.Driver, phone, cmd string) string {
 }
 
 // changedPhone is a driver on dir with a running phone p1 whose files,
-// packages and properties were changed, and a stopped phone p2, and
-// shared storage.
+// packages and properties were changed, a stopped phone p2 with a pending
+// property, a running phone p3 never changed, and shared storage.
 func changedPhone(t *testing.T, dir string) *sim.Driver {
 	t.Helper()
 	ctx := context.Background()
 	d := openState(t, dir, sim.Quota{}, nil)
 	mustEnsure(t, d, runtime.PhoneSpec{ID: "p1", Name: "one", Index: 1, Running: true, Property: map[string]string{"ro.product.model": "M1"}})
 	mustEnsure(t, d, runtime.PhoneSpec{ID: "p2", Index: 2})
+	mustEnsure(t, d, runtime.PhoneSpec{ID: "p3", Index: 3, Running: true})
+	if err := d.UpdateProperty(ctx, "p2", map[string]string{"com.cph.mainkeys": "0"}, nil); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := d.Push(ctx, "p1", tarReader(t, map[string]string{"data/local/tmp/a.txt": "pushed", "sdcard/Download/b.bin": "\x00\x01binary"})); err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +96,12 @@ func changedPhone(t *testing.T, dir string) *sim.Driver {
 func checkKept(t *testing.T, d *sim.Driver) {
 	t.Helper()
 	ctx := context.Background()
+	// p3 was never changed, so it has no file (creating a fleet writes
+	// nothing): the agent ensures it again from its spec, as it does every
+	// phone after a restart.
+	if _, err := d.Phone(ctx, "p3"); err == nil {
+		t.Errorf("p3, never changed, was saved")
+	}
 	p1 := mustPhone(t, d, "p1")
 	if p1.State != runtime.StateRunning || p1.Name != "one" || p1.Index != 1 || p1.Property["ro.product.model"] != "M1" || p1.Property["debug.kept"] != "yes" {
 		t.Errorf("p1 after reopening = %+v", p1)

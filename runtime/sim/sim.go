@@ -330,8 +330,10 @@ func (d *Driver) EnsurePhone(ctx context.Context, spec runtime.PhoneSpec) error 
 	if spec.ID == "" {
 		return errors.New("sim: ensure phone: empty phone ID")
 	}
-	var snap *snapshot
-	defer func() { d.persist(snap) }() // after the unlock below
+	// A new phone is not saved: it is what spec and the image make, and
+	// the agent ensures it again from the same spec after a restart. Its
+	// file is written at its first change, so creating a fleet of
+	// thousands of phones writes nothing.
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, ok := d.phones[spec.ID]; ok {
@@ -355,7 +357,6 @@ func (d *Driver) EnsurePhone(ctx context.Context, spec runtime.PhoneSpec) error 
 		p.bootedAt = d.now()
 	}
 	d.phones[spec.ID] = p
-	snap = d.phoneSnapshot(p)
 	d.log.Debug("phone created", "phone", p.id, "state", p.state, "image", p.imageID)
 	return nil
 }
