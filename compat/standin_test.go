@@ -24,15 +24,7 @@ func TestStandInExample(t *testing.T) {
 	t.Parallel()
 	srv := cphtest.New(t, cphtest.Options{Servers: 1, PhonesPerServer: 3})
 
-	cred, err := basic.NewCredentialsBuilder().WithAk(srv.AK).WithSk(srv.SK).WithProjectId(srv.ProjectID).SafeBuild()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hc, err := cphsdk.CphClientBuilder().WithRegion(region.NewRegion(srv.Region, srv.Endpoint)).WithCredential(cred).SafeBuild()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cphsdk.NewCphClient(hc)
+	c := standInClient(t, srv)
 
 	list, err := c.ListCloudPhones(&model.ListCloudPhonesRequest{Limit: ptr(int32(100))})
 	ok(t, "ListCloudPhones", err)
@@ -117,15 +109,7 @@ func restartUntilRunning(t *testing.T, c *cphsdk.CphClient, ids []string, tries 
 func TestStandInInjectedFailure(t *testing.T) {
 	t.Parallel()
 	srv := cphtest.New(t, cphtest.Options{Servers: 1, PhonesPerServer: 3})
-	cred, err := basic.NewCredentialsBuilder().WithAk(srv.AK).WithSk(srv.SK).WithProjectId(srv.ProjectID).SafeBuild()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hc, err := cphsdk.CphClientBuilder().WithRegion(region.NewRegion(srv.Region, srv.Endpoint)).WithCredential(cred).SafeBuild()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cphsdk.NewCphClient(hc)
+	c := standInClient(t, srv)
 	list, err := c.ListCloudPhones(&model.ListCloudPhonesRequest{})
 	ok(t, "ListCloudPhones", err)
 	var ids []string
@@ -148,4 +132,19 @@ func TestStandInInjectedFailure(t *testing.T) {
 	if err != nil || len(codes) != 0 {
 		t.Errorf("a restart without a rule: %v, failures %v", err, codes)
 	}
+}
+
+// standInClient is the official SDK's CPH client pointed at srv, as a
+// project's test configures it: the region's endpoint and the access key.
+func standInClient(t *testing.T, srv *cphtest.Server) *cphsdk.CphClient {
+	t.Helper()
+	cred, err := basic.NewCredentialsBuilder().WithAk(srv.AK).WithSk(srv.SK).WithProjectId(srv.ProjectID).SafeBuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := cphsdk.CphClientBuilder().WithRegion(region.NewRegion(srv.Region, srv.Endpoint)).WithCredential(cred).SafeBuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cphsdk.NewCphClient(hc)
 }
