@@ -51,6 +51,10 @@ func safeNext(next string) string {
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(r); err != nil {
+		c.renderServiceError(w, r, nil, err)
+		return
+	}
 	f := loginForm{Account: strings.TrimSpace(r.PostFormValue("account")), User: strings.TrimSpace(r.PostFormValue("user")),
 		Project: strings.TrimSpace(r.PostFormValue("project")), Next: r.PostFormValue("next")}
 	password := r.PostFormValue("password")

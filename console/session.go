@@ -189,12 +189,30 @@ func (c *Console) live(h handler) http.Handler { return c.authenticated(h, false
 // from another site.
 func (c *Console) action(h handler) http.Handler {
 	return c.authenticated(func(w http.ResponseWriter, r *http.Request, s *session) error {
+		if err := parseForm(r); err != nil {
+			return err
+		}
 		if !sameOrigin(r) || !validCSRF(r, s.csrf) {
 			c.renderError(w, r, s, http.StatusForbidden, "The request was refused: it did not come from a page of this console (its CSRF token is missing or wrong). Reload the page and try again.", "")
 			return nil
 		}
 		return h(w, r, s)
 	}, true)
+}
+
+// parseForm reads the form of r, refusing a body over the request body
+// limit (413) or one that is not a form (400) in plain words.
+func parseForm(r *http.Request) error {
+	err := r.ParseForm()
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooLarge):
+		return userError{http.StatusRequestEntityTooLarge, "The form is too large."}
+	default:
+		return userError{http.StatusBadRequest, "The form could not be read."}
+	}
 }
 
 // validCSRF reports whether r carries want as its CSRF token.

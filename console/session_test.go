@@ -312,3 +312,16 @@ func TestChangeStreamsAreBounded(t *testing.T) {
 		t.Errorf("a second session of the same user: status %d, want 429 (the limit is per user)", res.StatusCode)
 	}
 }
+
+func TestOversizedForms(t *testing.T) {
+	srv := cptest.Start(t, nil)
+	cl := consoletest.Login(t, srv.URL(), cptest.Domain, cptest.User, cptest.Password, "")
+	big := url.Values{"action": {"stop"}, "phone": {strings.Repeat("a", 2<<20)}}
+	if status, page := cl.Action(t, "/console/phones/batch", big); status != http.StatusRequestEntityTooLarge || !strings.Contains(page, "too large") {
+		t.Errorf("an action over the body limit: status %d, %.200s", status, page)
+	}
+	anon := consoletest.New(t, srv.URL())
+	if status, _ := anon.Post(t, "/console/login", big); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a login over the body limit: status %d, want 413", status)
+	}
+}
