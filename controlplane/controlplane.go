@@ -408,6 +408,14 @@ func (s *Server) URL() string {
 	return "http://" + s.ln.Addr().String()
 }
 
+// ConsoleURL is the URL of the web console, or "" when it is off.
+func (s *Server) ConsoleURL() string {
+	if s.cfg.NoConsole {
+		return ""
+	}
+	return s.URL() + "/console/"
+}
+
 // Bootstrap tells how to log in.
 func (s *Server) Bootstrap() BootstrapResult { return s.boot }
 

@@ -383,6 +383,9 @@ func printWelcome(w io.Writer, srv *controlplane.Server) {
 	if t != nil {
 		fmt.Fprintf(w, "\n  TLS certificate:  %s\n  SHA-256:          %s\n", t.CertFile, t.Fingerprint)
 	}
+	if srv.ConsoleURL() != "" {
+		fmt.Fprintf(w, "\nWeb console: %s (log in with the account, user and password above)\n", srv.ConsoleURL())
+	}
 	fmt.Fprintf(w, "\nTry it with the CLI:\n")
 	fmt.Fprintf(w, "  export CPH_ENDPOINT=%s CPH_DOMAIN=%s CPH_USER=%s CPH_PROJECT=%s\n", srv.URL(), b.Domain, b.User, b.Project)
 	if t != nil && t.SelfSigned {
