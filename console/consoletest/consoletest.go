@@ -135,9 +135,6 @@ func (c *Client) do(t testing.TB, method, path string, form url.Values, h http.H
 	return res.StatusCode, string(b)
 }
 
-// Count returns how many times substr occurs in s.
-func Count(s, substr string) int { return strings.Count(s, substr) }
-
 // Field returns the value of the first input named name in page, or "".
 func Field(page, name string) string {
 	m := regexp.MustCompile(fmt.Sprintf(`name="%s" value="([^"]*)"`, regexp.QuoteMeta(name))).FindStringSubmatch(page)
