@@ -160,3 +160,14 @@ func (w *sliceWriter) Write(p []byte) (int, error) {
 	w.b = append(w.b, p...)
 	return len(p), nil
 }
+
+// writeMarkedPage answers one page of a list paged by marker, as the
+// OpenCPH lists answer it: {"request_id", "count", key: items} and, when
+// more follow, "next_marker".
+func writeMarkedPage(w http.ResponseWriter, r *http.Request, key string, items any, count int, next string) {
+	body := map[string]any{"request_id": RequestID(r), "count": count, key: items}
+	if next != "" {
+		body["next_marker"] = next
+	}
+	writeJSON(w, http.StatusOK, body)
+}

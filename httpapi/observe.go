@@ -382,10 +382,6 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request, p *cph.
 	for i, e := range page.Events {
 		out[i] = e.Doc()
 	}
-	body := map[string]any{"request_id": RequestID(r), "count": len(out), "audit_events": out}
-	if page.NextMarker != "" {
-		body["next_marker"] = page.NextMarker
-	}
-	writeJSON(w, http.StatusOK, body)
+	writeMarkedPage(w, r, "audit_events", out, len(out), page.NextMarker)
 	return nil
 }

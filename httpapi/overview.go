@@ -38,11 +38,7 @@ func (s *Server) listRecentJobs(w http.ResponseWriter, r *http.Request, p *cph.P
 	for i, j := range page.Jobs {
 		out[i] = j.Doc()
 	}
-	body := map[string]any{"request_id": RequestID(r), "count": len(out), "jobs": out}
-	if page.NextMarker != "" {
-		body["next_marker"] = page.NextMarker
-	}
-	writeJSON(w, http.StatusOK, body)
+	writeMarkedPage(w, r, "jobs", out, len(out), page.NextMarker)
 	return nil
 }
 
