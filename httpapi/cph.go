@@ -32,6 +32,22 @@ func paging(r *http.Request, def, max int) (offset, limit int, err error) {
 	return offset, limit, nil
 }
 
+// markerPaging reads the marker and limit of a marker-paged list: limit
+// must be 1..max (CPS.0002 otherwise); 0 is returned when it is absent, for
+// the list's default.
+func markerPaging(r *http.Request, max int) (cph.MarkerPage, error) {
+	q := r.URL.Query()
+	p := cph.MarkerPage{Marker: q.Get("marker")}
+	if v, ok := q["limit"]; ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v[0]))
+		if err != nil || n < 1 || n > max {
+			return cph.MarkerPage{}, cph.ErrInvalidPaging()
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
 type listPhonesResponse struct {
 	RequestID string       `json:"request_id"`
 	Count     int          `json:"count"`
