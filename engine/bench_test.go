@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/engine"
@@ -44,7 +46,13 @@ func benchDatabases(b *testing.B) map[string]func(b *testing.B) *sqlstore.DB {
 
 // newBenchFleet enrolls servers until the project has phones phones.
 func newBenchFleet(b *testing.B, db *sqlstore.DB, phones int) *benchFleet {
+	return newBenchFleetOf(b, db, (phones+engine.MaxEnrolledPhones-1)/engine.MaxEnrolledPhones, engine.MaxEnrolledPhones)
+}
+
+// newBenchFleetOf enrolls servers servers of perServer phones each.
+func newBenchFleetOf(b *testing.B, db *sqlstore.DB, servers, perServer int) *benchFleet {
 	b.Helper()
+	phones := servers * perServer
 	ctx := context.Background()
 	f := &benchFleet{db: db, eng: engine.New(db, engine.Config{})}
 	err := db.Tx(ctx, func(tx *sqlstore.Tx) error {
@@ -63,7 +71,7 @@ func newBenchFleet(b *testing.B, db *sqlstore.DB, phones int) *benchFleet {
 		b.Fatal(err)
 	}
 	for len(f.phones) < phones {
-		n := min(engine.MaxEnrolledPhones, phones-len(f.phones))
+		n := min(perServer, phones-len(f.phones))
 		srv, err := f.eng.EnrollServer(ctx, engine.EnrollSpec{ProjectID: f.project, Name: fmt.Sprintf("node%d", len(f.servers)+1),
 			Phones: n, ImageID: cph.DefaultImageID})
 		if err != nil {
@@ -187,6 +195,81 @@ func BenchmarkAcceptAndComplete(b *testing.B) {
 					complete(ops)
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkFanoutSpread measures a fan-out spread over 100 servers: 10
+// batch restarts of 100 phones, each with one phone of every server, sent
+// at once while the 100 servers' agents poll and report at the same time,
+// as a fleet does (no HTTP: the engine alone). It reports operations per
+// second and the SQL statements the store ran per operation.
+func BenchmarkFanoutSpread(b *testing.B) {
+	const servers, batches = 100, 10
+	for name, open := range benchDatabases(b) {
+		b.Run("db="+name, func(b *testing.B) {
+			db := open(b)
+			f := newBenchFleetOf(b, db, servers, 100)
+			ctx := context.Background()
+			sessions := make([]string, servers)
+			for i, s := range f.servers {
+				var err error
+				if sessions[i], err = f.eng.StartSession(ctx, s, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			byServer := map[string][]string{}
+			for _, id := range f.phones {
+				p, err := db.PhoneByID(ctx, f.project, id)
+				if err != nil {
+					b.Fatal(err)
+				}
+				byServer[p.ServerID] = append(byServer[p.ServerID], id)
+			}
+			stmts := db.Statements()
+			start := time.Now()
+			ops := 0
+			for round := 0; b.Loop(); round++ {
+				var wg sync.WaitGroup
+				for k := range batches {
+					wg.Go(func() {
+						var batch []cph.PhoneRef
+						for _, s := range f.servers {
+							batch = append(batch, cph.PhoneRef{PhoneID: byServer[s][(round*batches+k)%100]})
+						}
+						if _, err := f.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: f.project, Kind: cph.OpRestartPhone, Phones: batch}); err != nil {
+							b.Error(err)
+						}
+					})
+				}
+				for i, s := range f.servers {
+					wg.Go(func() {
+						for done := 0; done < batches; {
+							claimed, err := f.eng.Poll(ctx, s, sessions[i], time.Second, 100)
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							results := make([]engine.OpResult, len(claimed))
+							for j, op := range claimed {
+								results[j] = engine.OpResult{OperationID: op.ID, Result: engine.Result{Success: true}}
+							}
+							if len(results) == 0 {
+								continue
+							}
+							if _, err := f.eng.ApplyResults(ctx, s, sessions[i], results); err != nil {
+								b.Error(err)
+								return
+							}
+							done += len(results)
+						}
+					})
+				}
+				wg.Wait()
+				ops += servers * batches
+			}
+			b.ReportMetric(float64(ops)/time.Since(start).Seconds(), "ops/s")
+			b.ReportMetric(float64(db.Statements()-stmts)/float64(ops), "stmts/op")
 		})
 	}
 }

@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/opencph/opencph"
+	"github.com/opencph/opencph/internal/combine"
 	"github.com/opencph/opencph/internal/vcache"
 	"github.com/opencph/opencph/sqlstore"
 )
@@ -111,14 +112,22 @@ type Engine struct {
 
 	// faults caches the fault-injection rules of projects (FaultRules).
 	faults *vcache.Cache[string, []*cph.Fault]
+
+	// claims and results combine the claims and the results of the agents
+	// that call at the same time (combined.go).
+	claims  *combine.Batcher[sqlstore.ClaimRequest, claimed]
+	results *combine.Batcher[resultBatch, appliedResults]
 }
 
 // New returns an engine over db. Its sweep timeouts count from now (see
 // Serving).
 func New(db *sqlstore.DB, cfg Config) *Engine {
 	cfg.setDefaults()
-	return &Engine{db: db, cfg: cfg, log: cfg.Logger, hub: hub{waiters: map[string]chan struct{}{}}, touched: map[string]time.Time{},
+	e := &Engine{db: db, cfg: cfg, log: cfg.Logger, hub: hub{waiters: map[string]chan struct{}{}}, touched: map[string]time.Time{},
 		since: db.Now(), faults: vcache.New[string, []*cph.Fault](faultCacheEntries, faultCacheTTL)}
+	e.claims = combine.New(maxCombinedClaims, e.claimTogether)
+	e.results = combine.New(maxCombinedResults, e.applyTogether)
+	return e
 }
 
 // Serving records that the control plane serves agents from now on: the
@@ -447,10 +456,14 @@ func (e *Engine) Poll(ctx context.Context, serverID, sessionID string, wait time
 			return nil, err
 		}
 		if pending {
-			ops, err := e.db.ClaimOperations(ctx, serverID, sessionID, e.db.Now().Add(e.cfg.Lease), max)
+			c, err := e.claims.Do(ctx, sqlstore.ClaimRequest{ServerID: serverID, SessionID: sessionID, Max: max})
+			if err == nil {
+				err = c.err
+			}
 			if err != nil {
 				return nil, err
 			}
+			ops := c.ops
 			if len(ops) > 0 {
 				if o := e.cfg.Observer; o != nil {
 					now := e.db.Now()
@@ -648,6 +661,16 @@ func (e *Engine) ApplyResults(ctx context.Context, serverID, sessionID string, r
 }
 
 func (e *Engine) applyResults(ctx context.Context, serverID, sessionID string, results []OpResult) ([]error, error) {
+	a, err := e.results.Do(ctx, resultBatch{serverID: serverID, sessionID: sessionID, results: results})
+	if err != nil {
+		return nil, err
+	}
+	return a.errs, a.err
+}
+
+// applyResultsAlone is applyResults in a transaction (a savepoint of a
+// shared one) of its own.
+func (e *Engine) applyResultsAlone(ctx context.Context, serverID, sessionID string, results []OpResult) ([]error, error) {
 	errs := make([]error, len(results))
 	ctx, t := withTally(ctx)
 	err := e.db.GroupTx(ctx, func(tx *sqlstore.Tx) error {

@@ -85,6 +85,10 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	// job engine's writes find more of the pages they change in memory.
 	q.Add("_pragma", "cache_size(-4000)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// Savepoints (each call of a shared transaction has one) keep the
+	// pages they change in a sub-journal; in memory it costs no write
+	// system calls. Temporary tables and indexes of sorts go there too.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
 	sqldb, err := sql.Open("sqlite", dsn)

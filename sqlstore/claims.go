@@ -1,0 +1,103 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ClaimRequest asks for up to Max pending operations of ServerID for the
+// agent session SessionID.
+type ClaimRequest struct {
+	ServerID  string
+	SessionID string
+	Max       int
+}
+
+// ClaimOperationsFor claims, in one statement, the pending operations of
+// several servers, each server's oldest first and at most its request's
+// Max, for its request's session, with a lease until leaseUntil; each
+// claim counts as one attempt. Each server may appear once. It returns the
+// claimed operations by server id, in queue order. It is ClaimOperations
+// for many agents at once: a fan-out over a hundred servers wakes a
+// hundred polls, and one statement serves them all.
+func (db *DB) ClaimOperationsFor(ctx context.Context, reqs []ClaimRequest, leaseUntil time.Time) (map[string][]*OperationRecord, error) {
+	out := make(map[string][]*OperationRecord, len(reqs))
+	if len(reqs) == 0 {
+		return out, nil
+	}
+	var q strings.Builder
+	args := make([]any, 0, 3*len(reqs)+1)
+	q.WriteString(`WITH want(w_server, w_session, w_max) AS (VALUES `)
+	for i, r := range reqs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		n := len(args)
+		q.WriteString("($" + strconv.Itoa(n+1) + ", $" + strconv.Itoa(n+2) + ", CAST($" + strconv.Itoa(n+3) + " AS INTEGER))")
+		args = append(args, r.ServerID, r.SessionID, r.Max)
+	}
+	args = append(args, micros(leaseUntil))
+	// The queue's partial index (server_id, state, created_at) gives each
+	// server's pending operations in order; the window numbers them.
+	q.WriteString(`),
+	picked(p_id, p_session) AS (
+		SELECT o.id, w.w_session FROM (
+			SELECT id, server_id, ROW_NUMBER() OVER (PARTITION BY server_id ORDER BY created_at, id) AS rn
+			FROM operations WHERE state <> 'done' AND state = 'pending' AND server_id IN (SELECT w_server FROM want)
+		) o JOIN want w ON w.w_server = o.server_id WHERE o.rn <= w.w_max)
+	UPDATE operations SET state = 'claimed', session_id = picked.p_session, lease_until = $` + strconv.Itoa(len(args)) + `, attempts = attempts + 1
+	FROM picked WHERE operations.id = picked.p_id AND operations.state = 'pending'
+	RETURNING ` + qualifiedOpCols)
+	var ops []*OperationRecord
+	err := db.GroupTx(ctx, func(tx *Tx) error {
+		var err error
+		ops, err = queryOps(ctx, tx.tx, q.String(), args...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: claim operations of %d servers: %w", len(reqs), err)
+	}
+	sort.Slice(ops, func(i, j int) bool {
+		if !ops[i].CreatedAt.Equal(ops[j].CreatedAt) {
+			return ops[i].CreatedAt.Before(ops[j].CreatedAt)
+		}
+		return ops[i].ID < ops[j].ID
+	})
+	for _, op := range ops {
+		out[op.ServerID] = append(out[op.ServerID], op)
+	}
+	return out, nil
+}
+
+// qualifiedOpCols is opCols of the operations table, for statements that
+// name other tables too.
+var qualifiedOpCols = func() string {
+	cols := strings.Split(opCols, ", ")
+	for i, c := range cols {
+		cols[i] = "operations." + c
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// CompleteClaimedBy marks done, in one statement, the operations among ids
+// that are claimed by one of sessions, and returns them (with the session
+// that held each). It is CompleteClaimed for the results of many agents:
+// the caller must check that each returned operation was reported by the
+// session that held it.
+func (tx *Tx) CompleteClaimedBy(ctx context.Context, sessions, ids []string) ([]*OperationRecord, error) {
+	if len(ids) == 0 || len(sessions) == 0 {
+		return nil, nil
+	}
+	args := append(anys(ids), anys(sessions)...)
+	ops, err := queryOps(ctx, tx.tx, `UPDATE operations SET state = 'done', lease_until = 0
+		WHERE state = 'claimed' AND id IN (`+placeholders(1, len(ids))+`) AND session_id IN (`+placeholders(len(ids)+1, len(sessions))+`)
+		RETURNING `+opCols, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: complete operations: %w", err)
+	}
+	return ops, nil
+}
