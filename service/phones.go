@@ -51,6 +51,9 @@ func (s *Services) ListPhones(ctx context.Context, f cph.PhoneFilter) (*cph.Phon
 	if page, hit := s.pages.Get(key, version); hit {
 		return page, nil
 	}
+	if page, ok := s.patchedPage(key, f, version); ok {
+		return page, nil
+	}
 	v, err, _ := s.pageReads.Do(fmt.Sprintf("%d/%s", version, key), func() (any, error) {
 		page, err := s.readPhonePage(context.WithoutCancel(ctx), f, version)
 		if err == nil {
@@ -62,6 +65,62 @@ func (s *Services) ListPhones(ctx context.Context, f cph.PhoneFilter) (*cph.Phon
 		return nil, err
 	}
 	return v.(*cph.PhonePage), nil
+}
+
+// patchedPage returns the cached page of key brought to version by the
+// phone status changes made since it was read, when that is possible: the
+// page does not filter by status (a status change could move a phone in
+// or out of it) and every change since its version was a status change
+// (sqlstore.DB.PhoneStatusChangesSince). Order and count of an unfiltered
+// or name/server/type-filtered page do not depend on status.
+func (s *Services) patchedPage(key string, f cph.PhoneFilter, version uint64) (*cph.PhonePage, bool) {
+	if f.Status != nil && *f.Status != 0 {
+		return nil, false
+	}
+	old, from, ok := s.pages.Latest(key)
+	if !ok || from >= version {
+		return nil, false
+	}
+	changes, ok := s.db.PhoneStatusChangesSince(from, version)
+	if !ok {
+		return nil, false
+	}
+	page := patchPage(old, changes, version)
+	s.pages.Put(key, version, page)
+	return page, true
+}
+
+// patchPage returns a copy of page at version with changes applied in
+// order; the phones they change are copied, the others shared.
+func patchPage(page *cph.PhonePage, changes []sqlstore.PhoneStatusChange, version uint64) *cph.PhonePage {
+	out := &cph.PhonePage{Total: page.Total, Phones: page.Phones, Version: version}
+	if len(changes) == 0 {
+		return out
+	}
+	index := make(map[string]int, len(page.Phones))
+	for i, p := range page.Phones {
+		index[p.ID] = i
+	}
+	copied := false
+	mine := map[int]bool{}
+	for _, c := range changes {
+		i, ok := index[c.ID]
+		if !ok {
+			continue
+		}
+		if !copied {
+			out.Phones = append([]*cph.Phone(nil), page.Phones...)
+			copied = true
+		}
+		if !mine[i] {
+			p := *out.Phones[i]
+			out.Phones[i] = &p
+			mine[i] = true
+		}
+		out.Phones[i].Status = c.Status
+		out.Phones[i].UpdateTime = cph.NewTime(c.UpdatedAt)
+	}
+	return out
 }
 
 // readPhonePage reads the page of phones f selects from the database.

@@ -92,13 +92,13 @@ func (tx *Tx) SetPhonesStatus(ctx context.Context, ids []string, from []cph.Phon
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := tx.tx.QueryContext(ctx, `UPDATE phones SET status = $1, updated_at = $2
-		WHERE status IN (`+placeholders(3, len(from))+`) AND id IN (`+placeholders(n+1, len(ids))+`) RETURNING id`, args...)
+	got, err := tx.tx.queryStatus(ctx, `UPDATE phones SET status = $1, updated_at = $2
+		WHERE status IN (`+placeholders(3, len(from))+`) AND id IN (`+placeholders(n+1, len(ids))+`) RETURNING id`, to, tx.now, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: set phones' status: %w", err)
 	}
-	if err := collectIDs(rows, changed); err != nil {
-		return nil, fmt.Errorf("sqlstore: set phones' status: %w", err)
+	for _, id := range got {
+		changed[id] = true
 	}
 	return changed, nil
 }

@@ -28,6 +28,9 @@ const (
 	groupAuth                           // tokens, users, accounts, projects
 	groupJobs                           // jobs
 	groupFaults                         // fault-injection rules
+	// groupPhoneStatus: phone status changes only, recorded in the status
+	// log (statuslog.go); it moves the phones version like groupPhones.
+	groupPhoneStatus
 )
 
 var tableGroups = map[string]changeGroup{
@@ -54,12 +57,30 @@ type changes struct {
 	// jobs (Changed).
 	mu   sync.Mutex
 	next chan struct{}
+
+	// log holds the phone status changes of the latest phone versions.
+	log statusLog
 }
 
 // bump moves the versions of the groups in g.
-func (c *changes) bump(g changeGroup) {
-	if g&groupPhones != 0 {
-		c.phones.Add(1)
+func (c *changes) bump(g changeGroup) { c.bumpWith(g, nil) }
+
+// bumpWith moves the versions of the groups in g; status holds the phone
+// status changes of a transaction whose only phone writes were those
+// (g has groupPhoneStatus and not groupPhones).
+func (c *changes) bumpWith(g changeGroup, status []PhoneStatusChange) {
+	if g&(groupPhones|groupPhoneStatus) != 0 {
+		c.log.mu.Lock()
+		v := c.phones.Add(1)
+		if g&groupPhones != 0 {
+			c.log.record(v, nil)
+		} else {
+			if status == nil {
+				status = []PhoneStatusChange{} // none left (undone savepoints): not a barrier
+			}
+			c.log.record(v, status)
+		}
+		c.log.mu.Unlock()
 	}
 	if g&groupAuth != 0 {
 		c.auth.Add(1)
@@ -70,7 +91,7 @@ func (c *changes) bump(g changeGroup) {
 	if g&groupFaults != 0 {
 		c.faults.Add(1)
 	}
-	if g&(groupPhones|groupJobs) != 0 {
+	if g&(groupPhones|groupPhoneStatus|groupJobs) != 0 {
 		c.mu.Lock()
 		if c.next != nil {
 			close(c.next)
@@ -155,6 +176,9 @@ func (db *DB) notifyChanges(ctx context.Context, q querier, g changeGroup) error
 	if db.engine != Postgres || g == 0 {
 		return nil
 	}
+	if g&groupPhoneStatus != 0 {
+		g |= groupPhones // also for replicas that know no status changes
+	}
 	payload := strconv.Itoa(int(g)) + ":" + db.db.changes.origin
 	if _, err := q.ExecContext(ctx, `SELECT pg_notify($1, $2)`, changeChannel, payload); err != nil {
 		return fmt.Errorf("sqlstore: notify changes: %w", err)
@@ -173,5 +197,9 @@ func (c *changes) notified(payload string) {
 	if err != nil {
 		n = int(groupPhones | groupAuth | groupJobs | groupFaults)
 	}
-	c.bump(changeGroup(n))
+	g := changeGroup(n)
+	if g&groupPhoneStatus != 0 {
+		g |= groupPhones // another replica's status changes are not known here
+	}
+	c.bump(g)
 }

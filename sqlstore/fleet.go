@@ -406,13 +406,12 @@ func (tx *Tx) SetPhoneStatus(ctx context.Context, id string, from []cph.PhoneSta
 	for _, s := range from {
 		args = append(args, int32(s))
 	}
-	res, err := tx.tx.ExecContext(ctx, `UPDATE phones SET status = $1, updated_at = $2 WHERE id = $3 AND status IN (`+
-		placeholders(4, len(from))+`)`, args...)
+	got, err := tx.tx.queryStatus(ctx, `UPDATE phones SET status = $1, updated_at = $2 WHERE id = $3 AND status IN (`+
+		placeholders(4, len(from))+`) RETURNING id`, to, tx.now, args...)
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: set phone status: %w", err)
 	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	return len(got) > 0, nil
 }
 
 // SetPhoneImageAndProperty records the image and property set a phone runs

@@ -170,10 +170,12 @@ func (db *DB) runGroup(batch []*groupCall) {
 			if _, err := tx.tx.ExecContext(ctx, `SAVEPOINT grouped`); err != nil {
 				return fmt.Errorf("sqlstore: savepoint: %w", err)
 			}
+			status := len(tx.tx.status)
 			if errs[i] = call(c.fn, tx); errs[i] != nil {
 				if _, err := tx.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT grouped`); err != nil {
 					return fmt.Errorf("sqlstore: roll back to savepoint: %w", err)
 				}
+				tx.tx.status = tx.tx.status[:status] // undone with the savepoint
 			}
 			if _, err := tx.tx.ExecContext(ctx, `RELEASE SAVEPOINT grouped`); err != nil {
 				return fmt.Errorf("sqlstore: release savepoint: %w", err)

@@ -179,7 +179,11 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) (err error) {
 	if err := sqltx.Commit(); err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", err)
 	}
-	db.db.changes.bump(tx.tx.touched)
+	var status []PhoneStatusChange
+	if db.engine == SQLite {
+		status = tx.tx.status
+	}
+	db.db.changes.bumpWith(tx.tx.touched, status)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/opencph/opencph"
 )
@@ -188,6 +189,51 @@ type sqlTx struct {
 	cache      *stmtCache
 	touched    changeGroup   // groups written so far
 	statements *atomic.Int64 // the database's count of statements
+	// status holds the phone status changes made so far (see
+	// statuslog.go), for the transaction's groupPhoneStatus.
+	status []PhoneStatusChange
+}
+
+// queryStatus runs a phone status update (UPDATE phones SET status …
+// RETURNING id) and records the changes it made in the transaction's
+// status changes instead of marking the phones written.
+func (t *sqlTx) queryStatus(ctx context.Context, query string, to cph.PhoneStatus, at time.Time, args ...any) ([]string, error) {
+	if err := checkArgs(args); err != nil {
+		return nil, err
+	}
+	t.statements.Add(1)
+	var rows *sql.Rows
+	var err error
+	if s := t.cache.get(ctx, query); s != nil {
+		rows, err = t.StmtContext(ctx, s).QueryContext(ctx, args...)
+	} else {
+		rows, err = t.Tx.QueryContext(ctx, query, args...)
+	}
+	if err != nil {
+		t.touched |= groupPhones // what changed is not known
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.touched |= groupPhones
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.touched |= groupPhones
+		return nil, classify(err)
+	}
+	if len(ids) > 0 {
+		t.touched |= groupPhoneStatus
+		for _, id := range ids {
+			t.status = append(t.status, PhoneStatusChange{ID: id, Status: to, UpdatedAt: at})
+		}
+	}
+	return ids, nil
 }
 
 // track records the group a write statement changes.

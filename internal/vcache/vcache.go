@@ -44,6 +44,20 @@ func (c *Cache[K, V]) Get(k K, version uint64) (V, bool) {
 	return e.value, true
 }
 
+// Latest returns the value stored for k whatever its version, with that
+// version, if it is younger than the time-to-live: a caller that can bring
+// it up to date need not compute it again.
+func (c *Cache[K, V]) Latest(k K) (V, uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[k]
+	if !ok || time.Since(e.at) > c.ttl {
+		var zero V
+		return zero, 0, false
+	}
+	return e.value, e.version, true
+}
+
 // Put stores v for k, computed at version (read before the data was). A
 // full cache first drops entries of other versions, or any one entry.
 func (c *Cache[K, V]) Put(k K, version uint64, v V) {

@@ -187,3 +187,74 @@ func testGroupTx(t *testing.T, db *sqlstore.DB) {
 		}
 	}
 }
+
+// testPhoneStatusLog checks the status changes a cached phone list is
+// brought up to date with: the changes of a committed status update are
+// known from the version before it (on SQLite), a savepoint rolled back
+// leaves none, and any other phone write is a barrier after which the
+// list must be read again.
+func testPhoneStatusLog(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	defer waitLive(t, db)()
+	f := newFixture(t, db, "statuslog", 3)
+	phones := func() uint64 { v, _ := db.PhonesVersion(); return v }
+	v0 := phones()
+	mustTx(t, db, func(tx *sqlstore.Tx) error {
+		_, err := tx.SetPhonesStatus(ctx, []string{f.phones[0].ID, f.phones[1].ID}, []cph.PhoneStatus{cph.PhoneRunning}, cph.PhoneRestarting)
+		return err
+	})
+	// A grouped call that fails is undone with its savepoint: its status
+	// change must not be reported.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		_ = db.GroupTx(ctx, func(tx *sqlstore.Tx) error {
+			if _, err := tx.SetPhoneStatus(ctx, f.phones[2].ID, []cph.PhoneStatus{cph.PhoneRunning}, cph.PhoneStopped); err != nil {
+				return err
+			}
+			return errors.New("undo")
+		})
+	})
+	wg.Go(func() {
+		_ = db.GroupTx(ctx, func(tx *sqlstore.Tx) error {
+			_, err := tx.SetPhoneStatus(ctx, f.phones[0].ID, []cph.PhoneStatus{cph.PhoneRestarting}, cph.PhoneRunning)
+			return err
+		})
+	})
+	wg.Wait()
+	v1 := phones()
+	changes, ok := db.PhoneStatusChangesSince(v0, v1)
+	if db.Engine() != sqlstore.SQLite {
+		if ok {
+			t.Fatal("status changes reported on PostgreSQL, where other replicas' changes are not known")
+		}
+		return
+	}
+	if !ok {
+		t.Fatalf("status changes from version %d to %d not known", v0, v1)
+	}
+	final := map[string]cph.PhoneStatus{}
+	for _, c := range changes {
+		final[c.ID] = c.Status
+	}
+	want := map[string]cph.PhoneStatus{f.phones[0].ID: cph.PhoneRunning, f.phones[1].ID: cph.PhoneRestarting}
+	if len(final) != len(want) || final[f.phones[0].ID] != want[f.phones[0].ID] || final[f.phones[1].ID] != want[f.phones[1].ID] {
+		t.Fatalf("status changes %+v end in %v, want %v (the undone change of the third phone must be absent)", changes, final, want)
+	}
+	for id, st := range want {
+		p, err := db.PhoneByID(ctx, f.project.ID, id)
+		if err != nil || p.Status != st {
+			t.Fatalf("phone %s in the database: %+v, %v; the log says %d", id, p, err, st)
+		}
+	}
+	// Another phone write is a barrier.
+	mustTx(t, db, func(tx *sqlstore.Tx) error {
+		return tx.SetPhoneImageAndProperty(ctx, f.phones[1].ID, "img1", "AOSP 11.0", `{"a":"b"}`)
+	})
+	v2 := phones()
+	if _, ok := db.PhoneStatusChangesSince(v1, v2); ok {
+		t.Error("a change of a phone's image and properties was reported as status changes only")
+	}
+	if _, ok := db.PhoneStatusChangesSince(v0, v2); ok {
+		t.Error("changes across a barrier were reported")
+	}
+}

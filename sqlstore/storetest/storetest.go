@@ -63,6 +63,7 @@ func Run(t *testing.T, open Opener) {
 		{"ChangesMoveVersions", testChangeVersions},
 		{"ChangedSignal", testChangedSignal},
 		{"GroupTxUndoesOnlyFailures", testGroupTx},
+		{"PhoneStatusLog", testPhoneStatusLog},
 		{"ConcurrentAccessKeyLimit", testConcurrentAccessKeyLimit},
 		{"ConcurrentTagLimit", testConcurrentTagLimit},
 		{"ConcurrentImageMemberLimit", testConcurrentImageMemberLimit},
