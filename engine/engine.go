@@ -378,12 +378,7 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 		if err := e.applyJobFaults(ctx, tx, faults, ops); err != nil {
 			return err
 		}
-		for _, id := range woken {
-			if err := tx.NotifyServer(ctx, id); err != nil {
-				return err
-			}
-		}
-		return nil
+		return tx.NotifyServers(ctx, woken)
 	})
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,6 +13,27 @@ import (
 // notifyChannel is the PostgreSQL channel that carries wake-ups: the id
 // of a server that has new operations queued.
 const notifyChannel = "cph_ops"
+
+// notifyBatch is the most server ids of one wake-up notification
+// (PostgreSQL's payload limit is 8,000 bytes; an id has 32).
+const notifyBatch = 200
+
+// NotifyServers is NotifyServer for several servers, in as few
+// notifications as the payload limit allows (ids separated by commas): a
+// batch spread over a hundred servers sends one, not a hundred.
+func (tx *Tx) NotifyServers(ctx context.Context, serverIDs []string) error {
+	if tx.engine != Postgres {
+		return nil
+	}
+	for len(serverIDs) > 0 {
+		n := min(len(serverIDs), notifyBatch)
+		if _, err := tx.tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, strings.Join(serverIDs[:n], ",")); err != nil {
+			return fmt.Errorf("sqlstore: notify: %w", err)
+		}
+		serverIDs = serverIDs[n:]
+	}
+	return nil
+}
 
 // NotifyServer tells every cphd replica listening on the database that
 // serverID has new work. On PostgreSQL the notification is sent when the
@@ -81,6 +103,8 @@ func (db *DB) listenOnce(ctx context.Context, wake func(string)) error {
 			ch.notified(n.Payload)
 			continue
 		}
-		wake(n.Payload)
+		for id := range strings.SplitSeq(n.Payload, ",") {
+			wake(id)
+		}
 	}
 }

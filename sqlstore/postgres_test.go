@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 
@@ -159,5 +160,54 @@ func TestPostgresChangesReachOtherReplicas(t *testing.T) {
 	}
 	if v, _ := b.JobsVersion(); v == jobsBefore {
 		t.Error("replica a's job did not move replica b's jobs version")
+	}
+}
+
+// TestPostgresNotifyManyServers checks that a wake-up of more servers than
+// one notification holds reaches the listener for every one of them.
+func TestPostgresNotifyManyServers(t *testing.T) {
+	t.Parallel()
+	db := storetest.OpenPostgres(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan string, 1024)
+	go db.Listen(ctx, nil, func(id string) { got <- id })
+	ids := make([]string, 450)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%032d", i)
+	}
+	// Wait until the listener hears a first wake-up, then send the many.
+	for i := 0; ; i++ {
+		if err := db.Tx(ctx, func(tx *sqlstore.Tx) error { return tx.NotifyServer(ctx, "ready") }); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-got:
+		case <-waitShort():
+			if i > 200 {
+				t.Fatal("no notification arrived")
+			}
+			continue
+		}
+		break
+	}
+	if err := db.Tx(ctx, func(tx *sqlstore.Tx) error { return tx.NotifyServers(ctx, ids) }); err != nil {
+		t.Fatal(err)
+	}
+	woken := map[string]bool{}
+	for len(woken) < len(ids) {
+		select {
+		case id := <-got:
+			if id != "ready" {
+				woken[id] = true
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d servers woken", len(woken), len(ids))
+		}
+	}
+	for _, id := range ids {
+		if !woken[id] {
+			t.Fatalf("server %s not woken", id)
+		}
 	}
 }
