@@ -322,8 +322,12 @@ func writeSet(b *strings.Builder, set *RunSet) {
 		})
 	}
 	table(b, []string{"phones", "servers", "grow s", "phones/s", "idle cphd CPU %", "cphd RSS MiB", "cphd bytes/phone", "bench bytes/sim phone", "abnormal phones"}, rows)
-	base := set.over(func(r *Report) (float64, bool) { return float64(r.CPHDBaseRSSBytes) / (1 << 20), r.CPHDBaseRSSBytes > 0 })
-	peak := set.over(func(r *Report) (float64, bool) { return float64(r.CPHDPeakRSSBytes) / (1 << 20), r.CPHDPeakRSSBytes > 0 })
+	base := set.over(func(r *Report) (float64, bool) {
+		return float64(r.CPHDBaseRSSBytes) / (1 << 20), r.CPHDBaseRSSBytes > 0
+	})
+	peak := set.over(func(r *Report) (float64, bool) {
+		return float64(r.CPHDPeakRSSBytes) / (1 << 20), r.CPHDPeakRSSBytes > 0
+	})
 	fmt.Fprintf(b, "cphd's base memory (no fleet, after its start's garbage is collected): %s MiB; peak (VmHWM at the end): %s MiB. bytes/phone = (RSS − base) / phones, RSS read after the list load.\n\n",
 		base.cell(1), peak.cell(1))
 
@@ -360,7 +364,9 @@ func writeSet(b *strings.Builder, set *RunSet) {
 			fo := func(get func(f *FanoutResult) float64) stat {
 				return set.fanoutFig(k.phones, k.layout, func(f *FanoutResult) (float64, bool) { return get(f), true })
 			}
-			en := func(get func(r *EngineBaselineResult) (float64, bool)) stat { return set.engineFig(k.phones, k.layout, get) }
+			en := func(get func(r *EngineBaselineResult) (float64, bool)) stat {
+				return set.engineFig(k.phones, k.layout, get)
+			}
 			rows = append(rows, []string{fmtNum(float64(k.phones), 0), k.layout,
 				fo(func(f *FanoutResult) float64 { return float64(f.Operations) }).cell(0),
 				fo(func(f *FanoutResult) float64 { return f.OpsPerSecond }).cell(0),
@@ -376,7 +382,9 @@ func writeSet(b *strings.Builder, set *RunSet) {
 		table(b, []string{"phones", "layout", "operations", "fan-out ops/s", "accept p99 ms", "dispatch p50 ms", "dispatch p99 ms", "not succeeded", "engine baseline ops/s", "baseline, plain ops/s", "fan-out / baseline"}, rows)
 		rows = nil
 		for _, k := range keys {
-			en := func(get func(r *EngineBaselineResult) (float64, bool)) stat { return set.engineFig(k.phones, k.layout, get) }
+			en := func(get func(r *EngineBaselineResult) (float64, bool)) stat {
+				return set.engineFig(k.phones, k.layout, get)
+			}
 			if en(func(e *EngineBaselineResult) (float64, bool) { return 0, e.GroupCommit != nil }).n == 0 {
 				continue
 			}
@@ -387,7 +395,9 @@ func writeSet(b *strings.Builder, set *RunSet) {
 				}
 			}
 			rows = append(rows, []string{fmtNum(float64(k.phones), 0), k.layout,
-				en(func(e *EngineBaselineResult) (float64, bool) { return float64(e.GroupCommit.Transactions), e.GroupCommit != nil }).cell(0),
+				en(func(e *EngineBaselineResult) (float64, bool) {
+					return float64(e.GroupCommit.Transactions), e.GroupCommit != nil
+				}).cell(0),
 				en(func(e *EngineBaselineResult) (float64, bool) { return e.GroupCommit.OpsPerClaim, e.GroupCommit != nil }).cell(1),
 				en(func(e *EngineBaselineResult) (float64, bool) { return float64(e.Plain.Transactions), e.Plain != nil }).cell(0),
 				en(func(e *EngineBaselineResult) (float64, bool) { return e.Plain.OpsPerClaim, e.Plain != nil }).cell(1),

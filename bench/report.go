@@ -15,14 +15,14 @@ import (
 // Report is everything one run measured, with the machine and the
 // configuration. It is what "-o json" prints.
 type Report struct {
-	Machine Machine      `json:"machine"`
+	Machine Machine `json:"machine"`
 	// Commit is the version-control revision cph-bench was built from
 	// (with "+modified" for a work tree with changes), if known; Date
 	// when the run started (RFC 3339, UTC).
-	Commit string `json:"commit,omitempty"`
-	Date   string `json:"date"`
-	Config  ReportConfig `json:"config"`
-	Sizes   []SizeResult `json:"sizes"`
+	Commit string       `json:"commit,omitempty"`
+	Date   string       `json:"date"`
+	Config ReportConfig `json:"config"`
+	Sizes  []SizeResult `json:"sizes"`
 	// Fanouts are the fan-out measurements, by fleet size and layout.
 	Fanouts []*FanoutResult `json:"fanouts,omitempty"`
 	// EngineBaselines are the engine baselines of the fan-outs, by fleet
@@ -166,15 +166,15 @@ type FanoutResult struct {
 	// the arrival at an agent, over every delivered operation.
 	Dispatch Latency `json:"dispatch_latency"`
 	// DispatchMissing counts delivered operations without queued_at.
-	DispatchMissing int64  `json:"dispatch_missing,omitempty"`
+	DispatchMissing int64 `json:"dispatch_missing,omitempty"`
 	// EngineBaselineOpsPerSecond is the engine baseline's rate for the
 	// same size and layout (with group commit), and ToEngineBaseline the
 	// fan-out's rate over it; zero when the baseline did not run.
 	EngineBaselineOpsPerSecond float64 `json:"engine_baseline_operations_per_second,omitempty"`
 	ToEngineBaseline           float64 `json:"fanout_to_engine_baseline,omitempty"`
 	Polls                      int     `json:"polls"`
-	PollErrors      int    `json:"poll_errors"`
-	FirstError      string `json:"first_error,omitempty"`
+	PollErrors                 int     `json:"poll_errors"`
+	FirstError                 string  `json:"first_error,omitempty"`
 }
 
 // orDash returns s, or "-" if it is empty.
