@@ -43,11 +43,28 @@ var reBenchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([0-9.]+
 // reDBPart matches the database part of a benchmark's name.
 var reDBPart = regexp.MustCompile(`/?db=(sqlite|postgres)`)
 
-// RunGoBenchmarks runs the Go benchmarks of pkgs (from the root of the
-// module in the current directory) count times each with -benchtime
-// benchtime; with pgURL set they run on that PostgreSQL server too
-// (CPH_TEST_DATABASE_URL; each benchmark makes its own database there).
-func RunGoBenchmarks(ctx context.Context, pkgs []string, benchtime string, count int, pgURL string, log *slog.Logger) (*GoBenchResult, error) {
+// GoBenchOptions says which Go benchmarks run and how.
+type GoBenchOptions struct {
+	// Packages are the packages, as go test takes them (./engine).
+	Packages []string
+	// Benchtime is -benchtime; Count is -count; Short adds -short.
+	Benchtime string
+	Count     int
+	Short     bool
+	// PostgresURL, if set, makes them run on that PostgreSQL server too
+	// (CPH_TEST_DATABASE_URL; each benchmark makes its own database
+	// there).
+	PostgresURL string
+	Logger      *slog.Logger
+}
+
+// RunGoBenchmarks runs the Go benchmarks o names, from the root of the
+// module in the current directory.
+func RunGoBenchmarks(ctx context.Context, o GoBenchOptions) (*GoBenchResult, error) {
+	pkgs, benchtime, count, pgURL, log := o.Packages, o.Benchtime, max(o.Count, 1), o.PostgresURL, o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
 		return nil, fmt.Errorf("go benchmarks: go env GOMOD: %w (the Go toolchain is needed)", err)
@@ -60,6 +77,9 @@ func RunGoBenchmarks(ctx context.Context, pkgs []string, benchtime string, count
 		return nil, fmt.Errorf("go benchmarks: %s is not OpenCPH's module", gomod)
 	}
 	args := []string{"test", "-run", "^$", "-bench", ".", "-benchtime", benchtime, "-count", strconv.Itoa(count)}
+	if o.Short {
+		args = append(args, "-short")
+	}
 	for _, p := range pkgs {
 		if p = strings.TrimSpace(p); p != "" {
 			args = append(args, p)

@@ -82,6 +82,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	markdown := fs.String("markdown", "", "write every figure as markdown tables to this file")
 	goBench := fs.String("go-bench", "", "also run the Go benchmarks of these packages (comma-separated, e.g. ./engine,./iam; from the module's root, on PostgreSQL too when a --database is one) for the markdown")
 	goBenchTime := fs.String("go-bench-time", "2s", "-benchtime of the Go benchmarks (each runs --repeat times)")
+	goBenchShort := fs.Bool("go-bench-short", false, "run the Go benchmarks with -short (small fleets; for a quick check)")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory for cphd's data, its log and the baseline bodies; default a new temporary directory")
 	fs.BoolVar(&cfg.KeepData, "keep-data", false, "keep the data dir at the end")
 	fs.StringVar(&cfg.CPHDLog, "cphd-log", "", "cphd's log file; default cphd.log in the data dir")
@@ -205,7 +206,8 @@ runs:
 			}
 		}
 		var err error
-		if gb, err = RunGoBenchmarks(ctx, strings.Split(*goBench, ","), *goBenchTime, *repeat, pg, cfg.Logger); err != nil {
+		if gb, err = RunGoBenchmarks(ctx, GoBenchOptions{Packages: strings.Split(*goBench, ","), Benchtime: *goBenchTime,
+			Count: *repeat, Short: *goBenchShort, PostgresURL: pg, Logger: cfg.Logger}); err != nil {
 			runErr = errors.Join(runErr, err)
 		}
 	}

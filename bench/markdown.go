@@ -81,14 +81,18 @@ func fmtNum(v float64, d int) string {
 
 // cell formats a figure: the median, and with several runs their range
 // (min–max), marked † when it exceeds spreadWarn of the median.
-func (s stat) cell(d int) string {
+func (s stat) cell(d int) string { return s.cellUnit(d, "") }
+
+// cellUnit is cell with a unit after the median.
+func (s stat) cellUnit(d int, unit string) string {
 	if s.n == 0 {
 		return "—"
 	}
-	if s.n == 1 {
-		return fmtNum(s.med, d)
+	lo, hi := fmtNum(s.min, d), fmtNum(s.max, d)
+	if s.n == 1 || lo == hi {
+		return fmtNum(s.med, d) + unit
 	}
-	c := fmt.Sprintf("%s (%s–%s)", fmtNum(s.med, d), fmtNum(s.min, d), fmtNum(s.max, d))
+	c := fmt.Sprintf("%s%s (%s–%s)", fmtNum(s.med, d), unit, lo, hi)
 	if s.moves() {
 		c += " †"
 	}
@@ -459,7 +463,7 @@ func writeTargets(b *strings.Builder, sets []*RunSet) {
 			at = 100000
 		}
 		r := set.sizeFig(at, func(s *SizeResult) (float64, bool) { return s.ListToBaseline, s.ListToBaseline > 0 })
-		rows = append(rows, []string{db, fmt.Sprintf("first-page list ≥ 0.5× the static baseline at %s phones", fmtNum(float64(at), 0)), r.cell(3) + "×",
+		rows = append(rows, []string{db, fmt.Sprintf("first-page list ≥ 0.5× the static baseline at %s phones", fmtNum(float64(at), 0)), r.cellUnit(3, "×"),
 			verdict(r, func(v float64) bool { return v >= 0.5 })})
 		if len(sizes) > 1 {
 			lo, hi := sizes[0], sizes[len(sizes)-1]
@@ -474,7 +478,7 @@ func writeTargets(b *strings.Builder, sets []*RunSet) {
 				return z.ListFirst.Latency.P99Ms / a.ListFirst.Latency.P99Ms, true
 			})
 			rows = append(rows, []string{db, fmt.Sprintf("p99 of the first page at %s phones ≤ 2× its p99 at %s", fmtNum(float64(hi), 0), fmtNum(float64(lo), 0)),
-				fmt.Sprintf("%s ms vs %s ms: %s×", p99(hi).cell(2), p99(lo).cell(2), ratio.cell(2)), verdict(ratio, func(v float64) bool { return v <= 2 })})
+				fmt.Sprintf("%s vs %s: %s", p99(hi).cellUnit(2, " ms"), p99(lo).cellUnit(2, " ms"), ratio.cellUnit(2, "×")), verdict(ratio, func(v float64) bool { return v <= 2 })})
 		}
 		for _, k := range set.fanoutKeys() {
 			ops := set.fanoutFig(k.phones, k.layout, func(f *FanoutResult) (float64, bool) { return f.OpsPerSecond, true })
@@ -482,27 +486,31 @@ func writeTargets(b *strings.Builder, sets []*RunSet) {
 				continue
 			}
 			toBase := set.fanoutFig(k.phones, k.layout, func(f *FanoutResult) (float64, bool) { return f.ToEngineBaseline, f.ToEngineBaseline > 0 })
-			fig := ops.cell(0) + " ops/s"
+			fig := ops.cellUnit(0, " ops/s")
 			if toBase.n > 0 {
-				fig += fmt.Sprintf(" (%s× the engine baseline)", toBase.cell(3))
+				fig += fmt.Sprintf("; %s the engine baseline", toBase.cellUnit(3, "×"))
 			}
 			rows = append(rows, []string{db, fmt.Sprintf("fan-out ≥ 10,000 phone operations/s, %s, %s phones", k.layout, fmtNum(float64(k.phones), 0)), fig,
 				verdict(ops, func(v float64) bool { return v >= 10000 })})
 			d := set.fanoutFig(k.phones, k.layout, func(f *FanoutResult) (float64, bool) { return f.Dispatch.P99Ms, f.Dispatch.Count > 0 })
-			rows = append(rows, []string{db, fmt.Sprintf("dispatch latency p99 < 50 ms, %s, %s phones", k.layout, fmtNum(float64(k.phones), 0)), d.cell(1) + " ms",
+			rows = append(rows, []string{db, fmt.Sprintf("dispatch latency p99 < 50 ms, %s, %s phones", k.layout, fmtNum(float64(k.phones), 0)), d.cellUnit(1, " ms"),
 				verdict(d, func(v float64) bool { return v < 50 })})
 		}
 		mem := set.sizeFig(at, func(s *SizeResult) (float64, bool) { return s.CPHDBytesPerPhone, s.CPHDRSSBytes > 0 })
 		hi := sizes[len(sizes)-1]
 		memHi := set.sizeFig(hi, func(s *SizeResult) (float64, bool) { return s.CPHDBytesPerPhone, s.CPHDRSSBytes > 0 })
-		rows = append(rows, []string{db, fmt.Sprintf("cphd memory < 1 KiB per phone beyond its base (%s and %s phones)", fmtNum(float64(at), 0), fmtNum(float64(hi), 0)),
-			mem.cell(0) + " B, " + memHi.cell(0) + " B", verdict(memHi, func(v float64) bool { return v < 1024 })})
+		what, fig := fmt.Sprintf("cphd memory < 1 KiB per phone beyond its base, %s phones", fmtNum(float64(hi), 0)), memHi.cellUnit(0, " B")
+		if at != hi {
+			what = fmt.Sprintf("cphd memory < 1 KiB per phone beyond its base, %s and %s phones", fmtNum(float64(at), 0), fmtNum(float64(hi), 0))
+			fig = mem.cellUnit(0, " B") + ", " + fig
+		}
+		rows = append(rows, []string{db, what, fig, verdict(memHi, func(v float64) bool { return v < 1024 })})
 	}
 	if len(rows) == 0 {
 		return
 	}
 	b.WriteString("## Targets\n\n")
-	table(b, []string{"database", "target", "figure", ""}, rows)
+	table(b, []string{"database", "target", "figure", "verdict (median)"}, rows)
 }
 
 func writeGoBench(b *strings.Builder, g *GoBenchResult) {
@@ -529,10 +537,11 @@ func writeGoBench(b *strings.Builder, g *GoBenchResult) {
 		if s.med/div >= 100 {
 			d = 1
 		}
-		if s.n == 1 {
+		lo, hi := fmtNum(s.min/div, d), fmtNum(s.max/div, d)
+		if s.n == 1 || lo == hi {
 			return fmtNum(s.med/div, d) + " " + unit
 		}
-		c := fmt.Sprintf("%s %s (%s–%s)", fmtNum(s.med/div, d), unit, fmtNum(s.min/div, d), fmtNum(s.max/div, d))
+		c := fmt.Sprintf("%s %s (%s–%s)", fmtNum(s.med/div, d), unit, lo, hi)
 		if s.moves() {
 			c += " †"
 		}
