@@ -16,12 +16,15 @@
 //     (another child process) that answers the first page's bytes;
 //   - cphd's resident memory, against its memory at start.
 //
-// Once, at the size FanoutAt (default: the largest), right after the
-// fleet has grown to it and before the list load, it sends batch restarts
-// of distinct phones spread over the servers and polls their jobs until
-// every one is final (fan-out); after the last size it measures token
-// issue (password login) and token validation. After each size it counts
-// the phones cphd marked abnormal because it deemed their agent silent.
+// At each size of FanoutAt (default: the largest), right after the fleet
+// has grown to it and before the list load, it sends batch restarts of
+// distinct phones spread over the servers or grouped on one server each
+// and polls their jobs until every one is final (fan-out), and then runs
+// the fan-out's engine baseline: the same row writes as plain SQL on a
+// database of its own (package enginebase); after the last size it
+// measures token issue (password login) and token validation. After each
+// size it counts the phones cphd marked abnormal because it deemed their
+// agent silent.
 //
 // Load is closed-loop: each worker sends one request after another and
 // reads every answer in full; latencies are recorded per request and

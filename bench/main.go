@@ -34,12 +34,13 @@ range), with the machine, commit, date and Go version, and with
 Progress goes to stderr, the report (each run's tables, or one JSON
 document) to stdout.
 
-The figures of docs/performance.md, in one run (about an hour):
+Every figure of docs/performance.md, in one run (well over an hour):
 
   go run ./cmd/cph-bench --database sqlite \
     --database 'postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable' \
     --sizes 1k,100k,1M --fanout-at 100k,1M --fanout-layout both --fanout-requests 100 \
-    --duration 5s --repeat 3 --go-bench ./engine,./iam,./controlplane,./console/browsertest \
+    --duration 5s --repeat 3 \
+    --go-bench ./engine,./iam,./controlplane,./console/browsertest --go-bench-time 2s \
     --markdown docs/performance-figures.md
 
 (bench/figures.sh runs exactly that; QUICK=1 bench/figures.sh a smoke run.)

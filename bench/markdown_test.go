@@ -36,7 +36,7 @@ func TestMarkdownMedians(t *testing.T) {
 			Machine: Machine{GOOS: "linux", GOARCH: "amd64", NumCPU: 2, CPUModel: "Test CPU", GoVersion: "go1.x", Database: "sqlite"},
 			Commit:  "abc123", Date: "2026-12-01T00:00:00Z",
 			Config: ReportConfig{Concurrency: 16, Duration: "5s", Warmup: "1s", TokenDuration: "5s", PhonesPerServer: 1000, FanoutRequests: 100},
-			Sizes: []SizeResult{{Phones: 1000, Servers: 1, ListFirst: &LoadResult{RPS: listRPS}, Baseline: &LoadResult{RPS: 2 * listRPS}, ListToBaseline: 0.5}},
+			Sizes:  []SizeResult{{Phones: 1000, Servers: 1, ListFirst: &LoadResult{RPS: listRPS}, Baseline: &LoadResult{RPS: 2 * listRPS}, ListToBaseline: 0.5}},
 			Fanouts: []*FanoutResult{{Phones: 1000, Layout: "grouped", Operations: 1000, OpsPerSecond: fanout,
 				EngineBaselineOpsPerSecond: base, ToEngineBaseline: fanout / base}},
 			EngineBaselines: []*EngineBaselineResult{{Phones: 1000, Layout: "grouped",
