@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/opencph/opencph/bench/enginebase"
 )
 
 // RunSet is the runs made on one database.
@@ -378,8 +380,8 @@ func writeSet(b *strings.Builder, set *RunSet) {
 				fo(func(f *FanoutResult) float64 { return f.Dispatch.P50Ms }).cell(1),
 				fo(func(f *FanoutResult) float64 { return f.Dispatch.P99Ms }).cell(1),
 				fo(func(f *FanoutResult) float64 { return float64(f.Failed + f.Refused + f.Unfinished) }).cell(0),
-				en(func(e *EngineBaselineResult) (float64, bool) { return e.GroupCommit.OpsPerSecond, e.GroupCommit != nil }).cell(0),
-				en(func(e *EngineBaselineResult) (float64, bool) { return e.Plain.OpsPerSecond, e.Plain != nil }).cell(0),
+				en(variant(group, func(r *enginebase.Result) float64 { return r.OpsPerSecond })).cell(0),
+				en(variant(plain, func(r *enginebase.Result) float64 { return r.OpsPerSecond })).cell(0),
 				set.fanoutFig(k.phones, k.layout, func(f *FanoutResult) (float64, bool) { return f.ToEngineBaseline, f.ToEngineBaseline > 0 }).cell(3),
 			})
 		}
@@ -399,12 +401,10 @@ func writeSet(b *strings.Builder, set *RunSet) {
 				}
 			}
 			rows = append(rows, []string{fmtNum(float64(k.phones), 0), k.layout,
-				en(func(e *EngineBaselineResult) (float64, bool) {
-					return float64(e.GroupCommit.Transactions), e.GroupCommit != nil
-				}).cell(0),
-				en(func(e *EngineBaselineResult) (float64, bool) { return e.GroupCommit.OpsPerClaim, e.GroupCommit != nil }).cell(1),
-				en(func(e *EngineBaselineResult) (float64, bool) { return float64(e.Plain.Transactions), e.Plain != nil }).cell(0),
-				en(func(e *EngineBaselineResult) (float64, bool) { return e.Plain.OpsPerClaim, e.Plain != nil }).cell(1),
+				en(variant(group, func(r *enginebase.Result) float64 { return float64(r.Transactions) })).cell(0),
+				en(variant(group, func(r *enginebase.Result) float64 { return r.OpsPerClaim })).cell(1),
+				en(variant(plain, func(r *enginebase.Result) float64 { return float64(r.Transactions) })).cell(0),
+				en(variant(plain, func(r *enginebase.Result) float64 { return r.OpsPerClaim })).cell(1),
 				en(func(e *EngineBaselineResult) (float64, bool) { return e.SeedSeconds, true }).cell(1),
 				final,
 			})
@@ -429,6 +429,21 @@ func writeSet(b *strings.Builder, set *RunSet) {
 			{"validate: `GET /v3/auth/tokens`", set.over(func(r *Report) (float64, bool) { return rpsOf(r.TokenValidate) }).cell(0),
 				set.over(func(r *Report) (float64, bool) { return p99(r.TokenValidate) }).cell(2)},
 		})
+	}
+}
+
+// group and plain select a variant of an engine baseline.
+func group(e *EngineBaselineResult) *enginebase.Result { return e.GroupCommit }
+func plain(e *EngineBaselineResult) *enginebase.Result { return e.Plain }
+
+// variant returns a figure of the variant sel of an engine baseline, for
+// engineFig; a variant that did not run has none.
+func variant(sel func(*EngineBaselineResult) *enginebase.Result, get func(*enginebase.Result) float64) func(*EngineBaselineResult) (float64, bool) {
+	return func(e *EngineBaselineResult) (float64, bool) {
+		if r := sel(e); r != nil {
+			return get(r), true
+		}
+		return 0, false
 	}
 }
 

@@ -44,6 +44,17 @@ func TestMarkdownMedians(t *testing.T) {
 				Plain:       &enginebase.Result{OpsPerSecond: base / 2, Final: enginebase.Final{Jobs: 1, JobsSucceeded: 1, Operations: 1, OpsDone: 1}}}},
 		}
 	}
+	// A baseline whose plain variant did not run (it failed) has no
+	// figures for it; the others still count.
+	failed := report(1000, 10000, 10000)
+	failed.EngineBaselines[0].Plain = nil
+	failed.Error = "engine baseline: it broke"
+	var one strings.Builder
+	WriteMarkdown(&one, MarkdownInput{Command: "cph-bench", Repeat: 1, Sets: []*RunSet{{Database: "sqlite", Reports: []*Report{failed}}}})
+	if md := one.String(); !strings.Contains(md, "| 1,000 | grouped | 0 | 0.0 | — | — | 0.0 | NO |") || !strings.Contains(md, "run 1 stopped early:** engine baseline: it broke") {
+		t.Errorf("a run whose baseline failed:\n%s", md)
+	}
+
 	var b strings.Builder
 	WriteMarkdown(&b, MarkdownInput{Command: "cph-bench --repeat 2", Repeat: 2,
 		Sets: []*RunSet{{Database: "sqlite", Reports: []*Report{report(1000, 9000, 10000), report(1100, 11000, 10000)}}},
