@@ -16,12 +16,15 @@
 //     (another child process) that answers the first page's bytes;
 //   - cphd's resident memory, against its memory at start.
 //
-// Once, at the size FanoutAt (default: the largest), right after the
-// fleet has grown to it and before the list load, it sends batch restarts
-// of distinct phones spread over the servers and polls their jobs until
-// every one is final (fan-out); after the last size it measures token
-// issue (password login) and token validation. After each size it counts
-// the phones cphd marked abnormal because it deemed their agent silent.
+// At each size of FanoutAt (default: the largest), right after the fleet
+// has grown to it and before the list load, it sends batch restarts of
+// distinct phones spread over the servers or grouped on one server each
+// and polls their jobs until every one is final (fan-out), and then runs
+// the fan-out's engine baseline: the same row writes as plain SQL on a
+// database of its own (package enginebase); after the last size it
+// measures token issue (password login) and token validation. After each
+// size it counts the phones cphd marked abnormal because it deemed their
+// agent silent.
 //
 // Load is closed-loop: each worker sends one request after another and
 // reads every answer in full; latencies are recorded per request and
@@ -31,6 +34,7 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -39,15 +43,19 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/opencph/opencph/bench/enginebase"
 	"github.com/opencph/opencph/client"
 	"github.com/opencph/opencph/engine"
+	"github.com/opencph/opencph/internal/buildinfo"
 )
 
 // Config configures a run. Zero fields take the defaults of the
@@ -72,11 +80,12 @@ type Config struct {
 	// the CPU cphd and the agents use is measured (default 3s; negative:
 	// not measured).
 	IdleDuration time.Duration
-	// Scenarios chooses what runs: "list", "fanout", "token"; nil means all.
+	// Scenarios chooses what runs: "list", "fanout", "engine", "token";
+	// nil means all.
 	Scenarios []string
-	// FanoutAt is the fleet size at which the fan-out runs; 0 means the
-	// largest size.
-	FanoutAt int
+	// FanoutAt are the fleet sizes at which the fan-out (and the engine
+	// baseline) runs; nil means the largest size.
+	FanoutAt []int
 	// FanoutRequests is the number of batch restarts (default 20) of 100
 	// distinct phones each; FanoutTimeout bounds the wait for their jobs
 	// (default 10m).
@@ -85,7 +94,8 @@ type Config struct {
 	// FanoutLayout says which phones each batch restarts: "spread" (the
 	// default) takes one phone per server in turn, so a batch touches up
 	// to 100 servers; "grouped" takes the phones server by server, so a
-	// batch stays on one server.
+	// batch stays on one server; "both" runs the fan-out spread, then
+	// grouped.
 	FanoutLayout string
 	// EnrollConcurrency is how many enrollments run at once (default 4).
 	EnrollConcurrency int
@@ -99,9 +109,14 @@ type Config struct {
 	DataDir  string
 	KeepData bool
 	// Database is a PostgreSQL URL for the child cphd; empty means SQLite
-	// in DataDir. Use an empty database: earlier fleets left in it count
-	// in cphd's work.
-	Database string
+	// in DataDir. With FreshDatabase, the URL only says which server and
+	// how: cph-bench creates a new database on it for cphd and drops it at
+	// the end (unless KeepData); otherwise cphd uses that database, which
+	// should be empty (earlier fleets left in it count in cphd's work).
+	// The engine baseline always runs on a database of its own, created
+	// on the same server and dropped after.
+	Database      string
+	FreshDatabase bool
 	// CPHDLog is the child cphd's log file (default DataDir/cphd.log) and
 	// CPHDLogLevel its level (default info, cphd's default).
 	CPHDLog      string
@@ -129,8 +144,12 @@ type Config struct {
 const (
 	ScenarioList   = "list"
 	ScenarioFanout = "fanout"
+	ScenarioEngine = "engine" // the engine baseline of the fan-out
 	ScenarioToken  = "token"
 )
+
+// AllScenarios are the scenarios, in the order they run.
+var AllScenarios = []string{ScenarioList, ScenarioFanout, ScenarioEngine, ScenarioToken}
 
 // DefaultSizes are the fleet sizes cph-bench grows to by default.
 var DefaultSizes = []int{1000, 100000, 1000000}
@@ -169,23 +188,30 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.FanoutLayout == "" {
 		cfg.FanoutLayout = "spread"
 	}
-	if cfg.FanoutLayout != "spread" && cfg.FanoutLayout != "grouped" {
-		return cfg, fmt.Errorf("bench: fan-out layout %q: want spread or grouped", cfg.FanoutLayout)
+	if cfg.FanoutLayout != "spread" && cfg.FanoutLayout != "grouped" && cfg.FanoutLayout != "both" {
+		return cfg, fmt.Errorf("bench: fan-out layout %q: want spread, grouped or both", cfg.FanoutLayout)
 	}
 	cfg.FanoutTimeout = orDur(cfg.FanoutTimeout, 10*time.Minute)
 	cfg.EnrollConcurrency = orInt(cfg.EnrollConcurrency, 4)
 	if len(cfg.Scenarios) == 0 {
-		cfg.Scenarios = []string{ScenarioList, ScenarioFanout, ScenarioToken}
+		cfg.Scenarios = slices.Clone(AllScenarios)
 	}
 	for _, s := range cfg.Scenarios {
-		if s != ScenarioList && s != ScenarioFanout && s != ScenarioToken {
-			return cfg, fmt.Errorf("bench: unknown scenario %q (list, fanout, token)", s)
+		if !slices.Contains(AllScenarios, s) {
+			return cfg, fmt.Errorf("bench: unknown scenario %q (%s)", s, strings.Join(AllScenarios, ", "))
 		}
 	}
-	if cfg.FanoutAt == 0 {
-		cfg.FanoutAt = cfg.Sizes[len(cfg.Sizes)-1]
-	} else if !slices.Contains(cfg.Sizes, cfg.FanoutAt) {
-		return cfg, fmt.Errorf("bench: the fan-out size %d is not one of the sizes %v", cfg.FanoutAt, cfg.Sizes)
+	if cfg.Target != "" && cfg.has(ScenarioEngine) {
+		// The baseline needs the target's database; leave it out.
+		cfg.Scenarios = slices.DeleteFunc(cfg.Scenarios, func(s string) bool { return s == ScenarioEngine })
+	}
+	if len(cfg.FanoutAt) == 0 {
+		cfg.FanoutAt = []int{cfg.Sizes[len(cfg.Sizes)-1]}
+	}
+	for _, n := range cfg.FanoutAt {
+		if !slices.Contains(cfg.Sizes, n) {
+			return cfg, fmt.Errorf("bench: the fan-out size %d is not one of the sizes %v", n, cfg.Sizes)
+		}
 	}
 	if cfg.CPHDLogLevel == "" {
 		cfg.CPHDLogLevel = "info"
@@ -234,6 +260,14 @@ func orDur(v, d time.Duration) time.Duration {
 // has reports whether scenario s runs.
 func (cfg *Config) has(s string) bool { return slices.Contains(cfg.Scenarios, s) }
 
+// layouts returns the fan-out's layouts, in the order they run.
+func (cfg *Config) layouts() []string {
+	if cfg.FanoutLayout == "both" {
+		return []string{"spread", "grouped"}
+	}
+	return []string{cfg.FanoutLayout}
+}
+
 // run is the state of one Run.
 type run struct {
 	cfg     *Config
@@ -243,10 +277,12 @@ type run struct {
 	report  *Report
 
 	cphd                            *child // nil with a target
+	cphdDatabase                    string // the database URL cphd uses
 	api                             *api
 	fleet                           *fleet
 	domain, user, password, project string
 	benchBaseHeap                   int64
+	dropDatabase                    func() // drops cphd's fresh database, if any
 }
 
 // note adds a note to the report and logs it.
@@ -265,12 +301,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	b := &run{cfg: &cfg, log: cfg.Logger, self: cfg.Self}
 	b.report = &Report{
+		Commit: commit(), Date: time.Now().UTC().Format(time.RFC3339),
 		Machine: Machine{GOOS: goruntime.GOOS, GOARCH: goruntime.GOARCH, NumCPU: goruntime.NumCPU(), CPUModel: cpuModel(),
 			GoVersion: goruntime.Version(), Database: "sqlite"},
 		Config: ReportConfig{Sizes: cfg.Sizes, PhonesPerServer: cfg.PhonesPerServer, BootTime: cfg.BootTime.String(),
 			Concurrency: cfg.Concurrency, Duration: cfg.Duration.String(), Warmup: cfg.Warmup.String(),
 			TokenDuration: cfg.TokenDuration.String(), IdleDuration: cfg.IdleDuration.String(), Scenarios: cfg.Scenarios, FanoutAt: cfg.FanoutAt,
-			FanoutRequests: cfg.FanoutRequests, EnrollConcurrency: cfg.EnrollConcurrency, Target: cfg.Target},
+			FanoutLayout: cfg.FanoutLayout, FanoutRequests: cfg.FanoutRequests, EnrollConcurrency: cfg.EnrollConcurrency, Target: cfg.Target},
 	}
 	switch {
 	case cfg.Target != "":
@@ -297,6 +334,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 
 	err = b.run(ctx)
+	if b.dropDatabase != nil {
+		b.dropDatabase()
+	}
 	return b.report, err
 }
 
@@ -367,8 +407,8 @@ func (b *run) run(ctx context.Context) (err error) {
 		// The fan-out runs first, on the fleet just grown: the deep list
 		// load can keep cphd busy long enough for agents to be deemed
 		// silent, which would refuse some of its phones.
-		if size == cfg.FanoutAt && cfg.has(ScenarioFanout) {
-			if b.report.Fanout, err = b.fanoutScenario(ctx, size); err != nil {
+		if slices.Contains(cfg.FanoutAt, size) && (cfg.has(ScenarioFanout) || cfg.has(ScenarioEngine)) {
+			if err := b.fanouts(ctx, size); err != nil {
 				return fmt.Errorf("bench: at %d phones: %w", size, err)
 			}
 		}
@@ -413,7 +453,24 @@ func (b *run) startCPHD(ctx context.Context, hc *http.Client) (string, error) {
 	b.report.Config.CPHDLogLevel = cfg.CPHDLogLevel
 	store := []string{"--data-dir", filepath.Join(b.dataDir, "cphd")}
 	if cfg.Database != "" {
-		store = append(store, "--database", cfg.Database)
+		b.cphdDatabase = cfg.Database
+		if cfg.FreshDatabase {
+			fresh, drop, err := enginebase.ScratchDatabase(ctx, cfg.Database, "cph_bench_")
+			if err != nil {
+				return "", fmt.Errorf("bench: a new database for cphd: %w", err)
+			}
+			b.cphdDatabase = fresh
+			b.dropDatabase = func() {
+				if cfg.KeepData {
+					b.log.Info("cphd's database kept", "database", redactURL(fresh))
+					return
+				}
+				if err := drop(); err != nil {
+					b.log.Warn("cannot drop cphd's database", "err", err)
+				}
+			}
+		}
+		store = append(store, "--database", b.cphdDatabase)
 	}
 	// The account is made with "cphd admin", which works on a new and on
 	// a used database alike.
@@ -561,6 +618,36 @@ func cpuModel() string {
 		}
 	}
 	return ""
+}
+
+// commit returns the revision this program was built from, or that of
+// the work tree it runs in (go run does not record it), with
+// "+modified" when the tree has changes; "" if unknown.
+func commit() string {
+	if bi := buildinfo.Read(); bi.Revision != "" {
+		if bi.Modified {
+			return bi.Revision + "+modified"
+		}
+		return bi.Revision
+	}
+	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	rev := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		rev += "+modified"
+	}
+	return rev
+}
+
+// redactURL returns a URL without its password.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 // randomHex returns n random bytes in hex.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -18,11 +19,31 @@ const usage = `usage: cph-bench [flags]
 Measures OpenCPH: it starts its own cphd (a child process, SQLite in a
 temporary data dir unless --database), grows a simulated fleet to each of
 --sizes phones through the agent protocol, and at each size measures phone
-listing, a static-server baseline and cphd's memory; then a batch-restart
-fan-out (at --fanout-at) and token issue and validation. With --target it
-measures an existing cphd instead (no memory figures).
+listing, a static-server baseline and cphd's memory; at each --fanout-at
+size a batch-restart fan-out and its engine baseline (the fan-out's row
+writes as plain SQL on a database of its own, same engine and schema);
+after the last size token issue and validation. With --target it measures
+an existing cphd instead (no memory figures, no engine baseline).
 
-Progress goes to stderr, the report to stdout.
+--database may be given several times (sqlite, or a postgres:// URL): the
+whole run is made on each in turn, --repeat times each. --markdown writes
+every figure as markdown tables (medians of the repeated runs, with their
+range), with the machine, commit, date and Go version, and with
+--go-bench the Go benchmarks' figures too.
+
+Progress goes to stderr, the report (each run's tables, or one JSON
+document) to stdout.
+
+Every figure of docs/performance.md, in one run (well over an hour):
+
+  go run ./cmd/cph-bench --database sqlite \
+    --database 'postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable' \
+    --sizes 1k,100k,1M --fanout-at 100k,1M --fanout-layout both --fanout-requests 100 \
+    --duration 5s --repeat 3 \
+    --go-bench ./engine,./iam,./controlplane,./console/browsertest --go-bench-time 2s \
+    --markdown docs/performance-figures.md
+
+(bench/figures.sh runs exactly that; QUICK=1 bench/figures.sh a smoke run.)
 
 Flags:
 `
@@ -49,13 +70,20 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "unrecorded warm-up before each measurement")
 	fs.DurationVar(&cfg.TokenDuration, "token-duration", 5*time.Second, "recorded duration of each token measurement")
 	fs.DurationVar(&cfg.IdleDuration, "idle-duration", 3*time.Second, "how long the fleet sits idle after each growth while cphd's and the agents' CPU use is measured; negative = skip")
-	scenarios := fs.String("scenarios", "list,fanout,token", "what to measure: list, fanout, token (comma-separated)")
-	fs.IntVar(&cfg.FanoutAt, "fanout-at", 0, "fleet size (one of --sizes) at which the fan-out runs; 0 = the largest")
-	fs.StringVar(&cfg.FanoutLayout, "fanout-layout", "spread", "which phones a batch restarts: spread (one per server in turn, up to 100 servers a batch) or grouped (server by server)")
+	scenarios := fs.String("scenarios", strings.Join(AllScenarios, ","), "what to measure: list, fanout, engine (the fan-out's engine baseline), token (comma-separated)")
+	fanoutAt := fs.String("fanout-at", "", "fleet sizes (of --sizes, comma-separated) at which the fan-out and its engine baseline run; default the largest")
+	fs.StringVar(&cfg.FanoutLayout, "fanout-layout", "spread", "which phones a batch restarts: spread (one per server in turn, up to 100 servers a batch), grouped (server by server) or both (spread, then grouped)")
 	fs.IntVar(&cfg.FanoutRequests, "fanout-requests", 20, "batch-restart requests of the fan-out, 100 distinct phones each")
 	fs.DurationVar(&cfg.FanoutTimeout, "fanout-timeout", 10*time.Minute, "how long to wait for the fan-out's jobs")
 	fs.IntVar(&cfg.EnrollConcurrency, "enroll-concurrency", 4, "enrollments at once while the fleet grows")
-	fs.StringVar(&cfg.Database, "database", "", "PostgreSQL URL for cph-bench's cphd (use an empty database); default SQLite in the data dir")
+	var databases stringList
+	fs.Var(&databases, "database", "database of cph-bench's cphd: sqlite (in the data dir, the default) or a postgres:// URL; repeat the flag to run on each in turn")
+	fs.BoolVar(&cfg.FreshDatabase, "fresh-database", true, "on PostgreSQL, create a new database for each run's cphd through the --database URL and drop it at the end; false: cphd uses the --database database itself (which should be empty)")
+	repeat := fs.Int("repeat", 1, "runs on each database; the markdown's figures are their medians, with the range")
+	markdown := fs.String("markdown", "", "write every figure as markdown tables to this file")
+	goBench := fs.String("go-bench", "", "also run the Go benchmarks of these packages (comma-separated, e.g. ./engine,./iam; from the module's root, on PostgreSQL too when a --database is one) for the markdown")
+	goBenchTime := fs.String("go-bench-time", "2s", "-benchtime of the Go benchmarks (each runs --repeat times)")
+	goBenchShort := fs.Bool("go-bench-short", false, "run the Go benchmarks with -short (small fleets; for a quick check)")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory for cphd's data, its log and the baseline bodies; default a new temporary directory")
 	fs.BoolVar(&cfg.KeepData, "keep-data", false, "keep the data dir at the end")
 	fs.StringVar(&cfg.CPHDLog, "cphd-log", "", "cphd's log file; default cphd.log in the data dir")
@@ -76,6 +104,26 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	agentLogLevel := fs.String("agent-log-level", "warn", "level of the simulated agents' logs on stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *repeat < 1 {
+		return fmt.Errorf("--repeat %d: want at least 1", *repeat)
+	}
+	if *fanoutAt != "" {
+		var err error
+		if cfg.FanoutAt, err = parseSizes(*fanoutAt); err != nil {
+			return fmt.Errorf("--fanout-at: %w", err)
+		}
+	}
+	if len(databases) == 0 {
+		databases = stringList{"sqlite"}
+	}
+	for _, d := range databases {
+		if d != "sqlite" && !strings.HasPrefix(d, "postgres://") && !strings.HasPrefix(d, "postgresql://") {
+			return fmt.Errorf("--database %q: want sqlite or a postgres:// URL", redactURL(d))
+		}
+		if d != "sqlite" && *repeat > 1 && !cfg.FreshDatabase {
+			return errors.New("--repeat with --fresh-database=false would reuse one PostgreSQL database: each run needs an empty one")
+		}
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -102,23 +150,119 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg.AgentLogger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: agentLevel})).With("component", "agent")
 
-	report, runErr := Run(ctx, cfg)
-	if report == nil {
-		return runErr
+	if *markdown != "" {
+		// Fail now rather than after an hour of measuring.
+		f, err := os.OpenFile(*markdown, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("--markdown: %w", err)
+		}
+		f.Close()
 	}
-	if runErr != nil {
-		report.Error = runErr.Error()
+
+	var sets []*RunSet
+	var reports []*Report
+	var runErr error
+runs:
+	for _, d := range databases {
+		set := &RunSet{Database: "sqlite"}
+		cfg.Database = ""
+		if d != "sqlite" {
+			set.Database, set.URL, cfg.Database = "postgres", redactURL(d), d
+		}
+		sets = append(sets, set)
+		for i := range *repeat {
+			cfg.Logger.Info("run", "database", set.Database, "run", i+1, "of", *repeat)
+			report, err := Run(ctx, cfg)
+			if report == nil {
+				runErr = err
+				break runs
+			}
+			if err != nil {
+				report.Error = err.Error()
+			}
+			set.Reports = append(set.Reports, report)
+			reports = append(reports, report)
+			if *output == "table" {
+				if len(databases) > 1 || *repeat > 1 {
+					fmt.Fprintf(stdout, "=== %s, run %d of %d\n", set.Database, i+1, *repeat)
+				}
+				if werr := report.WriteTable(stdout); werr != nil {
+					return errors.Join(err, fmt.Errorf("write the report: %w", werr))
+				}
+				fmt.Fprintln(stdout)
+			}
+			if err != nil {
+				runErr = err
+				break runs
+			}
+		}
+	}
+	var gb *GoBenchResult
+	if *goBench != "" && runErr == nil {
+		var pg string
+		for _, d := range databases {
+			if d != "sqlite" {
+				pg = d
+				break
+			}
+		}
+		var err error
+		if gb, err = RunGoBenchmarks(ctx, GoBenchOptions{Packages: strings.Split(*goBench, ","), Benchtime: *goBenchTime,
+			Count: *repeat, Short: *goBenchShort, PostgresURL: pg, Logger: cfg.Logger}); err != nil {
+			runErr = errors.Join(runErr, err)
+		}
 	}
 	if *output == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(report); err != nil {
+		var doc any = reports
+		if len(reports) == 1 && gb == nil {
+			doc = reports[0]
+		} else {
+			doc = struct {
+				Runs         []*Report      `json:"runs"`
+				GoBenchmarks *GoBenchResult `json:"go_benchmarks,omitempty"`
+			}{reports, gb}
+		}
+		if err := enc.Encode(doc); err != nil {
 			return errors.Join(runErr, fmt.Errorf("write the report: %w", err))
 		}
-	} else if err := report.WriteTable(stdout); err != nil {
-		return errors.Join(runErr, fmt.Errorf("write the report: %w", err))
+	}
+	if *markdown != "" && len(reports) > 0 {
+		var b strings.Builder
+		WriteMarkdown(&b, MarkdownInput{Command: commandLine(args), Sets: sets, GoBench: gb, Repeat: *repeat})
+		if err := os.WriteFile(*markdown, []byte(b.String()), 0o644); err != nil {
+			return errors.Join(runErr, fmt.Errorf("--markdown: %w", err))
+		}
+		cfg.Logger.Info("figures written", "file", *markdown)
 	}
 	return runErr
+}
+
+// stringList is a flag that may be given several times.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, " ") }
+
+func (l *stringList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
+
+// commandLine is the cph-bench command of args, for the record, with
+// passwords taken out of URLs.
+func commandLine(args []string) string {
+	parts := []string{"cph-bench"}
+	for _, a := range args {
+		if strings.HasPrefix(a, "postgres://") || strings.HasPrefix(a, "postgresql://") {
+			a = redactURL(a)
+		}
+		if strings.ContainsAny(a, " '\"&?*$") {
+			a = "'" + a + "'"
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, " ")
 }
 
 // parseSizes parses "1000,100k,1M".

@@ -8,16 +8,26 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/opencph/opencph/bench/enginebase"
 )
 
 // Report is everything one run measured, with the machine and the
 // configuration. It is what "-o json" prints.
 type Report struct {
-	Machine Machine      `json:"machine"`
-	Config  ReportConfig `json:"config"`
-	Sizes   []SizeResult `json:"sizes"`
-	// Fanout is the fan-out measurement, at one fleet size.
-	Fanout *FanoutResult `json:"fanout,omitempty"`
+	Machine Machine `json:"machine"`
+	// Commit is the version-control revision cph-bench was built from
+	// (with "+modified" for a work tree with changes), if known; Date
+	// when the run started (RFC 3339, UTC).
+	Commit string       `json:"commit,omitempty"`
+	Date   string       `json:"date"`
+	Config ReportConfig `json:"config"`
+	Sizes  []SizeResult `json:"sizes"`
+	// Fanouts are the fan-out measurements, by fleet size and layout.
+	Fanouts []*FanoutResult `json:"fanouts,omitempty"`
+	// EngineBaselines are the engine baselines of the fan-outs, by fleet
+	// size and layout.
+	EngineBaselines []*EngineBaselineResult `json:"engine_baselines,omitempty"`
 	// TokenIssue is POST /v3/auth/tokens (password login), at the largest
 	// fleet size.
 	TokenIssue *LoadResult `json:"token_issue,omitempty"`
@@ -64,7 +74,8 @@ type ReportConfig struct {
 	TokenDuration     string   `json:"token_duration"`
 	IdleDuration      string   `json:"idle_duration"`
 	Scenarios         []string `json:"scenarios"`
-	FanoutAt          int      `json:"fanout_at"`
+	FanoutAt          []int    `json:"fanout_at"`
+	FanoutLayout      string   `json:"fanout_layout"`
 	FanoutRequests    int      `json:"fanout_requests"`
 	EnrollConcurrency int      `json:"enroll_concurrency"`
 	Target            string   `json:"target,omitempty"`
@@ -155,10 +166,24 @@ type FanoutResult struct {
 	// the arrival at an agent, over every delivered operation.
 	Dispatch Latency `json:"dispatch_latency"`
 	// DispatchMissing counts delivered operations without queued_at.
-	DispatchMissing int64  `json:"dispatch_missing,omitempty"`
-	Polls           int    `json:"polls"`
-	PollErrors      int    `json:"poll_errors"`
-	FirstError      string `json:"first_error,omitempty"`
+	DispatchMissing int64 `json:"dispatch_missing,omitempty"`
+	// EngineBaselineOpsPerSecond is the engine baseline's rate for the
+	// same size and layout (the faster of group commit and plain
+	// transactions), and ToEngineBaseline the fan-out's rate over it; zero
+	// when the baseline did not run.
+	EngineBaselineOpsPerSecond float64 `json:"engine_baseline_operations_per_second,omitempty"`
+	ToEngineBaseline           float64 `json:"fanout_to_engine_baseline,omitempty"`
+	Polls                      int     `json:"polls"`
+	PollErrors                 int     `json:"poll_errors"`
+	FirstError                 string  `json:"first_error,omitempty"`
+}
+
+// orDash returns s, or "-" if it is empty.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // mib formats bytes in MiB.
@@ -194,6 +219,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, " (%s)", m.CPUModel)
 	}
 	fmt.Fprintf(&b, ", %s, database %s\n", m.GoVersion, m.Database)
+	if r.Commit != "" || r.Date != "" {
+		fmt.Fprintf(&b, "commit %s, started %s\n", orDash(r.Commit), orDash(r.Date))
+	}
 	c := r.Config
 	fmt.Fprintf(&b, "load: %d workers, %s per measurement after %s warm-up; %d phones per server, boot time %s",
 		c.Concurrency, c.Duration, c.Warmup, c.PhonesPerServer, c.BootTime)
@@ -273,7 +301,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		tw.Flush()
 	}
 
-	if f := r.Fanout; f != nil {
+	for _, f := range r.Fanouts {
 		layout := "each batch spread over up to 100 servers"
 		if f.Layout == "grouped" {
 			layout = "each batch on one server"
@@ -281,14 +309,39 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, "\nFan-out at %d phones: %d batch-restart requests x %d distinct phones (%s), right after the fleet grew;\n", f.Phones, f.Requests, f.PhonesPerRequest, layout)
 		fmt.Fprintf(&b, "seconds: from the first request sent until cphd acknowledged the last result to its agent (each job final then; the jobs API is checked after)\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "operations\tsucceeded\tfailed\trefused\tunfinished\tseconds\tops/s\taccept p50 ms\taccept p99 ms\tdispatch p50 ms\tdispatch p99 ms\tdispatch samples\t")
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%.3f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t\n", f.Operations, f.Succeeded, f.Failed, f.Refused, f.Unfinished,
-			f.Seconds, f.OpsPerSecond, f.Accept.P50Ms, f.Accept.P99Ms, f.Dispatch.P50Ms, f.Dispatch.P99Ms, f.Dispatch.Count)
+		fmt.Fprintln(tw, "operations\tsucceeded\tfailed\trefused\tunfinished\tseconds\tops/s\taccept p50 ms\taccept p99 ms\tdispatch p50 ms\tdispatch p99 ms\tdispatch samples\tengine baseline ops/s\tfan-out / baseline\t")
+		ratio := "-"
+		if f.ToEngineBaseline > 0 {
+			ratio = fmt.Sprintf("%.3fx", f.ToEngineBaseline)
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%.3f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t\n", f.Operations, f.Succeeded, f.Failed, f.Refused, f.Unfinished,
+			f.Seconds, f.OpsPerSecond, f.Accept.P50Ms, f.Accept.P99Ms, f.Dispatch.P50Ms, f.Dispatch.P99Ms, f.Dispatch.Count, num(f.EngineBaselineOpsPerSecond, 1), ratio)
 		tw.Flush()
 		if f.Failed > 0 || f.Refused > 0 || f.Unfinished > 0 || f.RequestErrors > 0 || f.PollErrors > 0 || f.DispatchMissing > 0 {
-			errs = append(errs, fmt.Sprintf("fan-out: %d failed jobs (codes %v), %d refused phones (codes %v), %d unfinished jobs, %d failed batch requests, %d failed polls, %d operations without queued_at; first: %s",
-				f.Failed, f.FailedCodes, f.Refused, f.RefusedCodes, f.Unfinished, f.RequestErrors, f.PollErrors, f.DispatchMissing, f.FirstError))
+			errs = append(errs, fmt.Sprintf("fan-out (%d phones, %s): %d failed jobs (codes %v), %d refused phones (codes %v), %d unfinished jobs, %d failed batch requests, %d failed polls, %d operations without queued_at; first: %s",
+				f.Phones, f.Layout, f.Failed, f.FailedCodes, f.Refused, f.RefusedCodes, f.Unfinished, f.RequestErrors, f.PollErrors, f.DispatchMissing, f.FirstError))
 		}
+	}
+	if len(r.EngineBaselines) > 0 {
+		b.WriteString("\nEngine baseline: the fan-out's row writes as plain SQL on a database of its own (same engine and schema, same fleet, no engine, HTTP or agents);\n")
+		b.WriteString("per batch of 100 phones one accept (phones restarting, jobs, operations), per server claims and results as its operations arrive;\n")
+		b.WriteString("group commit: writes arriving together share a transaction, as in cphd's store; plain: one transaction per write;\n")
+		b.WriteString("the fan-out's \"engine baseline ops/s\" is the faster of the two\n")
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "phones\tlayout\tcommit\toperations\tseconds\tops/s\ttransactions\tclaims\tops/claim\tseed s\trows final\t")
+		for _, e := range r.EngineBaselines {
+			for _, x := range []struct {
+				name string
+				r    *enginebase.Result
+			}{{"group", e.GroupCommit}, {"plain", e.Plain}} {
+				if x.r == nil {
+					continue
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%.3f\t%.1f\t%d\t%d\t%.1f\t%.1f\t%v\t\n", e.Phones, e.Layout, x.name, x.r.Operations, x.r.Seconds, x.r.OpsPerSecond,
+					x.r.Transactions, x.r.Claims, x.r.OpsPerClaim, e.SeedSeconds, x.r.Final.OK())
+			}
+		}
+		tw.Flush()
 	}
 
 	if r.TokenIssue != nil || r.TokenValidate != nil {

@@ -239,7 +239,7 @@ type jobsAnswer struct {
 
 // fanoutScenario sends batch restarts of distinct phones spread over the
 // servers, then polls their jobs until all are final.
-func (b *run) fanoutScenario(ctx context.Context, phones int) (*FanoutResult, error) {
+func (b *run) fanoutScenario(ctx context.Context, phones int, layout string) (*FanoutResult, error) {
 	cfg := b.cfg
 	perRequest := min(100, phones)
 	requests := min(cfg.FanoutRequests, phones/perRequest)
@@ -247,10 +247,10 @@ func (b *run) fanoutScenario(ctx context.Context, phones int) (*FanoutResult, er
 		b.note("fan-out: %d phones hold only %d distinct batches of %d, not %d", phones, requests, perRequest, cfg.FanoutRequests)
 	}
 	ids := b.fleet.spread(requests * perRequest)
-	if cfg.FanoutLayout == "grouped" {
+	if layout == "grouped" {
 		ids = b.fleet.grouped(requests * perRequest)
 	}
-	res := &FanoutResult{Phones: phones, Requests: requests, PhonesPerRequest: perRequest, Layout: cfg.FanoutLayout, FailedCodes: map[string]int{}, RefusedCodes: map[string]int{}}
+	res := &FanoutResult{Phones: phones, Requests: requests, PhonesPerRequest: perRequest, Layout: layout, FailedCodes: map[string]int{}, RefusedCodes: map[string]int{}}
 	bodies := make([][]byte, requests)
 	for i := range bodies {
 		var refs struct {
@@ -265,7 +265,7 @@ func (b *run) fanoutScenario(ctx context.Context, phones int) (*FanoutResult, er
 		}
 	}
 	b.fleet.rec.take() // forget deliveries before the fan-out
-	b.log.Info("fan-out: sending batch restarts", "requests", requests, "phones_each", perRequest)
+	b.log.Info("fan-out: sending batch restarts", "phones", phones, "layout", layout, "requests", requests, "phones_each", perRequest)
 
 	url := fmt.Sprintf("%s/v1/%s/cloud-phone/phones/batch-restart", b.api.base, b.api.projectID)
 	type accepted struct {

@@ -96,18 +96,27 @@ func TestConfigChecks(t *testing.T) {
 		"decreasing":        {Sizes: []int{1000, 200}},
 		"too many phones":   {Sizes: []int{1000}, PhonesPerServer: 1001},
 		"unknown scenario":  {Sizes: []int{1000}, Scenarios: []string{"list", "nap"}},
-		"fan-out elsewhere": {Sizes: []int{1000, 2000}, FanoutAt: 1500},
+		"fan-out elsewhere": {Sizes: []int{1000, 2000}, FanoutAt: []int{1000, 1500}},
+		"unknown layout":    {Sizes: []int{1000}, FanoutLayout: "diagonal"},
 		"target without pw": {Sizes: []int{1000}, Target: "http://127.0.0.1:1", Domain: "d", EnrollToken: "t"},
 	} {
 		if _, err := cfg.withDefaults(); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+	both, err := Config{Sizes: []int{200, 1000}, Self: []string{"x"}, FanoutLayout: "both", Target: "http://127.0.0.1:1", Domain: "d", Password: "p", EnrollToken: "t"}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(both.layouts(), []string{"spread", "grouped"}) || slices.Contains(both.Scenarios, ScenarioEngine) {
+		t.Errorf("both layouts with a target: layouts %v, scenarios %v", both.layouts(), both.Scenarios)
+	}
 	cfg, err := Config{Sizes: []int{200, 1000}, Self: []string{"x"}}.withDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.FanoutAt != 1000 || cfg.PhonesPerServer != 1000 || cfg.Concurrency != 16 || len(cfg.Scenarios) != 3 {
+	if !slices.Equal(cfg.FanoutAt, []int{1000}) || cfg.PhonesPerServer != 1000 || cfg.Concurrency != 16 || !slices.Equal(cfg.Scenarios, AllScenarios) ||
+		!slices.Equal(cfg.layouts(), []string{"spread"}) {
 		t.Errorf("defaults = %+v", cfg)
 	}
 }
