@@ -165,6 +165,9 @@ type FanoutResult struct {
 	// Dispatch is the time from acceptance (the operation's queued_at) to
 	// the arrival at an agent, over every delivered operation.
 	Dispatch Latency `json:"dispatch_latency"`
+	// LoneDispatch is the dispatch latency of single-phone restarts sent
+	// one at a time on the idle fleet before the burst, each waited for.
+	LoneDispatch Latency `json:"lone_dispatch_latency"`
 	// DispatchMissing counts delivered operations without queued_at.
 	DispatchMissing int64 `json:"dispatch_missing,omitempty"`
 	// EngineBaselineOpsPerSecond is the engine baseline's rate for the
@@ -317,6 +320,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%.3f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t\n", f.Operations, f.Succeeded, f.Failed, f.Refused, f.Unfinished,
 			f.Seconds, f.OpsPerSecond, f.Accept.P50Ms, f.Accept.P99Ms, f.Dispatch.P50Ms, f.Dispatch.P99Ms, f.Dispatch.Count, num(f.EngineBaselineOpsPerSecond, 1), ratio)
 		tw.Flush()
+		if f.LoneDispatch.Count > 0 {
+			fmt.Fprintf(&b, "lone operations on the idle fleet before the burst (%d single-phone restarts, one at a time): dispatch p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+				f.LoneDispatch.Count, f.LoneDispatch.P50Ms, f.LoneDispatch.P99Ms, f.LoneDispatch.MaxMs)
+		}
 		if f.Failed > 0 || f.Refused > 0 || f.Unfinished > 0 || f.RequestErrors > 0 || f.PollErrors > 0 || f.DispatchMissing > 0 {
 			errs = append(errs, fmt.Sprintf("fan-out (%d phones, %s): %d failed jobs (codes %v), %d refused phones (codes %v), %d unfinished jobs, %d failed batch requests, %d failed polls, %d operations without queued_at; first: %s",
 				f.Phones, f.Layout, f.Failed, f.FailedCodes, f.Refused, f.RefusedCodes, f.Unfinished, f.RequestErrors, f.PollErrors, f.DispatchMissing, f.FirstError))

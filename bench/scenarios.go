@@ -239,6 +239,49 @@ type jobsAnswer struct {
 
 // fanoutScenario sends batch restarts of distinct phones spread over the
 // servers, then polls their jobs until all are final.
+// loneOperations is the number of single-phone restarts whose dispatch
+// latency is measured on the idle fleet before a fan-out.
+const loneOperations = 20
+
+// loneDispatch restarts each of ids alone, one after the other, each once
+// the previous one's result was applied, and returns their dispatch
+// latencies (acceptance to arrival at the agent).
+func (b *run) loneDispatch(ctx context.Context, ids []string) ([]time.Duration, error) {
+	url := fmt.Sprintf("%s/v1/%s/cloud-phone/phones/batch-restart", b.api.base, b.api.projectID)
+	var lat []time.Duration
+	for _, id := range ids {
+		b.fleet.rec.take()
+		body, err := json.Marshal(map[string]any{"phones": []cph.PhoneRef{{PhoneID: id}}})
+		if err != nil {
+			return nil, fmt.Errorf("lone operation: %w", err)
+		}
+		status, ans, _, err := b.api.post(ctx, url, body)
+		if err == nil && status != http.StatusOK {
+			err = fmt.Errorf("HTTP %d: %.300s", status, ans)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("lone operation: %w", err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if n, _ := b.fleet.rec.appliedSince(); n >= 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return nil, fmt.Errorf("lone operation: the restart of phone %s was not applied within 10s", id)
+			}
+			select {
+			case <-ctx.Done():
+				return nil, fmt.Errorf("lone operation: %w", ctx.Err())
+			case <-time.After(time.Millisecond):
+			}
+		}
+		got, _ := b.fleet.rec.take()
+		lat = append(lat, got...)
+	}
+	return lat, nil
+}
+
 func (b *run) fanoutScenario(ctx context.Context, phones int, layout string) (*FanoutResult, error) {
 	cfg := b.cfg
 	perRequest := min(100, phones)
@@ -264,6 +307,11 @@ func (b *run) fanoutScenario(ctx context.Context, phones int, layout string) (*F
 			return nil, fmt.Errorf("fan-out: %w", err)
 		}
 	}
+	lone, err := b.loneDispatch(ctx, ids[:min(loneOperations, len(ids))])
+	if err != nil {
+		return nil, err
+	}
+	res.LoneDispatch = Summarize(Merge(lone))
 	b.fleet.rec.take() // forget deliveries before the fan-out
 	b.log.Info("fan-out: sending batch restarts", "phones", phones, "layout", layout, "requests", requests, "phones_each", perRequest)
 
