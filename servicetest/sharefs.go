@@ -358,7 +358,9 @@ func testShareAppsSnapshot(t *testing.T, env *Env) {
 			t.Errorf("collect_time %v is not now", s.CollectTime)
 		}
 		want := []cph.ShareApp{{PackageName: "com.example.arcade", Versions: []string{"3.3.0"}}, {PackageName: "com.example.notes", Versions: []string{"1.0.7"}}}
-		if !slices.EqualFunc(s.Apps, want, func(x, y cph.ShareApp) bool { return x.PackageName == y.PackageName && slices.Equal(x.Versions, y.Versions) }) || s.NextMarker != "com.example.notes" {
+		if !slices.EqualFunc(s.Apps, want, func(x, y cph.ShareApp) bool {
+			return x.PackageName == y.PackageName && slices.Equal(x.Versions, y.Versions)
+		}) || s.NextMarker != "com.example.notes" {
 			t.Errorf("first page = %+v", s)
 		}
 		s = snapshot(a, cph.ShareAppsFilter{Page: cph.MarkerPage{Marker: s.NextMarker, Limit: 2}})
