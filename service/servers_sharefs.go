@@ -163,9 +163,15 @@ func (s *Services) ListShareAppsSnapshot(ctx context.Context, f cph.ShareAppsFil
 		return nil, err
 	}
 	now := s.db.Now().UTC()
-	recorded, err := s.db.ShareApps(ctx, f.ServerID)
+	share, err := s.db.ServerShareVolume(ctx, f.ServerID)
 	if err != nil {
 		return nil, fmt.Errorf("shared-app snapshot of server %s: %w", f.ServerID, err)
+	}
+	var recorded []sqlstore.ShareApp
+	if share != nil { // a flavor without a shared app area has no shared apps
+		if recorded, err = s.db.ShareApps(ctx, f.ServerID); err != nil {
+			return nil, fmt.Errorf("shared-app snapshot of server %s: %w", f.ServerID, err)
+		}
 	}
 	apps := []cph.ShareApp{}
 	if len(recorded) <= maxShareAppsCollected {
