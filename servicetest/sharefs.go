@@ -400,6 +400,26 @@ func testShareAppsSnapshot(t *testing.T, env *Env) {
 			t.Errorf("another project: %v, want a 404", err)
 		}
 	})
+
+	t.Run("deleting the server deletes its mounts and shared apps", func(t *testing.T) {
+		res, err := a.S.AttachShareFilesystem(a.Ctx, cph.ShareFilesystemParams{Type: cph.ShareFilesystemTypeSFSTurbo, ID: ShareFilesystemID, ServerIDs: []string{id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantJob(t, "attach", a, res.Jobs[0].JobID, "", "")
+		del, err := a.S.DeleteServers(a.Ctx, []string{id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantJob(t, "delete the server", a, del.JobID, "", "")
+		ctx := context.Background()
+		if m, err := env.ControlPlane.DB().ShareMounts(ctx, env.ProjectID, id); err != nil || len(m) != 0 {
+			t.Errorf("mounts of the deleted server: %v, %+v", err, m)
+		}
+		if apps, err := env.ControlPlane.DB().ShareApps(ctx, id); err != nil || len(apps) != 0 {
+			t.Errorf("shared apps of the deleted server: %v, %+v", err, apps)
+		}
+	})
 }
 
 // mustFirstServer returns a built-in server of the Admin's project.
