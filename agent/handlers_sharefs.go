@@ -71,7 +71,11 @@ func (a *Agent) detachShareFilesystem(ctx context.Context, op cph.Operation) age
 type apkVersions struct {
 	version string
 	base    bool
+	tries   int // APKs whose manifest was read, at most maxVersionReads
 }
+
+// maxVersionReads bounds the APKs of one tar whose manifest is read.
+const maxVersionReads = 3
 
 // file is a readSharedTar callback: it reads the manifest of the APKs
 // that may be the base one. An APK whose manifest cannot be read leaves
@@ -81,9 +85,10 @@ func (v *apkVersions) file(name string, content io.Reader) error {
 		return nil
 	}
 	isBase := path.Base(name) == "base.apk"
-	if v.base || (!isBase && v.version != "") {
+	if v.base || (!isBase && v.version != "") || v.tries >= maxVersionReads {
 		return nil
 	}
+	v.tries++
 	tmp, err := os.CreateTemp("", "cph-agent-apk-*")
 	if err != nil {
 		return err
