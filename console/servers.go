@@ -270,9 +270,10 @@ func (c *Console) renderServer(w http.ResponseWriter, r *http.Request, s *sessio
 	if err != nil {
 		return err
 	}
-	d := serverPage{ShareFilesystems: mounts, ShareApps: apps, Server: serverRow{&sd.Server, c.cfg.Now(), c.cfg.AgentTTL}, Detail: sd, Tags: tags, MaxTags: cph.MaxTagsPerServer,
+	d := serverPage{Server: serverRow{&sd.Server, c.cfg.Now(), c.cfg.AgentTTL}, Detail: sd, Tags: tags, MaxTags: cph.MaxTagsPerServer,
 		Phones: pg.Phones, Request: requestID, URL: Prefix + "servers/" + id,
 		Pager: pager{Base: Prefix + "servers/" + id, Offset: offset, Size: pageSize, Count: len(pg.Phones), Total: pg.Total}}
+	d.ShareFilesystems, d.ShareApps = mounts, apps
 	v := view{Title: sd.Name, Session: s, Nav: "server", Path: r.URL.RequestURI(), Data: d, Flash: flash, FlashOK: flash != ""}
 	if failure != nil {
 		v.Flash, v.FlashCode, v.FlashOK = plainError(failure), cph.ErrorCode(failure), false
