@@ -203,6 +203,40 @@ func testShareFilesystems(t *testing.T, env *Env) {
 		}
 	})
 
+	t.Run("concurrent attaches with different paths", func(t *testing.T) {
+		paths := []string{"/assets", "/", "/assets/maps", "/assets"}
+		results := make([]*cph.ServerJobs, len(paths))
+		var wg sync.WaitGroup
+		for i, p := range paths {
+			wg.Go(func() { results[i] = attach(a, p, second) })
+		}
+		wg.Wait()
+		var mounted []string
+		for i, res := range results {
+			j := jobOf(t, a, res.Jobs[0].JobID)
+			switch {
+			case j.Status == cph.JobSucceeded:
+				mounted = append(mounted, paths[i])
+			case deref(j.ErrorCode) != cph.CodeOperationNotAllowed && deref(j.ErrorCode) != cph.CodeStatusNotAllowed:
+				t.Errorf("attach %s: job %+v (%s)", paths[i], j, deref(j.ErrorMsg))
+			}
+		}
+		m := mounts(second)
+		if len(mounted) == 0 || len(m) != 1 {
+			t.Fatalf("mounted %v, mounts %+v", mounted, m)
+		}
+		want := m[0].Path
+		if want == "" {
+			want = "/"
+		}
+		for _, p := range mounted {
+			if p != want {
+				t.Errorf("attaches with the paths %v succeeded; the mount has %q", mounted, want)
+			}
+		}
+		wantJob(t, "detach", a, detach(a, second).Jobs[0].JobID, "", "")
+	})
+
 	t.Run("servers of another project and servers not normal", func(t *testing.T) {
 		res := attach(other, "/assets", first)
 		wantJob(t, "another project attaches", other, res.Jobs[0].JobID, cph.CodeInvalidServerID, "")
