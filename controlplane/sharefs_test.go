@@ -113,6 +113,12 @@ func TestShareFilesystemsWire(t *testing.T) {
 				t.Errorf("tags of a server: %d %s", r.status, r.raw)
 			}
 
+			fams := scrape(t, srv.URL()+"/metrics")
+			for _, op := range []string{"AttachShareFilesystem", "DetachShareFilesystem", "ListShareAppsSnapshot", "ListCloudPhoneServerModelOfferings"} {
+				if value(fams, "cph_http_requests_total", "operation", op) == 0 {
+					t.Errorf("the metrics count no %s requests", op)
+				}
+			}
 			seen := map[string]bool{}
 			poll.Until(t, "the attach and detach in the audit trail", func() bool {
 				r := do(t, "GET", srv.URL()+"/opencph/v1/"+project+"/audit-events?limit=100", token, nil)
