@@ -114,11 +114,19 @@ func (e *Engine) SubmitShareFilesystems(ctx context.Context, b ShareFilesystemBa
 				if err != nil {
 					return err
 				}
-				if have == nil {
+				moved := false
+				if have != nil && have.State == sqlstore.MountMounted {
+					// Conditional: of concurrent detaches, one moves it.
+					if moved, err = tx.SetShareMountState(ctx, srv.ID, args.ID, []string{sqlstore.MountMounted}, sqlstore.MountUnmounting); err != nil {
+						return err
+					}
+				}
+				switch {
+				case have == nil:
 					err = end(true, "", "", UnmountedMessage(args.ID))
-				} else if have.State != sqlstore.MountMounted {
+				case !moved:
 					err = fail(cph.CodeStatusNotAllowed, "a mount or unmount of the shared file system is in progress on the server")
-				} else if _, err = tx.SetShareMountState(ctx, srv.ID, args.ID, []string{sqlstore.MountMounted}, sqlstore.MountUnmounting); err == nil {
+				default:
 					args.Path, args.MountPoint = have.Path, have.MountPoint
 				}
 				if err != nil {

@@ -234,7 +234,24 @@ func testShareFilesystems(t *testing.T, env *Env) {
 				t.Errorf("attaches with the paths %v succeeded; the mount has %q", mounted, want)
 			}
 		}
-		wantJob(t, "detach", a, detach(a, second).Jobs[0].JobID, "", "")
+		dres := make([]*cph.ServerJobs, 3)
+		for i := range dres {
+			wg.Go(func() { dres[i] = detach(a, second) })
+		}
+		wg.Wait()
+		unmounted := 0
+		for _, res := range dres {
+			j := jobOf(t, a, res.Jobs[0].JobID)
+			switch {
+			case j.Status == cph.JobSucceeded:
+				unmounted++
+			case deref(j.ErrorCode) != cph.CodeStatusNotAllowed:
+				t.Errorf("concurrent detach: job %+v (%s)", j, deref(j.ErrorMsg))
+			}
+		}
+		if m := mounts(second); unmounted == 0 || len(m) != 0 {
+			t.Errorf("after concurrent detaches (%d succeeded): mounts %+v", unmounted, m)
+		}
 	})
 
 	t.Run("servers of another project and servers not normal", func(t *testing.T) {
