@@ -118,6 +118,9 @@ type AgentResult struct {
 	// Screenshot is the PNG of a successful OpScreenshot, at most
 	// MaxScreenshotBytes.
 	Screenshot []byte
+	// AppVersion is, for a successful OpPushShareApps, the versionName of
+	// the package's base APK ("" when it could not be read).
+	AppVersion string
 }
 
 // AgentService is the control plane side of the agent protocol: it

@@ -78,6 +78,9 @@ const (
 	CodeSnapshotExists = "CPS.9021"
 	// CodeSnapshotSchema: the snapshot was taken at another schema version.
 	CodeSnapshotSchema = "CPS.9022"
+	// CodeShareFilesystemNotFound: no shared file system of that type and
+	// ID is declared by the deployment.
+	CodeShareFilesystemNotFound = "CPS.9024"
 
 	CodeNoSuchBucket = "CPS.9201"
 	CodeNoSuchObject = "CPS.9202"
@@ -315,6 +318,9 @@ var errorTable = []ErrorDef{
 	{Code: CodeSnapshotSchema, Status: http.StatusConflict,
 		Message: "The snapshot was taken at another schema version.",
 		Meaning: "restoring a fleet snapshot taken before a migration (or after)"},
+	{Code: CodeShareFilesystemNotFound, Status: http.StatusNotFound,
+		Message: "Shared file system is not found.",
+		Meaning: "attaching or detaching a shared file system the deployment does not declare"},
 	{Code: CodeNoSuchBucket, Status: http.StatusNotFound,
 		Message: "The specified bucket does not exist.",
 		Detail:  "The specified bucket does not exist: %s.",
@@ -718,6 +724,10 @@ func ErrSnapshotExists() *Error { return E(CodeSnapshotExists) }
 // ErrSnapshotSchema refuses a fleet snapshot of another schema version
 // (HTTP 409, CPS.9022).
 func ErrSnapshotSchema() *Error { return E(CodeSnapshotSchema) }
+
+// ErrShareFilesystemNotFound reports a shared file system the deployment
+// does not declare (HTTP 404, CPS.9024).
+func ErrShareFilesystemNotFound() *Error { return E(CodeShareFilesystemNotFound) }
 
 // ErrEnrollmentTokenNotFound reports an unknown enrollment token (HTTP 404, CPS.9014).
 func ErrEnrollmentTokenNotFound() *Error { return E(CodeEnrollmentTokenNotFound) }

@@ -556,6 +556,30 @@ type ServerService interface {
 	// < 0, limit outside 1..1000), CPS.9010 (more than 10 tag keys),
 	// CPS.9011 (a bad tag filter).
 	ListTaggedServers(ctx context.Context, f ResourceFilter) (*TagResourcePage, error)
+	// AttachShareFilesystem mounts a shared file system the deployment
+	// declares on servers: one job per distinct server, a server that
+	// cannot take it gets a job that fails at once (CPS.0016 unknown
+	// server, CPS.9001 server not normal, CPS.9008 mounted with another
+	// path; CPS.9004 when the sub-directory does not exist). Errors:
+	// CPS.9011 (type, id, server_ids, path), CPS.9010 (more than
+	// MaxShareFilesystemServers), 404 CPS.9024 (unknown file system),
+	// CPS.0001.
+	AttachShareFilesystem(ctx context.Context, p ShareFilesystemParams) (*ServerJobs, error)
+	// DetachShareFilesystem unmounts a shared file system from servers;
+	// a server without it succeeds unchanged. Errors: those of
+	// AttachShareFilesystem.
+	DetachShareFilesystem(ctx context.Context, p ShareFilesystemParams) (*ServerJobs, error)
+	// ListShareFilesystemMounts returns the shared file systems mounted
+	// on a server, by ID (an OpenCPH extension). Errors: 404 CPS.0016.
+	ListShareFilesystemMounts(ctx context.Context, serverID string) ([]ShareFilesystemMount, error)
+	// ListShareAppsSnapshot returns a page of the shared apps of a
+	// server's shared app area with their versions, by package name.
+	// Errors: 404 CPS.0016, CPS.9011 (package_name, marker), CPS.0002.
+	ListShareAppsSnapshot(ctx context.Context, f ShareAppsFilter) (*ShareAppsSnapshot, error)
+	// ListServerModelOfferings returns a page of the sale status of each
+	// server flavor in each availability zone the project may use, by
+	// zone then flavor. Errors: CPS.9011 (marker), CPS.0002.
+	ListServerModelOfferings(ctx context.Context, p MarkerPage) (*ServerModelOfferings, error)
 	// FleetSummary counts the project's phones and servers by status,
 	// its servers whose agent is connected, its running jobs and the jobs
 	// that failed in the last hour (an OpenCPH extension). Read-only

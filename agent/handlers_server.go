@@ -30,6 +30,9 @@ func (a *Agent) serverHandlers() map[cph.OpKind]handler {
 		cph.OpListShareFiles:      a.listShareFiles,
 		cph.OpPushShareApps:       a.pushShareApps,
 		cph.OpDeleteShareApps:     a.deleteShareApps,
+		// Shared file systems.
+		cph.OpAttachShareFilesystem: a.attachShareFilesystem,
+		cph.OpDetachShareFilesystem: a.detachShareFilesystem,
 	}
 }
 
@@ -196,14 +199,15 @@ func (a *Agent) pushShareApps(ctx context.Context, op cph.Operation) agentproto.
 		return objectFailure(args.BucketName, args.ObjectPath, err)
 	}
 	defer rc.Close()
-	st, err := readSharedTar(rc, nil, nil)
+	var versions apkVersions
+	st, err := readSharedTar(rc, nil, versions.file)
 	if err != nil {
 		return failed(fmt.Sprintf("%v", err))
 	}
 	if err := ss.InstallSharedApp(ctx, args.PackageName, int(st.Bytes), args.PreInstallApp == 1); err != nil {
 		return failed(fmt.Sprintf("%v", err))
 	}
-	return agentproto.Result{Success: true}
+	return agentproto.Result{Success: true, AppVersion: versions.version}
 }
 
 // deleteShareFiles removes files of the shared storage.

@@ -169,6 +169,9 @@ type Result struct {
 	// before encoding. A result that carries one travels alone in its
 	// request: MaxResultBodyBytes bounds the body of a result request.
 	Screenshot []byte `json:"screenshot_png,omitempty"`
+	// AppVersion is, for a successful shared app push, the versionName of
+	// the package's base APK (empty when it could not be read).
+	AppVersion string `json:"app_version,omitempty"`
 }
 
 // MaxResultBodyBytes is the largest body of a ResultsPath or ResultPath

@@ -13,7 +13,7 @@ import (
 
 func (a *app) serversCommand() *cobra.Command {
 	return group("servers", "List, show and manage cloud phone servers",
-		append([]*cobra.Command{a.serversListCommand(), a.serversShowCommand()}, a.serverOpCommands()...)...,
+		append(append([]*cobra.Command{a.serversListCommand(), a.serversShowCommand()}, a.serverOpCommands()...), a.serversShareCommands()...)...,
 	)
 }
 

@@ -503,3 +503,109 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// ShareFilesystemParams names a shared file system and the servers to
+// mount it on or unmount it from; Path (attach only) is the sub-directory
+// to mount, "" for the root.
+type ShareFilesystemParams struct {
+	Type      string // "sfs_turbo"
+	ID        string
+	ServerIDs []string
+	Path      string
+}
+
+func (p ShareFilesystemParams) body(attach bool) map[string]any {
+	in := map[string]any{"type": p.Type, "id": p.ID, "server_ids": nonNil(p.ServerIDs)}
+	if attach && p.Path != "" {
+		in["path"] = p.Path
+	}
+	return in
+}
+
+// AttachShareFilesystem mounts a shared file system on servers
+// (AttachShareFilesystem, POST /v1/{project_id}/servers/attach-share-filesystem):
+// one job per server; a server that cannot take it has a job that failed.
+func (c *Client) AttachShareFilesystem(ctx context.Context, p ShareFilesystemParams) (*ServerBatchResult, error) {
+	return c.serverBatch(ctx, "attach shared file system", Request{Method: http.MethodPost, Path: "/v1/{project_id}/servers/attach-share-filesystem", In: p.body(true)})
+}
+
+// DetachShareFilesystem unmounts a shared file system from servers
+// (DetachShareFilesystem, POST /v1/{project_id}/servers/detach-share-filesystem).
+func (c *Client) DetachShareFilesystem(ctx context.Context, p ShareFilesystemParams) (*ServerBatchResult, error) {
+	return c.serverBatch(ctx, "detach shared file system", Request{Method: http.MethodPost, Path: "/v1/{project_id}/servers/detach-share-filesystem", In: p.body(false)})
+}
+
+// ShareFilesystems returns the shared file systems mounted on a server
+// (an OpenCPH extension, GET /opencph/v1/{project_id}/servers/{server_id}/share-filesystems).
+func (c *Client) ShareFilesystems(ctx context.Context, serverID string) ([]cph.ShareFilesystemMount, error) {
+	var out struct {
+		ShareFilesystems []cph.ShareFilesystemMount `json:"share_filesystems"`
+	}
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/opencph/v1/{project_id}/servers/" + url.PathEscape(serverID) + "/share-filesystems", Out: &out}); err != nil {
+		return nil, fmt.Errorf("list shared file systems of server %s: %w", serverID, err)
+	}
+	if out.ShareFilesystems == nil {
+		out.ShareFilesystems = []cph.ShareFilesystemMount{}
+	}
+	return out.ShareFilesystems, nil
+}
+
+// ShareAppsSnapshot is one page of a server's shared-app snapshot.
+type ShareAppsSnapshot struct {
+	RequestID   string         `json:"request_id"`
+	CollectTime cph.Time       `json:"collect_time"`
+	ShareApps   []cph.ShareApp `json:"share_apps"`
+	PageInfo    cph.PageInfo   `json:"page_info"`
+}
+
+// ShareAppsSnapshot returns a page of the shared apps of a server with
+// their versions (ListShareAppsSnapshot,
+// GET /v1/{project_id}/servers/{server_id}/share-apps-snapshot).
+// packageName, if not empty, selects one package; marker is the previous
+// page's next_marker ("" for the first page); a nil limit takes the
+// server's default (100).
+func (c *Client) ShareAppsSnapshot(ctx context.Context, serverID, packageName, marker string, limit *int) (*ShareAppsSnapshot, error) {
+	q := url.Values{}
+	if packageName != "" {
+		q.Set("package_name", packageName)
+	}
+	if marker != "" {
+		q.Set("marker", marker)
+	}
+	setInt(q, "limit", limit)
+	var out ShareAppsSnapshot
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/{project_id}/servers/" + url.PathEscape(serverID) + "/share-apps-snapshot", Query: q, Out: &out}); err != nil {
+		return nil, fmt.Errorf("shared-app snapshot of server %s: %w", serverID, err)
+	}
+	if out.ShareApps == nil {
+		out.ShareApps = []cph.ShareApp{}
+	}
+	return &out, nil
+}
+
+// ServerModelOfferings is one page of ListCloudPhoneServerModelOfferings.
+type ServerModelOfferings struct {
+	RequestID string                    `json:"request_id"`
+	Count     int                       `json:"count"`
+	Models    []cph.ServerModelOffering `json:"models"`
+	PageInfo  cph.PageInfo              `json:"page_info"`
+}
+
+// ServerModelOfferings returns a page of the sale status of each server
+// flavor in each availability zone (ListCloudPhoneServerModelOfferings,
+// GET /v1/{project_id}/server-model-offerings).
+func (c *Client) ServerModelOfferings(ctx context.Context, marker string, limit *int) (*ServerModelOfferings, error) {
+	q := url.Values{}
+	if marker != "" {
+		q.Set("marker", marker)
+	}
+	setInt(q, "limit", limit)
+	var out ServerModelOfferings
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/{project_id}/server-model-offerings", Query: q, Out: &out}); err != nil {
+		return nil, fmt.Errorf("server model offerings: %w", err)
+	}
+	if out.Models == nil {
+		out.Models = []cph.ServerModelOffering{}
+	}
+	return &out, nil
+}

@@ -346,3 +346,44 @@ func (s *Services) ListTaggedServers(ctx context.Context, f cph.ResourceFilter) 
 func (s *Services) FleetSummary(ctx context.Context) (*cph.FleetSummary, error) {
 	return s.c.FleetSummary(ctx)
 }
+
+// AttachShareFilesystem implements cph.ServerService.
+func (s *Services) AttachShareFilesystem(ctx context.Context, p cph.ShareFilesystemParams) (*cph.ServerJobs, error) {
+	return serverJobs(s.c.AttachShareFilesystem(ctx, ShareFilesystemParams{Type: p.Type, ID: p.ID, ServerIDs: p.ServerIDs, Path: p.Path}))
+}
+
+// DetachShareFilesystem implements cph.ServerService.
+func (s *Services) DetachShareFilesystem(ctx context.Context, p cph.ShareFilesystemParams) (*cph.ServerJobs, error) {
+	return serverJobs(s.c.DetachShareFilesystem(ctx, ShareFilesystemParams{Type: p.Type, ID: p.ID, ServerIDs: p.ServerIDs}))
+}
+
+// ListShareFilesystemMounts implements cph.ServerService.
+func (s *Services) ListShareFilesystemMounts(ctx context.Context, serverID string) ([]cph.ShareFilesystemMount, error) {
+	return s.c.ShareFilesystems(ctx, serverID)
+}
+
+// ListShareAppsSnapshot implements cph.ServerService.
+func (s *Services) ListShareAppsSnapshot(ctx context.Context, f cph.ShareAppsFilter) (*cph.ShareAppsSnapshot, error) {
+	var limit *int
+	if f.Page.Limit != 0 {
+		limit = &f.Page.Limit
+	}
+	out, err := s.c.ShareAppsSnapshot(ctx, f.ServerID, f.PackageName, f.Page.Marker, limit)
+	if err != nil {
+		return nil, err
+	}
+	return &cph.ShareAppsSnapshot{CollectTime: out.CollectTime.Time, Apps: out.ShareApps, NextMarker: out.PageInfo.NextMarker}, nil
+}
+
+// ListServerModelOfferings implements cph.ServerService.
+func (s *Services) ListServerModelOfferings(ctx context.Context, p cph.MarkerPage) (*cph.ServerModelOfferings, error) {
+	var limit *int
+	if p.Limit != 0 {
+		limit = &p.Limit
+	}
+	out, err := s.c.ServerModelOfferings(ctx, p.Marker, limit)
+	if err != nil {
+		return nil, err
+	}
+	return &cph.ServerModelOfferings{Count: out.Count, Models: out.Models, NextMarker: out.PageInfo.NextMarker}, nil
+}

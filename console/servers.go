@@ -219,6 +219,10 @@ type serverPage struct {
 	// Request is the request ID of a restart just asked for.
 	Request string
 	URL     string
+	// ShareFilesystems are the mounted shared file systems; ShareApps the
+	// first page of the shared-app snapshot.
+	ShareFilesystems []cph.ShareFilesystemMount
+	ShareApps        *cph.ShareAppsSnapshot
 }
 
 // serverID returns the server ID of the request's path, or refuses it.
@@ -258,9 +262,18 @@ func (c *Console) renderServer(w http.ResponseWriter, r *http.Request, s *sessio
 	if err != nil {
 		return err
 	}
+	mounts, err := c.cfg.Servers.ListShareFilesystemMounts(ctx, id)
+	if err != nil {
+		return err
+	}
+	apps, err := c.cfg.Servers.ListShareAppsSnapshot(ctx, cph.ShareAppsFilter{ServerID: id})
+	if err != nil {
+		return err
+	}
 	d := serverPage{Server: serverRow{&sd.Server, c.cfg.Now(), c.cfg.AgentTTL}, Detail: sd, Tags: tags, MaxTags: cph.MaxTagsPerServer,
 		Phones: pg.Phones, Request: requestID, URL: Prefix + "servers/" + id,
 		Pager: pager{Base: Prefix + "servers/" + id, Offset: offset, Size: pageSize, Count: len(pg.Phones), Total: pg.Total}}
+	d.ShareFilesystems, d.ShareApps = mounts, apps
 	v := view{Title: sd.Name, Session: s, Nav: "server", Path: r.URL.RequestURI(), Data: d, Flash: flash, FlashOK: flash != ""}
 	if failure != nil {
 		v.Flash, v.FlashCode, v.FlashOK = plainError(failure), cph.ErrorCode(failure), false

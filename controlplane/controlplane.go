@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/agent"
 	"github.com/opencph/opencph/audit"
 	"github.com/opencph/opencph/console"
@@ -70,6 +71,13 @@ type Config struct {
 	Runtime string
 
 	Bootstrap Bootstrap // the first account, created when the database is empty
+
+	// ShareFilesystems are the shared file systems AttachShareFilesystem
+	// can mount; ShareFilesystemMountRoot is where they appear in the
+	// phones (<root>/<id>, default cph.DefaultShareFilesystemMountRoot).
+	// The capacity of availability zones is Engine.ZoneCapacity.
+	ShareFilesystems         []cph.ShareFilesystem
+	ShareFilesystemMountRoot string
 
 	Engine   engine.Config
 	IAM      iam.Config
@@ -321,7 +329,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.services = service.New(service.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
 		EnrollToken: cfg.AgentEnrollToken, Logger: cfg.Logger.With("component", "service"), Audit: s.audit,
-		PollWait: cfg.PollWait, ScreenshotWait: cfg.ScreenshotWait, FaultOperations: httpapi.FaultOperations()})
+		PollWait: cfg.PollWait, ScreenshotWait: cfg.ScreenshotWait, FaultOperations: httpapi.FaultOperations(),
+		ShareFilesystems: cfg.ShareFilesystems, ShareFilesystemMountRoot: cfg.ShareFilesystemMountRoot})
 	svc := s.services
 	var observer httpapi.RequestObserver
 	if s.metrics != nil {

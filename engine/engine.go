@@ -62,6 +62,9 @@ type Config struct {
 	// FleetRuntime is the runtime recorded for servers created through the
 	// API, whose in-process agents the replicas of that runtime run: "sim".
 	FleetRuntime string
+	// ZoneCapacity is the most servers of a flavor each availability
+	// zone holds; a pair without an entry is unlimited.
+	ZoneCapacity []cph.ZoneCapacity
 	Logger       *slog.Logger
 	// Observer, if set, is told of jobs and operations (metrics).
 	Observer Observer
@@ -568,6 +571,9 @@ type Result struct {
 	FailedPhones []string
 	// Screenshot is the PNG of a successful OpScreenshot.
 	Screenshot []byte
+	// AppVersion is, for a successful OpPushShareApps, the versionName of
+	// the package's base APK ("" when it could not be read).
+	AppVersion string
 }
 
 // maxExecuteMsg is the most bytes of command output a job keeps.

@@ -53,6 +53,9 @@ func serverRules() map[cph.OpKind]serverRule {
 		cph.OpChangeServerModel:   {verb: "server flavor change"},
 		cph.OpDeleteServer:        {verb: "server deletion"},
 		cph.OpRestartEncodeServer: {verb: "encode server restart"},
+		// Shared file systems are submitted by SubmitShareFilesystems.
+		cph.OpAttachShareFilesystem: {verb: "shared file system mount"},
+		cph.OpDetachShareFilesystem: {verb: "shared file system unmount"},
 	}
 }
 
@@ -272,6 +275,13 @@ func (e *Engine) finishServer(ctx context.Context, tx *sqlstore.Tx, op *sqlstore
 		return err
 	}
 	switch op.Kind {
+	case cph.OpAttachShareFilesystem, cph.OpDetachShareFilesystem:
+		return finishShareFilesystem(ctx, tx, op, r)
+	case cph.OpPushShareApps, cph.OpDeleteShareApps:
+		if r.Success {
+			return finishShareApps(ctx, tx, op, r)
+		}
+		return nil
 	case cph.OpRestartServer:
 		return setPhoneOutcomes(ctx, tx, op, r, phoneOutcomes{During: cph.PhoneRestarting, Success: cph.PhoneRunning, Failure: cph.PhoneRestartFailed})
 	case cph.OpProvisionServer, cph.OpRebuildServer:
@@ -549,6 +559,9 @@ func (e *Engine) CreateServers(ctx context.Context, spec cph.ServerSpec) (*cph.O
 				return err
 			}
 			az = proj + "a"
+		}
+		if err := e.checkZoneCapacity(ctx, tx, az, spec.ServerModel, spec.Count); err != nil {
+			return err
 		}
 		for i := 1; i <= spec.Count; i++ {
 			name := spec.Name

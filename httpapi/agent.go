@@ -94,7 +94,7 @@ func (s *Server) agentPoll(w http.ResponseWriter, r *http.Request) error {
 // agentResultOf is the domain form of a reported result.
 func agentResultOf(opID string, res agentproto.Result) cph.AgentResult {
 	return cph.AgentResult{OperationID: opID, Success: res.Success, ErrorCode: res.ErrorCode, ErrorMsg: res.ErrorMsg,
-		ExecuteMsg: res.ExecuteMsg, FailedPhones: res.FailedPhones, Screenshot: res.Screenshot}
+		ExecuteMsg: res.ExecuteMsg, FailedPhones: res.FailedPhones, Screenshot: res.Screenshot, AppVersion: res.AppVersion}
 }
 
 // agentResults is POST /agent/v1/results: the results of several

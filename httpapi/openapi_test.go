@@ -16,6 +16,7 @@ import (
 // 52 SDK operations with their method and path.
 var cphOperations = []struct{ name, method, path string }{
 	{"AddImageMember", "POST", "/v1/{project_id}/cloud-phone/images/{image_id}/members"},
+	{"AttachShareFilesystem", "POST", "/v1/{project_id}/servers/attach-share-filesystem"},
 	{"BatchCreateTags", "POST", "/v1/{project_id}/{resource_type}/{resource_id}/tags/action"},
 	{"BatchDeleteTags", "POST", "/v1/{project_id}/{resource_type}/{resource_id}/tags/action"},
 	{"BatchExportCloudPhoneData", "POST", "/v1/{project_id}/cloud-phone/phones/batch-storage"},
@@ -30,10 +31,12 @@ var cphOperations = []struct{ name, method, path string }{
 	{"DeleteImageMember", "DELETE", "/v1/{project_id}/cloud-phone/images/{image_id}/members/{member_id}"},
 	{"DeleteShareApps", "DELETE", "/v1/{project_id}/cloud-phone/phones/share-apps"},
 	{"DeleteShareFiles", "POST", "/v1/{project_id}/cloud-phone/phones/share-files"},
+	{"DetachShareFilesystem", "POST", "/v1/{project_id}/servers/detach-share-filesystem"},
 	{"ExpandPhoneDataVolumeSize", "POST", "/v1/{project_id}/cloud-phone/phones/expand-volume"},
 	{"ImportTraffic", "POST", "/v1/{project_id}/cloud-phone/phones-traffic"},
 	{"ListCloudPhoneImages", "GET", "/v1/{project_id}/cloud-phone/phone-images"},
 	{"ListCloudPhoneModels", "GET", "/v1/{project_id}/cloud-phone/phone-models"},
+	{"ListCloudPhoneServerModelOfferings", "GET", "/v1/{project_id}/server-model-offerings"},
 	{"ListCloudPhoneServerModels", "GET", "/v1/{project_id}/cloud-phone/server-models"},
 	{"ListCloudPhoneServers", "GET", "/v1/{project_id}/cloud-phone/servers"},
 	{"ListCloudPhones", "GET", "/v1/{project_id}/cloud-phone/phones"},
@@ -44,6 +47,7 @@ var cphOperations = []struct{ name, method, path string }{
 	{"ListProjectTags", "GET", "/v1/{project_id}/{resource_type}/tags"},
 	{"ListResourceInstances", "POST", "/v1/{project_id}/{resource_type}/resource_instances/action"},
 	{"ListResourceTags", "GET", "/v1/{project_id}/{resource_type}/{resource_id}/tags"},
+	{"ListShareAppsSnapshot", "GET", "/v1/{project_id}/servers/{server_id}/share-apps-snapshot"},
 	{"ListShareFiles", "GET", "/v1/{project_id}/cloud-phone/servers/share-files"},
 	{"PushShareApps", "POST", "/v1/{project_id}/cloud-phone/phones/share-apps"},
 	{"PushShareFiles", "POST", "/v1/{project_id}/cloud-phone/phones/share-files"},
@@ -91,8 +95,8 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 
 func TestOpenAPIDocumentCoversEveryCPHOperation(t *testing.T) {
 	t.Parallel()
-	if len(cphOperations) != 52 {
-		t.Fatalf("the index lists %d operations, want 52", len(cphOperations))
+	if len(cphOperations) != 56 {
+		t.Fatalf("the index lists %d operations, want 56", len(cphOperations))
 	}
 	doc := loadDocument(t)
 	named := map[string]string{} // SDK name -> "METHOD path" in the document
@@ -114,8 +118,8 @@ func TestOpenAPIDocumentCoversEveryCPHOperation(t *testing.T) {
 			t.Errorf("%s: x-cph-operations places it at %q, want %s %s", want.name, got, want.method, want.path)
 		}
 	}
-	if len(named) != 52 {
-		t.Errorf("the document names %d CPH operations, want 52", len(named))
+	if len(named) != 56 {
+		t.Errorf("the document names %d CPH operations, want 56", len(named))
 	}
 	for _, r := range []struct{ method, path string }{
 		{"POST", "/v3/auth/tokens"}, {"GET", "/v3/auth/tokens"}, {"HEAD", "/v3/auth/tokens"}, {"DELETE", "/v3/auth/tokens"},

@@ -23,6 +23,14 @@ func (s *Server) serverRoutes() {
 	s.handle("POST "+p+"/phones/share-apps", familyCPH, s.withProject(s.pushShareApps))
 	s.handle("DELETE "+p+"/phones/share-apps", familyCPH, s.withProject(s.deleteShareApps))
 
+	// Outside /cloud-phone/: literal segments, so they never meet the tag
+	// routes (registered with the literal resource type below).
+	s.handle("POST /v1/{project_id}/servers/attach-share-filesystem", familyCPH, s.withProject(s.attachShareFilesystem))
+	s.handle("POST /v1/{project_id}/servers/detach-share-filesystem", familyCPH, s.withProject(s.detachShareFilesystem))
+	s.handle("GET /v1/{project_id}/servers/{server_id}/share-apps-snapshot", familyCPH, s.withProject(s.listShareAppsSnapshot))
+	s.handle("GET /v1/{project_id}/server-model-offerings", familyCPH, s.withProject(s.listServerModelOfferings))
+	s.handle("GET /opencph/v1/{project_id}/servers/{server_id}/share-filesystems", familyCPH, s.withProject(s.listShareFilesystemMounts))
+
 	// Tags: resource_type accepts exactly one value.
 	const t = "/v1/{project_id}/cph-server"
 	s.handle("GET "+t+"/tags", familyCPH, s.withProject(s.listProjectTags))

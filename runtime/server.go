@@ -36,3 +36,24 @@ type SharedStorage interface {
 	// SharedApps lists the applications of the shared app area, sorted.
 	SharedApps(ctx context.Context) ([]string, error)
 }
+
+// ShareMount is a shared file system to mount into a server's phones: the
+// directory on the runtime's host that holds it (or the mounted
+// sub-directory of it) and where it appears in the phones.
+type ShareMount struct {
+	ID         string
+	Source     string
+	MountPoint string
+}
+
+// ShareFilesystems is implemented by a driver whose phones can mount
+// shared file systems. A mount is state of the server: every phone has
+// it, and so do phones created later.
+type ShareFilesystems interface {
+	// MountShareFilesystem mounts m in every phone of the server; a mount
+	// of the same ID is replaced.
+	MountShareFilesystem(ctx context.Context, m ShareMount) error
+	// UnmountShareFilesystem removes the mount of that ID; an unknown ID
+	// succeeds.
+	UnmountShareFilesystem(ctx context.Context, id string) error
+}

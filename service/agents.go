@@ -192,7 +192,7 @@ func (s *Services) PollAgent(ctx context.Context, p cph.AgentPoll) ([]cph.Operat
 // engineResult is the engine's form of r.
 func engineResult(r cph.AgentResult) engine.Result {
 	return engine.Result{Success: r.Success, ErrorCode: r.ErrorCode, ErrorMsg: r.ErrorMsg, ExecuteMsg: r.ExecuteMsg,
-		FailedPhones: r.FailedPhones, Screenshot: r.Screenshot}
+		FailedPhones: r.FailedPhones, Screenshot: r.Screenshot, AppVersion: r.AppVersion}
 }
 
 // ReportAgentResults implements cph.AgentService.

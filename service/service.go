@@ -50,6 +50,12 @@ type Config struct {
 	// ResetSteps are the steps of ResetProject beyond the built-in ones
 	// (see ResetStep).
 	ResetSteps []ResetStep
+	// ShareFilesystems are the shared file systems the operator declares
+	// (AttachShareFilesystem); ShareFilesystemMountRoot is the directory of
+	// the phones under which each appears, at <root>/<id> (default
+	// cph.DefaultShareFilesystemMountRoot).
+	ShareFilesystems         []cph.ShareFilesystem
+	ShareFilesystemMountRoot string
 }
 
 // Services implements every domain service interface of the root package.

@@ -38,12 +38,15 @@ const (
 // PostgreSQL needs CPH_TEST_DATABASE_URL (the test is skipped without).
 func StartEnv(t *testing.T, engine, front string) *Env {
 	t.Helper()
-	var mutate func(*controlplane.Config)
+	var dbURL string
 	if engine == Postgres {
-		dbURL := storetest.PostgresURL(t)
-		mutate = func(c *controlplane.Config) { c.DatabaseURL = dbURL }
+		dbURL = storetest.PostgresURL(t)
 	}
-	srv := cptest.Start(t, mutate)
+	deployment := deploymentConfig(t)
+	srv := cptest.Start(t, func(c *controlplane.Config) {
+		c.DatabaseURL = dbURL
+		deployment(c)
+	})
 	ctx := context.Background()
 	admin := principal(t, srv, cptest.Domain, cptest.User, cptest.Password, cptest.Project)
 	if _, err := srv.IAM().CreateUser(ctx, admin, cph.CreateUserParams{DomainID: admin.Domain.ID, Name: Viewer, Password: ViewerPassword}); err != nil {

@@ -75,6 +75,9 @@ func Run(t *testing.T, newEnv NewEnv) {
 		{"faults", testFaults},
 		{"standin", testStandIn},
 		{"snapshots", testSnapshots},
+		{"share filesystems", testShareFilesystems},
+		{"share apps snapshot", testShareAppsSnapshot},
+		{"server model offerings", testServerModelOfferings},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {

@@ -251,6 +251,8 @@ func (tx *Tx) DeleteServer(ctx context.Context, id string) error {
 	for _, q := range []string{
 		`DELETE FROM server_tags WHERE server_id = $1`,
 		`DELETE FROM encode_servers WHERE server_id = $1`,
+		`DELETE FROM server_share_filesystems WHERE server_id = $1`,
+		`DELETE FROM server_share_apps WHERE server_id = $1`,
 	} {
 		if _, err := tx.tx.ExecContext(ctx, q, id); err != nil {
 			return fmt.Errorf("sqlstore: delete server %s: %w", id, err)

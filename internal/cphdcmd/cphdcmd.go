@@ -238,6 +238,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		Project:  getenv("CPH_BOOTSTRAP_PROJECT"),
 	}
 	retentionFlags(fs, &cfg, getenv, &errs)
+	applyDeployment := deploymentFlags(fs, &cfg, getenv)
 	ephemeral := fs.Bool("ephemeral", envBool("CPH_EPHEMERAL"), "a throw-away cphd for tests and CI: state in a temporary data dir (SQLite) removed at exit, instant simulated boots and a free loopback port unless --sim-boot-time or --listen say otherwise; prints the endpoint, the account and an access key as one JSON line on stdout [CPH_EPHEMERAL]")
 	envFile := fs.String("ephemeral-env-file", env("CPH_EPHEMERAL_ENV_FILE", ""), "with --ephemeral: also write the endpoint, the account and the access key to this file as NAME=value lines (CPH_ENDPOINT, HUAWEICLOUD_SDK_AK, ...), before the JSON line [CPH_EPHEMERAL_ENV_FILE]")
 	setUsage(fs)
@@ -253,6 +254,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		errs = append(errs, err)
 	}
 	cfg.AgentEnrollToken = tok
+	if err := applyDeployment(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return cfg, 0, nil, nil, errors.Join(errs...)
 	}

@@ -125,6 +125,9 @@ type Driver struct {
 	// reserved are host ports handed out by this driver whose container
 	// may not show them yet.
 	reserved map[int]bool
+	// mounts are the server's shared file systems, by ID: every container
+	// is created with them (sharefs.go).
+	mounts map[string]runtime.ShareMount
 
 	// ctx ends when the driver is closed; background boots and the event
 	// watcher run in it.
@@ -155,6 +158,9 @@ type phone struct {
 	args      []string
 	image     string // the container's image reference
 	port      int
+	// mounts is the LabelShareFilesystems value the container was
+	// created with.
+	mounts string
 }
 
 // New connects to the Engine (negotiating the API version), adopts the
@@ -200,7 +206,8 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Driver{cfg: cfg, cli: cli, log: cfg.Logger, phones: map[string]*phone{}, reserved: map[int]bool{}}
+	d := &Driver{cfg: cfg, cli: cli, log: cfg.Logger, phones: map[string]*phone{}, reserved: map[int]bool{},
+		mounts: map[string]runtime.ShareMount{}}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	info, err := cli.Info(ctx, client.InfoOptions{})
 	if err != nil {

@@ -45,6 +45,7 @@ func (d *Driver) adopt(ctx context.Context) error {
 			continue
 		}
 		d.phones[id] = p
+		d.adoptMounts(p.mounts)
 		if p.info.State == runtime.StateRunning {
 			out, code, err := d.exec(ctx, p.container, []string{"getprop", "sys.boot_completed"}, nil, 64)
 			if err != nil || code != 0 || strings.TrimSpace(string(out)) != "1" {
@@ -68,7 +69,7 @@ func (d *Driver) phoneFromContainer(c container.InspectResponse) *phone {
 	props := map[string]string{}
 	_ = json.Unmarshal([]byte(l[LabelProperty]), &props)
 	p := &phone{lock: make(chan struct{}, 1), container: c.ID, args: slices.Clone(c.Config.Cmd),
-		image: c.Config.Image, port: port, defaults: maps.Clone(props)}
+		image: c.Config.Image, port: port, defaults: maps.Clone(props), mounts: l[LabelShareFilesystems]}
 	p.info = runtime.PhoneInfo{ID: l[LabelPhone], Name: l[LabelName], Index: idx, ImageID: l[LabelImage], Property: props}
 	switch {
 	case c.State != nil && c.State.Running:
@@ -236,7 +237,7 @@ func (d *Driver) bootSteps(ctx context.Context, p *phone, imageID string, props 
 		}
 	}
 	d.mu.Lock()
-	same := p.container != "" && p.image == ref && slices.Equal(p.args, d.bootArgs(p.resources, props))
+	same := p.container != "" && p.image == ref && slices.Equal(p.args, d.bootArgs(p.resources, props)) && p.mounts == d.mountsLabel()
 	d.mu.Unlock()
 	if same {
 		if _, err := d.cli.ContainerInspect(ctx, p.container, client.ContainerInspectOptions{}); cerrdefs.IsNotFound(err) {
@@ -281,6 +282,7 @@ func (d *Driver) create(ctx context.Context, p *phone, imageID string, props map
 	args := d.bootArgs(p.resources, props)
 	res := p.resources
 	name, index := p.info.Name, p.info.Index
+	mounts, binds := d.mountsLabel(), d.bindMounts()
 	d.mu.Unlock()
 	if err != nil {
 		return err
@@ -291,11 +293,14 @@ func (d *Driver) create(ctx context.Context, p *phone, imageID string, props map
 	labels[LabelImage] = imageID
 	labels[LabelProperty] = string(pj)
 	labels[LabelADBPort] = strconv.Itoa(port)
+	if mounts != "" {
+		labels[LabelShareFilesystems] = mounts
+	}
 	adb := network.MustParsePort(strconv.Itoa(ADBPort) + "/tcp")
 	bind, _ := netip.ParseAddr(d.cfg.BindAddress)
 	hc := &container.HostConfig{
 		Privileged:   d.cfg.Privileged,
-		Mounts:       []mount.Mount{{Type: mount.TypeVolume, Source: d.volumeName(id), Target: "/data"}},
+		Mounts:       append([]mount.Mount{{Type: mount.TypeVolume, Source: d.volumeName(id), Target: "/data"}}, binds...),
 		PortBindings: network.PortMap{adb: {{HostIP: bind, HostPort: strconv.Itoa(port)}}},
 		DNS:          dnsAddrs(d.cfg.DNS),
 	}
@@ -317,7 +322,7 @@ func (d *Driver) create(ctx context.Context, p *phone, imageID string, props map
 		return fmt.Errorf("docker: create container of phone %s: %w", id, err)
 	}
 	d.set(p, func(p *phone) {
-		p.container, p.args, p.image, p.port = created.ID, args, ref, port
+		p.container, p.args, p.image, p.port, p.mounts = created.ID, args, ref, port, mounts
 		p.info.ImageID, p.info.Property = imageID, maps.Clone(props)
 		p.info.Access.IP, p.info.Access.Port = d.cfg.AccessIP, port
 		delete(d.reserved, port)

@@ -92,6 +92,8 @@ type phoneRecord struct {
 type sharedRecord struct {
 	Version int            `json:"version"`
 	Apps    map[string]int `json:"apps,omitempty"`
+	// Mounts are the mounted shared file systems, by ID.
+	Mounts map[string]shareMount `json:"mounts,omitempty"`
 }
 
 // snapshot is a state file to write: taken under Driver.mu, written
@@ -161,7 +163,7 @@ func (d *Driver) sharedSnapshot() *snapshot {
 	}
 	d.sharedGen++
 	return &snapshot{save: &d.sharedSave, gen: d.sharedGen, name: sharedStateFile,
-		record: sharedRecord{Version: 1, Apps: maps.Clone(d.shared.apps)}, files: maps.Clone(d.shared.files)}
+		record: sharedRecord{Version: 1, Apps: maps.Clone(d.shared.apps), Mounts: maps.Clone(d.shared.mounts)}, files: maps.Clone(d.shared.files)}
 }
 
 // persist writes the snapshots, in order, unless a newer one of the same
@@ -376,7 +378,7 @@ func (d *Driver) load() error {
 	case err != nil:
 		d.setAside(name, "shared storage", err)
 	default:
-		d.shared.files, d.shared.apps = files, shared.Apps
+		d.shared.files, d.shared.apps, d.shared.mounts = files, shared.Apps, shared.Mounts
 		d.stored = 0
 		for _, v := range files {
 			d.stored += fileCost(v)

@@ -23,6 +23,8 @@ var (
 type sharedState struct {
 	files map[string][]byte
 	apps  map[string]int // package name -> size in bytes
+	// mounts are the mounted shared file systems, by ID (sharefs.go).
+	mounts map[string]shareMount
 }
 
 // RemovePhone implements runtime.PhoneRemover. It waits for an operation

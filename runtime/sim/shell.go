@@ -37,7 +37,13 @@ func (d *Driver) Shell(ctx context.Context, phoneID, command string) (runtime.Sh
 	}
 	var out strings.Builder
 	var code int
-	d.tracked(p, func() { code = p.shell(&out, args, func() error { return d.room(p, 1, FileOverhead) }) })
+	d.tracked(p, func() {
+		if args[0] == "ls" && len(d.shared.mounts) > 0 {
+			code = d.lsWithMounts(p, &out, args[1:])
+			return
+		}
+		code = p.shell(&out, args, func() error { return d.room(p, 1, FileOverhead) })
+	})
 	if changes[args[0]] && (args[0] != "pm" || len(args) > 1 && args[1] == "uninstall") {
 		snap = d.phoneSnapshot(p)
 	}
