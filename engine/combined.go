@@ -19,9 +19,32 @@ import (
 
 // Bounds of one combined write.
 const (
-	maxCombinedClaims  = 256 // polls, each of one server
-	maxCombinedResults = 64  // result posts, each of up to 100 results
+	maxCombinedClaims     = 256 // polls, each of one server
+	maxCombinedResults    = 64  // result posts, each of up to 100 results
+	maxCombinedHeartbeats = 512
 )
+
+// touched is the outcome of one combined heartbeat: whether the session is
+// still its server's current one.
+type touched struct {
+	current bool
+	err     error
+}
+
+// touchTogether writes the heartbeats of several agent sessions in one
+// statement.
+func (e *Engine) touchTogether(ctx context.Context, sessions []sqlstore.AgentSession) []touched {
+	out := make([]touched, len(sessions))
+	current, err := e.db.TouchAgents(ctx, sessions)
+	for i := range out {
+		if err != nil {
+			out[i].err = err
+			continue
+		}
+		out[i].current = current[i]
+	}
+	return out
+}
 
 // claimed is what a combined claim hands one poll.
 type claimed struct {

@@ -120,6 +120,8 @@ type Engine struct {
 	// that call at the same time (combined.go).
 	claims  *combine.Batcher[sqlstore.ClaimRequest, claimed]
 	results *combine.Batcher[resultBatch, appliedResults]
+	// heartbeats combines the heartbeats of agents.
+	heartbeats *combine.Batcher[sqlstore.AgentSession, touched]
 }
 
 // New returns an engine over db. Its sweep timeouts count from now (see
@@ -130,6 +132,7 @@ func New(db *sqlstore.DB, cfg Config) *Engine {
 		since: db.Now(), faults: vcache.New[string, []*cph.Fault](faultCacheEntries, faultCacheTTL)}
 	e.claims = combine.New(maxCombinedClaims, e.claimTogether)
 	e.results = combine.New(maxCombinedResults, e.applyTogether)
+	e.heartbeats = combine.New(maxCombinedHeartbeats, e.touchTogether)
 	return e
 }
 
@@ -517,12 +520,15 @@ func (e *Engine) touch(ctx context.Context, serverID, sessionID string) (bool, e
 	if seen && now.Sub(last) < e.touchEvery() {
 		return e.db.AgentSessionIs(ctx, serverID, sessionID)
 	}
-	ok, err := e.db.TouchAgent(ctx, serverID, sessionID)
-	if err != nil || !ok {
+	ok, err := e.heartbeats.Do(ctx, sqlstore.AgentSession{ServerID: serverID, SessionID: sessionID})
+	if err == nil {
+		err = ok.err
+	}
+	if err != nil || !ok.current {
 		e.touchMu.Lock()
 		delete(e.touched, key)
 		e.touchMu.Unlock()
-		return ok, err
+		return ok.current, err
 	}
 	e.touchMu.Lock()
 	if len(e.touched) > 100_000 {

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -100,4 +101,74 @@ func (tx *Tx) CompleteClaimedBy(ctx context.Context, sessions, ids []string) ([]
 		return nil, fmt.Errorf("sqlstore: complete operations: %w", err)
 	}
 	return ops, nil
+}
+
+// errMixedSessions undoes a combined heartbeat that named a session with
+// another server than its own.
+var errMixedSessions = errors.New("sqlstore: a session named with another server")
+
+// AgentSession names an agent session of a server.
+type AgentSession struct {
+	ServerID  string
+	SessionID string
+}
+
+// TouchAgents records, in one statement, the heartbeat of several agent
+// sessions and reports, for each, whether it is still its server's
+// current session (TouchAgent for many agents: a fleet of a thousand
+// servers sends two hundred heartbeats a second).
+func (db *DB) TouchAgents(ctx context.Context, sessions []AgentSession) ([]bool, error) {
+	out := make([]bool, len(sessions))
+	if len(sessions) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(sessions))
+	sids := make([]string, len(sessions))
+	for i, s := range sessions {
+		ids[i], sids[i] = s.ServerID, s.SessionID
+	}
+	asked := make(map[AgentSession]bool, len(sessions))
+	for _, s := range sessions {
+		asked[s] = true
+	}
+	current := map[AgentSession]bool{}
+	err := db.GroupTx(ctx, func(tx *Tx) error {
+		clear(current)
+		args := append(append([]any{micros(tx.now)}, anys(ids)...), anys(sids)...)
+		rows, err := tx.tx.QueryContext(ctx, `UPDATE servers SET last_seen = $1
+			WHERE id IN (`+placeholders(2, len(ids))+`) AND agent_session IN (`+placeholders(2+len(ids), len(sids))+`)
+			RETURNING id, agent_session`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s AgentSession
+			if err := rows.Scan(&s.ServerID, &s.SessionID); err != nil {
+				return err
+			}
+			if !asked[s] {
+				// A session named with another server than its own: undo,
+				// and touch each session alone.
+				return errMixedSessions
+			}
+			current[s] = true
+		}
+		return rows.Err()
+	})
+	if errors.Is(err, errMixedSessions) {
+		for i, s := range sessions {
+			if out[i], err = db.TouchAgent(ctx, s.ServerID, s.SessionID); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: touch %d agents: %w", len(sessions), err)
+	}
+	for i, s := range sessions {
+		out[i] = current[s]
+	}
+	return out, nil
 }

@@ -258,3 +258,57 @@ func testPhoneStatusLog(t *testing.T, db *sqlstore.DB) {
 		t.Error("changes across a barrier were reported")
 	}
 }
+
+// testCombinedAgentCalls checks the statements that serve many agents at
+// once: the claim of several servers' queues, and the heartbeats of
+// several sessions (a replaced session is refused, a session named with
+// another server's id is refused and touches nothing).
+func testCombinedAgentCalls(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	a := newFixture(t, db, "combined-a", 3)
+	b := newFixture(t, db, "combined-b", 2)
+	submit(t, db, a, "req-a", a.phones)
+	submit(t, db, b, "req-b", b.phones)
+	for _, s := range []struct{ server, session string }{{a.server.ID, "sa"}, {b.server.ID, "sb"}} {
+		mustTx(t, db, func(tx *sqlstore.Tx) error { _, err := tx.StartAgentSession(ctx, s.server, s.session); return err })
+	}
+	got, err := db.ClaimOperationsFor(ctx, []sqlstore.ClaimRequest{
+		{ServerID: a.server.ID, SessionID: "sa", Max: 2}, {ServerID: b.server.ID, SessionID: "sb", Max: 10}}, db.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got[a.server.ID]) != 2 || len(got[b.server.ID]) != 2 {
+		t.Fatalf("claimed %d of a (max 2) and %d of b (2 queued)", len(got[a.server.ID]), len(got[b.server.ID]))
+	}
+	for server, ops := range got {
+		for _, op := range ops {
+			want := "sa"
+			if server == b.server.ID {
+				want = "sb"
+			}
+			if op.ServerID != server || op.SessionID != want || op.State != sqlstore.OpClaimed || op.Attempt != 1 {
+				t.Errorf("claimed operation %+v for server %s, want its own, claimed by %s, first attempt", op, server, want)
+			}
+		}
+	}
+	rest, _ := db.ClaimOperationsFor(ctx, []sqlstore.ClaimRequest{{ServerID: a.server.ID, SessionID: "sa", Max: 10}, {ServerID: b.server.ID, SessionID: "sb", Max: 10}}, db.Now().Add(time.Hour))
+	if len(rest[a.server.ID]) != 1 || len(rest[b.server.ID]) != 0 {
+		t.Errorf("second claim: %d of a (1 left), %d of b (none left)", len(rest[a.server.ID]), len(rest[b.server.ID]))
+	}
+
+	mustTx(t, db, func(tx *sqlstore.Tx) error { _, err := tx.StartAgentSession(ctx, b.server.ID, "sb2"); return err })
+	ok, err := db.TouchAgents(ctx, []sqlstore.AgentSession{{ServerID: a.server.ID, SessionID: "sa"}, {ServerID: b.server.ID, SessionID: "sb"}, {ServerID: b.server.ID, SessionID: "sb2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok[0] || ok[1] || !ok[2] {
+		t.Errorf("heartbeats of a current, a replaced and a new session: %v, want [true false true]", ok)
+	}
+	ok, err = db.TouchAgents(ctx, []sqlstore.AgentSession{{ServerID: b.server.ID, SessionID: "sa"}, {ServerID: b.server.ID, SessionID: "sb2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok[0] || !ok[1] {
+		t.Errorf("heartbeats of a's session named with b's id, and of b's own: %v, want [false true]", ok)
+	}
+}

@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener) {
 		{"ChangedSignal", testChangedSignal},
 		{"GroupTxUndoesOnlyFailures", testGroupTx},
 		{"PhoneStatusLog", testPhoneStatusLog},
+		{"CombinedAgentCalls", testCombinedAgentCalls},
 		{"ConcurrentAccessKeyLimit", testConcurrentAccessKeyLimit},
 		{"ConcurrentTagLimit", testConcurrentTagLimit},
 		{"ConcurrentImageMemberLimit", testConcurrentImageMemberLimit},
