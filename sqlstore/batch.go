@@ -84,16 +84,12 @@ func (tx *Tx) SetPhonesStatus(ctx context.Context, ids []string, from []cph.Phon
 	if len(ids) == 0 {
 		return changed, nil
 	}
-	args := []any{int32(to), micros(tx.now)}
+	args := []any{int32(to), micros(tx.now), tx.listArg(ids)}
 	for _, s := range from {
 		args = append(args, int32(s))
 	}
-	n := len(args)
-	for _, id := range ids {
-		args = append(args, id)
-	}
 	got, err := tx.tx.queryStatus(ctx, `UPDATE phones SET status = $1, updated_at = $2
-		WHERE status IN (`+placeholders(3, len(from))+`) AND id IN (`+placeholders(n+1, len(ids))+`) RETURNING id`, to, tx.now, args...)
+		WHERE `+tx.inList("id", 3)+` AND status IN (`+placeholders(4, len(from))+`) RETURNING id`, to, tx.now, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: set phones' status: %w", err)
 	}
@@ -203,9 +199,8 @@ func (tx *Tx) SucceedJobs(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	args := append([]any{int32(cph.JobSucceeded), micros(tx.now), int32(cph.JobRunning)}, anys(ids)...)
 	_, err := tx.tx.ExecContext(ctx, `UPDATE jobs SET status = $1, end_at = $2
-		WHERE status = $3 AND id IN (`+placeholders(4, len(ids))+`)`, args...)
+		WHERE status = $3 AND `+tx.inList("id", 4), int32(cph.JobSucceeded), micros(tx.now), int32(cph.JobRunning), tx.listArg(ids))
 	if err != nil {
 		return fmt.Errorf("sqlstore: finish jobs: %w", err)
 	}

@@ -2,10 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -30,33 +30,40 @@ func (db *DB) ClaimOperationsFor(ctx context.Context, reqs []ClaimRequest, lease
 	if len(reqs) == 0 {
 		return out, nil
 	}
-	var q strings.Builder
-	args := make([]any, 0, 3*len(reqs)+1)
-	q.WriteString(`WITH want(w_server, w_session, w_max) AS (VALUES `)
+	servers := make([]string, len(reqs))
+	sessions := make([]string, len(reqs))
+	maxes := make([]int, len(reqs))
 	for i, r := range reqs {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		n := len(args)
-		q.WriteString("($" + strconv.Itoa(n+1) + ", $" + strconv.Itoa(n+2) + ", CAST($" + strconv.Itoa(n+3) + " AS INTEGER))")
-		args = append(args, r.ServerID, r.SessionID, r.Max)
+		servers[i], sessions[i], maxes[i] = r.ServerID, r.SessionID, r.Max
+	}
+	// want holds the requests: (server, session, max) rows from three
+	// parallel arrays, each one parameter (see idlist.go).
+	want := `SELECT s.value AS w_server, t.value AS w_session, CAST(m.value AS INTEGER) AS w_max
+		FROM json_each($1) s JOIN json_each($2) t ON t.key = s.key JOIN json_each($3) m ON m.key = s.key`
+	var args []any
+	if db.engine == Postgres {
+		want = `SELECT * FROM unnest($1::text[], $2::text[], $3::int[]) AS w(w_server, w_session, w_max)`
+		args = []any{servers, sessions, maxes}
+	} else {
+		js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+		args = []any{js(servers), js(sessions), js(maxes)}
 	}
 	args = append(args, micros(leaseUntil))
 	// The queue's partial index (server_id, state, created_at) gives each
 	// server's pending operations in order; the window numbers them.
-	q.WriteString(`),
+	q := `WITH want AS (` + want + `),
 	picked(p_id, p_session) AS (
 		SELECT o.id, w.w_session FROM (
 			SELECT id, server_id, ROW_NUMBER() OVER (PARTITION BY server_id ORDER BY created_at, id) AS rn
 			FROM operations WHERE state <> 'done' AND state = 'pending' AND server_id IN (SELECT w_server FROM want)
 		) o JOIN want w ON w.w_server = o.server_id WHERE o.rn <= w.w_max)
-	UPDATE operations SET state = 'claimed', session_id = picked.p_session, lease_until = $` + strconv.Itoa(len(args)) + `, attempts = attempts + 1
+	UPDATE operations SET state = 'claimed', session_id = picked.p_session, lease_until = $4, attempts = attempts + 1
 	FROM picked WHERE operations.id = picked.p_id AND operations.state = 'pending'
-	RETURNING ` + qualifiedOpCols)
+	RETURNING ` + qualifiedOpCols
 	var ops []*OperationRecord
 	err := db.GroupTx(ctx, func(tx *Tx) error {
 		var err error
-		ops, err = queryOps(ctx, tx.tx, q.String(), args...)
+		ops, err = queryOps(ctx, tx.tx, q, args...)
 		return err
 	})
 	if err != nil {
@@ -93,10 +100,9 @@ func (tx *Tx) CompleteClaimedBy(ctx context.Context, sessions, ids []string) ([]
 	if len(ids) == 0 || len(sessions) == 0 {
 		return nil, nil
 	}
-	args := append(anys(ids), anys(sessions)...)
 	ops, err := queryOps(ctx, tx.tx, `UPDATE operations SET state = 'done', lease_until = 0
-		WHERE state = 'claimed' AND id IN (`+placeholders(1, len(ids))+`) AND session_id IN (`+placeholders(len(ids)+1, len(sessions))+`)
-		RETURNING `+opCols, args...)
+		WHERE state = 'claimed' AND `+tx.inList("id", 1)+` AND `+tx.inList("session_id", 2)+`
+		RETURNING `+opCols, tx.listArg(ids), tx.listArg(sessions))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: complete operations: %w", err)
 	}
@@ -134,10 +140,9 @@ func (db *DB) TouchAgents(ctx context.Context, sessions []AgentSession) ([]bool,
 	current := map[AgentSession]bool{}
 	err := db.GroupTx(ctx, func(tx *Tx) error {
 		clear(current)
-		args := append(append([]any{micros(tx.now)}, anys(ids)...), anys(sids)...)
 		rows, err := tx.tx.QueryContext(ctx, `UPDATE servers SET last_seen = $1
-			WHERE id IN (`+placeholders(2, len(ids))+`) AND agent_session IN (`+placeholders(2+len(ids), len(sids))+`)
-			RETURNING id, agent_session`, args...)
+			WHERE `+tx.inList("id", 2)+` AND `+tx.inList("agent_session", 3)+`
+			RETURNING id, agent_session`, micros(tx.now), tx.listArg(ids), tx.listArg(sids))
 		if err != nil {
 			return err
 		}
