@@ -372,6 +372,21 @@ type ServerKeypair struct {
 // ServerModelFilter selects server flavors. Nil fields do not filter.
 type ServerModelFilter struct {
 	ProductType *int32 // 0 or 1
+	// Page is the page: Limit 0..MaxServerModelPage (0:
+	// MaxServerModelPage); the list is ordered by server_model_name,
+	// which is the marker.
+	Page MarkerPage
+}
+
+// MaxServerModelPage is the largest page of ListServerModels, and the
+// page a request without limit gets.
+const MaxServerModelPage = 100
+
+// ServerModelPage is one page of ListServerModels.
+type ServerModelPage struct {
+	Models []ServerModel
+	// NextMarker is the marker of the next page, "" on the last page.
+	NextMarker string
 }
 
 // PhoneModelFilter selects phone flavors. Nil fields do not filter.
@@ -476,9 +491,10 @@ type ServerService interface {
 	// reported in their entry. Errors: CPS.9011 (empty list, a bad key
 	// pair name), CPS.9010, CPS.0001.
 	UpdateKeypairs(ctx context.Context, servers []ServerKeypair) (*ServerJobs, error)
-	// ListServerModels returns the server flavors f selects.
-	// Errors: CPS.9011 (product type not 0 or 1).
-	ListServerModels(ctx context.Context, f ServerModelFilter) ([]ServerModel, error)
+	// ListServerModels returns the page of server flavors f selects.
+	// Errors: CPS.9011 (product type not 0 or 1, a marker that names no
+	// flavor of the list), CPS.0002 (limit).
+	ListServerModels(ctx context.Context, f ServerModelFilter) (*ServerModelPage, error)
 	// ListPhoneModels returns the page of phone flavors f selects.
 	// Errors: CPS.0002 (bad paging), CPS.0010 (status not 0 or 1).
 	ListPhoneModels(ctx context.Context, f PhoneModelFilter) ([]PhoneModel, error)

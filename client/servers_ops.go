@@ -72,18 +72,33 @@ func (c *Client) UpdateKeypairs(ctx context.Context, servers []ServerKeypair) (*
 	return c.serverBatch(ctx, "update key pairs", Request{Method: http.MethodPut, Path: serversPath + "/open-access", In: map[string]any{"servers": servers}})
 }
 
-// ListServerModels lists server flavors (ListCloudPhoneServerModels); a
-// nil productType lists all.
+// ListServerModels lists server flavors by name
+// (ListCloudPhoneServerModels), every page; a nil productType lists all.
 func (c *Client) ListServerModels(ctx context.Context, productType *int) ([]cph.ServerModel, error) {
+	return allPages(ctx, func(ctx context.Context, marker string) ([]cph.ServerModel, string, error) {
+		return c.ListServerModelsPage(ctx, productType, cph.MarkerPage{Marker: marker})
+	})
+}
+
+// ListServerModelsPage reads one page of ListCloudPhoneServerModels: the
+// flavors after the one p.Marker names (a server_model_name; "" for the
+// first page), at most p.Limit (1..100; 0 sends none, the server's 100),
+// and the marker of the next page ("" on the last).
+func (c *Client) ListServerModelsPage(ctx context.Context, productType *int, p cph.MarkerPage) ([]cph.ServerModel, string, error) {
 	q := url.Values{}
 	setInt(q, "product_type", productType)
+	markerQuery(q, p)
 	var out struct {
 		ServerModels []cph.ServerModel `json:"server_models"`
+		PageInfo     cph.PageInfo      `json:"page_info"`
 	}
 	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/{project_id}/cloud-phone/server-models", Query: q, Out: &out}); err != nil {
-		return nil, fmt.Errorf("list server models: %w", err)
+		return nil, "", fmt.Errorf("list server models: %w", err)
 	}
-	return out.ServerModels, nil
+	if out.ServerModels == nil {
+		out.ServerModels = []cph.ServerModel{}
+	}
+	return out.ServerModels, out.PageInfo.NextMarker, nil
 }
 
 // ListPhoneModelsOptions are the query parameters of ListPhoneModels.

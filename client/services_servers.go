@@ -79,15 +79,12 @@ func intOf(v *int32) *int {
 }
 
 // ListServerModels implements cph.ServerService.
-func (s *Services) ListServerModels(ctx context.Context, f cph.ServerModelFilter) ([]cph.ServerModel, error) {
-	out, err := s.c.ListServerModels(ctx, intOf(f.ProductType))
+func (s *Services) ListServerModels(ctx context.Context, f cph.ServerModelFilter) (*cph.ServerModelPage, error) {
+	out, next, err := s.c.ListServerModelsPage(ctx, intOf(f.ProductType), f.Page)
 	if err != nil {
 		return nil, err
 	}
-	if out == nil {
-		out = []cph.ServerModel{}
-	}
-	return out, nil
+	return &cph.ServerModelPage{Models: out, NextMarker: next}, nil
 }
 
 // ListPhoneModels implements cph.ServerService.
