@@ -426,6 +426,11 @@ type ShareFileFilter struct {
 	Limit     int // 1..50
 }
 
+// MaxPushShareAppsServersStrict is the most servers of one PushShareApps
+// call when cphd runs with --push-share-apps-strict; otherwise the batch
+// limit of server operations (100 by default) applies.
+const MaxPushShareAppsServersStrict = 20
+
 // PushShareAppsParams names an application tar to push into the shared
 // app area of servers (PushShareApps).
 type PushShareAppsParams struct {
@@ -549,7 +554,9 @@ type ServerService interface {
 	// through jobs. Errors: CPS.0002, CPS.9011 (no server, a bad path).
 	ListShareFiles(ctx context.Context, f ShareFileFilter) (*ServerJobs, error)
 	// PushShareApps pushes an application into the servers' shared app
-	// area. Errors: CPS.0173 (package name), CPS.9011, CPS.9010, CPS.0001.
+	// area. Errors: CPS.0173 (package name), CPS.9011, CPS.9010 (more
+	// servers than the batch limit, or than
+	// MaxPushShareAppsServersStrict in strict mode), CPS.0001.
 	PushShareApps(ctx context.Context, p PushShareAppsParams) (*ServerJobs, error)
 	// DeleteShareApps removes an application from the servers' shared
 	// app area. Errors: CPS.0173, CPS.9011, CPS.9010, CPS.0001.

@@ -334,12 +334,53 @@ func checkStorageInfo(si *cph.StorageInfo) string {
 			return fmt.Sprintf("Parameter: include_files is invalid: %q.", f)
 		}
 	}
+	if why := checkMiscRule(si.IncludeFiles); why != "" {
+		return "Parameter: include_files is invalid: " + why
+	}
 	for _, f := range si.ExcludeFiles {
 		if !validDataPath(f) {
 			return fmt.Sprintf("Parameter: exclude_files is invalid: %q.", f)
 		}
 	}
 	return checkBucketObject(si.BucketName, si.ObjectPath)
+}
+
+// The system directory an export names exactly, or not at all: its data
+// is only consistent with that of miscCompanions.
+const miscDir = "/data/misc"
+
+var miscCompanions = []string{"/data/system", "/data/system_de"}
+
+// checkMiscRule returns why include_files breaks the rule of /data/misc,
+// or "": /data/misc is exported only when named exactly, never through a
+// path below it or a wildcard that could match it (a trailing '*'
+// matches any continuation, '/' included: /data*, /data/*, /data/mi*),
+// and naming it requires naming /data/system and /data/system_de
+// exactly too. A plain /data, which contains it, is allowed.
+func checkMiscRule(include []string) string {
+	exact := false
+	for _, f := range include {
+		if prefix, wild := strings.CutSuffix(f, "*"); wild {
+			if strings.HasPrefix(miscDir, prefix) || strings.HasPrefix(prefix, miscDir+"/") {
+				return fmt.Sprintf("%q could match %s, which may only be named exactly.", f, miscDir)
+			}
+			continue
+		}
+		clean := strings.TrimSuffix(f, "/")
+		if clean == miscDir {
+			exact = true
+		} else if strings.HasPrefix(clean, miscDir+"/") {
+			return fmt.Sprintf("%q is below %s, which may only be exported whole.", f, miscDir)
+		}
+	}
+	if exact {
+		for _, c := range miscCompanions {
+			if !slices.ContainsFunc(include, func(f string) bool { return strings.TrimSuffix(f, "/") == c }) {
+				return fmt.Sprintf("%s is exported only with %s and %s.", miscDir, miscCompanions[0], miscCompanions[1])
+			}
+		}
+	}
+	return ""
 }
 
 // checkBucketObject returns why a bucket_name and object_path pair is

@@ -50,6 +50,10 @@ type Config struct {
 	// ResetSteps are the steps of ResetProject beyond the built-in ones
 	// (see ResetStep).
 	ResetSteps []ResetStep
+	// StrictPushShareApps refuses PushShareApps calls with more than
+	// cph.MaxPushShareAppsServersStrict servers (CPS.9010); otherwise the
+	// engine's batch limit applies, as to the other server batches.
+	StrictPushShareApps bool
 }
 
 // Services implements every domain service interface of the root package.
