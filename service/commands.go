@@ -35,7 +35,7 @@ const (
 var (
 	reContent      = regexp.MustCompile(`^[A-Za-z0-9_./: \-]+$`)
 	reShellContent = regexp.MustCompile(`^[A-Za-z0-9_./: \-?=&|]+$`)
-	reAppName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$`)
+	reAppName      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$`)
 )
 
 // validCommand reports whether command is one of the ADB commands.
