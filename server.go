@@ -450,8 +450,11 @@ type DeleteShareAppsParams struct {
 
 // TagFilter selects a page of the project's tag keys.
 type TagFilter struct {
-	Offset int
-	Limit  int // 1..100
+	// ResourceType is ResourceTypeServer ("" too) or
+	// ResourceTypeElasticPhone, which has no tags.
+	ResourceType string
+	Offset       int
+	Limit        int // 1..100
 }
 
 // TagPage is one page of the project's tag keys with their values.
@@ -579,6 +582,13 @@ type ServerService interface {
 	// < 0, limit outside 1..1000), CPS.9010 (more than 10 tag keys),
 	// CPS.9011 (a bad tag filter).
 	ListTaggedServers(ctx context.Context, f ResourceFilter) (*TagResourcePage, error)
+	// ElasticPhoneTags is ListResourceTags (change false) and
+	// BatchCreateTags or BatchDeleteTags (change true) on an elastic
+	// cloud phone (ResourceTypeElasticPhone). OpenCPH hosts none, so
+	// every phone id is unknown.
+	// Errors: CPS.0005 (always, once the caller may make the call),
+	// CPS.0001 (a change by a read-only user), APIGW.0301, APIGW.0302.
+	ElasticPhoneTags(ctx context.Context, phoneID string, change bool) error
 	// FleetSummary counts the project's phones and servers by status,
 	// its servers whose agent is connected, its running jobs and the jobs
 	// that failed in the last hour (an OpenCPH extension). Read-only

@@ -291,7 +291,7 @@ func (s *Services) DeleteShareApps(ctx context.Context, p cph.DeleteShareAppsPar
 
 // ListProjectTags implements cph.ServerService.
 func (s *Services) ListProjectTags(ctx context.Context, f cph.TagFilter) (*cph.TagPage, error) {
-	tags, total, err := s.c.ProjectTags(ctx, new(f.Offset), new(f.Limit))
+	tags, total, err := s.c.ProjectTagsOf(ctx, f.ResourceType, new(f.Offset), new(f.Limit))
 	if err != nil {
 		return nil, err
 	}
@@ -323,9 +323,14 @@ func (s *Services) DeleteServerTags(ctx context.Context, serverID string, tags [
 	return s.c.DeleteServerTags(ctx, serverID, tags)
 }
 
+// ElasticPhoneTags implements cph.ServerService.
+func (s *Services) ElasticPhoneTags(ctx context.Context, phoneID string, change bool) error {
+	return s.c.ElasticPhoneTags(ctx, phoneID, change)
+}
+
 // ListTaggedServers implements cph.ServerService.
 func (s *Services) ListTaggedServers(ctx context.Context, f cph.ResourceFilter) (*cph.TagResourcePage, error) {
-	q := ResourceQuery{Offset: new(f.Offset), Limit: new(f.Limit), WithoutTags: f.WithoutTags, Tags: f.Tags}
+	q := ResourceQuery{ResourceType: f.ResourceType, Offset: new(f.Offset), Limit: new(f.Limit), WithoutTags: f.WithoutTags, Tags: f.Tags}
 	if f.ResourceName != nil {
 		q.Name = *f.ResourceName
 	}

@@ -23,11 +23,9 @@ func (s *Server) serverRoutes() {
 	s.handle("POST "+p+"/phones/share-apps", familyCPH, s.withProject(s.pushShareApps))
 	s.handle("DELETE "+p+"/phones/share-apps", familyCPH, s.withProject(s.deleteShareApps))
 
-	// Tags: resource_type accepts exactly one value.
-	const t = "/v1/{project_id}/cph-server"
-	s.handle("GET "+t+"/tags", familyCPH, s.withProject(s.listProjectTags))
-	s.handle("GET "+t+"/{resource_id}/tags", familyCPH, s.withProject(s.listResourceTags))
-	s.handle("POST "+t+"/{resource_id}/tags/action", familyCPH, s.withProject(s.tagAction))
-	// Listing or counting resources by tag changes nothing.
-	s.handle("POST "+t+"/resource_instances/action", familyCPH, s.withProject(s.listResourceInstances), onlyReads)
+	// Tags: one set of routes per resource type, with the type literal
+	// in the path; another type is answered 400 CPS.9011.
+	for _, rt := range tagResourceTypes {
+		s.tagRoutes(rt)
+	}
 }
