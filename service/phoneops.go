@@ -30,15 +30,54 @@ func (s *Services) UpdatePhoneProperties(ctx context.Context, phones []cph.Phone
 	var order []string
 	refused := map[string]cph.PhoneJob{}
 	refs := make([]cph.PhoneRef, 0, len(phones))
+	custom := map[string]map[string]string{} // by phone, the first item's
 	for _, ph := range phones {
 		order = append(order, ph.PhoneID)
-		if strings.TrimSpace(ph.Property) == "" {
-			refuseOnce(refused, ph.PhoneID, cph.CodeInvalidParameter, "Parameter: property is invalid: it is required.")
-			continue
+		property := ph.Property
+		if strings.TrimSpace(property) == "" {
+			// "" changes no system property; an item must change
+			// something.
+			if len(ph.CustomProperty) == 0 {
+				refuseOnce(refused, ph.PhoneID, cph.CodeInvalidParameter, "Parameter: property is invalid: it is required.")
+				continue
+			}
+			property = ""
 		}
-		refs = append(refs, cph.PhoneRef{PhoneID: ph.PhoneID, Property: ph.Property})
+		if ph.CustomProperty != nil {
+			if err := cph.CheckCustomProperty(ph.CustomProperty); err != nil {
+				refuseOnce(refused, ph.PhoneID, cph.CodeInvalidParameter, "Parameter: custom_property is invalid: "+err.Error()+".")
+				continue
+			}
+			if n := len(property) + len(cph.CustomPropertyJSON(ph.CustomProperty)); n > cph.MaxPropertyUpdateBytes {
+				refuseOnce(refused, ph.PhoneID, cph.CodeInvalidParameter, fmt.Sprintf(
+					"Parameter: custom_property is invalid: property and custom_property are %d bytes, more than %d.", n, cph.MaxPropertyUpdateBytes))
+				continue
+			}
+			if _, dup := custom[ph.PhoneID]; !dup {
+				custom[ph.PhoneID] = ph.CustomProperty
+			}
+		}
+		refs = append(refs, cph.PhoneRef{PhoneID: ph.PhoneID, Property: property})
 	}
-	return s.submitOrdered(ctx, engine.PhoneBatch{ProjectID: p.ProjectID, Kind: cph.OpUpdateProperty, Phones: refs}, order, refused)
+	b := engine.PhoneBatch{ProjectID: p.ProjectID, Kind: cph.OpUpdateProperty, Phones: refs}
+	if len(custom) > 0 {
+		// Custom properties are the control plane's: they are recorded in
+		// the transaction that accepts the phone's job, so that the bound
+		// of a phone's total holds however many updates run at once.
+		b.Accept = func(ctx context.Context, tx *sqlstore.Tx, phoneID string) (string, string, error) {
+			upd, ok := custom[phoneID]
+			if !ok {
+				return "", "", nil
+			}
+			err := tx.MergePhoneCustomProperty(ctx, phoneID, upd, cph.MaxCustomPropertyBytes)
+			if errors.Is(err, sqlstore.ErrLimit) {
+				return cph.CodeInvalidParameter, fmt.Sprintf(
+					"Parameter: custom_property is invalid: the phone's custom properties would be more than %d bytes.", cph.MaxCustomPropertyBytes), nil
+			}
+			return "", "", err
+		}
+	}
+	return s.submitOrdered(ctx, b, order, refused)
 }
 
 // refuseOnce records a per-item refusal of id unless id already has an
