@@ -75,6 +75,7 @@ func Run(t *testing.T, newEnv NewEnv) {
 		{"faults", testFaults},
 		{"standin", testStandIn},
 		{"snapshots", testSnapshots},
+		{"changed operations", testChangedOperations},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {
