@@ -78,8 +78,8 @@ var (
 		desc: "Tagged resource type: cph-server, or elastic-cloud-phone, of which there are none (empty lists, 404 CPS.0005 for one resource); another type is 400 CPS.9011."}
 	// pageInfo is the page_info of a list paged by marker: no next_marker
 	// on the last page.
-	pageInfo = obj("next_marker string")
-	resourceIDPath   = path("resource_id", "Server id.")
+	pageInfo       = obj("next_marker string")
+	resourceIDPath = path("resource_id", "Server id.")
 )
 
 // orderResponse is the answer of the order-based operations.
