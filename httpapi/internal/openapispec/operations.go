@@ -74,13 +74,13 @@ var (
 	phoneIDPath      = path("phone_id", "Phone id (1-32 characters of [0-9a-zA-Z-]).")
 	serverIDPath     = path("server_id", "Server id.")
 	imageIDPath      = path("image_id", "Custom image id.")
-	resourceTypePath = param{in: "path", name: "resource_type", required: true, schema: enum("string", "cph-server", "elastic-cloud-phone"),
-		desc: "Tagged resource type: cph-server, or elastic-cloud-phone, of which there are none (empty lists, 404 CPS.0005 for one resource); another type is 400 CPS.9011."}
-	// pageInfo is the page_info of a list paged by marker: no next_marker
-	// on the last page.
-	pageInfo       = obj("next_marker string")
-	resourceIDPath = path("resource_id", "Server id.")
+	resourceTypePath = param{in: "path", name: "resource_type", required: true, schema: enum("string", "cph-server", "elastic-cloud-phone"), desc: "Tagged resource type: cph-server, or elastic-cloud-phone, of which there are none (empty lists, 404 CPS.0005 for one resource); another type is 400 CPS.9011."}
+	resourceIDPath   = path("resource_id", "Server id.")
 )
+
+// pageInfo is the page_info of a list paged by marker: no next_marker on
+// the last page.
+var pageInfo = obj("next_marker string")
 
 // orderResponse is the answer of the order-based operations.
 func orderResponse(withServers bool) M {
