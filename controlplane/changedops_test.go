@@ -1,12 +1,18 @@
 package controlplane_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/controlplane"
+	"github.com/opencph/opencph/controlplane/cptest"
 )
 
 // TestMarkerPagingOnTheWire pages ListCloudPhoneImages and
@@ -246,4 +252,86 @@ func TestPushShareAppsStrictLimit(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestCustomPropertyBoundUnderConcurrency: updates of one phone's custom
+// properties that each fit but together exceed the phone's 7800 bytes,
+// sent at once, leave at most 7800 bytes, and exactly the accepted ones
+// are recorded, on both engines.
+func TestCustomPropertyBoundUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	onBothEngines(t, func(t *testing.T, srv *controlplane.Server) {
+		token, pid := mustLogin(t, srv)
+		api := srv.URL() + "/v1/" + pid + "/cloud-phone"
+		phones := do(t, "GET", api+"/phones", token, nil).body["phones"].([]any)
+		a, b := phones[0].(map[string]any)["phone_id"].(string), phones[1].(map[string]any)["phone_id"].(string)
+		const n = 6
+		value := strings.Repeat("v", cph.MaxCustomPropertyValue)
+		hc := cptest.HTTPClient(t)
+		results := make(chan *response, n)
+		for i := range n {
+			go func() {
+				custom := map[string]any{}
+				for k := range 30 { // about 3.1 KB: two fit, three do not
+					custom[fmt.Sprintf("u%d.k%02d", i, k)] = value
+				}
+				// Both phones in each request, in alternating order.
+				items := []any{map[string]any{"phone_id": a, "property": "", "custom_property": custom},
+					map[string]any{"phone_id": b, "property": "", "custom_property": custom}}
+				if i%2 == 1 {
+					items[0], items[1] = items[1], items[0]
+				}
+				results <- doQuiet(hc, api+"/phones/batch-update-property", token, map[string]any{"phones": items})
+			}()
+		}
+		accepted := map[string]int{}
+		for range n {
+			r := <-results
+			if r == nil || r.status != http.StatusOK {
+				t.Fatalf("an update: %+v", r)
+			}
+			for _, j := range r.body["jobs"].([]any) {
+				j := j.(map[string]any)
+				if id, _ := j["job_id"].(string); id != "" {
+					accepted[j["phone_id"].(string)]++
+				} else if j["error_code"] != "CPS.9011" {
+					t.Errorf("refusal %v", j)
+				}
+			}
+		}
+		for _, id := range []string{a, b} {
+			d := do(t, "GET", api+"/phones/"+id, token, nil).body
+			custom, _ := d["custom_property"].(map[string]any)
+			enc, _ := json.Marshal(custom)
+			if accepted[id] != 2 || len(custom) != 30*accepted[id] || len(enc) > cph.MaxCustomPropertyBytes {
+				t.Errorf("phone %s: %d updates accepted, %d keys, %d bytes", id, accepted[id], len(custom), len(enc))
+			}
+		}
+	})
+}
+
+// doQuiet is do for a goroutine: it reports a failure as nil instead of
+// failing the test.
+func doQuiet(hc *http.Client, url, token string, body any) *response {
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil
+	}
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(buf))
+	if err != nil {
+		return nil
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Auth-Token", token)
+	res, err := hc.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer res.Body.Close()
+	r := &response{status: res.StatusCode, header: res.Header}
+	r.raw, _ = io.ReadAll(res.Body)
+	if json.Unmarshal(r.raw, &r.body) != nil {
+		return nil
+	}
+	return r
 }

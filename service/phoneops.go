@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -64,10 +65,25 @@ func (s *Services) UpdatePhoneProperties(ctx context.Context, phones []cph.Phone
 		// Custom properties are the control plane's: they are recorded in
 		// the transaction that accepts the phone's job, so that the bound
 		// of a phone's total holds however many updates run at once.
+		var ids []string
+		for _, id := range slices.Sorted(maps.Keys(custom)) {
+			if cph.ValidID(id) {
+				ids = append(ids, id)
+			}
+		}
+		var locked *sqlstore.Tx
 		b.Accept = func(ctx context.Context, tx *sqlstore.Tx, phoneID string) (string, string, error) {
 			upd, ok := custom[phoneID]
 			if !ok {
 				return "", "", nil
+			}
+			if locked != tx {
+				// All the phones first, in id order: concurrent updates
+				// of the same phones then wait instead of deadlocking.
+				if err := tx.LockPhones(ctx, ids); err != nil {
+					return "", "", err
+				}
+				locked = tx
 			}
 			err := tx.MergePhoneCustomProperty(ctx, phoneID, upd, cph.MaxCustomPropertyBytes)
 			if errors.Is(err, sqlstore.ErrLimit) {

@@ -100,3 +100,28 @@ func (tx *Tx) DeleteProjectCustomProperties(ctx context.Context, projectID strin
 	n, err := res.RowsAffected()
 	return int(n), err
 }
+
+// LockPhones locks the rows of the phones ids on PostgreSQL, in id order,
+// so that transactions that each change several of them (and lock them
+// again one by one) wait for each other instead of deadlocking. On SQLite
+// the transaction holds the writer lock already.
+func (tx *Tx) LockPhones(ctx context.Context, ids []string) error {
+	if tx.engine != Postgres || len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := tx.tx.QueryContext(ctx, `SELECT id FROM phones WHERE id IN (`+placeholders(1, len(ids))+`) ORDER BY id FOR NO KEY UPDATE`, args...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: lock phones: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlstore: lock phones: %w", err)
+	}
+	return nil
+}
