@@ -48,7 +48,38 @@ type PhoneImage struct {
 	Label            string `json:"image_label"`
 	ID               string `json:"image_id"`
 	IsSupportEncrypt bool   `json:"is_support_encrypt"`
+	// ReceiveStatus is set on images another project shared with the
+	// caller only: whether the caller's project has accepted the image
+	// (ReceivePending, ReceiveAccepted, ReceiveRejected). Only accepted
+	// images boot phones.
+	ReceiveStatus *int32 `json:"receive_status,omitempty"`
 }
+
+// Receive statuses of an image shared with the caller (PhoneImage's
+// ReceiveStatus), the member status of the caller's project.
+const (
+	ReceivePending  int32 = 0
+	ReceiveAccepted int32 = 1
+	ReceiveRejected int32 = 2
+)
+
+// ReceiveStatusOf returns the receive status of a member status.
+func ReceiveStatusOf(memberStatus string) int32 {
+	switch memberStatus {
+	case MemberAccepted:
+		return ReceiveAccepted
+	case MemberRejected:
+		return ReceiveRejected
+	}
+	return ReceivePending
+}
+
+// Page sizes of the marker-paged image lists: the largest page, which is
+// also the page a request without limit gets.
+const (
+	MaxPhoneImagePage  = 500
+	MaxImageMemberPage = 100
+)
 
 // ImageView is a custom image as listed by ListImages. ProjectID is set for the caller's own (private) images,
 // SrcProjectID for images shared with the caller.
@@ -114,9 +145,28 @@ const MaxImageName = 128
 // PhoneImageFilter selects images in ListPhoneImages.
 type PhoneImageFilter struct {
 	// Type is ImageTypePublic, ImageTypePrivate (the project's own),
-	// ImageTypeShare (shared with the project and accepted),
-	// ImageTypeAll, or "" for all.
+	// ImageTypeShare (shared with the project, whatever its answer:
+	// ReceiveStatus tells), ImageTypeAll, or "" for all.
 	Type string
+	// Page is the page: Limit 0..MaxPhoneImagePage (0: MaxPhoneImagePage).
+	// The list is ordered public images first, then the project's own,
+	// then those shared with it, each group by name and id; the marker
+	// is an image_id.
+	Page MarkerPage
+}
+
+// PhoneImagePage is one page of ListPhoneImages.
+type PhoneImagePage struct {
+	Images []*PhoneImage
+	// NextMarker is the marker of the next page, "" on the last page.
+	NextMarker string
+}
+
+// ImageMemberPage is one page of ListImageMembers.
+type ImageMemberPage struct {
+	Members []*ImageMember
+	// NextMarker is the marker of the next page, "" on the last page.
+	NextMarker string
 }
 
 // ImagePage is one page of a custom image list.
@@ -147,11 +197,15 @@ type ImageMemberUpdate struct {
 // context (NewCallerContext); every method acts for the caller's project
 // only: another project's image looks unknown (CPS.0030).
 type ImageService interface {
-	// ListPhoneImages returns the images the caller's project can boot
-	// phones with, of the type f selects.
-	// Errors: CPS.9011 (a type outside its enumeration), APIGW.0301,
-	// APIGW.0302.
-	ListPhoneImages(ctx context.Context, f PhoneImageFilter) ([]*PhoneImage, error)
+	// ListPhoneImages returns the page of the images the caller's
+	// project can see for phones, of the type f selects: public images,
+	// its own production images, and the production images shared with
+	// it, pending, accepted or rejected (ReceiveStatus; only accepted
+	// ones boot phones).
+	// Errors: CPS.9011 (a type outside its enumeration, a marker that
+	// names no image of the list), CPS.0002 (limit outside
+	// 0..MaxPhoneImagePage), APIGW.0301, APIGW.0302.
+	ListPhoneImages(ctx context.Context, f PhoneImageFilter) (*PhoneImagePage, error)
 
 	// ListImages returns the page of the caller's own custom images and
 	// of those shared with its project and accepted that f selects
@@ -186,10 +240,13 @@ type ImageService interface {
 	// APIGW.0302.
 	AddImageMember(ctx context.Context, imageID, memberID string) error
 
-	// ListImageMembers returns the projects one of the caller's own
-	// custom images is shared with.
-	// Errors: CPS.0030 (not an own custom image), APIGW.0301, APIGW.0302.
-	ListImageMembers(ctx context.Context, imageID string) ([]*ImageMember, error)
+	// ListImageMembers returns a page of the projects one of the
+	// caller's own custom images is shared with, newest first (by
+	// create_time, then member_id); the marker is a member_id, and
+	// page.Limit is 0..MaxImageMemberPage (0: MaxImageMemberPage).
+	// Errors: CPS.0030 (not an own custom image), CPS.9011 (a marker
+	// that names no member), CPS.0002 (limit), APIGW.0301, APIGW.0302.
+	ListImageMembers(ctx context.Context, imageID string, page MarkerPage) (*ImageMemberPage, error)
 
 	// UpdateImageMember records the caller's project's answer to an
 	// image shared with it. An image that restarts or resets of the

@@ -169,6 +169,9 @@ type PhoneDetail struct {
 	HasEncrypt       bool              `json:"has_encrypt"`
 	CreateTime       Time              `json:"create_time"`
 	UpdateTime       Time              `json:"update_time"`
+	// CustomProperty is the phone's user-defined properties (custom_property
+	// of UpdateCloudPhoneProperty); omitted when there is none.
+	CustomProperty map[string]string `json:"custom_property,omitempty"`
 }
 
 // PhoneFilter selects phones in ListCloudPhones. Nil fields do not filter.
@@ -207,6 +210,16 @@ func (f PhoneFilter) Key() string {
 type PhoneRef struct {
 	PhoneID  string `json:"phone_id"`
 	Property string `json:"property,omitempty"`
+	// CustomProperty (UpdateCloudPhoneProperty only) is merged into the
+	// phone's custom properties: a key with a value is set, a key with ""
+	// removed.
+	CustomProperty map[string]string `json:"custom_property,omitempty"`
+	// FactoryReset (ResetCloudPhone only, factory_reset_enabled) makes
+	// the reset forget the properties the phone was created or updated
+	// with and its custom properties: it comes back with its image's
+	// defaults and Property only. Without it the recorded properties are
+	// kept and Property is merged into them.
+	FactoryReset bool `json:"factory_reset_enabled,omitempty"`
 }
 
 // PhoneJob is one entry of an asynchronous phone operation's response: a
@@ -348,9 +361,14 @@ type PhoneService interface {
 	// (unknown phone), CPS.0001, APIGW.0301, APIGW.0302.
 	UpdatePhone(ctx context.Context, id string, upd PhoneUpdate) error
 
-	// UpdatePhoneProperties applies each phone's property JSON object.
-	// A phone without property is refused in its entry (CPS.9011), as
-	// are the phones BatchPhones refuses.
+	// UpdatePhoneProperties applies each phone's property JSON object
+	// and merges its custom properties (PhoneRef.CustomProperty, recorded
+	// when the update is accepted). A phone with neither a property nor
+	// custom properties, with custom properties that break
+	// CheckCustomProperty, with more than MaxPropertyUpdateBytes of both
+	// together, or whose custom properties would exceed
+	// MaxCustomPropertyBytes is refused in its entry (CPS.9011), as are
+	// the phones BatchPhones refuses.
 	// Errors: CPS.0009, CPS.9010, CPS.0001, APIGW.0301, APIGW.0302.
 	UpdatePhoneProperties(ctx context.Context, phones []PhoneRef) (*BatchResult, error)
 

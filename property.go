@@ -160,3 +160,50 @@ func FormatProperty(props map[string]string) string {
 	b, _ := json.Marshal(obj) // a map of strings and ints always encodes
 	return string(b)
 }
+
+// Limits of custom properties (custom_property of UpdateCloudPhoneProperty).
+const (
+	// MaxCustomPropertyKey is the longest key, in characters.
+	MaxCustomPropertyKey = 128
+	// MaxCustomPropertyValue is the longest value, in bytes (the Android
+	// system property value limit).
+	MaxCustomPropertyValue = 91
+	// MaxPropertyUpdateBytes bounds one phone of an update: the bytes of
+	// its property plus those of the compact JSON of its custom_property.
+	MaxPropertyUpdateBytes = 7800
+	// MaxCustomPropertyBytes bounds the compact JSON of all the custom
+	// properties a phone keeps.
+	MaxCustomPropertyBytes = 7800
+)
+
+var reCustomKey = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// CheckCustomProperty validates the custom properties of an update: keys
+// of 1 to MaxCustomPropertyKey letters, digits, '.', '_', ':' or '-';
+// values of at most MaxCustomPropertyValue bytes of text without control
+// characters, "" meaning that the key is removed.
+func CheckCustomProperty(m map[string]string) error {
+	for k, v := range m {
+		if !reCustomKey.MatchString(k) {
+			return fmt.Errorf("key %q is not 1 to %d letters, digits, '.', '_', ':' or '-'", k, MaxCustomPropertyKey)
+		}
+		if len(v) > MaxCustomPropertyValue {
+			return fmt.Errorf("the value of %q is longer than %d bytes", k, MaxCustomPropertyValue)
+		}
+		if !ValidName(v) {
+			return fmt.Errorf("the value of %q is not valid text", k)
+		}
+	}
+	return nil
+}
+
+// CustomPropertyJSON is the compact JSON encoding of custom properties
+// that their size limits measure: keys sorted, no spaces, no HTML
+// escaping.
+func CustomPropertyJSON(m map[string]string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(m) // a map of strings always encodes
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}

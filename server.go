@@ -372,6 +372,21 @@ type ServerKeypair struct {
 // ServerModelFilter selects server flavors. Nil fields do not filter.
 type ServerModelFilter struct {
 	ProductType *int32 // 0 or 1
+	// Page is the page: Limit 0..MaxServerModelPage (0:
+	// MaxServerModelPage); the list is ordered by server_model_name,
+	// which is the marker.
+	Page MarkerPage
+}
+
+// MaxServerModelPage is the largest page of ListServerModels, and the
+// page a request without limit gets.
+const MaxServerModelPage = 100
+
+// ServerModelPage is one page of ListServerModels.
+type ServerModelPage struct {
+	Models []ServerModel
+	// NextMarker is the marker of the next page, "" on the last page.
+	NextMarker string
 }
 
 // PhoneModelFilter selects phone flavors. Nil fields do not filter.
@@ -411,6 +426,11 @@ type ShareFileFilter struct {
 	Limit     int // 1..50
 }
 
+// MaxPushShareAppsServersStrict is the most servers of one PushShareApps
+// call when cphd runs with --push-share-apps-strict; otherwise the batch
+// limit of server operations (100 by default) applies.
+const MaxPushShareAppsServersStrict = 20
+
 // PushShareAppsParams names an application tar to push into the shared
 // app area of servers (PushShareApps).
 type PushShareAppsParams struct {
@@ -430,8 +450,11 @@ type DeleteShareAppsParams struct {
 
 // TagFilter selects a page of the project's tag keys.
 type TagFilter struct {
-	Offset int
-	Limit  int // 1..100
+	// ResourceType is ResourceTypeServer ("" too) or
+	// ResourceTypeElasticPhone, which has no tags.
+	ResourceType string
+	Offset       int
+	Limit        int // 1..100
 }
 
 // TagPage is one page of the project's tag keys with their values.
@@ -476,9 +499,10 @@ type ServerService interface {
 	// reported in their entry. Errors: CPS.9011 (empty list, a bad key
 	// pair name), CPS.9010, CPS.0001.
 	UpdateKeypairs(ctx context.Context, servers []ServerKeypair) (*ServerJobs, error)
-	// ListServerModels returns the server flavors f selects.
-	// Errors: CPS.9011 (product type not 0 or 1).
-	ListServerModels(ctx context.Context, f ServerModelFilter) ([]ServerModel, error)
+	// ListServerModels returns the page of server flavors f selects.
+	// Errors: CPS.9011 (product type not 0 or 1, a marker that names no
+	// flavor of the list), CPS.0002 (limit).
+	ListServerModels(ctx context.Context, f ServerModelFilter) (*ServerModelPage, error)
 	// ListPhoneModels returns the page of phone flavors f selects.
 	// Errors: CPS.0002 (bad paging), CPS.0010 (status not 0 or 1).
 	ListPhoneModels(ctx context.Context, f PhoneModelFilter) ([]PhoneModel, error)
@@ -533,7 +557,9 @@ type ServerService interface {
 	// through jobs. Errors: CPS.0002, CPS.9011 (no server, a bad path).
 	ListShareFiles(ctx context.Context, f ShareFileFilter) (*ServerJobs, error)
 	// PushShareApps pushes an application into the servers' shared app
-	// area. Errors: CPS.0173 (package name), CPS.9011, CPS.9010, CPS.0001.
+	// area. Errors: CPS.0173 (package name), CPS.9011, CPS.9010 (more
+	// servers than the batch limit, or than
+	// MaxPushShareAppsServersStrict in strict mode), CPS.0001.
 	PushShareApps(ctx context.Context, p PushShareAppsParams) (*ServerJobs, error)
 	// DeleteShareApps removes an application from the servers' shared
 	// app area. Errors: CPS.0173, CPS.9011, CPS.9010, CPS.0001.
@@ -580,6 +606,13 @@ type ServerService interface {
 	// server flavor in each availability zone the project may use, by
 	// zone then flavor. Errors: CPS.9011 (marker), CPS.0002.
 	ListServerModelOfferings(ctx context.Context, p MarkerPage) (*ServerModelOfferings, error)
+	// ElasticPhoneTags is ListResourceTags (change false) and
+	// BatchCreateTags or BatchDeleteTags (change true) on an elastic
+	// cloud phone (ResourceTypeElasticPhone). OpenCPH hosts none, so
+	// every phone id is unknown.
+	// Errors: CPS.0005 (always, once the caller may make the call),
+	// CPS.0001 (a change by a read-only user), APIGW.0301, APIGW.0302.
+	ElasticPhoneTags(ctx context.Context, phoneID string, change bool) error
 	// FleetSummary counts the project's phones and servers by status,
 	// its servers whose agent is connected, its running jobs and the jobs
 	// that failed in the last hour (an OpenCPH extension). Read-only

@@ -26,28 +26,74 @@ func (a *app) imagesCommand() *cobra.Command {
 	)
 }
 
+// phoneImagePage is what "cph images list" got: every image, or with
+// --marker or --limit one page and the marker of the next ("" on the
+// last page).
+type phoneImagePage struct {
+	images []cph.PhoneImage
+	paged  bool
+	next   string
+}
+
 func (a *app) imagesListCommand() *cobra.Command {
-	var typ string
-	return command[[]cph.PhoneImage]{
+	var (
+		typ    string
+		marker string
+		limit  int
+	)
+	return command[phoneImagePage]{
 		Use:   "list",
 		Short: "List the images the project can boot phones with",
-		Args:  cobra.NoArgs,
-		Flags: stringFlag(&typ, "type", "", "public, private (the project's own), share (shared with it and accepted) or all (default)"),
-		Call: func(ctx context.Context, c *client.Client, _ []string) ([]cph.PhoneImage, error) {
-			return c.ListPhoneImages(ctx, typ)
+		Long: `List the public images, the project's own and those other projects shared with
+it (ListCloudPhoneImages), public first, then own, then shared. A shared image
+shows whether the project accepted it (RECEIVED: pending, accepted or
+rejected); only accepted ones boot phones. Without --marker or --limit every
+page is read; with them one page, and the marker of the next is told on
+stderr.`,
+		Args: cobra.NoArgs,
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&typ, "type", "", "public, private (the project's own), share (shared with it) or all (default)")
+			cmd.Flags().StringVar(&marker, "marker", "", "the marker of the previous page (an image id): list the images after it")
+			cmd.Flags().IntVar(&limit, "limit", 0, fmt.Sprintf("page size, 1 to %d (default: the server's, %d)", cph.MaxPhoneImagePage, cph.MaxPhoneImagePage))
 		},
-		IDs: func(images []cph.PhoneImage) []string {
-			return ids(images, func(im cph.PhoneImage) string { return im.ID })
+		Check: func(cmd *cobra.Command, _ []string, _ *settings) error {
+			if cmd.Flags().Changed("limit") && (limit < 1 || limit > cph.MaxPhoneImagePage) {
+				return usagef("invalid --limit %d: the page size is 1 to %d", limit, cph.MaxPhoneImagePage)
+			}
+			return nil
 		},
-		JSON: func(images []cph.PhoneImage) any { return map[string]any{"phone_images": images} },
-		Table: func(images []cph.PhoneImage) *table {
-			t := &table{header: []string{"IMAGE_ID", "NAME", "KIND", "OS", "LABEL"}}
-			for _, im := range images {
-				kind := "public"
-				if im.IsPublic != 1 {
+		Call: func(ctx context.Context, c *client.Client, _ []string) (phoneImagePage, error) {
+			if marker == "" && limit == 0 {
+				images, err := c.ListPhoneImages(ctx, typ)
+				return phoneImagePage{images: images}, err
+			}
+			images, next, err := c.ListPhoneImagesPage(ctx, typ, cph.MarkerPage{Marker: marker, Limit: limit})
+			if err == nil && next != "" {
+				fmt.Fprintf(a.stderr, "more images follow; use --marker %s\n", next)
+			}
+			return phoneImagePage{images: images, paged: true, next: next}, err
+		},
+		IDs: func(p phoneImagePage) []string {
+			return ids(p.images, func(im cph.PhoneImage) string { return im.ID })
+		},
+		JSON: func(p phoneImagePage) any {
+			if !p.paged {
+				return map[string]any{"phone_images": p.images}
+			}
+			return map[string]any{"phone_images": p.images, "page_info": cph.PageInfo{NextMarker: p.next}}
+		},
+		Table: func(p phoneImagePage) *table {
+			t := &table{header: []string{"IMAGE_ID", "NAME", "KIND", "OS", "LABEL", "RECEIVED"}}
+			for _, im := range p.images {
+				kind, received := "public", ""
+				switch {
+				case im.ReceiveStatus != nil:
+					kind = "shared"
+					received = map[int32]string{cph.ReceivePending: "pending", cph.ReceiveAccepted: "accepted", cph.ReceiveRejected: "rejected"}[*im.ReceiveStatus]
+				case im.IsPublic != 1:
 					kind = "private"
 				}
-				t.add(im.ID, im.Name, kind, im.OSName, im.Label)
+				t.add(im.ID, im.Name, kind, im.OSName, im.Label, received)
 			}
 			return t
 		},

@@ -39,14 +39,31 @@ func TestImagesCommands(t *testing.T) {
 	if r = run(t, aEnv, "", "images", "share", img, bProject); r.code != 0 {
 		t.Fatalf("images share: %+v", r)
 	}
-	if r = run(t, bEnv, "", "images", "list", "--type", "share"); r.code != 0 || strings.Contains(r.stdout, img) {
-		t.Errorf("B sees a pending image: %+v", r)
+	if r = run(t, bEnv, "", "images", "list", "--type", "share"); r.code != 0 || !strings.Contains(r.stdout, img+"  golden  shared") ||
+		!strings.Contains(r.stdout, "pending") {
+		t.Errorf("B's pending image: %+v", r)
 	}
 	if r = run(t, bEnv, "", "images", "accept", img); r.code != 0 {
 		t.Fatalf("images accept: %+v", r)
 	}
-	if r = run(t, bEnv, "", "images", "list", "--type", "share"); r.code != 0 || !strings.Contains(r.stdout, img) {
+	if r = run(t, bEnv, "", "images", "list", "--type", "share"); r.code != 0 || !strings.Contains(r.stdout, img) || !strings.Contains(r.stdout, "accepted") {
 		t.Errorf("B does not see the accepted image: %+v", r)
+	}
+	// One page by marker: the next marker is told on stderr.
+	r = run(t, bEnv, "", "images", "list", "--limit", "1")
+	if r.code != 0 || strings.Count(r.stdout, "\n") != 2 || !strings.Contains(r.stderr, "--marker ") {
+		t.Fatalf("images list --limit 1: %+v", r)
+	}
+	next := strings.TrimSpace(r.stderr[strings.LastIndex(r.stderr, "--marker ")+len("--marker "):])
+	if r = run(t, bEnv, "", "images", "list", "--limit", "500", "--marker", next, "--output", "json"); r.code != 0 ||
+		!strings.Contains(r.stdout, img) || !strings.Contains(r.stdout, `"page_info": {}`) || strings.Contains(r.stdout, next) {
+		t.Errorf("images list --marker: %+v", r)
+	}
+	if r = run(t, bEnv, "", "images", "list", "--limit", "501"); r.code != ExitUsage {
+		t.Errorf("images list --limit 501: %+v", r)
+	}
+	if r = run(t, bEnv, "", "images", "list", "--marker", "nope"); r.code != ExitAPI || !strings.Contains(r.stderr, "CPS.9011") {
+		t.Errorf("images list --marker nope: %+v", r)
 	}
 	if r = run(t, aEnv, "", "images", "members", img); r.code != 0 || !strings.Contains(r.stdout, bProject+"  accepted") {
 		t.Errorf("images members: %+v", r)

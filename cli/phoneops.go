@@ -59,17 +59,52 @@ exit code is 0 only if no phone was refused and every job succeeded.`
 }
 
 func (a *app) phonesPropertyCommand() *cobra.Command {
-	var property string
+	var (
+		property string
+		custom   []string
+	)
+	var customMap map[string]string
 	return a.batchOp(command[*client.BatchResult]{
-		Use:   "property PHONE_ID... --property JSON",
+		Use:   "property PHONE_ID... [--property JSON] [--custom KEY=VALUE]...",
 		Short: "Update phone properties",
 		Long: `Update phone properties (UpdateCloudPhoneProperty). ro.permission.changed and
-ro.install.auto apply at once; the other keys when the phone next boots.`,
-		Example: `  cph phones property 5f0c... --property '{"com.cph.mainkeys":1}' --wait`,
-		Flags:   stringFlag(&property, "property", "", "the properties, a JSON object of CPH phone property keys (required)"),
-		Check:   func(*cobra.Command, []string, *settings) error { return checkProperty(property) },
+ro.install.auto apply at once; the other keys when the phone next boots.
+
+--custom sets a custom (user-defined) property of the phones, kept with them and
+shown by "cph phones show"; KEY= with no value removes the key, and the keys not
+named keep their values. Keys are 1 to 128 letters, digits, '.', '_', ':' or
+'-', values at most 91 bytes. --property, --custom or both are required.`,
+		Example: `  cph phones property 5f0c... --property '{"com.cph.mainkeys":1}' --wait
+  cph phones property 5f0c... --custom app.channel=beta --custom old.key=`,
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&property, "property", "", "the properties, a JSON object of CPH phone property keys")
+			cmd.Flags().StringArrayVar(&custom, "custom", nil, "a custom property KEY=VALUE (KEY= removes it); repeatable")
+		},
+		Check: func(*cobra.Command, []string, *settings) error {
+			if property == "" && len(custom) == 0 {
+				return usagef("give --property, --custom or both")
+			}
+			if len(custom) > 0 {
+				customMap = map[string]string{}
+				for _, kv := range custom {
+					k, v, ok := strings.Cut(kv, "=")
+					if !ok || k == "" {
+						return usagef("invalid --custom %q: want KEY=VALUE", kv)
+					}
+					customMap[k] = v
+				}
+			}
+			if property == "" {
+				return nil
+			}
+			return checkProperty(property)
+		},
 		Call: func(ctx context.Context, c *client.Client, ids []string) (*client.BatchResult, error) {
-			return c.UpdatePhoneProperties(ctx, phoneRefs(ids, property))
+			refs := phoneRefs(ids, property)
+			for i := range refs {
+				refs[i].CustomProperty = customMap
+			}
+			return c.UpdatePhoneProperties(ctx, refs)
 		},
 	})
 }

@@ -64,6 +64,28 @@ func TestPhoneOperationCommands(t *testing.T) {
 	if out := mustRun(t, env, "phones", "shell", id, "--", "getprop", "ro.install.auto"); out != "1\n" {
 		t.Errorf("shell getprop = %q, want 1", out)
 	}
+	mustRun(t, env, "phones", "property", id, "--custom", "app.channel=beta", "--custom", "app.gone=x", "--wait", "--interval", "20ms")
+	mustRun(t, env, "phones", "property", id, "--custom", "app.gone=", "--wait", "--interval", "20ms")
+	if out := mustRun(t, env, "phones", "show", id); !strings.Contains(out, `{"app.channel":"beta"}`) {
+		t.Errorf("show after --custom:\n%s", out)
+	}
+	if r := run(t, env, "", "phones", "property", id); r.code != ExitUsage {
+		t.Errorf("property without --property or --custom: exit %d", r.code)
+	}
+	if r := run(t, env, "", "phones", "property", id, "--custom", "bad key=1"); r.code != ExitFailure || !strings.Contains(r.stderr, "CPS.9011") {
+		t.Errorf("a bad custom key: exit %d, stderr %q", r.code, r.stderr)
+	}
+	mustRun(t, env, "phones", "reset", id, "--wait", "--interval", "20ms")
+	if out := mustRun(t, env, "phones", "show", id); !strings.Contains(out, `{"app.channel":"beta"}`) || !strings.Contains(out, `"ro.install.auto":1`) {
+		t.Errorf("show after a reset:\n%s", out)
+	}
+	mustRun(t, env, "phones", "reset", id, "--factory", "--wait", "--interval", "20ms")
+	if out := mustRun(t, env, "phones", "show", id); strings.Contains(out, "app.channel") || strings.Contains(out, "ro.install.auto") {
+		t.Errorf("show after a factory reset:\n%s", out)
+	}
+	if r := run(t, env, "", "phones", "restart", id, "--factory"); r.code != ExitUsage {
+		t.Errorf("restart --factory: exit %d", r.code)
+	}
 	if out := mustRun(t, env, "phones", "shell", id, ids[1], "--", "echo", "hi"); out != "== "+id+" ==\nhi\n== "+ids[1]+" ==\nhi\n" {
 		t.Errorf("shell on two phones = %q", out)
 	}

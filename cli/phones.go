@@ -156,6 +156,7 @@ func (a *app) phonesShowCommand() *cobra.Command {
 				"has_encrypt", strconv.FormatBool(p.HasEncrypt),
 				"phone_data_volume", dataVolume(p.DataVolume),
 				"property", p.Property,
+				"custom_property", customProperty(p.CustomProperty),
 				"create_time", fmtTime(p.CreateTime),
 				"update_time", fmtTime(p.UpdateTime),
 			}
@@ -205,6 +206,15 @@ phone that does not deliver a capture within 10 s answers CPS.9016. With
 	}.build(a)
 }
 
+// customProperty formats a phone's custom properties as their JSON
+// object, "" when there is none.
+func customProperty(m map[string]string) string {
+	if len(m) == 0 {
+		return ""
+	}
+	return string(cph.CustomPropertyJSON(m))
+}
+
 // dataVolume formats a phone's data disk, e.g. "SSD 64 GiB".
 func dataVolume(v cph.PhoneDataVolume) string {
 	if v.VolumeType == "" && v.VolumeSize == 0 {
@@ -224,6 +234,8 @@ succeeded. Without --wait, the exit code is 1 if any phone was refused.`
 // that may boot the phones with another image and properties.
 func (a *app) bootCommand(use, short, long string, send func(ctx context.Context, c *client.Client, image string, phones []cph.PhoneRef) (*client.BatchResult, error)) *cobra.Command {
 	var image, property string
+	var factory bool
+	reset := strings.HasPrefix(use, "reset ")
 	return command[*client.BatchResult]{
 		Use: use, Short: short, Long: long + batchHelp,
 		Args: cobra.MinimumNArgs(1),
@@ -231,6 +243,9 @@ func (a *app) bootCommand(use, short, long string, send func(ctx context.Context
 		Flags: func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&image, "image", "", "image id to boot the phones with")
 			cmd.Flags().StringVar(&property, "property", "", `phone properties to apply, a JSON object, e.g. '{"sys.prop.writewifissid":"lab"}'`)
+			if reset {
+				cmd.Flags().BoolVar(&factory, "factory", false, "also forget the properties and custom properties the phones were given (factory_reset_enabled)")
+			}
 		},
 		Check: func(*cobra.Command, []string, *settings) error {
 			if property == "" {
@@ -239,7 +254,11 @@ func (a *app) bootCommand(use, short, long string, send func(ctx context.Context
 			return checkProperty(property)
 		},
 		Call: func(ctx context.Context, c *client.Client, ids []string) (*client.BatchResult, error) {
-			return send(ctx, c, image, phoneRefs(ids, property))
+			refs := phoneRefs(ids, property)
+			for i := range refs {
+				refs[i].FactoryReset = factory
+			}
+			return send(ctx, c, image, refs)
 		},
 		Output: a.batchResult,
 	}.build(a)
@@ -267,8 +286,11 @@ phone: its job id, or why it was refused.`,
 func (a *app) phonesResetCommand() *cobra.Command {
 	return a.bootCommand("reset PHONE_ID...", "Reset phones to their factory state",
 		`Reset phones to their factory state, wiping their data, optionally with
-another image and properties (ResetCloudPhone). Prints the request id and one
-line per phone: its job id, or why it was refused.`,
+another image and properties (ResetCloudPhone). The properties the phones were
+given before are kept and --property is added to them; with --factory they are
+forgotten, custom properties too, and the phones come back with their image's
+defaults and --property only. Prints the request id and one line per phone: its
+job id, or why it was refused.`,
 		func(ctx context.Context, c *client.Client, image string, phones []cph.PhoneRef) (*client.BatchResult, error) {
 			return c.ResetPhones(ctx, client.ResetPhonesRequest{ImageID: image, Phones: phones})
 		})

@@ -13,26 +13,40 @@ import (
 // imagesPath is the collection of custom images.
 const imagesPath = "/v1/{project_id}/cloud-phone/images"
 
-// ListPhoneImages lists the images the project can boot phones with
-// (ListCloudPhoneImages, GET /v1/{project_id}/cloud-phone/phone-images).
-// imageType is "public", "private" (the project's own), "share" (shared
-// with the project and accepted), "all", or "" for the server's default
-// (all). Another value is refused with CPS.9011.
+// ListPhoneImages lists the images the project can see for phones
+// (ListCloudPhoneImages, GET /v1/{project_id}/cloud-phone/phone-images),
+// every page. imageType is "public", "private" (the project's own),
+// "share" (shared with the project; ReceiveStatus says whether it was
+// accepted), "all", or "" for the server's default (all). Another value
+// is refused with CPS.9011.
 func (c *Client) ListPhoneImages(ctx context.Context, imageType string) ([]cph.PhoneImage, error) {
+	return allPages(ctx, func(ctx context.Context, marker string) ([]cph.PhoneImage, string, error) {
+		return c.ListPhoneImagesPage(ctx, imageType, cph.MarkerPage{Marker: marker})
+	})
+}
+
+// ListPhoneImagesPage reads one page of ListCloudPhoneImages: the images
+// after the one p.Marker names (the first page for ""), at most p.Limit
+// (1..500; 0 sends none, the server's 500). It returns the page and the
+// marker of the next one ("" on the last page). An unknown marker is
+// CPS.9011, a bad limit CPS.0002.
+func (c *Client) ListPhoneImagesPage(ctx context.Context, imageType string, p cph.MarkerPage) ([]cph.PhoneImage, string, error) {
 	q := url.Values{}
 	if imageType != "" {
 		q.Set("image_type", imageType)
 	}
+	markerQuery(q, p)
 	var out struct {
 		PhoneImages []cph.PhoneImage `json:"phone_images"`
+		PageInfo    cph.PageInfo     `json:"page_info"`
 	}
 	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/{project_id}/cloud-phone/phone-images", Query: q, Out: &out}); err != nil {
-		return nil, fmt.Errorf("list phone images: %w", err)
+		return nil, "", fmt.Errorf("list phone images: %w", err)
 	}
 	if out.PhoneImages == nil {
 		out.PhoneImages = []cph.PhoneImage{}
 	}
-	return out.PhoneImages, nil
+	return out.PhoneImages, out.PageInfo.NextMarker, nil
 }
 
 // ListImagesOptions are the query parameters of ListImages. Nil and empty
@@ -147,19 +161,32 @@ func (c *Client) AddImageMember(ctx context.Context, imageID, memberProjectID st
 }
 
 // ListImageMembers lists the projects one of the project's images is
-// shared with (ListImageMembers,
-// GET /v1/{project_id}/cloud-phone/images/{image_id}/members).
+// shared with, newest first (ListImageMembers,
+// GET /v1/{project_id}/cloud-phone/images/{image_id}/members), every page.
 func (c *Client) ListImageMembers(ctx context.Context, imageID string) ([]cph.ImageMember, error) {
+	return allPages(ctx, func(ctx context.Context, marker string) ([]cph.ImageMember, string, error) {
+		return c.ListImageMembersPage(ctx, imageID, cph.MarkerPage{Marker: marker})
+	})
+}
+
+// ListImageMembersPage reads one page of ListImageMembers: the members
+// after the one p.Marker names (a member_id; "" for the first page), at
+// most p.Limit (1..100; 0 sends none, the server's 100), and the marker
+// of the next page ("" on the last).
+func (c *Client) ListImageMembersPage(ctx context.Context, imageID string, p cph.MarkerPage) ([]cph.ImageMember, string, error) {
+	q := url.Values{}
+	markerQuery(q, p)
 	var out struct {
-		Members []cph.ImageMember `json:"members"`
+		Members  []cph.ImageMember `json:"members"`
+		PageInfo cph.PageInfo      `json:"page_info"`
 	}
-	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: imagesPath + "/" + url.PathEscape(imageID) + "/members", Out: &out}); err != nil {
-		return nil, fmt.Errorf("list members of image %s: %w", imageID, err)
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: imagesPath + "/" + url.PathEscape(imageID) + "/members", Query: q, Out: &out}); err != nil {
+		return nil, "", fmt.Errorf("list members of image %s: %w", imageID, err)
 	}
 	if out.Members == nil {
 		out.Members = []cph.ImageMember{}
 	}
-	return out.Members, nil
+	return out.Members, out.PageInfo.NextMarker, nil
 }
 
 // UpdateImageMember accepts ("accepted") or rejects ("rejected") an image

@@ -32,7 +32,10 @@ func (c *Client) RenamePhone(ctx context.Context, phoneID, name string) error {
 
 // UpdatePhoneProperties changes phone properties (UpdateCloudPhoneProperty,
 // POST /v1/{project_id}/cloud-phone/phones/batch-update-property). Each
-// PhoneRef's Property is a JSON object string of CPH phone property keys. Phones
+// PhoneRef's Property is a JSON object string of CPH phone property keys
+// ("" with CustomProperty: no system property changes), its
+// CustomProperty is merged into the phone's custom properties ("" removes
+// a key). Phones
 // refused by the server (CPS.0004, CPS.0005, CPS.9001, CPS.9011) are
 // reported in their entry of the result.
 func (c *Client) UpdatePhoneProperties(ctx context.Context, phones []cph.PhoneRef) (*BatchResult, error) {
@@ -43,7 +46,7 @@ func (c *Client) UpdatePhoneProperties(ctx context.Context, phones []cph.PhoneRe
 		Phones []propertyRef `json:"phones"`
 	}{}
 	for _, p := range phones {
-		in.Phones = append(in.Phones, propertyRef{p.PhoneID, p.Property})
+		in.Phones = append(in.Phones, propertyRef{p.PhoneID, p.Property, p.CustomProperty})
 	}
 	if in.Phones == nil {
 		in.Phones = []propertyRef{}
@@ -54,8 +57,9 @@ func (c *Client) UpdatePhoneProperties(ctx context.Context, phones []cph.PhoneRe
 // propertyRef is an element of a property update: property is mandatory
 // there, so it is always sent.
 type propertyRef struct {
-	PhoneID  string `json:"phone_id"`
-	Property string `json:"property"`
+	PhoneID        string            `json:"phone_id"`
+	Property       string            `json:"property"`
+	CustomProperty map[string]string `json:"custom_property,omitempty"`
 }
 
 // ExpandPhoneVolumes grows phone data volumes (ExpandPhoneDataVolumeSize,

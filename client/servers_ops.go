@@ -72,18 +72,33 @@ func (c *Client) UpdateKeypairs(ctx context.Context, servers []ServerKeypair) (*
 	return c.serverBatch(ctx, "update key pairs", Request{Method: http.MethodPut, Path: serversPath + "/open-access", In: map[string]any{"servers": servers}})
 }
 
-// ListServerModels lists server flavors (ListCloudPhoneServerModels); a
-// nil productType lists all.
+// ListServerModels lists server flavors by name
+// (ListCloudPhoneServerModels), every page; a nil productType lists all.
 func (c *Client) ListServerModels(ctx context.Context, productType *int) ([]cph.ServerModel, error) {
+	return allPages(ctx, func(ctx context.Context, marker string) ([]cph.ServerModel, string, error) {
+		return c.ListServerModelsPage(ctx, productType, cph.MarkerPage{Marker: marker})
+	})
+}
+
+// ListServerModelsPage reads one page of ListCloudPhoneServerModels: the
+// flavors after the one p.Marker names (a server_model_name; "" for the
+// first page), at most p.Limit (1..100; 0 sends none, the server's 100),
+// and the marker of the next page ("" on the last).
+func (c *Client) ListServerModelsPage(ctx context.Context, productType *int, p cph.MarkerPage) ([]cph.ServerModel, string, error) {
 	q := url.Values{}
 	setInt(q, "product_type", productType)
+	markerQuery(q, p)
 	var out struct {
 		ServerModels []cph.ServerModel `json:"server_models"`
+		PageInfo     cph.PageInfo      `json:"page_info"`
 	}
 	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/{project_id}/cloud-phone/server-models", Query: q, Out: &out}); err != nil {
-		return nil, fmt.Errorf("list server models: %w", err)
+		return nil, "", fmt.Errorf("list server models: %w", err)
 	}
-	return out.ServerModels, nil
+	if out.ServerModels == nil {
+		out.ServerModels = []cph.ServerModel{}
+	}
+	return out.ServerModels, out.PageInfo.NextMarker, nil
 }
 
 // ListPhoneModelsOptions are the query parameters of ListPhoneModels.
@@ -440,6 +455,21 @@ func (c *Client) tagAction(ctx context.Context, serverID, action string, tags []
 // ProjectTags lists the tag keys of the project with their values
 // (ListProjectTags) and the number of keys.
 func (c *Client) ProjectTags(ctx context.Context, offset, limit *int) ([]cph.Tags, int, error) {
+	return c.ProjectTagsOf(ctx, cph.ResourceTypeServer, offset, limit)
+}
+
+// tagTypePath is the tag API of a resource type ("" is cph-server).
+func tagTypePath(resourceType string) string {
+	if resourceType == "" {
+		return tagsPath
+	}
+	return "/v1/{project_id}/" + url.PathEscape(resourceType)
+}
+
+// ProjectTagsOf is ProjectTags for a resource type: cph.ResourceTypeServer,
+// or cph.ResourceTypeElasticPhone, which OpenCPH has no tags of. Another
+// type is 400 CPS.9011.
+func (c *Client) ProjectTagsOf(ctx context.Context, resourceType string, offset, limit *int) ([]cph.Tags, int, error) {
 	q := url.Values{}
 	setInt(q, "offset", offset)
 	setInt(q, "limit", limit)
@@ -447,14 +477,32 @@ func (c *Client) ProjectTags(ctx context.Context, offset, limit *int) ([]cph.Tag
 		Tags  []cph.Tags `json:"tags"`
 		Total int        `json:"total_count"`
 	}
-	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: tagsPath + "/tags", Query: q, Out: &out}); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodGet, Path: tagTypePath(resourceType) + "/tags", Query: q, Out: &out}); err != nil {
 		return nil, 0, fmt.Errorf("list project tags: %w", err)
 	}
 	return out.Tags, out.Total, nil
 }
 
+// ElasticPhoneTags calls ListResourceTags (change false) or
+// BatchCreateTags with no tags (change true) on an elastic cloud phone.
+// OpenCPH hosts none: the answer is 404 CPS.0005.
+func (c *Client) ElasticPhoneTags(ctx context.Context, phoneID string, change bool) error {
+	path := tagTypePath(cph.ResourceTypeElasticPhone) + "/" + url.PathEscape(phoneID) + "/tags"
+	req := Request{Method: http.MethodGet, Path: path}
+	if change {
+		req = Request{Method: http.MethodPost, Path: path + "/action", In: map[string]any{"action": "create", "tags": []cph.Tag{}}}
+	}
+	if _, err := c.Do(ctx, req); err != nil {
+		return fmt.Errorf("tags of elastic cloud phone %s: %w", phoneID, err)
+	}
+	return nil
+}
+
 // ResourceQuery is the body of ListResourceInstances.
 type ResourceQuery struct {
+	// ResourceType is the path's resource type: "" (cph-server) or
+	// cph.ResourceTypeElasticPhone.
+	ResourceType string
 	// Count asks only for the number of matches.
 	Count       bool
 	Offset      *int
@@ -491,7 +539,7 @@ func (c *Client) ListResourceInstances(ctx context.Context, q ResourceQuery) ([]
 		Resources []cph.TagResource `json:"resources"`
 		Total     int               `json:"total_count"`
 	}
-	if _, err := c.Do(ctx, Request{Method: http.MethodPost, Path: tagsPath + "/resource_instances/action", In: in, Out: &out}); err != nil {
+	if _, err := c.Do(ctx, Request{Method: http.MethodPost, Path: tagTypePath(q.ResourceType) + "/resource_instances/action", In: in, Out: &out}); err != nil {
 		return nil, 0, fmt.Errorf("list resource instances: %w", err)
 	}
 	return out.Resources, out.Total, nil

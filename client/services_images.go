@@ -9,8 +9,8 @@ import (
 var _ cph.ImageService = (*Services)(nil)
 
 // ListPhoneImages implements cph.ImageService.
-func (s *Services) ListPhoneImages(ctx context.Context, f cph.PhoneImageFilter) ([]*cph.PhoneImage, error) {
-	list, err := s.c.ListPhoneImages(ctx, f.Type)
+func (s *Services) ListPhoneImages(ctx context.Context, f cph.PhoneImageFilter) (*cph.PhoneImagePage, error) {
+	list, next, err := s.c.ListPhoneImagesPage(ctx, f.Type, f.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -18,7 +18,7 @@ func (s *Services) ListPhoneImages(ctx context.Context, f cph.PhoneImageFilter) 
 	for i := range list {
 		out[i] = &list[i]
 	}
-	return out, nil
+	return &cph.PhoneImagePage{Images: out, NextMarker: next}, nil
 }
 
 // ListImages implements cph.ImageService.
@@ -72,8 +72,8 @@ func (s *Services) AddImageMember(ctx context.Context, imageID, memberID string)
 }
 
 // ListImageMembers implements cph.ImageService.
-func (s *Services) ListImageMembers(ctx context.Context, imageID string) ([]*cph.ImageMember, error) {
-	list, err := s.c.ListImageMembers(ctx, imageID)
+func (s *Services) ListImageMembers(ctx context.Context, imageID string, p cph.MarkerPage) (*cph.ImageMemberPage, error) {
+	list, next, err := s.c.ListImageMembersPage(ctx, imageID, p)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (s *Services) ListImageMembers(ctx context.Context, imageID string) ([]*cph
 	for i := range list {
 		out[i] = &list[i]
 	}
-	return out, nil
+	return &cph.ImageMemberPage{Members: out, NextMarker: next}, nil
 }
 
 // UpdateImageMember implements cph.ImageService.

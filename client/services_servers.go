@@ -79,15 +79,12 @@ func intOf(v *int32) *int {
 }
 
 // ListServerModels implements cph.ServerService.
-func (s *Services) ListServerModels(ctx context.Context, f cph.ServerModelFilter) ([]cph.ServerModel, error) {
-	out, err := s.c.ListServerModels(ctx, intOf(f.ProductType))
+func (s *Services) ListServerModels(ctx context.Context, f cph.ServerModelFilter) (*cph.ServerModelPage, error) {
+	out, next, err := s.c.ListServerModelsPage(ctx, intOf(f.ProductType), f.Page)
 	if err != nil {
 		return nil, err
 	}
-	if out == nil {
-		out = []cph.ServerModel{}
-	}
-	return out, nil
+	return &cph.ServerModelPage{Models: out, NextMarker: next}, nil
 }
 
 // ListPhoneModels implements cph.ServerService.
@@ -294,7 +291,7 @@ func (s *Services) DeleteShareApps(ctx context.Context, p cph.DeleteShareAppsPar
 
 // ListProjectTags implements cph.ServerService.
 func (s *Services) ListProjectTags(ctx context.Context, f cph.TagFilter) (*cph.TagPage, error) {
-	tags, total, err := s.c.ProjectTags(ctx, new(f.Offset), new(f.Limit))
+	tags, total, err := s.c.ProjectTagsOf(ctx, f.ResourceType, new(f.Offset), new(f.Limit))
 	if err != nil {
 		return nil, err
 	}
@@ -326,9 +323,14 @@ func (s *Services) DeleteServerTags(ctx context.Context, serverID string, tags [
 	return s.c.DeleteServerTags(ctx, serverID, tags)
 }
 
+// ElasticPhoneTags implements cph.ServerService.
+func (s *Services) ElasticPhoneTags(ctx context.Context, phoneID string, change bool) error {
+	return s.c.ElasticPhoneTags(ctx, phoneID, change)
+}
+
 // ListTaggedServers implements cph.ServerService.
 func (s *Services) ListTaggedServers(ctx context.Context, f cph.ResourceFilter) (*cph.TagResourcePage, error) {
-	q := ResourceQuery{Offset: new(f.Offset), Limit: new(f.Limit), WithoutTags: f.WithoutTags, Tags: f.Tags}
+	q := ResourceQuery{ResourceType: f.ResourceType, Offset: new(f.Offset), Limit: new(f.Limit), WithoutTags: f.WithoutTags, Tags: f.Tags}
 	if f.ResourceName != nil {
 		q.Name = *f.ResourceName
 	}

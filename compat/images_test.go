@@ -156,9 +156,15 @@ func TestImageSharing(t *testing.T) {
 	_, err = cb.UpdateImageMember(&model.UpdateImageMemberRequest{ImageId: img,
 		Body: &model.UpdateImageMemberRequestBody{Status: model.GetUpdateImageMemberRequestBodyStatusEnum().REJECTED}})
 	ok(t, "UpdateImageMember rejected", err)
-	if pi := phoneImages(t, cb, "all"); len(pi) != 2 {
+	// ListCloudPhoneImages lists images shared with the project whatever
+	// its answer (newer SDKs read receive_status); a rejected one does
+	// not boot phones.
+	if pi := phoneImages(t, cb, "all"); len(pi) != 3 {
 		t.Errorf("B's images after rejecting = %s", dump(pi))
 	}
+	_, err = cb.RestartCloudPhone(&model.RestartCloudPhoneRequest{Body: &model.RestartCloudPhoneRequestBody{
+		ImageId: &img, Phones: []model.PhoneProperty{{PhoneId: bPhone}}}})
+	wantError(t, "B restarts with a rejected image", err, 400, "CPS.0030")
 	up, err := cb.UpdateImageMember(&model.UpdateImageMemberRequest{ImageId: img,
 		Body: &model.UpdateImageMemberRequestBody{Status: model.GetUpdateImageMemberRequestBodyStatusEnum().ACCEPTED}})
 	ok(t, "UpdateImageMember accepted", err)

@@ -82,17 +82,20 @@ func (c *Console) renderImages(w http.ResponseWriter, r *http.Request, s *sessio
 	if err != nil {
 		return err
 	}
-	d := imagesPage{Public: public, MaxMembers: cph.MaxImageMembers,
+	// Public images and an image's members (at most cph.MaxImageMembers)
+	// fit in one page of their lists.
+	d := imagesPage{Public: public.Images, MaxMembers: cph.MaxImageMembers,
 		Pager: pager{Base: Prefix + "images", Offset: offset, Size: imagePageSize, Count: len(pg.Images), Total: pg.Total}}
 	for _, im := range pg.Images {
 		row := imageRow{ImageView: im}
 		if row.Private() {
-			members, err := c.cfg.Images.ListImageMembers(ctx, im.ID)
+			members, err := c.cfg.Images.ListImageMembers(ctx, im.ID, cph.MarkerPage{})
 			if err != nil {
 				row.MembersError = plainError(err)
-			}
-			for _, m := range members {
-				row.Members = append(row.Members, memberRow{m})
+			} else {
+				for _, m := range members.Members {
+					row.Members = append(row.Members, memberRow{m})
+				}
 			}
 		}
 		d.Images = append(d.Images, row)

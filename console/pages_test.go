@@ -312,7 +312,7 @@ func TestImagePages(t *testing.T) {
 		if strings.Contains(body, `data-member="`+peer+`"`) {
 			t.Errorf("after stopping sharing, the page still shows the member")
 		}
-		if m, err := a.S.ListImageMembers(a.Ctx, img.ID); err != nil || len(m) != 0 {
+		if m, err := a.S.ListImageMembers(a.Ctx, img.ID, cph.MarkerPage{}); err != nil || len(m.Members) != 0 {
 			t.Errorf("members after stopping sharing: %v, %v", m, err)
 		}
 		audited(t, env, "AddImageMember", img.ID, "success")

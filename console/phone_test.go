@@ -35,6 +35,20 @@ func TestPhonePage(t *testing.T) {
 			t.Errorf("phone page: status %d, %.400s", status, page)
 		}
 	})
+	t.Run("custom properties", func(t *testing.T) {
+		if _, page := cl.Get(t, "/console/phones/"+ph.ID); strings.Contains(page, `id="custom-properties"`) {
+			t.Errorf("a phone without custom properties shows them")
+		}
+		res, err := srv.Services().UpdatePhoneProperties(ctx, []cph.PhoneRef{{PhoneID: ph.ID, CustomProperty: map[string]string{"app.channel": "beta&gamma"}}})
+		if err != nil || res.Jobs[0].ErrorCode != "" {
+			t.Fatalf("set a custom property: %+v, %v", res, err)
+		}
+		_, page := cl.Get(t, "/console/phones/"+ph.ID)
+		if !strings.Contains(page, `id="custom-properties"><summary>Custom properties (1)`) ||
+			!strings.Contains(page, `<code>app.channel</code></th><td>beta&amp;gamma</td>`) {
+			t.Errorf("custom properties on the phone page: %.3000s", page[strings.Index(page, "Recent jobs"):])
+		}
+	})
 	t.Run("screenshot", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL()+"/console/phones/"+ph.ID+"/screenshot", nil)
 		req.Header.Set("X-Console-Live", "1")

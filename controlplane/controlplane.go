@@ -85,6 +85,10 @@ type Config struct {
 	// ScreenshotWait bounds how long a screenshot request waits for the
 	// phone's server to deliver a capture (default cph.ScreenshotWait).
 	ScreenshotWait time.Duration
+	// StrictPushShareApps limits PushShareApps to
+	// cph.MaxPushShareAppsServersStrict servers a call, as Huawei's newer
+	// documentation says, instead of the batch limit older clients rely on.
+	StrictPushShareApps bool
 	// HTTPTimeouts bound how long an API client may hold a connection
 	// (zero fields: the defaults of httpapi.Timeouts).
 	HTTPTimeouts httpapi.Timeouts
@@ -330,7 +334,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s.services = service.New(service.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
 		EnrollToken: cfg.AgentEnrollToken, Logger: cfg.Logger.With("component", "service"), Audit: s.audit,
 		PollWait: cfg.PollWait, ScreenshotWait: cfg.ScreenshotWait, FaultOperations: httpapi.FaultOperations(),
-		ShareFilesystems: cfg.ShareFilesystems, ShareFilesystemMountRoot: cfg.ShareFilesystemMountRoot})
+		ShareFilesystems: cfg.ShareFilesystems, ShareFilesystemMountRoot: cfg.ShareFilesystemMountRoot,
+		StrictPushShareApps: cfg.StrictPushShareApps})
 	svc := s.services
 	var observer httpapi.RequestObserver
 	if s.metrics != nil {

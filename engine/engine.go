@@ -215,6 +215,11 @@ type PhoneBatch struct {
 	// Unbounded lifts Config.MaxBatch, for a batch the control plane
 	// makes itself over a whole project.
 	Unbounded bool
+	// Accept, if set, is called in the batch's transaction for each phone
+	// about to get a job, before the job is made: a refusal (code and
+	// message) answers the phone's entry instead, and no job is made for
+	// it. Only for kinds without a transient status.
+	Accept func(ctx context.Context, tx *sqlstore.Tx, phoneID string) (code, msg string, err error)
 }
 
 // Accepted is the answer to an accepted batch: its request id and one entry
@@ -235,6 +240,9 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 	rule, ok := rules(b.Kind)
 	if !ok {
 		return nil, fmt.Errorf("engine: unknown operation kind %q", b.Kind)
+	}
+	if b.Accept != nil && rule.during != 0 {
+		return nil, fmt.Errorf("engine: an accept check for %q, which has a transient status", b.Kind)
 	}
 	if len(b.Phones) == 0 {
 		return nil, cph.ErrEmptyPhoneList()
@@ -265,8 +273,9 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 		// order, one entry per distinct phone (a duplicate id is answered at
 		// its first occurrence).
 		type candidate struct {
-			entry int // index in acc.Jobs
-			props map[string]string
+			entry   int // index in acc.Jobs
+			props   map[string]string
+			factory bool
 		}
 		seen := map[string]bool{}
 		var cands []candidate
@@ -288,7 +297,7 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 				acc.Jobs = append(acc.Jobs, item)
 				continue
 			}
-			cands = append(cands, candidate{entry: len(acc.Jobs), props: props})
+			cands = append(cands, candidate{entry: len(acc.Jobs), props: props, factory: ref.FactoryReset})
 			ids = append(ids, ref.PhoneID)
 			acc.Jobs = append(acc.Jobs, item)
 		}
@@ -353,13 +362,23 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 				item.ErrorCode, item.ErrorMsg = cph.Refuse(cph.CodeStatusNotAllowed, fmt.Sprintf("phone status %d", p.Status))
 				continue
 			}
+			if b.Accept != nil {
+				code, msg, err := b.Accept(ctx, tx, p.ID)
+				if err != nil {
+					return err
+				}
+				if code != "" {
+					item.ErrorCode, item.ErrorMsg = code, msg
+					continue
+				}
+			}
 			job := &cph.Job{
 				ID: cph.NewOrderedID(), RequestID: acc.RequestID, ProjectID: b.ProjectID, Kind: b.Kind, Position: len(jobs),
 				PhoneID: p.ID, ServerID: p.ServerID, Status: cph.JobRunning, BeginTime: now,
 			}
 			args := b.Args
 			if args == nil {
-				ra := cph.RestartArgs{ImageID: b.ImageID, Property: c.props, Factory: b.Factory && b.Kind == cph.OpResetPhone}
+				ra := cph.RestartArgs{ImageID: b.ImageID, Property: c.props, Factory: (b.Factory || c.factory) && b.Kind == cph.OpResetPhone}
 				if ms, ok := bootTimes[p.ID]; ok {
 					ra.BootTimeMS = &ms
 				}
@@ -833,7 +852,11 @@ func (e *Engine) applyBootArgs(ctx context.Context, tx *sqlstore.Tx, op *sqlstor
 		return err
 	}
 	if args.Factory {
+		// A factory reset forgets the recorded and the custom properties.
 		phone.Property = "{}"
+		if err := tx.DeletePhoneCustomProperty(ctx, phone.ID); err != nil {
+			return err
+		}
 	}
 	imageID, version := phone.ImageID, phone.ImageVersion
 	if args.ImageID != "" {

@@ -11,23 +11,29 @@ import (
 type listPhoneImagesResponse struct {
 	RequestID   string            `json:"request_id"`
 	PhoneImages []*cph.PhoneImage `json:"phone_images"`
+	PageInfo    cph.PageInfo      `json:"page_info"`
 }
 
 // listPhoneImages is ListCloudPhoneImages. An absent image_type lists
 // every type; an empty one is refused like any other bad type.
 func (s *Server) listPhoneImages(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var f cph.PhoneImageFilter
+	var err error
+	if f.Page, err = markerPaging(r, cph.MaxPhoneImagePage); err != nil {
+		return err
+	}
 	if v, ok := r.URL.Query()["image_type"]; ok {
 		if v[0] == "" {
 			return cph.ErrInvalidParameter("image_type")
 		}
 		f.Type = v[0]
 	}
-	images, err := s.cfg.Images.ListPhoneImages(r.Context(), f)
+	page, err := s.cfg.Images.ListPhoneImages(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, listPhoneImagesResponse{RequestID: RequestID(r), PhoneImages: images})
+	writeJSON(w, http.StatusOK, listPhoneImagesResponse{RequestID: RequestID(r), PhoneImages: page.Images,
+		PageInfo: cph.PageInfo{NextMarker: page.NextMarker}})
 	return nil
 }
 
@@ -120,18 +126,25 @@ func (s *Server) addImageMember(w http.ResponseWriter, r *http.Request, p *cph.P
 type listImageMembersResponse struct {
 	RequestID string             `json:"request_id"`
 	Members   []*cph.ImageMember `json:"members"`
+	PageInfo  cph.PageInfo       `json:"page_info"`
 }
 
 // listImageMembers is ListImageMembers: the owner's view.
 func (s *Server) listImageMembers(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
-	members, err := s.cfg.Images.ListImageMembers(r.Context(), r.PathValue("image_id"))
+	mp, err := markerPaging(r, cph.MaxImageMemberPage)
 	if err != nil {
 		return err
 	}
+	page, err := s.cfg.Images.ListImageMembers(r.Context(), r.PathValue("image_id"), mp)
+	if err != nil {
+		return err
+	}
+	members := page.Members
 	if members == nil {
 		members = []*cph.ImageMember{}
 	}
-	writeJSON(w, http.StatusOK, listImageMembersResponse{RequestID: RequestID(r), Members: members})
+	writeJSON(w, http.StatusOK, listImageMembersResponse{RequestID: RequestID(r), Members: members,
+		PageInfo: cph.PageInfo{NextMarker: page.NextMarker}})
 	return nil
 }
 

@@ -120,10 +120,13 @@ var routeOperations = sync.OnceValue(func() map[string]string {
 // /path", a {name...} wildcard written {name}), or "unknown".
 func operationOf(pattern string) string {
 	p := strings.ReplaceAll(pattern, "...}", "}")
-	// The tag routes serve the document's {resource_type} as the one
-	// type there is.
-	for _, key := range []string{p, strings.Replace(p, "/{project_id}/cph-server/", "/{project_id}/{resource_type}/", 1)} {
-		if name, ok := routeOperations()[key]; ok {
+	if name, ok := routeOperations()[p]; ok {
+		return name
+	}
+	// The tag routes serve the document's {resource_type}, one route per
+	// type.
+	for _, rt := range tagResourceTypes {
+		if name, ok := routeOperations()[strings.Replace(p, "/{project_id}/"+rt+"/", "/{project_id}/{resource_type}/", 1)]; ok {
 			return name
 		}
 	}

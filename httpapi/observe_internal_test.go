@@ -30,19 +30,22 @@ func TestRoutesCarryTheirOperationNames(t *testing.T) {
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
 			method = strings.ToUpper(method)
-			concrete := param.ReplaceAllString(strings.ReplaceAll(path, "{resource_type}", "cph-server"), "x")
-			h, _ := s.mux.Handler(httptest.NewRequest(method, concrete, nil))
-			rt, ok := h.(*route)
-			if !ok {
-				continue // documented but not served (or /metrics, off here)
-			}
-			checked++
-			want := op.ID
-			if len(op.Names) == 1 {
-				want = op.Names[0]
-			}
-			if rt.operation != want {
-				t.Errorf("%s %s: operation %q, want %q", method, path, rt.operation, want)
+			// The tag routes are served once per resource type.
+			for _, rt := range tagResourceTypes {
+				concrete := param.ReplaceAllString(strings.ReplaceAll(path, "{resource_type}", rt), "x")
+				h, _ := s.mux.Handler(httptest.NewRequest(method, concrete, nil))
+				rt, ok := h.(*route)
+				if !ok {
+					continue // documented but not served (or /metrics, off here)
+				}
+				checked++
+				want := op.ID
+				if len(op.Names) == 1 {
+					want = op.Names[0]
+				}
+				if rt.operation != want {
+					t.Errorf("%s %s: operation %q, want %q", method, concrete, rt.operation, want)
+				}
 			}
 		}
 	}

@@ -47,8 +47,9 @@ func (s *Server) updatePhoneName(w http.ResponseWriter, r *http.Request, p *cph.
 func (s *Server) updateProperty(w http.ResponseWriter, r *http.Request, p *cph.Principal) error {
 	var req struct {
 		Phones []*struct {
-			PhoneID  string  `json:"phone_id"`
-			Property *string `json:"property"`
+			PhoneID        string            `json:"phone_id"`
+			Property       *string           `json:"property"`
+			CustomProperty map[string]string `json:"custom_property"`
 		} `json:"phones"`
 	}
 	if err := decodeBody(r, &req); err != nil {
@@ -59,7 +60,7 @@ func (s *Server) updateProperty(w http.ResponseWriter, r *http.Request, p *cph.P
 		if ph == nil {
 			return cph.ErrInvalidParameter("phones")
 		}
-		ref := cph.PhoneRef{PhoneID: ph.PhoneID}
+		ref := cph.PhoneRef{PhoneID: ph.PhoneID, CustomProperty: ph.CustomProperty}
 		if ph.Property != nil {
 			ref.Property = *ph.Property
 		}

@@ -31,11 +31,9 @@ func (s *Server) serverRoutes() {
 	s.handle("GET /v1/{project_id}/server-model-offerings", familyCPH, s.withProject(s.listServerModelOfferings))
 	s.handle("GET /opencph/v1/{project_id}/servers/{server_id}/share-filesystems", familyCPH, s.withProject(s.listShareFilesystemMounts))
 
-	// Tags: resource_type accepts exactly one value.
-	const t = "/v1/{project_id}/cph-server"
-	s.handle("GET "+t+"/tags", familyCPH, s.withProject(s.listProjectTags))
-	s.handle("GET "+t+"/{resource_id}/tags", familyCPH, s.withProject(s.listResourceTags))
-	s.handle("POST "+t+"/{resource_id}/tags/action", familyCPH, s.withProject(s.tagAction))
-	// Listing or counting resources by tag changes nothing.
-	s.handle("POST "+t+"/resource_instances/action", familyCPH, s.withProject(s.listResourceInstances), onlyReads)
+	// Tags: one set of routes per resource type, with the type literal
+	// in the path; another type is answered 400 CPS.9011.
+	for _, rt := range tagResourceTypes {
+		s.tagRoutes(rt)
+	}
 }

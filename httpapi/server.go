@@ -265,6 +265,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		msg := "The API does not exist or has not been published in the environment."
 		if status == http.StatusMethodNotAllowed {
 			msg = "The method is not allowed for this API."
+		} else if unknownTagResourceType(r.Method, r.URL.Path) {
+			// A tag operation of a resource type there is none of.
+			s.writeError(rec, r, familyCPH, cph.ErrInvalidParameter("resource_type"))
+			return
 		}
 		s.writeError(rec, r, familyCPH, cph.Errorf(status, cph.CodeNoSuchAPI, "%s", msg))
 		return

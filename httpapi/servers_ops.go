@@ -80,14 +80,19 @@ func (s *Server) listServerModels(w http.ResponseWriter, r *http.Request, p *cph
 		v := int32(pt)
 		f.ProductType = &v
 	}
-	out, err := s.cfg.Servers.ListServerModels(r.Context(), f)
+	var err error
+	if f.Page, err = markerPaging(r, cph.MaxServerModelPage); err != nil {
+		return err
+	}
+	page, err := s.cfg.Servers.ListServerModels(r.Context(), f)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, struct {
 		RequestID    string            `json:"request_id"`
 		ServerModels []cph.ServerModel `json:"server_models"`
-	}{RequestID(r), out})
+		PageInfo     cph.PageInfo      `json:"page_info"`
+	}{RequestID(r), page.Models, cph.PageInfo{NextMarker: page.NextMarker}})
 	return nil
 }
 

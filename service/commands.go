@@ -18,7 +18,8 @@ import (
 
 // Limits of the ADB commands.
 const (
-	maxContent          = 1024 // bytes of content, except install-multiple
+	maxContent          = 1024 // bytes of content, except install-multiple and shell
+	maxShellContent     = 2048 // bytes of shell content
 	maxContentMultiple  = 8100 // bytes of install-multiple content
 	maxMultipleAPKs     = 50   // APKs of one install-multiple
 	syncCallsPerMinute  = 6
@@ -27,12 +28,14 @@ const (
 )
 
 // reContent is the character set of ADB command content: letters,
-// digits, '_', '.', '/', ':', '-' and the space, for every command
-// (shell included), so control characters and shell metacharacters are
-// refused.
+// digits, '_', '.', '/', ':', '-' and the space, so control characters
+// and shell metacharacters are refused; reShellContent, that of the shell
+// command, adds '?', '=', '&' and '|' (quotes, ';', '$', '`', '<', '>',
+// parentheses and the rest stay refused).
 var (
-	reContent = regexp.MustCompile(`^[A-Za-z0-9_./: \-]+$`)
-	reAppName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$`)
+	reContent      = regexp.MustCompile(`^[A-Za-z0-9_./: \-]+$`)
+	reShellContent = regexp.MustCompile(`^[A-Za-z0-9_./: \-?=&|]+$`)
+	reAppName      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$`)
 )
 
 // validCommand reports whether command is one of the ADB commands.
@@ -46,11 +49,14 @@ func validCommand(command string) bool {
 
 // checkContent validates the content of an ADB command (CPS.0118).
 func checkContent(command, content string) error {
-	limit := maxContent
-	if command == cph.CommandInstallMultiple {
+	limit, chars := maxContent, reContent
+	switch command {
+	case cph.CommandInstallMultiple:
 		limit = maxContentMultiple
+	case cph.CommandShell:
+		limit, chars = maxShellContent, reShellContent
 	}
-	if strings.TrimSpace(content) == "" || len(content) > limit || !reContent.MatchString(content) {
+	if strings.TrimSpace(content) == "" || len(content) > limit || !chars.MatchString(content) {
 		return cph.ErrInvalidContent()
 	}
 	fields := strings.Fields(content)

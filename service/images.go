@@ -18,10 +18,22 @@ var _ cph.ImageService = (*Services)(nil)
 // simulated phone.
 const customImageSize = 4 << 30
 
+// checkMarkerLimit refuses a marker-paged list's limit outside 0..max
+// (CPS.0002); 0 is the list's default.
+func checkMarkerLimit(p cph.MarkerPage, max int) error {
+	if p.Limit < 0 || p.Limit > max {
+		return cph.ErrInvalidPaging()
+	}
+	return nil
+}
+
 // ListPhoneImages implements cph.ImageService.
-func (s *Services) ListPhoneImages(ctx context.Context, f cph.PhoneImageFilter) ([]*cph.PhoneImage, error) {
+func (s *Services) ListPhoneImages(ctx context.Context, f cph.PhoneImageFilter) (*cph.PhoneImagePage, error) {
 	p, err := reader(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkMarkerLimit(f.Page, cph.MaxPhoneImagePage); err != nil {
 		return nil, err
 	}
 	typ := f.Type
@@ -32,7 +44,15 @@ func (s *Services) ListPhoneImages(ctx context.Context, f cph.PhoneImageFilter) 
 	default:
 		return nil, cph.ErrInvalidParameter("image_type")
 	}
-	return s.db.PhoneImages(ctx, p.ProjectID, typ)
+	all, err := s.db.PhoneImages(ctx, p.ProjectID, typ)
+	if err != nil {
+		return nil, err
+	}
+	page, next, err := cph.PageAfterMarker(all, func(im *cph.PhoneImage) string { return im.ID }, f.Page, cph.MaxPhoneImagePage)
+	if err != nil {
+		return nil, err
+	}
+	return &cph.PhoneImagePage{Images: page, NextMarker: next}, nil
 }
 
 // ListImages implements cph.ImageService.
@@ -206,9 +226,12 @@ func (s *Services) AddImageMember(ctx context.Context, imageID, memberID string)
 }
 
 // ListImageMembers implements cph.ImageService.
-func (s *Services) ListImageMembers(ctx context.Context, imageID string) ([]*cph.ImageMember, error) {
+func (s *Services) ListImageMembers(ctx context.Context, imageID string, mp cph.MarkerPage) (*cph.ImageMemberPage, error) {
 	p, err := reader(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkMarkerLimit(mp, cph.MaxImageMemberPage); err != nil {
 		return nil, err
 	}
 	var members []*cph.ImageMember
@@ -223,10 +246,14 @@ func (s *Services) ListImageMembers(ctx context.Context, imageID string) ([]*cph
 	if err != nil {
 		return nil, err
 	}
-	if members == nil {
-		members = []*cph.ImageMember{}
+	page, next, err := cph.PageAfterMarker(members, func(m *cph.ImageMember) string { return m.MemberID }, mp, cph.MaxImageMemberPage)
+	if err != nil {
+		return nil, err
 	}
-	return members, nil
+	if page == nil {
+		page = []*cph.ImageMember{}
+	}
+	return &cph.ImageMemberPage{Members: page, NextMarker: next}, nil
 }
 
 // UpdateImageMember implements cph.ImageService.

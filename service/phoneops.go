@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -30,15 +31,69 @@ func (s *Services) UpdatePhoneProperties(ctx context.Context, phones []cph.Phone
 	var order []string
 	refused := map[string]cph.PhoneJob{}
 	refs := make([]cph.PhoneRef, 0, len(phones))
+	custom := map[string]map[string]string{} // by phone, the first item's
 	for _, ph := range phones {
 		order = append(order, ph.PhoneID)
-		if strings.TrimSpace(ph.Property) == "" {
-			refuseOnce(refused, ph.PhoneID, cph.CodeInvalidParameter, "Parameter: property is invalid: it is required.")
-			continue
+		property := ph.Property
+		if strings.TrimSpace(property) == "" {
+			// "" changes no system property; an item must change
+			// something.
+			if len(ph.CustomProperty) == 0 {
+				refuseOnce(refused, ph.PhoneID, cph.CodeInvalidParameter, "Parameter: property is invalid: it is required.")
+				continue
+			}
+			property = ""
 		}
-		refs = append(refs, cph.PhoneRef{PhoneID: ph.PhoneID, Property: ph.Property})
+		if ph.CustomProperty != nil {
+			if err := cph.CheckCustomProperty(ph.CustomProperty); err != nil {
+				refuseOnce(refused, ph.PhoneID, cph.CodeInvalidParameter, "Parameter: custom_property is invalid: "+err.Error()+".")
+				continue
+			}
+			if n := len(property) + len(cph.CustomPropertyJSON(ph.CustomProperty)); n > cph.MaxPropertyUpdateBytes {
+				refuseOnce(refused, ph.PhoneID, cph.CodeInvalidParameter, fmt.Sprintf(
+					"Parameter: custom_property is invalid: property and custom_property are %d bytes, more than %d.", n, cph.MaxPropertyUpdateBytes))
+				continue
+			}
+			if _, dup := custom[ph.PhoneID]; !dup {
+				custom[ph.PhoneID] = ph.CustomProperty
+			}
+		}
+		refs = append(refs, cph.PhoneRef{PhoneID: ph.PhoneID, Property: property})
 	}
-	return s.submitOrdered(ctx, engine.PhoneBatch{ProjectID: p.ProjectID, Kind: cph.OpUpdateProperty, Phones: refs}, order, refused)
+	b := engine.PhoneBatch{ProjectID: p.ProjectID, Kind: cph.OpUpdateProperty, Phones: refs}
+	if len(custom) > 0 {
+		// Custom properties are the control plane's: they are recorded in
+		// the transaction that accepts the phone's job, so that the bound
+		// of a phone's total holds however many updates run at once.
+		var ids []string
+		for _, id := range slices.Sorted(maps.Keys(custom)) {
+			if cph.ValidID(id) {
+				ids = append(ids, id)
+			}
+		}
+		var locked *sqlstore.Tx
+		b.Accept = func(ctx context.Context, tx *sqlstore.Tx, phoneID string) (string, string, error) {
+			upd, ok := custom[phoneID]
+			if !ok {
+				return "", "", nil
+			}
+			if locked != tx {
+				// All the phones first, in id order: concurrent updates
+				// of the same phones then wait instead of deadlocking.
+				if err := tx.LockPhones(ctx, ids); err != nil {
+					return "", "", err
+				}
+				locked = tx
+			}
+			err := tx.MergePhoneCustomProperty(ctx, phoneID, upd, cph.MaxCustomPropertyBytes)
+			if errors.Is(err, sqlstore.ErrLimit) {
+				return cph.CodeInvalidParameter, fmt.Sprintf(
+					"Parameter: custom_property is invalid: the phone's custom properties would be more than %d bytes.", cph.MaxCustomPropertyBytes), nil
+			}
+			return "", "", err
+		}
+	}
+	return s.submitOrdered(ctx, b, order, refused)
 }
 
 // refuseOnce records a per-item refusal of id unless id already has an
@@ -334,12 +389,53 @@ func checkStorageInfo(si *cph.StorageInfo) string {
 			return fmt.Sprintf("Parameter: include_files is invalid: %q.", f)
 		}
 	}
+	if why := checkMiscRule(si.IncludeFiles); why != "" {
+		return "Parameter: include_files is invalid: " + why
+	}
 	for _, f := range si.ExcludeFiles {
 		if !validDataPath(f) {
 			return fmt.Sprintf("Parameter: exclude_files is invalid: %q.", f)
 		}
 	}
 	return checkBucketObject(si.BucketName, si.ObjectPath)
+}
+
+// The system directory an export names exactly, or not at all: its data
+// is only consistent with that of miscCompanions.
+const miscDir = "/data/misc"
+
+var miscCompanions = []string{"/data/system", "/data/system_de"}
+
+// checkMiscRule returns why include_files breaks the rule of /data/misc,
+// or "": /data/misc is exported only when named exactly, never through a
+// path below it or a wildcard that could match it (a trailing '*'
+// matches any continuation, '/' included: /data*, /data/*, /data/mi*),
+// and naming it requires naming /data/system and /data/system_de
+// exactly too. A plain /data, which contains it, is allowed.
+func checkMiscRule(include []string) string {
+	exact := false
+	for _, f := range include {
+		if prefix, wild := strings.CutSuffix(f, "*"); wild {
+			if strings.HasPrefix(miscDir, prefix) || strings.HasPrefix(prefix, miscDir+"/") {
+				return fmt.Sprintf("%q could match %s, which may only be named exactly.", f, miscDir)
+			}
+			continue
+		}
+		clean := strings.TrimSuffix(f, "/")
+		if clean == miscDir {
+			exact = true
+		} else if strings.HasPrefix(clean, miscDir+"/") {
+			return fmt.Sprintf("%q is below %s, which may only be exported whole.", f, miscDir)
+		}
+	}
+	if exact {
+		for _, c := range miscCompanions {
+			if !slices.ContainsFunc(include, func(f string) bool { return strings.TrimSuffix(f, "/") == c }) {
+				return fmt.Sprintf("%s is exported only with %s and %s.", miscDir, miscCompanions[0], miscCompanions[1])
+			}
+		}
+	}
+	return ""
 }
 
 // checkBucketObject returns why a bucket_name and object_path pair is

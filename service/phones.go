@@ -191,8 +191,13 @@ func (s *Services) ShowPhone(ctx context.Context, id string) (*cph.PhoneDetail, 
 			ai.IntranetIP, ai.DeviceIP, ai.PhoneIP = a.IntranetIP, a.IntranetIP, a.IntranetIP
 		}
 	}
+	custom, err := s.db.PhoneCustomProperty(ctx, ph.ID)
+	if err != nil {
+		return nil, fmt.Errorf("show phone: %w", err)
+	}
 	return &cph.PhoneDetail{
-		Name: ph.Name, ServerID: ph.ServerID, ID: ph.ID, ImageID: ph.ImageID,
+		CustomProperty: custom,
+		Name:           ph.Name, ServerID: ph.ServerID, ID: ph.ID, ImageID: ph.ImageID,
 		ImageVersion: ph.ImageVersion, VNCEnable: ph.VNCEnable, ModelName: ph.ModelName, Status: ph.Status,
 		AccessInfos: []cph.PhoneAccessInfo{ai},
 		Property:    property, Metadata: ph.Metadata,

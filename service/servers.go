@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	cph "github.com/opencph/opencph"
 	"github.com/opencph/opencph/engine"
@@ -183,8 +184,11 @@ func (s *Services) UpdateKeypairs(ctx context.Context, servers []cph.ServerKeypa
 }
 
 // ListServerModels implements cph.ServerService.
-func (s *Services) ListServerModels(ctx context.Context, f cph.ServerModelFilter) ([]cph.ServerModel, error) {
+func (s *Services) ListServerModels(ctx context.Context, f cph.ServerModelFilter) (*cph.ServerModelPage, error) {
 	if _, err := reader(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkMarkerLimit(f.Page, cph.MaxServerModelPage); err != nil {
 		return nil, err
 	}
 	if f.ProductType != nil && *f.ProductType != 0 && *f.ProductType != 1 {
@@ -196,7 +200,15 @@ func (s *Services) ListServerModels(ctx context.Context, f cph.ServerModelFilter
 			out = append(out, m)
 		}
 	}
-	return out, nil
+	slices.SortStableFunc(out, func(a, b cph.ServerModel) int { return strings.Compare(a.ServerModelName, b.ServerModelName) })
+	page, next, err := cph.PageAfterMarker(out, func(m cph.ServerModel) string { return m.ServerModelName }, f.Page, cph.MaxServerModelPage)
+	if err != nil {
+		return nil, err
+	}
+	if page == nil {
+		page = []cph.ServerModel{}
+	}
+	return &cph.ServerModelPage{Models: page, NextMarker: next}, nil
 }
 
 // ListPhoneModels implements cph.ServerService.

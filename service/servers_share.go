@@ -92,6 +92,9 @@ func (s *Services) PushShareApps(ctx context.Context, p cph.PushShareAppsParams)
 	if !validObjectPath(p.ObjectPath) {
 		return nil, cph.ErrInvalidParameter("object_path")
 	}
+	if s.cfg.StrictPushShareApps && len(p.ServerIDs) > cph.MaxPushShareAppsServersStrict {
+		return nil, cph.ErrTooManyItems("server_ids", cph.MaxPushShareAppsServersStrict)
+	}
 	return s.submitShared(ctx, c.ProjectID, cph.OpPushShareApps, p.ServerIDs, cph.SharedFilesArgs{PackageName: p.PackageName,
 		PreInstallApp: p.PreInstallApp, BucketName: p.BucketName, ObjectPath: p.ObjectPath})
 }

@@ -24,6 +24,12 @@ func (s *Services) ListProjectTags(ctx context.Context, f cph.TagFilter) (*cph.T
 	if err := checkPage(f.Offset, f.Limit, maxPage); err != nil {
 		return nil, err
 	}
+	if !cph.ValidResourceType(f.ResourceType) {
+		return nil, cph.ErrInvalidParameter("resource_type")
+	}
+	if f.ResourceType == cph.ResourceTypeElasticPhone {
+		return &cph.TagPage{Tags: []cph.Tags{}}, nil
+	}
 	tags, total, err := s.db.ProjectTags(ctx, p.ProjectID, f.Offset, f.Limit)
 	if err != nil {
 		return nil, err
@@ -136,6 +142,12 @@ func (s *Services) ListTaggedServers(ctx context.Context, f cph.ResourceFilter) 
 	if f.ResourceName != nil && *f.ResourceName == "" {
 		return nil, cph.ErrInvalidParameter("matches")
 	}
+	if !cph.ValidResourceType(f.ResourceType) {
+		return nil, cph.ErrInvalidParameter("resource_type")
+	}
+	if f.ResourceType == cph.ResourceTypeElasticPhone {
+		return &cph.TagResourcePage{Resources: []cph.TagResource{}}, nil
+	}
 	res, total, err := s.db.ListResourceInstances(ctx, f)
 	if err != nil {
 		return nil, err
@@ -144,4 +156,17 @@ func (s *Services) ListTaggedServers(ctx context.Context, f cph.ResourceFilter) 
 		res = []cph.TagResource{}
 	}
 	return &cph.TagResourcePage{Total: total, Resources: res}, nil
+}
+
+// ElasticPhoneTags implements cph.ServerService: OpenCPH hosts no elastic
+// cloud phones, so every id is an unknown phone.
+func (s *Services) ElasticPhoneTags(ctx context.Context, phoneID string, change bool) error {
+	if change {
+		if _, err := writer(ctx); err != nil {
+			return err
+		}
+	} else if _, err := reader(ctx); err != nil {
+		return err
+	}
+	return cph.ErrPhoneNotFound()
 }

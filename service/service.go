@@ -56,6 +56,10 @@ type Config struct {
 	// cph.DefaultShareFilesystemMountRoot).
 	ShareFilesystems         []cph.ShareFilesystem
 	ShareFilesystemMountRoot string
+	// StrictPushShareApps refuses PushShareApps calls with more than
+	// cph.MaxPushShareAppsServersStrict servers (CPS.9010); otherwise the
+	// engine's batch limit applies, as to the other server batches.
+	StrictPushShareApps bool
 }
 
 // Services implements every domain service interface of the root package.

@@ -204,6 +204,13 @@ func (s *Services) resetSteps() []ResetStep {
 			})
 		}},
 		{Name: "buckets", Run: s.resetBuckets},
+		{Name: "custom_properties", Run: func(ctx context.Context, projectID string, cleared map[string]int) error {
+			return s.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+				n, err := tx.DeleteProjectCustomProperties(ctx, projectID)
+				cleared["custom_properties"] = n
+				return err
+			})
+		}},
 		{Name: "faults", Run: s.resetFaults},
 	}
 	return append(steps, s.cfg.ResetSteps...)

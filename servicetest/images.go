@@ -22,22 +22,23 @@ func testImages(t *testing.T, env *Env) {
 	a, ro, o := env.Admin, env.ReadOnly, env.Other
 	srv := env.ControlPlane
 	t.Run("public images", func(t *testing.T) {
-		public, err := a.S.ListPhoneImages(a.Ctx, cph.PhoneImageFilter{Type: cph.ImageTypePublic})
+		publicPage, err := a.S.ListPhoneImages(a.Ctx, cph.PhoneImageFilter{Type: cph.ImageTypePublic})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(public) == 0 {
-			t.Fatal("no public images")
+		public := publicPage.Images
+		if len(public) == 0 || publicPage.NextMarker != "" {
+			t.Fatalf("public images: %d, next marker %q", len(public), publicPage.NextMarker)
 		}
 		for _, im := range public {
-			if im.IsPublic != 1 || im.ID == "" || im.Name == "" {
+			if im.IsPublic != 1 || im.ID == "" || im.Name == "" || im.ReceiveStatus != nil {
 				t.Errorf("public image = %+v", im)
 			}
 		}
 		for _, c := range []Caller{ro, o} {
 			got, err := c.S.ListPhoneImages(c.Ctx, cph.PhoneImageFilter{})
-			if err != nil || len(got) != len(public) {
-				t.Errorf("all images of another caller: %d, %v; want the %d public ones", len(got), err, len(public))
+			if err != nil || len(got.Images) != len(public) {
+				t.Errorf("all images of another caller: %+v, %v; want the %d public ones", got, err, len(public))
 			}
 		}
 		none, err := a.S.ListImages(a.Ctx, cph.ImageFilter{Limit: 100})
@@ -71,9 +72,10 @@ func testImages(t *testing.T, env *Env) {
 		if img.ID == "" || img.Name != "golden" || img.Status != cph.ImageProduction {
 			t.Errorf("created image = %+v", img)
 		}
-		private, err := a.S.ListPhoneImages(a.Ctx, cph.PhoneImageFilter{Type: cph.ImageTypePrivate})
-		if err != nil || len(private) != 1 || private[0].ID != img.ID || private[0].IsPublic != 2 || private[0].Name != "golden" {
-			t.Errorf("private images = %+v, %v", private, err)
+		pp, err := a.S.ListPhoneImages(a.Ctx, cph.PhoneImageFilter{Type: cph.ImageTypePrivate})
+		if err != nil || len(pp.Images) != 1 || pp.Images[0].ID != img.ID || pp.Images[0].IsPublic != 2 || pp.Images[0].Name != "golden" ||
+			pp.Images[0].ReceiveStatus != nil {
+			t.Errorf("private images = %+v, %v", pp, err)
 		}
 		for _, c := range []Caller{a, ro} {
 			page, err := c.S.ListImages(c.Ctx, cph.ImageFilter{Limit: 100, Type: cph.ImageTypePrivate})
@@ -95,8 +97,12 @@ func testImages(t *testing.T, env *Env) {
 	peer, peerProject := peerCaller(t, env)
 	otherProject := principal(t, srv, OtherDomain, OtherDomain, cptest.Password, OtherProject).ProjectID
 	t.Run("share", func(t *testing.T) {
-		sharedWithPeer := func() (listed, usable bool) {
+		// listed: ListImages?image_type=share lists it; receive: its
+		// receive_status in ListCloudPhoneImages?image_type=share (-1: not
+		// there); usable: a reset may boot with it.
+		sharedWithPeer := func() (listed bool, receive int32, usable bool) {
 			t.Helper()
+			receive = -1
 			page, err := peer.S.ListImages(peer.Ctx, cph.ImageFilter{Limit: 100, Type: cph.ImageTypeShare})
 			if err != nil {
 				t.Fatal(err)
@@ -108,29 +114,60 @@ func testImages(t *testing.T, env *Env) {
 			for _, v := range page.Images {
 				listed = listed || v.ID == img.ID
 			}
-			for _, v := range pi {
-				usable = usable || v.ID == img.ID
+			for _, v := range pi.Images {
+				if v.ID == img.ID {
+					if v.ReceiveStatus == nil || v.IsPublic != 2 {
+						t.Fatalf("shared image without receive_status: %+v", v)
+					}
+					receive = *v.ReceiveStatus
+				}
 			}
-			return listed, usable
+			// The image is checked before the phones: an unknown phone is
+			// refused in its entry only if the image is usable.
+			_, err = peer.S.BatchPhones(peer.Ctx, cph.BatchPhonesParams{Kind: cph.OpResetPhone, ImageID: &img.ID,
+				Phones: []cph.PhoneRef{{PhoneID: cph.NewID()}}})
+			if err != nil && cph.ErrorCode(err) != cph.CodeInvalidImageID {
+				t.Fatalf("reset with the shared image: %v", err)
+			}
+			return listed, receive, err == nil
 		}
-		if listed, usable := sharedWithPeer(); listed || usable {
-			t.Fatalf("the peer sees the image before it is shared: listed %v, usable %v", listed, usable)
+		if listed, receive, usable := sharedWithPeer(); listed || receive != -1 || usable {
+			t.Fatalf("the peer sees the image before it is shared: listed %v, receive_status %d, usable %v", listed, receive, usable)
 		}
 		if err := a.S.AddImageMember(a.Ctx, img.ID, peerProject); err != nil {
 			t.Fatalf("share: %v", err)
 		}
-		members, err := a.S.ListImageMembers(a.Ctx, img.ID)
-		if err != nil || len(members) != 1 || members[0].MemberID != peerProject || members[0].ImageID != img.ID || members[0].Status != cph.MemberPending {
-			t.Fatalf("members = %+v, %v", members, err)
+		mp, err := a.S.ListImageMembers(a.Ctx, img.ID, cph.MarkerPage{})
+		if err != nil || len(mp.Members) != 1 || mp.NextMarker != "" {
+			t.Fatalf("members = %+v, %v", mp, err)
 		}
-		if listed, usable := sharedWithPeer(); listed || usable {
-			t.Fatalf("the peer sees the image before accepting it: listed %v, usable %v", listed, usable)
+		if m := mp.Members[0]; m.MemberID != peerProject || m.ImageID != img.ID || m.Status != cph.MemberPending {
+			t.Fatalf("member = %+v", m)
+		}
+		if listed, receive, usable := sharedWithPeer(); listed || receive != cph.ReceivePending || usable {
+			t.Fatalf("pending: listed %v, receive_status %d, usable %v; want false, 0, false", listed, receive, usable)
+		}
+		if err := peer.S.UpdateImageMember(peer.Ctx, img.ID, cph.ImageMemberUpdate{Status: cph.MemberRejected}); err != nil {
+			t.Fatalf("reject: %v", err)
+		}
+		if listed, receive, usable := sharedWithPeer(); listed || receive != cph.ReceiveRejected || usable {
+			t.Fatalf("rejected: listed %v, receive_status %d, usable %v; want false, 2, false", listed, receive, usable)
 		}
 		if err := peer.S.UpdateImageMember(peer.Ctx, img.ID, cph.ImageMemberUpdate{Status: cph.MemberAccepted}); err != nil {
 			t.Fatalf("accept: %v", err)
 		}
-		if listed, usable := sharedWithPeer(); !listed || !usable {
-			t.Fatalf("the peer does not see the accepted image: listed %v, usable %v", listed, usable)
+		if listed, receive, usable := sharedWithPeer(); !listed || receive != cph.ReceiveAccepted || !usable {
+			t.Fatalf("accepted: listed %v, receive_status %d, usable %v; want true, 1, true", listed, receive, usable)
+		}
+		// The owner sees no receive_status on its own image.
+		own, err := a.S.ListPhoneImages(a.Ctx, cph.PhoneImageFilter{Type: cph.ImageTypeAll})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range own.Images {
+			if v.ReceiveStatus != nil {
+				t.Errorf("the owner's list carries receive_status: %+v", v)
+			}
 		}
 		page, err := peer.S.ListImages(peer.Ctx, cph.ImageFilter{Limit: 100, ImageID: &img.ID})
 		if err != nil || page.Total != 1 {
@@ -139,9 +176,9 @@ func testImages(t *testing.T, env *Env) {
 		if v := page.Images[0]; v.Type != cph.ImageTypeShare || v.SrcProjectID != env.ProjectID || v.ProjectID != "" {
 			t.Errorf("shared image view = %+v", v)
 		}
-		members, err = a.S.ListImageMembers(a.Ctx, img.ID)
-		if err != nil || len(members) != 1 || members[0].Status != cph.MemberAccepted {
-			t.Errorf("members after accepting = %+v, %v", members, err)
+		mp, err = a.S.ListImageMembers(a.Ctx, img.ID, cph.MarkerPage{})
+		if err != nil || len(mp.Members) != 1 || mp.Members[0].Status != cph.MemberAccepted {
+			t.Errorf("members after accepting = %+v, %v", mp, err)
 		}
 	})
 	t.Run("share refusals", func(t *testing.T) {
@@ -172,7 +209,7 @@ func testImages(t *testing.T, env *Env) {
 			{"answer", ro.S.UpdateImageMember(ro.Ctx, img.ID, cph.ImageMemberUpdate{Status: cph.MemberRejected})},
 			{"stop sharing", ro.S.DeleteImageMember(ro.Ctx, img.ID, peerProject)},
 		})
-		if members, err := ro.S.ListImageMembers(ro.Ctx, img.ID); err != nil || len(members) != 1 {
+		if members, err := ro.S.ListImageMembers(ro.Ctx, img.ID, cph.MarkerPage{}); err != nil || len(members.Members) != 1 {
 			t.Errorf("members as the read-only user sees them: %+v, %v", members, err)
 		}
 		if page, err := a.S.ListImages(a.Ctx, cph.ImageFilter{Limit: 100}); err != nil || page.Total != 1 {
@@ -188,7 +225,7 @@ func testImages(t *testing.T, env *Env) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, v := range all {
+		for _, v := range all.Images {
 			if v.ID == img.ID {
 				t.Errorf("another account may boot with the image: %+v", v)
 			}
@@ -218,7 +255,7 @@ func testImages(t *testing.T, env *Env) {
 		if err := a.S.DeleteImageMember(a.Ctx, img.ID, peerProject); err != nil {
 			t.Fatalf("stop sharing: %v", err)
 		}
-		if members, err := a.S.ListImageMembers(a.Ctx, img.ID); err != nil || len(members) != 0 {
+		if members, err := a.S.ListImageMembers(a.Ctx, img.ID, cph.MarkerPage{}); err != nil || len(members.Members) != 0 {
 			t.Errorf("members after stopping sharing: %+v, %v", members, err)
 		}
 		if page, err := peer.S.ListImages(peer.Ctx, cph.ImageFilter{Limit: 100}); err != nil || page.Total != 0 {
@@ -236,10 +273,10 @@ func testImages(t *testing.T, env *Env) {
 			cph.CodeInvalidImageID)
 		wantCode(t, "delete a malformed id", a.S.DeleteImage(a.Ctx, "bad*id"), cph.CodeInvalidImageID)
 		public, err := a.S.ListPhoneImages(a.Ctx, cph.PhoneImageFilter{Type: cph.ImageTypePublic})
-		if err != nil || len(public) == 0 {
+		if err != nil || len(public.Images) == 0 {
 			t.Fatalf("public images: %+v, %v", public, err)
 		}
-		wantCode(t, "delete a public image", a.S.DeleteImage(a.Ctx, public[0].ID), cph.CodeInvalidImageID)
+		wantCode(t, "delete a public image", a.S.DeleteImage(a.Ctx, public.Images[0].ID), cph.CodeInvalidImageID)
 		page, err := a.S.ListImages(a.Ctx, cph.ImageFilter{Limit: 100})
 		if err != nil || page.Total != 1 || page.Images[0].ID != used.ID {
 			t.Errorf("images after the delete: %+v, %v", page, err)
@@ -255,7 +292,7 @@ func createErr(c Caller, p cph.CreateImageParams) error {
 
 // listMembersErr returns the error of c listing the members of an image.
 func listMembersErr(c Caller, imageID string) error {
-	_, err := c.S.ListImageMembers(c.Ctx, imageID)
+	_, err := c.S.ListImageMembers(c.Ctx, imageID, cph.MarkerPage{})
 	return err
 }
 

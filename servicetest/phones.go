@@ -201,7 +201,7 @@ func testPhones(t *testing.T, env *Env) {
 		wantCode(t, "command without targets", err, cph.CodeEmptyPhoneList)
 		_, err = a.S.RunCommand(a.Ctx, cph.CommandParams{Command: "reboot", Content: "now", PhoneIDs: manyIDs[:1]})
 		wantCode(t, "unknown command", err, cph.CodeInvalidCommand)
-		_, err = a.S.RunCommand(a.Ctx, cph.CommandParams{Command: cph.CommandShell, Content: "rm -rf / && reboot", PhoneIDs: manyIDs[:1]})
+		_, err = a.S.RunCommand(a.Ctx, cph.CommandParams{Command: cph.CommandShell, Content: "rm -rf /; reboot", PhoneIDs: manyIDs[:1]})
 		wantCode(t, "shell metacharacters", err, cph.CodeInvalidContent)
 		_, err = a.S.RunSyncCommand(a.Ctx, cph.CommandParams{Command: cph.CommandShell, Content: "id", PhoneIDs: manyIDs[:cph.MaxSyncCommandPhones+1]})
 		wantCode(t, "sync command on too many phones", err, cph.CodeTooManyItems)

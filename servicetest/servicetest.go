@@ -78,6 +78,7 @@ func Run(t *testing.T, newEnv NewEnv) {
 		{"share filesystems", testShareFilesystems},
 		{"share apps snapshot", testShareAppsSnapshot},
 		{"server model offerings", testServerModelOfferings},
+		{"changed operations", testChangedOperations},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {

@@ -40,6 +40,7 @@ var snapshotTables = []string{
 	"buckets", "bandwidths", "server_bandwidths", "encode_servers", "server_tags",
 	"phone_counts", "phone_access", "phone_screenshots", "sim_settings", "faults",
 	"server_share_filesystems", "server_share_apps",
+	"phone_custom_properties",
 }
 
 // MaxSnapshotName is the longest snapshot name.

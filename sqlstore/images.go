@@ -66,10 +66,11 @@ func (tx *Tx) DeleteCustomImage(ctx context.Context, id string) error {
 	return nil
 }
 
-// ImageMembers returns the projects an image is shared with, oldest first.
+// ImageMembers returns the projects an image is shared with, newest first
+// (then by member id).
 func (tx *Tx) ImageMembers(ctx context.Context, imageID string) ([]*cph.ImageMember, error) {
 	rows, err := tx.tx.QueryContext(ctx, `SELECT image_id, member_id, status, created_at, updated_at
-		FROM image_members WHERE image_id = $1 ORDER BY created_at, member_id`, imageID)
+		FROM image_members WHERE image_id = $1 ORDER BY created_at DESC, member_id`, imageID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list members of image %s: %w", imageID, err)
 	}
@@ -150,37 +151,36 @@ func (tx *Tx) DeleteImageMember(ctx context.Context, imageID, memberID string) e
 // project in placeholder $%d".
 const sharedWith = `EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member_id = $%[1]d AND m.status = '` + cph.MemberAccepted + `')`
 
-// PhoneImages returns the images projectID can boot phones with, of one
-// image type (public, private, share or all): public images, the
-// project's own production images, and production images shared with it
-// and accepted. Public images come first, then by name.
+// PhoneImages returns the images projectID sees for phones, of one image
+// type (public, private, share or all): public images, the project's own
+// production images, and production images shared with it whatever its
+// answer (ReceiveStatus set on them). Public images come first, then the
+// project's own, then the shared ones, each group by name and id.
 func (db *DB) PhoneImages(ctx context.Context, projectID, imageType string) ([]*cph.PhoneImage, error) {
 	// Placeholders are numbered as they are used: PostgreSQL refuses
 	// parameters that the statement does not reference.
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	args := []any{true, projectID}
 	var conds []string
 	if imageType == cph.ImageTypePublic || imageType == cph.ImageTypeAll || imageType == "" {
-		conds = append(conds, `i.is_public = `+arg(true))
+		conds = append(conds, `i.is_public = $1`)
 	}
 	if imageType != cph.ImageTypePublic {
-		custom := `i.is_public = ` + arg(false) + ` AND i.status = ` + arg(int32(cph.ImageProduction))
-		project := arg(projectID)
+		args = append(args, int32(cph.ImageProduction))
+		custom := `NOT (i.is_public = $1) AND i.status = $3`
 		var which []string
 		if imageType != cph.ImageTypeShare {
-			which = append(which, `i.project_id = `+project)
+			which = append(which, `i.project_id = $2`)
 		}
 		if imageType != cph.ImageTypePrivate {
-			which = append(which, `(i.project_id <> `+project+` AND `+fmt.Sprintf(sharedWith, len(args))+`)`)
+			which = append(which, `(i.project_id <> $2 AND m.member_id IS NOT NULL)`)
 		}
 		conds = append(conds, `(`+custom+` AND (`+strings.Join(which, " OR ")+`))`)
 	}
 	cond := strings.Join(conds, " OR ")
-	rows, err := db.db.QueryContext(ctx, `SELECT i.id, i.name, i.os_type, i.os_name, i.image_label, i.is_public
-		FROM images i WHERE `+cond+` ORDER BY i.is_public DESC, i.name, i.id`, args...)
+	rows, err := db.db.QueryContext(ctx, `SELECT i.id, i.name, i.os_type, i.os_name, i.image_label, i.is_public, i.project_id, COALESCE(m.status, '')
+		FROM images i LEFT JOIN image_members m ON m.image_id = i.id AND m.member_id = $2
+		WHERE `+cond+`
+		ORDER BY CASE WHEN i.is_public = $1 THEN 0 WHEN i.project_id = $2 THEN 1 ELSE 2 END, i.name, i.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list phone images: %w", err)
 	}
@@ -189,12 +189,17 @@ func (db *DB) PhoneImages(ctx context.Context, projectID, imageType string) ([]*
 	for rows.Next() {
 		var im cph.PhoneImage
 		var isPublic bool
-		if err := rows.Scan(&im.ID, &im.Name, &im.OSType, &im.OSName, &im.Label, &isPublic); err != nil {
+		var owner, member string
+		if err := rows.Scan(&im.ID, &im.Name, &im.OSType, &im.OSName, &im.Label, &isPublic, &owner, &member); err != nil {
 			return nil, fmt.Errorf("sqlstore: scan phone image: %w", err)
 		}
 		im.IsPublic = 2
-		if isPublic {
+		switch {
+		case isPublic:
 			im.IsPublic = 1
+		case owner != projectID:
+			rs := cph.ReceiveStatusOf(member)
+			im.ReceiveStatus = &rs
 		}
 		out = append(out, &im)
 	}

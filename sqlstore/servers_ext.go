@@ -227,6 +227,9 @@ func (tx *Tx) deletePhonesOfServer(ctx context.Context, serverID string) error {
 	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM phone_screenshots WHERE server_id = $1`, serverID); err != nil {
 		return fmt.Errorf("sqlstore: delete phone screenshots of server %s: %w", serverID, err)
 	}
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM phone_custom_properties WHERE server_id = $1`, serverID); err != nil {
+		return fmt.Errorf("sqlstore: delete custom properties of server %s: %w", serverID, err)
+	}
 	res, err := tx.tx.ExecContext(ctx, `DELETE FROM phones WHERE server_id = $1`, serverID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: delete phones of server %s: %w", serverID, err)

@@ -408,15 +408,23 @@ func (d *Driver) ExportData(ctx context.Context, phoneID string, include, exclud
 	}
 	// File contents are never changed in place (a write stores a new
 	// slice), so the selected slices can be written after unlocking.
+	// Applications of the server's shared app area, and their files, are
+	// the server's: they are left out of every archive.
+	var shared []string
+	for _, pkg := range p.packages.m {
+		if pkg.Shared {
+			shared = append(shared, appDir+pkg.Name, "/data/data/"+pkg.Name)
+		}
+	}
 	files := make(map[string][]byte)
 	for k, v := range p.files.m {
-		if matches(k, include) && !matches(k, exclude) {
+		if matches(k, include) && !matches(k, exclude) && !matches(k, shared) {
 			files[k] = v
 		}
 	}
 	m := exportManifest{Version: 1, PhoneID: p.id, ImageID: p.imageID, Properties: maps.Clone(p.property.m)}
 	for _, pkg := range p.packages.m {
-		if !pkg.System {
+		if !pkg.System && !pkg.Shared {
 			m.Packages = append(m.Packages, pkg)
 		}
 	}

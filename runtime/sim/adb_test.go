@@ -171,6 +171,13 @@ func TestExportImportRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	sh(t, d, "setprop persist.kept yes")
+	// An application of the shared app area, and its data, stay out.
+	if err := d.InstallSharedApp(ctx, "com.example.shared", 3, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Push(ctx, "p1", tarReader(t, map[string]string{"data/data/com.example.shared/db": "s"})); err != nil {
+		t.Fatal(err)
+	}
 	var export bytes.Buffer
 	if err := d.ExportData(ctx, "p1", []string{"/data"}, []string{"/data/tmp*"}, &export); err != nil {
 		t.Fatal(err)

@@ -156,7 +156,7 @@ func (d *Driver) InstallSharedApp(ctx context.Context, pkg string, size int, pre
 	if preinstall {
 		for _, p := range d.phones {
 			if p.state == runtime.StateRunning {
-				p.packages.set(pkg, Package{Name: pkg, Version: "shared"})
+				p.packages.set(pkg, Package{Name: pkg, Version: "shared", Shared: true})
 				snaps = append(snaps, d.phoneSnapshot(p))
 			}
 		}

@@ -130,6 +130,10 @@ type Package struct {
 	// System reports whether the package is part of the image; a reset
 	// keeps system packages and removes all others.
 	System bool
+	// Shared reports whether the package was installed from the server's
+	// shared app area (PushShareApps with pre_install_app); a data
+	// export leaves it and its data out.
+	Shared bool `json:",omitempty"`
 }
 
 // FailureError is the error of an operation that failed in the simulation,

@@ -164,6 +164,15 @@ func (p param) doc() M {
 }
 
 // paging returns the offset and limit query parameters with limit 1..max.
+// pageByMarker returns the marker and limit parameters of a list paged
+// by marker, whose limit is 1..max and max when absent.
+func pageByMarker(max int, key string) []param {
+	return []param{
+		query("marker", typ("string"), "Marker of the previous page (its page_info.next_marker, the "+key+" of its last item); absent for the first page. A marker that names no item is CPS.9011."),
+		query("limit", with(typ("int32"), "minimum", 1, "maximum", max), fmt.Sprintf("Page size, 1-%d (default %d).", max, max)),
+	}
+}
+
 func paging(max int) []param {
 	return []param{
 		query("offset", with(typ("int32"), "minimum", 0), "Number of records to skip (default 0)."),

@@ -74,9 +74,13 @@ var (
 	phoneIDPath      = path("phone_id", "Phone id (1-32 characters of [0-9a-zA-Z-]).")
 	serverIDPath     = path("server_id", "Server id.")
 	imageIDPath      = path("image_id", "Custom image id.")
-	resourceTypePath = param{in: "path", name: "resource_type", required: true, schema: enum("string", "cph-server"), desc: "Tagged resource type; only cph-server."}
+	resourceTypePath = param{in: "path", name: "resource_type", required: true, schema: enum("string", "cph-server", "elastic-cloud-phone"), desc: "Tagged resource type: cph-server, or elastic-cloud-phone, of which there are none (empty lists, 404 CPS.0005 for one resource); another type is 400 CPS.9011."}
 	resourceIDPath   = path("resource_id", "Server id.")
 )
+
+// pageInfo is the page_info of a list paged by marker: no next_marker on
+// the last page.
+var pageInfo = obj("next_marker string")
 
 // orderResponse is the answer of the order-based operations.
 func orderResponse(withServers bool) M {
@@ -103,7 +107,7 @@ func operations() []operation {
 		cph("POST", v1+"/phones/batch-restart", "RestartCloudPhone", "phones", "Restart (or start) phones, optionally with another image and properties.",
 			nil, obj("image_id string; phones []@PhoneProperty!"), phoneJobs),
 		cph("POST", v1+"/phones/batch-reset", "ResetCloudPhone", "phones", "Factory-reset phones, optionally with another image and properties.",
-			nil, obj("image_id string; phones []@PhoneProperty!"), phoneJobs),
+			nil, obj("image_id string; phones []@ResetPhoneProperty!"), phoneJobs),
 		cph("POST", v1+"/phones/batch-stop", "StopCloudPhone", "phones", "Power phones off.",
 			nil, obj("phone_ids []string!"), phoneJobs),
 		cph("POST", v1+"/phones/batch-update-property", "UpdateCloudPhoneProperty", "phones", "Update phone properties.",
@@ -112,8 +116,8 @@ func operations() []operation {
 			cat(ps(query("status", typ("int32"), "1 on sale, 0 withdrawn; absent lists all.")), paging(100)),
 			nil, obj("request_id hex32!; phone_models []@PhoneModel!")),
 		cph("GET", v1+"/phone-images", "ListCloudPhoneImages", "images", "List the images the project can boot phones with.",
-			ps(query("image_type", enum("string", "public", "private", "share", "all"), "Image type; absent means all.")),
-			nil, obj("request_id hex32!; phone_images []@PhoneImage!")),
+			cat(ps(query("image_type", enum("string", "public", "private", "share", "all"), "Image type; absent means all.")), pageByMarker(500, "image_id")),
+			nil, obj("request_id hex32!; phone_images []@PhoneImage!; page_info object!", "page_info", pageInfo)),
 		cph("POST", v1+"/phones/batch-connection", "BatchShowPhoneConnectInfos", "phones", "Issue streaming-access tickets for phones.",
 			nil, obj("phone_ids []string!; client_type string!", "client_type", enum("string", "ANDROID", "WINDOWS", "H5_MOBILE", "H5_PC", "IOS")),
 			obj("request_id hex32!; connect_infos []@ConnectInfo!; errors []@ConnectErrorInfo")),
@@ -143,8 +147,8 @@ func operations() []operation {
 		cph("POST", v1+"/servers/batch-restart", "RestartCloudPhoneServer", "servers", "Restart servers and their phones.",
 			nil, obj("server_ids []string!"), serverJobs),
 		cph("GET", v1+"/server-models", "ListCloudPhoneServerModels", "servers", "List server flavors.",
-			ps(query("product_type", enum("int32", 0, 1), "0 cloud phone, 1 cloud gaming; absent lists all.")),
-			nil, obj("request_id hex32!; server_models []@ServerModel!")),
+			cat(ps(query("product_type", enum("int32", 0, 1), "0 cloud phone, 1 cloud gaming; absent lists all.")), pageByMarker(100, "server_model_name")),
+			nil, obj("request_id hex32!; server_models []@ServerModel!; page_info object!", "page_info", pageInfo)),
 		cph("POST", v2+"/servers", "CreateNet2CloudPhoneServer", "servers", "Buy servers with phones in a customer VPC.",
 			nil, obj(`server_name string!; server_model_name string!; phone_model_name string!; image_id string!; count int32!;
 				keypair_name string; ports []@Port; extend_param object!; tenant_vpc_id string!; nics []@Nic!; public_ip @PublicIP!;
@@ -257,7 +261,8 @@ func operations() []operation {
 		cph("POST", v1+"/images/{image_id}/members", "AddImageMember", "images", "Share a custom image with another project of the same region (at most 10).",
 			ps(imageIDPath), obj("member string!"), requestIDOrError),
 		cph("GET", v1+"/images/{image_id}/members", "ListImageMembers", "images", "List the projects a custom image is shared with.",
-			ps(imageIDPath), nil, obj("request_id hex32; members []@ListImageMembersView!")),
+			cat(ps(imageIDPath), pageByMarker(100, "member_id")), nil,
+			obj("request_id hex32; members []@ListImageMembersView!; page_info object!", "page_info", pageInfo)),
 		cph("PUT", v1+"/images/{image_id}/members", "UpdateImageMember", "images", "Accept or reject an image shared with the project.",
 			ps(imageIDPath), obj("status string!", "status", enum("string", "accepted", "rejected")), requestIDOnly),
 		cph("DELETE", v1+"/images/{image_id}/members/{member_id}", "DeleteImageMember", "images", "Stop sharing a custom image with a project.",

@@ -14,6 +14,8 @@ func schemas() M {
 	imageStatus["description"] = "Custom image status: 0 creating, 1 production (usable), 2 creation failed."
 	trafficType := enum("string", "direct", "routing")
 	volumeType := enum("string", "SSD", "GPSSD")
+	customProperty := M{"type": "object", "additionalProperties": M{"type": "string", "maxLength": 91},
+		"description": "User-defined properties: keys of 1-128 characters of [A-Za-z0-9._:-], values of at most 91 bytes; in an update \"\" removes the key."}
 
 	jobElem := func(target string) M {
 		return obj(target + " string; job_id hex32; error_code string; error_msg string")
@@ -70,10 +72,13 @@ func schemas() M {
 		"PhoneDetail": obj(`request_id hex32!; phone_name string!; server_id string!; phone_id string!; image_id string!; image_version string!;
 			vnc_enable string!; phone_model_name string!; status @PhoneStatus!; access_infos []@PhoneAccessInfo!; property json!;
 			metadata @PhoneMetadata!; phone_data_volume @PhoneDataVolume!; imei string!; type int32!; traffic_type string!; volume_mode int32!;
-			availability_zone string!; has_encrypt bool!; create_time time!; update_time time!`,
-			"property", with(typ("json"), "maxLength", 2048), "traffic_type", trafficType),
-		"PhoneProperty":    obj("phone_id string!; property json"),
-		"PropertyToUpdate": obj("phone_id string!; property json!"),
+			availability_zone string!; has_encrypt bool!; create_time time!; update_time time!; custom_property object`,
+			"property", with(typ("json"), "maxLength", 2048), "traffic_type", trafficType, "custom_property", customProperty),
+		"PhoneProperty":      obj("phone_id string!; property json"),
+		"ResetPhoneProperty": obj("phone_id string!; property json; factory_reset_enabled bool"),
+		"PropertyToUpdate": obj("phone_id string!; property json!; custom_property object",
+			"property", M{"type": "string", "description": "A JSON document encoded as a string; \"\" changes no system property (with custom_property)."},
+			"custom_property", customProperty),
 
 		// Servers.
 		"Address":        obj("intranet_ip string; access_ip string; server_ip string!; public_ip string!"),
@@ -96,8 +101,9 @@ func schemas() M {
 		"ServerModelExtendSpec": obj("cpu string; memory string; disk string; network_interface string; gpu string; bms_flavor string; gpu_count int32; numa_count int32; os_volume object",
 			"os_volume", obj("size int32; volume_type string")),
 		"ServerModel": obj("server_model_name string!; server_type string; cpu int32; memory int32; extend_spec @ServerModelExtendSpec; disk_max_num int32; product_type int32; free_size int32"),
-		"PhoneImage": obj("image_name string!; os_type string!; is_public int32!; os_name string!; image_label string!; image_id string!; is_support_encrypt bool!",
+		"PhoneImage": obj("image_name string!; os_type string!; is_public int32!; os_name string!; image_label string!; image_id string!; is_support_encrypt bool!; receive_status int32",
 			"is_public", enum("int32", 1, 2),
+			"receive_status", with(enum("int32", 0, 1, 2), "description", "Images shared with the project only: 0 pending, 1 accepted, 2 rejected; only accepted ones boot phones."),
 			"image_label", enum("string", "cloud_phone", "cloud_phone_1620", "cloud_game", "cloud_game_1620", "qemu_phone")),
 		"ListImagesView": obj(`domain_id string!; image_name string!; update_time time!; create_time time!; image_size int64!; project_id string;
 			image_id string!; image_version string!; image_type string!; status @ImageStatus!; src_project_id string`,
