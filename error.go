@@ -78,6 +78,8 @@ const (
 	CodeSnapshotExists = "CPS.9021"
 	// CodeSnapshotSchema: the snapshot was taken at another schema version.
 	CodeSnapshotSchema = "CPS.9022"
+	// CodeEventNotFound: no such scheduled event in the project.
+	CodeEventNotFound = "CPS.9023"
 
 	CodeNoSuchBucket = "CPS.9201"
 	CodeNoSuchObject = "CPS.9202"
@@ -315,6 +317,9 @@ var errorTable = []ErrorDef{
 	{Code: CodeSnapshotSchema, Status: http.StatusConflict,
 		Message: "The snapshot was taken at another schema version.",
 		Meaning: "restoring a fleet snapshot taken before a migration (or after)"},
+	{Code: CodeEventNotFound, Status: http.StatusNotFound,
+		Message: "Scheduled event is not found.",
+		Meaning: "no such scheduled event in the project"},
 	{Code: CodeNoSuchBucket, Status: http.StatusNotFound,
 		Message: "The specified bucket does not exist.",
 		Detail:  "The specified bucket does not exist: %s.",
@@ -718,6 +723,9 @@ func ErrSnapshotExists() *Error { return E(CodeSnapshotExists) }
 // ErrSnapshotSchema refuses a fleet snapshot of another schema version
 // (HTTP 409, CPS.9022).
 func ErrSnapshotSchema() *Error { return E(CodeSnapshotSchema) }
+
+// ErrEventNotFound reports an unknown scheduled event (HTTP 404, CPS.9023).
+func ErrEventNotFound() *Error { return E(CodeEventNotFound) }
 
 // ErrEnrollmentTokenNotFound reports an unknown enrollment token (HTTP 404, CPS.9014).
 func ErrEnrollmentTokenNotFound() *Error { return E(CodeEnrollmentTokenNotFound) }

@@ -321,7 +321,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.services = service.New(service.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
 		EnrollToken: cfg.AgentEnrollToken, Logger: cfg.Logger.With("component", "service"), Audit: s.audit,
-		PollWait: cfg.PollWait, ScreenshotWait: cfg.ScreenshotWait, FaultOperations: httpapi.FaultOperations()})
+		PollWait: cfg.PollWait, ScreenshotWait: cfg.ScreenshotWait, FaultOperations: httpapi.FaultOperations(),
+		ResetSteps: []service.ResetStep{service.EventsResetStep(db)}})
 	svc := s.services
 	var observer httpapi.RequestObserver
 	if s.metrics != nil {
@@ -339,7 +340,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		ui = c
 	}
-	api := httpapi.New(httpapi.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Agents: svc, Billing: svc, Faults: svc, StandIn: svc, Snapshots: svc,
+	api := httpapi.New(httpapi.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Agents: svc, Billing: svc, Faults: svc, StandIn: svc, Snapshots: svc, Events: svc,
 		Logger: cfg.Logger.With("component", "http"), Timeouts: cfg.HTTPTimeouts,
 		MaxBodyMemory: cfg.MaxBodyMemory, SpoolDir: cfg.DataDir, TrustedProxies: cfg.TrustedProxies,
 		Metrics: observer, MetricsOnAPI: cfg.MetricsListen == "", Audit: s.audit, Health: db.Ping, Console: ui})

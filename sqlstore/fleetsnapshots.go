@@ -39,6 +39,7 @@ var snapshotTables = []string{
 	"images", "image_members", "servers", "phones", "jobs", "operations",
 	"buckets", "bandwidths", "server_bandwidths", "encode_servers", "server_tags",
 	"phone_counts", "phone_access", "phone_screenshots", "sim_settings", "faults",
+	"scheduled_events",
 }
 
 // MaxSnapshotName is the longest snapshot name.

@@ -411,6 +411,7 @@ func operations() []operation {
 	ops = append(ops, billingOperations()...)
 	ops = append(ops, faultOperations()...)
 	ops = append(ops, standInOperations()...)
+	ops = append(ops, eventOperations()...)
 	return ops
 }
 

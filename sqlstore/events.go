@@ -1,0 +1,296 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/opencph/opencph"
+)
+
+// Event is a scheduled event as stored, with the live name, flavor and
+// status of its server when the server still exists.
+type Event struct {
+	ID, ProjectID, ServerID     string
+	ServerName, ServerModelName string
+	ServerStatus                *int32 // nil once the server is deleted
+	Type, Description, State    string
+	AuthorizationType           string
+	PublishTime                 time.Time
+	NotBefore, NotAfter         time.Time
+	NotBeforeDeadline           time.Time
+	Duration                    time.Duration
+	StartTime, FinishTime       time.Time
+	RequestID                   string
+	RefusedPhones               int
+}
+
+const eventCols = `e.id, e.project_id, e.server_id, COALESCE(s.name, e.server_name), COALESCE(s.model_name, e.server_model_name), s.status,
+	e.type, e.description, e.state, e.authorization_type, e.publish_time, e.not_before, e.not_after, e.not_before_deadline,
+	e.duration_us, e.start_time, e.finish_time, e.request_id, e.refused_phones`
+
+const eventFrom = ` FROM scheduled_events e LEFT JOIN servers s ON s.id = e.server_id`
+
+func scanEvent(row interface{ Scan(...any) error }) (*Event, error) {
+	var e Event
+	var status sql.NullInt32
+	var publish, nb, na, deadline, dur, start, finish int64
+	if err := row.Scan(&e.ID, &e.ProjectID, &e.ServerID, &e.ServerName, &e.ServerModelName, &status,
+		&e.Type, &e.Description, &e.State, &e.AuthorizationType, &publish, &nb, &na, &deadline,
+		&dur, &start, &finish, &e.RequestID, &e.RefusedPhones); err != nil {
+		return nil, err
+	}
+	if status.Valid {
+		v := status.Int32
+		e.ServerStatus = &v
+	}
+	e.PublishTime, e.NotBefore, e.NotAfter, e.NotBeforeDeadline = fromMicros(publish), fromMicros(nb), fromMicros(na), fromMicros(deadline)
+	e.Duration = time.Duration(dur) * time.Microsecond
+	e.StartTime, e.FinishTime = fromMicros(start), fromMicros(finish)
+	return &e, nil
+}
+
+// CreateEvent stores a new event (state inquiring) for server srv,
+// published at the transaction's time.
+func (tx *Tx) CreateEvent(ctx context.Context, id string, srv *cph.Server, typ, description string, deadline time.Time, duration time.Duration) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO scheduled_events (id, project_id, server_id, server_name, server_model_name,
+		type, description, state, authorization_type, publish_time, not_before, not_after, not_before_deadline, duration_us,
+		start_time, finish_time, request_id, refused_phones)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 'inquiring', '', $8, 0, 0, $9, $10, 0, 0, '', 0)`,
+		id, srv.ProjectID, srv.ID, srv.Name, srv.ModelName, typ, description, micros(tx.now.Truncate(time.Second)),
+		micros(deadline), duration.Microseconds())
+	if err != nil {
+		return fmt.Errorf("sqlstore: create event: %w", err)
+	}
+	return nil
+}
+
+// EventQuery selects and pages events.
+type EventQuery struct {
+	ProjectID                  string // "" any project
+	EventID, ServerID          string
+	PublishSince, PublishUntil time.Time // inclusive; zero does not bound
+	States, Types              []string
+	Marker                     string // the id of the last event of the previous page
+	Limit                      int
+}
+
+// ListEvents returns the page of events q selects, newest publish time
+// first and then by id, and the number of events matching its filters. A
+// marker that names no event of the query's project is ErrNotFound.
+func (db *DB) ListEvents(ctx context.Context, q EventQuery) ([]*Event, int, error) {
+	var w where
+	if q.ProjectID != "" {
+		w.add("e.project_id = $%d", q.ProjectID)
+	}
+	if q.EventID != "" {
+		w.add("e.id = $%d", q.EventID)
+	}
+	if q.ServerID != "" {
+		w.add("e.server_id = $%d", q.ServerID)
+	}
+	if !q.PublishSince.IsZero() {
+		w.add("e.publish_time >= $%d", micros(q.PublishSince))
+	}
+	if !q.PublishUntil.IsZero() {
+		w.add("e.publish_time <= $%d", micros(q.PublishUntil))
+	}
+	in := func(col string, values []string) {
+		if len(values) == 0 {
+			return
+		}
+		start := len(w.args) + 1
+		for _, v := range values {
+			w.args = append(w.args, v)
+		}
+		w.conds = append(w.conds, col+" IN ("+placeholders(start, len(values))+")")
+	}
+	in("e.state", q.States)
+	in("e.type", q.Types)
+	cond := "1 = 1"
+	if len(w.conds) > 0 {
+		cond = w.sql()
+	}
+	var count int
+	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM scheduled_events e WHERE `+cond, w.args...).Scan(&count); err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: count events: %w", err)
+	}
+	if q.Marker != "" {
+		mq := `SELECT publish_time FROM scheduled_events WHERE id = $1`
+		margs := []any{q.Marker}
+		if q.ProjectID != "" {
+			mq += ` AND project_id = $2`
+			margs = append(margs, q.ProjectID)
+		}
+		var mp int64
+		if err := db.db.QueryRowContext(ctx, mq, margs...).Scan(&mp); err != nil {
+			return nil, 0, notFound(err, "event marker "+q.Marker)
+		}
+		w.args = append(w.args, mp, q.Marker)
+		n := len(w.args)
+		w.conds = append(w.conds, fmt.Sprintf("(e.publish_time < $%d OR (e.publish_time = $%d AND e.id > $%d))", n-1, n-1, n))
+		cond = w.sql()
+	}
+	w.args = append(w.args, q.Limit)
+	list, err := queryAll(ctx, db.db, "list events", "event", scanEvent,
+		`SELECT `+eventCols+eventFrom+` WHERE `+cond+fmt.Sprintf(` ORDER BY e.publish_time DESC, e.id LIMIT $%d`, len(w.args)), w.args...)
+	return list, count, err
+}
+
+// EventByID returns the event of projectID ("" any project) with that
+// id, or ErrNotFound.
+func (tx *Tx) EventByID(ctx context.Context, projectID, id string) (*Event, error) {
+	q := `SELECT ` + eventCols + eventFrom + ` WHERE e.id = $1`
+	args := []any{id}
+	if projectID != "" {
+		q += ` AND e.project_id = $2`
+		args = append(args, projectID)
+	}
+	e, err := scanEvent(tx.tx.QueryRowContext(ctx, q, args...))
+	if err != nil {
+		return nil, notFound(err, "event "+id)
+	}
+	return e, nil
+}
+
+// AuthorizeEvent moves event id of projectID from inquiring to scheduled
+// at notBefore (not after its deadline), with not_after notBefore plus
+// its duration. It reports whether the event changed.
+func (tx *Tx) AuthorizeEvent(ctx context.Context, projectID, id, authType string, notBefore time.Time) (bool, error) {
+	res, err := tx.tx.ExecContext(ctx, `UPDATE scheduled_events SET state = 'scheduled', authorization_type = $1,
+		not_before = $2, not_after = $2 + duration_us
+		WHERE id = $3 AND project_id = $4 AND state = 'inquiring' AND not_before_deadline >= $2`,
+		authType, micros(notBefore), id, projectID)
+	return changedOne(res, err, "authorize event")
+}
+
+// RescheduleEvent moves the not_before of scheduled event id of
+// projectID (not after its deadline). It reports whether the event
+// changed.
+func (tx *Tx) RescheduleEvent(ctx context.Context, projectID, id string, notBefore time.Time) (bool, error) {
+	res, err := tx.tx.ExecContext(ctx, `UPDATE scheduled_events SET not_before = $1, not_after = $1 + duration_us
+		WHERE id = $2 AND project_id = $3 AND state = 'scheduled' AND not_before_deadline >= $1`,
+		micros(notBefore), id, projectID)
+	return changedOne(res, err, "reschedule event")
+}
+
+// WithdrawEvent cancels event id if it has not started. It reports
+// whether the event changed.
+func (tx *Tx) WithdrawEvent(ctx context.Context, id string) (bool, error) {
+	res, err := tx.tx.ExecContext(ctx, `UPDATE scheduled_events SET state = 'canceled', finish_time = $1
+		WHERE id = $2 AND state IN ('inquiring', 'scheduled')`, micros(tx.now), id)
+	return changedOne(res, err, "withdraw event")
+}
+
+func changedOne(res sql.Result, err error, op string) (bool, error) {
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: %s: %w", op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: %s: %w", op, err)
+	}
+	return n > 0, nil
+}
+
+// cancelServerEvents cancels the events of server id that have not
+// started, in the transaction that deletes it.
+func (tx *Tx) cancelServerEvents(ctx context.Context, id string) error {
+	if _, err := tx.tx.ExecContext(ctx, `UPDATE scheduled_events SET state = 'canceled', finish_time = $1
+		WHERE server_id = $2 AND state IN ('inquiring', 'scheduled')`, micros(tx.now), id); err != nil {
+		return fmt.Errorf("sqlstore: cancel events of server %s: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteProjectEvents removes every event of a project and returns how
+// many there were.
+func (tx *Tx) DeleteProjectEvents(ctx context.Context, projectID string) (int, error) {
+	res, err := tx.tx.ExecContext(ctx, `DELETE FROM scheduled_events WHERE project_id = $1`, projectID)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: delete events of project %s: %w", projectID, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// PromoteOverdueEvents schedules, at their deadline and for maintenance,
+// the events still inquiring once their deadline is reached. It returns
+// how many changed.
+func (tx *Tx) PromoteOverdueEvents(ctx context.Context) (int, error) {
+	res, err := tx.tx.ExecContext(ctx, `UPDATE scheduled_events SET state = 'scheduled', authorization_type = 'maintenance',
+		not_before = not_before_deadline, not_after = not_before_deadline + duration_us
+		WHERE state = 'inquiring' AND not_before_deadline <= $1`, micros(tx.now))
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: promote overdue events: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// CancelOrphanEvents cancels the events not started whose server no
+// longer exists. It returns how many changed.
+func (tx *Tx) CancelOrphanEvents(ctx context.Context) (int, error) {
+	res, err := tx.tx.ExecContext(ctx, `UPDATE scheduled_events SET state = 'canceled', finish_time = $1
+		WHERE state IN ('inquiring', 'scheduled') AND NOT EXISTS (SELECT 1 FROM servers WHERE servers.id = scheduled_events.server_id)`,
+		micros(tx.now))
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: cancel orphan events: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// DueEvents returns up to max scheduled events whose not_before is at or
+// before now, earliest first.
+func (db *DB) DueEvents(ctx context.Context, now time.Time, max int) ([]*Event, error) {
+	return queryAll(ctx, db.db, "due events", "event", scanEvent,
+		`SELECT `+eventCols+eventFrom+` WHERE e.state = 'scheduled' AND e.not_before <= $1 ORDER BY e.not_before, e.id LIMIT $2`,
+		micros(now), max)
+}
+
+// ClaimEvent moves event id from scheduled (due at the transaction's
+// time) to executing, with the request id of its phone restarts and the
+// number of phones it could not restart; with finished it ends the event
+// at once instead, completed (no phone to restart). It reports whether
+// this transaction claimed it: of concurrent claims, one changes the row.
+func (tx *Tx) ClaimEvent(ctx context.Context, id, requestID string, refused int, finished bool) (bool, error) {
+	now := micros(tx.now)
+	state, finish := "executing", int64(0)
+	if finished {
+		state, finish = "completed", now
+	}
+	res, err := tx.tx.ExecContext(ctx, `UPDATE scheduled_events SET state = $1, start_time = $2, finish_time = $3,
+		request_id = $4, refused_phones = $5
+		WHERE id = $6 AND state = 'scheduled' AND not_before <= $2`, state, now, finish, requestID, refused, id)
+	return changedOne(res, err, "claim event")
+}
+
+// FinishExecutedEvents ends the executing events whose phone restarts are
+// all final: completed when every one succeeded and no phone was
+// refused, failed otherwise. It returns the events it ended, by id, with
+// their state.
+func (tx *Tx) FinishExecutedEvents(ctx context.Context) (map[string]string, error) {
+	rows, err := tx.tx.QueryContext(ctx, `UPDATE scheduled_events SET
+		state = CASE WHEN refused_phones = 0 AND NOT EXISTS (SELECT 1 FROM jobs j
+			WHERE j.project_id = scheduled_events.project_id AND j.request_id = scheduled_events.request_id AND j.status = $1)
+			THEN 'completed' ELSE 'failed' END,
+		finish_time = $2
+		WHERE state = 'executing' AND NOT EXISTS (SELECT 1 FROM jobs j
+			WHERE j.project_id = scheduled_events.project_id AND j.request_id = scheduled_events.request_id AND j.status NOT IN ($1, $3))
+		RETURNING id, state`, int32(cph.JobFailed), micros(tx.now), int32(cph.JobSucceeded))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: finish events: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, state string
+		if err := rows.Scan(&id, &state); err != nil {
+			return nil, fmt.Errorf("sqlstore: finish events: %w", err)
+		}
+		out[id] = state
+	}
+	return out, classify(rows.Err())
+}
