@@ -26,8 +26,10 @@ func eventOperations() []operation {
 			query("server_id", typ("string"), "Only the events of this server."),
 			timeQuery("publish_since", "Lower bound of publish_time."),
 			timeQuery("publish_until", "Upper bound of publish_time."),
-			param{in: "query", name: "state", schema: M{"type": "array", "items": state}, desc: "Any of these states: repeat the parameter or separate values with commas; another value is 400 CPS.9011."},
-			param{in: "query", name: "type", schema: M{"type": "array", "items": evType}, desc: "Any of these types, as state."},
+			param{in: "query", name: "state", schema: M{"type": "array", "items": typ("string")},
+				desc: "Any of these states (inquiring, scheduled, executing, completed, failed, canceled): repeat the parameter or separate values with commas; another value is 400 CPS.9011."},
+			param{in: "query", name: "type", schema: M{"type": "array", "items": typ("string")},
+				desc: "Any of these types (localdisk-recovery, system-maintenance), as state."},
 		)
 	}
 	eventIDPath := path("event_id", "Scheduled event id; an unknown one (or another project's) is 404 CPS.9023.")
