@@ -72,10 +72,10 @@ const (
 // ScheduledEvent is one event, as ListScheduledEvents shows it. Times a
 // state has not reached yet are left out.
 type ScheduledEvent struct {
-	EventID           string `json:"event_id"`
-	ServerID          string `json:"server_id"`
-	ServerName        string `json:"server_name"`
-	ServerModelName   string `json:"server_model_name"`
+	EventID         string `json:"event_id"`
+	ServerID        string `json:"server_id"`
+	ServerName      string `json:"server_name"`
+	ServerModelName string `json:"server_model_name"`
 	// ServerState is the server's status, left out once the server is
 	// deleted.
 	ServerState       *int32 `json:"server_state,omitempty"`

@@ -61,8 +61,10 @@ func startEventEnv(t *testing.T, engine string, mutate func(*controlplane.Config
 	return e
 }
 
-func (e *eventEnv) events() string { return e.srv.URL() + "/v1/" + e.pid + "/cloud-phone/scheduled-events" }
-func (e *eventEnv) admin() string  { return e.srv.URL() + "/opencph/v1/admin/scheduled-events" }
+func (e *eventEnv) events() string {
+	return e.srv.URL() + "/v1/" + e.pid + "/cloud-phone/scheduled-events"
+}
+func (e *eventEnv) admin() string { return e.srv.URL() + "/opencph/v1/admin/scheduled-events" }
 
 // announce announces an event as the operator and returns its id.
 func (e *eventEnv) announce(t *testing.T, body map[string]any) string {
@@ -203,8 +205,8 @@ func testScheduledEventsListAndErrors(t *testing.T, e *eventEnv) {
 		"?state=inquiring": 5, "?state=scheduled": 0, "?state=scheduled&state=inquiring": 5, "?state=scheduled,completed&state=failed": 0,
 		"?publish_since=" + evTime(first.Add(time.Second)): 4, "?publish_until=" + evTime(first.Add(time.Second)): 2,
 		"?publish_since=" + evTime(first.Add(time.Second)) + "&publish_until=" + evTime(first.Add(time.Second)): 1,
-		"?publish_since=" + evTime(first.Add(3*time.Second)) + "&publish_until=" + evTime(first): 0,
-		"?server_id=" + e.servers[1] + "&type=localdisk-recovery&state=inquiring": 2,
+		"?publish_since=" + evTime(first.Add(3*time.Second)) + "&publish_until=" + evTime(first):                0,
+		"?server_id=" + e.servers[1] + "&type=localdisk-recovery&state=inquiring":                               2,
 	} {
 		if got := count(q); got != n {
 			t.Errorf("list %s: %d events, want %d", q, got, n)
