@@ -29,6 +29,7 @@ type Services interface {
 	cph.FaultService
 	cph.StandInService
 	cph.SnapshotService
+	cph.EventService
 }
 
 // Caller is one caller and the services as it sees them. Ctx carries the
@@ -75,6 +76,7 @@ func Run(t *testing.T, newEnv NewEnv) {
 		{"faults", testFaults},
 		{"standin", testStandIn},
 		{"snapshots", testSnapshots},
+		{"events", testEvents},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {
