@@ -330,7 +330,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	var ui http.Handler
 	if !cfg.NoConsole {
-		c, err := console.New(console.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Changes: svc,
+		c, err := console.New(console.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Changes: svc, Events: svc,
 			Logger: cfg.Logger.With("component", "console"), IdleTimeout: cfg.ConsoleIdleTimeout, MaxBatch: s.engine.Config().MaxBatch, AgentTTL: s.engine.Config().AgentTTL,
 			ClientAddr: httpapi.ClientAddr, IsHTTPS: httpapi.IsHTTPS, Now: db.Now, Audit: s.consoleAudit()})
 		if err != nil {
