@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -330,6 +331,24 @@ func testScheduledEventsListAndErrors(t *testing.T, e *eventEnv) {
 		wantError(t, fmt.Sprint("announce ", body), do(t, "POST", e.admin(), e.token, body), 400, cph.CodeInvalidParameter)
 	}
 	wantError(t, "announce for an unknown server", do(t, "POST", e.admin(), e.token, map[string]any{"server_id": cptest.UnknownPhone, "type": cph.EventSystemMaintenance}), 404, cph.CodeInvalidServerID)
+	// The audit trail names the operations and their events; the metrics
+	// count the list.
+	for _, op := range []string{"AuthorizeScheduledEvent", "UpdateScheduledEvent", "WithdrawScheduledEvent", "AnnounceScheduledEvent"} {
+		waitFor(t, "the audit events of "+op, func() bool {
+			r := do(t, "GET", e.srv.URL()+"/opencph/v1/"+e.pid+"/audit-events?operation="+op, e.token, nil)
+			list, _ := r.body["audit_events"].([]any)
+			for _, ev := range list {
+				if op == "AnnounceScheduledEvent" || strings.Contains(fmt.Sprint(ev.(map[string]any)["target_ids"]), ids[0]) ||
+					strings.Contains(fmt.Sprint(ev.(map[string]any)["target_ids"]), ids[2]) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	if m := send(t, newRequest(t, "GET", e.srv.URL()+"/metrics", "", nil)); !strings.Contains(string(m.raw), `operation="ListScheduledEvents"`) {
+		t.Error("the metrics do not count ListScheduledEvents")
+	}
 	// The operator's list shows every project's events with their project.
 	if r := do(t, "GET", e.admin()+"?limit=1000&project_id="+e.pid, e.token, nil); r.status != 200 || r.body["count"] != float64(5) {
 		t.Errorf("operator's list: %d %s", r.status, r.raw)
