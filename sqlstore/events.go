@@ -294,3 +294,24 @@ func (tx *Tx) FinishExecutedEvents(ctx context.Context) (map[string]string, erro
 	}
 	return out, classify(rows.Err())
 }
+
+// PruneEvents deletes up to limit ended events (completed, failed,
+// canceled) that finished before cutoff, and returns how many.
+func (db *DB) PruneEvents(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	if limit <= 0 || limit > MaxPruneBatch {
+		return 0, fmt.Errorf("sqlstore: prune events: batch of %d, want 1..%d", limit, MaxPruneBatch)
+	}
+	var deleted int
+	err := db.BulkTx(ctx, func(tx *Tx) error {
+		res, err := tx.tx.ExecContext(ctx, `DELETE FROM scheduled_events WHERE id IN (
+			SELECT id FROM scheduled_events WHERE state IN ('completed', 'failed', 'canceled') AND finish_time > 0 AND finish_time < $1
+			ORDER BY finish_time LIMIT $2)`, micros(cutoff), limit)
+		if err != nil {
+			return fmt.Errorf("sqlstore: prune events: %w", err)
+		}
+		n, err := res.RowsAffected()
+		deleted = int(n)
+		return err
+	})
+	return deleted, err
+}
