@@ -12,19 +12,18 @@ import (
 //
 //  1. an event still inquiring at its deadline is scheduled for then, as
 //     maintenance;
-//  2. an event not started whose server is gone is canceled;
-//  3. a scheduled event whose not_before has come is executed: every
+//  2. a scheduled event whose not_before has come is executed: every
 //     phone of its server gets a restart (a batch of the event's project,
 //     as a server restart moves its phones 4 → 2 or -6), and in the same
 //     transaction the event is claimed by a conditional update (scheduled
 //     and due → executing, with the batch's request id). Of two replicas
 //     that try at once, one claim changes the row and the other's batch
 //     rolls back with it, so an event runs once;
-//  4. an executing event whose restarts are all final ends, completed if
+//  3. an executing event whose restarts are all final ends, completed if
 //     every restart succeeded, failed otherwise.
 //
 // A crash leaves nothing half done: the claim and the restarts commit
-// together, the restarts are ordinary jobs the engine recovers, and step 4
+// together, the restarts are ordinary jobs the engine recovers, and step 3
 // ends the event at the first sweep after its last job, whenever that is.
 
 // maxDueEvents bounds the events one sweep starts.
@@ -37,17 +36,10 @@ var errEventTaken = errors.New("engine: the event was claimed by another sweep")
 func (e *Engine) sweepEvents(ctx context.Context) error {
 	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		promoted, err := tx.PromoteOverdueEvents(ctx)
-		if err != nil {
-			return err
+		if promoted > 0 {
+			e.log.Info("scheduled events reached their deadline: scheduled", "events", promoted)
 		}
-		canceled, err := tx.CancelOrphanEvents(ctx)
-		if err != nil {
-			return err
-		}
-		if promoted > 0 || canceled > 0 {
-			e.log.Info("scheduled events swept", "scheduled_at_deadline", promoted, "canceled_server_gone", canceled)
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
@@ -65,13 +57,43 @@ func (e *Engine) sweepEvents(ctx context.Context) error {
 			e.log.Error("scheduled event not started", "event_id", ev.ID, "err", err)
 		}
 	}
-	return e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
-		ended, err := tx.FinishExecutedEvents(ctx)
-		for id, state := range ended {
-			e.log.Info("scheduled event ended", "event_id", id, "state", state)
-		}
+	return e.finishEvents(ctx)
+}
+
+// finishEvents ends the executing events whose restarts are all final.
+// The jobs and the event are read and written by separate statements (see
+// sqlstore's eventCols); a job that is final stays final, and the event's
+// update is conditional, so concurrent sweeps end an event once.
+func (e *Engine) finishEvents(ctx context.Context) error {
+	executing, err := e.db.ExecutingEvents(ctx)
+	if err != nil {
 		return err
-	})
+	}
+	for _, ev := range executing {
+		open, failed, err := e.db.RequestJobCounts(ctx, ev.ProjectID, ev.RequestID)
+		if err != nil {
+			return err
+		}
+		if open > 0 {
+			continue
+		}
+		state := cph.EventCompleted
+		if failed > 0 || ev.RefusedPhones > 0 {
+			state = cph.EventFailed
+		}
+		var ended bool
+		if err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+			var err error
+			ended, err = tx.FinishEvent(ctx, ev.ID, state)
+			return err
+		}); err != nil {
+			return err
+		}
+		if ended {
+			e.log.Info("scheduled event ended", "event_id", ev.ID, "state", state, "failed_restarts", failed, "refused_phones", ev.RefusedPhones)
+		}
+	}
+	return nil
 }
 
 // executeEvent claims a due event and restarts its server's phones, in one

@@ -249,7 +249,7 @@ func (s *Services) AnnounceScheduledEvent(ctx context.Context, p cph.AnnounceEve
 // admin events, which works on the store).
 // Errors: CPS.9011 (a bad field), CPS.0016 (no such server).
 func AnnounceEvent(ctx context.Context, db *sqlstore.DB, p cph.AnnounceEventParams) (*cph.ScheduledEvent, error) {
-	var out *cph.ScheduledEvent
+	var ev *sqlstore.Event
 	err := db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		deadline, duration, err := p.Validate(tx.Now())
 		if err != nil {
@@ -265,17 +265,16 @@ func AnnounceEvent(ctx context.Context, db *sqlstore.DB, p cph.AnnounceEventPara
 		if err := tx.CreateEvent(ctx, id, srv, p.Type, p.Description, deadline, duration); err != nil {
 			return err
 		}
-		ev, err := tx.EventByID(ctx, "", id)
-		if err != nil {
-			return err
-		}
-		out = eventOut(ev, true)
-		return nil
+		ev, err = tx.EventByID(ctx, "", id)
+		return err
 	})
 	if err != nil {
 		return nil, wrapEventErr("announce scheduled event", err)
 	}
-	return out, nil
+	if err := db.AddServerInfo(ctx, ev); err != nil {
+		return nil, fmt.Errorf("announce scheduled event: %w", err)
+	}
+	return eventOut(ev, true), nil
 }
 
 // WithdrawScheduledEvent implements cph.EventService.
@@ -298,13 +297,13 @@ func WithdrawEvent(ctx context.Context, db *sqlstore.DB, id string) (*cph.Schedu
 	if !validEventID(id) {
 		return nil, cph.ErrEventNotFound()
 	}
-	var out *cph.ScheduledEvent
+	var ev *sqlstore.Event
 	err := db.Tx(ctx, func(tx *sqlstore.Tx) error {
 		ok, err := tx.WithdrawEvent(ctx, id)
 		if err != nil {
 			return err
 		}
-		ev, err := tx.EventByID(ctx, "", id)
+		ev, err = tx.EventByID(ctx, "", id)
 		if errors.Is(err, sqlstore.ErrNotFound) {
 			return cph.ErrEventNotFound()
 		} else if err != nil {
@@ -313,13 +312,15 @@ func WithdrawEvent(ctx context.Context, db *sqlstore.DB, id string) (*cph.Schedu
 		if !ok {
 			return cph.ErrStatusNotAllowed("event state " + ev.State)
 		}
-		out = eventOut(ev, true)
 		return nil
 	})
 	if err != nil {
 		return nil, wrapEventErr("withdraw scheduled event", err)
 	}
-	return out, nil
+	if err := db.AddServerInfo(ctx, ev); err != nil {
+		return nil, fmt.Errorf("withdraw scheduled event: %w", err)
+	}
+	return eventOut(ev, true), nil
 }
 
 // EventsResetStep is the project reset's step for scheduled events: it

@@ -26,24 +26,25 @@ type Event struct {
 	RefusedPhones               int
 }
 
-const eventCols = `e.id, e.project_id, e.server_id, COALESCE(s.name, e.server_name), COALESCE(s.model_name, e.server_model_name), s.status,
-	e.type, e.description, e.state, e.authorization_type, e.publish_time, e.not_before, e.not_after, e.not_before_deadline,
-	e.duration_us, e.start_time, e.finish_time, e.request_id, e.refused_phones`
+// eventCols are the columns of an event. Statements on scheduled_events
+// name no other fleet table after it: a fleet snapshot's restore locks the
+// fleet tables in the order of snapshotTables (scheduled_events last), so
+// a transaction that held scheduled_events while waiting for an earlier
+// table would deadlock with it. The live server of an event is read by a
+// statement of its own (AddServerInfo).
+const eventCols = `id, project_id, server_id, server_name, server_model_name,
+	type, description, state, authorization_type, publish_time, not_before, not_after, not_before_deadline,
+	duration_us, start_time, finish_time, request_id, refused_phones`
 
-const eventFrom = ` FROM scheduled_events e LEFT JOIN servers s ON s.id = e.server_id`
+const eventFrom = ` FROM scheduled_events e`
 
 func scanEvent(row interface{ Scan(...any) error }) (*Event, error) {
 	var e Event
-	var status sql.NullInt32
 	var publish, nb, na, deadline, dur, start, finish int64
-	if err := row.Scan(&e.ID, &e.ProjectID, &e.ServerID, &e.ServerName, &e.ServerModelName, &status,
+	if err := row.Scan(&e.ID, &e.ProjectID, &e.ServerID, &e.ServerName, &e.ServerModelName,
 		&e.Type, &e.Description, &e.State, &e.AuthorizationType, &publish, &nb, &na, &deadline,
 		&dur, &start, &finish, &e.RequestID, &e.RefusedPhones); err != nil {
 		return nil, err
-	}
-	if status.Valid {
-		v := status.Int32
-		e.ServerStatus = &v
 	}
 	e.PublishTime, e.NotBefore, e.NotAfter, e.NotBeforeDeadline = fromMicros(publish), fromMicros(nb), fromMicros(na), fromMicros(deadline)
 	e.Duration = time.Duration(dur) * time.Microsecond
@@ -135,7 +136,55 @@ func (db *DB) ListEvents(ctx context.Context, q EventQuery) ([]*Event, int, erro
 	w.args = append(w.args, q.Limit)
 	list, err := queryAll(ctx, db.db, "list events", "event", scanEvent,
 		`SELECT `+eventCols+eventFrom+` WHERE `+cond+fmt.Sprintf(` ORDER BY e.publish_time DESC, e.id LIMIT $%d`, len(w.args)), w.args...)
-	return list, count, err
+	if err != nil {
+		return nil, 0, err
+	}
+	return list, count, db.AddServerInfo(ctx, list...)
+}
+
+// AddServerInfo sets the name, flavor and status of the events' servers
+// that still exist (the names and flavors of the announcement stay for
+// the others, whose ServerStatus stays nil).
+func (db *DB) AddServerInfo(ctx context.Context, events ...*Event) error {
+	var ids []any
+	seen := map[string]bool{}
+	for _, e := range events {
+		if !seen[e.ServerID] {
+			seen[e.ServerID] = true
+			ids = append(ids, e.ServerID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT id, name, model_name, status FROM servers WHERE id IN (`+placeholders(1, len(ids))+`)`, ids...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: servers of events: %w", err)
+	}
+	defer rows.Close()
+	type info struct {
+		name, model string
+		status      int32
+	}
+	found := map[string]info{}
+	for rows.Next() {
+		var id string
+		var in info
+		if err := rows.Scan(&id, &in.name, &in.model, &in.status); err != nil {
+			return fmt.Errorf("sqlstore: servers of events: %w", err)
+		}
+		found[id] = in
+	}
+	if err := classify(rows.Err()); err != nil {
+		return err
+	}
+	for _, e := range events {
+		if in, ok := found[e.ServerID]; ok {
+			st := in.status
+			e.ServerName, e.ServerModelName, e.ServerStatus = in.name, in.model, &st
+		}
+	}
+	return nil
 }
 
 // EventByID returns the event of projectID ("" any project) with that
@@ -229,19 +278,6 @@ func (tx *Tx) PromoteOverdueEvents(ctx context.Context) (int, error) {
 	return int(n), err
 }
 
-// CancelOrphanEvents cancels the events not started whose server no
-// longer exists. It returns how many changed.
-func (tx *Tx) CancelOrphanEvents(ctx context.Context) (int, error) {
-	res, err := tx.tx.ExecContext(ctx, `UPDATE scheduled_events SET state = 'canceled', finish_time = $1
-		WHERE state IN ('inquiring', 'scheduled') AND NOT EXISTS (SELECT 1 FROM servers WHERE servers.id = scheduled_events.server_id)`,
-		micros(tx.now))
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: cancel orphan events: %w", err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), err
-}
-
 // DueEvents returns up to max scheduled events whose not_before is at or
 // before now, earliest first.
 func (db *DB) DueEvents(ctx context.Context, now time.Time, max int) ([]*Event, error) {
@@ -267,32 +303,32 @@ func (tx *Tx) ClaimEvent(ctx context.Context, id, requestID string, refused int,
 	return changedOne(res, err, "claim event")
 }
 
-// FinishExecutedEvents ends the executing events whose phone restarts are
-// all final: completed when every one succeeded and no phone was
-// refused, failed otherwise. It returns the events it ended, by id, with
-// their state.
-func (tx *Tx) FinishExecutedEvents(ctx context.Context) (map[string]string, error) {
-	rows, err := tx.tx.QueryContext(ctx, `UPDATE scheduled_events SET
-		state = CASE WHEN refused_phones = 0 AND NOT EXISTS (SELECT 1 FROM jobs j
-			WHERE j.project_id = scheduled_events.project_id AND j.request_id = scheduled_events.request_id AND j.status = $1)
-			THEN 'completed' ELSE 'failed' END,
-		finish_time = $2
-		WHERE state = 'executing' AND NOT EXISTS (SELECT 1 FROM jobs j
-			WHERE j.project_id = scheduled_events.project_id AND j.request_id = scheduled_events.request_id AND j.status NOT IN ($1, $3))
-		RETURNING id, state`, int32(cph.JobFailed), micros(tx.now), int32(cph.JobSucceeded))
+// ExecutingEvents returns the events in state executing.
+func (db *DB) ExecutingEvents(ctx context.Context) ([]*Event, error) {
+	return queryAll(ctx, db.db, "executing events", "event", scanEvent,
+		`SELECT `+eventCols+eventFrom+` WHERE e.state = 'executing' ORDER BY e.start_time, e.id LIMIT 1000`)
+}
+
+// RequestJobCounts returns how many jobs of a request of projectID are
+// not final, and how many failed.
+func (db *DB) RequestJobCounts(ctx context.Context, projectID, requestID string) (open, failed int, err error) {
+	err = db.db.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN status NOT IN ($3, $4) THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status = $4 THEN 1 ELSE 0 END), 0)
+		FROM jobs WHERE project_id = $1 AND request_id = $2`, projectID, requestID, int32(cph.JobSucceeded), int32(cph.JobFailed)).Scan(&open, &failed)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: finish events: %w", err)
+		return 0, 0, fmt.Errorf("sqlstore: jobs of request %s: %w", requestID, err)
 	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var id, state string
-		if err := rows.Scan(&id, &state); err != nil {
-			return nil, fmt.Errorf("sqlstore: finish events: %w", err)
-		}
-		out[id] = state
-	}
-	return out, classify(rows.Err())
+	return open, failed, nil
+}
+
+// FinishEvent ends executing event id in state (completed or failed) at
+// the transaction's time. It reports whether the event changed: of
+// concurrent sweeps, one ends it.
+func (tx *Tx) FinishEvent(ctx context.Context, id, state string) (bool, error) {
+	res, err := tx.tx.ExecContext(ctx, `UPDATE scheduled_events SET state = $1, finish_time = $2 WHERE id = $3 AND state = 'executing'`,
+		state, micros(tx.now), id)
+	return changedOne(res, err, "finish event")
 }
 
 // PruneEvents deletes up to limit ended events (completed, failed,
