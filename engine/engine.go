@@ -373,13 +373,15 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 		if err := e.applyJobFaults(ctx, tx, faults, ops); err != nil {
 			return err
 		}
+		if b.Within != nil {
+			if err := b.Within(ctx, tx, acc); err != nil {
+				return err
+			}
+		}
 		for _, id := range woken {
 			if err := tx.NotifyServer(ctx, id); err != nil {
 				return err
 			}
-		}
-		if b.Within != nil {
-			return b.Within(ctx, tx, acc)
 		}
 		return nil
 	})
