@@ -370,13 +370,13 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 		if err := tx.CreateOperations(ctx, ops); err != nil {
 			return err
 		}
-		if err := e.applyJobFaults(ctx, tx, faults, ops); err != nil {
-			return err
-		}
 		if b.Within != nil {
 			if err := b.Within(ctx, tx, acc); err != nil {
 				return err
 			}
+		}
+		if err := e.applyJobFaults(ctx, tx, faults, ops); err != nil {
+			return err
 		}
 		for _, id := range woken {
 			if err := tx.NotifyServer(ctx, id); err != nil {
