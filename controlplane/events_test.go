@@ -424,6 +424,19 @@ func testScheduledEventLifecycle(t *testing.T, e *eventEnv) {
 		t.Errorf("failed: %v", ev)
 	}
 
+	// Moved to "now" after an authorisation for later: it runs at once.
+	moved := e.announce(t, map[string]any{"server_id": s0, "type": cph.EventSystemMaintenance})
+	inAnHour := evTime(e.clock.Now().Add(time.Hour))
+	if r := do(t, "POST", e.events()+"/"+moved+"/authorize", e.token, map[string]any{"authorization_type": "maintenance", "not_before": inAnHour}); r.status != 200 {
+		t.Fatalf("authorize: %d %s", r.status, r.raw)
+	}
+	if r := do(t, "PUT", e.events()+"/"+moved, e.token, map[string]any{"not_before": ""}); r.status != 200 {
+		t.Fatalf("update to now: %d %s", r.status, r.raw)
+	}
+	if ev := e.waitState(t, moved, cph.EventCompleted); ev["not_before"].(string) >= inAnHour {
+		t.Errorf("moved to now: %v", ev)
+	}
+
 	// The server deleted: its events not started are canceled.
 	gone := e.announce(t, map[string]any{"server_id": s1, "type": cph.EventSystemMaintenance})
 	waitFor(t, "the phones of the server to run", func() bool {
@@ -443,7 +456,7 @@ func testScheduledEventLifecycle(t *testing.T, e *eventEnv) {
 		t.Errorf("canceled with its server: %v", ev)
 	}
 	// Ended events stay listed.
-	if r := do(t, "GET", e.events()+"?state=completed,failed,canceled", e.token, nil); r.body["count"] != float64(4) {
+	if r := do(t, "GET", e.events()+"?state=completed,failed,canceled", e.token, nil); r.body["count"] != float64(5) {
 		t.Errorf("ended events: %s", r.raw)
 	}
 }
