@@ -34,15 +34,14 @@ var errEventTaken = errors.New("engine: the event was claimed by another sweep")
 
 // sweepEvents runs the steps above.
 func (e *Engine) sweepEvents(ctx context.Context) error {
-	err := e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
-		promoted, err := tx.PromoteOverdueEvents(ctx)
-		if promoted > 0 {
-			e.log.Info("scheduled events reached their deadline: scheduled", "events", promoted)
-		}
-		return err
-	})
+	overdue, err := e.db.HasOverdueEvents(ctx, e.db.Now())
 	if err != nil {
 		return err
+	}
+	if overdue {
+		if err := e.promoteOverdue(ctx); err != nil {
+			return err
+		}
 	}
 	due, err := e.db.DueEvents(ctx, e.db.Now(), maxDueEvents)
 	if err != nil {
@@ -58,6 +57,17 @@ func (e *Engine) sweepEvents(ctx context.Context) error {
 		}
 	}
 	return e.finishEvents(ctx)
+}
+
+// promoteOverdue schedules the events whose deadline has come.
+func (e *Engine) promoteOverdue(ctx context.Context) error {
+	return e.db.Tx(ctx, func(tx *sqlstore.Tx) error {
+		promoted, err := tx.PromoteOverdueEvents(ctx)
+		if promoted > 0 {
+			e.log.Info("scheduled events reached their deadline: scheduled", "events", promoted)
+		}
+		return err
+	})
 }
 
 // finishEvents ends the executing events whose restarts are all final.

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -262,6 +263,21 @@ func (tx *Tx) DeleteProjectEvents(ctx context.Context, projectID string) (int, e
 	}
 	n, err := res.RowsAffected()
 	return int(n), err
+}
+
+// HasOverdueEvents reports whether an event is still inquiring at or
+// after its deadline (a read, so that an idle sweep writes nothing).
+func (db *DB) HasOverdueEvents(ctx context.Context, now time.Time) (bool, error) {
+	var one int
+	err := db.db.QueryRowContext(ctx, `SELECT 1 FROM scheduled_events WHERE state = 'inquiring' AND not_before_deadline <= $1 LIMIT 1`,
+		micros(now)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: overdue events: %w", err)
+	}
+	return true, nil
 }
 
 // PromoteOverdueEvents schedules, at their deadline and for maintenance,
