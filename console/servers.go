@@ -211,6 +211,10 @@ func (c *Console) servers(w http.ResponseWriter, r *http.Request, s *session) er
 
 // serverPage is the data of a server's detail page.
 type serverPage struct {
+	// Events are the server's scheduled events (nil without
+	// Config.Events).
+	Events []*cph.ScheduledEvent
+
 	Server  serverRow
 	Detail  *cph.ServerDetail
 	Tags    []cph.Tag
@@ -220,9 +224,6 @@ type serverPage struct {
 	// Request is the request ID of a restart just asked for.
 	Request string
 	URL     string
-	// Events are the server's scheduled events (nil without
-	// Config.Events).
-	Events []*cph.ScheduledEvent
 }
 
 // serverID returns the server ID of the request's path, or refuses it.
@@ -265,14 +266,15 @@ func (c *Console) renderServer(w http.ResponseWriter, r *http.Request, s *sessio
 	d := serverPage{Server: serverRow{&sd.Server, c.cfg.Now(), c.cfg.AgentTTL}, Detail: sd, Tags: tags, MaxTags: cph.MaxTagsPerServer,
 		Phones: pg.Phones, Request: requestID, URL: Prefix + "servers/" + id,
 		Pager: pager{Base: Prefix + "servers/" + id, Offset: offset, Size: pageSize, Count: len(pg.Phones), Total: pg.Total}}
+	v := view{Title: sd.Name, Session: s, Nav: "server", Path: r.URL.RequestURI(), Data: d, Flash: flash, FlashOK: flash != ""}
 	if c.cfg.Events != nil {
 		evs, err := c.cfg.Events.ListScheduledEvents(ctx, cph.EventFilter{ServerID: id, Page: cph.MarkerPage{Limit: cph.MaxEventPage}})
 		if err != nil {
 			return err
 		}
 		d.Events = evs.Events
+		v.Data = d
 	}
-	v := view{Title: sd.Name, Session: s, Nav: "server", Path: r.URL.RequestURI(), Data: d, Flash: flash, FlashOK: flash != ""}
 	if failure != nil {
 		v.Flash, v.FlashCode, v.FlashOK = plainError(failure), cph.ErrorCode(failure), false
 	}
