@@ -319,10 +319,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	s.services = service.New(service.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
+	s.services = service.New(service.Config{ResetSteps: []service.ResetStep{service.EventsResetStep(db)}, DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
 		EnrollToken: cfg.AgentEnrollToken, Logger: cfg.Logger.With("component", "service"), Audit: s.audit,
-		PollWait: cfg.PollWait, ScreenshotWait: cfg.ScreenshotWait, FaultOperations: httpapi.FaultOperations(),
-		ResetSteps: []service.ResetStep{service.EventsResetStep(db)}})
+		PollWait: cfg.PollWait, ScreenshotWait: cfg.ScreenshotWait, FaultOperations: httpapi.FaultOperations()})
 	svc := s.services
 	var observer httpapi.RequestObserver
 	if s.metrics != nil {
