@@ -10,12 +10,13 @@ import (
 	"github.com/opencph/opencph"
 )
 
-// Event is a scheduled event as stored, with the live name, flavor and
-// status of its server when the server still exists.
+// Event is a scheduled event as stored: its server's name and flavor are
+// those of the announcement, until AddServerInfo sets the live ones (and
+// the status) of a server that still exists.
 type Event struct {
 	ID, ProjectID, ServerID     string
 	ServerName, ServerModelName string
-	ServerStatus                *int32 // nil once the server is deleted
+	ServerStatus                *int32 // set by AddServerInfo; nil once the server is deleted
 	Type, Description, State    string
 	AuthorizationType           string
 	PublishTime                 time.Time
