@@ -78,6 +78,8 @@ const (
 	CodeSnapshotExists = "CPS.9021"
 	// CodeSnapshotSchema: the snapshot was taken at another schema version.
 	CodeSnapshotSchema = "CPS.9022"
+	// CodeEventNotFound: no such scheduled event in the project.
+	CodeEventNotFound = "CPS.9023"
 	// CodeShareFilesystemNotFound: no shared file system of that type and
 	// ID is declared by the deployment.
 	CodeShareFilesystemNotFound = "CPS.9024"
@@ -318,6 +320,9 @@ var errorTable = []ErrorDef{
 	{Code: CodeSnapshotSchema, Status: http.StatusConflict,
 		Message: "The snapshot was taken at another schema version.",
 		Meaning: "restoring a fleet snapshot taken before a migration (or after)"},
+	{Code: CodeEventNotFound, Status: http.StatusNotFound,
+		Message: "Scheduled event is not found.",
+		Meaning: "no such scheduled event in the project"},
 	{Code: CodeShareFilesystemNotFound, Status: http.StatusNotFound,
 		Message: "Shared file system is not found.",
 		Meaning: "attaching or detaching a shared file system the deployment does not declare"},
@@ -724,6 +729,9 @@ func ErrSnapshotExists() *Error { return E(CodeSnapshotExists) }
 // ErrSnapshotSchema refuses a fleet snapshot of another schema version
 // (HTTP 409, CPS.9022).
 func ErrSnapshotSchema() *Error { return E(CodeSnapshotSchema) }
+
+// ErrEventNotFound reports an unknown scheduled event (HTTP 404, CPS.9023).
+func ErrEventNotFound() *Error { return E(CodeEventNotFound) }
 
 // ErrShareFilesystemNotFound reports a shared file system the deployment
 // does not declare (HTTP 404, CPS.9024).

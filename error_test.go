@@ -118,6 +118,7 @@ var constructors = map[string]func() *cph.Error{
 	"ErrSnapshotNotFound":        func() *cph.Error { return cph.ErrSnapshotNotFound() },
 	"ErrSnapshotExists":          func() *cph.Error { return cph.ErrSnapshotExists() },
 	"ErrSnapshotSchema":          func() *cph.Error { return cph.ErrSnapshotSchema() },
+	"ErrEventNotFound":           func() *cph.Error { return cph.ErrEventNotFound() },
 	"ErrShareFilesystemNotFound": func() *cph.Error { return cph.ErrShareFilesystemNotFound() },
 	"ErrNoSuchBucket":            func() *cph.Error { return cph.ErrNoSuchBucket() },
 	"ErrNoSuchObject":            func() *cph.Error { return cph.ErrNoSuchObject() },

@@ -8,5 +8,6 @@ func (a *app) areaCommands() []*cobra.Command {
 	cmds := []*cobra.Command{a.objectsCommand(), a.iamCommand(), a.imagesCommand(), a.enrollmentTokensCommand(), a.auditCommand(), a.overviewCommand(), a.faultsCommand()}
 	cmds = append(cmds, a.serverAreaCommands()...)
 	cmds = append(cmds, a.standInCommands()...)
+	cmds = append(cmds, a.eventsCommand())
 	return cmds
 }

@@ -48,6 +48,9 @@ type Config struct {
 	Buckets  cph.BucketService
 	Identity cph.IdentityService
 	Changes  cph.ChangeService
+	// Events, if set, shows a server's scheduled events on its page and
+	// lets a writer authorise one.
+	Events cph.EventService
 
 	// Audit, if set, receives an event for every action and login.
 	Audit  AuditRecorder

@@ -18,6 +18,7 @@ func (c *Console) serverRoutes() {
 	c.mux.Handle("POST /console/servers/{id}/rename", c.action(c.renameServer))
 	c.mux.Handle("POST /console/servers/{id}/tags", c.action(c.addServerTag))
 	c.mux.Handle("POST /console/servers/{id}/tags/delete", c.action(c.deleteServerTag))
+	c.mux.Handle("POST /console/servers/{id}/events/{event}/authorize", c.action(c.authorizeServerEvent))
 }
 
 // serverStatuses are the server statuses the list's filter offers.
@@ -210,6 +211,10 @@ func (c *Console) servers(w http.ResponseWriter, r *http.Request, s *session) er
 
 // serverPage is the data of a server's detail page.
 type serverPage struct {
+	// Events are the server's scheduled events (nil without
+	// Config.Events).
+	Events []*cph.ScheduledEvent
+
 	Server  serverRow
 	Detail  *cph.ServerDetail
 	Tags    []cph.Tag
@@ -275,6 +280,14 @@ func (c *Console) renderServer(w http.ResponseWriter, r *http.Request, s *sessio
 		Pager: pager{Base: Prefix + "servers/" + id, Offset: offset, Size: pageSize, Count: len(pg.Phones), Total: pg.Total}}
 	d.ShareFilesystems, d.ShareApps = mounts, apps
 	v := view{Title: sd.Name, Session: s, Nav: "server", Path: r.URL.RequestURI(), Data: d, Flash: flash, FlashOK: flash != ""}
+	if c.cfg.Events != nil {
+		evs, err := c.cfg.Events.ListScheduledEvents(ctx, cph.EventFilter{ServerID: id, Page: cph.MarkerPage{Limit: cph.MaxEventPage}})
+		if err != nil {
+			return err
+		}
+		d.Events = evs.Events
+		v.Data = d
+	}
 	if failure != nil {
 		v.Flash, v.FlashCode, v.FlashOK = plainError(failure), cph.ErrorCode(failure), false
 	}
@@ -364,4 +377,20 @@ func (c *Console) deleteServerTag(w http.ResponseWriter, r *http.Request, s *ses
 	err = c.cfg.Servers.DeleteServerTags(s.ctx(r), id, []cph.Tag{t})
 	c.auditAction(r, s, "BatchCreateOrDeleteTags", []string{id}, "", err)
 	return c.serverAction(w, r, s, "", "The tag "+t.Key+" is removed.", err)
+}
+
+// authorizeServerEvent authorises one of the server's scheduled events to
+// run now, for maintenance.
+func (c *Console) authorizeServerEvent(w http.ResponseWriter, r *http.Request, s *session) error {
+	if _, err := serverID(r); err != nil {
+		return err
+	}
+	if c.cfg.Events == nil {
+		return cph.ErrEventNotFound()
+	}
+	eventID := r.PathValue("event")
+	typ := cph.AuthorizeMaintenance
+	err := c.cfg.Events.AuthorizeScheduledEvent(s.ctx(r), eventID, cph.AuthorizeEventParams{AuthorizationType: &typ})
+	c.auditAction(r, s, "AuthorizeScheduledEvent", []string{eventID}, "", err)
+	return c.serverAction(w, r, s, "", "The event is authorised: its phones restart within seconds.", err)
 }

@@ -331,7 +331,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	s.services = service.New(service.Config{DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
+	s.services = service.New(service.Config{ResetSteps: []service.ResetStep{service.EventsResetStep(db)}, DB: db, IAM: s.iam, Engine: s.engine, Objects: s.objects,
 		EnrollToken: cfg.AgentEnrollToken, Logger: cfg.Logger.With("component", "service"), Audit: s.audit,
 		PollWait: cfg.PollWait, ScreenshotWait: cfg.ScreenshotWait, FaultOperations: httpapi.FaultOperations(),
 		ShareFilesystems: cfg.ShareFilesystems, ShareFilesystemMountRoot: cfg.ShareFilesystemMountRoot,
@@ -343,7 +343,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	var ui http.Handler
 	if !cfg.NoConsole {
-		c, err := console.New(console.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Changes: svc,
+		c, err := console.New(console.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Changes: svc, Events: svc,
 			Logger: cfg.Logger.With("component", "console"), IdleTimeout: cfg.ConsoleIdleTimeout, MaxBatch: s.engine.Config().MaxBatch, AgentTTL: s.engine.Config().AgentTTL,
 			ClientAddr: httpapi.ClientAddr, IsHTTPS: httpapi.IsHTTPS, Now: db.Now, Audit: s.consoleAudit()})
 		if err != nil {
@@ -353,7 +353,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		ui = c
 	}
-	api := httpapi.New(httpapi.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Agents: svc, Billing: svc, Faults: svc, StandIn: svc, Snapshots: svc,
+	api := httpapi.New(httpapi.Config{Phones: svc, Jobs: svc, Servers: svc, Images: svc, Buckets: svc, Identity: svc, Agents: svc, Billing: svc, Faults: svc, StandIn: svc, Snapshots: svc, Events: svc,
 		Logger: cfg.Logger.With("component", "http"), Timeouts: cfg.HTTPTimeouts,
 		MaxBodyMemory: cfg.MaxBodyMemory, SpoolDir: cfg.DataDir, TrustedProxies: cfg.TrustedProxies,
 		Metrics: observer, MetricsOnAPI: cfg.MetricsListen == "", Audit: s.audit, Health: db.Ping, Console: ui})

@@ -220,6 +220,10 @@ type PhoneBatch struct {
 	// message) answers the phone's entry instead, and no job is made for
 	// it. Only for kinds without a transient status.
 	Accept func(ctx context.Context, tx *sqlstore.Tx, phoneID string) (code, msg string, err error)
+	// Within, if set, runs at the end of the batch's transaction with what
+	// it accepted; an error it returns rolls the whole batch back (for a
+	// batch that must commit together with another change).
+	Within func(ctx context.Context, tx *sqlstore.Tx, acc *Accepted) error
 }
 
 // Accepted is the answer to an accepted batch: its request id and one entry
@@ -399,6 +403,11 @@ func (e *Engine) SubmitPhones(ctx context.Context, b PhoneBatch) (*Accepted, err
 		}
 		if err := tx.CreateOperations(ctx, ops); err != nil {
 			return err
+		}
+		if b.Within != nil {
+			if err := b.Within(ctx, tx, acc); err != nil {
+				return err
+			}
 		}
 		if err := e.applyJobFaults(ctx, tx, faults, ops); err != nil {
 			return err
@@ -907,8 +916,9 @@ func (e *Engine) Run(ctx context.Context) {
 
 // Sweep re-queues or fails operations whose lease ran out, marks servers
 // whose agent is silent past the TTL abnormal, and fails operations that
-// waited too long for an agent. Each step is a conditional update, so
-// concurrent sweeps (several replicas) are safe.
+// waited too long for an agent, then moves scheduled events along (see
+// sweepEvents). Each step is a conditional update, so concurrent sweeps
+// (several replicas) are safe.
 //
 // A step runs only once this engine has been serving for at least its
 // timeout: a timeout counts from the later of its event and the engine's
@@ -948,7 +958,7 @@ func (e *Engine) Sweep(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	return e.sweepEvents(ctx)
 }
 
 // sweepLeases re-queues operations whose lease ran out, or fails them

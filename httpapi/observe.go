@@ -134,7 +134,7 @@ func operationOf(pattern string) string {
 }
 
 // pathTargets are the path parameters whose values are target ids.
-var pathTargets = []string{"phone_id", "server_id", "image_id", "member_id", "resource_id", "band_width_id", "token_id", "user_id", "access_key"}
+var pathTargets = []string{"phone_id", "server_id", "image_id", "member_id", "resource_id", "band_width_id", "token_id", "user_id", "access_key", "event_id"}
 
 // noteRoute records the route serving r and the target ids of its path.
 func noteRoute(r *http.Request, rt *route) {

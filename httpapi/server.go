@@ -53,6 +53,8 @@ type Config struct {
 	StandIn cph.StandInService
 	// Snapshots serves the operator's fleet snapshots.
 	Snapshots cph.SnapshotService
+	// Events serves the scheduled events.
+	Events cph.EventService
 
 	Logger *slog.Logger
 	// Ready reports whether the server is ready to serve (for /healthz);
@@ -632,6 +634,7 @@ func (s *Server) routes() {
 	s.standInRoutes()
 	s.consoleRoutes()
 	s.billingRoutes()
+	s.eventRoutes()
 
 	// Agents.
 	s.handle("POST /agent/v1/enroll", familyAgent, s.agentEnroll)

@@ -6,15 +6,6 @@ import (
 	"github.com/opencph/opencph"
 )
 
-// decodeOptionalBody is decodeBody for a route whose SDK request may come
-// without a body at all: no body is read as {}.
-func decodeOptionalBody(r *http.Request, v any) error {
-	if r.ContentLength == 0 {
-		return nil
-	}
-	return decodeBody(r, v)
-}
-
 // shareFilesystemRequest is the body of AttachShareFilesystem and
 // DetachShareFilesystem.
 type shareFilesystemRequest struct {

@@ -1,7 +1,9 @@
 // Package jobretention prunes finished jobs and their operations once they
 // are older than the retention age, in small batches with a pause between
 // them so that the job engine's transactions are not held up. Every replica
-// may run it: the deletes are conditional (sqlstore.PruneJobs).
+// may run it: the deletes are conditional (sqlstore.PruneJobs). Ended
+// scheduled events go with the same age, but never before
+// MinEventRetention.
 package jobretention
 
 import (
@@ -31,6 +33,10 @@ type Config struct {
 	Interval time.Duration // wait between two rounds: DefaultInterval
 	Logger   *slog.Logger
 }
+
+// MinEventRetention is how long an ended scheduled event stays listed at
+// least, whatever the jobs' retention.
+const MinEventRetention = 7 * 24 * time.Hour
 
 // Pruner deletes old final jobs.
 type Pruner struct {
@@ -73,6 +79,11 @@ func (p *Pruner) Run(ctx context.Context) {
 		case n > 0:
 			p.cfg.Logger.Info("pruned old jobs", "jobs", n, "older_than", p.cfg.MaxAge.String())
 		}
+		if n, err := p.PruneEvents(ctx); err != nil && ctx.Err() == nil {
+			p.cfg.Logger.Error("pruning old scheduled events failed", "err", err)
+		} else if n > 0 {
+			p.cfg.Logger.Info("pruned old scheduled events", "events", n)
+		}
 		if !sleep(ctx, p.cfg.Interval) {
 			return
 		}
@@ -87,6 +98,27 @@ func (p *Pruner) Prune(ctx context.Context) (int, error) {
 	for {
 		cutoff := p.db.Now().Add(-p.cfg.MaxAge)
 		n, err := p.db.PruneJobs(ctx, cutoff, p.cfg.Batch)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("jobretention: %w", err)
+		}
+		if n < p.cfg.Batch {
+			return total, nil
+		}
+		if !sleep(ctx, p.cfg.Pause) {
+			return total, ctx.Err()
+		}
+	}
+}
+
+// PruneEvents deletes the scheduled events that ended more than MaxAge
+// (at least MinEventRetention) ago, in batches as Prune, and returns how
+// many it deleted.
+func (p *Pruner) PruneEvents(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		cutoff := p.db.Now().Add(-max(p.cfg.MaxAge, MinEventRetention))
+		n, err := p.db.PruneEvents(ctx, cutoff, p.cfg.Batch)
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("jobretention: %w", err)

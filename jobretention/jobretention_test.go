@@ -139,3 +139,57 @@ func TestZeroKeepsForever(t *testing.T) {
 		t.Error("New with MaxAge 0 returned a pruner")
 	}
 }
+
+// TestPrunesEndedEvents: ended scheduled events go with the retention
+// age, but stay at least seven days; open ones stay.
+func TestPrunesEndedEvents(t *testing.T) {
+	for name, url := range map[string]string{"sqlite": "", "postgres": "pg"} {
+		t.Run(name, func(t *testing.T) {
+			if url != "" {
+				url = storetest.PostgresURL(t)
+			}
+			db := open(t, url)
+			c := newClock(db)
+			ctx := context.Background()
+			srv := &cph.Server{ID: "s1", ProjectID: "p1", Name: "s1", ModelName: "m"}
+			announce := func(id string, withdraw bool) {
+				t.Helper()
+				err := db.Tx(ctx, func(tx *sqlstore.Tx) error {
+					if err := tx.CreateEvent(ctx, id, srv, cph.EventSystemMaintenance, "", tx.Now().Add(24*time.Hour), time.Hour); err != nil {
+						return err
+					}
+					if withdraw {
+						_, err := tx.WithdrawEvent(ctx, id)
+						return err
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			announce("old-ended", true)
+			announce("old-open", false)
+			c.Advance(5 * 24 * time.Hour)
+			announce("recent-ended", true)
+			c.Advance(3 * 24 * time.Hour) // the old one ended 8 days ago, the recent one 3
+
+			// A retention of an hour still keeps events seven days.
+			p := jobretention.New(db, jobretention.Config{MaxAge: time.Hour, Batch: 1, Pause: -1})
+			if n, err := p.PruneEvents(ctx); err != nil || n != 1 {
+				t.Errorf("pruned %d events (%v), want 1", n, err)
+			}
+			list, _, err := db.ListEvents(ctx, sqlstore.EventQuery{ProjectID: "p1", Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var left []string
+			for _, e := range list {
+				left = append(left, e.ID)
+			}
+			if fmt.Sprint(left) != "[recent-ended old-open]" {
+				t.Errorf("events left %v, want the recent ended one and the open one", left)
+			}
+		})
+	}
+}

@@ -29,6 +29,7 @@ type Services interface {
 	cph.FaultService
 	cph.StandInService
 	cph.SnapshotService
+	cph.EventService
 }
 
 // Caller is one caller and the services as it sees them. Ctx carries the
@@ -79,6 +80,7 @@ func Run(t *testing.T, newEnv NewEnv) {
 		{"share apps snapshot", testShareAppsSnapshot},
 		{"server model offerings", testServerModelOfferings},
 		{"changed operations", testChangedOperations},
+		{"events", testEvents},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {

@@ -41,6 +41,7 @@ var snapshotTables = []string{
 	"phone_counts", "phone_access", "phone_screenshots", "sim_settings", "faults",
 	"server_share_filesystems", "server_share_apps",
 	"phone_custom_properties",
+	"scheduled_events",
 }
 
 // MaxSnapshotName is the longest snapshot name.

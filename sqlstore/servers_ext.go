@@ -290,6 +290,9 @@ func (tx *Tx) DeleteServer(ctx context.Context, id string) error {
 	if err := tx.rememberDeletedCredential(ctx, id); err != nil {
 		return err
 	}
+	if err := tx.cancelServerEvents(ctx, id); err != nil {
+		return err
+	}
 	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM servers WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("sqlstore: delete server %s: %w", id, err)
 	}

@@ -28,6 +28,9 @@ func runAdmin(ctx context.Context, args []string, e cmdEnv) error {
 	if cmd == "snapshot" {
 		return runSnapshotAdmin(ctx, args[1:], e)
 	}
+	if cmd == "events" {
+		return runEventsAdmin(ctx, args[1:], e)
+	}
 	if cmd == "rotate-server-key" {
 		return runRotateServerKey(ctx, args[1:], e)
 	}

@@ -114,6 +114,8 @@ var adminCommands = []adminCommand{
 		"unpack a backup into a new, empty data dir"},
 	{"snapshot", "save [--replace] NAME | restore NAME | delete NAME | list [--data-dir DIR | --database URL]",
 		"save the fleet state (servers, phones, jobs, images, buckets, ...) as a named snapshot in the database, or bring one back, while cphd runs (docs/operations.md)"},
+	{"events", "announce --server-id ID --type TYPE [--description TEXT] [--deadline TIME] [--duration D] | list [--project-id ID] [--server-id ID] [--state S] | withdraw EVENT_ID",
+		"announce a scheduled event (maintenance) for a server, list the events of every project, or withdraw one not started; tenants authorise them (docs/operations.md)"},
 }
 
 // adminUsageText is "cphd admin --help".

@@ -447,6 +447,7 @@ func operations() []operation {
 	ops = append(ops, billingOperations()...)
 	ops = append(ops, faultOperations()...)
 	ops = append(ops, standInOperations()...)
+	ops = append(ops, eventOperations()...)
 	return ops
 }
 
