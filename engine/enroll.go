@@ -50,25 +50,33 @@ func (e *Engine) EnrollServer(ctx context.Context, spec EnrollSpec) (*cph.Server
 		if err := tx.CreateServer(ctx, srv); err != nil {
 			return err
 		}
+		// Phones are named <server name>-<4-digit index>; if any of those
+		// names is taken (another server of that name, a renamed phone),
+		// the start of the server's id makes them unique.
 		prefix := srv.Name
-		if taken, err := tx.PhoneNameTaken(ctx, srv.ProjectID, fmt.Sprintf("%s-%04d", prefix, 1)); err != nil {
+		if taken, err := tx.PhoneNamesTaken(ctx, srv.ProjectID, fmt.Sprintf("%s-%04d", prefix, 1),
+			fmt.Sprintf("%s-%04d", prefix, max(spec.Phones, 1))); err != nil {
 			return err
 		} else if taken {
 			prefix = srv.Name + "-" + srv.ID[:6]
 		}
+		// The phones' ids are time-ordered (as job ids are): a server's
+		// phones then go to the end of the id index together, instead of
+		// a thousand random places in it (at a million phones, on
+		// PostgreSQL, that was most of the pages an enrolment wrote).
+		phones := make([]*cph.Phone, spec.Phones)
 		for j := 1; j <= spec.Phones; j++ {
-			p := &cph.Phone{
-				ID: cph.NewID(), ProjectID: srv.ProjectID, ServerID: srv.ID, Index: j, Name: fmt.Sprintf("%s-%04d", prefix, j),
+			phones[j-1] = &cph.Phone{
+				ID: cph.NewOrderedID(), ProjectID: srv.ProjectID, ServerID: srv.ID, Index: j, Name: fmt.Sprintf("%s-%04d", prefix, j),
 				ModelName: pm.PhoneModelName, ImageID: img.ID, ImageVersion: img.Version, VNCEnable: "false",
 				Status: cph.PhoneRunning, IMEI: cph.NewIMEI(), TrafficType: "direct", AvailabilityZone: srv.AvailabilityZone,
 				Metadata: cph.PhoneMetadata{OrderID: srv.Metadata.OrderID, ProductID: srv.Metadata.ProductID},
 				Property: "{}", IP: cph.RandomIP("10.0"), DataVolumeType: "SSD", DataVolumeSize: 16,
 			}
-			if err := tx.CreatePhone(ctx, p); err != nil {
-				return err
-			}
 		}
-		return nil
+		// One statement per table, not two per phone: on PostgreSQL a
+		// statement is a round trip.
+		return tx.CreatePhones(ctx, phones)
 	})
 	if err != nil {
 		return nil, err

@@ -44,6 +44,8 @@ func Run(t *testing.T, open Opener) {
 		{"MetaSetOnce", testMeta},
 		{"AccessKeys", testAccessKeys},
 		{"EnrollmentTokens", testEnrollmentTokens},
+		{"CreatePhonesAsCreatePhone", testCreatePhonesAsCreatePhone},
+		{"FailedCreatePhonesLeavesNothing", testFailedCreatePhonesLeavesNothing},
 		{"RateLimitTokenBuckets", testTokenBuckets},
 		{"RateLimitConcurrentTokens", testConcurrentTokens},
 		{"RateLimitWindows", testWindows},
