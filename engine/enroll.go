@@ -16,14 +16,18 @@ type EnrollSpec struct {
 	Phones    int
 	// ImageID is the image the phones run.
 	ImageID string
+	// AgentTokenHash, if set, is the hash of the credential of the
+	// server's agent, stored with the server: the enrolment and the
+	// credential the agent is handed commit together or not at all.
+	AgentTokenHash string
 }
 
 // MaxEnrolledPhones is the most phones an enrolling server may declare.
 const MaxEnrolledPhones = 1000
 
 // EnrollServer records a server run by its own agent (cph-agent): a
-// normal server with Phones running phones, in one transaction. The
-// server's agent credential is set separately.
+// normal server with Phones running phones and its agent's credential
+// (AgentTokenHash), in one transaction.
 func (e *Engine) EnrollServer(ctx context.Context, spec EnrollSpec) (*cph.Server, error) {
 	if spec.Phones < 0 || spec.Phones > MaxEnrolledPhones {
 		return nil, fmt.Errorf("engine: enroll: %d phones (0 to %d)", spec.Phones, MaxEnrolledPhones)
@@ -76,7 +80,13 @@ func (e *Engine) EnrollServer(ctx context.Context, spec EnrollSpec) (*cph.Server
 		}
 		// One statement per table, not two per phone: on PostgreSQL a
 		// statement is a round trip.
-		return tx.CreatePhones(ctx, phones)
+		if err := tx.CreatePhones(ctx, phones); err != nil {
+			return err
+		}
+		if spec.AgentTokenHash != "" {
+			return tx.SetAgentTokenHash(ctx, srv.ID, spec.AgentTokenHash)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -2,8 +2,11 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,9 +47,13 @@ func TestEnrollServer(t *testing.T) {
 			}
 			base := total()
 
-			srv, err := e.eng.EnrollServer(ctx, engine.EnrollSpec{ProjectID: e.project, Name: "node", Phones: 1000, ImageID: "img2"})
+			srv, err := e.eng.EnrollServer(ctx, engine.EnrollSpec{ProjectID: e.project, Name: "node", Phones: 1000, ImageID: "img2",
+				AgentTokenHash: "hash-node"})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if s, _, err := db.ServerByAgentTokenHash(ctx, "hash-node"); err != nil || s.ID != srv.ID {
+				t.Errorf("server by its agent's credential = %v, %v; want %s", s, err, srv.ID)
 			}
 			got, err := db.ServerByID(ctx, e.project, srv.ID)
 			if err != nil || got.Name != "node" || got.Status != cph.ServerNormal || got.AvailabilityZone != "cn-north-4a" ||
@@ -96,9 +103,18 @@ func TestEnrollServer(t *testing.T) {
 				t.Errorf("project counts %d phones, want %d", n, base+1020)
 			}
 
-			_, err = e.eng.EnrollServer(ctx, engine.EnrollSpec{ProjectID: e.project, Name: "lost", Phones: 1000, ImageID: "no-such-image"})
-			if err == nil {
-				t.Fatal("enrolment with an unknown image accepted")
+			// The credential is stored last: its clash undoes the server
+			// and its 1,000 phones.
+			_, err = e.eng.EnrollServer(ctx, engine.EnrollSpec{ProjectID: e.project, Name: "lost", Phones: 1000, ImageID: "img2",
+				AgentTokenHash: "hash-node"})
+			if !errors.Is(err, sqlstore.ErrDuplicate) {
+				t.Fatalf("enrolment with a credential already taken: %v, want a duplicate", err)
+			}
+			if s, _, err := db.ServerByAgentTokenHash(ctx, "hash-node"); err != nil || s.ID != srv.ID {
+				t.Errorf("the first server's credential after a failed enrolment: %v, %v", s, err)
+			}
+			if _, err := e.eng.EnrollServer(ctx, engine.EnrollSpec{ProjectID: e.project, Name: "lost", Phones: 1, ImageID: "no-such-image"}); err == nil {
+				t.Error("enrolment with an unknown image accepted")
 			}
 			if n := total(); n != base+1020 {
 				t.Errorf("after a failed enrolment the project counts %d phones, want %d", n, base+1020)
@@ -111,23 +127,38 @@ func TestEnrollServer(t *testing.T) {
 	}
 }
 
-// BenchmarkEnroll measures the enrolment of one server of 1,000 phones
+// BenchmarkEnroll measures the enrolment of servers of 1,000 phones
 // (EnrollServer: the server, its phones and the project's count in one
-// transaction) into a growing fleet, and reports phones/s.
+// transaction) into a growing fleet, one at a time and four at once (as
+// cph-bench enrols), and reports phones/s.
 func BenchmarkEnroll(b *testing.B) {
 	for name, open := range benchDatabases(b) {
-		b.Run("db="+name, func(b *testing.B) {
-			f := newBenchFleet(b, open(b), 0)
-			ctx := context.Background()
-			i := 0
-			for b.Loop() {
-				i++
-				if _, err := f.eng.EnrollServer(ctx, engine.EnrollSpec{ProjectID: f.project, Name: fmt.Sprintf("node%d", i),
-					Phones: engine.MaxEnrolledPhones, ImageID: cph.DefaultImageID}); err != nil {
-					b.Fatal(err)
+		for _, conc := range []int{1, 4} {
+			b.Run(fmt.Sprintf("db=%s/concurrent=%d", name, conc), func(b *testing.B) {
+				f := newBenchFleet(b, open(b), 0)
+				ctx := context.Background()
+				var n atomic.Int64
+				enroll := func() {
+					i := n.Add(1)
+					if _, err := f.eng.EnrollServer(ctx, engine.EnrollSpec{ProjectID: f.project, Name: fmt.Sprintf("node%d", i),
+						Phones: engine.MaxEnrolledPhones, ImageID: cph.DefaultImageID}); err != nil {
+						b.Error(err)
+					}
 				}
-			}
-			b.ReportMetric(float64(i*engine.MaxEnrolledPhones)/b.Elapsed().Seconds(), "phones/s")
-		})
+				if conc == 1 {
+					for b.Loop() {
+						enroll()
+					}
+				} else {
+					b.SetParallelism((conc + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+					b.RunParallel(func(pb *testing.PB) {
+						for pb.Next() {
+							enroll()
+						}
+					})
+				}
+				b.ReportMetric(float64(n.Load()*engine.MaxEnrolledPhones)/b.Elapsed().Seconds(), "phones/s")
+			})
+		}
 	}
 }

@@ -275,3 +275,16 @@ func (tx *Tx) PhoneNamesTaken(ctx context.Context, projectID, first, last string
 	}
 	return n > 0, nil
 }
+
+// SetAgentTokenHash is DB.SetAgentTokenHash inside a transaction: the
+// credential of a server being enrolled commits with the server.
+func (tx *Tx) SetAgentTokenHash(ctx context.Context, serverID, hash string) error {
+	res, err := tx.tx.ExecContext(ctx, `UPDATE servers SET agent_token_hash = $1 WHERE id = $2`, hash, serverID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: set agent credential: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("server %s: %w", serverID, ErrNotFound)
+	}
+	return nil
+}
