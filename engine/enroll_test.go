@@ -103,8 +103,7 @@ func TestEnrollServer(t *testing.T) {
 				t.Errorf("project counts %d phones, want %d", n, base+1020)
 			}
 
-			// The credential is stored last: its clash undoes the server
-			// and its 1,000 phones.
+			// A clash of the credential undoes the whole enrolment.
 			_, err = e.eng.EnrollServer(ctx, engine.EnrollSpec{ProjectID: e.project, Name: "lost", Phones: 1000, ImageID: "img2",
 				AgentTokenHash: "hash-node"})
 			if !errors.Is(err, sqlstore.ErrDuplicate) {

@@ -168,28 +168,72 @@ func (tx *Tx) CreatePhones(ctx context.Context, phones []*cph.Phone) error {
 	if len(phones) == 0 {
 		return nil
 	}
-	var err error
-	if tx.engine == Postgres {
-		err = tx.insertPhonesPostgres(ctx, phones)
-	} else {
-		err = insertRows(ctx, tx, multiInsert{
-			Head: `INSERT INTO phones (` + phoneCols + `) VALUES `,
-			Cols: 24,
-			Tail: ")",
-			Rows: len(phones),
-			Row: func(i int, args []any) []any {
-				p, now := phones[i], micros(tx.now)
-				return append(args, p.ID, p.ProjectID, p.ServerID, p.Index, p.Name, p.ModelName, p.ImageID, p.ImageVersion, p.VNCEnable == "true",
-					p.Status, p.Type, p.IMEI, p.TrafficType, p.VolumeMode, p.AvailabilityZone, p.Metadata.OrderID, p.Metadata.ProductID,
-					p.HasEncrypt, p.Property, p.IP, p.DataVolumeType, p.DataVolumeSize, now, now)
-			},
-		})
+	if err := tx.countNewPhones(ctx, phones); err != nil {
+		return err
 	}
-	if err != nil {
+	if _, err := tx.insertPhones(ctx, phones, nil); err != nil {
 		return fmt.Errorf("sqlstore: create %d phones: %w", len(phones), err)
 	}
-	// One count update per project, in the order the projects first
-	// appear (callers pass one project's phones).
+	return nil
+}
+
+// CreateServerPhones inserts the phones of one new server, all of one
+// project and in the order of their names, as CreatePhones does, under
+// their names unless the project has a phone whose name sorts from the
+// first of them to the last, both included; then under altNames (by
+// position) instead, which become the phones' names. It reports whether
+// it used altNames. (A name in that range that is none of the phones',
+// say node-0001x between node-0001 and node-1000, counts as taken.)
+//
+// The project's phone count is updated first: on PostgreSQL that locks
+// its row until the transaction ends, as PhoneNameTaken does, so that no
+// concurrent transaction adds one of these names between the check and
+// the insert. There the check is part of the INSERT, so that a server's
+// phones cost two statements with the lock held.
+func (tx *Tx) CreateServerPhones(ctx context.Context, phones []*cph.Phone, altNames []string) (bool, error) {
+	if len(phones) == 0 {
+		return false, nil
+	}
+	if len(altNames) != len(phones) {
+		return false, fmt.Errorf("sqlstore: create server phones: %d phones, %d other names", len(phones), len(altNames))
+	}
+	if err := tx.countNewPhones(ctx, phones); err != nil {
+		return false, err
+	}
+	guard := &nameRange{projectID: phones[0].ProjectID, first: phones[0].Name, last: phones[len(phones)-1].Name}
+	if tx.engine != Postgres {
+		var n int
+		err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM phones WHERE project_id = $1 AND name >= $2 AND name <= $3`,
+			guard.projectID, guard.first, guard.last).Scan(&n)
+		if err != nil {
+			return false, fmt.Errorf("sqlstore: look up phone names: %w", err)
+		}
+		if n == 0 {
+			_, err := tx.insertPhones(ctx, phones, nil)
+			return false, wrapCreate(len(phones), err)
+		}
+	} else if n, err := tx.insertPhones(ctx, phones, guard); err != nil || n == int64(len(phones)) {
+		return false, wrapCreate(len(phones), err)
+	} else if n != 0 {
+		return false, fmt.Errorf("sqlstore: create %d phones: %d inserted", len(phones), n)
+	}
+	for i, p := range phones {
+		p.Name = altNames[i]
+	}
+	_, err := tx.insertPhones(ctx, phones, nil)
+	return true, wrapCreate(len(phones), err)
+}
+
+func wrapCreate(n int, err error) error {
+	if err != nil {
+		return fmt.Errorf("sqlstore: create %d phones: %w", n, err)
+	}
+	return nil
+}
+
+// countNewPhones adds phones to their projects' counts, one statement per
+// project, in the order the projects first appear.
+func (tx *Tx) countNewPhones(ctx context.Context, phones []*cph.Phone) error {
 	var projects []string
 	counts := map[string]int64{}
 	for _, p := range phones {
@@ -203,17 +247,50 @@ func (tx *Tx) CreatePhones(ctx context.Context, phones []*cph.Phone) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// nameRange is the names from first to last, both included, of one
+// project's phones.
+type nameRange struct{ projectID, first, last string }
+
+// insertPhones inserts phones and sets their creation and update times.
+// With a guard (PostgreSQL only) it inserts nothing if the project has a
+// phone whose name is in the guard's range; it returns how many phones it
+// inserted.
+func (tx *Tx) insertPhones(ctx context.Context, phones []*cph.Phone, guard *nameRange) (int64, error) {
+	var n int64
+	var err error
+	if tx.engine == Postgres {
+		n, err = tx.insertPhonesPostgres(ctx, phones, guard)
+	} else {
+		n, err = int64(len(phones)), insertRows(ctx, tx, multiInsert{
+			Head: `INSERT INTO phones (` + phoneCols + `) VALUES `,
+			Cols: 24,
+			Tail: ")",
+			Rows: len(phones),
+			Row: func(i int, args []any) []any {
+				p, now := phones[i], micros(tx.now)
+				return append(args, p.ID, p.ProjectID, p.ServerID, p.Index, p.Name, p.ModelName, p.ImageID, p.ImageVersion, p.VNCEnable == "true",
+					p.Status, p.Type, p.IMEI, p.TrafficType, p.VolumeMode, p.AvailabilityZone, p.Metadata.OrderID, p.Metadata.ProductID,
+					p.HasEncrypt, p.Property, p.IP, p.DataVolumeType, p.DataVolumeSize, now, now)
+			},
+		})
+	}
+	if err != nil || n == 0 {
+		return 0, err
+	}
 	for _, p := range phones {
 		p.CreateTime, p.UpdateTime = cph.NewTime(tx.now), cph.NewTime(tx.now)
 	}
-	return nil
+	return n, nil
 }
 
 // insertPhonesPostgres inserts phones in one statement whose parameters
 // are one array per column. The store checks text parameters before they
 // reach the database (checkArgs); it does not look into arrays, so the
 // text of each phone is checked here.
-func (tx *Tx) insertPhonesPostgres(ctx context.Context, phones []*cph.Phone) error {
+func (tx *Tx) insertPhonesPostgres(ctx context.Context, phones []*cph.Phone, guard *nameRange) (int64, error) {
 	n := len(phones)
 	var (
 		ids, projects, servers, names, models, images, versions = make([]string, n), make([]string, n), make([]string, n),
@@ -235,11 +312,13 @@ func (tx *Tx) insertPhonesPostgres(ctx context.Context, phones []*cph.Phone) err
 	for _, col := range texts {
 		for _, s := range col {
 			if !cph.ValidText(s) {
-				return fmt.Errorf("phone text %q: %w", s, ErrInvalidText)
+				return 0, fmt.Errorf("phone text %q: %w", s, ErrInvalidText)
 			}
 		}
 	}
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO phones (`+phoneCols+`)
+	args := []any{ids, projects, servers, idxs, names, models, images, versions, vncs, statuses, types, imeis, traffic, volModes, zones,
+		orders, products, encrypts, props, ips, volTypes, volSizes, micros(tx.now)}
+	q := `INSERT INTO phones (` + phoneCols + `)
 		SELECT id, project_id, server_id, idx, name, model_name, image_id, image_version, vnc_enable, status, type, imei,
 			traffic_type, volume_mode, availability_zone, order_id, product_id, has_encrypt, property, ip,
 			data_volume_type, data_volume_size, $23, $23
@@ -248,32 +327,17 @@ func (tx *Tx) insertPhonesPostgres(ctx context.Context, phones []*cph.Phone) err
 			$19::text[], $20::text[], $21::text[], $22::int[])
 		AS t(id, project_id, server_id, idx, name, model_name, image_id, image_version, vnc_enable, status, type, imei,
 			traffic_type, volume_mode, availability_zone, order_id, product_id, has_encrypt, property, ip,
-			data_volume_type, data_volume_size)`,
-		ids, projects, servers, idxs, names, models, images, versions, vncs, statuses, types, imeis, traffic, volModes, zones,
-		orders, products, encrypts, props, ips, volTypes, volSizes, micros(tx.now))
-	return err
-}
-
-// PhoneNamesTaken reports whether projectID has a phone whose name sorts
-// from first to last, both included: whether any of a run of names such
-// as node-0001 … node-1000 is taken, in one lookup of the name index.
-// (A name in the range that is not of the run, say node-0001x, counts as
-// taken; callers then choose other names.) Like PhoneNameTaken, on
-// PostgreSQL it first locks the project's row of phone_counts until the
-// transaction ends, so that the names stay free for this transaction.
-func (tx *Tx) PhoneNamesTaken(ctx context.Context, projectID, first, last string) (bool, error) {
-	if tx.engine == Postgres {
-		if err := tx.addPhoneCount(ctx, projectID, 0); err != nil {
-			return false, err
-		}
+			data_volume_type, data_volume_size)`
+	if guard != nil {
+		q += `
+		WHERE NOT EXISTS (SELECT 1 FROM phones WHERE project_id = $24 AND name >= $25 AND name <= $26)`
+		args = append(args, guard.projectID, guard.first, guard.last)
 	}
-	var n int
-	err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM phones WHERE project_id = $1 AND name >= $2 AND name <= $3`,
-		projectID, first, last).Scan(&n)
+	res, err := tx.tx.ExecContext(ctx, q, args...)
 	if err != nil {
-		return false, fmt.Errorf("sqlstore: look up phone names: %w", err)
+		return 0, err
 	}
-	return n > 0, nil
+	return res.RowsAffected()
 }
 
 // SetAgentTokenHash is DB.SetAgentTokenHash inside a transaction: the
