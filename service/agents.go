@@ -314,15 +314,16 @@ func (s *Services) EnrollAgent(ctx context.Context, p cph.EnrollAgentParams) (*c
 		return nil, cph.Ef(cph.CodeAgentBadEnrollment,
 			"The name must be 1-64 letters, digits, '_' or '-', and phones between 0 and %d.", engine.MaxEnrolledPhones)
 	}
-	srv, err := s.engine.EnrollServer(ctx, engine.EnrollSpec{ProjectID: proj.ID, Name: p.Name, Phones: p.Phones, ImageID: cph.DefaultImageID})
-	if err != nil {
-		return nil, err
-	}
 	secret, hash, err := iam.NewSecret()
 	if err != nil {
 		return nil, err
 	}
-	if err := s.db.SetAgentTokenHash(ctx, srv.ID, hash); err != nil {
+	// The server, its phones and its agent's credential commit together:
+	// an enrolment the agent is told of is whole, one that failed left
+	// nothing (not a server without a credential).
+	srv, err := s.engine.EnrollServer(ctx, engine.EnrollSpec{ProjectID: proj.ID, Name: p.Name, Phones: p.Phones, ImageID: cph.DefaultImageID,
+		AgentTokenHash: hash})
+	if err != nil {
 		return nil, err
 	}
 	if tokenID != "" {

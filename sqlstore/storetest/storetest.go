@@ -44,6 +44,8 @@ func Run(t *testing.T, open Opener) {
 		{"MetaSetOnce", testMeta},
 		{"AccessKeys", testAccessKeys},
 		{"EnrollmentTokens", testEnrollmentTokens},
+		{"CreatePhonesAsCreatePhone", testCreatePhonesAsCreatePhone},
+		{"FailedCreatePhonesLeavesNothing", testFailedCreatePhonesLeavesNothing},
 		{"RateLimitTokenBuckets", testTokenBuckets},
 		{"RateLimitConcurrentTokens", testConcurrentTokens},
 		{"RateLimitWindows", testWindows},
@@ -305,6 +307,15 @@ func testListPhones(t *testing.T, db *sqlstore.DB) {
 	}
 	if _, total, _ := db.ListPhones(ctx, cph.PhoneFilter{ProjectID: g.project.ID, Limit: 1}); total != 3 {
 		t.Errorf("second project after deleting the first one's server: total %d, want 3", total)
+	}
+	// The limit is part of the statement: only the limits a list allows.
+	if ps, _, err := db.ListPhones(ctx, cph.PhoneFilter{ProjectID: g.project.ID, Limit: cph.MaxPhonePage}); err != nil || len(ps) != 3 {
+		t.Errorf("limit %d: %d phones, %v", cph.MaxPhonePage, len(ps), err)
+	}
+	for _, limit := range []int{0, -1, cph.MaxPhonePage + 1} {
+		if _, _, err := db.ListPhones(ctx, cph.PhoneFilter{ProjectID: g.project.ID, Limit: limit}); err == nil {
+			t.Errorf("limit %d accepted", limit)
+		}
 	}
 }
 
