@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -199,77 +201,113 @@ func BenchmarkAcceptAndComplete(b *testing.B) {
 	}
 }
 
-// BenchmarkFanoutSpread measures a fan-out spread over 100 servers: 10
-// batch restarts of 100 phones, each with one phone of every server, sent
-// at once while the 100 servers' agents poll and report at the same time,
-// as a fleet does (no HTTP: the engine alone). It reports operations per
-// second and the SQL statements the store ran per operation.
-func BenchmarkFanoutSpread(b *testing.B) {
-	const servers, batches = 100, 10
+// BenchmarkFanout measures fan-outs over 100 servers of 100 phones: 10
+// batch restarts of 100 phones sent at once while the 100 servers' agents
+// poll and report at the same time, as a fleet does (no HTTP: the engine
+// alone). Spread: each batch holds one phone of every server; grouped:
+// each batch is one server's phones. It reports operations per second,
+// the SQL statements the store ran per operation, and the p50 and p99 of
+// the time from an operation's acceptance to its claim.
+func BenchmarkFanout(b *testing.B) {
+	const servers = 100
+	batches := 10
+	if n, err := strconv.Atoi(os.Getenv("FANOUT_BATCHES")); err == nil && n > 0 {
+		batches = n
+	}
 	for name, open := range benchDatabases(b) {
-		b.Run("db="+name, func(b *testing.B) {
-			db := open(b)
-			f := newBenchFleetOf(b, db, servers, 100)
-			ctx := context.Background()
-			sessions := make([]string, servers)
-			for i, s := range f.servers {
-				var err error
-				if sessions[i], err = f.eng.StartSession(ctx, s, nil); err != nil {
-					b.Fatal(err)
-				}
-			}
-			byServer := map[string][]string{}
-			for _, id := range f.phones {
-				p, err := db.PhoneByID(ctx, f.project, id)
-				if err != nil {
-					b.Fatal(err)
-				}
-				byServer[p.ServerID] = append(byServer[p.ServerID], id)
-			}
-			stmts := db.Statements()
-			start := time.Now()
-			ops := 0
-			for round := 0; b.Loop(); round++ {
-				var wg sync.WaitGroup
-				for k := range batches {
-					wg.Go(func() {
-						var batch []cph.PhoneRef
-						for _, s := range f.servers {
-							batch = append(batch, cph.PhoneRef{PhoneID: byServer[s][(round*batches+k)%100]})
-						}
-						if _, err := f.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: f.project, Kind: cph.OpRestartPhone, Phones: batch}); err != nil {
-							b.Error(err)
-						}
-					})
-				}
+		for _, layout := range []string{"spread", "grouped"} {
+			b.Run("db="+name+"/layout="+layout, func(b *testing.B) {
+				db := open(b)
+				f := newBenchFleetOf(b, db, servers, 100)
+				ctx := context.Background()
+				sessions := make([]string, servers)
 				for i, s := range f.servers {
-					wg.Go(func() {
-						for done := 0; done < batches; {
-							claimed, err := f.eng.Poll(ctx, s, sessions[i], time.Second, 100)
-							if err != nil {
-								b.Error(err)
-								return
-							}
-							results := make([]engine.OpResult, len(claimed))
-							for j, op := range claimed {
-								results[j] = engine.OpResult{OperationID: op.ID, Result: engine.Result{Success: true}}
-							}
-							if len(results) == 0 {
-								continue
-							}
-							if _, err := f.eng.ApplyResults(ctx, s, sessions[i], results); err != nil {
-								b.Error(err)
-								return
-							}
-							done += len(results)
-						}
-					})
+					var err error
+					if sessions[i], err = f.eng.StartSession(ctx, s, nil); err != nil {
+						b.Fatal(err)
+					}
 				}
-				wg.Wait()
-				ops += servers * batches
-			}
-			b.ReportMetric(float64(ops)/time.Since(start).Seconds(), "ops/s")
-			b.ReportMetric(float64(db.Statements()-stmts)/float64(ops), "stmts/op")
-		})
+				byServer := map[string][]string{}
+				for _, id := range f.phones {
+					p, err := db.PhoneByID(ctx, f.project, id)
+					if err != nil {
+						b.Fatal(err)
+					}
+					byServer[p.ServerID] = append(byServer[p.ServerID], id)
+				}
+				var mu sync.Mutex
+				var waits []time.Duration
+				stmts := db.Statements()
+				start := time.Now()
+				ops := 0
+				for round := 0; b.Loop(); round++ {
+					var wg sync.WaitGroup
+					want := map[string]int{}
+					var batchesOf [][]cph.PhoneRef
+					for k := range batches {
+						var batch []cph.PhoneRef
+						if layout == "spread" {
+							for _, s := range f.servers {
+								batch = append(batch, cph.PhoneRef{PhoneID: byServer[s][(round*batches+k)%100]})
+								want[s]++
+							}
+						} else {
+							s := f.servers[(round*batches+k)%servers]
+							for _, id := range byServer[s] {
+								batch = append(batch, cph.PhoneRef{PhoneID: id})
+							}
+							want[s] += 100
+						}
+						batchesOf = append(batchesOf, batch)
+					}
+					for _, batch := range batchesOf {
+						wg.Go(func() {
+							if _, err := f.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: f.project, Kind: cph.OpRestartPhone, Phones: batch}); err != nil {
+								b.Error(err)
+							}
+						})
+					}
+					for i, s := range f.servers {
+						if want[s] == 0 {
+							continue
+						}
+						wg.Go(func() {
+							for done := 0; done < want[s]; {
+								claimed, err := f.eng.Poll(ctx, s, sessions[i], time.Second, 100)
+								if err != nil {
+									b.Error(err)
+									return
+								}
+								now := time.Now()
+								results := make([]engine.OpResult, len(claimed))
+								mu.Lock()
+								for j, op := range claimed {
+									results[j] = engine.OpResult{OperationID: op.ID, Result: engine.Result{Success: true}}
+									waits = append(waits, now.Sub(op.CreatedAt))
+								}
+								mu.Unlock()
+								if len(results) == 0 {
+									continue
+								}
+								if _, err := f.eng.ApplyResults(ctx, s, sessions[i], results); err != nil {
+									b.Error(err)
+									return
+								}
+								done += len(results)
+							}
+						})
+					}
+					wg.Wait()
+					ops += servers * batches
+				}
+				b.ReportMetric(float64(ops)/time.Since(start).Seconds(), "ops/s")
+				b.ReportMetric(float64(db.Statements()-stmts)/float64(ops), "stmts/op")
+				slices.Sort(waits)
+				if len(waits) > 0 {
+					b.ReportMetric(float64(waits[len(waits)/2].Microseconds())/1000, "claim-p50-ms")
+					b.ReportMetric(float64(waits[len(waits)*99/100].Microseconds())/1000, "claim-p99-ms")
+				}
+			})
+		}
 	}
 }

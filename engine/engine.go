@@ -469,8 +469,9 @@ func (e *Engine) Poll(ctx context.Context, serverID, sessionID string, wait time
 		max = 100
 	}
 	deadline := time.Now().Add(wait)
+	woken := false
 	for {
-		ok, err := e.touch(ctx, serverID, sessionID)
+		ok, err := e.touch(ctx, serverID, sessionID, woken)
 		if err != nil {
 			return nil, err
 		}
@@ -510,6 +511,7 @@ func (e *Engine) Poll(ctx context.Context, serverID, sessionID string, wait time
 		t := time.NewTimer(min(remaining, e.pollRecheck()))
 		select {
 		case <-woke:
+			woken = true
 			// Work arrived. Batches often come in a burst: wait a moment
 			// so that one claim takes what the next few bring.
 			t.Stop()
@@ -539,13 +541,22 @@ const claimLinger = 2 * time.Millisecond
 // touch records the heartbeat of an agent session, or, when this replica
 // recorded one less than touchEvery ago, only checks that the session is
 // current. It reports false when the session was replaced.
-func (e *Engine) touch(ctx context.Context, serverID, sessionID string) (bool, error) {
+//
+// A poll woken by work (busy) writes the heartbeat only when the last one
+// is older than twice the usual interval, still well within AgentTTL: the
+// write would wait for a transaction of its own before the claim, and
+// delay the dispatch of the work.
+func (e *Engine) touch(ctx context.Context, serverID, sessionID string, busy bool) (bool, error) {
 	key := serverID + "/" + sessionID
 	now := time.Now()
 	e.touchMu.Lock()
 	last, seen := e.touched[key]
 	e.touchMu.Unlock()
-	if seen && now.Sub(last) < e.touchEvery() {
+	every := e.touchEvery()
+	if busy {
+		every = min(2*every, e.cfg.AgentTTL/3)
+	}
+	if seen && now.Sub(last) < every {
 		return e.db.AgentSessionIs(ctx, serverID, sessionID)
 	}
 	ok, err := e.heartbeats.Do(ctx, sqlstore.AgentSession{ServerID: serverID, SessionID: sessionID})
