@@ -46,6 +46,23 @@ func (e *Engine) touchTogether(ctx context.Context, sessions []sqlstore.AgentSes
 	return out
 }
 
+// claim claims the operations a poll asks for: on SQLite combined with
+// the claims of other polls made at the same time; on PostgreSQL with a
+// statement of its own, since its several committers run claims side by
+// side and the combined statement, measured, held the fan-out back there
+// (a grouped fan-out of 10,000 operations at 100,000 phones: 3,080
+// operations/s combined against 8,634 alone).
+func (e *Engine) claim(ctx context.Context, r sqlstore.ClaimRequest) ([]*sqlstore.OperationRecord, error) {
+	if e.db.Engine() == sqlstore.Postgres {
+		return e.db.ClaimOperations(ctx, r.ServerID, r.SessionID, e.db.Now().Add(e.cfg.Lease), r.Max)
+	}
+	c, err := e.claims.Do(ctx, r)
+	if err == nil {
+		err = c.err
+	}
+	return c.ops, err
+}
+
 // claimed is what a combined claim hands one poll.
 type claimed struct {
 	ops []*sqlstore.OperationRecord

@@ -486,14 +486,10 @@ func (e *Engine) Poll(ctx context.Context, serverID, sessionID string, wait time
 			return nil, err
 		}
 		if pending {
-			c, err := e.claims.Do(ctx, sqlstore.ClaimRequest{ServerID: serverID, SessionID: sessionID, Max: max})
-			if err == nil {
-				err = c.err
-			}
+			ops, err := e.claim(ctx, sqlstore.ClaimRequest{ServerID: serverID, SessionID: sessionID, Max: max})
 			if err != nil {
 				return nil, err
 			}
-			ops := c.ops
 			if len(ops) > 0 {
 				if o := e.cfg.Observer; o != nil {
 					now := e.db.Now()
