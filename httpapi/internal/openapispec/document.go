@@ -30,7 +30,7 @@ func Document() ([]byte, error) {
 			"title":   "OpenCPH API",
 			"version": "1",
 			"description": "Huawei Cloud Cloud Phone Host (CPH) API and IAM token service as served by OpenCPH. " +
-				"All 52 CPH operations are described, including those a given build may not serve yet " +
+				"All 59 CPH operations of the SDK up to release 0.1.215 are described, including those a given build may not serve yet " +
 				"(they answer 404 APIGW.0101 until then). Operations list the CPH SDK operation names they serve in x-cph-operations. " +
 				"Errors of CPH and authentication use the envelope {error_code, error_msg, request_id}; IAM business errors use the Keystone shape.",
 		},
