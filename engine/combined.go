@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/opencph/opencph"
 	"github.com/opencph/opencph/sqlstore"
 )
 
@@ -173,9 +172,7 @@ func (e *Engine) applyCombined(ctx context.Context, posts []resultBatch) ([][]er
 		for _, op := range done {
 			ops[op.ID] = op
 		}
-		type fastKey struct{ from, to cph.PhoneStatus }
-		fastJobs := []string{}
-		fastPhones := map[fastKey][]string{}
+		w := e.newResultWriter(tx, t)
 		for i, p := range posts {
 			for k, r := range p.results {
 				op := ops[r.OperationID]
@@ -188,15 +185,7 @@ func (e *Engine) applyCombined(ctx context.Context, posts []resultBatch) ([][]er
 					return errNotCombinable
 				}
 				delete(ops, op.ID) // a result repeated applies once
-				t.run(op.Kind, tx.Now().Sub(op.LeaseUntil.Add(-e.cfg.Lease)))
-				if rule, ok := fastRule(op, r.Result); ok {
-					t.finish(op.Kind, true)
-					fastJobs = append(fastJobs, op.JobID)
-					key := fastKey{rule.during, rule.success}
-					fastPhones[key] = append(fastPhones[key], op.PhoneID)
-					continue
-				}
-				if err := e.finish(ctx, tx, op, r.Result); err != nil {
+				if err := w.apply(ctx, op, r.Result); err != nil {
 					return err
 				}
 			}
@@ -204,15 +193,7 @@ func (e *Engine) applyCombined(ctx context.Context, posts []resultBatch) ([][]er
 		if len(ops) > 0 {
 			return errNotCombinable // completed but named by no post of its session
 		}
-		if err := tx.SucceedJobs(ctx, fastJobs); err != nil {
-			return err
-		}
-		for key, phones := range fastPhones {
-			if _, err := tx.SetPhonesStatus(ctx, phones, []cph.PhoneStatus{key.from}, key.to); err != nil {
-				return err
-			}
-		}
-		return nil
+		return w.flush(ctx)
 	})
 	if err != nil {
 		return nil, err

@@ -729,12 +729,7 @@ func (e *Engine) applyResultsAlone(ctx context.Context, serverID, sessionID stri
 		if err != nil {
 			return err
 		}
-		// Plain successes (a phone back from its transient status, nothing
-		// else to record) are written set by set; every other result goes
-		// through finish.
-		type fastKey struct{ from, to cph.PhoneStatus }
-		fastJobs := []string{}
-		fastPhones := map[fastKey][]string{}
+		w := e.newResultWriter(tx, t)
 		for i, r := range results {
 			op := ops[r.OperationID]
 			if op == nil {
@@ -742,33 +737,62 @@ func (e *Engine) applyResultsAlone(ctx context.Context, serverID, sessionID stri
 				continue
 			}
 			delete(ops, op.ID) // a result repeated in the batch applies once
-			t.run(op.Kind, tx.Now().Sub(op.LeaseUntil.Add(-e.cfg.Lease)))
-			if rule, ok := fastRule(op, r.Result); ok {
-				t.finish(op.Kind, true)
-				fastJobs = append(fastJobs, op.JobID)
-				k := fastKey{rule.during, rule.success}
-				fastPhones[k] = append(fastPhones[k], op.PhoneID)
-				continue
-			}
-			if err := e.finish(ctx, tx, op, r.Result); err != nil {
+			if err := w.apply(ctx, op, r.Result); err != nil {
 				return err
 			}
 		}
-		if err := tx.SucceedJobs(ctx, fastJobs); err != nil {
-			return err
-		}
-		for k, phones := range fastPhones {
-			if _, err := tx.SetPhonesStatus(ctx, phones, []cph.PhoneStatus{k.from}, k.to); err != nil {
-				return err
-			}
-		}
-		return nil
+		return w.flush(ctx)
 	})
 	if err != nil {
 		return nil, err
 	}
 	e.emit(t)
 	return errs, nil
+}
+
+// resultWriter applies the results of one transaction: plain successes
+// (a phone back from its transient status, nothing else to record) are
+// collected and written set by set by flush; every other result goes
+// through finish at once.
+type resultWriter struct {
+	e      *Engine
+	tx     *sqlstore.Tx
+	t      *tally
+	jobs   []string
+	phones map[phoneMove][]string
+}
+
+// phoneMove is a status change of plain successes.
+type phoneMove struct{ from, to cph.PhoneStatus }
+
+func (e *Engine) newResultWriter(tx *sqlstore.Tx, t *tally) *resultWriter {
+	return &resultWriter{e: e, tx: tx, t: t, jobs: []string{}, phones: map[phoneMove][]string{}}
+}
+
+// apply applies the result r of the completed operation op.
+func (w *resultWriter) apply(ctx context.Context, op *sqlstore.OperationRecord, r Result) error {
+	w.t.run(op.Kind, w.tx.Now().Sub(op.LeaseUntil.Add(-w.e.cfg.Lease)))
+	if rule, ok := fastRule(op, r); ok {
+		w.t.finish(op.Kind, true)
+		w.jobs = append(w.jobs, op.JobID)
+		k := phoneMove{rule.during, rule.success}
+		w.phones[k] = append(w.phones[k], op.PhoneID)
+		return nil
+	}
+	return w.e.finish(ctx, w.tx, op, r)
+}
+
+// flush writes the plain successes collected so far.
+func (w *resultWriter) flush(ctx context.Context) error {
+	if err := w.tx.SucceedJobs(ctx, w.jobs); err != nil {
+		return err
+	}
+	for k, phones := range w.phones {
+		if _, err := w.tx.SetPhonesStatus(ctx, phones, []cph.PhoneStatus{k.from}, k.to); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // fastRule returns the rule of op when its result r is a plain success:
