@@ -142,18 +142,12 @@ func (e *Engine) SubmitShareFilesystems(ctx context.Context, b ShareFilesystemBa
 			if err != nil {
 				return fmt.Errorf("engine: encode %s args: %w", rule.verb, err)
 			}
-			if err := tx.CreateJob(ctx, job); err != nil {
+			jobID, err := e.queueServerOp(ctx, tx, serverOpParams{ProjectID: b.ProjectID, RequestID: acc.RequestID, Position: position,
+				Kind: b.Kind, AgentServerID: srv.ID, JobServerID: srv.ID, Args: raw})
+			if err != nil {
 				return err
 			}
-			tallyOf(ctx).accept(b.Kind)
-			op := &cph.Operation{ID: cph.NewOrderedID(), JobID: job.ID, ServerID: srv.ID, Kind: b.Kind, Args: raw}
-			if err := tx.CreateOperation(ctx, op); err != nil {
-				return err
-			}
-			if err := tx.NotifyServer(ctx, srv.ID); err != nil {
-				return err
-			}
-			item.JobID = job.ID
+			item.JobID = jobID
 			acc.Jobs = append(acc.Jobs, item)
 			woken = append(woken, srv.ID)
 		}

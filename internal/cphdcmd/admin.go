@@ -45,17 +45,7 @@ func runAdmin(ctx context.Context, args []string, e cmdEnv) error {
 		}
 		return fmt.Errorf("admin: unknown command %q", cmd)
 	}
-	fs := flag.NewFlagSet("cphd admin "+cmd, flag.ContinueOnError)
-	fs.SetOutput(e.Stderr)
-	adminCommandUsage(fs, cmd)
-	env := func(name, def string) string {
-		if v := e.Getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
-	dataDir := fs.String("data-dir", env("CPH_DATA_DIR", "./cph-data"), "data directory of the SQLite database [CPH_DATA_DIR]")
-	database := fs.String("database", env("CPH_DATABASE_URL", ""), "PostgreSQL URL [CPH_DATABASE_URL]")
+	fs, dataDir, database := adminFlags(e, cmd)
 	domain := fs.String("domain", "", "account (domain) name")
 	user := fs.String("user", "", "user name")
 	password := fs.String("password", "", "password (at least 8 characters)")
@@ -175,4 +165,22 @@ func runAdmin(ctx context.Context, args []string, e cmdEnv) error {
 		fmt.Fprintf(e.Stdout, "user %s (%s) in account %s: %s done\n", u.Name, u.ID, d.Name, cmd)
 	}
 	return nil
+}
+
+// adminFlags returns the flag set of "cphd admin cmd" with the flags every
+// admin command has: the data dir and the PostgreSQL URL, with their
+// environment defaults.
+func adminFlags(e cmdEnv, cmd string) (fs *flag.FlagSet, dataDir, database *string) {
+	fs = flag.NewFlagSet("cphd admin "+cmd, flag.ContinueOnError)
+	fs.SetOutput(e.Stderr)
+	adminCommandUsage(fs, cmd)
+	env := func(name, def string) string {
+		if v := e.Getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	dataDir = fs.String("data-dir", env("CPH_DATA_DIR", "./cph-data"), "data directory of the SQLite database [CPH_DATA_DIR]")
+	database = fs.String("database", env("CPH_DATABASE_URL", ""), "PostgreSQL URL [CPH_DATABASE_URL]")
+	return fs, dataDir, database
 }

@@ -3,7 +3,6 @@ package cphdcmd
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -18,17 +17,7 @@ import (
 // operator's scheduled events, on the database directly (a running cphd
 // picks them up at its next sweep).
 func runEventsAdmin(ctx context.Context, args []string, e cmdEnv) error {
-	fs := flag.NewFlagSet("cphd admin events", flag.ContinueOnError)
-	fs.SetOutput(e.Stderr)
-	adminCommandUsage(fs, "events")
-	env := func(name, def string) string {
-		if v := e.Getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
-	dataDir := fs.String("data-dir", env("CPH_DATA_DIR", "./cph-data"), "data directory of the SQLite database [CPH_DATA_DIR]")
-	database := fs.String("database", env("CPH_DATABASE_URL", ""), "PostgreSQL URL [CPH_DATABASE_URL]")
+	fs, dataDir, database := adminFlags(e, "events")
 	serverID := fs.String("server-id", "", "announce: the server concerned (list: only its events)")
 	typ := fs.String("type", "", "announce: localdisk-recovery or system-maintenance")
 	description := fs.String("description", "", "announce: what the maintenance is")

@@ -3,7 +3,6 @@ package cphdcmd
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,17 +15,7 @@ import (
 
 // runSnapshotAdmin runs "cphd admin snapshot save|restore|list|delete".
 func runSnapshotAdmin(ctx context.Context, args []string, e cmdEnv) error {
-	fs := flag.NewFlagSet("cphd admin snapshot", flag.ContinueOnError)
-	fs.SetOutput(e.Stderr)
-	adminCommandUsage(fs, "snapshot")
-	env := func(name, def string) string {
-		if v := e.Getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
-	dataDir := fs.String("data-dir", env("CPH_DATA_DIR", "./cph-data"), "data directory of the SQLite database [CPH_DATA_DIR]")
-	database := fs.String("database", env("CPH_DATABASE_URL", ""), "PostgreSQL URL [CPH_DATABASE_URL]")
+	fs, dataDir, database := adminFlags(e, "snapshot")
 	replace := fs.Bool("replace", false, "save: replace a snapshot of the same name")
 	if len(args) == 0 {
 		fs.Usage()
