@@ -56,17 +56,17 @@ type listPhonesResponse struct {
 
 // encodedPage returns the encoding of page. A page is never modified and
 // the service hands out the same page while the phone data keeps its
-// version, so the encoding is cached by the page itself.
+// version, so the encoding is cached by the page itself, and the
+// encoding of each of its phones by the phone (phoneJSON).
 func (s *Server) encodedPage(page *cph.PhonePage) phonePage {
-	if page.Version != 0 {
-		if enc, hit := s.pages.Get(page, page.Version); hit {
-			return enc
-		}
+	if page.Version == 0 {
+		return phonePage{total: page.Total, phones: appendPhones(nil, page.Phones)}
 	}
-	enc := phonePage{total: page.Total, phones: appendPhones(nil, page.Phones)}
-	if page.Version != 0 {
-		s.pages.Put(page, page.Version, enc)
+	if enc, hit := s.pages.Get(page, page.Version); hit {
+		return enc
 	}
+	enc := phonePage{total: page.Total, phones: s.phones.appendPhones(nil, page.Phones)}
+	s.pages.Put(page, page.Version, enc)
 	return enc
 }
 

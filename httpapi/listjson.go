@@ -171,3 +171,51 @@ func writeMarkedPage(w http.ResponseWriter, r *http.Request, key string, items a
 	}
 	writeJSON(w, http.StatusOK, body)
 }
+
+// phoneJSON caches the JSON of single phones, by phone. The phones of a
+// cached page are never modified, and a page the service brings to a new
+// version by applying status changes shares its unchanged phones with the
+// page it was made from: encoding such a page only encodes the phones
+// that changed. Two generations of at most phoneJSONEntries phones each
+// bound it; a phone not used for a generation is forgotten.
+type phoneJSON struct {
+	mu       sync.Mutex
+	cur, old map[*cph.Phone][]byte
+}
+
+// phoneJSONEntries bounds a generation of phoneJSON: the phones of 20
+// full pages (about 1.1 MiB of JSON).
+const phoneJSONEntries = 20 * cph.MaxPhonePage
+
+// appendPhones appends the JSON array of phones as appendPhones does,
+// from and into the cache.
+func (c *phoneJSON) appendPhones(b []byte, phones []*cph.Phone) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b = append(b, '[')
+	for i, p := range phones {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if enc, ok := c.cur[p]; ok {
+			b = append(b, enc...)
+			continue
+		}
+		enc, ok := c.old[p]
+		if !ok {
+			start := len(b)
+			b = appendPhone(b, p)
+			enc = append([]byte(nil), b[start:]...)
+		} else {
+			b = append(b, enc...)
+		}
+		if len(c.cur) >= phoneJSONEntries {
+			c.old, c.cur = c.cur, make(map[*cph.Phone][]byte, phoneJSONEntries)
+		}
+		if c.cur == nil {
+			c.cur = make(map[*cph.Phone][]byte, phoneJSONEntries)
+		}
+		c.cur[p] = enc
+	}
+	return append(b, ']')
+}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -40,5 +41,50 @@ func TestListPhonesJSONIsEncodingJSONs(t *testing.T) {
 		if !bytes.Equal(got, want.Bytes()) {
 			t.Errorf("%s:\n got %s\nwant %s", name, got, want.Bytes())
 		}
+	}
+}
+
+// TestPhoneJSONCache checks that pages encoded through the per-phone cache
+// are byte for byte the plain encoding: a page made from another by
+// replacing a phone shows the new phone, and phones forgotten by the
+// cache's bound are encoded again.
+func TestPhoneJSONCache(t *testing.T) {
+	t.Parallel()
+	at := cph.NewTime(time.Date(2026, 12, 1, 4, 5, 6, 0, time.UTC))
+	phones := make([]*cph.Phone, 3*phoneJSONEntries)
+	for i := range phones {
+		phones[i] = &cph.Phone{Name: fmt.Sprintf("phone-%05d", i), ID: fmt.Sprintf("id-%d", i), Status: cph.PhoneRunning, CreateTime: at, UpdateTime: at}
+	}
+	var c phoneJSON
+	check := func(name string, page []*cph.Phone) {
+		t.Helper()
+		got := c.appendPhones(nil, page)
+		if want := appendPhones(nil, page); !bytes.Equal(got, want) {
+			t.Fatalf("%s:\n got %s\nwant %s", name, got, want)
+		}
+	}
+	first := phones[:100]
+	check("first page", first)
+	check("first page again", first)
+
+	// The service's patched page: a copy of the slice with one phone
+	// replaced by a changed copy.
+	patched := append([]*cph.Phone(nil), first...)
+	changed := *patched[7]
+	changed.Status = cph.PhoneRestarting
+	changed.UpdateTime = cph.NewTime(at.Time.Add(time.Second))
+	patched[7] = &changed
+	check("patched page", patched)
+	if !bytes.Contains(c.appendPhones(nil, patched[7:8]), []byte(`"status":4`)) {
+		t.Fatalf("the changed phone is not shown restarting: %s", c.appendPhones(nil, patched[7:8]))
+	}
+
+	// More phones than both generations hold, then the first again.
+	for i := 0; i < len(phones); i += 100 {
+		check(fmt.Sprintf("page at %d", i), phones[i:i+100])
+	}
+	check("first page after the cache moved on", first)
+	if n := len(c.cur) + len(c.old); n > 2*phoneJSONEntries {
+		t.Fatalf("the cache holds %d phones, more than its bound %d", n, 2*phoneJSONEntries)
 	}
 }

@@ -93,6 +93,8 @@ type Server struct {
 	cfg Config
 	// pages caches the encoding of phone list pages, by page.
 	pages *vcache.Cache[*cph.PhonePage, phonePage]
+	// phones caches the encoding of the phones of those pages.
+	phones phoneJSON
 	// bodies is the memory budget of request bodies (see bodyMeter).
 	bodies *semaphore.Weighted
 }

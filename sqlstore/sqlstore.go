@@ -59,6 +59,9 @@ type DB struct {
 	// userChanges is the count of user changes last seen on SQLite (see
 	// FollowUserChanges).
 	userChanges atomic.Pointer[string]
+	// wal watches the WAL-index header on SQLite, so that
+	// FollowUserChanges reads only after a commit (nil: on every call).
+	wal *walIndex
 
 	// Now returns the current time; tests may replace it before use.
 	Now func() time.Time
@@ -102,6 +105,10 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		sqldb.Close()
 		return nil, err
 	}
+	if db.wal, err = watchWALIndex(ctx, dsn, path); err != nil {
+		sqldb.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -134,7 +141,11 @@ func (db *DB) Engine() Engine { return db.engine }
 // Close closes the database.
 func (db *DB) Close() error {
 	db.stopGroup()
-	return db.db.Close()
+	err := db.db.Close()
+	if werr := db.wal.close(); err == nil {
+		err = werr
+	}
+	return err
 }
 
 // Statements returns the number of SQL statements this handle has run

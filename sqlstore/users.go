@@ -67,10 +67,18 @@ const userChangesKey = "user_changes"
 // the only other processes are "cphd admin" commands, which change the
 // database file directly: the version of a running cphd would not follow
 // them, and cached token checks would outlive a disabled or deleted user
-// or a changed password. It costs one read of one row.
+// or a changed password. It reads one row, and only when a commit (of any
+// process) moved the WAL-index header since its last read (walindex.go).
 func (db *DB) FollowUserChanges(ctx context.Context) error {
 	if db.engine != SQLite {
 		return nil
+	}
+	var h walHeader
+	if db.wal != nil {
+		h = db.wal.header()
+		if seen := db.wal.seen.Load(); seen != nil && *seen == h {
+			return nil
+		}
 	}
 	var v string
 	err := db.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = $1`, userChangesKey).Scan(&v)
@@ -81,6 +89,9 @@ func (db *DB) FollowUserChanges(ctx context.Context) error {
 		if db.userChanges.Swap(&v) != nil {
 			db.db.changes.bump(groupAuth)
 		}
+	}
+	if db.wal != nil {
+		db.wal.seen.Store(&h)
 	}
 	return nil
 }
