@@ -65,7 +65,7 @@ func (s *Server) encodedPage(page *cph.PhonePage) phonePage {
 	if enc, hit := s.pages.Get(page, page.Version); hit {
 		return enc
 	}
-	enc := phonePage{total: page.Total, phones: s.phones.appendPhones(nil, page.Phones)}
+	enc := phonePage{total: page.Total, phones: s.phones.appendPhones(make([]byte, 0, phoneJSONSize*len(page.Phones)+2), page.Phones)}
 	s.pages.Put(page, page.Version, enc)
 	return enc
 }

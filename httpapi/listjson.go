@@ -183,6 +183,10 @@ type phoneJSON struct {
 	cur, old map[*cph.Phone][]byte
 }
 
+// phoneJSONSize is about the size of a listed phone's JSON (560 bytes
+// with the usual field values), to size a page's buffer at once.
+const phoneJSONSize = 600
+
 // phoneJSONEntries bounds a generation of phoneJSON: the phones of 20
 // full pages (about 1.1 MiB of JSON).
 const phoneJSONEntries = 20 * cph.MaxPhonePage

@@ -60,6 +60,9 @@ type changes struct {
 
 	// log holds the phone status changes of the latest phone versions.
 	log statusLog
+	// order moves the versions of PostgreSQL transactions that wrote
+	// phones in their commit order.
+	order commitOrder
 }
 
 // bump moves the versions of the groups in g.

@@ -131,8 +131,9 @@ func TestPostgresChangesReachOtherReplicas(t *testing.T) {
 	if v, _ := b.PhonesVersion(); v != before {
 		t.Error("an account change moved replica b's phones version")
 	}
+	phoneID := cph.NewID()
 	err = a.Tx(ctx, func(tx *sqlstore.Tx) error {
-		return tx.CreatePhone(ctx, &cph.Phone{ID: cph.NewID(), ProjectID: p.ID, ServerID: s.ID, Index: 1, Name: "p1",
+		return tx.CreatePhone(ctx, &cph.Phone{ID: phoneID, ProjectID: p.ID, ServerID: s.ID, Index: 1, Name: "p1",
 			Status: cph.PhoneRunning, VNCEnable: "false", Property: "{}"})
 	})
 	if err != nil {
@@ -160,6 +161,30 @@ func TestPostgresChangesReachOtherReplicas(t *testing.T) {
 	}
 	if v, _ := b.JobsVersion(); v == jobsBefore {
 		t.Error("replica a's job did not move replica b's jobs version")
+	}
+
+	// A status change is known, as such, to the replica that made it;
+	// the other replica only learns that phones changed (a barrier).
+	aBefore, _ := a.PhonesVersion()
+	bBefore, _ := b.PhonesVersion()
+	err = a.Tx(ctx, func(tx *sqlstore.Tx) error {
+		_, err := tx.SetPhonesStatus(ctx, []string{phoneID}, []cph.PhoneStatus{cph.PhoneRunning}, cph.PhoneRestarting)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aAfter, _ := a.PhonesVersion()
+	if ch, ok := a.PhoneStatusChangesSince(aBefore, aAfter); !ok || len(ch) != 1 || ch[0].ID != phoneID || ch[0].Status != cph.PhoneRestarting {
+		t.Errorf("replica a's own status change: %+v, %v; want the phone restarting", ch, ok)
+	}
+	var bAfter uint64
+	poll.Within(t, 10*time.Second, "replica b's phones version to move after replica a's status change", func() bool {
+		bAfter, _ = b.PhonesVersion()
+		return bAfter != bBefore
+	})
+	if ch, ok := b.PhoneStatusChangesSince(bBefore, bAfter); ok {
+		t.Errorf("replica b reports replica a's status change as known (%+v): its cached pages would not be read again", ch)
 	}
 }
 

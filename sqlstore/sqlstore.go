@@ -187,14 +187,23 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) (err error) {
 		_ = sqltx.Rollback()
 		return err
 	}
-	if err := sqltx.Commit(); err != nil {
+	touched := tx.tx.touched
+	if db.engine == SQLite || touched&(groupPhones|groupPhoneStatus) == 0 {
+		// SQLite: one commit at a time, under the writer lock.
+		if err := sqltx.Commit(); err != nil {
+			return fmt.Errorf("sqlstore: commit: %w", err)
+		}
+		db.db.changes.bumpWith(touched, tx.tx.status)
+		return nil
+	}
+	// PostgreSQL, phones written: the versions move in commit order
+	// (commitorder.go).
+	ticket := db.db.changes.order.take()
+	err = sqltx.Commit()
+	db.db.changes.order.finish(db.db.changes, ticket, touched, tx.tx.status, err == nil)
+	if err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", err)
 	}
-	var status []PhoneStatusChange
-	if db.engine == SQLite {
-		status = tx.tx.status
-	}
-	db.db.changes.bumpWith(tx.tx.touched, status)
 	return nil
 }
 

@@ -19,10 +19,10 @@ import (
 // write of phones records a barrier: a page older than a barrier must be
 // read again.
 //
-// Only SQLite keeps the log: there transactions commit one at a time,
-// under the writer lock, and the versions move in commit order, so the
-// changes of one phone are applied in the order they were made. On
-// PostgreSQL every phone change is a barrier.
+// The versions move in commit order (commitorder.go), so the changes of
+// one phone are applied in the order they were made. On PostgreSQL only
+// this replica's changes are known: a change notification of another
+// replica is a barrier.
 
 // PhoneStatusChange is a phone's new status and update time.
 type PhoneStatusChange struct {
@@ -92,11 +92,8 @@ func (l *statusLog) since(from, to uint64) (out []PhoneStatusChange, ok bool) {
 // PhoneStatusChangesSince returns the phone status changes that moved the
 // phones version from from to to, in the order they were made. ok is
 // false when they are not known (another kind of phone change among them,
-// versions too old, PostgreSQL): then what was read at from must be read
-// again.
+// a change of another replica, versions too old): then what was read at
+// from must be read again.
 func (db *DB) PhoneStatusChangesSince(from, to uint64) ([]PhoneStatusChange, bool) {
-	if db.engine != SQLite {
-		return nil, false
-	}
 	return db.db.changes.log.since(from, to)
 }

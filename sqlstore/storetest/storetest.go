@@ -66,6 +66,7 @@ func Run(t *testing.T, open Opener) {
 		{"ChangedSignal", testChangedSignal},
 		{"GroupTxUndoesOnlyFailures", testGroupTx},
 		{"PhoneStatusLog", testPhoneStatusLog},
+		{"PhoneStatusLogOrder", testPhoneStatusLogOrder},
 		{"CombinedAgentCalls", testCombinedAgentCalls},
 		{"ConcurrentAccessKeyLimit", testConcurrentAccessKeyLimit},
 		{"ConcurrentTagLimit", testConcurrentTagLimit},
