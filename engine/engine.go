@@ -465,25 +465,43 @@ func (e *Engine) StartSession(ctx context.Context, serverID string, reported map
 // some to arrive. It returns no operations (and no error) when the wait
 // ends empty or ctx ends.
 func (e *Engine) Poll(ctx context.Context, serverID, sessionID string, wait time.Duration, max int) ([]*sqlstore.OperationRecord, error) {
+	return e.poll(ctx, serverID, sessionID, wait, max, false)
+}
+
+// PollCurrent is Poll for a session the caller has just read as the
+// server's current one (the agent's authentication reads it): the poll
+// does not read it again before its first claim, unless the heartbeat is
+// due, which checks it anyway.
+func (e *Engine) PollCurrent(ctx context.Context, serverID, sessionID string, wait time.Duration, max int) ([]*sqlstore.OperationRecord, error) {
+	return e.poll(ctx, serverID, sessionID, wait, max, true)
+}
+
+func (e *Engine) poll(ctx context.Context, serverID, sessionID string, wait time.Duration, max int, current bool) ([]*sqlstore.OperationRecord, error) {
 	if max <= 0 || max > 100 {
 		max = 100
 	}
 	deadline := time.Now().Add(wait)
-	woken := false
+	woken := false   // by work, in this poll
+	wokeNow := false // by work, since the last look
 	for {
-		ok, err := e.touch(ctx, serverID, sessionID, woken)
+		ok, err := e.touch(ctx, serverID, sessionID, woken, current)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
 			return nil, ErrSessionGone
 		}
+		current = false // read again after a wait
 		woke := e.hub.wait(serverID)
 		// Look before claiming: the look is a read, which idle agents'
-		// rechecks cost instead of a write.
-		pending, err := e.db.HasPendingOperations(ctx, serverID)
-		if err != nil {
-			return nil, err
+		// rechecks cost instead of a write. A poll woken by work claims
+		// at once: the look would find the work that woke it.
+		pending := wokeNow
+		wokeNow = false
+		if !pending {
+			if pending, err = e.db.HasPendingOperations(ctx, serverID); err != nil {
+				return nil, err
+			}
 		}
 		if pending {
 			ops, err := e.claim(ctx, sqlstore.ClaimRequest{ServerID: serverID, SessionID: sessionID, Max: max})
@@ -507,7 +525,7 @@ func (e *Engine) Poll(ctx context.Context, serverID, sessionID string, wait time
 		t := time.NewTimer(min(remaining, e.pollRecheck()))
 		select {
 		case <-woke:
-			woken = true
+			woken, wokeNow = true, true
 			// Work arrived. Batches often come in a burst: wait a moment
 			// so that one claim takes what the next few bring.
 			t.Stop()
@@ -542,7 +560,10 @@ const claimLinger = 2 * time.Millisecond
 // is older than twice the usual interval, still well within AgentTTL: the
 // write would wait for a transaction of its own before the claim, and
 // delay the dispatch of the work.
-func (e *Engine) touch(ctx context.Context, serverID, sessionID string, busy bool) (bool, error) {
+//
+// current says that the caller has just read sessionID as the server's
+// current session: then a touch that writes no heartbeat reads nothing.
+func (e *Engine) touch(ctx context.Context, serverID, sessionID string, busy, current bool) (bool, error) {
 	key := serverID + "/" + sessionID
 	now := time.Now()
 	e.touchMu.Lock()
@@ -553,6 +574,9 @@ func (e *Engine) touch(ctx context.Context, serverID, sessionID string, busy boo
 		every = min(2*every, e.cfg.AgentTTL/3)
 	}
 	if seen && now.Sub(last) < every {
+		if current {
+			return true, nil
+		}
 		return e.db.AgentSessionIs(ctx, serverID, sessionID)
 	}
 	ok, err := e.heartbeats.Do(ctx, sqlstore.AgentSession{ServerID: serverID, SessionID: sessionID})

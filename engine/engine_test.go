@@ -605,3 +605,46 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// TestPollCurrentSkipsTheSessionRead checks what a poll reads: a poll of
+// a session the caller has just read as current does not read it again
+// (one read, the queue's), a plain poll does (two), and either one of a
+// replaced session whose heartbeat is due ends with ErrSessionGone.
+func TestPollCurrentSkipsTheSessionRead(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engine.Config{})
+	ctx := context.Background()
+	session := e.session(t)
+	if _, err := e.eng.Poll(ctx, e.server, session, 0, 10); err != nil { // writes the heartbeat
+		t.Fatal(err)
+	}
+	reads := func(poll func(context.Context, string, string, time.Duration, int) ([]*sqlstore.OperationRecord, error)) int64 {
+		t.Helper()
+		before := e.db.Statements()
+		if ops, err := poll(ctx, e.server, session, 0, 10); err != nil || len(ops) != 0 {
+			t.Fatalf("poll of an empty queue: %v, %v", ops, err)
+		}
+		return e.db.Statements() - before
+	}
+	if n := reads(e.eng.Poll); n != 2 {
+		t.Errorf("plain poll: %d statements, want 2 (the session, the queue)", n)
+	}
+	if n := reads(e.eng.PollCurrent); n != 1 {
+		t.Errorf("poll of a session just read as current: %d statements, want 1 (the queue)", n)
+	}
+
+	// A queued operation is still claimed.
+	if _, err := e.eng.SubmitPhones(ctx, engine.PhoneBatch{ProjectID: e.project, Kind: cph.OpRestartPhone, Phones: refs(e.phones[0])}); err != nil {
+		t.Fatal(err)
+	}
+	if ops, err := e.eng.PollCurrent(ctx, e.server, session, 0, 10); err != nil || len(ops) != 1 {
+		t.Fatalf("PollCurrent with an operation queued: %d operations, %v", len(ops), err)
+	}
+
+	// A new engine (no heartbeat recorded: due) of a replaced session.
+	fresh := engine.New(e.db, engine.Config{})
+	e.session(t)
+	if _, err := fresh.PollCurrent(ctx, e.server, session, 0, 10); !errors.Is(err, engine.ErrSessionGone) {
+		t.Errorf("PollCurrent of a replaced session with its heartbeat due: %v, want ErrSessionGone", err)
+	}
+}

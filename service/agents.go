@@ -163,7 +163,7 @@ func (s *Services) PollAgent(ctx context.Context, p cph.AgentPoll) ([]cph.Operat
 		return nil, errSessionGone()
 	}
 	wait := min(p.Wait, s.pollWait())
-	ops, err := s.engine.Poll(ctx, a.Server.ID, p.SessionID, wait, p.Max)
+	ops, err := s.engine.PollCurrent(ctx, a.Server.ID, p.SessionID, wait, p.Max) // authentication read the session
 	if errors.Is(err, engine.ErrSessionGone) {
 		return nil, errSessionGone()
 	} else if errors.Is(err, sqlstore.ErrNotFound) {
