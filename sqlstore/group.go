@@ -110,19 +110,36 @@ func (db *DB) stopGroup() {
 
 // commit runs queued calls, as many as are waiting, in one transaction at
 // a time, until the store is closed.
+//
+// After a transaction that held a bulk call, the small calls waiting then
+// get a transaction without one: they are mostly the claims and results
+// of the operations it accepted, and with the next bulk call in their
+// transaction they would wait for its hundred phones' rows too. A bulk
+// call waits for at most that one small transaction.
 func (db *DB) commit() {
 	g := &db.group
+	afterBulk := false
 	for {
 		var batch []*groupCall
-		bulk := 0
-		select {
-		case c := <-g.calls:
-			batch = append(batch, c)
-		case c := <-g.bulk:
-			batch = append(batch, c)
-			bulk++
-		case <-g.stop:
-			return
+		bulk, maxBulkHere := 0, maxBulk
+		if afterBulk {
+			select {
+			case c := <-g.calls:
+				batch = append(batch, c)
+				maxBulkHere = 0
+			default:
+			}
+		}
+		if len(batch) == 0 {
+			select {
+			case c := <-g.calls:
+				batch = append(batch, c)
+			case c := <-g.bulk:
+				batch = append(batch, c)
+				bulk++
+			case <-g.stop:
+				return
+			}
 		}
 	more:
 		for len(batch) < maxGroup {
@@ -132,7 +149,7 @@ func (db *DB) commit() {
 				continue
 			default:
 			}
-			if bulk >= maxBulk {
+			if bulk >= maxBulkHere {
 				break
 			}
 			select {
@@ -143,6 +160,7 @@ func (db *DB) commit() {
 				break more
 			}
 		}
+		afterBulk = bulk > 0
 		db.runGroup(batch)
 	}
 }
