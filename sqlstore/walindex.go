@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"sync/atomic"
 	"unsafe"
@@ -43,7 +42,8 @@ type walIndex struct {
 
 // watchWALIndex maps the WAL index of the SQLite database opened with
 // dsn at path. It returns nil, and FollowUserChanges reads on every call,
-// where the platform cannot map it.
+// where the index cannot be mapped (another platform, a file system on
+// which SQLite does not keep the database in WAL mode).
 func watchWALIndex(ctx context.Context, dsn, path string) (*walIndex, error) {
 	pinDB, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -64,10 +64,7 @@ func watchWALIndex(ctx context.Context, dsn, path string) (*walIndex, error) {
 	}
 	if w.mem, err = mapFile(path+"-shm", walHeaderWords*8); err != nil {
 		w.close()
-		if errors.Is(err, errors.ErrUnsupported) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("sqlstore: map the WAL index of %s: %w", path, err)
+		return nil, nil
 	}
 	return w, nil
 }
