@@ -23,6 +23,7 @@ import "sync"
 // commitOrder hands out tickets and moves versions in ticket order.
 type commitOrder struct {
 	mu      sync.Mutex
+	moved   sync.Cond              // broadcast when applied grows; L is &mu
 	issued  uint64                 // tickets taken so far
 	applied uint64                 // tickets whose versions moved
 	waiting map[uint64]pendingMove // finished out of order
@@ -43,10 +44,12 @@ func (o *commitOrder) take() uint64 {
 	return t
 }
 
-// finish records that ticket t's transaction has ended and moves, in
-// ticket order, the versions of every ticket that can move now. Its
-// status changes count only if it committed; otherwise what it wrote
-// moves as a barrier.
+// finish records that ticket t's transaction has ended, moves, in ticket
+// order, the versions of every ticket that can move now, and returns once
+// t's have moved: a caller that reads after its own commit sees it, as on
+// SQLite. The wait is for the commits of earlier tickets, which are
+// already under way. t's status changes count only if it committed;
+// otherwise what it wrote moves as a barrier.
 func (o *commitOrder) finish(c *changes, t uint64, groups changeGroup, status []PhoneStatusChange, committed bool) {
 	if !committed && groups&groupPhoneStatus != 0 {
 		groups |= groupPhones
@@ -54,11 +57,17 @@ func (o *commitOrder) finish(c *changes, t uint64, groups changeGroup, status []
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.moved.L == nil {
+		o.moved.L = &o.mu
+	}
 	if t != o.applied {
 		if o.waiting == nil {
 			o.waiting = map[uint64]pendingMove{}
 		}
 		o.waiting[t] = pendingMove{groups: groups, status: status}
+		for o.applied <= t {
+			o.moved.Wait()
+		}
 		return
 	}
 	c.bumpWith(groups, status)
@@ -66,10 +75,11 @@ func (o *commitOrder) finish(c *changes, t uint64, groups changeGroup, status []
 	for {
 		m, ok := o.waiting[o.applied]
 		if !ok {
-			return
+			break
 		}
 		delete(o.waiting, o.applied)
 		c.bumpWith(m.groups, m.status)
 		o.applied++
 	}
+	o.moved.Broadcast()
 }

@@ -284,6 +284,7 @@ func testPhoneStatusLogOrder(t *testing.T, db *sqlstore.DB) {
 				if w%2 == 1 {
 					which = ids[(w+round)%len(ids) : (w+round)%len(ids)+1]
 				}
+				before, _ := db.PhonesVersion()
 				if err := db.Tx(ctx, func(tx *sqlstore.Tx) error {
 					for _, id := range which {
 						if _, err := tx.SetPhonesStatus(ctx, []string{id}, all, to); err != nil {
@@ -293,6 +294,20 @@ func testPhoneStatusLogOrder(t *testing.T, db *sqlstore.DB) {
 					return nil
 				}); err != nil {
 					t.Error(err)
+					return
+				}
+				// Once Tx returns, its changes are in the versions: a
+				// read after one's own commit sees it.
+				after, _ := db.PhonesVersion()
+				changes, ok := db.PhoneStatusChangesSince(before, after)
+				mine := 0
+				for _, c := range changes {
+					if c.ID == which[0] && c.Status == to {
+						mine++
+					}
+				}
+				if !ok || mine == 0 {
+					t.Errorf("round %d: the versions after a committed Tx (%d → %d, known %v) do not hold its change of %s to %d", round, before, after, ok, which[0], to)
 				}
 			})
 		}
