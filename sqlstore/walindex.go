@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"sync/atomic"
 	"unsafe"
 )
@@ -22,7 +23,9 @@ import (
 // SQLite deletes the -shm file when the last connection to the database
 // closes, and the next one would create another: the store keeps one
 // connection of its own open for as long as it watches the header, so
-// the file it mapped stays the database's.
+// the file it mapped stays the database's. It keeps the descriptor it
+// mapped the file with open as long too: closing it would drop SQLite's
+// POSIX locks on the file, by which other processes know it is in use.
 
 // walHeaderWords is the size of the first copy of the WAL-index header
 // in 64-bit words: 48 bytes.
@@ -36,6 +39,7 @@ type walIndex struct {
 	pinDB *sql.DB
 	pin   *sql.Conn // keeps the database, so its -shm file, open
 	mem   []byte    // the start of the -shm file, mapped read-only
+	file  *os.File  // the -shm file; closed last (see mapFile)
 	// seen is the header read before the last read of the user changes.
 	seen atomic.Pointer[walHeader]
 }
@@ -62,7 +66,7 @@ func watchWALIndex(ctx context.Context, dsn, path string) (*walIndex, error) {
 		w.close()
 		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
 	}
-	if w.mem, err = mapFile(path+"-shm", walHeaderWords*8); err != nil {
+	if w.mem, w.file, err = mapFile(path+"-shm", walHeaderWords*8); err != nil {
 		w.close()
 		return nil, nil
 	}
@@ -95,5 +99,10 @@ func (w *walIndex) close() error {
 		w.pin.Close()
 	}
 	w.pinDB.Close()
+	// After SQLite's last connection of this process: closing the file
+	// drops the process's locks on it (see mapFile).
+	if w.file != nil {
+		w.file.Close()
+	}
 	return err
 }

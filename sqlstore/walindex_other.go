@@ -2,9 +2,12 @@
 
 package sqlstore
 
-import "errors"
+import (
+	"errors"
+	"os"
+)
 
 // mapFile is not available here: FollowUserChanges reads on every call.
-func mapFile(string, int) ([]byte, error) { return nil, errors.ErrUnsupported }
+func mapFile(string, int) ([]byte, *os.File, error) { return nil, nil, errors.ErrUnsupported }
 
 func unmapFile([]byte) error { return nil }
