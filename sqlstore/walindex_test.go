@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +32,26 @@ func TestMain(m *testing.M) {
 // by name (walindex_unix_test.go).
 var walChildChecks = map[string]func(path string) int{}
 
+// runWALChild runs the test binary as the other process on the database
+// at path, with env (walChildEnv's companions) added, and returns its
+// exit code; it fails the test if the process cannot run.
+func runWALChild(ctx context.Context, t *testing.T, path string, env ...string) int {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), walChildEnv+"="+path), env...)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ee.ExitCode() == 1 {
+			t.Logf("the other process: %s", out)
+		}
+		return ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("the other process: %v: %s", err, out)
+	}
+	return 0
+}
+
 // walChild commits one change of meta key in the SQLite database at path,
 // from a process of its own, as a "cphd admin" command does.
 func walChild(path, key string) int {
@@ -57,10 +78,8 @@ func TestFollowUserChangesAcrossProcesses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cph.db")
 	commit := func(key string) {
 		t.Helper()
-		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), walChildEnv+"="+path, walChildEnv+"_KEY="+key)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("the other process: %v: %s", err, out)
+		if code := runWALChild(ctx, t, path, walChildEnv+"_KEY="+key); code != 0 {
+			t.Fatalf("the other process could not commit (exit %d)", code)
 		}
 	}
 	db, err := sqlstore.OpenSQLite(ctx, path)

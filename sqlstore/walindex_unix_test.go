@@ -5,7 +5,6 @@ package sqlstore_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -58,12 +57,11 @@ func TestOpenStoreKeepsItsSharedMemoryLock(t *testing.T) {
 	if err := db.FollowUserChanges(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), walChildEnv+"="+path, walChildEnv+"_CHECK=dms-held")
-	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 3 {
+	switch code := runWALChild(ctx, t, path, walChildEnv+"_CHECK=dms-held"); code {
+	case 0:
+	case 3:
 		t.Fatal("no process holds the -shm file's lock while the store has the database open")
-	} else if err != nil {
-		t.Fatalf("the other process: %v: %s", err, out)
+	default:
+		t.Fatalf("the other process could not check the lock (exit %d)", code)
 	}
 }
