@@ -23,6 +23,21 @@ const (
 	maxCombinedHeartbeats = 512
 )
 
+// combinedLanes is how many combined claims, and how many combined result
+// writes, run at the same time: one on SQLite, which has one writer
+// anyway; on PostgreSQL as many as the store has committers. Measured on
+// PostgreSQL with a fleet of a million phones (a spread fan-out of 10,000
+// operations over a thousand servers, 2 CPUs), claims made one statement
+// per poll, as before, gave 900 to 1,240 operations/s; combined claims in
+// four lanes 1,410 to 1,930. Grouped fan-outs (a hundred operations a
+// claim) moved within the runs' noise.
+func combinedLanes(db *sqlstore.DB) int {
+	if db.Engine() == sqlstore.Postgres {
+		return sqlstore.PostgresCommitters
+	}
+	return 1
+}
+
 // touched is the outcome of one combined heartbeat: whether the session is
 // still its server's current one.
 type touched struct {
@@ -45,16 +60,9 @@ func (e *Engine) touchTogether(ctx context.Context, sessions []sqlstore.AgentSes
 	return out
 }
 
-// claim claims the operations a poll asks for: on SQLite combined with
-// the claims of other polls made at the same time; on PostgreSQL with a
-// statement of its own, since its several committers run claims side by
-// side and the combined statement, measured, held the fan-out back there
-// (a grouped fan-out of 10,000 operations at 100,000 phones: 3,080
-// operations/s combined against 8,634 alone).
+// claim claims the operations a poll asks for, combined with the claims
+// of other polls made at the same time.
 func (e *Engine) claim(ctx context.Context, r sqlstore.ClaimRequest) ([]*sqlstore.OperationRecord, error) {
-	if e.db.Engine() == sqlstore.Postgres {
-		return e.db.ClaimOperations(ctx, r.ServerID, r.SessionID, e.db.Now().Add(e.cfg.Lease), r.Max)
-	}
 	c, err := e.claims.Do(ctx, r)
 	if err == nil {
 		err = c.err
@@ -90,7 +98,18 @@ func (e *Engine) claimTogether(ctx context.Context, reqs []sqlstore.ClaimRequest
 			round = append(round, reqs[i])
 			idx = append(idx, i)
 		}
-		got, err := e.db.ClaimOperationsFor(ctx, round, e.db.Now().Add(e.cfg.Lease))
+		var got map[string][]*sqlstore.OperationRecord
+		var err error
+		if until := e.db.Now().Add(e.cfg.Lease); len(round) == 1 {
+			// One server (a lone poll, or the grouped layout's one
+			// busy server): the plain statement, without the combined
+			// one's window over the servers.
+			var ops []*sqlstore.OperationRecord
+			ops, err = e.db.ClaimOperations(ctx, round[0].ServerID, round[0].SessionID, until, round[0].Max)
+			got = map[string][]*sqlstore.OperationRecord{round[0].ServerID: ops}
+		} else {
+			got, err = e.db.ClaimOperationsFor(ctx, round, until)
+		}
 		for k, i := range idx {
 			if err != nil {
 				out[i].err = err

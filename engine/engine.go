@@ -130,8 +130,8 @@ func New(db *sqlstore.DB, cfg Config) *Engine {
 	cfg.setDefaults()
 	e := &Engine{db: db, cfg: cfg, log: cfg.Logger, hub: hub{waiters: map[string]chan struct{}{}}, touched: map[string]time.Time{},
 		since: db.Now(), faults: vcache.New[string, []*cph.Fault](faultCacheEntries, faultCacheTTL)}
-	e.claims = combine.New(maxCombinedClaims, e.claimTogether)
-	e.results = combine.New(maxCombinedResults, e.applyTogether)
+	e.claims = combine.NewLanes(maxCombinedClaims, combinedLanes(db), e.claimTogether)
+	e.results = combine.NewLanes(maxCombinedResults, combinedLanes(db), e.applyTogether)
 	e.heartbeats = combine.New(maxCombinedHeartbeats, e.touchTogether)
 	return e
 }

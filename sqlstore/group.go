@@ -21,6 +21,10 @@ const (
 	maxBulk  = 1
 )
 
+// PostgresCommitters is the number of group-commit transactions that run
+// side by side on PostgreSQL (on SQLite, one).
+const PostgresCommitters = 4
+
 // errClosed is returned by GroupTx once the store is closed.
 var errClosed = errors.New("sqlstore: store closed")
 
@@ -89,7 +93,7 @@ func (db *DB) startGroup() {
 	g.stop = make(chan struct{})
 	n := 1
 	if db.engine == Postgres {
-		n = 4
+		n = PostgresCommitters
 	}
 	for range n {
 		g.wg.Go(db.commit)

@@ -118,3 +118,45 @@ func TestCanceledBeforeItsBatch(t *testing.T) {
 		}
 	})
 }
+
+// TestLanesRunSideBySide checks that a batcher of two lanes runs two
+// batches at the same time, never three, and that every call still gets
+// its own result.
+func TestLanesRunSideBySide(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var running, most atomic.Int64
+		b := combine.NewLanes(4, 2, func(_ context.Context, reqs []int) []int {
+			n := running.Add(1)
+			for {
+				m := most.Load()
+				if n <= m || most.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			time.Sleep(time.Millisecond)
+			running.Add(-1)
+			out := make([]int, len(reqs))
+			for i, r := range reqs {
+				out[i] = r + 1
+			}
+			return out
+		})
+		var wg sync.WaitGroup
+		var wrong atomic.Int64
+		for i := range 50 {
+			wg.Go(func() {
+				if got, err := b.Do(context.Background(), i); err != nil || got != i+1 {
+					wrong.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := wrong.Load(); n > 0 {
+			t.Fatalf("%d calls got a wrong result", n)
+		}
+		if n := most.Load(); n != 2 {
+			t.Fatalf("at most %d batches ran at once, want the 2 lanes", n)
+		}
+	})
+}
