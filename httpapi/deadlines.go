@@ -98,7 +98,12 @@ type transferDeadline struct {
 	// (deadlines are not worth setting on every read or write).
 	step time.Duration
 	// chunk is the most bytes handed to the connection in one write, so
-	// that one large write cannot outlast the deadline it was given.
+	// that one large write cannot outlast the deadline it was given: half
+	// the allowance's worth at the minimum rate (the deadline stays at
+	// least three quarters of the allowance ahead of a reader that keeps
+	// the minimum rate, since it moves by at most a step at a time), at
+	// most maxChunk. A list page goes out in one write, as a plain
+	// server would send it.
 	chunk int
 
 	mu    sync.Mutex
@@ -109,9 +114,23 @@ type transferDeadline struct {
 	cut bool
 }
 
+// maxChunk bounds transferDeadline.chunk.
+const maxChunk = 1 << 20
+
+// writeChunk returns the chunk of a transfer given allowance at rate bytes
+// per second: rate × allowance / 2, at least 16 bytes and at most
+// maxChunk.
+func writeChunk(allowance time.Duration, rate int64) int {
+	half := allowance.Milliseconds() / 2
+	if rate > 0 && half > maxChunk*1000/rate {
+		return maxChunk
+	}
+	return int(min(max(rate*half/1000, 16), maxChunk))
+}
+
 func newTransferDeadline(w http.ResponseWriter, start time.Time, allowance time.Duration, rate int64) *transferDeadline {
 	d := &transferDeadline{rc: http.NewResponseController(w), start: start, allowance: allowance, rate: rate, now: time.Now,
-		step: min(time.Second, allowance/4), chunk: int(min(max(rate/4, 16), 32<<10))}
+		step: min(time.Second, allowance/4), chunk: writeChunk(allowance, rate)}
 	d.apply(d.deadline(0))
 	return d
 }

@@ -30,3 +30,42 @@ func TestTransferDeadlineGrowsWithData(t *testing.T) {
 		t.Errorf("deadline after 64 KiB more: %v, want %v", d.set, want)
 	}
 }
+
+// TestAnswerWrittenInOneWrite: with the default timeouts a list page
+// (56 KB for 100 phones) reaches the connection in one write, as a plain
+// server writes it, while a slow minimum rate still splits a large answer
+// into writes the deadline can cover.
+func TestAnswerWrittenInOneWrite(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		allowance time.Duration
+		rate      int64
+		size      int
+		writes    int
+	}{
+		{defaultRequestTimeout, defaultMinRate, 56 << 10, 1},
+		{defaultRequestTimeout, defaultMinRate, 4 << 20, 5}, // at most 1 MiB a write
+		{time.Second, 100, 1000, 20},                        // 50 bytes a write
+		{time.Millisecond, 10, 100, 7},                      // at least 16 bytes a write
+	} {
+		rec := &countingWriter{ResponseRecorder: httptest.NewRecorder()}
+		d := newTransferDeadline(rec, time.Now(), c.allowance, c.rate)
+		w := &deadlineWriter{ResponseWriter: rec, d: d}
+		if n, err := w.Write(make([]byte, c.size)); err != nil || n != c.size {
+			t.Fatalf("write %d bytes: %d, %v", c.size, n, err)
+		}
+		if rec.writes != c.writes {
+			t.Errorf("%d bytes with %v at %d B/s: %d writes, want %d", c.size, c.allowance, c.rate, rec.writes, c.writes)
+		}
+	}
+}
+
+type countingWriter struct {
+	*httptest.ResponseRecorder
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.ResponseRecorder.Write(p)
+}
