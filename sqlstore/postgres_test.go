@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -234,5 +235,79 @@ func TestPostgresNotifyManyServers(t *testing.T) {
 		if !woken[id] {
 			t.Fatalf("server %s not woken", id)
 		}
+	}
+}
+
+// TestPostgresClaimUsesTheQueueIndexAfterAnIdleAnalyze: statistics taken
+// while every operation was done (as autovacuum takes them between two
+// bursts of work) must not lead the planner away from the queue's index
+// once operations are pending again; with the column's statistics a
+// claim walked every open operation of every server.
+func TestPostgresClaimUsesTheQueueIndexAfterAnIdleAnalyze(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	ctx := context.Background()
+	db, err := sqlstore.OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	raw, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// 20,000 done operations over 100 servers, analysed while all are done.
+	exec(`INSERT INTO jobs (id, request_id, project_id, position, kind, phone_id, server_id, status, begin_at, end_at)
+		SELECT 'j' || i, 'r', 'p', 0, 'restart_phone', 'ph' || i, 's' || (i % 100), 2, i, i FROM generate_series(1, 22000) i`)
+	exec(`INSERT INTO operations (id, job_id, server_id, phone_id, kind, args, state, attempts, session_id, lease_until, created_at)
+		SELECT 'o' || i, 'j' || i, 's' || (i % 100), 'ph' || i, 'restart_phone', '{}', 'done', 1, 'x', 0, i FROM generate_series(1, 20000) i`)
+	exec(`ANALYZE operations`)
+	// Then a burst: 2,000 pending operations.
+	exec(`INSERT INTO operations (id, job_id, server_id, phone_id, kind, args, state, attempts, session_id, lease_until, created_at)
+		SELECT 'o' || i, 'j' || i, 's' || (i % 100), 'ph' || i, 'restart_phone', '{}', 'pending', 0, '', 0, i FROM generate_series(20001, 22000) i`)
+
+	for name, q := range map[string]string{
+		"one server": `EXPLAIN SELECT id FROM operations WHERE server_id = 's7' AND state <> 'done' AND state = 'pending'
+			ORDER BY created_at, id LIMIT 10`,
+		"several servers": `EXPLAIN SELECT id, ROW_NUMBER() OVER (PARTITION BY server_id ORDER BY created_at, id)
+			FROM operations WHERE state <> 'done' AND state = 'pending' AND server_id IN (SELECT unnest(ARRAY['s7', 's8']))`,
+	} {
+		rows, err := raw.QueryContext(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, line)
+		}
+		rows.Close()
+		text := fmt.Sprint(plan)
+		if !strings.Contains(text, "operations_open_server") || !strings.Contains(text, "Index Cond: ((server_id =") {
+			t.Errorf("%s: the claim does not look servers up in the queue index:\n%s", name, strings.Join(plan, "\n"))
+		}
+	}
+
+	// And the claim itself takes the server's oldest pending operations.
+	ops, err := db.ClaimOperations(ctx, "s7", "session", time.Now().Add(time.Minute), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != 3 || ops[0].ID != "o20007" || ops[1].ID != "o20107" || ops[2].ID != "o20207" {
+		var ids []string
+		for _, op := range ops {
+			ids = append(ids, op.ID)
+		}
+		t.Errorf("claimed %v, want o20007, o20107, o20207", ids)
 	}
 }

@@ -229,6 +229,9 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("sqlstore: read migration %s: %w", base, err)
 		}
+		if !db.migrationFor(base) {
+			body = nil // another engine's: recorded as applied, nothing to run
+		}
 		err = db.Tx(ctx, func(tx *Tx) error {
 			var n int
 			if err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n); err != nil {
@@ -250,6 +253,20 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// migrationFor reports whether the migration file base is for this
+// store's engine: NNNN_name.sql is for both, NNNN_name.postgres.sql and
+// NNNN_name.sqlite.sql for one of them only (its version is recorded on
+// the other too, so that the versions stay one sequence).
+func (db *DB) migrationFor(base string) bool {
+	switch {
+	case strings.HasSuffix(base, ".postgres.sql"):
+		return db.engine == Postgres
+	case strings.HasSuffix(base, ".sqlite.sql"):
+		return db.engine == SQLite
+	}
+	return true
 }
 
 // splitStatements splits a migration file on semicolons that end a line,
