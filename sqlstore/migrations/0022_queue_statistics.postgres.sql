@@ -9,6 +9,6 @@
 -- (server_id, state, created_at) is the clear choice whatever the queue held
 -- at the last ANALYZE.
 ALTER TABLE operations ALTER COLUMN state SET STATISTICS 0;
--- Changing the column to its own type drops the statistics taken before
--- (text to text rewrites nothing).
+-- Changing the column to its own type drops the statistics taken before;
+-- the table is not rewritten, the indexes that name the column are rebuilt.
 ALTER TABLE operations ALTER COLUMN state TYPE text;
