@@ -5,7 +5,7 @@
 # (fleets of 1,000, 100,000 and 1,000,000 phones; the fan-out of 100
 # batches, spread and grouped, at 100,000 and 1,000,000 phones, with its
 # engine baseline), each three times (medians, with their range), and the
-# Go benchmarks of the hot paths. It takes about 25 minutes on a 2-CPU machine.
+# Go benchmarks of the hot paths. It takes about 30 minutes on a 2-CPU machine.
 #
 #   bench/figures.sh                  the full run
 #   QUICK=1 bench/figures.sh          a smoke run (small fleets, 1 s loads, two runs)

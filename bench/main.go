@@ -34,7 +34,7 @@ range), with the machine, commit, date and Go version, and with
 Progress goes to stderr, the report (each run's tables, or one JSON
 document) to stdout.
 
-Every figure of docs/performance-figures.md, in one run (about 25 minutes on 2 CPUs):
+Every figure of docs/performance-figures.md, in one run (about 30 minutes on 2 CPUs):
 
   go run ./cmd/cph-bench --database sqlite \
     --database 'postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable' \
