@@ -44,8 +44,11 @@ func (s *Services) ListPhones(ctx context.Context, f cph.PhoneFilter) (*cph.Phon
 		return nil, cph.ErrInvalidParameter("server_id")
 	}
 	key := f.Key()
+	// Settled first: a commit the caller has seen (a final job) has then
+	// moved the version it reads.
+	settled := s.db.Settled()
 	version, ok := s.db.PhonesVersion()
-	if !ok {
+	if !ok || !settled {
 		return s.readPhonePage(ctx, f, 0)
 	}
 	if page, hit := s.pages.Get(key, version); hit {

@@ -36,9 +36,10 @@ func (s *Services) FleetSummary(ctx context.Context) (*cph.FleetSummary, error) 
 	if err != nil {
 		return nil, err
 	}
+	settled := s.db.Settled() // before the versions, as in ListPhones
 	phones, okP := s.db.PhonesVersion()
 	jobs, okJ := s.db.JobsVersion()
-	if !okP || !okJ {
+	if !okP || !okJ || !settled {
 		return s.readFleetSummary(ctx, p.ProjectID)
 	}
 	if c, hit := s.summaries.Get(p.ProjectID, phones); hit && c.jobs == jobs {

@@ -58,6 +58,11 @@ type changes struct {
 	mu   sync.Mutex
 	next chan struct{}
 
+	// committing counts this store's writes of phones or jobs between the
+	// moment they may become visible (their COMMIT) and the move of the
+	// versions (Settled).
+	committing atomic.Int64
+
 	// log holds the phone status changes of the latest phone versions.
 	log statusLog
 	// order moves the versions of PostgreSQL transactions that wrote
@@ -145,6 +150,25 @@ func writtenGroup(query string) changeGroup {
 // nothing read from phones may be cached.
 func (db *DB) PhonesVersion() (version uint64, ok bool) {
 	return db.db.changes.phones.Load(), db.db.changes.live.Load()
+}
+
+// Settled reports whether no write of phones or jobs made through this
+// store is between its commit and the move of the versions. A request may
+// see a commit's effects before its versions moved (a client polls a job
+// until it is final, then lists the job's phones): a reader that finds
+// the store settled, and only then reads PhonesVersion or JobsVersion,
+// gets versions that include every commit it could have seen; one that
+// does not should read the database rather than a cache.
+func (db *DB) Settled() bool { return db.db.changes.committing.Load() == 0 }
+
+// settling counts a write of groups g as committing until the returned
+// func is called, after its versions moved.
+func (c *changes) settling(g changeGroup) func() {
+	if g&(groupPhones|groupPhoneStatus|groupJobs) == 0 {
+		return func() {}
+	}
+	c.committing.Add(1)
+	return func() { c.committing.Add(-1) }
 }
 
 // AuthVersion returns the version of the identity data (tokens, users,

@@ -188,6 +188,7 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) (err error) {
 		return err
 	}
 	touched := tx.tx.touched
+	defer db.db.changes.settling(touched)()
 	if db.engine == SQLite || touched&(groupPhones|groupPhoneStatus) == 0 {
 		// SQLite: one commit at a time, under the writer lock.
 		if err := sqltx.Commit(); err != nil {

@@ -125,10 +125,13 @@ func (d *sqlDB) ExecContext(ctx context.Context, query string, args ...any) (sql
 	if !isWrite(query) {
 		return d.exec(ctx, query, args...)
 	}
+	g := writtenGroup(query)
+	settled := d.changes.settling(g)
+	defer settled()
 	unlock := d.lockWrites()
 	res, err := d.exec(ctx, query, args...)
 	unlock()
-	if g := writtenGroup(query); err == nil && g != 0 {
+	if err == nil && g != 0 {
 		d.changes.bump(g)
 		if d.notify != nil {
 			d.notify(ctx, g)
