@@ -69,6 +69,9 @@ type DB struct {
 	// took, from its begin to its commit or rollback, and whether it
 	// committed.
 	ObserveTx func(d time.Duration, committed bool)
+	// afterCommit, if set (by tests), runs right after each commit of Tx,
+	// before the versions move.
+	afterCommit func()
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database file at path,
@@ -194,6 +197,9 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) (err error) {
 		if err := sqltx.Commit(); err != nil {
 			return fmt.Errorf("sqlstore: commit: %w", err)
 		}
+		if db.afterCommit != nil {
+			db.afterCommit()
+		}
 		db.db.changes.bumpWith(touched, tx.tx.status)
 		return nil
 	}
@@ -201,6 +207,9 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) (err error) {
 	// (commitorder.go).
 	ticket := db.db.changes.order.take()
 	err = sqltx.Commit()
+	if err == nil && db.afterCommit != nil {
+		db.afterCommit()
+	}
 	db.db.changes.order.finish(db.db.changes, ticket, touched, tx.tx.status, err == nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", err)
