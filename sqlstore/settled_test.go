@@ -15,40 +15,32 @@ import (
 func TestUnsettledBetweenCommitAndVersionMove(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	engines := map[string]func(t *testing.T) *DB{"sqlite": func(t *testing.T) *DB {
-		db, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "cph.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return db
-	}}
-	for name, open := range engines {
-		t.Run(name, func(t *testing.T) {
-			db := open(t)
-			defer db.Close()
-			before, _ := db.PhonesVersion()
-			var settledInside bool
-			var versionInside uint64
-			db.afterCommit = func() {
-				settledInside = db.Settled()
-				versionInside, _ = db.PhonesVersion()
-			}
-			err := db.Tx(ctx, func(tx *Tx) error {
-				_, err := tx.tx.ExecContext(ctx, `UPDATE phones SET status = 2 WHERE id = 'no such phone'`)
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if settledInside {
-				t.Error("settled between the commit and the version move")
-			}
-			if versionInside != before {
-				t.Errorf("the version moved before the hook: %d, then %d", before, versionInside)
-			}
-			if after, _ := db.PhonesVersion(); !db.Settled() || after == before {
-				t.Errorf("after the transaction: settled %v, version %d (before %d)", db.Settled(), after, before)
-			}
-		})
+	db, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "cph.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	before, _ := db.PhonesVersion()
+	var settledInside bool
+	var versionInside uint64
+	db.afterCommit = func() {
+		settledInside = db.Settled()
+		versionInside, _ = db.PhonesVersion()
+	}
+	err = db.Tx(ctx, func(tx *Tx) error {
+		_, err := tx.tx.ExecContext(ctx, `UPDATE phones SET status = 2 WHERE id = 'no such phone'`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if settledInside {
+		t.Error("settled between the commit and the version move")
+	}
+	if versionInside != before {
+		t.Errorf("the version moved before the hook: %d, then %d", before, versionInside)
+	}
+	if after, _ := db.PhonesVersion(); !db.Settled() || after == before {
+		t.Errorf("after the transaction: settled %v, version %d (before %d)", db.Settled(), after, before)
 	}
 }
