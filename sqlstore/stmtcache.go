@@ -126,9 +126,10 @@ func (d *sqlDB) ExecContext(ctx context.Context, query string, args ...any) (sql
 		return d.exec(ctx, query, args...)
 	}
 	g := writtenGroup(query)
-	settled := d.changes.settling(g)
-	defer settled()
 	unlock := d.lockWrites()
+	// Settling from here: the write cannot be visible before it runs, and
+	// a wait for the writer lock need not keep readers off their caches.
+	defer d.changes.settling(g)()
 	res, err := d.exec(ctx, query, args...)
 	unlock()
 	if err == nil && g != 0 {
